@@ -1,0 +1,64 @@
+"""Users, their role memberships over org units, and server-side login sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from chiso.db.base import Base, Timestamped, utcnow
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    STANDING_OFFICE = "standing_office"  # cơ quan thường trực BCĐ
+    FOCAL_OFFICER = "focal_officer"  # cán bộ đầu mối of a unit
+    LEADER = "leader"  # lãnh đạo: reads everything
+    VIEWER = "viewer"
+
+
+class User(Timestamped, Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200), default="")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class Membership(Base):
+    """A role over a unit (and, optionally, all its sub-units). `unit_id` None = everywhere."""
+
+    __tablename__ = "membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    include_subunits: Mapped[bool] = mapped_column(default=True)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class UserSession(Base):
+    """Server-side session; the cookie carries only a random token whose hash is stored."""
+
+    __tablename__ = "user_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    revoked: Mapped[bool] = mapped_column(default=False)

@@ -1,0 +1,1 @@
+"""The `chiso` command. Commands are thin: parse, call one service function, print."""

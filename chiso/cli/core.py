@@ -1,0 +1,74 @@
+"""Commands about the installation itself: init, db upgrade, serve."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from chiso.settings import get_settings
+
+console = Console()
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(serve)
+    app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or update the database schema to the current version.
+
+    Example: chiso db upgrade
+    """
+    from chiso.db.migrate import upgrade
+
+    upgrade()
+    console.print(f"[green]✓[/] Cơ sở dữ liệu đã cập nhật / database is up to date: "
+                  f"{_safe_url()}")
+
+
+def init(
+    admin: str = typer.Option("admin", help="User name of the first administrator."),
+) -> None:
+    """Create the database, load the official units and catalogue, and create the first admin,
+    whose generated password is printed once.
+
+    Example: chiso init --admin admin
+    """
+    from chiso.setup import initialise
+
+    result = initialise(admin_username=admin)
+    console.print(f"[green]✓[/] chiso sẵn sàng / ready: {_safe_url()}")
+    if result.admin_password:
+        console.print(
+            f"Quản trị viên / administrator: [bold]{admin}[/]  mật khẩu / password: "
+            f"[bold]{result.admin_password}[/]  (chỉ hiện một lần / shown once)"
+        )
+
+
+def serve(
+    host: str = typer.Option(None, help="Address to listen on (default from CHISO_HOST)."),
+    port: int = typer.Option(None, help="Port (default from CHISO_PORT)."),
+) -> None:
+    """Start the web application.
+
+    Example: chiso serve --port 8000
+    """
+    import uvicorn
+
+    from chiso.web.app import create_app
+
+    settings = get_settings()
+    host, port = host or settings.host, port or settings.port
+    app = create_app()
+    console.print(f"chiso đang chạy tại / running at [bold]http://{host}:{port}/[/]")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _safe_url() -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(get_settings().sqlalchemy_url).render_as_string(hide_password=True)

@@ -1,0 +1,11 @@
+"""The list of domain CLI registrars. A domain with commands adds one line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import typer
+
+
+def domain_registrars() -> list[Callable[[typer.Typer], None]]:
+    return []

@@ -1,0 +1,96 @@
+"""Engines and sessions. SQLite gets WAL and foreign keys on every connection."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from chiso.settings import get_settings
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+class DatabaseNotMigrated(RuntimeError):
+    """The database schema is missing or behind the code."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"Cơ sở dữ liệu chưa được khởi tạo hoặc chưa cập nhật ({url}). "
+            "Chạy: chiso db upgrade  /  The database is not migrated; run: chiso db upgrade"
+        )
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The shared engine for `url` (default: the configured database)."""
+    url = url or get_settings().sqlalchemy_url
+    with _lock:
+        if url not in _engines:
+            _engines[url] = _make_engine(url)
+        return _engines[url]
+
+
+def reset_engines() -> None:
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def new_session(url: str | None = None) -> Session:
+    return sessionmaker(get_engine(url), expire_on_commit=False)()
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A session that commits on success and rolls back everything on any error."""
+    session = new_session(url)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def is_migrated(engine: Engine) -> bool:
+    from chiso.db.migrate import head_revisions
+
+    if not inspect(engine).has_table("alembic_version"):
+        return False
+    with engine.connect() as conn:
+        current = {row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+    return current == head_revisions()
+
+
+def ensure_migrated(url: str | None = None) -> None:
+    engine = get_engine(url)
+    if not is_migrated(engine):
+        raise DatabaseNotMigrated(engine.url.render_as_string(hide_password=True))

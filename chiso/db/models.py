@@ -1,0 +1,11 @@
+"""Imports every domain's models so that `Base.metadata` knows all tables.
+
+Each domain that adds tables adds one import line here.
+"""
+
+from chiso.accounts import models as accounts_models  # noqa: F401
+from chiso.audit import models as audit_models  # noqa: F401
+from chiso.indicators import models as indicator_models  # noqa: F401
+from chiso.plans import models as plan_models  # noqa: F401
+from chiso.units import models as unit_models  # noqa: F401
+from chiso.values import models as value_models  # noqa: F401

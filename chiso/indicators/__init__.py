@@ -1,0 +1,1 @@
+"""Indicator catalogue (chỉ tiêu / chỉ số) and pillars (trụ cột)."""

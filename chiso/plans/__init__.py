@@ -1,0 +1,1 @@
+"""Plans (kế hoạch, nghị quyết, …) and their targets (mục tiêu)."""

@@ -1,0 +1,88 @@
+"""The one typed settings object; the only place in chiso that reads the environment."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path.cwd() / "data"
+
+
+class Settings(BaseSettings):
+    """Every knob of chiso, read from `CHISO_*` environment variables (or a `.env` file)."""
+
+    model_config = SettingsConfigDict(env_prefix="CHISO_", env_file=".env", extra="ignore")
+
+    env: str = "development"
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""
+    secret_key: str = ""
+    default_locale: str = "vi"
+    default_unit: str = "20"
+    # Pin "today" for reproducible demos, reports and tests; empty means the real date.
+    today: dt.date | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_from: str = "chiso@localhost"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    max_upload_mb: int = 20
+    session_days: int = 7
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+
+    @field_validator("today", mode="before")
+    @classmethod
+    def _blank_today(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_outside_development(self) -> Settings:
+        if self.env == "production" and len(self.secret_key) < 32:
+            raise ValueError(
+                "CHISO_SECRET_KEY must be set to at least 32 random characters in production"
+            )
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'chiso.sqlite').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    def effective_secret(self) -> str:
+        """The signing secret; in development a per-data-dir random one is created once."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / ".secret_key"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def current_date(self) -> dt.date:
+        return self.today or dt.date.today()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """Tests and the CLI change the environment; this makes the next read see it."""
+    get_settings.cache_clear()

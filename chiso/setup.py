@@ -1,0 +1,38 @@
+"""First-run set-up: schema, reference data, first administrator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from chiso.accounts.models import Role, User
+from chiso.accounts.passwords import generate_password
+from chiso.accounts.service import create_user
+from chiso.db import session_scope
+from chiso.db.migrate import upgrade
+
+
+@dataclass
+class InitResult:
+    admin_password: str | None  # None when an administrator already existed
+
+
+def initialise(*, admin_username: str = "admin") -> InitResult:
+    """Idempotent: running it again changes nothing and prints no new password."""
+    upgrade()
+    with session_scope() as session:
+        for load in reference_loaders():
+            load(session)
+        if session.scalar(select(User).where(User.username == admin_username)):
+            return InitResult(admin_password=None)
+        password = generate_password()
+        create_user(session, username=admin_username, password=password, role=Role.ADMIN,
+                    full_name="Quản trị hệ thống")
+        return InitResult(admin_password=password)
+
+
+def reference_loaders() -> list:  # type: ignore[type-arg]
+    """Loaders of shipped reference data (units, catalogue), each idempotent.
+    Each takes a Session. A domain that ships reference data adds one line."""
+    return []

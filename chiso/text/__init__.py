@@ -1,0 +1,18 @@
+"""Vietnamese text, numbers and dates: parse what users type, format what they read."""
+
+from chiso.text.dates import parse_date
+from chiso.text.format import format_date, format_number, format_percent
+from chiso.text.normalize import accent_free_key, name_key, nfc
+from chiso.text.numbers import ParsedNumber, parse_number
+
+__all__ = [
+    "ParsedNumber",
+    "accent_free_key",
+    "format_date",
+    "format_number",
+    "format_percent",
+    "name_key",
+    "nfc",
+    "parse_date",
+    "parse_number",
+]

@@ -1,0 +1,28 @@
+"""Numbers and dates in Vietnamese conventions (76,6%; 1.234.567; 23/05/2023), or English."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+
+def format_number(value: float | int | None, decimals: int = 1, locale: str = "vi") -> str:
+    """1234567.891 → '1.234.567,9' (vi) or '1,234,567.9' (en); None/NaN → '–'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    if locale == "vi":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def format_percent(value: float | None, decimals: int = 1, locale: str = "vi") -> str:
+    """76.6 → '76,6%'."""
+    text = format_number(value, decimals, locale)
+    return text if text == "–" else f"{text}%"
+
+
+def format_date(day: dt.date | None, locale: str = "vi") -> str:
+    if day is None:
+        return "–"
+    return day.strftime("%d/%m/%Y") if locale == "vi" else day.isoformat()

@@ -1,0 +1,1 @@
+"""Data values (số liệu) with their complete version history, import and export."""

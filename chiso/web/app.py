@@ -1,0 +1,116 @@
+"""The FastAPI application: routers from each domain, error pages, locale, headers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from chiso import __version__
+from chiso.accounts.access import PermissionDenied
+from chiso.db.engine import DatabaseNotMigrated, ensure_migrated
+from chiso.web.deps import LoginRequired, request_locale
+from chiso.web.i18n import gettext_for
+from chiso.web.routers import all_routers
+from chiso.web.templating import render
+
+log = logging.getLogger("chiso.web")
+STATIC_DIR = Path(__file__).parent / "static"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    # Everything is served from this origin: charts and scripts ship inside the package.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+    ),
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    ).split(",")[0]
+
+
+def create_app(*, check_migrations: bool = True) -> FastAPI:
+    """Build the app. Refuses to start on an unmigrated database (say which command fixes it)."""
+    if check_migrations:
+        ensure_migrated()
+    app = FastAPI(
+        title="chiso",
+        version=__version__,
+        description="Chỉ số chuyển đổi số — digital-transformation steering committee API",
+        docs_url="/docs",
+        openapi_url="/api/openapi.json",
+    )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in all_routers():
+        app.include_router(router)
+    _install_middleware(app)
+    _install_error_handlers(app)
+    return app
+
+
+def _install_middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def locale_and_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        request.state.locale = request_locale(request)
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        chosen = request.query_params.get("lang")
+        if chosen == request.state.locale:
+            response.set_cookie("chiso_lang", chosen, max_age=365 * 86400, samesite="lax")
+        return response
+
+
+def _error(request: Request, status: int, title_en: str, detail: str = "") -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": detail or title_en}, status_code=status)
+    _ = gettext_for(getattr(request.state, "locale", "vi"))
+    return render(request, "error.html", {"status": status, "title": _(title_en),
+                                          "detail": detail}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "Not authenticated"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(PermissionDenied)
+    async def denied(request: Request, exc: PermissionDenied) -> Response:
+        return _error(request, 403, "You do not have permission for this", str(exc))
+
+    @app.exception_handler(DatabaseNotMigrated)
+    async def not_migrated(request: Request, exc: DatabaseNotMigrated) -> Response:
+        return _error(request, 503, "The database is not ready", str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "Page not found", 405: "Method not allowed", 413: "File too large",
+                  429: "Too many requests"}
+        detail = exc.detail if isinstance(exc.detail, str) else ""
+        return _error(request, exc.status_code, titles.get(exc.status_code, "Error"), detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.errors()}, status_code=422)
+        return _error(request, 422, "The request is not valid", str(exc.errors()[:3]))
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        # Never show a stack trace to users; the log keeps it.
+        log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+        return _error(request, 500, "Something went wrong; the error has been logged")

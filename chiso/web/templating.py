@@ -1,0 +1,49 @@
+"""Jinja2 set-up: templates from chiso/web/templates and every domain's templates folder,
+Vietnamese formatting filters, and a `render()` that passes the request's locale and user."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from chiso.text import format_date, format_number, format_percent
+from chiso.web.i18n import gettext_for, pick
+
+PACKAGE_DIR = Path(__file__).parent.parent
+
+
+def _template_dirs() -> list[str]:
+    """chiso/web/templates first, then chiso/<domain>/templates for each domain."""
+    dirs = [PACKAGE_DIR / "web" / "templates"]
+    dirs += sorted(p for p in PACKAGE_DIR.glob("*/templates") if p.parent.name != "web")
+    return [str(d) for d in dirs]
+
+
+environment = Environment(
+    loader=FileSystemLoader(_template_dirs()),
+    autoescape=select_autoescape(["html", "xml"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None,
+           status_code: int = 200) -> HTMLResponse:
+    locale = getattr(request.state, "locale", "vi")
+    page = environment.get_template(template).render(
+        request=request,
+        locale=locale,
+        _=gettext_for(locale),
+        pick=lambda vi, en: pick(locale, vi, en),
+        num=lambda v, d=1: format_number(v, d, locale),
+        pct=lambda v, d=1: format_percent(v, d, locale),
+        date=lambda d: format_date(d, locale),
+        user=getattr(request.state, "user", None),
+        csrf_token=getattr(request.state, "csrf_token", ""),
+        **(context or {}),
+    )
+    return HTMLResponse(page, status_code=status_code)
