@@ -117,3 +117,129 @@ def session(db_url: str) -> Iterator[Session]:
 @pytest.fixture
 def is_postgres(db_url: str) -> bool:
     return db_url.startswith("postgresql")
+
+
+# ---------------------------------------------------------------- users, app, browser
+
+from chiso.accounts.models import Role  # noqa: E402
+
+
+@pytest.fixture
+def make_user(db_url: str):  # type: ignore[no-untyped-def]
+    """make_user(role, unit_id=None, username=None) → (User, password), committed."""
+    from chiso.accounts.service import create_user
+
+    def make(role: Role | str, unit_id: int | None = None, username: str | None = None,
+             include_subunits: bool = True):  # type: ignore[no-untyped-def]
+        role = Role(role)
+        username = username or f"{role.value}-{uuid.uuid4().hex[:6]}"
+        password = "pw-" + uuid.uuid4().hex
+        db = new_session(db_url)
+        try:
+            user = create_user(db, username=username, password=password, role=role,
+                               unit_id=unit_id, include_subunits=include_subunits)
+            db.commit()
+            db.refresh(user)
+            return user, password
+        finally:
+            db.close()
+
+    return make
+
+
+@pytest.fixture
+def app(db_url: str):  # type: ignore[no-untyped-def]
+    from chiso.web.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def login(client, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign a TestClient in through the real login form."""
+    response = client.post("/login", data={"username": username, "password": password},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+@pytest.fixture
+def admin_client(client, make_user):  # type: ignore[no-untyped-def]
+    user, password = make_user(Role.ADMIN, username="admin")
+    login(client, user.username, password)
+    return client
+
+
+@pytest.fixture
+def live_server(db_url: str) -> Iterator[str]:
+    """The real app served by uvicorn on a free loopback port; yields its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from chiso.web.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _chromium_path() -> str | None:
+    import shutil
+
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's Chromium driven by Playwright; skips outside CI when it is not installed."""
+    path = _chromium_path()
+    if path is None:
+        if IN_CI:
+            raise RuntimeError("chromium is required under CI (apt-get install chromium)")
+        pytest.skip("chromium not installed: apt-get install --no-install-recommends chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=path,
+            args=["--disable-dev-shm-usage", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def browser_login(page, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")

@@ -86,7 +86,8 @@ def is_migrated(engine: Engine) -> bool:
     if not inspect(engine).has_table("alembic_version"):
         return False
     with engine.connect() as conn:
-        current = {row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+        rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version")
+        current = {row[0] for row in rows}
     return current == head_revisions()
 
 

@@ -110,7 +110,7 @@ class Period:
         if self.type is PeriodType.HALF:
             return f"6 tháng {'đầu' if self.index == 1 else 'cuối'} năm {self.year}"
         if self.type is PeriodType.QUARTER:
-            return f"Quý {'I II III IV'.split()[self.index - 1]}/{self.year}"
+            return f"Quý {['I', 'II', 'III', 'IV'][self.index - 1]}/{self.year}"
         return f"Tháng {self.index}/{self.year}"
 
     def label_en(self) -> str:

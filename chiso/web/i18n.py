@@ -1,4 +1,5 @@
-"""UI translations from gettext .po catalogs (chiso/web/locale/<lang>.po).
+"""UI translations from gettext .po catalogs: chiso/web/locale/<lang>.po and each domain's
+chiso/<domain>/locale/<lang>.po, merged (so domains never edit one shared file).
 
 Message ids are English; Vietnamese is the default locale. Catalogs are read with Babel at
 start-up, so there is no compile step to forget.
@@ -12,19 +13,25 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-LOCALE_DIR = Path(__file__).parent / "locale"
+PACKAGE_DIR = Path(__file__).parent.parent
 SUPPORTED_LOCALES = ("vi", "en")
 
 
 @lru_cache
 def catalog(locale: str) -> dict[str, str]:
     """msgid → msgstr for every translated message of `locale` (empty for English)."""
-    path = LOCALE_DIR / f"{locale}.po"
-    if not path.exists():
-        return {}
-    with path.open("rb") as handle:
-        po = read_po(handle, locale=locale)
-    return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
+    messages: dict[str, str] = {}
+    for path in catalog_files(locale):
+        with path.open("rb") as handle:
+            po = read_po(handle, locale=locale)
+        messages.update(
+            {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
+        )
+    return messages
+
+
+def catalog_files(locale: str) -> list[Path]:
+    return sorted(PACKAGE_DIR.glob(f"*/locale/{locale}.po"))
 
 
 def gettext_for(locale: str) -> Callable[..., str]:

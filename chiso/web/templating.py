@@ -33,7 +33,11 @@ environment = Environment(
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
            status_code: int = 200) -> HTMLResponse:
+    from chiso.web.nav import nav_items
+
     locale = getattr(request.state, "locale", "vi")
+    context = dict(context or {})
+    context.setdefault("nav_items", nav_items(request, context.get("access")))
     page = environment.get_template(template).render(
         request=request,
         locale=locale,
@@ -44,6 +48,6 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         date=lambda d: format_date(d, locale),
         user=getattr(request.state, "user", None),
         csrf_token=getattr(request.state, "csrf_token", ""),
-        **(context or {}),
+        **context,
     )
     return HTMLResponse(page, status_code=status_code)

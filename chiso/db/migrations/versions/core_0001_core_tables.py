@@ -1,7 +1,7 @@
 """core tables
 
 Revision ID: core_0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 14:21:02.663422
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = 'core_0001'
 down_revision = None

@@ -1,0 +1,38 @@
+"""The main navigation. A domain with pages adds one entry; entries a user may not use
+are hidden (the routes still check permissions themselves)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from chiso.accounts.access import Access, Action
+from chiso.settings import get_settings
+from chiso.web.i18n import gettext_for
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label_en: str  # translated through the catalogs
+    path: str  # may contain {unit}: the default unit's code
+    action: Action = Action.READ
+    order: int = 50
+
+
+NAV_ITEMS: list[NavItem] = []
+
+
+def nav_items(request: Request, access: Access | None) -> list[dict[str, object]]:
+    """The entries this user may see, labelled in the request's locale."""
+    _ = gettext_for(getattr(request.state, "locale", "vi"))
+    unit = get_settings().default_unit
+    items = []
+    for item in sorted(NAV_ITEMS, key=lambda i: i.order):
+        if access is not None and not access.can(item.action):
+            continue
+        href = item.path.format(unit=unit)
+        active = request.url.path.startswith(href.split("?")[0].rsplit("/", 1)[0] + "/") and (
+            request.url.path.startswith(href.split("?")[0]))
+        items.append({"label": _(item.label_en), "href": href, "active": active})
+    return items
