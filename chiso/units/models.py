@@ -39,6 +39,10 @@ class OrgUnit(Base):
     name: Mapped[str] = mapped_column(String(200))
     short_name: Mapped[str] = mapped_column(String(200), default="")
     name_en: Mapped[str] = mapped_column(String(200), default="")
+    # Matching keys (chiso.text.name_key / accent_free_key of the name), kept in the row so
+    # a search is one indexed query: 'Thanh Hoá' = 'Thanh Hóa', 'dong dang' → Đồng Đăng.
+    name_key: Mapped[str] = mapped_column(String(200), default="", index=True)
+    search_key: Mapped[str] = mapped_column(String(200), default="", index=True)
     kind: Mapped[str] = mapped_column(ForeignKey("unit_kind.code"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     valid_from: Mapped[dt.date] = mapped_column(Date, default=FAR_PAST)
