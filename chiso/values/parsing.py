@@ -1,0 +1,143 @@
+"""Vectorised parsing of the cells users put in value files: numbers written the Vietnamese
+way ("76,6%", "1.234.567", "1.234.567,89") and period ids in their many spellings
+("Quý III/2025", "Tháng 9/2025", "09/2025", "6 tháng đầu năm 2025").
+
+These are polars expressions, so a 100,000-row file is parsed column at a time, never row
+by row. The number rules are exactly those of `chiso.text.parse_number` (a test holds the
+two together); see that module for why a lone '.' before three digits groups thousands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+
+import polars as pl
+
+_ALLOWED_NUMBER = r"^[+-]?[\d.,]+$"
+
+
+def number_text(column: str) -> pl.Expr:
+    """The cell with spaces removed and the Unicode minus replaced, or null when blank."""
+    raw = (pl.col(column).cast(pl.String).str.replace_all(r"[\s\u00a0]", "")
+           .str.replace_all("\u2212", "-", literal=True))
+    return pl.when(raw.str.len_chars() > 0).then(raw).otherwise(None)
+
+
+def is_percent(column: str) -> pl.Expr:
+    """The cell ends with '%' ("76,6%")."""
+    return number_text(column).str.ends_with("%").fill_null(False)
+
+
+def parse_number_expr(column: str) -> pl.Expr:
+    """Float64 value of a Vietnamese/English number cell; null when blank or not a number
+    (tell the two apart with `number_text(column).is_null()`)."""
+    body = number_text(column).str.strip_suffix("%")
+    valid = body.str.contains(_ALLOWED_NUMBER)
+    negative = body.str.starts_with("-")
+    digits = body.str.replace(r"^[+-]", "")
+    plain = _plain_digits(digits)
+    magnitude = pl.when(valid).then(plain).otherwise(None).cast(pl.Float64, strict=False)
+    return pl.when(negative).then(-magnitude).otherwise(magnitude)
+
+
+def _plain_digits(digits: pl.Expr) -> pl.Expr:
+    """Rewrite '1.234.567,89' → '1234567.89' following the rules of chiso.text.numbers."""
+    dots = digits.str.count_matches(".", literal=True)
+    commas = digits.str.count_matches(",", literal=True)
+    # With both separators, the last one is the decimal separator.
+    comma_is_decimal = digits.str.contains(r",[^.]*$")
+    mixed = (
+        pl.when(comma_is_decimal & (commas == 1))
+        .then(digits.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
+        .when(~comma_is_decimal & (dots == 1))
+        .then(digits.str.replace_all(",", "", literal=True))
+        .otherwise(None)
+    )
+    grouped_commas = pl.when(digits.str.contains(r"^\d+(,\d{3})+$")).then(
+        digits.str.replace_all(",", "", literal=True)).otherwise(None)
+    grouped_dots = pl.when(digits.str.contains(r"^\d+(\.\d{3})+$")).then(
+        digits.str.replace_all(".", "", literal=True)).otherwise(None)
+    # A lone '.' before exactly three digits after a non-zero whole part groups thousands.
+    lone_dot = pl.when(digits.str.contains(r"^0*[1-9]\d*\.\d{3}$")).then(
+        digits.str.replace(".", "", literal=True)).otherwise(digits)
+    return (
+        pl.when((dots > 0) & (commas > 0)).then(mixed)
+        .when(commas == 1).then(digits.str.replace(",", ".", literal=True))
+        .when(commas > 1).then(grouped_commas)
+        .when(dots > 1).then(grouped_dots)
+        .when(dots == 1).then(lone_dot)
+        .otherwise(digits)
+    )
+
+
+_ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4"}
+
+
+def canonical_period_expr(column: str) -> pl.Expr:
+    """The period id ('2025', '2025S1', '2025Q3', '202509') from the spellings people use;
+    the cleaned text itself when nothing matches (the caller reports it as invalid).
+
+    A full date (dd/mm/yyyy, or an Excel date cell) stands for the month that contains it.
+    """
+    text = (pl.col(column).cast(pl.String).str.normalize("NFC").str.strip_chars()
+            .str.to_uppercase().str.replace_all(r"\s+", " "))
+    compact = text.str.replace_all(" ", "", literal=True)
+    quarter_roman = compact.str.extract(r"^QUÝ(I{1,3}|IV)[/\-](\d{4})$", 1).replace_strict(
+        _ROMAN, default=None)
+    year_of = compact.str.extract(r"[/\-](\d{4})$", 1)
+    return (
+        pl.when(compact.str.contains(r"^\d{4}(S[12]|Q[1-4]|0[1-9]|1[0-2])?$")).then(compact)
+        .when(compact.str.contains(r"^\d{4}-(0[1-9]|1[0-2])$"))
+        .then(compact.str.replace("-", "", literal=True))
+        .when(compact.str.contains(r"^NĂM\d{4}$")).then(compact.str.slice(3))
+        .when(compact.str.contains(r"^(Q|QUÝ)[1-4][/\-]\d{4}$"))
+        .then(pl.concat_str(year_of, pl.lit("Q"), compact.str.extract(r"([1-4])[/\-]", 1)))
+        .when(quarter_roman.is_not_null())
+        .then(pl.concat_str(year_of, pl.lit("Q"), quarter_roman))
+        .when(compact.str.contains(r"^(6THÁNGĐẦUNĂM|H1[/\-]?)\d{4}$"))
+        .then(pl.concat_str(compact.str.extract(r"(\d{4})$", 1), pl.lit("S1")))
+        .when(compact.str.contains(r"^(6THÁNGCUỐINĂM|H2[/\-]?)\d{4}$"))
+        .then(pl.concat_str(compact.str.extract(r"(\d{4})$", 1), pl.lit("S2")))
+        .when(compact.str.contains(r"^(THÁNG|T)?(0?[1-9]|1[0-2])[/\-]\d{4}$"))
+        .then(pl.concat_str(year_of, compact.str.extract(r"(\d{1,2})[/\-]\d{4}$", 1)
+                            .str.zfill(2)))
+        .when(compact.str.contains(r"^\d{1,2}[/\-.](0?[1-9]|1[0-2])[/\-.]\d{4}$"))
+        .then(pl.concat_str(compact.str.extract(r"(\d{4})$", 1),
+                            compact.str.extract(r"^\d{1,2}[/\-.](\d{1,2})[/\-.]", 1)
+                            .str.zfill(2)))
+        .when(compact.str.contains(r"^\d{4}-\d{2}-\d{2}"))
+        .then(compact.str.slice(0, 4) + compact.str.slice(5, 2))
+        .otherwise(text)
+    )
+
+
+def cell_text(cell: object) -> str | None:
+    """A typed cell (from Excel or Python) as text that `parse_number_expr` reads back to the
+    same number: decimals are written with a comma and never grouped, because "1.234" would
+    read as one thousand two hundred and thirty-four."""
+    if cell is None or cell == "":
+        return None
+    if isinstance(cell, str):
+        return cell
+    if isinstance(cell, bool):
+        return "1" if cell else "0"
+    if isinstance(cell, int):
+        return str(cell)
+    if isinstance(cell, float):
+        if math.isnan(cell):
+            return None
+        return _decimal_text(Decimal(repr(cell)))
+    if isinstance(cell, Decimal):
+        return _decimal_text(cell)
+    if isinstance(cell, dt.datetime | dt.date):
+        return cell.strftime("%d/%m/%Y")
+    return str(cell)
+
+
+def _decimal_text(number: Decimal) -> str:
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")

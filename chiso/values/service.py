@@ -1,0 +1,595 @@
+"""The one way data values change (số liệu): single saves from forms and the API, and the
+set-based bulk path used by imports, record feeds and the demo.
+
+Nothing is overwritten in place: every insert, update, soft delete and restore appends a
+`DataValueVersion`, and every change writes an audit event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import polars as pl
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from chiso.accounts.access import Access, Action
+from chiso.audit.service import record_event
+from chiso.db.base import utcnow
+from chiso.indicators.models import Indicator
+from chiso.periods import Calendar, PeriodError, parse_period
+from chiso.text import nfc
+from chiso.units.models import OrgUnit
+from chiso.values.models import DataValue, DataValueVersion
+from chiso.values.parsing import (
+    canonical_period_expr,
+    cell_text,
+    is_percent,
+    number_text,
+    parse_number_expr,
+)
+from chiso.values.rules import check_values
+
+VALUES = DataValue.__table__
+VERSIONS = DataValueVersion.__table__
+KEY = ["unit_id", "indicator_id", "period"]
+NUMBER_FIELDS = ("numerator", "denominator", "value")
+# Bound parameters per statement stay well under SQLite's limit (32,766; 999 before 3.32).
+IN_CHUNK = 400
+SOURCE_MAX = 32
+
+
+class ValueRejected(ValueError):
+    """Input that breaks a rule; carries every problem, each in Vietnamese and English."""
+
+    def __init__(self, issues: Sequence[dict[str, Any]]) -> None:
+        self.issues = list(issues)
+        self.message_vi = "; ".join(_issue_text(i, "vi") for i in self.issues)
+        self.message_en = "; ".join(_issue_text(i, "en") for i in self.issues)
+        super().__init__(f"{self.message_vi} / {self.message_en}")
+
+
+def _issue_text(issue: dict[str, Any], locale: str) -> str:
+    column = issue.get("column") or ""
+    prefix = ("cột" if locale == "vi" else "column") + f" '{column}': " if column else ""
+    return prefix + str(issue[f"message_{locale}"])
+
+
+class StaleVersion(Exception):
+    """Someone saved this value after you read it: reload and re-apply your change."""
+
+    def __init__(self, *, expected: int | None, current: int | None) -> None:
+        self.expected, self.current = expected, current
+        self.message_vi = (
+            f"Số liệu đã được người khác cập nhật (phiên bản {current}, bạn đang sửa phiên bản "
+            f"{expected}). Hãy tải lại và nhập lại thay đổi."
+        )
+        self.message_en = (
+            f"This value was changed by someone else (version {current}; you edited version "
+            f"{expected}). Reload it and apply your change again."
+        )
+        super().__init__(f"{self.message_vi} / {self.message_en}")
+
+
+class UpsertSummary(NamedTuple):
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+# ------------------------------------------------------------------ single value
+
+
+def save_value(
+    session: Session,
+    *,
+    unit_id: int,
+    indicator_id: int,
+    period: str,
+    numerator: object = None,
+    denominator: object = None,
+    value: object = None,
+    source: str = "manual",
+    comment: str = "",
+    expected_version: int | None = None,
+    actor: Any = None,
+    access: Access | None = None,
+    import_batch_id: int | None = None,
+) -> DataValue:
+    """Save one figure (a ratio's value is computed from its parts) as a new version.
+
+    Numbers may be Python numbers or text as users type it ("76,6%", "1.234.567").
+    Saving the same figure again changes nothing and writes no version.
+    """
+    if access is not None:
+        access.require(Action.CAPTURE, unit_id)
+    indicator = _indicator_or_reject(session, indicator_id)
+    period_id = _period_or_reject(period)
+    _check_unit_in_period(session, unit_id, period_id)
+    computed = _checked_single(indicator, numerator, denominator, value)
+    existing = session.scalar(
+        select(DataValue).where(DataValue.unit_id == unit_id,
+                                DataValue.indicator_id == indicator_id,
+                                DataValue.period == period_id).with_for_update())
+    _check_expected_version(existing, expected_version)
+    new_state = {**computed, "comment": nfc(comment), "source": _source(source)}
+    if existing is None:
+        return _insert_single(session, unit_id, indicator_id, period_id, new_state,
+                              actor, import_batch_id)
+    if not existing.deleted and _same_state(existing, new_state):
+        return existing
+    return _update_single(session, existing, new_state, actor, import_batch_id)
+
+
+def delete_value(
+    session: Session,
+    data_value_id: int,
+    *,
+    expected_version: int | None = None,
+    comment: str = "",
+    actor: Any = None,
+    access: Access | None = None,
+) -> DataValue:
+    """Soft delete: the value disappears from views but stays, with its history, as a new
+    version marked deleted. Saving it again restores it."""
+    existing = session.get(DataValue, data_value_id, with_for_update=True)
+    if existing is None:
+        raise ValueRejected([{"column": "", "rule": "not_found",
+                              "message_vi": f"không có số liệu #{data_value_id}",
+                              "message_en": f"no data value #{data_value_id}"}])
+    if access is not None:
+        access.require(Action.CAPTURE, existing.unit_id)
+    _check_expected_version(existing, expected_version)
+    if existing.deleted:
+        return existing
+    state = {"numerator": existing.numerator, "denominator": existing.denominator,
+             "value": existing.value, "comment": nfc(comment) or existing.comment,
+             "source": existing.source}
+    return _update_single(session, existing, state, actor, None, change="delete")
+
+
+def value_history(session: Session, data_value_id: int) -> list[DataValueVersion]:
+    """Every saved state of one value, oldest first."""
+    return list(session.scalars(
+        select(DataValueVersion).where(DataValueVersion.data_value_id == data_value_id)
+        .order_by(DataValueVersion.version)))
+
+
+def _indicator_or_reject(session: Session, indicator_id: int) -> Indicator:
+    indicator = session.get(Indicator, indicator_id)
+    if indicator is None:
+        raise ValueRejected([{"column": "indicator_code", "rule": "indicator_unknown",
+                              "message_vi": f"không có chỉ tiêu #{indicator_id}",
+                              "message_en": f"no indicator #{indicator_id}"}])
+    return indicator
+
+
+def _period_or_reject(period: object) -> str:
+    canonical = pl.DataFrame({"p": [cell_text(period)]}, schema={"p": pl.String}).select(
+        canonical_period_expr("p")).item()
+    try:
+        return parse_period(canonical or "").id
+    except PeriodError:
+        raise ValueRejected([period_issue(str(period))]) from None
+
+
+def period_issue(text: str) -> dict[str, str]:
+    return {"column": "period", "rule": "period_format",
+            "message_vi": f"kỳ báo cáo '{text}' không hợp lệ (ghi 2025, 2025S1, 2025Q3, "
+                          "202509 hoặc Quý III/2025, Tháng 9/2025)",
+            "message_en": f"period '{text}' is not valid (write 2025, 2025S1, 2025Q3, "
+                          "202509, or Quý III/2025, Tháng 9/2025)"}
+
+
+def _check_unit_in_period(session: Session, unit_id: int, period_id: str) -> None:
+    unit = session.get(OrgUnit, unit_id)
+    period = parse_period(period_id)
+    if unit is None:
+        raise ValueRejected([{"column": "unit_code", "rule": "unit_unknown",
+                              "message_vi": f"không có đơn vị #{unit_id}",
+                              "message_en": f"no unit #{unit_id}"}])
+    starts_after = unit.valid_from > period.end()
+    ended_before = unit.valid_to is not None and unit.valid_to < period.start()
+    if starts_after or ended_before:
+        raise ValueRejected([unit_validity_issue(unit.code, period_id)])
+
+
+def unit_validity_issue(code: str, period_id: str) -> dict[str, str]:
+    return {"column": "unit_code", "rule": "unit_not_valid_in_period",
+            "message_vi": f"đơn vị mã '{code}' không có hiệu lực trong kỳ {period_id}",
+            "message_en": f"unit '{code}' is not valid in period {period_id}"}
+
+
+def _checked_single(indicator: Indicator, numerator: object, denominator: object,
+                    value: object) -> dict[str, float | None]:
+    raw = {"numerator": cell_text(numerator), "denominator": cell_text(denominator),
+           "value": cell_text(value)}
+    frame = pl.DataFrame({"_row": [1], **{k: [v] for k, v in raw.items()}},
+                         schema={"_row": pl.Int64, **dict.fromkeys(raw, pl.String)})
+    frame = with_parsed_numbers(frame).with_columns(
+        indicator_code=pl.lit(indicator.code), kind=pl.lit(indicator.kind),
+        scale=pl.lit(float(indicator.scale)), decimals=pl.lit(int(indicator.decimals)))
+    checked, errors = check_values(frame)
+    if not errors.is_empty():
+        raise ValueRejected(errors.to_dicts())
+    row = checked.row(0, named=True)
+    return {"numerator": row["numerator"], "denominator": row["denominator"],
+            "value": row["final_value"]}
+
+
+def with_parsed_numbers(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells numerator/denominator/value → parsed Float64 plus `_text`, `_percent`."""
+    return frame.with_columns(
+        *[number_text(n).alias(f"{n}_text") for n in NUMBER_FIELDS],
+        *[is_percent(n).alias(f"{n}_percent") for n in NUMBER_FIELDS],
+    ).with_columns(*[parse_number_expr(n).alias(n) for n in NUMBER_FIELDS])
+
+
+def _check_expected_version(existing: DataValue | None, expected: int | None) -> None:
+    if expected is None:
+        return
+    current = existing.version if existing is not None else 0
+    if expected != current:
+        raise StaleVersion(expected=expected, current=current)
+
+
+def _source(source: str | None) -> str:
+    return (nfc(source) or "manual")[:SOURCE_MAX]
+
+
+def _same_state(existing: DataValue, state: dict[str, Any]) -> bool:
+    return all(_same_number(getattr(existing, n), state[n]) for n in NUMBER_FIELDS) and (
+        existing.comment == state["comment"])
+
+
+def _same_number(old: float | None, new: float | None) -> bool:
+    if old is None or new is None:
+        return old is None and new is None
+    return abs(old - new) <= 1e-9 * max(1.0, abs(old))
+
+
+def _snapshot(row: Any) -> dict[str, Any]:
+    return {"numerator": row.numerator, "denominator": row.denominator, "value": row.value,
+            "comment": row.comment, "source": row.source, "version": row.version,
+            "deleted": row.deleted}
+
+
+def _insert_single(session: Session, unit_id: int, indicator_id: int, period_id: str,
+                   state: dict[str, Any], actor: Any, batch_id: int | None) -> DataValue:
+    period = parse_period(period_id)
+    row = DataValue(unit_id=unit_id, indicator_id=indicator_id, period=period_id,
+                    period_type=period.type.value, period_start=period.start(),
+                    period_end=period.end(), version=1, deleted=False,
+                    updated_by_id=getattr(actor, "id", None), **state)
+    session.add(row)
+    session.flush()
+    _add_version(session, row, "insert", actor, batch_id)
+    record_event(session, action="value.create", object_type="data_value", object_id=row.id,
+                 actor=actor, unit_id=unit_id, after=_snapshot(row), note=period_id)
+    return row
+
+
+def _update_single(session: Session, existing: DataValue, state: dict[str, Any], actor: Any,
+                   batch_id: int | None, change: str | None = None) -> DataValue:
+    before = _snapshot(existing)
+    change = change or ("restore" if existing.deleted else "update")
+    # The version predicate makes a concurrent save fail instead of silently winning.
+    result = session.execute(
+        update(VALUES).where(VALUES.c.id == existing.id, VALUES.c.version == existing.version)
+        .values(**state, version=existing.version + 1, deleted=(change == "delete"),
+                updated_at=utcnow(), updated_by_id=getattr(actor, "id", None)))
+    if result.rowcount != 1:
+        session.expire(existing)
+        raise StaleVersion(expected=before["version"], current=existing.version)
+    session.expire(existing)
+    _add_version(session, existing, change, actor, batch_id)
+    record_event(session, action=f"value.{change}", object_type="data_value",
+                 object_id=existing.id, actor=actor, unit_id=existing.unit_id,
+                 before=before, after=_snapshot(existing), note=existing.period)
+    return existing
+
+
+def _add_version(session: Session, row: DataValue, change: str, actor: Any,
+                 batch_id: int | None) -> None:
+    session.execute(insert(VERSIONS).values(
+        data_value_id=row.id, version=row.version, numerator=row.numerator,
+        denominator=row.denominator, value=row.value, source=row.source, comment=row.comment,
+        deleted=row.deleted, change=change, changed_at=utcnow(),
+        changed_by_id=getattr(actor, "id", None), import_batch_id=batch_id))
+
+
+# ------------------------------------------------------------------ bulk path
+
+
+@dataclass
+class ChangePlan:
+    """What a bulk upsert would do: frames of rows to insert, update and leave alone.
+    `updates` carries the old figures as `<name>_old` for the dry-run diff."""
+
+    inserts: pl.DataFrame
+    updates: pl.DataFrame
+    unchanged: pl.DataFrame
+
+    def summary(self) -> UpsertSummary:
+        return UpsertSummary(self.inserts.height, self.updates.height, self.unchanged.height)
+
+
+def upsert_values(
+    session: Session,
+    rows: pl.DataFrame | Iterable[dict[str, Any]],
+    *,
+    source: str,
+    actor: Any = None,
+    import_batch_id: int | None = None,
+) -> UpsertSummary:
+    """Insert or update many values at once (set-based). `rows` has unit_id, indicator_id,
+    period, numerator, denominator, value and optionally comment (null keeps the stored
+    comment) and source. Ratios with both parts get value = numerator / denominator × scale.
+    Raises ValueRejected (nothing written) when any row breaks a rule."""
+    frame = checked_rows(session, _as_frame(rows))
+    plan = plan_changes(session, frame)
+    return apply_changes(session, plan, source=source, actor=actor,
+                         import_batch_id=import_batch_id)
+
+
+def _as_frame(rows: pl.DataFrame | Iterable[dict[str, Any]]) -> pl.DataFrame:
+    frame = rows if isinstance(rows, pl.DataFrame) else pl.DataFrame(list(rows),
+                                                                    infer_schema_length=None)
+    for name in NUMBER_FIELDS:
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.Float64).alias(name))
+    for name in ("comment", "source"):
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(name))
+    return frame.with_columns(
+        pl.col("unit_id", "indicator_id").cast(pl.Int64),
+        pl.col("period").cast(pl.String),
+        pl.col(*NUMBER_FIELDS).cast(pl.Float64),
+        pl.col("comment", "source").cast(pl.String),
+    ).with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
+
+
+def checked_rows(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
+    """Apply the value rules to numeric rows from code (no text parsing); compute ratios."""
+    frame = with_indicator_facts(session, frame)
+    frame = frame.with_columns(
+        *[pl.col(n).cast(pl.String).alias(f"{n}_text") for n in NUMBER_FIELDS],
+        *[pl.lit(False).alias(f"{n}_percent") for n in NUMBER_FIELDS])
+    checked, errors = check_values(frame)
+    with_periods = with_period_dates(checked)
+    errors = pl.concat([errors, period_errors(with_periods),
+                        unit_validity_errors(session, with_periods)])
+    if not errors.is_empty():
+        raise ValueRejected(_first_issues(errors))
+    return with_periods.with_columns(value=pl.col("final_value"))
+
+
+def _first_issues(errors: pl.DataFrame, limit: int = 20) -> list[dict[str, Any]]:
+    rows = errors.sort("_row").head(limit).to_dicts()
+    for row in rows:
+        row["message_vi"] = f"dòng {row['_row']}: {row['message_vi']}"
+        row["message_en"] = f"row {row['_row']}: {row['message_en']}"
+    return rows
+
+
+def with_indicator_facts(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
+    """Join kind, scale, decimals and code of each row's indicator (unknown → kind null)."""
+    ids = frame.get_column("indicator_id").drop_nulls().unique().to_list()
+    facts = []
+    for chunk in _chunks(ids):
+        facts += session.execute(select(
+            Indicator.id, Indicator.code, Indicator.kind, Indicator.scale, Indicator.decimals)
+            .where(Indicator.id.in_(chunk))).all()
+    facts_frame = pl.DataFrame(
+        facts, orient="row",
+        schema={"indicator_id": pl.Int64, "indicator_code": pl.String, "kind": pl.String,
+                "scale": pl.Float64, "decimals": pl.Int64})
+    drop = [c for c in ("indicator_code", "kind", "scale", "decimals") if c in frame.columns]
+    return frame.drop(drop).join(facts_frame, on="indicator_id", how="left")
+
+
+def with_period_dates(frame: pl.DataFrame, calendar: Calendar = Calendar.STANDARD
+                      ) -> pl.DataFrame:
+    """Add canonical `period` plus period_type/start/end; unparseable periods get nulls.
+    Parsing runs once per distinct period (a file has a handful), never per row."""
+    facts = []
+    for text in frame.get_column("period").drop_nulls().unique().to_list():
+        try:
+            period = parse_period(text)
+        except PeriodError:
+            continue
+        facts.append((text, period.id, period.type.value, period.start(calendar),
+                      period.end(calendar)))
+    facts_frame = pl.DataFrame(facts, orient="row", schema={
+        "period": pl.String, "period_id": pl.String, "period_type": pl.String,
+        "period_start": pl.Date, "period_end": pl.Date})
+    return frame.join(facts_frame, on="period", how="left").with_columns(
+        period=pl.coalesce("period_id", "period")).drop("period_id")
+
+
+def period_errors(frame: pl.DataFrame) -> pl.DataFrame:
+    from chiso.values.rules import error_rows
+
+    text = pl.col("period_text") if "period_text" in frame.columns else pl.col("period")
+    issue = period_issue("{}")
+    return error_rows(
+        frame, pl.col("period_type").is_null(), column="period", rule="period_format",
+        vi=pl.format(issue["message_vi"], text.fill_null("")),
+        en=pl.format(issue["message_en"], text.fill_null("")))
+
+
+def unit_validity_errors(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows whose unit (by id) did not exist during the row's period."""
+    from chiso.values.rules import error_rows
+
+    units = units_frame(session, frame.get_column("unit_id").drop_nulls().unique().to_list())
+    joined = frame.join(units.rename({"id": "unit_id", "code": "unit_code_db"}),
+                        on="unit_id", how="left")
+    invalid = pl.col("period_type").is_not_null() & (
+        pl.col("unit_code_db").is_null()
+        | (pl.col("valid_from") > pl.col("period_end"))
+        | (pl.col("valid_to").is_not_null() & (pl.col("valid_to") < pl.col("period_start"))))
+    issue = unit_validity_issue("{}", "{}")
+    return error_rows(joined, invalid, column="unit_code", rule="unit_not_valid_in_period",
+                      vi=pl.format(issue["message_vi"],
+                                   pl.coalesce("unit_code_db", pl.col("unit_id").cast(pl.String)),
+                                   pl.col("period")),
+                      en=pl.format(issue["message_en"],
+                                   pl.coalesce("unit_code_db", pl.col("unit_id").cast(pl.String)),
+                                   pl.col("period")))
+
+
+def units_frame(session: Session, ids: list[int] | None = None) -> pl.DataFrame:
+    """id, code, valid_from, valid_to of the given units (all units when ids is None)."""
+    columns = (OrgUnit.id, OrgUnit.code, OrgUnit.valid_from, OrgUnit.valid_to)
+    rows: list[Any] = []
+    if ids is None:
+        rows = list(session.execute(select(*columns)).all())
+    for chunk in _chunks(ids or []):
+        rows += session.execute(select(*columns).where(OrgUnit.id.in_(chunk))).all()
+    return pl.DataFrame(rows, orient="row", schema={
+        "id": pl.Int64, "code": pl.String, "valid_from": pl.Date, "valid_to": pl.Date})
+
+
+def _chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+EXISTING_SCHEMA = {
+    "id": pl.Int64, "unit_id": pl.Int64, "indicator_id": pl.Int64, "period": pl.String,
+    "numerator_old": pl.Float64, "denominator_old": pl.Float64, "value_old": pl.Float64,
+    "comment_old": pl.String, "source_old": pl.String, "version_old": pl.Int64,
+    "deleted_old": pl.Boolean,
+}
+
+
+def existing_values(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
+    """Stored rows that share unit, indicator and period with `frame`, fetched with one
+    query per chunk of keys (a superset, narrowed by the join in `plan_changes`)."""
+    unit_ids = frame.get_column("unit_id").unique().sort().to_list()
+    indicator_ids = frame.get_column("indicator_id").unique().sort().to_list()
+    periods = frame.get_column("period").unique().sort().to_list()
+    v = VALUES.c
+    columns = (v.id, v.unit_id, v.indicator_id, v.period, v.numerator, v.denominator, v.value,
+               v.comment, v.source, v.version, v.deleted)
+    rows: list[Any] = []
+    for units in _chunks(unit_ids):
+        for indicators in _chunks(indicator_ids, 200):
+            for period_chunk in _chunks(periods, 200):
+                rows += session.execute(select(*columns).where(
+                    v.unit_id.in_(units), v.indicator_id.in_(indicators),
+                    v.period.in_(period_chunk))).all()
+    return pl.DataFrame(rows, orient="row", schema=EXISTING_SCHEMA)
+
+
+def _differs(name: str) -> pl.Expr:
+    new, old = pl.col(name), pl.col(f"{name}_old")
+    tolerance = 1e-9 * pl.max_horizontal(pl.lit(1.0), old.abs())
+    return (new.is_null() != old.is_null()) | ((new - old).abs() > tolerance).fill_null(False)
+
+
+def plan_changes(session: Session, frame: pl.DataFrame) -> ChangePlan:
+    """Compare checked rows with what is stored: insert, update or unchanged.
+    A null comment keeps the stored one; a deleted value that comes back is an update."""
+    joined = frame.join(existing_values(session, frame), on=KEY, how="left")
+    changed = (
+        pl.col("deleted_old").fill_null(False) | _differs("numerator")
+        | _differs("denominator") | _differs("value")
+        | (pl.col("comment").is_not_null() & (pl.col("comment") != pl.col("comment_old")))
+    )
+    is_new = pl.col("id").is_null()
+    return ChangePlan(
+        inserts=joined.filter(is_new),
+        updates=joined.filter(~is_new & changed),
+        unchanged=joined.filter(~is_new & ~changed),
+    )
+
+
+def apply_changes(session: Session, plan: ChangePlan, *, source: str, actor: Any = None,
+                  import_batch_id: int | None = None) -> UpsertSummary:
+    """Write a plan: Core executemany inserts and updates, one version row per change,
+    one audit event for the batch (the version rows carry the per-value history)."""
+    now, user_id = utcnow(), getattr(actor, "id", None)
+    inserted = _bulk_insert(session, plan.inserts, source, now, user_id, import_batch_id)
+    updated = _bulk_update(session, plan.updates, source, now, user_id, import_batch_id)
+    summary = UpsertSummary(inserted, updated, plan.unchanged.height)
+    if inserted or updated:
+        record_event(session, action="values.upsert", object_type="import_batch"
+                     if import_batch_id else "data_value", object_id=import_batch_id or "",
+                     actor=actor, after={"inserted": inserted, "updated": updated,
+                                         "unchanged": summary.unchanged, "source": source})
+    return summary
+
+
+def _row_source(frame: pl.DataFrame, source: str) -> pl.Expr:
+    fallback = pl.lit(_source(source))
+    if "source" not in frame.columns:
+        return fallback
+    cleaned = pl.col("source").str.slice(0, SOURCE_MAX)
+    return pl.when(cleaned.str.len_chars() > 0).then(cleaned).otherwise(fallback)
+
+
+def _bulk_insert(session: Session, inserts: pl.DataFrame, source: str, now: dt.datetime,
+                 user_id: int | None, batch_id: int | None) -> int:
+    if inserts.is_empty():
+        return 0
+    params = inserts.select(
+        *KEY, "period_type", "period_start", "period_end", *NUMBER_FIELDS,
+        _row_source(inserts, source).alias("source"),
+        pl.col("comment").fill_null(""),
+    ).with_columns(version=pl.lit(1), deleted=pl.lit(False), updated_at=pl.lit(now),
+                   updated_by_id=pl.lit(user_id, pl.Int64)).to_dicts()
+    returned = session.execute(
+        insert(VALUES).returning(VALUES.c.id, VALUES.c.unit_id, VALUES.c.indicator_id,
+                                 VALUES.c.period), params).all()
+    ids = pl.DataFrame(returned, orient="row", schema={
+        "data_value_id": pl.Int64, "unit_id": pl.Int64, "indicator_id": pl.Int64,
+        "period": pl.String})
+    new_rows = pl.DataFrame(params).join(ids, on=KEY)
+    _insert_versions(session, new_rows, pl.lit("insert"), now, user_id, batch_id)
+    return len(params)
+
+
+def _bulk_update(session: Session, updates: pl.DataFrame, source: str, now: dt.datetime,
+                 user_id: int | None, batch_id: int | None) -> int:
+    if updates.is_empty():
+        return 0
+    rows = updates.select(
+        pl.col("id").alias("data_value_id"), pl.col("version_old"),
+        (pl.col("version_old") + 1).alias("version"), *NUMBER_FIELDS,
+        _row_source(updates, source).alias("source"),
+        pl.coalesce("comment", "comment_old").fill_null("").alias("comment"),
+        pl.lit(False).alias("deleted"), pl.col("deleted_old"),
+    )
+    statement = (
+        update(VALUES)
+        .where(VALUES.c.id == bindparam("data_value_id"),
+               VALUES.c.version == bindparam("version_old"))
+        .values(numerator=bindparam("numerator"), denominator=bindparam("denominator"),
+                value=bindparam("value"), source=bindparam("source"),
+                comment=bindparam("comment"), version=bindparam("version"),
+                deleted=False, updated_at=now, updated_by_id=user_id)
+    )
+    params = rows.select("data_value_id", "version_old", "version", *NUMBER_FIELDS,
+                         "source", "comment").to_dicts()
+    result = session.connection().execute(statement, params)
+    if session.get_bind().dialect.supports_sane_multi_rowcount and (
+            result.rowcount != len(params)):
+        raise StaleVersion(expected=None, current=None)
+    change = pl.when(pl.col("deleted_old")).then(pl.lit("restore")).otherwise(pl.lit("update"))
+    _insert_versions(session, rows, change, now, user_id, batch_id)
+    return len(params)
+
+
+def _insert_versions(session: Session, rows: pl.DataFrame, change: pl.Expr, now: dt.datetime,
+                     user_id: int | None, batch_id: int | None) -> None:
+    versions = rows.select(
+        "data_value_id", "version", *NUMBER_FIELDS, "source", "comment",
+        pl.lit(False).alias("deleted"), change.alias("change"),
+    ).with_columns(changed_at=pl.lit(now), changed_by_id=pl.lit(user_id, pl.Int64),
+                   import_batch_id=pl.lit(batch_id, pl.Int64))
+    session.connection().execute(insert(VERSIONS), versions.to_dicts())

@@ -1,0 +1,174 @@
+"""Saving values: versions, stale edits, ratios from parts, the built-in rules, bulk upsert."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from sqlalchemy import func, select
+
+from chiso.audit.models import AuditEvent
+from chiso.text import parse_number
+from chiso.values.models import DataValue, DataValueVersion
+from chiso.values.parsing import cell_text, parse_number_expr
+from chiso.values.service import (
+    StaleVersion,
+    ValueRejected,
+    delete_value,
+    save_value,
+    upsert_values,
+    value_history,
+)
+from values_support import build_world
+
+
+@pytest.fixture
+def world(session):  # type: ignore[no-untyped-def]
+    built = build_world(session)
+    session.commit()
+    return built
+
+
+def test_save_then_update_keeps_both_versions(session, world) -> None:
+    first = save_value(session, unit_id=world.commune_a.id, indicator_id=world.count.id,
+                       period="2025Q1", value="1.234")
+    session.commit()
+    assert first.value == 1234 and first.version == 1
+    again = save_value(session, unit_id=world.commune_a.id, indicator_id=world.count.id,
+                       period="2025Q1", value=1300, comment="Sửa theo báo cáo",
+                       expected_version=1)
+    session.commit()
+    history = value_history(session, again.id)
+    assert [(v.version, v.value, v.change) for v in history] == [
+        (1, 1234.0, "insert"), (2, 1300.0, "update")]
+    assert again.version == 2 and again.comment == "Sửa theo báo cáo"
+    actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["value.create", "value.update"]
+
+
+def test_saving_the_same_figure_again_writes_no_version(session, world) -> None:
+    kwargs = dict(unit_id=world.commune_a.id, indicator_id=world.count.id, period="2025")
+    row = save_value(session, value=12, **kwargs)
+    save_value(session, value="12", **kwargs)
+    session.commit()
+    assert [v.version for v in value_history(session, row.id)] == [1]
+
+
+def test_stale_expected_version_is_refused_and_nothing_is_lost(session, world) -> None:
+    kwargs = dict(unit_id=world.commune_a.id, indicator_id=world.count.id, period="202503")
+    row = save_value(session, value=10, **kwargs)
+    save_value(session, value=11, expected_version=1, **kwargs)
+    session.commit()
+    with pytest.raises(StaleVersion) as refused:
+        save_value(session, value=99, expected_version=1, **kwargs)
+    session.rollback()
+    assert "phiên bản 2" in str(refused.value) and "version 2" in str(refused.value)
+    session.refresh(row)
+    assert (row.value, row.version) == (11.0, 2)
+    assert [v.value for v in value_history(session, row.id)] == [10.0, 11.0]
+
+
+def test_ratio_value_is_computed_from_its_parts(session, world) -> None:
+    row = save_value(session, unit_id=world.commune_a.id, indicator_id=world.ratio.id,
+                     period="2025Q2", numerator="766", denominator="1.000")
+    assert row.value == pytest.approx(76.6)
+    assert (row.numerator, row.denominator) == (766.0, 1000.0)
+
+
+def test_percentage_text_alone_is_accepted(session, world) -> None:
+    row = save_value(session, unit_id=world.commune_b.id, indicator_id=world.ratio.id,
+                     period="Quý III/2025", value="76,6%")
+    assert row.value == pytest.approx(76.6) and row.period == "2025Q3"
+    assert row.numerator is None
+
+
+@pytest.mark.parametrize(("fields", "rule"), [
+    ({"numerator": 5, "denominator": 0}, "denominator_positive"),
+    ({"numerator": 120, "denominator": 100}, "numerator_le_denominator"),
+    ({"value": "140%"}, "percent_range"),
+    ({"numerator": 5}, "parts_incomplete"),
+    ({"value": "abc"}, "number_format"),
+    ({}, "value_missing"),
+    ({"numerator": 50, "denominator": 100, "value": 70}, "value_mismatch"),
+])
+def test_ratio_rules_refuse_bad_input(session, world, fields, rule) -> None:
+    with pytest.raises(ValueRejected) as refused:
+        save_value(session, unit_id=world.commune_a.id, indicator_id=world.ratio.id,
+                   period="2025", **fields)
+    assert rule in {i["rule"] for i in refused.value.issues}
+    assert " / " in str(refused.value)  # Vietnamese, then English
+    assert session.scalar(select(func.count()).select_from(DataValue)) == 0
+
+
+def test_count_must_not_be_negative_and_period_must_parse(session, world) -> None:
+    with pytest.raises(ValueRejected, match="không được âm"):
+        save_value(session, unit_id=world.commune_a.id, indicator_id=world.count.id,
+                   period="2025", value=-3)
+    with pytest.raises(ValueRejected, match="kỳ báo cáo '2025Q5' không hợp lệ"):
+        save_value(session, unit_id=world.commune_a.id, indicator_id=world.count.id,
+                   period="2025Q5", value=3)
+
+
+def test_unit_must_be_valid_during_the_period(session, world) -> None:
+    with pytest.raises(ValueRejected, match="không có hiệu lực trong kỳ 202509"):
+        save_value(session, unit_id=world.old_commune.id, indicator_id=world.count.id,
+                   period="202509", value=3)
+    row = save_value(session, unit_id=world.old_commune.id, indicator_id=world.count.id,
+                     period="202506", value=3)
+    assert row.value == 3
+
+
+def test_delete_is_a_new_version_and_saving_restores(session, world) -> None:
+    kwargs = dict(unit_id=world.commune_a.id, indicator_id=world.count.id, period="2024")
+    row = save_value(session, value=7, **kwargs)
+    delete_value(session, row.id, comment="Nhập nhầm")
+    session.commit()
+    session.refresh(row)
+    assert row.deleted and row.version == 2
+    save_value(session, value=7, **kwargs)
+    session.commit()
+    assert [v.change for v in value_history(session, row.id)] == ["insert", "delete",
+                                                                   "restore"]
+
+
+def test_upsert_inserts_updates_and_leaves_unchanged(session, world) -> None:
+    rows = [
+        {"unit_id": world.commune_a.id, "indicator_id": world.ratio.id, "period": "2025Q1",
+         "numerator": 30, "denominator": 40, "value": None},
+        {"unit_id": world.commune_b.id, "indicator_id": world.ratio.id, "period": "2025Q1",
+         "numerator": 10, "denominator": 40, "value": None},
+    ]
+    assert upsert_values(session, rows, source="demo") == (2, 0, 0)
+    rows[1]["numerator"] = 20
+    summary = upsert_values(session, pl.DataFrame(rows), source="demo")
+    session.commit()
+    assert (summary.inserted, summary.updated, summary.unchanged) == (0, 1, 1)
+    values = dict(session.execute(select(DataValue.unit_id, DataValue.value)).all())
+    assert values == {world.commune_a.id: 75.0, world.commune_b.id: 50.0}
+    assert session.scalar(select(func.count()).select_from(DataValueVersion)) == 3
+
+
+def test_upsert_rejects_a_bad_row_and_writes_nothing(session, world) -> None:
+    rows = [
+        {"unit_id": world.commune_a.id, "indicator_id": world.ratio.id, "period": "2025",
+         "numerator": 3, "denominator": 4},
+        {"unit_id": world.commune_b.id, "indicator_id": world.ratio.id, "period": "2025",
+         "numerator": 5, "denominator": 4},
+    ]
+    with pytest.raises(ValueRejected, match="dòng 2"):
+        upsert_values(session, rows, source="demo")
+    assert session.scalar(select(func.count()).select_from(DataValue)) == 0
+
+
+def test_vectorised_number_parser_agrees_with_parse_number() -> None:
+    samples = ["76,6%", "1.234.567", "1.234.567,89", "12,5 %", "1,234,567", "76.6", "0.125",
+               "1.234", "-5", "1,234.5", "0.500", "+3", "\u22124,5", "0", "100%"]
+    parsed = pl.DataFrame({"a": samples}).select(parse_number_expr("a")).to_series()
+    assert parsed.to_list() == [float(parse_number(s).value) for s in samples]
+    for bad in ["abc", "1.2.3", "1,23,4", "1e5", "."]:
+        assert pl.DataFrame({"a": [bad]}).select(parse_number_expr("a")).item() is None
+
+
+@pytest.mark.parametrize("number", [1.234, 1234567.0, 76.6, 0.1 + 0.2, 1e-7, 12345678.125])
+def test_typed_cells_read_back_to_the_same_float(number: float) -> None:
+    text = cell_text(number)
+    assert pl.DataFrame({"a": [text]}).select(parse_number_expr("a")).item() == number
