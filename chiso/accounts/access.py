@@ -51,18 +51,41 @@ class PermissionDenied(Exception):
         )
 
 
+@dataclass(frozen=True)
+class TokenScope:
+    """An API token's limits: it can only narrow its owner's rights, never widen them.
+    `unit_ids` empty = the owner's whole scope; a listed unit covers its sub-units."""
+
+    actions: frozenset[Action]
+    unit_ids: frozenset[int] = frozenset()
+
+
 @dataclass
 class Access:
-    """What one user may do; built once per request."""
+    """What one user may do; built once per request. `scope` is set when the request came
+    with an API token instead of a browser session."""
 
     session: Session
     user: User | None
+    scope: TokenScope | None = None
     _ancestors: dict[int, list[int]] = field(default_factory=dict)
 
     def can(self, action: Action, unit_id: int | None = None) -> bool:
         if self.user is None or not self.user.is_active:
             return False
+        if self.scope is not None and not self._scope_allows(action, unit_id):
+            return False
         return any(self._grants(m, action, unit_id) for m in self.user.memberships)
+
+    def _scope_allows(self, action: Action, unit_id: int | None) -> bool:
+        assert self.scope is not None
+        if action not in self.scope.actions:
+            return False
+        if not self.scope.unit_ids:
+            return True
+        if unit_id is None:
+            return action is Action.READ
+        return any(u in self.scope.unit_ids for u in self._chain(unit_id))
 
     def require(self, action: Action, unit_id: int | None = None) -> None:
         if not self.can(action, unit_id):

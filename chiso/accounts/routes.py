@@ -1,23 +1,40 @@
-"""Sign in and out."""
+"""Sign in and out, change a password, reset a forgotten one by e-mail."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from chiso.accounts.service import authenticate, close_session, open_session
+from chiso.accounts.mail import reset_mail_body, send_mail
+from chiso.accounts.service import (
+    RESET_TOKEN_MINUTES,
+    AccountError,
+    authenticate,
+    change_password,
+    close_session,
+    finish_password_reset,
+    open_session,
+    start_password_reset,
+)
 from chiso.settings import get_settings
-from chiso.web.deps import SESSION_COOKIE, SessionDep
+from chiso.web.deps import SESSION_COOKIE, OptionalUserDep, SessionDep, UserDep
+from chiso.web.limits import RESET_REQUESTS_PER_ADDRESS, login_allowed
 from chiso.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("chiso.accounts")
 
 
 def _safe_next(target: str) -> str:
     # Only local paths: an open redirect would let a link send users to another site.
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "?"
 
 
 @router.get("/login")
@@ -29,10 +46,13 @@ def login_form(request: Request, next: str = "/") -> Response:
 def login(
     request: Request,
     session: SessionDep,
-    username: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/",
+    username: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=500)],
+    next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
+    if not login_allowed(_address(request), username.strip().lower()):
+        return render(request, "login.html", {"next": _safe_next(next), "failed": False,
+                                              "throttled": True}, status_code=429)
     user = authenticate(session, username=username, password=password)
     if user is None:
         session.commit()  # keep the failure count and the audit event
@@ -49,8 +69,86 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, session: SessionDep) -> Response:
+def logout(request: Request, session: SessionDep, _user: OptionalUserDep) -> Response:
+    # OptionalUserDep has checked the CSRF token: another site cannot sign users out.
     close_session(session, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+@router.get("/account/password")
+def password_form(request: Request, user: UserDep) -> Response:
+    return render(request, "accounts/password.html", {"error": "", "done": False})
+
+
+@router.post("/account/password")
+def password_change(
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    current: Annotated[str, Form(max_length=500)],
+    new: Annotated[str, Form(max_length=500)],
+    confirm: Annotated[str, Form(max_length=500)],
+) -> Response:
+    try:
+        if new != confirm:
+            raise AccountError("Hai mật khẩu mới không khớp / the two new passwords differ")
+        change_password(session, user, current=current, new=new)
+    except AccountError as exc:
+        session.commit()
+        return render(request, "accounts/password.html", {"error": str(exc), "done": False},
+                      status_code=400)
+    session.commit()
+    response = RedirectResponse("/login?changed=1", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)  # every session was ended: sign in again
+    return response
+
+
+@router.get("/password/forgot")
+def forgot_form(request: Request) -> Response:
+    return render(request, "accounts/forgot.html", {"sent": False})
+
+
+@router.post("/password/forgot")
+def forgot(request: Request, session: SessionDep,
+           who: Annotated[str, Form(max_length=200)]) -> Response:
+    if not RESET_REQUESTS_PER_ADDRESS.hit(_address(request)):
+        return render(request, "accounts/forgot.html", {"sent": False, "throttled": True},
+                      status_code=429)
+    started = start_password_reset(session, username_or_email=who)
+    session.commit()
+    if started is not None:
+        user, token = started
+        link = f"{get_settings().base_url.rstrip('/')}/password/reset?token={token}"
+        try:
+            send_mail(to=user.email, subject="chiso: đặt lại mật khẩu / password reset",
+                      body=reset_mail_body(full_name=user.full_name or user.username,
+                                           link=link, minutes=RESET_TOKEN_MINUTES))
+        except OSError:
+            log.exception("could not send the password-reset e-mail to user %s", user.id)
+    # The same answer whether or not the account exists.
+    return render(request, "accounts/forgot.html", {"sent": True})
+
+
+@router.get("/password/reset")
+def reset_form(request: Request, token: str = "") -> Response:
+    return render(request, "accounts/reset.html", {"token": token, "error": ""})
+
+
+@router.post("/password/reset")
+def reset(
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str, Form(max_length=200)],
+    new: Annotated[str, Form(max_length=500)],
+    confirm: Annotated[str, Form(max_length=500)],
+) -> Response:
+    try:
+        if new != confirm:
+            raise AccountError("Hai mật khẩu mới không khớp / the two new passwords differ")
+        finish_password_reset(session, token=token, new_password=new)
+    except AccountError as exc:
+        return render(request, "accounts/reset.html", {"token": token, "error": str(exc)},
+                      status_code=400)
+    return RedirectResponse("/login?changed=1", status_code=303)

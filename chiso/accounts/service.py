@@ -7,10 +7,18 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chiso.accounts.models import Membership, Role, User, UserSession
+from chiso.accounts.access import Action, TokenScope
+from chiso.accounts.models import (
+    ApiToken,
+    Membership,
+    PasswordResetToken,
+    Role,
+    User,
+    UserSession,
+)
 from chiso.accounts.passwords import hash_password, verify_password
 from chiso.audit.service import record_event
 from chiso.db.base import utcnow
@@ -34,7 +42,8 @@ def create_user(
     include_subunits: bool = True,
     actor: User | None = None,
 ) -> User:
-    username = nfc(username).lower()
+    username = nfc(username).strip().lower()
+    _check_password_strength(password)
     if session.scalar(select(User).where(User.username == username)):
         raise AccountError(f"Tài khoản '{username}' đã tồn tại / user '{username}' exists")
     user = User(
@@ -121,3 +130,168 @@ def close_session(session: Session, token: str | None) -> None:
 def _aware(moment: dt.datetime) -> dt.datetime:
     """SQLite returns naive datetimes; they were stored as UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+# ---------------------------------------------------------------- passwords
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def _check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự / the password must have "
+            f"at least {MIN_PASSWORD_LENGTH} characters"
+        )
+
+
+def set_password(session: Session, user: User, new_password: str, *,
+                 actor: User | None = None, reason: str = "set") -> None:
+    """Replace a password, end every open session of the user, clear the lockout."""
+    _check_password_strength(new_password)
+    user.password_hash = hash_password(new_password)
+    user.failed_logins = 0
+    user.locked_until = None
+    _revoke_sessions(session, user.id)
+    record_event(session, action=f"user.password_{reason}", object_type="user",
+                 object_id=user.id, actor=actor)
+
+
+def change_password(session: Session, user: User, *, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise AccountError("Mật khẩu hiện tại không đúng / the current password is wrong")
+    set_password(session, user, new, actor=user, reason="change")
+
+
+def _revoke_sessions(session: Session, user_id: int) -> None:
+    for row in session.scalars(select(UserSession).where(
+            UserSession.user_id == user_id, UserSession.revoked.is_(False))):
+        row.revoked = True
+
+
+RESET_TOKEN_MINUTES = 60
+
+
+def start_password_reset(session: Session, *, username_or_email: str) -> tuple[User, str] | None:
+    """Create a one-time reset token for the account; returns (user, token) so the caller
+    can e-mail the link, or None (the caller must answer the same either way, so the form
+    does not reveal which accounts exist)."""
+    key = nfc(username_or_email).strip().lower()
+    user = session.scalar(select(User).where(
+        (User.username == key) | (func.lower(User.email) == key)))
+    if user is None or not user.is_active or not user.email:
+        return None
+    token = secrets.token_urlsafe(32)
+    session.add(PasswordResetToken(
+        token_hash=_token_hash(token), user_id=user.id,
+        expires_at=utcnow() + dt.timedelta(minutes=RESET_TOKEN_MINUTES)))
+    record_event(session, action="user.password_reset_requested", object_type="user",
+                 object_id=user.id)
+    return user, token
+
+
+def finish_password_reset(session: Session, *, token: str, new_password: str) -> User:
+    row = session.get(PasswordResetToken, _token_hash(token))
+    if row is None or row.used_at is not None or _aware(row.expires_at) < utcnow():
+        raise AccountError("Liên kết đặt lại mật khẩu không hợp lệ hoặc đã hết hạn / the "
+                           "reset link is invalid or has expired")
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise AccountError("Tài khoản đã bị khoá / the account is disabled")
+    row.used_at = utcnow()
+    set_password(session, user, new_password, actor=user, reason="reset")
+    return user
+
+
+# ---------------------------------------------------------------- administration
+
+def find_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == nfc(username).strip().lower()))
+    if user is None:
+        raise AccountError(f"Không có tài khoản '{username}' / no user '{username}'")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> None:
+    if user.is_active == active:
+        return
+    before = {"is_active": user.is_active}
+    user.is_active = active
+    if not active:
+        _revoke_sessions(session, user.id)
+        for token in session.scalars(select(ApiToken).where(
+                ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+            token.revoked_at = utcnow()
+    record_event(session, action="user.enable" if active else "user.disable",
+                 object_type="user", object_id=user.id, actor=actor, before=before,
+                 after={"is_active": active})
+
+
+def _describe_memberships(user: User) -> str:
+    return "; ".join(sorted(
+        f"{m.role}@{m.unit_id if m.unit_id is not None else '*'}"
+        f"{'+' if m.include_subunits else ''}" for m in user.memberships))
+
+
+def set_membership(session: Session, user: User, *, role: Role, unit_id: int | None,
+                   include_subunits: bool = True, actor: User | None = None) -> None:
+    """Replace the user's memberships by one role over one unit (or everywhere)."""
+    before = _describe_memberships(user)
+    user.memberships.clear()
+    session.flush()
+    user.memberships.append(Membership(role=role.value, unit_id=unit_id,
+                                       include_subunits=include_subunits))
+    session.flush()
+    _revoke_sessions(session, user.id)  # rights changed: sign in again to pick them up
+    record_event(session, action="user.set_role", object_type="user", object_id=user.id,
+                 actor=actor, unit_id=unit_id, before={"memberships": before},
+                 after={"memberships": _describe_memberships(user)})
+
+
+# ---------------------------------------------------------------- API tokens
+
+API_TOKEN_PREFIX = "chiso_"
+
+
+def create_api_token(session: Session, *, user: User, name: str, actions: list[Action],
+                     unit_ids: list[int] | None = None, days: int = 90,
+                     actor: User | None = None) -> tuple[str, ApiToken]:
+    """A token for a system-to-system feed; the secret is returned once, only its hash kept."""
+    if not actions:
+        raise AccountError("Mã truy cập phải có ít nhất một quyền / a token needs an action")
+    secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=nfc(name), token_hash=_token_hash(secret),
+                   actions=sorted(a.value for a in actions), unit_ids=sorted(unit_ids or []),
+                   expires_at=utcnow() + dt.timedelta(days=days))
+    session.add(row)
+    session.flush()
+    record_event(session, action="token.create", object_type="api_token", object_id=row.id,
+                 actor=actor, after={"user": user.username, "name": row.name,
+                                     "actions": ",".join(row.actions),
+                                     "units": ",".join(map(str, row.unit_ids)),
+                                     "expires_at": row.expires_at})
+    return secret, row
+
+
+def revoke_api_token(session: Session, token: ApiToken, *, actor: User | None = None) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record_event(session, action="token.revoke", object_type="api_token",
+                     object_id=token.id, actor=actor)
+
+
+def resolve_api_token(session: Session, secret: str) -> tuple[User, TokenScope] | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
+    if row is None or row.revoked_at is not None or _aware(row.expires_at) < utcnow():
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    row.last_used_at = utcnow()
+    scope = TokenScope(actions=frozenset(Action(a) for a in row.actions),
+                       unit_ids=frozenset(row.unit_ids))
+    return user, scope

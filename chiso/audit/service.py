@@ -3,8 +3,10 @@ so the event commits or rolls back with the change it describes."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.audit.models import AuditEvent
@@ -43,3 +45,49 @@ def _jsonable(data: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     return {key: (v if isinstance(v, (int, float, str, bool, type(None))) else str(v))
             for key, v in data.items()}
+
+
+def search_events(
+    session: Session,
+    *,
+    actor: str = "",
+    action: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    unit_id: int | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[AuditEvent]:
+    """Newest first. `action` matches a prefix ("value." finds every value change);
+    dates are inclusive days in UTC."""
+    query = select(AuditEvent)
+    if actor:
+        query = query.where(AuditEvent.actor_label == actor.strip().lower())
+    if action:
+        query = query.where(AuditEvent.action.startswith(action.strip(), autoescape=True))
+    if object_type:
+        query = query.where(AuditEvent.object_type == object_type.strip())
+    if object_id:
+        query = query.where(AuditEvent.object_id == object_id.strip())
+    if unit_id is not None:
+        query = query.where(AuditEvent.unit_id == unit_id)
+    if date_from is not None:
+        query = query.where(AuditEvent.at >= _day_start(date_from))
+    if date_to is not None:
+        query = query.where(AuditEvent.at < _day_start(date_to + dt.timedelta(days=1)))
+    query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    return list(session.scalars(query.limit(max(1, min(limit, 1000))).offset(max(0, offset))))
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def event_as_dict(event: AuditEvent) -> dict[str, Any]:
+    return {"id": event.id, "at": event.at.isoformat(), "actor": event.actor_label,
+            "actor_id": event.actor_id, "action": event.action,
+            "object_type": event.object_type, "object_id": event.object_id,
+            "unit_id": event.unit_id, "before": event.before, "after": event.after,
+            "note": event.note}

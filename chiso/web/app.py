@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -14,8 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from chiso import __version__
 from chiso.accounts.access import PermissionDenied
 from chiso.db.engine import DatabaseNotMigrated, ensure_migrated
-from chiso.web.deps import LoginRequired, request_locale
+from chiso.web.deps import BadToken, CsrfFailed, LoginRequired, request_locale
 from chiso.web.i18n import gettext_for
+from chiso.web.limits import UploadGuard
 from chiso.web.routers import all_routers
 from chiso.web.templating import render
 
@@ -55,6 +58,7 @@ def create_app(*, check_migrations: bool = True) -> FastAPI:
     for router in all_routers():
         app.include_router(router)
     _install_middleware(app)
+    app.add_middleware(UploadGuard)
     _install_error_handlers(app)
     return app
 
@@ -72,6 +76,15 @@ def _install_middleware(app: FastAPI) -> None:
         return response
 
 
+ERROR_TITLES = {400: "The request is not valid", 401: "Please sign in",
+                403: "You do not have permission for this", 404: "Page not found",
+                405: "Method not allowed", 409: "Someone else changed this first",
+                413: "File too large", 415: "This type of file is not accepted",
+                422: "The request is not valid", 429: "Too many requests",
+                500: "Something went wrong; the error has been logged",
+                503: "The database is not ready"}
+
+
 def _error(request: Request, status: int, title_en: str, detail: str = "") -> Response:
     if _wants_json(request):
         return JSONResponse({"detail": detail or title_en}, status_code=status)
@@ -80,13 +93,31 @@ def _error(request: Request, status: int, title_en: str, detail: str = "") -> Re
                                           "detail": detail}, status_code=status)
 
 
+def error_response(request: Request, status: int, detail: str = "") -> Response:
+    """A friendly error page (or JSON for the API) for `status`, used outside handlers too."""
+    return _error(request, status, ERROR_TITLES.get(status, "Error"), detail)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": "Not authenticated"}, status_code=401,
                                 headers={"WWW-Authenticate": "Bearer"})
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(BadToken)
+    async def bad_token(request: Request, _exc: BadToken) -> Response:
+        return JSONResponse(
+            {"detail": "Mã truy cập không hợp lệ, đã thu hồi hoặc hết hạn / "
+                       "the API token is invalid, revoked or expired"},
+            status_code=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, _exc: CsrfFailed) -> Response:
+        return _error(request, 403, "The form has expired; reload the page and try again",
+                      "Thiếu hoặc sai mã CSRF / missing or wrong CSRF token")
 
     @app.exception_handler(PermissionDenied)
     async def denied(request: Request, exc: PermissionDenied) -> Response:
@@ -98,15 +129,22 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        titles = {404: "Page not found", 405: "Method not allowed", 413: "File too large",
-                  429: "Too many requests"}
+        if _wants_json(request) and not isinstance(exc.detail, str):
+            # Structured details (e.g. a 409 with the current version) go to API callers.
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                                headers=exc.headers)
         detail = exc.detail if isinstance(exc.detail, str) else ""
-        return _error(request, exc.status_code, titles.get(exc.status_code, "Error"), detail)
+        if detail in (ERROR_TITLES.get(exc.status_code), "Not Found", "Method Not Allowed"):
+            detail = ""
+        response = error_response(request, exc.status_code, detail)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         if _wants_json(request):
-            return JSONResponse({"detail": exc.errors()}, status_code=422)
+            return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
         return _error(request, 422, "The request is not valid", str(exc.errors()[:3]))
 
     @app.exception_handler(Exception)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access
 from chiso.accounts.models import User
-from chiso.accounts.service import resolve_session
+from chiso.accounts.service import resolve_api_token, resolve_session
 from chiso.db import new_session
 from chiso.web.i18n import SUPPORTED_LOCALES
 
@@ -18,8 +19,17 @@ SESSION_COOKIE = "chiso_session"
 LOCALE_COOKIE = "chiso_lang"
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+
 class LoginRequired(Exception):
     """No signed-in user: pages redirect to the login form, the API answers 401."""
+
+
+class CsrfFailed(Exception):
+    """A state-changing browser request without the session's CSRF token: 403."""
 
 
 def get_db() -> Iterator[Session]:
@@ -37,7 +47,28 @@ def get_db() -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_db)]
 
 
-def get_optional_user(request: Request, session: SessionDep) -> User | None:
+class BadToken(Exception):
+    """An `Authorization: Bearer` header with an unknown, revoked or expired token."""
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return credentials.strip() or None if scheme.lower() == "bearer" else None
+
+
+def resolve_request_user(request: Request, session: SessionDep) -> User | None:
+    """Who is asking: an API token (Authorization: Bearer …) or a browser session cookie.
+    A token's scope is kept on the request so `AccessDep` narrows the user's rights."""
+    request.state.token_scope = None
+    secret = _bearer(request)
+    if secret is not None:
+        found_token = resolve_api_token(session, secret)
+        if found_token is None:
+            raise BadToken
+        user, scope = found_token
+        request.state.user = user
+        request.state.token_scope = scope
+        return user
     found = resolve_session(session, request.cookies.get(SESSION_COOKIE))
     if found is None:
         return None
@@ -45,6 +76,31 @@ def get_optional_user(request: Request, session: SessionDep) -> User | None:
     request.state.user = user
     request.state.csrf_token = row.csrf_token
     return user
+
+
+async def get_optional_user(
+    request: Request, user: Annotated[User | None, Depends(resolve_request_user)]
+) -> User | None:
+    """The signed-in user, after checking the CSRF token of a cookie-authenticated request
+    that changes something (a bearer-token call cannot be forged by another site)."""
+    if user is not None and getattr(request.state, "csrf_token", None):
+        await verify_csrf(request, request.state.csrf_token)
+    return user
+
+
+async def verify_csrf(request: Request, expected: str) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if not sent and _is_form(request):
+        sent = (await request.form()).get(CSRF_FIELD)
+    if not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+        raise CsrfFailed
+
+
+def _is_form(request: Request) -> bool:
+    kind = request.headers.get("content-type", "")
+    return kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
 
 
 OptionalUserDep = Annotated[User | None, Depends(get_optional_user)]
@@ -59,8 +115,8 @@ def get_user(user: OptionalUserDep) -> User:
 UserDep = Annotated[User, Depends(get_user)]
 
 
-def get_access(session: SessionDep, user: UserDep) -> Access:
-    return Access(session=session, user=user)
+def get_access(request: Request, session: SessionDep, user: UserDep) -> Access:
+    return Access(session=session, user=user, scope=getattr(request.state, "token_scope", None))
 
 
 AccessDep = Annotated[Access, Depends(get_access)]

@@ -1,0 +1,1 @@
+"""Administration pages: users, their roles over units, API tokens."""
