@@ -8,4 +8,7 @@ import typer
 
 
 def domain_registrars() -> list[Callable[[typer.Typer], None]]:
-    return []
+    from chiso.accounts.cli import register as accounts
+    from chiso.ops.cli import register as ops
+
+    return [accounts, ops]

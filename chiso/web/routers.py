@@ -7,6 +7,8 @@ from fastapi import APIRouter
 
 def all_routers() -> list[APIRouter]:
     from chiso.accounts.routes import router as accounts
+    from chiso.admin.routes import router as admin
+    from chiso.audit.routes import router as audit
     from chiso.web.home import router as home
 
-    return [accounts, home]
+    return [accounts, admin, audit, home]
