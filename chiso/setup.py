@@ -35,4 +35,8 @@ def initialise(*, admin_username: str = "admin") -> InitResult:
 def reference_loaders() -> list:  # type: ignore[type-arg]
     """Loaders of shipped reference data (units, catalogue), each idempotent.
     Each takes a Session. A domain that ships reference data adds one line."""
-    return []
+    from chiso.units import service as units
+
+    return [
+        units.load_unit_kinds, units.load_official_units, units.load_shipped_departments,
+    ]

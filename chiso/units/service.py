@@ -414,3 +414,9 @@ def load_departments(session: Session, path: str | Path, *, dry_run: bool = Fals
     from chiso.units.departments import load_departments_file
 
     return load_departments_file(session, Path(path), dry_run=dry_run, actor=actor)
+
+
+def load_shipped_departments(session: Session) -> list[DepartmentSummary]:
+    """The departments files shipped in chiso/units/data (departments-<province>.yaml)."""
+    return [load_departments(session, path)
+            for path in sorted(DATA_DIR.glob("departments-*.yaml"))]
