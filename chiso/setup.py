@@ -35,8 +35,10 @@ def initialise(*, admin_username: str = "admin") -> InitResult:
 def reference_loaders() -> list:  # type: ignore[type-arg]
     """Loaders of shipped reference data (units, catalogue), each idempotent.
     Each takes a Session. A domain that ships reference data adds one line."""
+    from chiso.indicators import service as catalogue
     from chiso.units import service as units
 
     return [
         units.load_unit_kinds, units.load_official_units, units.load_shipped_departments,
+        catalogue.load_shipped_catalog,
     ]
