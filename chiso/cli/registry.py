@@ -9,6 +9,8 @@ import typer
 
 def domain_registrars() -> list[Callable[[typer.Typer], None]]:
     from chiso.accounts.cli import register as accounts
+    from chiso.dti.cli import register as dti
     from chiso.ops.cli import register as ops
+    from chiso.units.cli import register as units
 
-    return [accounts, ops]
+    return [accounts, ops, units, dti]

@@ -9,6 +9,7 @@ def all_routers() -> list[APIRouter]:
     from chiso.accounts.routes import router as accounts
     from chiso.admin.routes import router as admin
     from chiso.audit.routes import router as audit
+    from chiso.units.routes import router as units
     from chiso.web.home import router as home
 
-    return [accounts, admin, audit, home]
+    return [accounts, admin, audit, home, units]
