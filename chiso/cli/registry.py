@@ -9,8 +9,13 @@ import typer
 
 def domain_registrars() -> list[Callable[[typer.Typer], None]]:
     from chiso.accounts.cli import register as accounts
+    from chiso.demo.cli import register as demo
+    from chiso.analytics.cli import register as analytics
+    from chiso.bench.cli import register as bench
     from chiso.dti.cli import register as dti
+    from chiso.indicators.cli import register as catalog
+    from chiso.plans.cli import register as plan
     from chiso.ops.cli import register as ops
     from chiso.units.cli import register as units
 
-    return [accounts, ops, units, dti]
+    return [demo, accounts, ops, units, dti, analytics, bench, catalog, plan]

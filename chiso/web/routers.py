@@ -8,8 +8,13 @@ from fastapi import APIRouter
 def all_routers() -> list[APIRouter]:
     from chiso.accounts.routes import router as accounts
     from chiso.admin.routes import router as admin
+    from chiso.analytics.routes import router as analytics
     from chiso.audit.routes import router as audit
+    from chiso.dashboard.routes import router as dashboard
+    from chiso.dti.routes import router as dti
+    from chiso.indicators.routes import router as indicators
+    from chiso.plans.routes import router as plans
     from chiso.units.routes import router as units
     from chiso.web.home import router as home
 
-    return [accounts, admin, audit, home, units]
+    return [dashboard, accounts, admin, audit, home, units, dti, analytics, indicators, plans]

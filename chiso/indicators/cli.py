@@ -1,0 +1,83 @@
+"""`chiso catalog …`: load the indicator catalogue (shipped or your own YAML), list it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+catalog_app = typer.Typer(help="Indicator catalogue: pillars and indicators.",
+                          no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(catalog_app, name="catalog")
+
+
+@catalog_app.command("load")
+def load(
+    file: Path = typer.Argument(None, dir_okay=False,
+                                help="Your own catalogue YAML (default: the shipped one)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and report, store nothing."),
+) -> None:
+    """Load the shipped indicator catalogue, or a YAML file that adds or updates indicators.
+    All or nothing: a file with an error stores nothing and lists every problem; loading the
+    same file again changes nothing.
+
+    Example: chiso catalog load my-indicators.yaml --dry-run
+    """
+    import chiso.db.models  # noqa: F401  (every table)
+    from chiso.db import session_scope
+    from chiso.indicators.problems import InputRejected
+    from chiso.indicators.service import load_catalog
+
+    try:
+        with session_scope() as session:
+            summary = load_catalog(session, file, dry_run=dry_run)
+            if dry_run:
+                session.rollback()
+    except InputRejected as exc:
+        console.print(f"[red]✗[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    mode = "[yellow]Chạy thử, không lưu / dry run, nothing stored[/]\n" if dry_run else ""
+    console.print(
+        f"{mode}[green]✓[/] {summary.file} (phiên bản / version {summary.version}): "
+        f"trụ cột / pillars +{len(summary.pillars_inserted)} ~{len(summary.pillars_updated)}; "
+        f"chỉ số / indicators: thêm {len(summary.inserted)} inserted, cập nhật "
+        f"{len(summary.updated)} updated, giữ nguyên {len(summary.unchanged)} unchanged",
+        highlight=False)
+    for code in summary.inserted:
+        console.print(f"  + {code}", highlight=False)
+    for code in summary.updated:
+        console.print(f"  ~ {code}", highlight=False)
+
+
+@catalog_app.command("list")
+def list_indicators(
+    pillar: str = typer.Option(None, "--pillar", help="Only this pillar: CQS, KTS, XHS, …"),
+    lang: str = typer.Option("vi", "--lang", help="Names in 'vi' or 'en'."),
+) -> None:
+    """List the indicators with their unit, kind, direction and aggregation.
+
+    Example: chiso catalog list --pillar CQS
+    """
+    import chiso.db.models  # noqa: F401
+    from chiso.db import session_scope
+    from chiso.indicators.service import list_indicators as indicators
+
+    table = Table("Mã / code", "Tên / name", "Đơn vị / unit", "Loại / kind",
+                  "Hướng / direction", "Tổng hợp / aggregation")
+    with session_scope() as session:
+        rows = indicators(session, pillar)
+        for i in rows:
+            table.add_row(i.code, i.name_en if lang == "en" else i.name_vi,
+                          i.unit_en if lang == "en" else i.unit_vi, i.kind, i.direction,
+                          f"{i.unit_aggregation} / {i.time_aggregation}")
+    if not rows:
+        console.print("Chưa có chỉ số nào; chạy / no indicators yet; run: chiso catalog load")
+        raise typer.Exit(1 if pillar else 0)
+    console.print(table)
+    console.print(f"{len(rows)} chỉ số / indicators")

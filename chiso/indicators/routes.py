@@ -1,0 +1,75 @@
+"""The catalogue: JSON API (`/api/pillars`, `/api/indicators`) and the `/catalog` page.
+
+The catalogue is not unit data, but it is not public either: every route asks Access for
+READ (any signed-in user with a role may read it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from chiso.accounts.access import Action
+from chiso.indicators import service
+from chiso.indicators.models import Indicator
+from chiso.web.deps import AccessDep, SessionDep
+from chiso.web.nav import NAV_ITEMS, NavItem
+from chiso.web.templating import render
+
+router = APIRouter(tags=["catalogue"])
+
+
+@router.get("/api/pillars")
+def list_pillars(session: SessionDep, access: AccessDep) -> list[dict[str, Any]]:
+    """Pillars (trụ cột) in display order, each with its number of active indicators."""
+    access.require(Action.READ)
+    counts: dict[str | None, int] = {}
+    for indicator in service.list_indicators(session):
+        counts[indicator.pillar_code] = counts.get(indicator.pillar_code, 0) + 1
+    return [{**service.pillar_as_dict(p), "indicator_count": counts.get(p.code, 0)}
+            for p in service.list_pillars(session)]
+
+
+@router.get("/api/indicators")
+def list_indicators(session: SessionDep, access: AccessDep, pillar: str | None = None
+                    ) -> list[dict[str, Any]]:
+    """Active indicators, in pillar order; `?pillar=CQS` keeps one pillar."""
+    access.require(Action.READ)
+    return [service.indicator_as_dict(i) for i in service.list_indicators(session, pillar)]
+
+
+@router.get("/api/indicators/{code}")
+def show_indicator(code: str, session: SessionDep, access: AccessDep) -> dict[str, Any]:
+    """One indicator with its definition, unit, kind, direction and aggregation rules."""
+    access.require(Action.READ)
+    try:
+        return service.indicator_as_dict(service.get_indicator(session, code))
+    except service.IndicatorNotFound as exc:
+        raise HTTPException(404, detail=str(exc)) from exc
+
+
+@router.get("/catalog", response_class=HTMLResponse, include_in_schema=False)
+def catalog_page(request: Request, session: SessionDep, access: AccessDep,
+                 q: str = "") -> HTMLResponse:
+    access.require(Action.READ)
+    indicators = service.list_indicators(session)
+    groups = [(pillar, [i for i in indicators if i.pillar_code == pillar.code])
+              for pillar in service.list_pillars(session)]
+    return render(request, "indicators/catalog.html", {
+        "access": access, "groups": [(p, items) for p, items in groups if items],
+        "total": len(indicators), "q": q, "search_keys": _search_keys(indicators),
+    })
+
+
+def _search_keys(indicators: list[Indicator]) -> dict[str, str]:
+    """Accent-free text per indicator so the page's filter finds 'ho so' in 'hồ sơ'."""
+    from chiso.text import accent_free_key
+
+    return {i.code: accent_free_key(" ".join([i.code, i.name_vi, i.name_en, i.definition_vi,
+                                              i.definition_en])).lower()
+            for i in indicators}
+
+
+NAV_ITEMS.append(NavItem("Indicators", "/catalog", order=60))
