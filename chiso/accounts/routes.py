@@ -21,7 +21,7 @@ from chiso.accounts.service import (
 )
 from chiso.settings import get_settings
 from chiso.web.deps import SESSION_COOKIE, OptionalUserDep, SessionDep, UserDep
-from chiso.web.limits import RESET_REQUESTS_PER_ADDRESS, login_allowed
+from chiso.web.limits import RESET_REQUESTS_PER_ADDRESS, login_allowed, record_login_failure
 from chiso.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -50,11 +50,13 @@ def login(
     password: Annotated[str, Form(max_length=500)],
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    if not login_allowed(_address(request), username.strip().lower()):
+    address, account = _address(request), username.strip().lower()
+    if not login_allowed(address, account):
         return render(request, "login.html", {"next": _safe_next(next), "failed": False,
                                               "throttled": True}, status_code=429)
     user = authenticate(session, username=username, password=password)
     if user is None:
+        record_login_failure(address, account)
         session.commit()  # keep the failure count and the audit event
         return render(request, "login.html", {"next": _safe_next(next), "failed": True},
                       status_code=401)

@@ -40,35 +40,51 @@ class SlidingWindow:
 
     def hit(self, key: str) -> bool:
         """Record one event; False when the key is over its limit (the event is not kept)."""
-        now = time.monotonic()
         with self._lock:
-            events = self._events[key]
-            while events and events[0] <= now - self.seconds:
-                events.popleft()
+            events = self._current(key)
             if len(events) >= self.limit:
                 return False
-            events.append(now)
+            events.append(time.monotonic())
             return True
+
+    def full(self, key: str) -> bool:
+        """Whether the key has used its limit, without recording anything."""
+        with self._lock:
+            return len(self._current(key)) >= self.limit
+
+    def _current(self, key: str) -> deque[float]:
+        events = self._events[key]
+        while events and events[0] <= time.monotonic() - self.seconds:
+            events.popleft()
+        return events
 
     def reset(self) -> None:
         with self._lock:
             self._events.clear()
 
 
-# Login: per client address and user name, plus per address (password spraying).
-LOGIN_PER_ACCOUNT = SlidingWindow(limit=10, seconds=300)
-LOGIN_PER_ADDRESS = SlidingWindow(limit=60, seconds=300)
-# Uploads: per client address.
-UPLOADS_PER_ADDRESS = SlidingWindow(limit=30, seconds=60)
+# Failed sign-ins: per client address and user name, and per address (password spraying
+# over many accounts). Successful sign-ins are not counted.
+LOGIN_FAILURES_PER_ACCOUNT = SlidingWindow(limit=10, seconds=300)
+LOGIN_FAILURES_PER_ADDRESS = SlidingWindow(limit=30, seconds=300)
+# Uploads: per browser session or API token (else per address); a person cannot upload
+# two files a second, a runaway script can.
+UPLOADS_PER_CLIENT = SlidingWindow(limit=120, seconds=60)
 RESET_REQUESTS_PER_ADDRESS = SlidingWindow(limit=5, seconds=300)
 
 
 def login_allowed(address: str, username: str) -> bool:
-    return LOGIN_PER_ADDRESS.hit(address) and LOGIN_PER_ACCOUNT.hit(f"{address}|{username}")
+    return not (LOGIN_FAILURES_PER_ADDRESS.full(address)
+                or LOGIN_FAILURES_PER_ACCOUNT.full(f"{address}|{username}"))
+
+
+def record_login_failure(address: str, username: str) -> None:
+    LOGIN_FAILURES_PER_ADDRESS.hit(address)
+    LOGIN_FAILURES_PER_ACCOUNT.hit(f"{address}|{username}")
 
 
 def reset_all_windows() -> None:
-    for window in (LOGIN_PER_ACCOUNT, LOGIN_PER_ADDRESS, UPLOADS_PER_ADDRESS,
+    for window in (LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS, UPLOADS_PER_CLIENT,
                    RESET_REQUESTS_PER_ADDRESS):
         window.reset()
 
@@ -155,8 +171,7 @@ class UploadGuard:
             body = await self._read_body(headers, receive)
             content_type = headers.get("content-type", "")
             if content_type.startswith("multipart/form-data"):
-                address = (scope.get("client") or ("?", 0))[0]
-                if not UPLOADS_PER_ADDRESS.hit(address):
+                if not UPLOADS_PER_CLIENT.hit(_client_key(scope, headers)):
                     raise UploadRejected(429, "Quá nhiều lần tải tệp, vui lòng đợi một phút / "
                                               "too many uploads, please wait a minute")
                 check_multipart(body, content_type)
@@ -184,6 +199,16 @@ class UploadGuard:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+def _client_key(scope: Scope, headers: dict[str, str]) -> str:
+    """The browser session or API token making the request, else its address."""
+    credentials = headers.get("authorization", "")
+    for cookie in headers.get("cookie", "").split(";"):
+        name, _, value = cookie.strip().partition("=")
+        if name == "chiso_session":
+            credentials = credentials or value
+    return credentials or (scope.get("client") or ("?", 0))[0]
 
 
 def _too_large(limit: int) -> UploadRejected:

@@ -1,0 +1,46 @@
+"""Helpers shared by the accounts, audit, security and reliability tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from chiso.units.models import OrgUnit, UnitKind
+
+
+@dataclass
+class Units:
+    province: OrgUnit
+    commune_a: OrgUnit
+    commune_b: OrgUnit
+
+
+def make_units(session: Session) -> Units:
+    """Tỉnh Lạng Sơn (20) with two communes, committed."""
+    for code, vi, en, level in (("province", "Tỉnh", "Province", 1),
+                                ("commune", "Xã", "Commune", 3)):
+        if session.get(UnitKind, code) is None:
+            session.add(UnitKind(code=code, name_vi=vi, name_en=en, level=level))
+    session.flush()
+    province = OrgUnit(code="20", name="Tỉnh Lạng Sơn", kind="province")
+    session.add(province)
+    session.flush()
+    a = OrgUnit(code="06187", name="Phường Kỳ Lừa", kind="commune", parent_id=province.id,
+                valid_from=dt.date(2025, 7, 1))
+    b = OrgUnit(code="05986", name="Phường Tam Thanh", kind="commune",
+                parent_id=province.id, valid_from=dt.date(2025, 7, 1))
+    session.add_all([a, b])
+    session.commit()
+    return Units(province, a, b)
+
+
+def csrf_of(client) -> str:  # type: ignore[no-untyped-def]
+    """The CSRF token of a signed-in TestClient, read from a page's hidden form field."""
+    import re
+
+    page = client.get("/account/password")
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, page.text[:500]
+    return match.group(1)
