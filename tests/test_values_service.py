@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 from sqlalchemy import func, select
+from values_support import build_world
 
 from chiso.audit.models import AuditEvent
 from chiso.text import parse_number
@@ -18,7 +19,6 @@ from chiso.values.service import (
     upsert_values,
     value_history,
 )
-from values_support import build_world
 
 
 @pytest.fixture

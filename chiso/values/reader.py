@@ -1,0 +1,253 @@
+"""Read value files (CSV, XLSX, XLS) into a frame of text cells with canonical column names.
+
+What real files look like: title rows and merged cells above the header ("BÁO CÁO SỐ LIỆU
+CHUYỂN ĐỔI SỐ QUÝ III/2025"), a two-level header where "Số liệu" spans "Tử số | Mẫu số |
+Giá trị", Vietnamese column names with or without accents, a row of column numbers
+"(1) (2) (3)" under the header, CSV saved as UTF-8 by one office and as Windows-1258 by the
+next. Every cell keeps the row number the user sees in Excel, for error messages.
+
+Other input formats (the Excel templates and DHIS2 files of the reporting cycle) produce
+the same `SheetTable` and reuse the validation in `chiso.values.importer`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from chiso.text import accent_free_key
+from chiso.values.parsing import cell_text
+
+# Canonical columns of the long format, with the header spellings accepted for each
+# (compared on `header_key`: accents, case, spaces, punctuation and "(...)" ignored).
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "unit_code": ("unit_code", "unit", "org_unit", "orgunit", "mã đơn vị", "mã đv", "mã_đơn_vị"),
+    "indicator_code": ("indicator_code", "indicator", "mã chỉ tiêu", "mã chỉ số", "mã ct"),
+    "period": ("period", "kỳ báo cáo", "kỳ", "kỳ bc", "thời kỳ"),
+    "numerator": ("numerator", "tử số"),
+    "denominator": ("denominator", "mẫu số"),
+    "value": ("value", "giá trị", "số liệu", "kết quả"),
+    "source": ("source", "nguồn", "nguồn số liệu", "nguồn dữ liệu"),
+    "comment": ("comment", "ghi chú", "note", "notes", "thuyết minh"),
+}
+REQUIRED_COLUMNS = ("unit_code", "indicator_code", "period")
+OPTIONAL_COLUMNS = ("numerator", "denominator", "value", "source", "comment")
+HEADER_SEARCH_ROWS = 20
+_PARENTHESES = re.compile(r"\(.*?\)|\[.*?\]")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+_COLUMN_NUMBER = re.compile(r"^\(?\s*\d{1,2}\s*\)?$")
+
+
+def header_key(text: object) -> str:
+    """'Giá trị (%)' → 'giatri'; 'Mã đơn vị' → 'madonvi'; 'unit_code' → 'unitcode'."""
+    without_notes = _PARENTHESES.sub("", accent_free_key(text))
+    return _NOT_ALNUM.sub("", without_notes)
+
+
+ALIAS_TO_COLUMN = {header_key(alias): column
+                   for column, aliases in COLUMN_ALIASES.items() for alias in aliases}
+
+
+class FileUnreadable(ValueError):
+    """A file that cannot be read at all, or has no recognisable header."""
+
+    def __init__(self, message_vi: str, message_en: str, *, sheet: str = "") -> None:
+        self.message_vi, self.message_en, self.sheet = message_vi, message_en, sheet
+        super().__init__(f"{message_vi} / {message_en}")
+
+
+@dataclass
+class SheetTable:
+    """The data rows of one sheet: string columns named as in COLUMN_ALIASES, plus `_line`
+    (the row number the user sees) and the header row's number and original labels."""
+
+    sheet: str
+    header_row: int
+    labels: dict[str, str]  # canonical column → header text as written in the file
+    cells: pl.DataFrame
+
+
+def read_value_file(path: Path, display_name: str | None = None) -> list[SheetTable]:
+    """Every sheet of `path` that has a value header. Raises FileUnreadable."""
+    suffix = path.suffix.lower()
+    name = display_name or path.name
+    if suffix in (".csv", ".txt"):
+        return [_read_csv(path.read_bytes(), name)]
+    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
+        return _read_workbook(path, name)
+    raise FileUnreadable(f"Tệp '{name}': chỉ nhận .csv, .xlsx, .xls",
+                         f"file '{name}': only .csv, .xlsx and .xls are accepted")
+
+
+# ------------------------------------------------------------------ header detection
+
+
+def _column_of(cell: object) -> str | None:
+    text = cell_text(cell)
+    return ALIAS_TO_COLUMN.get(header_key(text)) if text else None
+
+
+def _header_candidates(rows: list[list[object]]) -> tuple[int, dict[int, str]] | None:
+    """(header row index, {column position: canonical name}) of the best header among the
+    first rows. A two-level header takes each column's name from the lower row when it is
+    a known name there, else from the (merged) cell above."""
+    best: tuple[int, dict[int, str]] | None = None
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        above = rows[index - 1] if index else []
+        mapping: dict[int, str] = {}
+        for position in range(max(len(row), len(above))):
+            own = _column_of(row[position]) if position < len(row) else None
+            upper = _column_of(above[position]) if position < len(above) else None
+            name = own or upper
+            if name and name not in mapping.values():
+                mapping[position] = name
+        if set(REQUIRED_COLUMNS) <= set(mapping.values()) and (
+                best is None or len(mapping) > len(best[1])):
+            best = (index, mapping)
+    return best
+
+
+def _is_column_number_row(row: list[object], positions: list[int]) -> bool:
+    """The "(1) (2) (3)" row some forms put under the header."""
+    texts = [cell_text(row[p]) if p < len(row) else None for p in positions]
+    filled = [t for t in texts if t]
+    return len(filled) >= 2 and all(_COLUMN_NUMBER.match(t) for t in filled)
+
+
+def _no_header(name: str, sheet: str = "") -> FileUnreadable:
+    where_vi = f"Tệp '{name}'" + (f", trang '{sheet}'" if sheet else "")
+    where_en = f"file '{name}'" + (f", sheet '{sheet}'" if sheet else "")
+    return FileUnreadable(
+        f"{where_vi}: không tìm thấy dòng tiêu đề có các cột mã đơn vị, mã chỉ tiêu, "
+        f"kỳ báo cáo (unit_code, indicator_code, period) trong {HEADER_SEARCH_ROWS} dòng đầu",
+        f"{where_en}: no header row with unit_code, indicator_code and period "
+        f"(mã đơn vị, mã chỉ tiêu, kỳ báo cáo) in the first {HEADER_SEARCH_ROWS} rows",
+        sheet=sheet)
+
+
+# ------------------------------------------------------------------ CSV
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM); otherwise Windows-1258, the legacy Vietnamese code page."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1258", errors="replace")
+
+
+def _sniff_separator(head: str) -> str:
+    lines = [line for line in head.splitlines() if line.strip()][:HEADER_SEARCH_ROWS]
+    counts = {sep: sum(line.count(sep) for line in lines) for sep in (",", ";", "\t")}
+    return max(counts, key=lambda sep: counts[sep])
+
+
+def _read_csv(data: bytes, name: str) -> SheetTable:
+    text = decode_text(data)
+    head = "\n".join(text.splitlines()[:HEADER_SEARCH_ROWS])
+    separator = _sniff_separator(head)
+    first_rows: list[list[object]] = list(csv.reader(io.StringIO(head), delimiter=separator))
+    found = _header_candidates(first_rows)
+    if found is None:
+        raise _no_header(name)
+    header_index, mapping = found
+    body = pl.read_csv(
+        text.encode("utf-8"), has_header=False, skip_rows=header_index + 1,
+        infer_schema=False, separator=separator, truncate_ragged_lines=True,
+        raise_if_empty=False,
+    )
+    labels = {column: str(first_rows[header_index][p]) if p < len(first_rows[header_index])
+              else column for p, column in mapping.items()}
+    cells = _select_columns(body, mapping, first_line=header_index + 2)
+    return SheetTable("", header_index + 1, labels, _drop_numbering_and_blank(cells))
+
+
+def _select_columns(body: pl.DataFrame, mapping: dict[int, str], first_line: int
+                    ) -> pl.DataFrame:
+    names = body.columns
+    present = {column: pl.col(names[p]) for p, column in mapping.items() if p < len(names)}
+    every = {c: present.get(c, pl.lit(None, pl.String)) for c in (*REQUIRED_COLUMNS,
+                                                                 *OPTIONAL_COLUMNS)}
+    return body.select(
+        (pl.int_range(pl.len(), dtype=pl.Int64) + first_line).alias("_line"),
+        *[expr.cast(pl.String).alias(column) for column, expr in every.items()],
+    )
+
+
+def _drop_numbering_and_blank(cells: pl.DataFrame) -> pl.DataFrame:
+    columns = [*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS]
+    blank = pl.all_horizontal([
+        pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in columns])
+    numbering = pl.all_horizontal([
+        pl.col(c).is_null() | pl.col(c).str.contains(r"^\(?\s*\d{1,2}\s*\)?$") for c in columns])
+    first = pl.int_range(pl.len()) == 0
+    return cells.filter(~blank & ~(first & numbering))
+
+
+# ------------------------------------------------------------------ Excel
+
+
+def _read_workbook(path: Path, name: str) -> list[SheetTable]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises several types for damaged files
+        raise FileUnreadable(f"Tệp '{name}' không đọc được ({exc})",
+                             f"file '{name}' cannot be read ({exc})") from exc
+    tables = []
+    for meta in workbook.sheets_metadata:
+        if str(meta.visible).endswith("Visible") and str(meta.typ).endswith("WorkSheet"):
+            table = _read_sheet(workbook.get_sheet_by_name(meta.name))
+            if table is not None:
+                tables.append(table)
+    if not tables:
+        raise _no_header(name)
+    return tables
+
+
+def _read_sheet(sheet) -> SheetTable | None:  # type: ignore[no-untyped-def]
+    rows: list[list[object]] = sheet.to_python(skip_empty_area=False)
+    first_row, first_col = sheet.start if rows else (0, 0)
+    head = _fill_merged(rows[:HEADER_SEARCH_ROWS + 1], sheet.merged_cell_ranges or [],
+                        first_row, first_col)
+    found = _header_candidates(head)
+    if found is None:
+        return None
+    header_index, mapping = found
+    data = rows[header_index + 1:]
+    columns = {
+        column: [cell_text(r[p]) if p < len(r) else None for r in data]
+        for p, column in mapping.items()
+    }
+    body = pl.DataFrame({f"c{p}": columns[c] for p, c in mapping.items()},
+                        schema={f"c{p}": pl.String for p in mapping})
+    renamed = {p: column for p, column in enumerate(mapping.values())}
+    cells = _select_columns(body, renamed, first_line=first_row + header_index + 2)
+    labels = {column: str(cell_text(head[header_index][p]) or column)
+              for p, column in mapping.items() if p < len(head[header_index])}
+    return SheetTable(sheet.name, first_row + header_index + 1, labels,
+                      _drop_numbering_and_blank(cells))
+
+
+def _fill_merged(rows: list[list[object]], merged: list, first_row: int,  # type: ignore[type-arg]
+                 first_col: int) -> list[list[object]]:
+    """Copy each merged range's top-left value across the range (header rows only), so a
+    title "Số liệu" merged over three columns labels all three."""
+    filled = [list(r) for r in rows]
+    for (top, left), (bottom, right) in merged:
+        top, bottom, left, right = (top - first_row, bottom - first_row,
+                                    left - first_col, right - first_col)
+        if top < 0 or top >= len(filled) or left < 0:
+            continue
+        value = filled[top][left] if left < len(filled[top]) else None
+        for r in range(top, min(bottom, len(filled) - 1) + 1):
+            for c in range(left, min(right, len(filled[r]) - 1) + 1):
+                if filled[r][c] in ("", None):
+                    filled[r][c] = value
+    return filled
