@@ -760,3 +760,11 @@ def sensitivity_table(result: Ranking, *, samples: int = 1000, spread: float = 0
              "p95": _i(np.ceil(found.p95[i]))}
             for i, (c, n) in enumerate(zip(result.unit_codes, result.unit_names, strict=True))]
     return sorted(rows, key=lambda r: (r["rank"] is None, r["rank"] or 0))
+
+
+def result_years(session: Session, level: str = "province") -> list[int]:
+    """Years with current results for frameworks of a level, newest first."""
+    codes = [f.code for f in current_frameworks(session) if f.level == level]
+    years = session.scalars(select(DtiResult.year).where(
+        DtiResult.framework_code.in_(codes), DtiResult.is_current).distinct()).all()
+    return sorted(years, reverse=True)

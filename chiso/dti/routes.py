@@ -1,0 +1,409 @@
+"""DTI pages (`/dti`, `/dti/units/{code}`, `/dti/what-if`, `/dti/assessment`) and the JSON API
+under `/api/dti/...`. Every route asks `Access`: READ to look, CAPTURE (the criterion's lead
+unit) to enter self scores and evidence, MANAGE to assign criteria, appraise, submit and load
+frameworks."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from chiso.accounts.access import Action
+from chiso.dti import assessment as workspace
+from chiso.dti import service
+from chiso.dti.framework import FrameworkError, parse_framework
+from chiso.dti.models import DtiAssessment, DtiCriterion, DtiEvidence
+from chiso.settings import get_settings
+from chiso.text import parse_date, parse_number
+from chiso.web.deps import AccessDep, SessionDep, UserDep
+from chiso.web.nav import NAV_ITEMS, NavItem
+from chiso.web.templating import render
+
+router = APIRouter(tags=["dti"])
+NAV_ITEMS.append(NavItem("DTI", "/dti", order=40))
+MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
+
+
+def _ranking(session: Session, year: int | None, framework: str | None = None,
+             merged: bool = False) -> service.Ranking:
+    years = service.result_years(session)
+    if year is None:
+        if not years:
+            raise HTTPException(404, detail="Chưa có kết quả DTI nào — nhập bằng 'chiso dti "
+                                "results import' / no DTI results yet")
+        year = years[0]
+    try:
+        return service.ranking(session, year=year, framework_code=framework, merged=merged)
+    except FrameworkError as exc:
+        raise HTTPException(404, detail=str(exc)) from exc
+
+
+def _unit_row(result: service.Ranking, code: str) -> None:
+    if code not in result.unit_codes:
+        raise HTTPException(404, detail=f"Không có kết quả của đơn vị '{code}' năm "
+                            f"{result.year} / no results for unit '{code}' in {result.year}")
+
+
+# ------------------------------------------------------------------ pages
+
+
+@router.get("/dti", include_in_schema=False)
+def ranking_page(request: Request, session: SessionDep, access: AccessDep,
+                 year: int | None = None, merged: bool = False) -> Response:
+    access.require(Action.READ)
+    if not service.result_years(session):
+        return render(request, "dti/empty.html", {"access": access})
+    result = _ranking(session, year, merged=merged)
+    mains = [n for n in result.framework.main_indicators if n.weight]
+    rows = result.rows()
+    chart = [{"name": r["unit_name"], "value": r["total"], "own": r["unit_code"] ==
+              get_settings().default_unit} for r in rows]
+    return render(request, "dti/ranking.html", {
+        "access": access, "result": result, "rows": rows, "mains": mains, "chart": chart,
+        "years": service.result_years(session), "merged": merged,
+        "own": get_settings().default_unit,
+        "checks": {c.unit_code: c for c in service.check_against_published(result)},
+    })
+
+
+@router.get("/dti/units/{code}", include_in_schema=False)
+def profile_page(code: str, request: Request, session: SessionDep, access: AccessDep,
+                 year: int | None = None, places: int = 1) -> Response:
+    access.require(Action.READ)
+    result = _ranking(session, year)
+    _unit_row(result, code)
+    found = service.profile(result, code)
+    weighted = result.cf is not None
+    context: dict[str, Any] = {"access": access, "result": result, "profile": found,
+                               "years": service.result_years(session), "places": places}
+    if weighted:
+        context["bottlenecks"] = service.bottlenecks(result, code, places=places)
+        context["sensitivity"] = next(r for r in service.sensitivity_table(
+            result, samples=300, methods=("framework", "minmax", "rank")) if
+            r["unit_code"] == code)
+    return render(request, "dti/profile.html", context)
+
+
+@router.get("/dti/what-if", include_in_schema=False)
+def what_if_page(request: Request, session: SessionDep, access: AccessDep,
+                 year: int | None = None, unit: str | None = None) -> Response:
+    access.require(Action.READ)
+    result = _ranking(session, year)
+    code = unit or get_settings().default_unit
+    if code not in result.unit_codes:
+        code = result.unit_codes[0]
+    i = result.unit_codes.index(code)
+    leaves = [{"code": leaf.code, "name_vi": leaf.name_vi, "name_en": leaf.name_en,
+               "points": leaf.weight, "value": service._f(result.matrix.raw[i, k])}
+              for k, leaf in enumerate(result.framework.leaves) if leaf.weight]
+    return render(request, "dti/what_if.html", {
+        "access": access, "result": result, "unit_code": code, "leaves": leaves,
+        "unit_name": result.unit_names[i], "total": service._f(result.total[i]),
+        "rank": service._i(result.rank[i]), "years": service.result_years(session),
+        "units": sorted(zip(result.unit_names, result.unit_codes, strict=True)),
+    })
+
+
+def _assessment_unit_id(session: Session, unit_code: str) -> int | None:
+    return workspace._unit_id(session, unit_code)
+
+
+@router.get("/dti/assessment", include_in_schema=False)
+def assessment_page(request: Request, session: SessionDep, access: AccessDep,
+                    framework: str | None = None, year: int | None = None,
+                    unit: str | None = None, error: str = "", saved: str = "") -> Response:
+    unit = unit or get_settings().default_unit
+    access.require(Action.READ, _assessment_unit_id(session, unit))
+    frameworks = [f for f in service.current_frameworks(session) if f.weights_known]
+    chosen = next((f for f in frameworks if f.code == framework), None) or next(
+        (f for f in frameworks if f.level == "department"), frameworks[0] if frameworks
+        else None)
+    if chosen is None:
+        raise HTTPException(404, detail="Chưa có khung chỉ số / no framework loaded")
+    year = year or max(chosen.valid_from_year, get_settings().current_date.year)
+    found = workspace.get_assessment(session, chosen.code, year, unit)
+    can_manage = access.can(Action.MANAGE, _assessment_unit_id(session, unit))
+    return render(request, "dti/assessment.html", {
+        "access": access, "frameworks": frameworks, "framework": chosen, "year": year,
+        "unit": unit, "assessment": found, "can_manage": can_manage,
+        "totals": workspace.totals(found) if found else None,
+        "statuses": workspace.STATUSES, "error": error, "saved": saved,
+        "today": get_settings().current_date,
+        "editable": {c.id: workspace.may_edit(access, session, c, {"self_score"})
+                     for c in (found.criteria if found else [])},
+    })
+
+
+def _back(assessment: DtiAssessment, **params: str) -> RedirectResponse:
+    from urllib.parse import urlencode
+
+    query = {"framework": assessment.framework_code, "year": assessment.year,
+             "unit": assessment.unit_code, **params}
+    return RedirectResponse(f"/dti/assessment?{urlencode(query)}", status_code=303)
+
+
+@router.post("/dti/assessment/open", include_in_schema=False)
+def assessment_open(session: SessionDep, access: AccessDep, user: UserDep,
+                    framework: Annotated[str, Form()], year: Annotated[int, Form()],
+                    unit: Annotated[str, Form()]) -> Response:
+    access.require(Action.MANAGE, _assessment_unit_id(session, unit))
+    found = workspace.open_assessment(session, service.get_framework(session, framework), year,
+                                      unit, actor=user)
+    return _back(found)
+
+
+def _criterion(session: Session, criterion_id: int) -> DtiCriterion:
+    found = session.get(DtiCriterion, criterion_id)
+    if found is None:
+        raise HTTPException(404, detail=f"Không có tiêu chí {criterion_id} / no criterion")
+    return found
+
+
+def _form_number(raw: str | None) -> float | None:
+    if raw is None or not raw.strip():
+        return None
+    return float(parse_number(raw).value)
+
+
+@router.post("/dti/assessment/criteria/{criterion_id}", include_in_schema=False)
+async def criterion_save(criterion_id: int, request: Request, session: SessionDep,
+                         access: AccessDep, user: UserDep) -> Response:
+    criterion = _criterion(session, criterion_id)
+    access.require(Action.READ, _assessment_unit_id(session, criterion.assessment.unit_code))
+    form = await request.form()
+    changes: dict[str, Any] = {}
+    try:
+        for key in ("self_score", "appraised_score"):
+            if key in form:
+                changes[key] = _form_number(str(form[key]))
+        for key in ("status", "notes", "owner", "lead_unit_code"):
+            if key in form:
+                changes[key] = str(form[key])
+        if "deadline" in form:
+            changes["deadline"] = parse_date(str(form["deadline"])) if form["deadline"] else None
+        workspace.update_criterion(session, criterion, actor=user, access=access,
+                                   expected_version=int(str(form.get("version") or 0)) or None,
+                                   **changes)
+    except (ValueError, ArithmeticError) as exc:
+        session.rollback()
+        return _back(criterion.assessment, error=str(exc))
+    return _back(criterion.assessment, saved=criterion.code)
+
+
+@router.post("/dti/assessment/criteria/{criterion_id}/evidence", include_in_schema=False)
+async def evidence_upload(criterion_id: int, session: SessionDep, access: AccessDep,
+                          user: UserDep, file: Annotated[UploadFile, File()]) -> Response:
+    criterion = _criterion(session, criterion_id)
+    content = await file.read(MAX_EVIDENCE_BYTES + 1)
+    if len(content) > MAX_EVIDENCE_BYTES:
+        raise HTTPException(413, detail="Tệp quá 50 MB / file larger than 50 MB")
+    try:
+        workspace.add_evidence(session, criterion, file.filename or "", content, actor=user,
+                               access=access)
+    except workspace.AssessmentError as exc:
+        session.rollback()
+        return _back(criterion.assessment, error=str(exc))
+    return _back(criterion.assessment, saved=criterion.code)
+
+
+@router.get("/dti/evidence/{evidence_id}", include_in_schema=False)
+def evidence_download(evidence_id: int, session: SessionDep, access: AccessDep) -> Response:
+    evidence = session.get(DtiEvidence, evidence_id)
+    if evidence is None or evidence.is_deleted:
+        raise HTTPException(404)
+    access.require(Action.READ, _assessment_unit_id(
+        session, evidence.criterion.assessment.unit_code))
+    return FileResponse(workspace.evidence_path(evidence), filename=evidence.file_name)
+
+
+@router.get("/dti/assessment/criteria/{criterion_id}", include_in_schema=False)
+def criterion_history_page(criterion_id: int, request: Request, session: SessionDep,
+                           access: AccessDep) -> Response:
+    criterion = _criterion(session, criterion_id)
+    access.require(Action.READ, _assessment_unit_id(session, criterion.assessment.unit_code))
+    return render(request, "dti/criterion.html", {
+        "access": access, "criterion": criterion, "statuses": workspace.STATUSES,
+        "history": workspace.history(session, criterion.id)})
+
+
+def _assessment_or_404(session: Session, assessment_id: int) -> DtiAssessment:
+    found = session.get(DtiAssessment, assessment_id)
+    if found is None:
+        raise HTTPException(404)
+    return found
+
+
+@router.post("/dti/assessment/{assessment_id}/submit", include_in_schema=False)
+def assessment_submit(assessment_id: int, session: SessionDep, access: AccessDep,
+                      user: UserDep) -> Response:
+    found = _assessment_or_404(session, assessment_id)
+    workspace.submit(session, found, actor=user, access=access)
+    return _back(found, saved="submitted")
+
+
+@router.get("/dti/assessment/{assessment_id}/export.xlsx", include_in_schema=False)
+def assessment_export(assessment_id: int, session: SessionDep, access: AccessDep) -> Response:
+    found = _assessment_or_404(session, assessment_id)
+    access.require(Action.READ, _assessment_unit_id(session, found.unit_code))
+    target = Path(tempfile.mkdtemp()) / f"tu-danh-gia-{found.framework_code}-{found.year}.xlsx"
+    workspace.export_xlsx(found, target)
+    return FileResponse(target, filename=target.name, media_type=(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+
+
+@router.post("/dti/assessment/{assessment_id}/import", include_in_schema=False)
+async def assessment_import(assessment_id: int, session: SessionDep, access: AccessDep,
+                            user: UserDep, file: Annotated[UploadFile, File()]) -> Response:
+    found = _assessment_or_404(session, assessment_id)
+    access.require(Action.MANAGE, _assessment_unit_id(session, found.unit_code))
+    suffix = Path(file.filename or "x.xlsx").suffix or ".xlsx"
+    path = Path(tempfile.mkdtemp()) / f"{Path(file.filename or 'upload').stem}{suffix}"
+    path.write_bytes(await file.read())
+    try:
+        summary = workspace.import_spreadsheet(session, found, path, actor=user, access=access)
+    except (service.ImportRejected, workspace.AssessmentError) as exc:
+        session.rollback()
+        return _back(found, error=str(exc))
+    return _back(found, saved=f"import:{summary.created}/{summary.updated}/{summary.unchanged}")
+
+
+# ------------------------------------------------------------------ JSON API
+
+
+@router.get("/api/dti/frameworks")
+def api_frameworks(session: SessionDep, access: AccessDep) -> list[dict[str, Any]]:
+    access.require(Action.READ)
+    return [{"code": f.code, "version": f.version, "name_vi": f.name_vi, "name_en": f.name_en,
+             "level": f.level, "valid_from_year": f.valid_from_year,
+             "valid_to_year": f.valid_to_year, "weights_known": f.weights_known,
+             "unknown_weights": f.unknown_weights(), "is_sample": f.is_sample,
+             "nodes": [{"code": n.code, "name_vi": n.name_vi, "parent": n.parent,
+                        "points": n.weight, "main": n.main} for n in f.nodes.values()
+                       if n.parent]} for f in service.current_frameworks(session)]
+
+
+@router.post("/api/dti/frameworks")
+async def api_framework_load(request: Request, session: SessionDep, access: AccessDep,
+                             user: UserDep, dry_run: bool = False) -> dict[str, Any]:
+    access.require(Action.MANAGE)
+    text = (await request.body()).decode("utf-8", errors="replace")
+    try:
+        framework = parse_framework(text, source="upload.yaml")
+    except FrameworkError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+    return asdict(service.load_framework(session, framework, actor=user, dry_run=dry_run))
+
+
+@router.get("/api/dti/ranking")
+def api_ranking(session: SessionDep, access: AccessDep, year: int | None = None,
+                framework: str | None = None, merged: bool = False) -> dict[str, Any]:
+    access.require(Action.READ)
+    result = _ranking(session, year, framework, merged)
+    return {"framework": result.framework.code, "year": result.year,
+            "total_source": result.total_source, "rows": result.rows(),
+            "published_check": [{**asdict(c), "total_ok": c.total_ok, "rank_ok": c.rank_ok}
+                                for c in service.check_against_published(result)]}
+
+
+@router.get("/api/dti/units/{code}")
+def api_profile(code: str, session: SessionDep, access: AccessDep, year: int | None = None
+                ) -> dict[str, Any]:
+    access.require(Action.READ)
+    result = _ranking(session, year)
+    _unit_row(result, code)
+    return asdict(service.profile(result, code))
+
+
+class WhatIfRequest(BaseModel):
+    unit: str
+    year: int | None = None
+    changes: dict[str, float]
+
+
+@router.post("/api/dti/what-if")
+def api_what_if(body: WhatIfRequest, session: SessionDep, access: AccessDep) -> dict[str, Any]:
+    access.require(Action.READ)
+    result = _ranking(session, body.year)
+    _unit_row(result, body.unit)
+    try:
+        return asdict(service.what_if(result, body.unit, body.changes))
+    except FrameworkError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+
+
+@router.get("/api/dti/bottlenecks/{code}")
+def api_bottlenecks(code: str, session: SessionDep, access: AccessDep, year: int | None = None,
+                    places: int = 1) -> dict[str, Any]:
+    access.require(Action.READ)
+    result = _ranking(session, year)
+    _unit_row(result, code)
+    try:
+        return asdict(service.bottlenecks(result, code, places=places))
+    except FrameworkError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+
+
+@router.get("/api/dti/sensitivity")
+def api_sensitivity(session: SessionDep, access: AccessDep, year: int | None = None,
+                    samples: int = 500, spread: float = 0.2,
+                    methods: str = "framework") -> list[dict[str, Any]]:
+    access.require(Action.READ)
+    if not 1 <= samples <= 5000 or not 0 <= spread < 1:
+        raise HTTPException(422, detail="samples 1–5000, spread 0–1")
+    result = _ranking(session, year)
+    try:
+        return service.sensitivity_table(result, samples=samples, spread=spread,
+                                         methods=tuple(methods.split(",")))
+    except FrameworkError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+
+
+@router.get("/api/dti/assessments/{assessment_id}")
+def api_assessment(assessment_id: int, session: SessionDep, access: AccessDep
+                   ) -> dict[str, Any]:
+    found = _assessment_or_404(session, assessment_id)
+    access.require(Action.READ, _assessment_unit_id(session, found.unit_code))
+    rows = workspace.export_rows(found)
+    for row, criterion in zip(rows, found.criteria, strict=True):
+        row["id"] = criterion.id
+        row["version"] = criterion.version
+        row["status_code"] = criterion.status
+        row["deadline"] = criterion.deadline.isoformat() if criterion.deadline else None
+    return {"id": found.id, "framework": found.framework_code, "year": found.year,
+            "unit": found.unit_code, "status": found.status,
+            "totals": workspace.totals(found), "criteria": rows}
+
+
+class CriterionPatch(BaseModel):
+    version: int | None = None
+    self_score: float | None = None
+    appraised_score: float | None = None
+    status: str | None = None
+    notes: str | None = None
+
+
+@router.patch("/api/dti/criteria/{criterion_id}")
+def api_criterion_patch(criterion_id: int, body: CriterionPatch, session: SessionDep,
+                        access: AccessDep, user: UserDep) -> dict[str, Any]:
+    criterion = _criterion(session, criterion_id)
+    changes = body.model_dump(exclude_unset=True)
+    version = changes.pop("version", None)
+    try:
+        workspace.update_criterion(session, criterion, actor=user, access=access,
+                                   expected_version=version, **changes)
+    except workspace.StaleCriterion as exc:
+        raise HTTPException(409, detail=str(exc)) from exc
+    except workspace.AssessmentLocked as exc:
+        raise HTTPException(423, detail=str(exc)) from exc
+    except workspace.AssessmentError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+    return {"id": criterion.id, "version": criterion.version, "state": workspace._state(
+        criterion)}
+
