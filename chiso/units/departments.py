@@ -286,7 +286,7 @@ def _write_links(session: Session, links: list[Link], departments: list[Departme
                  index: UnitIndex, summary: DepartmentSummary, actor: object) -> None:
     existing = set(session.execute(select(UnitLineage.predecessor_id,
                                           UnitLineage.successor_id,
-                                          UnitLineage.event_date)).tuples())
+                                          UnitLineage.event_date)))
     for link in links:
         pred = index.valid_id(link.source, link.date - dt.timedelta(days=1))
         succ = index.valid_id(link.target, link.date)

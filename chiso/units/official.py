@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import gzip
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -84,12 +85,19 @@ def _link(row: dict[str, str]) -> LineageRecord:
     )
 
 
+@lru_cache(maxsize=2)
+def _read_all(data_dir: Path) -> tuple[list[UnitRecord], list[LineageRecord]]:
+    # The shipped files never change while the process runs; records are frozen.
+    units = [_unit(r) for name in UNIT_FILES for r in _rows(data_dir / name)]
+    links = [_link(r) for name in LINEAGE_FILES for r in _rows(data_dir / name)]
+    return units, links
+
+
 def read_official(data_dir: Path = DATA_DIR, *, provinces: set[str] | None = None
                   ) -> tuple[list[UnitRecord], list[LineageRecord]]:
     """All shipped units and lineage links; with `provinces` (today's codes), only those
     provinces, the old provinces merged into them, and everything below them."""
-    units = [_unit(r) for name in UNIT_FILES for r in _rows(data_dir / name)]
-    links = [_link(r) for name in LINEAGE_FILES for r in _rows(data_dir / name)]
+    units, links = _read_all(data_dir)
     if provinces is None:
         return units, links
     keep = _province_subtrees(units, links, provinces)

@@ -57,8 +57,8 @@ def parent_codes(session: Session, units: list[OrgUnit]) -> dict[int, str]:
     ids = {u.parent_id for u in units if u.parent_id is not None}
     if not ids:
         return {}
-    return dict(session.execute(select(OrgUnit.id, OrgUnit.code).where(OrgUnit.id.in_(ids)))
-                .tuples())
+    rows = session.execute(select(OrgUnit.id, OrgUnit.code).where(OrgUnit.id.in_(ids)))
+    return {unit_id: code for unit_id, code in rows}
 
 
 def link_json(link: service.LineageLink) -> dict[str, Any]:

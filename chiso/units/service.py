@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -92,7 +92,6 @@ class LoadSummary:
     units_unchanged: int = 0
     lineage_inserted: int = 0
     lineage_unchanged: int = 0
-    errors: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -240,7 +239,7 @@ def _load_lineage(session: Session, links: list[LineageRecord], index: UnitIndex
                   summary: LoadSummary) -> None:
     existing = set(session.execute(select(UnitLineage.predecessor_id,
                                           UnitLineage.successor_id,
-                                          UnitLineage.event_date)).tuples())
+                                          UnitLineage.event_date)))
     new_rows = []
     for link in links:
         pred = index.ids.get((link.predecessor_code, link.predecessor_valid_from))
