@@ -1,0 +1,279 @@
+"""The records engine: DuckDB over the Parquet store. Writes batches of dossier versions and
+computes the seven public-service indicators per unit × month.
+
+No Python loop touches a dossier row: ingestion is a handful of streamed SQL statements
+and the computation first collapses the dossiers to (unit code, month, procedure) counts,
+from which every indicator at every level follows (DESIGN §4: columnar engine).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from chiso.records.models import Channel, ServiceLevel
+
+DEFAULT_MEMORY_MB = 1024
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
+STORED_COLUMNS = (
+    "dossier_code", "procedure_code", "unit_code", "received_at", "channel",
+    "service_level", "status", "due_at", "finished_at", "electronic_result", "digitised",
+    "paid_online", "fee_due", "updated_at",
+)
+
+# Indicator code → (numerator count, denominator count) from the per-procedure counts.
+INDICATORS: dict[str, tuple[str, str]] = {
+    "CQS.DVCTT_PHAT_SINH_HS": ("services_with_online", "services_offered"),
+    "CQS.HS_TRUC_TUYEN": ("online", "received"),
+    "CQS.HS_TOAN_TRINH": ("full_online", "received"),
+    "CQS.HS_DUNG_HAN": ("on_time", "finished"),
+    "CQS.SO_HOA_HS": ("digitised", "received"),
+    "CQS.KQ_DIEN_TU": ("e_result", "finished"),
+    "CQS.TT_TRUC_TUYEN": ("paid_online", "with_fee"),
+}
+COUNTS = ("received", "online", "full_online", "finished", "on_time", "digitised",
+          "e_result", "with_fee", "paid_online")
+ONLINE_LEVELS = f"('{ServiceLevel.FULL.value}', '{ServiceLevel.PARTIAL.value}')"
+
+
+def connect(root: Path, *, memory_mb: int = DEFAULT_MEMORY_MB,
+            threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB whose memory is capped; larger work spills under the store."""
+    tmp = root / ".tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(config={"threads": threads or os.cpu_count() or 2,
+                                 "memory_limit": f"{memory_mb}MB",
+                                 "temp_directory": str(tmp)})
+    con.execute(f"SET TimeZone = '{LOCAL_TZ}'")
+    return con
+
+
+def _list(files: list[str]) -> str:
+    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+
+
+def register_current(con: duckdb.DuckDBPyConnection, versions: list[str],
+                     superseded: list[str]) -> None:
+    """View `cur`: the current version of every dossier (stored versions − superseded)."""
+    if not versions:
+        cols = ", ".join(f"NULL::VARCHAR AS {c}" for c in ("dossier_code", "procedure_code",
+                                                            "unit_code", "channel",
+                                                            "service_level", "status"))
+        con.execute(f"CREATE OR REPLACE TEMP VIEW cur AS SELECT {cols}, NULL::UBIGINT AS k, "
+                    "NULL::INTEGER AS month, NULL::INTEGER AS batch_id, "
+                    "NULL::TIMESTAMP AS received_at, NULL::TIMESTAMP AS due_at, "
+                    "NULL::TIMESTAMP AS finished_at, NULL::TIMESTAMP AS updated_at, "
+                    "NULL::BOOLEAN AS electronic_result, NULL::BOOLEAN AS digitised, "
+                    "NULL::BOOLEAN AS paid_online, NULL::DOUBLE AS fee_due WHERE false")
+        return
+    body = f"SELECT * FROM read_parquet({_list(versions)})"
+    if superseded:
+        body = (f"SELECT v.* FROM ({body}) v ANTI JOIN read_parquet({_list(superseded)}) s "
+                "ON v.k = s.k AND v.batch_id = s.batch_id")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW cur AS {body}")
+
+
+# ----------------------------------------------------------------------------- ingestion
+
+@dataclass
+class BatchWrite:
+    rows_read: int
+    rows_stored: int
+    rows_ignored: int
+    touched: pl.DataFrame  # unit_code, month of every dossier whose current state changed
+
+
+def write_batch(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -> BatchWrite:
+    """Store the view `feed` as batch `batch_id`, given `cur` over the committed store.
+
+    A dossier's version is stored only when it is newer (by updated_at) than the current
+    one; the version it replaces is listed in `superseded` under its own month, so the
+    month it used to count in is recomputed too. Within the batch the newest row of a
+    dossier wins (ties: the later row).
+    """
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE prev AS
+        SELECT k, dossier_code, batch_id, updated_at, month, unit_code FROM cur
+        WHERE k IN (SELECT DISTINCT k FROM staged)""")
+    con.execute("""
+        CREATE OR REPLACE TEMP VIEW incoming AS
+        SELECT * EXCLUDE (rn, bad) FROM (
+            SELECT *, row_number() OVER (
+                PARTITION BY k, dossier_code ORDER BY updated_at DESC, row_no DESC) AS rn
+            FROM staged) WHERE rn = 1""")
+    rows_read, unique = con.execute(
+        "SELECT count(*), count(DISTINCT dossier_code) FROM staged").fetchone()  # type: ignore[misc]
+    _write_superseded(con, root, batch_id)
+    stored = _write_versions(con, root, batch_id)
+    touched = con.sql(f"""
+        SELECT DISTINCT unit_code, month FROM read_parquet(
+            '{root}/versions/month=*/b{batch_id:08d}_*.parquet')
+        UNION SELECT DISTINCT unit_code, month FROM replaced""").pl() if stored else \
+        pl.DataFrame(schema={"unit_code": pl.String, "month": pl.Int32})
+    return BatchWrite(int(rows_read), int(stored), int(unique) - int(stored), touched)
+
+
+def _write_superseded(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -> int:
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE replaced AS
+        SELECT p.k, p.batch_id, p.month, p.unit_code FROM prev p
+        JOIN (SELECT k, dossier_code, max(updated_at) AS newest FROM staged
+              WHERE k IN (SELECT k FROM prev) GROUP BY ALL) n
+          ON n.k = p.k AND n.dossier_code = p.dossier_code
+        WHERE n.newest > p.updated_at""")
+    count = con.execute("SELECT count(*) FROM replaced").fetchone()[0]  # type: ignore[index]
+    if count:
+        con.execute(f"""
+            COPY (SELECT k, batch_id, month FROM replaced) TO '{root}/superseded'
+            (FORMAT parquet, PARTITION_BY (month), WRITE_PARTITION_COLUMNS true, APPEND,
+             FILENAME_PATTERN 's{batch_id:08d}_{{uuid}}')""")
+    return int(count)
+
+
+def _write_versions(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -> int:
+    columns = ", ".join(f"i.{c}" for c in STORED_COLUMNS)
+    query = f"""
+        SELECT i.k, {columns}, {batch_id}::INTEGER AS batch_id,
+               (year(i.received_at) * 100 + month(i.received_at))::INTEGER AS month
+        FROM incoming i
+        WHERE NOT EXISTS (SELECT 1 FROM prev p WHERE p.k = i.k
+                          AND p.dossier_code = i.dossier_code
+                          AND p.updated_at >= i.updated_at)
+"""
+    result = con.execute(f"""
+        COPY ({query}) TO '{root}/versions'
+        (FORMAT parquet, PARTITION_BY (month), WRITE_PARTITION_COLUMNS true, APPEND,
+         FILENAME_PATTERN 'b{batch_id:08d}_{{uuid}}', ROW_GROUP_SIZE 262144)""").fetchone()
+    return int(result[0]) if result else 0
+
+
+# --------------------------------------------------------------------------- computation
+
+def procedure_counts(con: duckdb.DuckDBPyConnection, months: list[int] | None = None
+                     ) -> None:
+    """Temp table `grp`: counts per (unit code, month, procedure) of the current dossiers.
+
+    This one pass over the dossiers is the only heavy step; everything after it works on
+    at most units × months × procedures rows.
+    """
+    where = f"WHERE c.month IN ({', '.join(map(str, months))})" if months else ""
+    online, full = Channel.ONLINE.value, ServiceLevel.FULL.value
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE grp AS
+        SELECT c.unit_code, c.month, c.procedure_code,
+          count(*) AS received,
+          count(*) FILTER (c.channel = '{online}') AS online,
+          count(*) FILTER (c.channel = '{online}'
+                           AND coalesce(c.service_level, p.service_level) = '{full}')
+                           AS full_online,
+          count(c.finished_at) AS finished,
+          count(*) FILTER (c.finished_at IS NOT NULL
+                           AND (c.due_at IS NULL OR c.finished_at <= c.due_at)) AS on_time,
+          count(*) FILTER (c.digitised) AS digitised,
+          count(*) FILTER (c.finished_at IS NOT NULL AND c.electronic_result) AS e_result,
+          count(*) FILTER (c.fee_due > 0) AS with_fee,
+          count(*) FILTER (c.fee_due > 0 AND c.paid_online) AS paid_online
+        FROM cur c LEFT JOIN proc p ON p.code = c.procedure_code
+        {where}
+        GROUP BY ALL""")
+
+
+def grp_unit_months(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return con.sql("SELECT DISTINCT unit_code, month FROM grp").pl()
+
+
+def indicator_table(con: duckdb.DuckDBPyConnection, umap: pl.DataFrame,
+                    closure: pl.DataFrame) -> pl.DataFrame:
+    """Long frame (unit_id, month, indicator_code, numerator, denominator) for every unit
+    that is a leaf or an ancestor of one. `umap`: unit_code, month → leaf_id (through the
+    lineage); `closure`: leaf_id → unit_id (itself and every ancestor)."""
+    con.register("umap_df", umap.to_arrow())
+    con.register("closure_df", closure.to_arrow())
+    sums = ", ".join(f"sum(g.{c})::BIGINT AS {c}" for c in COUNTS)
+    wide = con.sql(f"""
+        WITH leaf AS (
+            SELECT u.leaf_id, g.* EXCLUDE (unit_code)
+            FROM grp g JOIN umap_df u USING (unit_code, month)),
+        additive AS (
+            SELECT c.unit_id, g.month, {sums}
+            FROM leaf g JOIN closure_df c USING (leaf_id) GROUP BY ALL),
+        with_online AS (
+            SELECT c.unit_id, g.month, count(DISTINCT g.procedure_code) AS services_with_online
+            FROM leaf g JOIN closure_df c USING (leaf_id) JOIN proc p ON p.code = g.procedure_code
+            WHERE g.online > 0 AND p.service_level IN {ONLINE_LEVELS}
+            GROUP BY ALL),
+        active AS (
+            SELECT DISTINCT g.leaf_id, g.month, p.level, p.field
+            FROM leaf g JOIN proc p ON p.code = g.procedure_code),
+        offered AS (
+            SELECT c.unit_id, a.month, count(DISTINCT p.code) AS services_offered
+            FROM active a JOIN closure_df c USING (leaf_id)
+            JOIN proc p ON p.level = a.level AND p.field = a.field
+            WHERE p.service_level IN {ONLINE_LEVELS}
+            GROUP BY ALL)
+        SELECT a.*, coalesce(w.services_with_online, 0) AS services_with_online,
+               coalesce(o.services_offered, 0) AS services_offered
+        FROM additive a
+        LEFT JOIN with_online w USING (unit_id, month)
+        LEFT JOIN offered o USING (unit_id, month)""").pl()
+    con.unregister("umap_df")
+    con.unregister("closure_df")
+    return to_long(wide)
+
+
+def to_long(wide: pl.DataFrame) -> pl.DataFrame:
+    """One row per indicator from the wide counts frame."""
+    frames = [
+        wide.select(pl.col("unit_id").cast(pl.Int64), pl.col("month").cast(pl.Int32),
+                    pl.lit(code).alias("indicator_code"),
+                    pl.col(num).cast(pl.Float64).alias("numerator"),
+                    pl.col(den).cast(pl.Float64).alias("denominator"))
+        for code, (num, den) in INDICATORS.items()
+    ]
+    if not frames or wide.is_empty():
+        return pl.DataFrame(schema={"unit_id": pl.Int64, "month": pl.Int32,
+                                    "indicator_code": pl.String, "numerator": pl.Float64,
+                                    "denominator": pl.Float64})
+    return pl.concat(frames).sort("unit_id", "month", "indicator_code")
+
+
+def register_procedures(con: duckdb.DuckDBPyConnection, procedures: pl.DataFrame) -> None:
+    """Table `proc` (code, level, field, service_level) and `known_procedures`."""
+    con.register("proc_df", procedures.select("code", "level", "field", "service_level")
+                 .to_arrow())
+    con.execute("CREATE OR REPLACE TEMP TABLE proc AS SELECT * FROM proc_df")
+    con.execute("CREATE OR REPLACE TEMP VIEW known_procedures AS SELECT code FROM proc")
+    con.unregister("proc_df")
+
+
+def register_units(con: duckdb.DuckDBPyConnection, codes: list[str]) -> None:
+    con.register("unit_codes_df", pl.DataFrame({"code": codes}, schema={"code": pl.String})
+                 .to_arrow())
+    con.execute("CREATE OR REPLACE TEMP TABLE known_units AS SELECT DISTINCT code "
+                "FROM unit_codes_df")
+    con.unregister("unit_codes_df")
+
+
+def procedures_without_online(con: duckdb.DuckDBPyConnection, unit_codes: list[str],
+                              months: list[int]) -> pl.DataFrame:
+    """Online procedures offered by these units in these months (their level and field had
+    dossiers) that received no online dossier: the list a department acts on."""
+    codes = ", ".join("'" + c.replace("'", "''") + "'" for c in unit_codes) or "NULL"
+    month_list = ", ".join(map(str, months)) or "NULL"
+    return con.sql(f"""
+        WITH mine AS (SELECT * FROM cur WHERE unit_code IN ({codes})
+                      AND month IN ({month_list})),
+        active AS (SELECT DISTINCT p.level, p.field FROM mine m
+                   JOIN proc p ON p.code = m.procedure_code),
+        used AS (SELECT procedure_code, count(*) AS dossiers,
+                        count(*) FILTER (channel = '{Channel.ONLINE.value}') AS online
+                 FROM mine GROUP BY ALL)
+        SELECT p.code, p.service_level, p.field, coalesce(u.dossiers, 0) AS dossiers
+        FROM proc p JOIN active a ON a.level = p.level AND a.field = p.field
+        LEFT JOIN used u ON u.procedure_code = p.code
+        WHERE p.service_level IN {ONLINE_LEVELS} AND coalesce(u.online, 0) = 0
+        ORDER BY dossiers DESC, p.code""").pl()

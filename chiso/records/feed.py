@@ -1,0 +1,262 @@
+"""Reading a dossier feed (CSV, JSON Lines or Parquet) into DuckDB, normalised and checked.
+
+Everything is set-based SQL over the file, streamed by DuckDB, so a file larger than memory
+is read in chunks and checked in one pass without Python loops over rows. A file with any
+bad row is refused before anything is written; the errors name file, row, column and rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from chiso.records.models import Channel, ServiceLevel
+
+TEXT_COLUMNS = ("dossier_code", "procedure_code", "unit_code", "status")
+TIME_COLUMNS = ("received_at", "due_at", "finished_at", "updated_at")
+FLAG_COLUMNS = ("electronic_result", "digitised", "paid_online")
+ALL_COLUMNS = (
+    "dossier_code", "procedure_code", "unit_code", "received_at", "channel",
+    "service_level", "status", "due_at", "finished_at", "electronic_result", "digitised",
+    "paid_online", "fee_due", "updated_at",
+)
+REQUIRED = ("dossier_code", "procedure_code", "unit_code", "received_at", "channel",
+            "updated_at")
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
+
+# Accepted spellings, compared after lower-casing, removing accents and joining words by "_".
+CHANNEL_ALIASES = {
+    Channel.IN_PERSON: ("truc_tiep", "direct", "in_person", "1"),
+    Channel.ONLINE: ("truc_tuyen", "online", "dvctt", "2"),
+    Channel.POSTAL: ("buu_chinh", "buu_chinh_cong_ich", "bcci", "postal", "post", "3"),
+}
+SERVICE_LEVEL_ALIASES = {
+    ServiceLevel.FULL: ("toan_trinh", "full", "full_online", "muc_4", "4"),
+    ServiceLevel.PARTIAL: ("mot_phan", "partial", "partial_online", "muc_3", "3"),
+    ServiceLevel.NONE: ("khong", "none", "not_online", "truc_tiep", "thong_tin", "muc_2", "2",
+                        "0"),
+}
+TRUE_WORDS = ("1", "true", "t", "yes", "y", "co", "x", "dung")
+FALSE_WORDS = ("0", "false", "f", "no", "n", "khong", "sai")
+
+RULES = {
+    "required": ("thiếu giá trị bắt buộc", "a required value is missing"),
+    "datetime": ("ngày giờ không hợp lệ (dùng YYYY-MM-DD HH:MM hoặc dd/mm/yyyy HH:MM)",
+                 "not a valid date-time (use YYYY-MM-DD HH:MM or dd/mm/yyyy HH:MM)"),
+    "channel": ("kênh phải là trực tiếp, trực tuyến hoặc bưu chính công ích",
+                "channel must be trực tiếp, trực tuyến or bưu chính công ích"),
+    "service_level": ("mức độ dịch vụ phải là toàn trình, một phần hoặc không",
+                      "service level must be toàn trình, một phần or không"),
+    "flag": ("phải là có/không (1/0)", "must be yes/no (1/0)"),
+    "amount": ("phí phải là số không âm", "the fee must be a non-negative number"),
+    "finished_before_received": ("ngày hoàn thành sớm hơn ngày tiếp nhận",
+                                 "finished before it was received"),
+    "unknown_unit": ("mã đơn vị không có trong danh mục đơn vị",
+                     "the unit code is not a known unit"),
+    "unknown_procedure": ("mã thủ tục không có trong danh mục thủ tục (nạp danh mục trước)",
+                          "the procedure code is not in the procedure catalogue (load it first)"),
+}
+
+
+@dataclass(frozen=True)
+class RowError:
+    file: str
+    row: int
+    column: str
+    value: str
+    rule: str
+
+    def message(self) -> str:
+        vi, en = RULES[self.rule]
+        shown = f" ('{self.value}')" if self.value else ""
+        return (f"Tệp '{self.file}', dòng {self.row}, cột '{self.column}': {vi}{shown} / "
+                f"file '{self.file}', row {self.row}, column '{self.column}': {en}{shown}")
+
+
+class FeedRejected(ValueError):
+    """The feed has bad rows or columns; nothing was stored."""
+
+    def __init__(self, errors: list[RowError], total_bad: int, problem: str = "") -> None:
+        self.errors = errors
+        self.total_bad = total_bad
+        lines = [problem] if problem else []
+        lines += [e.message() for e in errors]
+        if total_bad > len(errors):
+            lines.append(f"… và {total_bad - len(errors)} dòng lỗi khác / "
+                         f"… and {total_bad - len(errors)} more bad rows")
+        lines.append("Không lưu gì từ tệp này / nothing from this file was stored")
+        super().__init__("\n".join(lines))
+
+
+def file_format(path: Path) -> str:
+    suffixes = "".join(path.suffixes).lower()
+    for ending, kind in ((".csv", "csv"), (".jsonl", "jsonl"), (".ndjson", "jsonl"),
+                         (".json", "jsonl"), (".parquet", "parquet")):
+        if suffixes.endswith(ending) or suffixes.endswith(ending + ".gz"):
+            return kind
+    raise FeedRejected([], 0, (
+        f"Tệp '{path.name}': chỉ nhận CSV, JSON Lines hoặc Parquet / file '{path.name}': "
+        "only CSV, JSON Lines or Parquet are accepted"))
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def register_source(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """View `src`: the file's columns plus `row_no`, the row number a user sees."""
+    kind, name = file_format(path), _quote(str(path))
+    if kind == "csv":
+        # Line 1 is the header, so data row n is line n + 1 — the number Excel shows.
+        body = (f"SELECT row_number() OVER () + 1 AS row_no, * FROM read_csv({name}, "
+                "header=true, all_varchar=true)")
+    elif kind == "jsonl":
+        cols = ", ".join(f"{c}: 'VARCHAR'" for c in ALL_COLUMNS)
+        body = (f"SELECT row_number() OVER () AS row_no, * FROM read_json({name}, "
+                f"format='newline_delimited', columns={{{cols}}})")
+    else:
+        body = (f"SELECT file_row_number + 1 AS row_no, * EXCLUDE (file_row_number) "
+                f"FROM read_parquet({name}, file_row_number=true)")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW src AS {body}")
+
+
+def source_columns(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    rows = con.execute("DESCRIBE src").fetchall()
+    return {str(r[0]).strip().lower(): str(r[1]) for r in rows}
+
+
+def _key(expr: str) -> str:
+    """'Bưu chính  công ích' → 'buu_chinh_cong_ich' (accents off, đ → d, words joined)."""
+    plain = f"strip_accents(replace(replace(lower(trim({expr})), 'đ', 'd'), 'Đ', 'd'))"
+    return f"regexp_replace({plain}, '[^a-z0-9]+', '_', 'g')"
+
+
+def _text(col: str, kind: str) -> str:
+    value = col if kind == "VARCHAR" else f"{col}::VARCHAR"
+    return f"nullif(trim(nfc_normalize({value})), '')"
+
+
+def _time(col: str, kind: str) -> str:
+    if kind.startswith("TIMESTAMP WITH TIME ZONE"):
+        return f"timezone('{LOCAL_TZ}', {col})"
+    if kind.startswith("TIMESTAMP") or kind == "DATE":
+        return f"{col}::TIMESTAMP"
+    text = f"nullif(trim({col}::VARCHAR), '')"
+    # Offsets such as +07:00 or Z are honoured; a time without one is Vietnam local time.
+    return (f"coalesce(timezone('{LOCAL_TZ}', try_cast({text} AS TIMESTAMPTZ)), "
+            f"try_strptime({text}, ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y', "
+            f"'%d-%m-%Y %H:%M:%S', '%d-%m-%Y']))")
+
+
+def _flag(col: str, kind: str) -> str:
+    if kind == "BOOLEAN":
+        return f"coalesce({col}, false)"
+    if kind in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "DOUBLE", "FLOAT"):
+        return f"coalesce({col} <> 0, false)"
+    key = _key(f"coalesce({col}::VARCHAR, '')")
+    true_list = ", ".join(_quote(w) for w in TRUE_WORDS)
+    false_list = ", ".join(_quote(w) for w in (*FALSE_WORDS, ""))
+    return f"CASE WHEN {key} IN ({true_list}) THEN true WHEN {key} IN ({false_list}) " \
+           "THEN false END"
+
+
+def _amount(col: str, kind: str) -> str:
+    if kind not in ("VARCHAR",):
+        return f"coalesce({col}::DOUBLE, 0)"
+    text = f"trim(coalesce({col}, ''))"
+    # "50.000" and "1.234.567,5" are Vietnamese; "50000" and "12.5" are plain.
+    vietnamese = (f"try_cast(replace(replace({text}, '.', ''), ',', '.') AS DOUBLE)")
+    return (f"CASE WHEN {text} = '' THEN 0 "
+            f"WHEN regexp_full_match({text}, '\\d{{1,3}}(\\.\\d{{3}})+(,\\d+)?') "
+            f"THEN {vietnamese} ELSE try_cast(replace({text}, ',', '.') AS DOUBLE) END")
+
+
+def _enum(col: str, aliases: dict, kind: str) -> str:  # type: ignore[type-arg]
+    key = _key(f"{col}::VARCHAR")
+    cases = " ".join(
+        f"WHEN {key} IN ({', '.join(_quote(a) for a in words)}) THEN '{code.value}'"
+        for code, words in aliases.items())
+    return f"CASE {cases} END"
+
+
+def normalised_select(columns: dict[str, str]) -> str:
+    """SELECT list turning raw columns into typed ones; a missing optional column is NULL."""
+    parts = ["row_no"]
+    for col in ALL_COLUMNS:
+        kind = columns.get(col)
+        raw = col if kind else "NULL"
+        kind = kind or "VARCHAR"
+        parts.append(f"{raw}::VARCHAR AS raw_{col}")
+        if col in TEXT_COLUMNS:
+            parts.append(f"{_text(raw, kind)} AS {col}")
+        elif col in TIME_COLUMNS:
+            parts.append(f"{_time(raw, kind)} AS {col}")
+        elif col in FLAG_COLUMNS:
+            parts.append(f"{_flag(raw, kind)} AS {col}")
+        elif col == "fee_due":
+            parts.append(f"{_amount(raw, kind)} AS {col}")
+        elif col == "channel":
+            parts.append(f"{_enum(raw, CHANNEL_ALIASES, kind)} AS {col}")
+        elif col == "service_level":
+            parts.append(f"{_enum(raw, SERVICE_LEVEL_ALIASES, kind)} AS {col}")
+    return ", ".join(parts)
+
+
+def _checks() -> list[tuple[str, str, str]]:
+    """(column, rule, SQL condition that marks the row bad) — one entry per rule."""
+    checks = [(c, "required", f"nullif(trim(raw_{c}), '') IS NULL") for c in REQUIRED]
+    checks += [(c, "datetime", f"raw_{c} IS NOT NULL AND trim(raw_{c}) <> '' AND {c} IS NULL")
+               for c in TIME_COLUMNS]
+    checks += [
+        ("channel", "channel", "raw_channel IS NOT NULL AND trim(raw_channel) <> '' "
+         "AND channel IS NULL"),
+        ("service_level", "service_level", "raw_service_level IS NOT NULL AND "
+         "trim(raw_service_level) <> '' AND service_level IS NULL"),
+        ("fee_due", "amount", "fee_due IS NULL OR fee_due < 0"),
+        ("finished_at", "finished_before_received", "finished_at < received_at"),
+        ("unit_code", "unknown_unit",
+         "unit_code IS NOT NULL AND unit_code NOT IN (SELECT code FROM known_units)"),
+        ("procedure_code", "unknown_procedure", "procedure_code IS NOT NULL AND "
+         "procedure_code NOT IN (SELECT code FROM known_procedures)"),
+    ]
+    checks += [(c, "flag", f"{c} IS NULL") for c in FLAG_COLUMNS]
+    return checks
+
+
+def prepare(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> None:
+    """Register `src` and `feed` (normalised) views; refuse a file missing columns."""
+    register_source(con, path)
+    columns = source_columns(con)
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise FeedRejected([], 0, (
+            f"Tệp '{display_name}': thiếu cột {', '.join(missing)} / file '{display_name}': "
+            f"missing column(s) {', '.join(missing)}"))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW feed AS SELECT {normalised_select(columns)} "
+                "FROM src")
+
+
+def stage(con: duckdb.DuckDBPyConnection, display_name: str, limit: int = 20) -> int:
+    """Parse the file once into temp table `staged` (typed columns, key `k`, a `bad` flag);
+    DuckDB spills it to disk beyond its memory limit. Raises FeedRejected naming the first
+    bad rows (re-read from the file, only on that error path). Returns the row count."""
+    checks = _checks()
+    any_bad = " OR ".join(f"coalesce({cond}, false)" for _c, _r, cond in checks)
+    typed = ", ".join(ALL_COLUMNS)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT row_no, {typed}, "
+                f"hash(dossier_code) AS k, ({any_bad}) AS bad FROM feed")
+    total, bad = con.execute("SELECT count(*), count(*) FILTER (bad) FROM staged").fetchone()  # type: ignore[misc]
+    if not bad:
+        return int(total)
+    per_rule = " UNION ALL ".join(
+        f"SELECT row_no, '{col}' AS col, coalesce(raw_{col}, '') AS raw, '{rule}' AS rule "
+        f"FROM bad_rows WHERE {cond}" for col, rule, cond in checks)
+    rows = con.execute(
+        f"WITH first_bad AS (SELECT row_no FROM staged WHERE bad ORDER BY row_no "
+        f"LIMIT {limit}), bad_rows AS (SELECT * FROM feed WHERE row_no IN "
+        f"(SELECT row_no FROM first_bad)) {per_rule} ORDER BY row_no, col LIMIT {limit}"
+    ).fetchall()
+    errors = [RowError(display_name, int(r[0]), r[1], str(r[2])[:60], r[3]) for r in rows]
+    raise FeedRejected(errors, int(bad))

@@ -1,0 +1,139 @@
+"""Which org unit a dossier counts under, and the units above it.
+
+A receiving-unit code is resolved to the unit that carried it in the dossier's month
+(codes were re-used by the 2025 reform, so a code alone is ambiguous). When that unit no
+longer existed in the month — an old commune code still used after the merger of
+1/7/2025 — the lineage is followed to the successor valid then. With `current=True`
+every code maps to today's successor whatever the month: the view "on today's
+boundaries" used to show a merged commune's history as one series.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chiso.units.models import OrgUnit, UnitLineage
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    id: int
+    code: str
+    parent_id: int | None
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+    def valid_in(self, first: dt.date, last: dt.date) -> bool:
+        return self.valid_from <= last and (self.valid_to is None or self.valid_to >= first)
+
+
+def month_bounds(month: int) -> tuple[dt.date, dt.date]:
+    year, mon = divmod(int(month), 100)
+    first = dt.date(year, mon, 1)
+    nxt = dt.date(year + mon // 12, mon % 12 + 1, 1)
+    return first, nxt - dt.timedelta(days=1)
+
+
+class UnitResolver:
+    """Loads the unit tree and lineage once; resolves (code, month) pairs in memory."""
+
+    def __init__(self, session: Session) -> None:
+        rows = session.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.parent_id,
+                                      OrgUnit.valid_from, OrgUnit.valid_to)).all()
+        self.units = {r.id: UnitRow(r.id, r.code, r.parent_id, r.valid_from, r.valid_to)
+                      for r in rows}
+        self.by_code: dict[str, list[UnitRow]] = {}
+        for unit in sorted(self.units.values(), key=lambda u: u.valid_from):
+            self.by_code.setdefault(unit.code, []).append(unit)
+        self.successor: dict[int, int] = {}
+        links = session.execute(select(UnitLineage.predecessor_id, UnitLineage.successor_id,
+                                       UnitLineage.is_primary, UnitLineage.event_date)
+                                .order_by(UnitLineage.event_date)).all()
+        for link in links:
+            if link.is_primary and link.predecessor_id != link.successor_id:
+                self.successor[link.predecessor_id] = link.successor_id
+
+    def codes(self) -> list[str]:
+        return list(self.by_code)
+
+    def leaf(self, code: str, month: int, *, current: bool = False) -> int | None:
+        candidates = self.by_code.get(code)
+        if not candidates:
+            return None
+        first, last = month_bounds(month)
+        valid = [u for u in candidates if u.valid_in(first, last)]
+        unit = valid[-1] if valid else max(
+            (u for u in candidates if u.valid_from <= last), key=lambda u: u.valid_from,
+            default=candidates[0])
+        return self._follow(unit.id, None if current else (first, last))
+
+    def _follow(self, unit_id: int, month: tuple[dt.date, dt.date] | None) -> int:
+        seen = {unit_id}
+        while unit_id in self.successor:
+            if month is not None and self.units[unit_id].valid_in(*month):
+                break
+            unit_id = self.successor[unit_id]
+            if unit_id in seen:
+                break
+            seen.add(unit_id)
+        return unit_id
+
+    def ancestors(self, unit_id: int) -> list[int]:
+        chain: list[int] = []
+        current: int | None = unit_id
+        while current is not None and current not in chain and current in self.units:
+            chain.append(current)
+            current = self.units[current].parent_id
+        return chain
+
+    def umap(self, pairs: pl.DataFrame, *, current: bool = False) -> pl.DataFrame:
+        """unit_code, month → leaf_id for every pair (unknown codes are dropped)."""
+        codes, months, leaves = [], [], []
+        for code, month in pairs.select("unit_code", "month").unique().iter_rows():
+            leaf = self.leaf(code, month, current=current)
+            if leaf is not None:
+                codes.append(code)
+                months.append(month)
+                leaves.append(leaf)
+        return pl.DataFrame({"unit_code": codes, "month": months, "leaf_id": leaves},
+                            schema={"unit_code": pl.String, "month": pl.Int32,
+                                    "leaf_id": pl.Int64})
+
+    def closure(self, leaf_ids: list[int]) -> pl.DataFrame:
+        """leaf_id → unit_id for the leaf itself and every unit above it."""
+        pairs = [(leaf, unit) for leaf in set(leaf_ids) for unit in self.ancestors(leaf)]
+        return pl.DataFrame(pairs, schema={"leaf_id": pl.Int64, "unit_id": pl.Int64},
+                            orient="row")
+
+    def valid_mask(self, frame: pl.DataFrame) -> pl.Series:
+        """For a frame with unit_id and month: does the unit exist in that month?"""
+        units = pl.DataFrame(
+            [(u.id, u.valid_from, u.valid_to) for u in self.units.values()],
+            schema={"unit_id": pl.Int64, "valid_from": pl.Date, "valid_to": pl.Date},
+            orient="row")
+        month_start = pl.date(pl.col("month") // 100, pl.col("month") % 100, 1)
+        joined = frame.select("unit_id", "month").join(units, on="unit_id", how="left",
+                                                       maintain_order="left")
+        return joined.select(
+            (pl.col("valid_from") <= month_start.dt.month_end())
+            & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= month_start))
+        ).to_series().fill_null(False)
+
+    def subtree(self, unit_id: int) -> set[int]:
+        """The unit and every unit below it (by parent links, any validity)."""
+        children: dict[int, list[int]] = {}
+        for unit in self.units.values():
+            if unit.parent_id is not None:
+                children.setdefault(unit.parent_id, []).append(unit.id)
+        found, stack = set(), [unit_id]
+        while stack:
+            current = stack.pop()
+            if current not in found:
+                found.add(current)
+                stack.extend(children.get(current, []))
+        return found
