@@ -17,5 +17,6 @@ def domain_registrars() -> list[Callable[[typer.Typer], None]]:
     from chiso.plans.cli import register as plan
     from chiso.ops.cli import register as ops
     from chiso.units.cli import register as units
+    from chiso.values.cli import register as values
 
-    return [demo, accounts, ops, units, dti, analytics, bench, catalog, plan]
+    return [demo, accounts, ops, units, dti, analytics, bench, catalog, plan, values]

@@ -58,7 +58,7 @@ def export_frame(session: Session, *, unit: str | None = None, indicator: str | 
         **dict.fromkeys(NUMBER_COLUMNS, pl.Float64),
         "source": pl.String, "comment": pl.String, "unit_name": pl.String,
         "indicator_name": pl.String, "unit_id": pl.Int64, "period_start": pl.Date})
-    allowed = _subtree_ids(session, unit) if unit else None
+    allowed = subtree_ids(session, unit) if unit else None
     if unit_ids is not None:
         allowed = set(unit_ids) if allowed is None else allowed & set(unit_ids)
     if allowed is not None:
@@ -66,7 +66,7 @@ def export_frame(session: Session, *, unit: str | None = None, indicator: str | 
     return frame.sort("unit_code", "indicator_code", "period_start").select(EXPORT_COLUMNS)
 
 
-def _subtree_ids(session: Session, code: str) -> set[int]:
+def subtree_ids(session: Session, code: str) -> set[int]:
     """Ids of every unit with this code (old and re-used) and all their descendants."""
     tree = pl.DataFrame(session.execute(select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.code))
                         .all(), orient="row",

@@ -10,6 +10,7 @@ on whole columns with polars; nothing loops over data rows in Python.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,12 +115,16 @@ class ImportResult:
 
 def import_values(session: Session, path: Path | str, *, dry_run: bool = False,
                   actor: Any = None, access: Access | None = None,
-                  display_name: str | None = None) -> ImportResult:
+                  display_name: str | None = None,
+                  on_stage: Callable[[str], None] | None = None) -> ImportResult:
     """Validate the whole file, then store all of it or nothing (the caller commits).
 
     `access` (when given) must allow CAPTURE on each row's unit; rows for other units are
-    reported as errors. `display_name` is the name the user uploaded the file under.
+    reported as errors. `display_name` is the name the user uploaded the file under;
+    `on_stage` is told each stage as it starts (read, validate, compare, store).
     """
+    stage = on_stage or (lambda _name: None)
+    stage("read")
     path = Path(path)
     name = display_name or path.name
     result = ImportResult(name, hashlib.sha256(path.read_bytes()).hexdigest(), dry_run)
@@ -130,7 +135,7 @@ def import_values(session: Session, path: Path | str, *, dry_run: bool = False,
                                      exc.message_vi, exc.message_en)]
         return result
     return import_tables(session, tables, result, kind=_kind(path), actor=actor,
-                         access=access)
+                         access=access, on_stage=stage)
 
 
 def _kind(path: Path) -> str:
@@ -138,17 +143,22 @@ def _kind(path: Path) -> str:
 
 
 def import_tables(session: Session, tables: list[SheetTable], result: ImportResult, *,
-                  kind: str, actor: Any = None, access: Access | None = None) -> ImportResult:
+                  kind: str, actor: Any = None, access: Access | None = None,
+                  on_stage: Callable[[str], None] | None = None) -> ImportResult:
     """The shared second half of every import format: validate, plan, store."""
+    stage = on_stage or (lambda _name: None)
+    stage("validate")
     frame, errors = validate_tables(session, tables, access)
     result.rows = frame.height
     if not errors.is_empty():
         result.errors = _issues(errors, frame, result.file_name)
         return result
+    stage("compare")
     plan = plan_changes(session, frame)
     result.inserts, result.updates, result.unchanged = _diff_frames(plan)
     if result.dry_run or (plan.inserts.is_empty() and plan.updates.is_empty()):
         return result
+    stage("store")
     result.batch_id = _store(session, plan, result, kind=kind, actor=actor)
     return result
 

@@ -593,3 +593,44 @@ def _insert_versions(session: Session, rows: pl.DataFrame, change: pl.Expr, now:
     ).with_columns(changed_at=pl.lit(now), changed_by_id=pl.lit(user_id, pl.Int64),
                    import_batch_id=pl.lit(batch_id, pl.Int64))
     session.connection().execute(insert(VERSIONS), versions.to_dicts())
+
+
+# ------------------------------------------------------------------ reading
+
+
+def unit_for_code(session: Session, code: str, period_id: str | None = None) -> OrgUnit | None:
+    """The unit carrying `code` at the end of the period (today's unit without a period):
+    codes are re-used, so the date decides."""
+    day = parse_period(period_id).end() if period_id else dt.date.today()
+    candidates = session.scalars(select(OrgUnit).where(OrgUnit.code == code.strip())).all()
+    valid = [u for u in candidates if u.is_valid_on(day)]
+    if valid:
+        return valid[0]
+    return max(candidates, key=lambda u: u.valid_from) if candidates else None
+
+
+def find_values(session: Session, *, unit_ids: Sequence[int] | None = None,
+                indicator_code: str | None = None, period: str | None = None,
+                year: int | None = None, limit: int = 5000) -> list[dict[str, Any]]:
+    """Current (non-deleted) values as dicts, newest periods first."""
+    statement = (
+        select(DataValue.id, OrgUnit.code, OrgUnit.name, Indicator.code, DataValue.period,
+               DataValue.numerator, DataValue.denominator, DataValue.value, DataValue.source,
+               DataValue.comment, DataValue.version, DataValue.updated_at)
+        .join(OrgUnit, OrgUnit.id == DataValue.unit_id)
+        .join(Indicator, Indicator.id == DataValue.indicator_id)
+        .where(DataValue.deleted.is_(False))
+        .order_by(DataValue.period_start.desc(), OrgUnit.code, Indicator.code).limit(limit)
+    )
+    if unit_ids is not None:
+        statement = statement.where(DataValue.unit_id.in_(list(unit_ids)))
+    if indicator_code:
+        statement = statement.where(Indicator.code == indicator_code.strip().upper())
+    if period:
+        statement = statement.where(DataValue.period == _period_or_reject(period))
+    if year:
+        statement = statement.where(DataValue.period_start >= dt.date(year, 1, 1),
+                                    DataValue.period_end <= dt.date(year, 12, 31))
+    keys = ("id", "unit_code", "unit_name", "indicator_code", "period", "numerator",
+            "denominator", "value", "source", "comment", "version", "updated_at")
+    return [dict(zip(keys, row, strict=True)) for row in session.execute(statement)]

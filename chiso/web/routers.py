@@ -15,6 +15,8 @@ def all_routers() -> list[APIRouter]:
     from chiso.indicators.routes import router as indicators
     from chiso.plans.routes import router as plans
     from chiso.units.routes import router as units
+    from chiso.values.routes import router as values
     from chiso.web.home import router as home
 
-    return [dashboard, accounts, admin, audit, home, units, dti, analytics, indicators, plans]
+    return [dashboard, accounts, admin, audit, home, units, dti, analytics, indicators, plans,
+            values]
