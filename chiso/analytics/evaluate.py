@@ -1,0 +1,115 @@
+"""From raw frames to one evaluated row per target: actual, expected, projected, status.
+
+Pure: the service loads frames from the database and calls `evaluate_targets`; the
+benchmark calls it on synthetic national data. Targets are evaluated in groups sharing an
+as-of date (usually one group), each group rolling up the data once for all its targets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from chiso.analytics import lineage, projection, rollup, status
+from chiso.periods import PeriodType
+
+ROLLED = ["unit_id", "indicator_id", "b_m0", "num", "den", "value", "n_nonagg", "source"]
+
+
+def evaluate_targets(*, targets: pl.DataFrame, values: pl.DataFrame, indicators: pl.DataFrame,
+                     units: pl.DataFrame, unit_lineage: pl.DataFrame, today: dt.date
+                     ) -> pl.DataFrame:
+    """Evaluate every target at min(today, its target date).
+
+    `targets`: `target_id, unit_id, indicator_id, year, target_date, comparator,
+    target_value, value_high, baseline_value, baseline_date, trajectory[, milestones]`;
+    `indicators`: `indicator_id, is_ratio, time_agg, unit_agg, scale, direction, decimals`;
+    `values`: `unit_id, indicator_id, period, num, den, value`.
+    """
+    if "p_rank" not in values.columns:
+        values = rollup.with_period_parts(values)
+    targets = targets.with_columns(
+        pl.col("year").cast(pl.Int32),
+        pl.min_horizontal(pl.col("target_date"), pl.lit(today)).alias("as_of"))
+    parts = [
+        _evaluate_group(group, values, indicators, units, unit_lineage)
+        for group in targets.partition_by("as_of", maintain_order=True)
+    ]
+    if not parts:
+        return targets
+    evaluated = pl.concat(parts, how="diagonal_relaxed")
+    return status.year_end_result(evaluated, today)
+
+
+def rolled_values(values: pl.DataFrame, indicators: pl.DataFrame, units: pl.DataFrame,
+                  unit_lineage: pl.DataFrame, day: dt.date, bucket_type: PeriodType,
+                  bucket_starts: list[int]) -> pl.DataFrame:
+    """Roll-up on the hierarchy valid on `day`, using only periods starting by `day`."""
+    mapping = lineage.resolve_units(units, unit_lineage, day)
+    tree = lineage.current_tree(units, unit_lineage, day)
+    if "p_rank" not in values.columns:
+        values = rollup.with_period_parts(values)
+    seen = values.filter(pl.col("p_m0") <= rollup.month_index(day.year, day.month))
+    return rollup.rollup(seen, indicators, mapping, tree, bucket_type, bucket_starts)
+
+
+def _evaluate_group(targets: pl.DataFrame, values: pl.DataFrame, indicators: pl.DataFrame,
+                    units: pl.DataFrame, unit_lineage: pl.DataFrame) -> pl.DataFrame:
+    day: dt.date = targets["as_of"][0]
+    mapping = lineage.resolve_units(units, unit_lineage, day)
+    targets = (
+        targets.join(mapping, on="unit_id", how="left")
+        .with_columns(pl.coalesce("current_id", "unit_id").alias("unit_id")).drop("current_id")
+        .join(indicators, on="indicator_id", how="left")
+    )
+    years = sorted(set(targets["year"].to_list()))
+    year_starts = sorted({y * 12 for y in years} | {(y - 1) * 12 for y in years})
+    as_of_m = rollup.month_index(day.year, day.month)
+    month_starts = list(range(as_of_m - projection.TREND_MONTHS + 1, as_of_m + 1))
+    tree = lineage.current_tree(units, unit_lineage, day)
+    seen = values.filter(pl.col("p_m0") <= as_of_m).select(
+        "unit_id", "indicator_id", *rollup.VALUE_COLUMNS, *rollup.PERIOD_COLUMNS)
+    current = rollup.map_to_current(seen, mapping, indicators)
+    yearly = rollup.unit_rollup(
+        rollup.time_aggregate(current, indicators, PeriodType.YEAR, year_starts), tree,
+        indicators)
+    monthly = rollup.unit_rollup(
+        rollup.time_aggregate(current, indicators, PeriodType.MONTH, month_starts), tree,
+        indicators)
+    framed = _attach_actuals(targets, yearly, monthly)
+    framed = status.fill_baseline(framed)
+    framed = status.expected_on_path(framed)
+    framed = status.classify(framed)
+    return projection.project(framed, monthly)
+
+
+def _attach_actuals(targets: pl.DataFrame, yearly: pl.DataFrame, monthly: pl.DataFrame
+                    ) -> pl.DataFrame:
+    keys = ["unit_id", "indicator_id", "b_m0"]
+    actual = yearly.select(*keys, pl.col("value").alias("actual"),
+                           pl.col("num").alias("actual_num"), pl.col("den").alias("actual_den"),
+                           "n_nonagg", pl.col("source").alias("actual_source"))
+    previous = yearly.select(*keys, pl.col("value").alias("prev_value"))
+    first = _first_month_values(monthly)
+    return (
+        targets.with_columns((pl.col("year") * 12).cast(pl.Int32).alias("b_m0"),
+                             ((pl.col("year") - 1) * 12).cast(pl.Int32).alias("prev_m0"))
+        .join(actual, on=keys, how="left")
+        .join(previous.rename({"b_m0": "prev_m0"}), on=["unit_id", "indicator_id", "prev_m0"],
+              how="left")
+        .join(first, on=["unit_id", "indicator_id", "year"], how="left")
+        .drop("b_m0", "prev_m0")
+    )
+
+
+def _first_month_values(monthly: pl.DataFrame) -> pl.DataFrame:
+    """The first rolled-up monthly value of each year, dated at the end of its month."""
+    present = monthly.filter(pl.col("value").is_not_null()).with_columns(
+        (pl.col("b_m0") // 12).cast(pl.Int32).alias("year"))
+    keys = ["unit_id", "indicator_id", "year"]
+    earliest = present.group_by(keys).agg(pl.col("b_m0").min())
+    first = present.join(earliest, on=[*keys, "b_m0"], how="semi").select(
+        *keys, pl.col("value").alias("first_value"), pl.col("b_m0").alias("first_m"))
+    month_start = pl.date(pl.col("first_m") // 12, pl.col("first_m") % 12 + 1, 1)
+    return first.with_columns(month_start.dt.month_end().alias("first_date")).drop("first_m")

@@ -1,0 +1,117 @@
+"""Business-as-usual projection ("dự báo theo xu hướng") to the target date and to year end.
+
+From the unit's own rolled-up monthly history, as grouped sums (no loop per series):
+
+- **Stocks** (`time_aggregation = last`, e.g. households with fibre): least-squares line
+  through the monthly values of the last 24 months up to the as-of month, read at the target
+  month. With fewer than two months the latest value is carried forward.
+- **Flows** (`sum`, e.g. dossiers): year-to-date + average monthly amount of the last 12
+  months × months remaining after the last reported month. A flow ratio projects its
+  numerator and denominator this way and divides (Σnum/Σden, never a mean of
+  percentages).
+- A ratio's projection stays inside [0, scale] (a share cannot pass 100 %).
+
+Month indexes are `year × 12 + month − 1`; time in the regression is centred on the as-of
+month so the sums stay small and exact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+TREND_MONTHS = 24
+RATE_MONTHS = 12
+
+
+def month_of(day: pl.Expr) -> pl.Expr:
+    return (day.dt.year().cast(pl.Int32) * 12 + day.dt.month().cast(pl.Int32) - 1)
+
+
+def history_stats(monthly: pl.DataFrame, as_of_m: int
+                  ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per (unit, indicator): regression sums over the 24 months up to `as_of_m`, mean
+    monthly num/den/value over the last 12 and the latest monthly value; plus, per year,
+    the last month reported (`last_m`, joined on `year`).
+
+    `monthly`: `unit_id, indicator_id, b_m0, num, den, value` (rolled-up monthly values)."""
+    keys = ["unit_id", "indicator_id"]
+    window = monthly.filter(pl.col("value").is_not_null() & (pl.col("b_m0") <= as_of_m)
+                            & (pl.col("b_m0") > as_of_m - TREND_MONTHS))
+    t = (pl.col("b_m0") - as_of_m).cast(pl.Float64)
+    y = pl.col("value")
+    recent = t > -RATE_MONTHS
+    prepared = window.with_columns(
+        t.alias("_t"), (t * t).alias("_tt"), (t * y).alias("_ty"),
+        pl.when(recent).then(pl.col("num")).alias("_rn"),
+        pl.when(recent).then(pl.col("den")).alias("_rd"),
+        pl.when(recent).then(y).alias("_rv"),
+    )
+    stats = prepared.group_by(keys).agg(
+        pl.len().alias("h_n"),
+        pl.col("_t").sum().alias("h_st"),
+        y.sum().alias("h_sy"),
+        pl.col("_tt").sum().alias("h_stt"),
+        pl.col("_ty").sum().alias("h_sty"),
+        pl.col("_rn").mean().alias("rate_n"),
+        pl.col("_rd").mean().alias("rate_d"),
+        pl.col("_rv").mean().alias("rate_v"),
+        pl.col("b_m0").max().alias("b_m0"),
+    )
+    latest = window.select(*keys, "b_m0", y.alias("latest_v"))
+    stats = stats.join(latest, on=[*keys, "b_m0"], how="left").drop("b_m0")
+    per_year = window.group_by([*keys, (pl.col("b_m0") // 12).cast(pl.Int32).alias("year")]
+                               ).agg(pl.col("b_m0").max().alias("last_m"))
+    return stats, per_year
+
+
+def project(targets: pl.DataFrame, monthly: pl.DataFrame) -> pl.DataFrame:
+    """Add `projected` (at the target date) and `projected_year_end` (at 31/12 of the year)
+    to targets sharing one as-of date.
+
+    `targets` needs `target_id, unit_id, indicator_id, year, as_of, target_date, is_ratio,
+    time_agg, scale, actual, actual_num, actual_den`."""
+    as_of: dt.date = targets["as_of"][0]
+    as_of_m = as_of.year * 12 + as_of.month - 1
+    stats, per_year = history_stats(monthly, as_of_m)
+    framed = (
+        targets.with_columns(pl.lit(as_of_m, dtype=pl.Int32).alias("as_of_m"),
+                             pl.col("year").cast(pl.Int32))
+        .join(stats, on=["unit_id", "indicator_id"], how="left")
+        .join(per_year, on=["unit_id", "indicator_id", "year"], how="left")
+    )
+    target_m = month_of(pl.col("target_date"))
+    year_end_m = pl.col("year") * 12 + 11
+    added = [c for c in (*stats.columns, "last_m") if c not in ("unit_id", "indicator_id")]
+    return framed.with_columns(
+        _projection_at(target_m).alias("projected"),
+        _projection_at(year_end_m).alias("projected_year_end"),
+    ).drop([*added, "as_of_m"])
+
+
+def _trend_at(horizon: pl.Expr) -> pl.Expr:
+    n, st, sy = pl.col("h_n"), pl.col("h_st"), pl.col("h_sy")
+    spread = n * pl.col("h_stt") - st * st
+    slope = (n * pl.col("h_sty") - st * sy) / spread
+    intercept = (sy - slope * st) / n
+    return pl.when((n >= 2) & (spread > 0)).then(intercept + slope * horizon).otherwise(
+        pl.col("latest_v"))
+
+
+def _projection_at(month: pl.Expr) -> pl.Expr:
+    stock = pl.col("time_agg") != "sum"
+    remaining = (month - pl.coalesce(pl.col("last_m"), month)).clip(lower_bound=0)
+    flow_count = pl.col("actual") + pl.coalesce(pl.col("rate_v"), pl.lit(0.0)) * remaining
+    num = pl.col("actual_num") + pl.coalesce(pl.col("rate_n"), pl.lit(0.0)) * remaining
+    den = pl.col("actual_den") + pl.coalesce(pl.col("rate_d"), pl.lit(0.0)) * remaining
+    flow_ratio = pl.when(den > 0).then(num / den * pl.col("scale")).otherwise(pl.col("actual"))
+    projected = (
+        pl.when(stock).then(_trend_at((month - pl.col("as_of_m")).cast(pl.Float64)))
+        .when(pl.col("is_ratio")).then(flow_ratio)
+        .otherwise(flow_count)
+    )
+    projected = pl.when(pl.col("actual").is_null() & pl.col("h_n").is_null()).then(None) \
+        .otherwise(pl.coalesce(projected, pl.col("actual")))
+    return pl.when(pl.col("is_ratio")).then(projected.clip(0.0, pl.col("scale"))).otherwise(
+        projected)

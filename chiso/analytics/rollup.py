@@ -1,0 +1,311 @@
+"""Roll-up: the value of every (unit, indicator) for a period, over time and over units.
+
+DESIGN §5.2, done in three vectorised steps (Polars; no Python loop over data rows):
+
+1. **Lineage.** Figures reported by a unit that no longer exists are moved to the unit that
+   carries its history today (`lineage.resolve_units`): a commune merged on 1/7/2025 hands
+   its 2024 figures to its successor commune, and so to that commune's province; a district
+   hands its figures to the province that absorbed it. When several predecessors land on one
+   unit for the same period they are combined with the indicator's unit aggregation; a
+   figure the successor reported itself for that period wins over its predecessors'.
+2. **Over time** (per unit): a value reported for exactly the period P is used as it is;
+   otherwise the finest sub-periods present inside P are combined — flows
+   (`time_aggregation = sum`) add up, stocks (`last`) take the latest sub-period, and ratios
+   combine numerator and denominator separately (Σnum/Σden for flows, the latest num/den for
+   stocks), never their percentages.
+3. **Over units** (bottom-up on the hierarchy valid on the as-of date): sum, ratio of sums
+   (Σnumerator/Σdenominator × scale, NEVER a mean of percentages), mean, max, min, or none
+   (only a unit's own figure counts).
+
+**Precedence: a unit's own figure beats the aggregate of its sub-units.** When a province
+reports a figure that its communes also report, the province's own figure is used for the
+province and the communes' figures are not added to it again; each commune still shows its
+own figure. The same rule makes a district's figure (absorbed into the province) count as
+the province's own figure for the periods the district reported.
+
+**Not aggregatable.** A ratio reported only as a percentage, without numerator and
+denominator, is shown for the unit that reported it but cannot enter a ratio of sums: the
+parent is computed from the sub-units that gave their parts, and `n_nonagg` counts the
+figures that were left out, so the screens can say so. The same holds for a flow ratio whose
+months were reported only as percentages (their percentages cannot be added up).
+
+Periods are handled as month indexes (`year × 12 + month − 1`): a bucket of type Y, S, Q or
+M is identified by the index of its first month (`b_m0`); see `bucket_ids`.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from chiso.periods import PeriodType
+
+KEYS = ["unit_id", "indicator_id", "b_m0"]
+RANK = {"Y": 0, "S": 1, "Q": 2, "M": 3}
+MONTHS = {"Y": 12, "S": 6, "Q": 3, "M": 1}
+VALUE_COLUMNS = ["num", "den", "value"]
+PERIOD_COLUMNS = ["p_rank", "p_m0", "p_m1"]
+
+
+# ----------------------------------------------------------------------------- periods
+
+def with_period_parts(values: pl.DataFrame) -> pl.DataFrame:
+    """Add `p_rank` (Y=0 … M=3), `p_m0` and `p_m1` (first and last month index) from `period`."""
+    text = pl.col("period").str.replace_all("-", "")
+    ptype = (
+        pl.when(text.str.len_chars() == 4).then(pl.lit("Y"))
+        .when(text.str.contains("S")).then(pl.lit("S"))
+        .when(text.str.contains("Q")).then(pl.lit("Q"))
+        .otherwise(pl.lit("M"))
+    )
+    year = text.str.slice(0, 4).cast(pl.Int32)
+    index = (
+        pl.when(ptype == "Y").then(pl.lit(1))
+        .when(ptype == "M").then(text.str.slice(4, 2).cast(pl.Int32))
+        .otherwise(text.str.slice(5, 1).cast(pl.Int32))
+    )
+    months = ptype.replace_strict(MONTHS, return_dtype=pl.Int32)
+    first = year * 12 + (index - 1) * months
+    return values.with_columns(
+        ptype.replace_strict(RANK, return_dtype=pl.Int8).alias("p_rank"),
+        first.cast(pl.Int32).alias("p_m0"),
+        (first + months - 1).cast(pl.Int32).alias("p_m1"),
+    )
+
+
+def month_index(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
+def bucket_ids(b_m0: pl.Expr, bucket_type: PeriodType) -> pl.Expr:
+    """The period id ('2025', '2025S1', '2025Q3', '202509') of buckets starting at `b_m0`."""
+    year = (b_m0 // 12).cast(pl.Utf8)
+    month = b_m0 % 12 + 1
+    if bucket_type is PeriodType.YEAR:
+        return year
+    if bucket_type is PeriodType.MONTH:
+        return pl.concat_str(year, month.cast(pl.Utf8).str.zfill(2))
+    index = ((month - 1) // bucket_type.months + 1).cast(pl.Utf8)
+    return pl.concat_str(year, pl.lit(bucket_type.value), index)
+
+
+# ----------------------------------------------------------------------------- units
+
+def combine_units(rows: pl.DataFrame, keys: list[str], indicators: pl.DataFrame, *,
+                  single_passes: bool = False) -> pl.DataFrame:
+    """Combine several units' figures per `keys` with each indicator's unit aggregation.
+
+    `rows` has `num, den, value, n_nonagg`. With `single_passes`, a group of one row is
+    passed through unchanged (a renamed unit keeps its figure whatever the method)."""
+    # Plain column aggregations only: Polars runs those on its fast path.
+    parts = pl.col("num").is_not_null() & pl.col("den").is_not_null()
+    has_value = pl.col("value").is_not_null()
+    prepared = rows.with_columns(
+        pl.when(parts).then(pl.col("num")).alias("_num_p"),
+        pl.when(parts).then(pl.col("den")).alias("_den_p"),
+        parts.cast(pl.Int32).alias("_parts"),
+        (has_value & ~parts).cast(pl.Int32).alias("_noparts"),
+        has_value.cast(pl.Int32).alias("_has_value"),
+        pl.when(has_value).then(pl.col("num")).alias("_num_v"),
+        pl.when(has_value).then(pl.col("den")).alias("_den_v"),
+    )
+    grouped = prepared.group_by(keys).agg(
+        pl.col("_num_p").sum().alias("sum_n"),
+        pl.col("_den_p").sum().alias("sum_d"),
+        pl.col("_parts").sum().alias("n_parts"),
+        pl.col("_noparts").sum().alias("n_noparts"),
+        pl.col("_has_value").sum().alias("n_units"),
+        pl.col("value").sum().alias("sum_v"),
+        pl.col("value").mean().alias("mean_v"),
+        pl.col("value").max().alias("max_v"),
+        pl.col("value").min().alias("min_v"),
+        # With one valued row (the only case `one_*` is used) max is that row's figure.
+        pl.col("value").max().alias("one_v"),
+        pl.col("_num_v").max().alias("one_n"),
+        pl.col("_den_v").max().alias("one_d"),
+        pl.col("n_nonagg").sum().alias("child_nonagg"),
+    ).join(indicators.select("indicator_id", "unit_agg", "scale"), on="indicator_id")
+    return grouped.select(*keys, *_unit_combination(single_passes))
+
+
+def _unit_combination(single_passes: bool) -> list[pl.Expr]:
+    method = pl.col("unit_agg")
+    ratio = method == "ratio_of_sums"
+    any_parts = pl.col("n_parts") > 0
+    ratio_value = pl.when(any_parts & (pl.col("sum_d") != 0)).then(
+        pl.col("sum_n") / pl.col("sum_d") * pl.col("scale"))
+    value = (
+        pl.when(ratio).then(ratio_value)
+        .when(method == "sum").then(pl.col("sum_v"))
+        .when(method == "mean").then(pl.col("mean_v"))
+        .when(method == "max").then(pl.col("max_v"))
+        .when(method == "min").then(pl.col("min_v"))
+    )
+    num = pl.when(any_parts).then(pl.col("sum_n"))
+    den = pl.when(any_parts).then(pl.col("sum_d"))
+    nonagg = pl.col("child_nonagg") + pl.when(ratio).then(pl.col("n_noparts")).otherwise(0)
+    if single_passes:
+        single = pl.col("n_units") == 1
+        value = pl.when(single).then(pl.col("one_v")).otherwise(value)
+        num = pl.when(single).then(pl.col("one_n")).otherwise(num)
+        den = pl.when(single).then(pl.col("one_d")).otherwise(den)
+        nonagg = pl.when(single).then(pl.col("child_nonagg")).otherwise(nonagg)
+    return [num.alias("num"), den.alias("den"), value.alias("value"),
+            nonagg.cast(pl.Int32).alias("n_nonagg")]
+
+
+def map_to_current(values: pl.DataFrame, mapping: pl.DataFrame,
+                   indicators: pl.DataFrame) -> pl.DataFrame:
+    """Move every figure to the unit valid today that carries its history (step 1).
+
+    The successor's own figure for a period wins over its predecessors'; predecessors
+    landing on the same unit and period are combined with the unit aggregation."""
+    # Most figures come from units valid today: keep those without a join.
+    stays = mapping.filter(pl.col("unit_id") == pl.col("current_id"))["unit_id"]
+    moving = mapping.filter(pl.col("unit_id") != pl.col("current_id"))
+    own = values.filter(pl.col("unit_id").is_in(stays.implode()))
+    inherited = values.join(moving, on="unit_id", how="inner")
+    if inherited.is_empty():
+        return own
+    keys = ["unit_id", "indicator_id", *PERIOD_COLUMNS]
+    heirs = own.filter(pl.col("unit_id").is_in(moving["current_id"].unique().implode()))
+    inherited = (
+        inherited.drop("unit_id").rename({"current_id": "unit_id"})
+        .join(heirs.select(keys), on=keys, how="anti")
+        .with_columns(pl.lit(0, dtype=pl.Int32).alias("n_nonagg"))
+    )
+    combined = combine_units(inherited, keys, indicators, single_passes=True)
+    return pl.concat([own, combined.select(own.columns)], how="vertical_relaxed")
+
+
+# ----------------------------------------------------------------------------- time
+
+def time_aggregate(values: pl.DataFrame, indicators: pl.DataFrame, bucket_type: PeriodType,
+                   bucket_starts: list[int]) -> pl.DataFrame:
+    """Each unit's own value per bucket (step 2): `unit_id, indicator_id, b_m0, num, den,
+    value, n_nonagg`. `values` must carry the columns of `with_period_parts`."""
+    size, rank = MONTHS[bucket_type.value], RANK[bucket_type.value]
+    placed = (
+        values.filter(pl.col("p_rank") >= rank)
+        .with_columns((pl.col("p_m0") - pl.col("p_m0") % size).alias("b_m0"))
+        .filter((pl.col("p_m1") <= pl.col("b_m0") + size - 1)
+                & pl.col("b_m0").is_in(bucket_starts))
+    )
+    exact = placed.filter(pl.col("p_rank") == rank).select(
+        *KEYS, *VALUE_COLUMNS, pl.lit(0, dtype=pl.Int32).alias("n_nonagg"))
+    finer = placed.filter(pl.col("p_rank") > rank)
+    if not exact.is_empty():
+        finer = finer.join(exact.select(KEYS), on=KEYS, how="anti")
+    if finer.is_empty():
+        return exact
+    if finer["p_rank"].n_unique() > 1:  # mixed quarters and months: keep the finest
+        finer = finer.filter(pl.col("p_rank") == pl.col("p_rank").max().over(KEYS))
+    return pl.concat([exact, _combine_sub_periods(finer, indicators)])
+
+
+def _combine_sub_periods(rows: pl.DataFrame, indicators: pl.DataFrame) -> pl.DataFrame:
+    parts = pl.col("num").is_not_null() & pl.col("den").is_not_null()
+    prepared = rows.with_columns(
+        pl.when(parts).then(pl.col("num")).alias("_num_p"),
+        pl.when(parts).then(pl.col("den")).alias("_den_p"),
+        parts.cast(pl.Int32).alias("_parts"),
+    )
+    grouped = prepared.group_by(KEYS).agg(
+        pl.col("_num_p").sum().alias("sum_n"),
+        pl.col("_den_p").sum().alias("sum_d"),
+        pl.col("_parts").sum().alias("n_parts"),
+        pl.len().alias("n_rows"),
+        pl.col("value").sum().alias("sum_v"),
+        pl.col("value").mean().alias("mean_v"),
+    )
+    grouped = grouped.join(_latest_rows(rows, indicators), on=KEYS, how="left").join(
+        indicators.select("indicator_id", "is_ratio", "time_agg", "scale"), on="indicator_id")
+    return grouped.select(*KEYS, *_time_combination())
+
+
+def _latest_rows(rows: pl.DataFrame, indicators: pl.DataFrame) -> pl.DataFrame:
+    """The latest sub-period's figures of each stock (`last`) group."""
+    stocks = indicators.filter(pl.col("time_agg") == "last").select("indicator_id")
+    stock_rows = rows.join(stocks, on="indicator_id", how="semi")
+    latest = stock_rows.group_by(KEYS).agg(pl.col("p_m1").max())
+    return stock_rows.join(latest, on=[*KEYS, "p_m1"], how="semi").select(
+        *KEYS, pl.col("value").alias("last_v"), pl.col("num").alias("last_n"),
+        pl.col("den").alias("last_d"))
+
+
+def _time_combination() -> list[pl.Expr]:
+    last = pl.col("time_agg") == "last"
+    ratio = pl.col("is_ratio")
+    any_parts = pl.col("n_parts") > 0
+    flow_ratio = pl.when(any_parts & (pl.col("sum_d") != 0)).then(
+        pl.col("sum_n") / pl.col("sum_d") * pl.col("scale")
+    ).when(pl.col("n_rows") == 1).then(pl.col("sum_v"))
+    value = (
+        pl.when(last).then(pl.col("last_v"))
+        .when(ratio).then(flow_ratio)
+        .when(pl.col("time_agg") == "mean").then(pl.col("mean_v"))
+        .otherwise(pl.col("sum_v"))
+    )
+    num = pl.when(ratio & last).then(pl.col("last_n")).when(ratio & any_parts).then(
+        pl.col("sum_n"))
+    den = pl.when(ratio & last).then(pl.col("last_d")).when(ratio & any_parts).then(
+        pl.col("sum_d"))
+    # Flow-ratio months given only as percentages cannot be added up: count them.
+    nonagg = pl.when(ratio & ~last & (pl.col("n_rows") > 1)).then(
+        pl.col("n_rows") - pl.col("n_parts")).otherwise(0)
+    return [num.alias("num"), den.alias("den"), value.alias("value"),
+            nonagg.cast(pl.Int32).alias("n_nonagg")]
+
+
+# ----------------------------------------------------------------------------- units
+
+def unit_rollup(own: pl.DataFrame, tree: pl.DataFrame, indicators: pl.DataFrame
+                ) -> pl.DataFrame:
+    """Bottom-up over `tree` (step 3): a unit's own value, else its sub-units' aggregate.
+
+    Returns `unit_id, indicator_id, b_m0, num, den, value, n_nonagg, source` where
+    source is 'own' or 'aggregate'."""
+    own = own.join(tree.select("unit_id", "depth"), on="unit_id", how="inner")
+    parents = tree.select("unit_id", "parent_id").filter(pl.col("parent_id").is_not_null())
+    levels: list[pl.DataFrame] = []
+    below: pl.DataFrame | None = None
+    for depth in range(int(tree["depth"].max() or 0), -1, -1):
+        level = own.filter(pl.col("depth") == depth).drop("depth").with_columns(
+            pl.lit("own").alias("source"))
+        if below is not None and not below.is_empty():
+            level = pl.concat([level, _aggregate_children(below, parents, level, indicators)])
+        levels.append(level)
+        below = level
+    return pl.concat(levels) if levels else own.drop("depth")
+
+
+def _aggregate_children(children: pl.DataFrame, parents: pl.DataFrame, level_own: pl.DataFrame,
+                        indicators: pl.DataFrame) -> pl.DataFrame:
+    lifted = (
+        children.filter(pl.col("value").is_not_null() | (pl.col("n_nonagg") > 0))
+        .join(parents, on="unit_id", how="inner")
+        .drop("unit_id", "source").rename({"parent_id": "unit_id"})
+    )
+    aggregated = combine_units(lifted, KEYS, indicators)
+    aggregated = aggregated.filter(pl.col("value").is_not_null() | (pl.col("n_nonagg") > 0))
+    return aggregated.join(level_own.select(KEYS), on=KEYS, how="anti").with_columns(
+        pl.lit("aggregate").alias("source"))
+
+
+# ----------------------------------------------------------------------------- all steps
+
+def rollup(values: pl.DataFrame, indicators: pl.DataFrame, mapping: pl.DataFrame,
+           tree: pl.DataFrame, bucket_type: PeriodType, bucket_starts: list[int]
+           ) -> pl.DataFrame:
+    """Lineage, then time, then units: the value of every unit of `tree` per bucket.
+
+    `values`: `unit_id, indicator_id, period, num, den, value` (or, instead of `period`, the
+    columns of `with_period_parts`); `indicators`:
+    `indicator_id, is_ratio, time_agg, unit_agg, scale`; `mapping` from
+    `lineage.resolve_units`, `tree` from `lineage.current_tree`."""
+    base = ["unit_id", "indicator_id", *VALUE_COLUMNS]
+    parted = (values if "p_rank" in values.columns
+              else with_period_parts(values.select(*base, "period")))
+    parted = parted.select(*base, *PERIOD_COLUMNS)
+    current = map_to_current(parted, mapping, indicators)
+    own = time_aggregate(current, indicators, bucket_type, bucket_starts)
+    return unit_rollup(own, tree, indicators)

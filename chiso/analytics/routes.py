@@ -1,0 +1,90 @@
+"""JSON API for status, series and breakdowns; each checks READ on the unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from chiso.accounts.access import Action
+from chiso.analytics import service
+from chiso.periods import PeriodError, parse_period
+from chiso.text import parse_date
+from chiso.text.dates import DateError
+from chiso.web.deps import AccessDep, SessionDep
+
+router = APIRouter(prefix="/api", tags=["analytics"])
+
+
+def _checked_unit(session: SessionDep, access: AccessDep, unit: str,
+                  day: dt.date | None = None) -> int:
+    try:
+        unit_id = service.unit_id_for(session, unit, day)
+    except service.UnknownUnit as exc:
+        raise HTTPException(404, str(exc)) from exc
+    access.require(Action.READ, unit_id)
+    return unit_id
+
+
+def _date(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return parse_date(text)
+    except DateError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+@router.get("/status")
+def status(session: SessionDep, access: AccessDep, unit: str = Query(..., examples=["20"]),
+           year: int = Query(..., examples=[2025]),
+           as_of: str | None = Query(None, description="dd/mm/yyyy or yyyy-mm-dd")
+           ) -> dict[str, Any]:
+    """Targets of a unit for a year with actual, expected on path, projection and status."""
+    day = _date(as_of)
+    _checked_unit(session, access, unit, min(day or dt.date.max, dt.date(year, 12, 31)))
+    rows = service.target_statuses(session, unit_code=unit, year=year, as_of=day)
+    counts = {str(s): 0 for s in service.Status}
+    for row in rows:
+        counts[str(row.status)] += 1
+    return {"unit": unit, "year": year, "as_of": rows[0].as_of.isoformat()
+            if rows and rows[0].as_of else None, "counts": counts,
+            "targets": [row.to_dict() for row in rows]}
+
+
+def _lookup_errors(exc: Exception) -> HTTPException:
+    return HTTPException(404, str(exc))
+
+
+@router.get("/series")
+def series(session: SessionDep, access: AccessDep, unit: str, indicator: str,
+           year_from: int, year_to: int, period_type: str = "M") -> dict[str, Any]:
+    """An indicator's rolled-up values for a unit, period by period."""
+    _checked_unit(session, access, unit)
+    if period_type not in ("Y", "S", "Q", "M") or year_to < year_from:
+        raise HTTPException(422, "period_type Y|S|Q|M, year_from ≤ year_to")
+    try:
+        frame = service.indicator_series(session, unit_code=unit, indicator_code=indicator,
+                                         year_from=year_from, year_to=year_to,
+                                         period_type=period_type)
+    except service.UnknownIndicator as exc:
+        raise _lookup_errors(exc) from exc
+    rows = frame.with_columns(frame["period_end"].cast(str)).to_dicts()
+    return {"unit": unit, "indicator": indicator, "series": rows}
+
+
+@router.get("/breakdown")
+def breakdown(session: SessionDep, access: AccessDep, unit: str, indicator: str,
+              period: str) -> dict[str, Any]:
+    """An indicator's value for each direct sub-unit of a unit in a period."""
+    _checked_unit(session, access, unit)
+    try:
+        parse_period(period)
+        frame = service.subunit_breakdown(session, unit_code=unit, indicator_code=indicator,
+                                          period=period)
+    except PeriodError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    except service.UnknownIndicator as exc:
+        raise _lookup_errors(exc) from exc
+    return {"unit": unit, "indicator": indicator, "period": period, "rows": frame.to_dicts()}

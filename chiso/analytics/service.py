@@ -1,0 +1,289 @@
+"""What the web, the CLI and the reports ask analytics (contract in docs/CONTRACTS.md).
+
+Each call reads units, lineage, indicators, targets and values live from the database and
+computes in memory (Polars): a value saved a moment ago shows in the next answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from chiso.analytics import evaluate, frames, lineage, rollup
+from chiso.analytics.status import Status
+
+__all__ = ["Status", "TargetStatus", "UnknownIndicator", "UnknownUnit", "indicator_series",
+           "rolled_up_value", "subunit_breakdown", "target_statuses", "unit_id_for"]
+from chiso.periods import Period, PeriodType, parse_period
+from chiso.settings import get_settings
+
+
+class UnknownUnit(LookupError):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"Không có đơn vị mã '{code}' / no unit with code '{code}'")
+
+
+class UnknownIndicator(LookupError):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"Không có chỉ tiêu mã '{code}' / no indicator with code '{code}'")
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    """One target of a plan, evaluated at an as-of date."""
+
+    target_id: int
+    plan_code: str
+    indicator_code: str
+    indicator_name_vi: str
+    indicator_name_en: str
+    pillar_code: str | None
+    unit_code: str
+    year: int
+    comparator: str
+    target_value: float
+    baseline_value: float | None
+    actual: float | None
+    expected: float | None
+    projected: float | None
+    status: Status
+    progress_ratio: float | None
+    decimals: int
+    unit_vi: str
+    unit_en: str
+    direction: str
+    target_date: dt.date
+    # Beyond the contract: what the screens and the report also show.
+    value_high: float | None = None
+    as_of: dt.date | None = None
+    projected_year_end: float | None = None
+    year_end: str | None = None  # met | missed | not_implemented | no_data, finished years
+    not_aggregatable: int = 0  # sub-unit figures left out of a ratio of sums (no parts)
+    indicator_id: int = 0
+    unit_id: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        for key in ("target_date", "as_of"):
+            data[key] = data[key].isoformat() if data[key] else None
+        data["status"] = str(self.status)
+        return data
+
+
+# ----------------------------------------------------------------------------- lookups
+
+@dataclass(frozen=True)
+class _World:
+    units: pl.DataFrame
+    lineage: pl.DataFrame
+
+
+def _world(session: Session) -> _World:
+    return _World(frames.load_units(session), frames.load_lineage(session))
+
+
+def _unit_row(world: _World, code: str, day: dt.date) -> dict[str, object]:
+    """The unit with this code valid on `day`, else the latest one with this code."""
+    matches = world.units.filter(pl.col("code") == code)
+    if matches.is_empty():
+        raise UnknownUnit(code)
+    valid = matches.filter(lineage.valid_on(matches, day))
+    chosen = valid if not valid.is_empty() else matches.sort("valid_from").tail(1)
+    return chosen.row(0, named=True)
+
+
+def _hierarchy_day(unit: dict[str, object], day: dt.date) -> dt.date:
+    """Today's hierarchy, or the last day of a unit that no longer exists."""
+    valid_to = unit["valid_to"]
+    return valid_to if isinstance(valid_to, dt.date) and valid_to < day else day
+
+
+def _scope_ids(world: _World, root_ids: list[int], days: list[dt.date]) -> list[int]:
+    """Every unit whose figures can reach the roots on any of `days` (subtree + history)."""
+    ids: set[int] = set()
+    for day in days:
+        tree = lineage.current_tree(world.units, world.lineage, day)
+        below = lineage.descendants(tree, root_ids)
+        mapping = lineage.resolve_units(world.units, world.lineage, day)
+        reach = mapping.join(below.rename({"unit_id": "current_id"}), on="current_id")
+        ids.update(reach["unit_id"].to_list())
+    return sorted(ids | set(root_ids))
+
+
+def _indicator(session: Session, code: str) -> pl.DataFrame:
+    found = frames.load_indicators(session, [code])
+    if found.is_empty():
+        raise UnknownIndicator(code)
+    return found
+
+
+# ----------------------------------------------------------------------------- statuses
+
+def target_statuses(session: Session, *, unit_code: str, year: int,
+                    as_of: dt.date | None = None) -> list[TargetStatus]:
+    """Every target of the unit for `year`, evaluated at min(as_of or today, target date)."""
+    today = as_of or get_settings().current_date()
+    world = _world(session)
+    unit = _unit_row(world, unit_code, min(today, dt.date(year, 12, 31)))
+    evaluated = evaluate_unit_targets(session, world, [int(unit["id"])], year, today)
+    if evaluated.is_empty():
+        return []
+    codes = world.units.select(pl.col("id").alias("unit_id"), pl.col("code").alias("unit_code"))
+    return [_to_status(row) for row in
+            evaluated.join(codes, on="unit_id", how="left").iter_rows(named=True)]
+
+
+def evaluate_unit_targets(session: Session, world: _World, unit_ids: list[int], year: int,
+                          today: dt.date) -> pl.DataFrame:
+    """Evaluated targets (one row each) of these units for `year`, sorted by pillar."""
+    targets = frames.load_targets(session, unit_ids=unit_ids, year=year)
+    if targets.is_empty():
+        return targets
+    indicators = frames.load_indicators(session).filter(
+        pl.col("indicator_id").is_in(targets["indicator_id"].unique().to_list()))
+    days = sorted({min(today, d) for d in targets["target_date"].to_list()})
+    scope = _scope_ids(world, unit_ids, days)
+    values = frames.load_values(
+        session, unit_ids=scope, indicator_ids=indicators["indicator_id"].to_list(),
+        first_day=_history_start(year, days[0]), last_day=days[-1])
+    evaluated = evaluate.evaluate_targets(
+        targets=targets.drop("target_pillar"), values=values,
+        indicators=indicators.select("indicator_id", "is_ratio", "time_agg", "unit_agg",
+                                     "scale", "direction", "decimals"),
+        units=world.units, unit_lineage=world.lineage, today=today)
+    meta = indicators.select("indicator_id", "code", "name_vi", "name_en", "pillar_code",
+                             "unit_vi", "unit_en")
+    pillars = targets.select("target_id", "target_pillar")
+    return (
+        evaluated.join(meta, on="indicator_id", how="left").join(pillars, on="target_id")
+        .with_columns(pl.coalesce("target_pillar", "pillar_code").alias("pillar_code"))
+        .sort(["pillar_code", "code", "target_id"], nulls_last=True)
+    )
+
+
+def _history_start(year: int, first_as_of: dt.date) -> dt.date:
+    """Enough history for last year's value and a 24-month trend."""
+    trend_start = dt.date(first_as_of.year - 2, first_as_of.month, 1)
+    return min(dt.date(year - 1, 1, 1), trend_start)
+
+
+def _to_status(row: dict[str, object]) -> TargetStatus:
+    def number(key: str) -> float | None:
+        value = row.get(key)
+        return None if value is None else float(value)  # type: ignore[arg-type]
+
+    return TargetStatus(
+        target_id=int(row["target_id"]), plan_code=str(row["plan_code"]),  # type: ignore[arg-type]
+        indicator_code=str(row["code"]), indicator_name_vi=str(row["name_vi"]),
+        indicator_name_en=str(row["name_en"]),
+        pillar_code=row["pillar_code"],  # type: ignore[arg-type]
+        unit_code=str(row["unit_code"]), year=int(row["year"]),  # type: ignore[arg-type]
+        comparator=str(row["comparator"]), target_value=float(row["target_value"]),  # type: ignore[arg-type]
+        baseline_value=number("b_value"), actual=number("actual"),
+        expected=number("expected"), projected=number("projected"),
+        status=Status(str(row["status"])), progress_ratio=number("progress_ratio"),
+        decimals=int(row["decimals"] or 0), unit_vi=str(row["unit_vi"] or ""),  # type: ignore[arg-type]
+        unit_en=str(row["unit_en"] or ""), direction=str(row["direction"]),
+        target_date=row["target_date"],  # type: ignore[arg-type]
+        value_high=number("value_high"), as_of=row["as_of"],  # type: ignore[arg-type]
+        projected_year_end=number("projected_year_end"),
+        year_end=row.get("year_end"),  # type: ignore[arg-type]
+        not_aggregatable=int(row.get("n_nonagg") or 0),  # type: ignore[call-overload]
+        indicator_id=int(row["indicator_id"]), unit_id=int(row["unit_id"]),  # type: ignore[arg-type]
+    )
+
+
+# ----------------------------------------------------------------------------- values
+
+def _rolled(session: Session, *, unit_code: str, indicator_code: str, bucket_type: PeriodType,
+            buckets: list[Period]) -> tuple[pl.DataFrame, dict[str, object], _World]:
+    """Rolled-up values per bucket for the unit and everything below it."""
+    today = get_settings().current_date()
+    world = _world(session)
+    unit = _unit_row(world, unit_code, today)
+    day = _hierarchy_day(unit, today)
+    indicator = _indicator(session, indicator_code)
+    scope = _scope_ids(world, [int(unit["id"])], [day])
+    first, last = min(buckets), max(buckets)
+    values = frames.load_values(session, unit_ids=scope,
+                                indicator_ids=indicator["indicator_id"].to_list(),
+                                first_day=first.start(), last_day=last.end())
+    starts = [rollup.month_index(p.year, p.first_month) for p in buckets]
+    rolled = evaluate.rolled_values(values, indicator, world.units, world.lineage, day,
+                                    bucket_type, starts)
+    return rolled, unit, world
+
+
+def rolled_up_value(session: Session, *, unit_code: str, indicator_code: str, period: str
+                    ) -> float | None:
+    """The unit's value for the period: its own figure, else its sub-units' roll-up."""
+    target = parse_period(period)
+    rolled, unit, _ = _rolled(session, unit_code=unit_code, indicator_code=indicator_code,
+                              bucket_type=target.type, buckets=[target])
+    mine = rolled.filter(pl.col("unit_id") == unit["id"])
+    return None if mine.is_empty() else mine["value"][0]
+
+
+def indicator_series(session: Session, *, unit_code: str, indicator_code: str, year_from: int,
+                     year_to: int, period_type: str = "M") -> pl.DataFrame:
+    """[period, period_end, numerator, denominator, value] for every period of the type in
+    the years, including periods without data (value null), oldest first."""
+    ptype = PeriodType(period_type)
+    periods = [Period(y, ptype, i) for y in range(year_from, year_to + 1)
+               for i in range(1, 12 // ptype.months + 1)]
+    rolled, unit, _ = _rolled(session, unit_code=unit_code, indicator_code=indicator_code,
+                              bucket_type=ptype, buckets=periods)
+    skeleton = pl.DataFrame({
+        "period": [p.id for p in periods], "period_end": [p.end() for p in periods],
+        "b_m0": [rollup.month_index(p.year, p.first_month) for p in periods],
+    }, schema={"period": pl.Utf8, "period_end": pl.Date, "b_m0": pl.Int32})
+    mine = rolled.filter(pl.col("unit_id") == unit["id"]).select("b_m0", "num", "den", "value")
+    return skeleton.join(mine, on="b_m0", how="left").sort("b_m0").select(
+        "period", "period_end", pl.col("num").alias("numerator"),
+        pl.col("den").alias("denominator"), "value")
+
+
+def subunit_breakdown(session: Session, *, unit_code: str, indicator_code: str, period: str
+                      ) -> pl.DataFrame:
+    """[unit_code, unit_name, numerator, denominator, value, status] for each direct
+    sub-unit valid today; `status` comes from a sub-unit's own target for the period's year
+    (null when it has none)."""
+    target = parse_period(period)
+    rolled, unit, world = _rolled(session, unit_code=unit_code, indicator_code=indicator_code,
+                                  bucket_type=target.type, buckets=[target])
+    day = _hierarchy_day(unit, get_settings().current_date())
+    tree = lineage.current_tree(world.units, world.lineage, day)
+    children = tree.filter(pl.col("parent_id") == unit["id"]).select("unit_id")
+    names = world.units.select(pl.col("id").alias("unit_id"), pl.col("code").alias("unit_code"),
+                               pl.col("name").alias("unit_name"))
+    table = (
+        children.join(names, on="unit_id")
+        .join(rolled.select("unit_id", "num", "den", "value"), on="unit_id", how="left")
+        .join(_child_statuses(session, world, children["unit_id"].to_list(), indicator_code,
+                              target.year), on="unit_id", how="left")
+    )
+    return table.sort("unit_code").select(
+        "unit_code", "unit_name", pl.col("num").alias("numerator"),
+        pl.col("den").alias("denominator"), "value", "status")
+
+
+def _child_statuses(session: Session, world: _World, unit_ids: list[int], indicator_code: str,
+                    year: int) -> pl.DataFrame:
+    empty = pl.DataFrame(schema={"unit_id": pl.Int64, "status": pl.Utf8})
+    if not unit_ids:
+        return empty
+    evaluated = evaluate_unit_targets(session, world, unit_ids, year,
+                                      get_settings().current_date())
+    if evaluated.is_empty():
+        return empty
+    return (evaluated.filter(pl.col("code") == indicator_code)
+            .group_by("unit_id").agg(pl.col("status").first()))
+
+
+def unit_id_for(session: Session, unit_code: str, day: dt.date | None = None) -> int:
+    """The id of the unit with this code valid on `day` (default today); raises UnknownUnit."""
+    world = _world(session)
+    return int(_unit_row(world, unit_code, day or get_settings().current_date())["id"])

@@ -1,0 +1,237 @@
+"""Target status (DESIGN §5.3): expected value on the path, status, Lạng Sơn's year-end words.
+
+Pure and vectorised over a targets frame (one row per target). Rules:
+
+- **As-of date** = min(today, target date); `get_settings().current_date()` honours
+  `CHISO_TODAY`.
+- **Path** ("tiến độ kỳ vọng"): from the baseline (value, date) to the target (value, target
+  date). `linear` by default; `milestones` is piecewise linear through the given points;
+  `s_curve` is a logistic curve (slow start, fast middle, slow finish) normalised to pass
+  exactly through baseline and target. Before the baseline date the path is the baseline;
+  after the target date it is the target.
+- **Baseline when the plan gives none**: the unit's rolled-up value of the previous year
+  (dated 31/12 of that year); failing that, the first monthly figure of the year (dated at
+  the end of that month). A baseline value without a date is dated 31/12 of the previous
+  year. With no baseline at all the path is flat at the target (progress is measured
+  against the target itself).
+- **Status**: `achieved` when the actual meets the comparator; otherwise the progress ratio
+  actual ÷ expected (inverted, expected ÷ actual, for lower-is-better) gives `on_track`
+  (≥ 95 %), `at_risk` (85 % to < 95 %) or `off_track` (< 85 %); `no_data` without an actual.
+  A band target (`between`) is achieved inside [value, value_high]; below the band it is
+  measured like higher-is-better against the path to the lower bound, above it like
+  lower-is-better against the path to the upper bound. Ratios are compared with a tolerance
+  of 1e-9 so that exactly 95 % counts as on track.
+- **Year-end result** (Lạng Sơn's report vocabulary) once the target date has passed:
+  `met` (đạt), `missed` (không đạt), `not_implemented` (chưa triển khai — the actual is 0:
+  nothing was done), `no_data` (chưa có số liệu).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+
+import polars as pl
+
+ON_TRACK_RATIO = 0.95
+AT_RISK_RATIO = 0.85
+TOLERANCE = 1e-9
+S_CURVE_STEEPNESS = 8.0
+
+
+class Status(enum.StrEnum):
+    ACHIEVED = "achieved"
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+    NO_DATA = "no_data"
+
+    def label(self, locale: str = "vi") -> str:
+        return STATUS_LABELS[self][0 if locale == "vi" else 1]
+
+
+STATUS_LABELS: dict[Status, tuple[str, str]] = {
+    Status.ACHIEVED: ("Đã đạt", "Achieved"),
+    Status.ON_TRACK: ("Đúng tiến độ", "On track"),
+    Status.AT_RISK: ("Có nguy cơ chậm", "At risk"),
+    Status.OFF_TRACK: ("Chậm tiến độ", "Off track"),
+    Status.NO_DATA: ("Chưa có số liệu", "No data"),
+}
+
+
+class YearEndResult(enum.StrEnum):
+    """Lạng Sơn's year-end vocabulary for a finished target year."""
+
+    MET = "met"
+    MISSED = "missed"
+    NOT_IMPLEMENTED = "not_implemented"
+    NO_DATA = "no_data"
+
+    def label(self, locale: str = "vi") -> str:
+        return YEAR_END_LABELS[self][0 if locale == "vi" else 1]
+
+
+YEAR_END_LABELS: dict[YearEndResult, tuple[str, str]] = {
+    YearEndResult.MET: ("Đạt", "Met"),
+    YearEndResult.MISSED: ("Không đạt", "Missed"),
+    YearEndResult.NOT_IMPLEMENTED: ("Chưa triển khai", "Not implemented"),
+    YearEndResult.NO_DATA: ("Chưa có số liệu", "No data"),
+}
+
+
+# ----------------------------------------------------------------------------- baseline
+
+def fill_baseline(targets: pl.DataFrame) -> pl.DataFrame:
+    """Effective baseline `b_value`, `b_date`: the plan's, else last year's, else the first
+    monthly figure of the year (columns `prev_value`, `first_value`, `first_date`)."""
+    year_end_before = pl.date(pl.col("year") - 1, 12, 31)
+    given = pl.col("baseline_value").is_not_null()
+    from_prev = pl.col("prev_value").is_not_null()
+    return targets.with_columns(
+        pl.when(given).then(pl.col("baseline_value"))
+        .when(from_prev).then(pl.col("prev_value"))
+        .otherwise(pl.col("first_value")).alias("b_value"),
+        pl.when(given).then(pl.coalesce(pl.col("baseline_date"), year_end_before))
+        .when(from_prev).then(year_end_before)
+        .otherwise(pl.col("first_date")).alias("b_date"),
+    )
+
+
+# ----------------------------------------------------------------------------- path
+
+def expected_on_path(targets: pl.DataFrame) -> pl.DataFrame:
+    """Add `expected` (tiến độ kỳ vọng) at each target's `as_of`, and `expected_high` for
+    band targets. Needs `b_value`, `b_date` (see `fill_baseline`)."""
+    knots = _knots(targets)
+    when = targets.select("target_id", pl.col("as_of").cast(pl.Int32).alias("a")).sort("a")
+    before = when.join_asof(knots.rename({"d": "d0", "v": "v0"}), left_on="a",
+                            right_on="d0", by="target_id", strategy="backward",
+                            check_sortedness=False)
+    after = when.join_asof(knots.rename({"d": "d1", "v": "v1"}), left_on="a",
+                           right_on="d1", by="target_id", strategy="forward",
+                           check_sortedness=False)
+    segment = before.join(after.drop("a"), on="target_id")
+    shaped = segment.join(targets.select("target_id", "trajectory"), on="target_id")
+    expected = shaped.select("target_id", _interpolate().alias("expected"))
+    out = targets.join(expected, on="target_id", how="left")
+    return out.with_columns(
+        (pl.col("expected") + pl.col("value_high") - pl.col("target_value"))
+        .alias("expected_high"))
+
+
+def _knots(targets: pl.DataFrame) -> pl.DataFrame:
+    """(target_id, d = day number, v) through which each path passes, sorted by d."""
+    baseline = targets.filter(pl.col("b_value").is_not_null() & pl.col("b_date").is_not_null()
+                              ).select("target_id", pl.col("b_date").alias("d"),
+                                       pl.col("b_value").alias("v"))
+    end = targets.select("target_id", pl.col("target_date").alias("d"),
+                         pl.col("target_value").alias("v"))
+    frames = [baseline, end]
+    if "milestones" in targets.columns:
+        frames.append(_milestone_knots(targets))
+    knots = pl.concat([f.with_columns(pl.col("d").cast(pl.Int32), pl.col("v").cast(pl.Float64))
+                       for f in frames])
+    # Later sources win on the same day: the target beats a milestone dated on it.
+    return knots.unique(["target_id", "d"], keep="last", maintain_order=True).sort("d")
+
+
+def _milestone_knots(targets: pl.DataFrame) -> pl.DataFrame:
+    rows = targets.filter((pl.col("trajectory") == "milestones")
+                          & pl.col("milestones").is_not_null())
+    if rows.is_empty():
+        return pl.DataFrame(schema={"target_id": pl.Int64, "d": pl.Date, "v": pl.Float64})
+    exploded = rows.select("target_id", "milestones").explode("milestones").drop_nulls()
+    return exploded.select(
+        "target_id",
+        pl.col("milestones").struct.field("date").cast(pl.Utf8).str.to_date().alias("d"),
+        pl.col("milestones").struct.field("value").cast(pl.Float64).alias("v"))
+
+
+def _interpolate() -> pl.Expr:
+    span = (pl.col("d1") - pl.col("d0")).cast(pl.Float64)
+    x = ((pl.col("a") - pl.col("d0")).cast(pl.Float64) / span).clip(0.0, 1.0)
+    half = S_CURVE_STEEPNESS / 2
+    low, high = 1 / (1 + math.exp(half)), 1 / (1 + math.exp(-half))
+    logistic = (1 / (1 + (-(x - 0.5) * S_CURVE_STEEPNESS).exp()) - low) / (high - low)
+    shape = pl.when(pl.col("trajectory") == "s_curve").then(logistic).otherwise(x)
+    return (
+        pl.when(pl.col("v0").is_null()).then(pl.col("v1"))
+        .when(pl.col("v1").is_null() | (span == 0)).then(pl.col("v0"))
+        .otherwise(pl.col("v0") + (pl.col("v1") - pl.col("v0")) * shape)
+    )
+
+
+# ----------------------------------------------------------------------------- status
+
+def _mode() -> pl.Expr:
+    """higher | lower | band | equal — the comparator decides, the indicator breaks ties."""
+    return (
+        pl.when(pl.col("comparator") == ">=").then(pl.lit("higher"))
+        .when(pl.col("comparator") == "<=").then(pl.lit("lower"))
+        .when(pl.col("comparator") == "between").then(pl.lit("band"))
+        .otherwise(pl.lit("equal"))
+    )
+
+
+def _higher_ratio(actual: pl.Expr, expected: pl.Expr) -> pl.Expr:
+    return pl.when(expected > 0).then(actual / expected).when(actual >= expected).then(
+        1.0).otherwise(0.0)
+
+
+def _lower_ratio(actual: pl.Expr, expected: pl.Expr) -> pl.Expr:
+    return pl.when(actual > 0).then(expected / actual).otherwise(1.0)
+
+
+def classify(targets: pl.DataFrame) -> pl.DataFrame:
+    """Add `status` and `progress_ratio` from `actual`, `expected`, the comparator and the
+    indicator `direction`."""
+    actual, target = pl.col("actual"), pl.col("target_value")
+    expected = pl.coalesce(pl.col("expected"), target)
+    expected_high = pl.coalesce(pl.col("expected_high"), pl.col("value_high"))
+    tolerance = TOLERANCE * pl.max_horizontal(target.abs(), pl.lit(1.0))
+    half_unit = 0.5 * pl.lit(10.0).pow(-pl.col("decimals").cast(pl.Float64))
+    mode = pl.col("_mode")
+    lower_is_better = (mode == "lower") | ((mode == "equal") & (pl.col("direction") == "lower"))
+    achieved = (
+        pl.when(mode == "higher").then(actual >= target - tolerance)
+        .when(mode == "lower").then(actual <= target + tolerance)
+        .when(mode == "band").then((actual >= target - tolerance)
+                                   & (actual <= pl.col("value_high") + tolerance))
+        .otherwise((actual - target).abs() <= half_unit + tolerance)
+    )
+    ratio = (
+        pl.when((mode == "band") & (actual > pl.col("value_high")))
+        .then(_lower_ratio(actual, expected_high))
+        .when(lower_is_better).then(_lower_ratio(actual, expected))
+        .otherwise(_higher_ratio(actual, expected))
+    )
+    status = (
+        pl.when(actual.is_null()).then(pl.lit(Status.NO_DATA.value))
+        .when(pl.col("_achieved")).then(pl.lit(Status.ACHIEVED.value))
+        .when(pl.col("progress_ratio") >= ON_TRACK_RATIO - TOLERANCE)
+        .then(pl.lit(Status.ON_TRACK.value))
+        .when(pl.col("progress_ratio") >= AT_RISK_RATIO - TOLERANCE)
+        .then(pl.lit(Status.AT_RISK.value))
+        .otherwise(pl.lit(Status.OFF_TRACK.value))
+    )
+    return (
+        targets.with_columns(_mode().alias("_mode"))
+        .with_columns(achieved.alias("_achieved"), ratio.alias("progress_ratio"))
+        .with_columns(status.alias("status"))
+        .drop("_mode", "_achieved")
+    )
+
+
+def year_end_result(targets: pl.DataFrame, today: dt.date) -> pl.DataFrame:
+    """Add `year_end` (met / missed / not_implemented / no_data) for targets whose date has
+    passed; null while the year is still running."""
+    finished = pl.col("target_date") < pl.lit(today)
+    result = (
+        pl.when(~finished).then(None)
+        .when(pl.col("status") == Status.NO_DATA.value).then(pl.lit(YearEndResult.NO_DATA.value))
+        .when(pl.col("status") == Status.ACHIEVED.value).then(pl.lit(YearEndResult.MET.value))
+        .when(pl.col("actual") == 0).then(pl.lit(YearEndResult.NOT_IMPLEMENTED.value))
+        .otherwise(pl.lit(YearEndResult.MISSED.value))
+    )
+    return targets.with_columns(result.cast(pl.Utf8).alias("year_end"))
