@@ -32,7 +32,7 @@ class Problem:
         if self.row is not None:
             parts.append(f"dòng {self.row}" if self.spreadsheet else f"mục {self.row}")
         if self.key:
-            parts.append(f"({self.key})")
+            parts.append(f"{parts.pop()} ({self.key})" if parts else f"({self.key})")
         if self.column:
             parts.append(f"cột {self.column}" if self.spreadsheet else f"trường '{self.column}'")
         text = ", ".join(parts)
@@ -45,7 +45,7 @@ class Problem:
         if self.row is not None:
             parts.append(f"row {self.row}" if self.spreadsheet else f"entry {self.row}")
         if self.key:
-            parts.append(f"({self.key})")
+            parts.append(f"{parts.pop()} ({self.key})" if parts else f"({self.key})")
         if self.column:
             parts.append(f"column {self.column}" if self.spreadsheet else f"field '{self.column}'")
         return ", ".join(parts)

@@ -155,8 +155,7 @@ class PlanValidator:
         try:
             return parse_date(raw)
         except DateError as exc:
-            vi, en = str(exc).split(" / ", 1)
-            self.plan_problem(name, vi, en)
+            self.plan_problem(name, *_bilingual(exc, raw))
             return None
 
     def _plan_year(self, name: str) -> int | None:
@@ -300,8 +299,7 @@ class TargetRowValidator:
         try:
             return parse_date(raw)
         except DateError as exc:
-            vi, en = str(exc).split(" / ", 1)
-            self.problem(name, vi, en)
+            self.problem(name, *_bilingual(exc, raw))
             return None
 
     def _unit(self, target_date: dt.date | None) -> OrgUnit | None:
@@ -342,8 +340,7 @@ class TargetRowValidator:
         try:
             parsed = raw if isinstance(raw, ParsedNumber) else parse_number(raw)
         except NumberError as exc:
-            vi, en = str(exc).split(" / ", 1)
-            self.problem(name, vi, en)
+            self.problem(name, *_bilingual(exc, raw))
             return None
         if parsed.percent and indicator is not None and indicator.scale != 100:
             self.problem(name, f"'{raw}' là phần trăm nhưng chỉ số {indicator.code} không tính "
@@ -424,8 +421,7 @@ class TargetRowValidator:
             try:
                 day, value = parse_date(raw_date), float(parse_number(raw_value).value)
             except (DateError, NumberError) as exc:
-                vi, en = str(exc).split(" / ", 1)
-                self.problem("milestones", vi, en)
+                self.problem("milestones", *_bilingual(exc, f"{raw_date}: {raw_value}"))
                 return None
             if (target_date and day > target_date) or (baseline_date and day <= baseline_date):
                 self.problem("milestones", f"mốc {format_date(day)} nằm ngoài khoảng từ ngày "
@@ -434,6 +430,13 @@ class TargetRowValidator:
                 return None
             result.append({"date": day.isoformat(), "value": value})
         return sorted(result, key=lambda m: m["date"])
+
+
+def _bilingual(exc: Exception, raw: Any) -> tuple[str, str]:
+    """Split a core parser's 'tiếng Việt / English' message; the English names the value too."""
+    vi, _, en = str(exc).partition(" / ")
+    text = str(raw)
+    return vi, en if text in en else f"'{text}' {en}"
 
 
 def _as_year(raw: Any) -> int | None:
