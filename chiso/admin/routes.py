@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from chiso.accounts.access import Access, Action
@@ -29,11 +29,12 @@ from chiso.admin.service import (
     parse_role_choice,
     unit_by_code,
 )
-from chiso.web.deps import AccessDep, SessionDep
+from chiso.web.deps import AccessDep, SessionDep, requires
 from chiso.web.nav import NAV_ITEMS, NavItem
 from chiso.web.templating import render
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = APIRouter(prefix="/admin", include_in_schema=False,
+                   dependencies=[Depends(requires(Action.ADMIN))])
 ShortText = Annotated[str, Form(max_length=200)]
 
 

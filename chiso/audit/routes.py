@@ -11,10 +11,10 @@ from fastapi.responses import Response
 from chiso.accounts.access import Access, Action
 from chiso.audit.service import event_as_dict, search_events
 from chiso.text.dates import DateError, parse_date
-from chiso.web.deps import AccessDep, SessionDep
+from chiso.web.deps import AccessDep, SessionDep, requires
 from chiso.web.templating import render
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(requires(Action.ADMIN))])
 
 
 class AuditFilters:
