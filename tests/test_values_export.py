@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
+from values_support import build_world
 
 from chiso.values.exporter import export_frame, write_export
 from chiso.values.importer import import_values
 from chiso.values.models import DataValueVersion
 from chiso.values.service import delete_value, save_value
-from values_support import build_world
 
 
 @pytest.fixture
