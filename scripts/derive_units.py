@@ -135,11 +135,11 @@ def continuing_codes(src: Source) -> set[str]:
 
 def build_current(src: Source, continuing: set[str]) -> list[dict[str, object]]:
     provinces = current_provinces(src)
-    area = {r[0]: r[1] for r in src.rows(
-        "SELECT provinceCode, SUM(wardAreaKm2) FROM admin_units GROUP BY provinceCode")}
+    # No province area: the source's commune areas have gaps (some are 0), so their sum
+    # would understate the official figure.
     rows = [unit_row(code, p["province"], p["provinceShort"], province_kind(p["province"]),
                      "", FAR_PAST if code in continuing else REFORM_DAY, "",
-                     area[code], p["provinceLat"], p["provinceLon"])
+                     None, p["provinceLat"], p["provinceLon"])
             for code, p in sorted(provinces.items())]
     for w in src.rows("SELECT * FROM admin_units ORDER BY wardCode"):
         rows.append(unit_row(w["wardCode"], w["ward"], w["wardShort"],
