@@ -1,0 +1,419 @@
+"""The committee report as DOCX in the format of Nghị định 30/2020/NĐ-CP (Phụ lục I):
+A4, margins 20/20/30/15 mm, Times New Roman 13–14 pt, the two-column header (issuing body
+left, Quốc hiệu and Tiêu ngữ right), số ký hiệu, the italic place-and-date line, the title,
+page numbers at the top centre from page 2, and the "Nơi nhận" and signature blocks.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Mm, Pt
+from docx.text.paragraph import Paragraph
+
+from chiso.analytics.status import Status
+from chiso.reports import charts
+from chiso.reports.data import ReportData, fmt_value
+from chiso.tasks.models import TaskStatus
+from chiso.tasks.status import status_label
+from chiso.text import format_date, format_number, format_percent
+
+FONT = "Times New Roman"
+BODY_PT = 14
+TABLE_PT = 12
+QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
+KIND_TITLE = {"quarterly": "quý", "half_year": "6 tháng", "annual": "năm"}
+
+Progress = Callable[[int, str], None]
+
+
+def build_docx(data: ReportData, progress: Progress | None = None) -> bytes:
+    step = progress or (lambda _p, _s: None)
+    doc = Document()
+    _page_setup(doc)
+    _styles(doc)
+    _header_block(doc, data)
+    _title(doc, data)
+    step(30, "I. Kết quả thực hiện chỉ tiêu")
+    _section_results(doc, data, step)
+    step(70, "II–IV")
+    _section_limitations(doc, data)
+    _section_tasks(doc, data)
+    _section_proposals(doc, data)
+    _closing(doc, data)
+    _fixed_properties(doc, data)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+# ------------------------------------------------------------------ page, styles, fields
+
+def _page_setup(doc: Any) -> None:
+    section = doc.sections[0]
+    section.page_height, section.page_width = Mm(297), Mm(210)
+    section.top_margin, section.bottom_margin = Mm(20), Mm(20)
+    section.left_margin, section.right_margin = Mm(30), Mm(15)
+    section.header_distance = Mm(10)
+    section.different_first_page_header_footer = True  # no number on page 1 (NĐ 30)
+    paragraph = section.header.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _field(paragraph, "PAGE", size=13)
+
+
+def _field(paragraph: Paragraph, code: str, size: int) -> None:
+    run = paragraph.add_run()
+    _font(run, size)
+    for kind, text in (("begin", None), (None, code), ("separate", None), (None, "2"),
+                       ("end", None)):
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        elif text == code:
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = f" {code} "
+        else:
+            element = OxmlElement("w:t")
+            element.text = text
+        run._r.append(element)
+
+
+def _font(run: Any, size: float, bold: bool = False, italic: bool = False) -> Any:
+    run.font.name = FONT
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    run.font.italic = italic
+    fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+    return run
+
+
+def _styles(doc: Any) -> None:
+    normal = doc.styles["Normal"]
+    normal.font.name, normal.font.size = FONT, Pt(BODY_PT)
+    fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+    fmt = normal.paragraph_format
+    fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(3), Pt(3), 1.1
+
+
+def _para(doc_or_cell: Any, text: str = "", *, size: float = BODY_PT, bold: bool = False,
+          italic: bool = False, align: Any = WD_ALIGN_PARAGRAPH.JUSTIFY,
+          indent: bool = True, before: float = 3, after: float = 3) -> Paragraph:
+    paragraph = doc_or_cell.add_paragraph()
+    paragraph.alignment = align
+    fmt = paragraph.paragraph_format
+    fmt.first_line_indent = Cm(1) if indent else Cm(0)
+    fmt.space_before, fmt.space_after = Pt(before), Pt(after)
+    if text:
+        _font(paragraph.add_run(text), size, bold, italic)
+    return paragraph
+
+
+def _centered(cell: Any, text: str, size: float, bold: bool = False, italic: bool = False,
+              first: bool = False) -> Paragraph:
+    paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    fmt = paragraph.paragraph_format
+    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.line_spacing = 1.0
+    fmt.first_line_indent = Cm(0)
+    _font(paragraph.add_run(text), size, bold, italic)
+    return paragraph
+
+
+def _rule(container: Any, width_cm: float, space_after: float = 4) -> None:
+    """The short solid line under the issuing body, the Tiêu ngữ and the title: an empty,
+    tiny paragraph whose bottom border is `width_cm` long, centred in its container."""
+    paragraph = container.add_paragraph()
+    fmt = paragraph.paragraph_format
+    fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(0), Pt(space_after), 1.0
+    fmt.first_line_indent = Cm(0)
+    total = _width_of(container)
+    fmt.left_indent = fmt.right_indent = Cm(max(0.0, (total - width_cm) / 2))
+    _font(paragraph.add_run(""), 2)
+    p_pr = paragraph._p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"),
+                       ("w:color", "000000")):
+        bottom.set(qn(key), value)
+    borders.append(bottom)
+    p_pr.insert(0, borders)
+
+
+def _width_of(container: Any) -> float:
+    width = getattr(container, "width", None)
+    return width.cm if width is not None else 16.5
+
+
+def _set_widths(table: Any, widths: list[float]) -> None:
+    """Fixed column widths that Word and LibreOffice both honour (grid and cells)."""
+    table.autofit = False
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    table._tbl.tblPr.append(layout)
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Cm(width)
+        for cell in column.cells:
+            cell.width = Cm(width)
+
+
+def _no_borders(table: Any) -> None:
+    tbl_pr = table._tbl.tblPr
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:val"), "nil")
+        borders.append(element)
+    tbl_pr.append(borders)
+
+
+# ------------------------------------------------------------------ header and title
+
+def _header_block(doc: Any, data: ReportData) -> None:
+    texts = data.texts
+    table = doc.add_table(rows=1, cols=2)
+    _no_borders(table)
+    _set_widths(table, [6.4, 10.1])
+    left, right = table.rows[0].cells
+    _centered(left, texts["issuer_parent"], 12.5, first=True)
+    _centered(left, texts["issuer"], 12.5, bold=True)
+    _rule(left, 2.2)
+    _centered(left, f"Số:        /{texts['symbol']}", 13)
+    _centered(right, QUOC_HIEU, 12.5, bold=True, first=True)
+    _centered(right, TIEU_NGU, 14, bold=True)
+    _rule(right, 6.0)
+    day = data.issue_date
+    _centered(right, f"{texts['place']}, ngày {day.day:02d} tháng {day.month:02d} năm "
+                     f"{day.year}", 14, italic=True)
+
+
+def _title(doc: Any, data: ReportData) -> None:
+    _para(doc, "BÁO CÁO", size=14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
+          before=18, after=0)
+    subtitle = (f"Kết quả thực hiện nhiệm vụ chuyển đổi số {data.period_title}, "
+                f"nhiệm vụ trọng tâm thời gian tới")
+    _para(doc, subtitle, size=14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
+          indent=False, before=0, after=0)
+    _rule(doc, 4.0, space_after=10)
+    plans = ", ".join(f"Kế hoạch số {code}" for code in data.plan_codes) or "kế hoạch của tỉnh"
+    _para(doc, f"Thực hiện {plans}, {_issuer_in_sentence(data)} báo cáo kết quả thực "
+               f"hiện nhiệm vụ chuyển đổi số {data.period_title} (số liệu tính đến ngày "
+               f"{format_date(data.as_of)}) như sau:")
+
+
+def _issuer_in_sentence(data: ReportData) -> str:
+    """'BAN CHỈ ĐẠO CHUYỂN ĐỔI SỐ' → 'Ban Chỉ đạo chuyển đổi số' inside a sentence."""
+    text = data.texts["issuer"].lower()
+    return text.replace("ban chỉ đạo", "Ban Chỉ đạo", 1)[:1].upper() + text.replace(
+        "ban chỉ đạo", "Ban Chỉ đạo", 1)[1:]
+
+
+# ------------------------------------------------------------------ I. results
+
+def _heading(doc: Any, text: str, italic: bool = False) -> None:
+    _para(doc, text, bold=True, italic=italic, before=6, after=3)
+
+
+def _section_results(doc: Any, data: ReportData, step: Progress) -> None:
+    _heading(doc, "I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU")
+    total = sum(data.status_counts.values())
+    c = data.status_counts
+    _para(doc, f"Trong tổng số {total} chỉ tiêu có mục tiêu năm {data.period_end.year}: "
+               f"{c['achieved']} chỉ tiêu đã đạt, {c['on_track']} chỉ tiêu đúng tiến độ, "
+               f"{c['at_risk']} chỉ tiêu có nguy cơ chậm, {c['off_track']} chỉ tiêu chậm "
+               f"tiến độ, {c['no_data']} chỉ tiêu chưa có số liệu.")
+    for number, pillar in enumerate(data.pillars, start=1):
+        step(30 + int(40 * number / max(1, len(data.pillars))), pillar.name_vi)
+        _heading(doc, f"{number}. {pillar.name_vi}")
+        _pillar_table(doc, pillar.statuses, data.period_end.year)
+        _caption(doc, f"Bảng {number}. Kết quả thực hiện chỉ tiêu — {pillar.name_vi}")
+        _pillar_charts(doc, data, pillar, number)
+
+
+def _pillar_table(doc: Any, statuses: list[Any], year: int) -> None:
+    headers = ["TT", "Chỉ tiêu", f"Mục tiêu {year}", "Thực hiện", "Đánh giá"]
+    rows = [[str(i), s.indicator_name_vi, _target_text(s), fmt_value(s.actual, s),
+             Status(str(s.status)).label("vi")] for i, s in enumerate(statuses, start=1)]
+    _table(doc, headers, rows, widths=[1.0, 7.7, 2.6, 2.4, 2.8], numeric={0, 2, 3})
+
+
+def _target_text(status: Any) -> str:
+    comparator = {">=": "≥ ", "<=": "≤ ", "=": ""}.get(str(status.comparator), "")
+    return comparator + fmt_value(status.target_value, status)
+
+
+def _table(doc: Any, headers: list[str], rows: list[list[str]], widths: list[float],
+           numeric: set[int] = frozenset()) -> Any:  # type: ignore[assignment]
+    table = doc.add_table(rows=1, cols=len(headers))
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, headers, strict=True):
+        _centered(cell, text, TABLE_PT, bold=True, first=True)
+        _shade(cell, "E7ECF2")
+    _repeat_header(table.rows[0])
+    for values in rows:
+        cells = table.add_row().cells
+        for index, (cell, text) in enumerate(zip(cells, values, strict=True)):
+            paragraph = cell.paragraphs[0]
+            paragraph.alignment = (WD_ALIGN_PARAGRAPH.CENTER if index in numeric
+                                   else WD_ALIGN_PARAGRAPH.LEFT)
+            paragraph.paragraph_format.space_before = Pt(1)
+            paragraph.paragraph_format.space_after = Pt(1)
+            paragraph.paragraph_format.line_spacing = 1.0
+            _font(paragraph.add_run(text), TABLE_PT)
+    _set_widths(table, widths)
+    return table
+
+
+def _shade(cell: Any, colour: str) -> None:
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), colour)
+    cell._tc.get_or_add_tcPr().append(shading)
+
+
+def _repeat_header(row: Any) -> None:
+    element = OxmlElement("w:tblHeader")
+    element.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(element)
+
+
+def _caption(doc: Any, text: str) -> None:
+    _para(doc, text, size=12, italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
+          before=2, after=6)
+
+
+def _pillar_charts(doc: Any, data: ReportData, pillar: Any, number: int) -> None:
+    image = charts.progress_chart(pillar.statuses, f"Tiến độ so với lộ trình — {pillar.name_vi}")
+    if image:
+        _picture(doc, image)
+        _caption(doc, f"Biểu đồ {number}a. Tiến độ thực hiện so với lộ trình "
+                      f"(% mục tiêu năm {data.period_end.year})")
+    codes = {s.indicator_code: s for s in pillar.statuses}
+    series = {codes[c].indicator_name_vi: v for c, v in data.series.items() if c in codes}
+    targets = {codes[c].indicator_name_vi: codes[c].target_value for c in data.series
+               if c in codes and codes[c].target_value is not None}
+    image = charts.trend_chart(series, f"Xu hướng theo tháng — {pillar.name_vi}", targets)
+    if image:
+        _picture(doc, image)
+        _caption(doc, f"Biểu đồ {number}b. Diễn biến theo tháng (đường chấm: mục tiêu năm)")
+
+
+def _picture(doc: Any, image: bytes) -> None:
+    paragraph = _para(doc, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
+    paragraph.add_run().add_picture(io.BytesIO(image), width=Cm(15.5))
+
+
+# ------------------------------------------------------------------ II, III, IV, closing
+
+def _section_limitations(doc: Any, data: ReportData) -> None:
+    _heading(doc, "II. TỒN TẠI, HẠN CHẾ")
+    for sentence in data.limitations:
+        _para(doc, f"- {sentence}")
+
+
+def _section_tasks(doc: Any, data: ReportData) -> None:
+    _heading(doc, "III. TÌNH HÌNH THỰC HIỆN NHIỆM VỤ")
+    done = data.tasks_with(TaskStatus.DONE)
+    late = data.tasks_with(TaskStatus.DONE_LATE)
+    overdue = data.tasks_with(TaskStatus.OVERDUE)
+    running = data.tasks_with(TaskStatus.IN_PROGRESS, TaskStatus.NOT_STARTED)
+    total = len(data.tasks)
+    on_time = _share(len(done), len(done) + len(late) + len(overdue))
+    _para(doc, f"Tổng số {total} nhiệm vụ được giao: {len(done)} nhiệm vụ hoàn thành đúng "
+               f"hạn, {len(late)} nhiệm vụ hoàn thành muộn, {len(overdue)} nhiệm vụ quá hạn "
+               f"chưa hoàn thành, {len(running)} nhiệm vụ đang thực hiện trong hạn"
+               f"{f'; tỷ lệ đúng hạn {on_time}' if on_time else ''}.")
+    _heading(doc, "1. Kết quả theo đơn vị chủ trì", italic=True)
+    rows = [[str(i), s.unit_name, str(s.total), str(s.done_on_time), str(s.done_late),
+             str(s.overdue), str(s.open)] for i, s in enumerate(data.scores, start=1)]
+    _table(doc, ["TT", "Đơn vị chủ trì", "Tổng", "Đúng hạn", "Muộn", "Quá hạn", "Đang làm"],
+           rows, widths=[1.0, 6.5, 1.6, 1.9, 1.6, 1.9, 2.0], numeric={0, 2, 3, 4, 5, 6})
+    _heading(doc, "2. Nhiệm vụ quá hạn", italic=True)
+    _task_table(doc, overdue, data, "Không có nhiệm vụ quá hạn.")
+    _heading(doc, "3. Nhiệm vụ đã hoàn thành", italic=True)
+    _task_table(doc, done + late, data, "Chưa có nhiệm vụ hoàn thành trong kỳ.")
+
+
+def _share(part: int, whole: int) -> str:
+    return "" if whole == 0 else format_percent(100.0 * part / whole, 1)
+
+
+def _task_table(doc: Any, rows: list[Any], data: ReportData, empty: str) -> None:
+    if not rows:
+        _para(doc, empty, italic=True)
+        return
+    lines = []
+    for i, row in enumerate(rows, start=1):
+        task = row.task
+        finished = format_date(task.completed_on) if task.completed_on else (
+            f"{(data.issue_date - task.due_date).days} ngày")
+        lines.append([str(i), f"{task.title} ({task.code})", row.lead_unit_name,
+                      format_date(task.due_date), format_number(task.progress_pct, 0) + "%",
+                      finished if task.completed_on else f"Quá {finished}"
+                      if row.status == TaskStatus.OVERDUE else status_label(row.status)])
+    _table(doc, ["TT", "Nhiệm vụ", "Đơn vị chủ trì", "Hạn", "Tiến độ",
+                 "Hoàn thành / quá hạn"], lines, widths=[0.9, 5.6, 3.2, 2.6, 1.6, 2.6],
+           numeric={0, 3, 4, 5})
+
+
+def _section_proposals(doc: Any, data: ReportData) -> None:
+    _heading(doc, "IV. ĐỀ XUẤT, KIẾN NGHỊ")
+    for line in data.texts["proposals"].splitlines():
+        if line.strip():
+            _para(doc, line.strip() if line.lstrip().startswith("-") else f"- {line.strip()}")
+    _para(doc, f"Trên đây là báo cáo kết quả thực hiện nhiệm vụ chuyển đổi số "
+               f"{data.period_title} của {_issuer_in_sentence(data)}./.", before=6)
+
+
+def _closing(doc: Any, data: ReportData) -> None:
+    texts = data.texts
+    table = doc.add_table(rows=1, cols=2)
+    _no_borders(table)
+    _set_widths(table, [8.5, 8.0])
+    left, right = table.rows[0].cells
+    heading = left.paragraphs[0]
+    heading.paragraph_format.space_before = Pt(12)
+    _font(heading.add_run("Nơi nhận:"), 12, bold=True, italic=True)
+    recipients = [r.strip() for r in texts["recipients"].splitlines() if r.strip()]
+    for i, recipient in enumerate(recipients):
+        end = "." if i == len(recipients) - 1 else ";"
+        paragraph = left.add_paragraph()
+        paragraph.paragraph_format.space_before = paragraph.paragraph_format.space_after = Pt(0)
+        paragraph.paragraph_format.line_spacing = 1.0
+        _font(paragraph.add_run(f"- {recipient.rstrip(';.')}{end}"), 11)
+    first = _centered(right, texts["signer_authority"], 14, bold=True, first=True)
+    first.paragraph_format.space_before = Pt(12)
+    _centered(right, texts["signer_title"], 14, bold=True)
+    for _ in range(4):
+        _centered(right, "", 14)
+    _centered(right, texts["signer_name"], 14, bold=True)
+
+
+def _fixed_properties(doc: Any, data: ReportData) -> None:
+    """Same data → same document: no clock time, no random ids in the core properties."""
+    import datetime as dt
+
+    props = doc.core_properties
+    stamp = dt.datetime.combine(data.issue_date, dt.time(0, 0))
+    props.created = props.modified = stamp
+    props.last_printed = stamp
+    props.author = props.last_modified_by = data.texts["issuer"]
+    props.title = f"Báo cáo kết quả chuyển đổi số {data.period_title}"
+    props.subject = f"{data.unit.name} — {data.period}"
+    props.revision = 1
+    props.keywords = "chiso"

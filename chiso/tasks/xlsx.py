@@ -1,0 +1,340 @@
+"""Tasks to and from XLSX. Import is all-or-nothing, idempotent (matched on the task code),
+with a dry run; every rejected cell is named by file, sheet, row and column, in Vietnamese
+then English."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chiso.accounts.models import User
+from chiso.indicators.models import Indicator
+from chiso.tasks.models import FocusArea, StoredState, Task
+from chiso.tasks.service import (
+    TaskRow,
+    create_task,
+    edit_task,
+    update_progress,
+)
+from chiso.tasks.status import status_label
+from chiso.text import name_key, nfc, parse_date, parse_number
+from chiso.units.models import OrgUnit
+
+SHEET = "Nhiệm vụ"
+# (key, Vietnamese header, English header, required)
+COLUMNS: list[tuple[str, str, str, bool]] = [
+    ("code", "Mã", "Code", False),
+    ("title", "Tên nhiệm vụ", "Title", True),
+    ("focus_area", "Nội dung trọng tâm", "Focus area", False),
+    ("lead_unit", "Đơn vị chủ trì", "Lead unit", True),
+    ("partners", "Đơn vị phối hợp", "Partner units", False),
+    ("start_date", "Ngày bắt đầu", "Start date", False),
+    ("due_date", "Hạn hoàn thành", "Due date", True),
+    ("progress", "Tiến độ (%)", "Progress (%)", False),
+    ("done", "Đã hoàn thành", "Done", False),
+    ("completed_on", "Ngày hoàn thành", "Completed on", False),
+    ("owner", "Người phụ trách", "Owner", False),
+    ("recurrence", "Lặp lại (M/Q/S/Y)", "Recurrence (M/Q/S/Y)", False),
+    ("indicators", "Chỉ số liên quan", "Indicators", False),
+    ("status", "Trạng thái", "Status", False),  # written on export, ignored on import
+]
+YES = {"x", "có", "co", "yes", "y", "1", "true", "đã", "da", "hoàn thành"}
+
+
+class TaskImportRejected(ValueError):
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(errors))
+
+
+@dataclass
+class ImportSummary:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+
+# ------------------------------------------------------------------ export
+
+def export_tasks(rows: list[TaskRow], path: Path, *, session: Session) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    ws.append([f"{vi} / {en}" for _k, vi, en, _r in COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="B3261E")
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    codes = _unit_codes(session, {u for r in rows for u in
+                                  [r.task.lead_unit_id, *(p.unit_id for p in r.task.partners)]})
+    for row in rows:
+        ws.append(_export_row(session, row, codes))
+    widths = (10, 50, 28, 12, 18, 13, 13, 10, 10, 13, 16, 10, 28, 16)
+    for col, width in zip("ABCDEFGHIJKLMN", widths, strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "B2"
+    wb.properties.creator = "chiso"
+    wb.properties.created = wb.properties.modified = dt.datetime(2000, 1, 1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def _export_row(session: Session, row: TaskRow, codes: dict[int, str]) -> list[Any]:
+    task = row.task
+    area = session.get(FocusArea, task.focus_area_id) if task.focus_area_id else None
+    owner = session.get(User, task.owner_id) if task.owner_id else None
+    indicators = [session.get(Indicator, lk.indicator_id) for lk in task.links]
+    return [task.code, task.title, area.code if area else "", codes.get(task.lead_unit_id, ""),
+            "; ".join(codes.get(p.unit_id, "") for p in task.partners), task.start_date,
+            task.due_date, task.progress_pct, "x" if task.state == StoredState.DONE else "",
+            task.completed_on, owner.username if owner else "", task.recurrence,
+            "; ".join(i.code for i in indicators if i), status_label(row.status)]
+
+
+def _unit_codes(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(session.execute(select(OrgUnit.id, OrgUnit.code).where(OrgUnit.id.in_(ids))).all())
+
+
+# ------------------------------------------------------------------ import
+
+def import_tasks(session: Session, path: Path, *, dry_run: bool = False,
+                 actor: User | None = None) -> ImportSummary:
+    """Validate every row first; store nothing unless every row is valid."""
+    parsed = _read_rows(session, path)
+    summary = ImportSummary(dry_run=dry_run)
+    savepoint = session.begin_nested()
+    try:
+        for fields in parsed:
+            _apply_row(session, fields, summary, actor)
+    except Exception:
+        savepoint.rollback()
+        raise
+    if dry_run:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    return summary
+
+
+def _read_rows(session: Session, path: Path) -> list[dict[str, Any]]:
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken file
+        raise TaskImportRejected([f"Tệp {path.name}: không đọc được ({exc}) / "
+                                  f"file {path.name}: cannot be read"]) from exc
+    ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
+    rows = list(ws.iter_rows(values_only=True))
+    wb.close()
+    if not rows:
+        raise TaskImportRejected([f"Tệp {path.name}, sheet '{ws.title}': trống / is empty"])
+    columns, errors = _header(rows[0], path.name, ws.title)
+    parsed: list[dict[str, Any]] = []
+    resolver = _Resolver(session)
+    for number, values in enumerate(rows[1:], start=2):
+        if all(v is None or str(v).strip() == "" for v in values):
+            continue
+        where = f"Tệp {path.name}, sheet '{ws.title}', dòng {number}"
+        fields, row_errors = _parse_row(values, columns, where, resolver)
+        errors += row_errors
+        parsed.append(fields)
+    errors += _duplicate_codes(parsed, path.name, ws.title)
+    if errors:
+        raise TaskImportRejected(errors)
+    return parsed
+
+
+def _header(header: tuple[Any, ...], file: str, sheet: str) -> tuple[dict[str, int], list[str]]:
+    by_text: dict[str, str] = {}
+    for key, vi, en, _req in COLUMNS:
+        for label in (vi, en, f"{vi} / {en}", key):
+            by_text[name_key(label)] = key
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        key = by_text.get(name_key(cell or ""))
+        if key:
+            columns[key] = index
+    missing = [f"{vi} / {en}" for key, vi, en, req in COLUMNS if req and key not in columns]
+    errors = [f"Tệp {file}, sheet '{sheet}', dòng 1: thiếu cột '{m}' / row 1: missing column "
+              f"'{m}'" for m in missing]
+    return columns, errors
+
+
+class _Resolver:
+    """Looks codes up once per import."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.units = {c: i for i, c in session.execute(
+            select(OrgUnit.id, OrgUnit.code).where(OrgUnit.valid_to.is_(None)))}
+        self.areas = {name_key(c): i for i, c in session.execute(
+            select(FocusArea.id, FocusArea.code))}
+        self.areas.update({name_key(n): i for i, n in session.execute(
+            select(FocusArea.id, FocusArea.name_vi))})
+        self.users = {u: i for i, u in session.execute(select(User.id, User.username))}
+        self.indicators = {c: i for i, c in session.execute(select(Indicator.id, Indicator.code))}
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return nfc(str(value)).strip()
+
+
+def _parse_row(values: tuple[Any, ...], columns: dict[str, int], where: str,
+               res: _Resolver) -> tuple[dict[str, Any], list[str]]:
+    raw = {k: (values[i] if i < len(values) else None) for k, i in columns.items()}
+    out: dict[str, Any] = {"where": where}
+    errors: list[str] = []
+
+    def err(col: str, vi: str, en: str) -> None:
+        label = next(f"{v}" for k, v, _e, _r in COLUMNS if k == col)
+        errors.append(f"{where}, cột '{label}': {vi} / column '{col}': {en}")
+
+    out["code"] = _cell_text(raw.get("code")) or None
+    out["title"] = _cell_text(raw.get("title"))
+    if not out["title"]:
+        err("title", "không được để trống", "must not be empty")
+    out["lead_unit_id"] = _unit(raw.get("lead_unit"), res, err, "lead_unit", required=True)
+    out["partner_unit_ids"] = [
+        _unit(code, res, err, "partners") for code in _split(raw.get("partners"))]
+    out["start_date"] = _date(raw.get("start_date"), err, "start_date")
+    out["due_date"] = _date(raw.get("due_date"), err, "due_date", required=True)
+    out["completed_on"] = _date(raw.get("completed_on"), err, "completed_on")
+    out["progress"] = _progress(raw.get("progress"), err)
+    out["done"] = _cell_text(raw.get("done")).casefold() in YES
+    out["focus_area_id"] = _lookup(raw.get("focus_area"), res.areas, err, "focus_area",
+                                   key=name_key)
+    out["owner_id"] = _lookup(raw.get("owner"), res.users, err, "owner",
+                              key=lambda s: s.lower())
+    out["recurrence"] = _cell_text(raw.get("recurrence")).upper()
+    if out["recurrence"] not in ("", "M", "Q", "S", "Y"):
+        err("recurrence", "chỉ nhận M, Q, S, Y hoặc để trống", "must be M, Q, S, Y or empty")
+    out["indicator_ids"] = [_lookup(c, res.indicators, err, "indicators")
+                            for c in _split(raw.get("indicators"))]
+    if out["start_date"] and out["due_date"] and out["start_date"] > out["due_date"]:
+        err("start_date", "sau hạn hoàn thành", "is after the due date")
+    return out, errors
+
+
+def _split(value: Any) -> list[str]:
+    return [p.strip() for p in _cell_text(value).replace(",", ";").split(";") if p.strip()]
+
+
+def _unit(value: Any, res: _Resolver, err: Any, col: str, required: bool = False) -> int | None:
+    code = _cell_text(value)
+    if not code:
+        if required:
+            err(col, "không được để trống", "must not be empty")
+        return None
+    if code not in res.units:
+        err(col, f"không có đơn vị mã '{code}'", f"no unit with code '{code}'")
+        return None
+    return res.units[code]
+
+
+def _lookup(value: Any, table: dict[str, int], err: Any, col: str,
+            key: Any = lambda s: s) -> int | None:
+    text = _cell_text(value)
+    if not text:
+        return None
+    found = table.get(key(text))
+    if found is None:
+        err(col, f"không tìm thấy '{text}'", f"'{text}' not found")
+    return found
+
+
+def _date(value: Any, err: Any, col: str, required: bool = False) -> dt.date | None:
+    if value is None or _cell_text(value) == "":
+        if required:
+            err(col, "không được để trống", "must not be empty")
+        return None
+    try:
+        return parse_date(value if isinstance(value, dt.date) else _cell_text(value))
+    except ValueError:
+        err(col, f"'{_cell_text(value)}' không phải ngày dd/mm/yyyy",
+            f"'{_cell_text(value)}' is not a date dd/mm/yyyy")
+        return None
+
+
+def _progress(value: Any, err: Any) -> float | None:
+    if value is None or _cell_text(value) == "":
+        return None
+    try:
+        number = float(parse_number(value if isinstance(value, (int, float))
+                                    else _cell_text(value)).value)
+    except ValueError:
+        err("progress", f"'{_cell_text(value)}' không phải số", f"'{value}' is not a number")
+        return None
+    if not 0 <= number <= 100:
+        err("progress", "phải từ 0 đến 100", "must be between 0 and 100")
+        return None
+    return number
+
+
+def _duplicate_codes(parsed: list[dict[str, Any]], file: str, sheet: str) -> list[str]:
+    seen: dict[str, str] = {}
+    errors = []
+    for fields in parsed:
+        code = fields["code"]
+        if code and code in seen:
+            errors.append(f"{fields['where']}, cột 'Mã': mã '{code}' trùng với {seen[code]} / "
+                          f"column 'code': duplicate code '{code}'")
+        elif code:
+            seen[code] = fields["where"]
+    return errors
+
+
+# ------------------------------------------------------------------ apply one valid row
+
+def _apply_row(session: Session, f: dict[str, Any], summary: ImportSummary,
+               actor: User | None) -> None:
+    task = session.scalar(select(Task).where(Task.code == f["code"])) if f["code"] else None
+    if task is None:
+        task = create_task(
+            session, title=f["title"], lead_unit_id=f["lead_unit_id"], due_date=f["due_date"],
+            start_date=f["start_date"], code=f["code"], focus_area_id=f["focus_area_id"],
+            partner_unit_ids=[u for u in f["partner_unit_ids"] if u], owner_id=f["owner_id"],
+            recurrence=f["recurrence"], indicator_ids=[i for i in f["indicator_ids"] if i],
+            actor=actor, change="import")
+        _apply_progress(session, task, f, actor)
+        summary.created.append(task.code)
+        return
+    version = task.version
+    changes = {k: f[k] for k in ("title", "lead_unit_id", "due_date", "start_date",
+                                 "focus_area_id", "owner_id", "recurrence")
+               if getattr(task, k) != f[k]}
+    partners = sorted(u for u in f["partner_unit_ids"] if u and u != f["lead_unit_id"])
+    if changes or partners != [p.unit_id for p in task.partners]:
+        edit_task(session, task_id=task.id, actor=actor, note="import",
+                  partner_unit_ids=partners, **changes)
+    _apply_progress(session, task, f, actor)
+    (summary.updated if task.version != version else summary.unchanged).append(task.code)
+
+
+def _apply_progress(session: Session, task: Task, f: dict[str, Any], actor: User | None) -> None:
+    progress = f["progress"] if f["progress"] is not None else task.progress_pct
+    done = f["done"] or progress >= 100
+    same_state = (task.state == StoredState.DONE) == done and (
+        not done or f["completed_on"] in (None, task.completed_on))
+    if task.state == StoredState.CANCELLED or (same_state and progress == task.progress_pct
+                                                and not (done and task.progress_pct != 100)):
+        return
+    update_progress(session, task_id=task.id, progress_pct=100.0 if done else progress,
+                    done=done, update_date=f["completed_on"] if done else None,
+                    note="import", actor=actor)
+
+
+__all__ = ["ImportSummary", "TaskImportRejected", "export_tasks", "import_tasks"]
