@@ -18,5 +18,6 @@ def domain_registrars() -> list[Callable[[typer.Typer], None]]:
     from chiso.ops.cli import register as ops
     from chiso.units.cli import register as units
     from chiso.values.cli import register as values
+    from chiso.tasks.cli import register as tasks  # tasks, meetings, report
 
-    return [demo, accounts, ops, units, dti, analytics, bench, catalog, plan, values]
+    return [demo, accounts, ops, units, dti, analytics, bench, catalog, plan, values, tasks]
