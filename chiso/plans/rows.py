@@ -223,7 +223,9 @@ class TargetRowValidator:
 
     def problem(self, name: str, vi: str, en: str) -> None:
         self.failed = True
-        key = nfc(self.values.get("indicator")) if not self.owner.raw.spreadsheet else ""
+        # A YAML entry is easier to find by its indicator code; a sheet row has its number.
+        yaml_file = self.owner.raw.file and not self.owner.raw.spreadsheet
+        key = nfc(self.values.get("indicator")) if yaml_file else ""
         self.owner.problems.append(Problem(
             self.owner.raw.file, vi, en, sheet=self.owner.raw.target_sheet, row=self.raw.row,
             column=self.raw.column(name), key=key, spreadsheet=self.owner.raw.spreadsheet))
