@@ -16,7 +16,9 @@ import importlib
 import typer
 
 BENCH_MODULES = [
+    "chiso.records.bench",
     "chiso.bench.rollup",
+    "chiso.values.bench",
 ]
 
 bench_app = typer.Typer(

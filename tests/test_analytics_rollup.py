@@ -1,0 +1,139 @@
+"""Roll-up over units and time through lineage (DESIGN §5.2), read live from the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from chiso.analytics import service
+from tests.analytics_world import build_world
+
+HS = "CQS.HS_TRUC_TUYEN"  # flow ratio, ratio of sums
+FIBRE = "XHS.HO_CAP_QUANG"  # stock ratio
+DOSSIERS = "CQS.SO_HS"  # flow count
+SUBSCRIBERS = "XHS.THUE_BAO"  # stock count
+
+
+def value(session, unit: str, code: str, period: str) -> float | None:  # type: ignore[no-untyped-def]
+    return service.rolled_up_value(session, unit_code=unit, indicator_code=code, period=period)
+
+
+@pytest.fixture
+def world(session, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CHISO_TODAY", "2025-12-31")
+    from chiso.settings import reset_settings_cache
+
+    reset_settings_cache()
+    return build_world(session)
+
+
+def test_ratio_over_two_communes_is_ratio_of_sums_not_mean_of_percentages(world, session):
+    world.save([("06001", HS, "2025", 10, 20, None),  # 50 %
+                ("06002", HS, "2025", 90, 300, None)])  # 30 %
+    province = value(session, "20", HS, "2025")
+    assert province == pytest.approx(100 / 320 * 100)  # 31.25 %
+    assert province != pytest.approx((50 + 30) / 2)
+    breakdown = service.subunit_breakdown(session, unit_code="20", indicator_code=HS,
+                                          period="2025")
+    assert breakdown.select("unit_code", "numerator", "denominator", "value").rows() == [
+        ("06001", 10.0, 20.0, 50.0), ("06002", 90.0, 300.0, 30.0)]
+
+
+def test_pre_merger_commune_2024_value_appears_under_successor_and_province(world, session):
+    world.save([("06101", DOSSIERS, "202403", None, None, 7),
+                ("06102", DOSSIERS, "202405", None, None, 5),
+                ("06101", HS, "2024", 5, 10, None),
+                ("06102", HS, "2024", 1, 10, None)])
+    assert value(session, "06001", DOSSIERS, "2024") == 12
+    assert value(session, "20", DOSSIERS, "2024") == 12
+    assert value(session, "06001", HS, "2024") == pytest.approx(30.0)  # 6 / 20
+    assert value(session, "20", HS, "2024") == pytest.approx(30.0)
+    assert value(session, "06002", DOSSIERS, "2024") is None
+
+
+def test_merged_commune_joins_predecessors_months_with_its_own(world, session):
+    """The year of the reform: Jan–Jun from the old communes, Jul–Dec from the new one."""
+    world.save([("06101", DOSSIERS, "202503", None, None, 4),
+                ("06102", DOSSIERS, "202503", None, None, 6),
+                ("06001", DOSSIERS, "202509", None, None, 10)])
+    assert value(session, "06001", DOSSIERS, "2025") == 20
+    series = service.indicator_series(session, unit_code="06001", indicator_code=DOSSIERS,
+                                      year_from=2025, year_to=2025, period_type="Q")
+    assert series["value"].to_list() == [10, None, 10, None]
+
+
+def test_absorbed_district_counts_as_the_provinces_own_figure(world, session):
+    world.save([("178", DOSSIERS, "2024", None, None, 500),
+                ("06101", DOSSIERS, "202403", None, None, 7)])
+    assert value(session, "20", DOSSIERS, "2024") == 500  # not 507: no double counting
+    assert value(session, "06001", DOSSIERS, "2024") == 7
+
+
+def test_flows_sum_and_stocks_take_the_last_month(world, session):
+    world.save([("06001", DOSSIERS, f"20250{m + 6}", None, None, v) for m, v in ((1, 5), (2, 7),
+                                                                           (3, 9))]
+               + [("06001", SUBSCRIBERS, f"20250{m + 6}", None, None, v)
+                  for m, v in ((1, 100), (2, 120), (3, 90))]
+               + [("06001", FIBRE, f"20250{m + 6}", n, 100, None)
+                  for m, n in ((1, 40), (2, 50), (3, 60))]
+               + [("06001", HS, f"20250{m + 6}", n, d, None)
+                  for m, n, d in ((1, 1, 10), (2, 9, 10), (3, 10, 80))])
+    assert value(session, "06001", DOSSIERS, "2025Q3") == 21
+    assert value(session, "06001", SUBSCRIBERS, "2025Q3") == 90
+    assert value(session, "06001", FIBRE, "2025Q3") == pytest.approx(60.0)
+    assert value(session, "06001", HS, "2025Q3") == pytest.approx(20 / 100 * 100)
+
+
+def test_exact_period_value_beats_its_sub_periods(world, session):
+    world.save([("06001", DOSSIERS, "2025Q3", None, None, 50),
+                ("06001", DOSSIERS, "202507", None, None, 5)])
+    assert value(session, "06001", DOSSIERS, "2025Q3") == 50
+
+
+def test_own_value_beats_the_aggregate_of_sub_units(world, session):
+    world.save([("20", DOSSIERS, "2025", None, None, 1000),
+                ("06001", DOSSIERS, "2025", None, None, 300),
+                ("06002", DOSSIERS, "2025", None, None, 400)])
+    assert value(session, "20", DOSSIERS, "2025") == 1000
+    assert value(session, "06001", DOSSIERS, "2025") == 300
+
+
+def test_percentage_without_parts_does_not_roll_up_and_is_counted(world, session):
+    world.save([("06001", HS, "2025", None, None, 80.0),
+                ("06002", HS, "2025", 90, 300, None)])
+    assert value(session, "06001", HS, "2025") == 80.0
+    assert value(session, "20", HS, "2025") == pytest.approx(30.0)
+    world.target(HS, 50.0)
+    [row] = service.target_statuses(session, unit_code="20", year=2025)
+    assert row.not_aggregatable == 1
+
+
+def test_distinct_count_ratio_with_no_unit_aggregation_stays_at_its_unit(world, session):
+    world.save([("06001", "CQS.DVCTT_PHAT_SINH_HS", "2025", 40, 100, None),
+                ("06002", "CQS.DVCTT_PHAT_SINH_HS", "2025", 60, 100, None)])
+    assert value(session, "20", "CQS.DVCTT_PHAT_SINH_HS", "2025") is None
+    world.save([("20", "CQS.DVCTT_PHAT_SINH_HS", "2025", 70, 150, None)])
+    assert value(session, "20", "CQS.DVCTT_PHAT_SINH_HS", "2025") == pytest.approx(70 / 1.5)
+
+
+def test_a_saved_value_shows_on_the_next_request(world, session):
+    world.save([("06001", DOSSIERS, "202507", None, None, 5)])
+    assert value(session, "20", DOSSIERS, "2025") == 5
+    world.save([("06001", DOSSIERS, "202507", None, None, 8)])
+    assert value(session, "20", DOSSIERS, "2025") == 8
+
+
+def test_unknown_unit_and_indicator_are_named(world, session):
+    with pytest.raises(service.UnknownUnit, match="99999"):
+        value(session, "99999", DOSSIERS, "2025")
+    with pytest.raises(service.UnknownIndicator, match="NOPE"):
+        value(session, "20", "NOPE", "2025")
+
+
+def test_series_lists_every_month_with_its_end_date(world, session):
+    world.save([("06102", DOSSIERS, "202502", None, None, 3)])
+    series = service.indicator_series(session, unit_code="20", indicator_code=DOSSIERS,
+                                      year_from=2025, year_to=2025)
+    assert series.height == 12
+    assert series.row(1) == ("202502", dt.date(2025, 2, 28), None, None, 3.0)
