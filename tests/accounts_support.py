@@ -44,3 +44,16 @@ def csrf_of(client) -> str:  # type: ignore[no-untyped-def]
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert match, page.text[:500]
     return match.group(1)
+
+
+def make_indicator(session: Session, code: str = "CQS.HS_TRUC_TUYEN") -> int:
+    """A ratio indicator (online dossiers ÷ all dossiers, %), committed; returns its id."""
+    from chiso.indicators.models import Indicator
+
+    indicator = Indicator(code=code, name_vi="Tỷ lệ hồ sơ trực tuyến",
+                          name_en="Online dossiers share", unit_vi="%", unit_en="%",
+                          kind="ratio", unit_aggregation="ratio_of_sums",
+                          time_aggregation="sum", scale=100.0)
+    session.add(indicator)
+    session.commit()
+    return indicator.id
