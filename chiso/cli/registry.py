@@ -15,9 +15,10 @@ def domain_registrars() -> list[Callable[[typer.Typer], None]]:
     from chiso.dti.cli import register as dti
     from chiso.indicators.cli import register as catalog
     from chiso.plans.cli import register as plan
+    from chiso.records.cli import register as records
     from chiso.ops.cli import register as ops
     from chiso.units.cli import register as units
     from chiso.values.cli import register as values
     from chiso.tasks.cli import register as tasks  # tasks, meetings, report
 
-    return [demo, accounts, ops, units, dti, analytics, bench, catalog, plan, values, tasks]
+    return [demo, accounts, ops, units, dti, analytics, bench, catalog, plan, values, records, tasks]

@@ -31,6 +31,9 @@ def head_revisions() -> set[str]:
 
 
 def upgrade(url: str | None = None) -> None:
+    from chiso.db.engine import get_engine
+
+    get_engine(url)  # creates the SQLite file's folder on first run
     command.upgrade(alembic_config(url), "heads")
 
 

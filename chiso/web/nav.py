@@ -32,7 +32,13 @@ def nav_items(request: Request, access: Access | None) -> list[dict[str, object]
         if access is not None and not access.can(item.action):
             continue
         href = item.path.format(unit=unit)
-        active = request.url.path.startswith(href.split("?")[0].rsplit("/", 1)[0] + "/") and (
-            request.url.path.startswith(href.split("?")[0]))
-        items.append({"label": _(item.label_en), "href": href, "active": active})
+        items.append({"label": _(item.label_en), "href": href, "active": False})
+    _mark_active(items, request.url.path)
     return items
+
+
+def _mark_active(items: list[dict[str, object]], path: str) -> None:
+    """The entry whose link is the longest prefix of the current path is the active one."""
+    matches = [i for i in items if path.startswith(str(i["href"]).split("?")[0])]
+    if matches:
+        max(matches, key=lambda i: len(str(i["href"])))["active"] = True

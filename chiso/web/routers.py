@@ -13,10 +13,15 @@ def all_routers() -> list[APIRouter]:
     from chiso.dashboard.routes import router as dashboard
     from chiso.dti.routes import router as dti
     from chiso.indicators.routes import router as indicators
+    from chiso.meetings.routes import router as meetings
+    from chiso.notify.routes import router as notifications
     from chiso.plans.routes import router as plans
+    from chiso.reports.routes import router as reports
+    from chiso.tasks.routes import router as tasks
     from chiso.units.routes import router as units
     from chiso.values.routes import router as values
     from chiso.web.home import router as home
 
     return [dashboard, accounts, admin, audit, home, units, dti, analytics, indicators, plans,
-            values]
+            values,
+            tasks, meetings, reports, notifications]

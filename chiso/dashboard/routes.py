@@ -1,0 +1,81 @@
+"""Overview of a unit for a year, and an indicator's page. Thin: look up, check, render."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from chiso.accounts.access import Action
+from chiso.analytics.status import Status
+from chiso.dashboard.service import indicator_detail, overview
+from chiso.indicators.models import Indicator
+from chiso.settings import get_settings
+from chiso.units.models import OrgUnit
+from chiso.units.service import UnitNotFound, get_unit
+from chiso.web.deps import AccessDep, SessionDep
+from chiso.web.nav import NAV_ITEMS, NavItem
+from chiso.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+NAV_ITEMS.append(NavItem("Overview", "/units/{unit}/overview", order=10))
+
+
+def _unit_or_404(session: SessionDep, code: str) -> OrgUnit:
+    try:
+        return get_unit(session, code)
+    except UnitNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+COMPARATOR_SIGNS = {">=": "≥", "<=": "≤", "=": "=", "between": "∈"}
+
+
+def _measure(value: float | None, decimals: int, unit: str) -> str:
+    """'50,0%' — a percent sign sticks to its number; other units follow a space."""
+    from chiso.text import format_number
+
+    text = format_number(value, decimals)
+    return f"{text}%" if unit.strip() == "%" else f"{text} {unit}".strip()
+
+
+def _status_context(request: Request) -> dict[str, object]:
+    locale = getattr(request.state, "locale", "vi")
+    return {
+        "comparator_sign": lambda c: COMPARATOR_SIGNS.get(c, c),
+        "measure": _measure,
+        "statuses": list(Status),
+        "status_label": lambda value: Status(value).label(locale),
+        "statuses_labels": {s.value: s.label(locale) for s in Status},
+    }
+
+
+def _default_year() -> int:
+    return get_settings().current_date().year
+
+
+@router.get("/units/{code}/overview", response_class=HTMLResponse)
+def overview_page(request: Request, code: str, session: SessionDep, access: AccessDep,
+                  year: int | None = None, as_of: dt.date | None = None) -> HTMLResponse:
+    unit = _unit_or_404(session, code)
+    access.require(Action.READ, unit.id)
+    data = overview(session, unit=unit, year=year or _default_year(), as_of=as_of)
+    return render(request, "dashboard/overview.html",
+                  {"o": data, "access": access, **_status_context(request)})
+
+
+@router.get("/units/{code}/indicators/{indicator_code}", response_class=HTMLResponse)
+def indicator_page(request: Request, code: str, indicator_code: str, session: SessionDep,
+                   access: AccessDep, year: int | None = None) -> HTMLResponse:
+    unit = _unit_or_404(session, code)
+    access.require(Action.READ, unit.id)
+    indicator = session.scalar(select(Indicator).where(Indicator.code == indicator_code))
+    if indicator is None:
+        raise HTTPException(404, f"Không có chỉ tiêu {indicator_code} / no indicator "
+                                 f"{indicator_code}")
+    detail = indicator_detail(session, unit=unit, indicator=indicator,
+                              year=year or _default_year())
+    return render(request, "dashboard/indicator.html",
+                  {"d": detail, "access": access, **_status_context(request)})

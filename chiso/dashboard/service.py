@@ -1,0 +1,172 @@
+"""What the overview and indicator pages show, composed from the analytics service.
+
+Nothing here computes a status or a roll-up itself: that is `chiso.analytics`. This module
+groups, orders and shapes the figures for people to read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chiso.analytics.service import (
+    TargetStatus,
+    indicator_series,
+    subunit_breakdown,
+    target_statuses,
+)
+from chiso.analytics.status import Status
+from chiso.indicators.models import Indicator, Pillar
+from chiso.plans.models import Target
+from chiso.settings import get_settings
+from chiso.units.models import OrgUnit
+
+# Worst first: what the committee must look at comes to the top of each pillar's table.
+STATUS_ORDER = [Status.OFF_TRACK, Status.AT_RISK, Status.NO_DATA, Status.ON_TRACK,
+                Status.ACHIEVED]
+
+
+@dataclass
+class PillarSummary:
+    code: str
+    name_vi: str
+    name_en: str
+    counts: dict[str, int]
+    rows: list[TargetStatus] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class Overview:
+    unit: OrgUnit
+    year: int
+    as_of: dt.date
+    years: list[int]
+    pillars: list[PillarSummary]
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def target_years(session: Session, unit_id: int) -> list[int]:
+    """Years in which the unit has targets, for the year picker."""
+    years = session.scalars(select(Target.year).where(Target.unit_id == unit_id).distinct())
+    return sorted(years)
+
+
+def overview(session: Session, *, unit: OrgUnit, year: int,
+             as_of: dt.date | None = None) -> Overview:
+    as_of = as_of or min(get_settings().current_date(), dt.date(year, 12, 31))
+    statuses = target_statuses(session, unit_code=unit.code, year=year, as_of=as_of)
+    pillars = _pillar_summaries(session, statuses)
+    counts = Counter(str(s.status) for s in statuses)
+    return Overview(unit=unit, year=year, as_of=as_of, years=target_years(session, unit.id),
+                    pillars=pillars, counts={s.value: counts.get(s.value, 0) for s in Status})
+
+
+def _pillar_summaries(session: Session, statuses: list[TargetStatus]) -> list[PillarSummary]:
+    pillars = session.scalars(select(Pillar).order_by(Pillar.sort_order)).all()
+    by_code = {p.code: PillarSummary(p.code, p.name_vi, p.name_en, dict.fromkeys(
+        [s.value for s in Status], 0)) for p in pillars}
+    for row in statuses:
+        summary = by_code.setdefault(row.pillar_code or "", PillarSummary(
+            row.pillar_code or "", "Khác", "Other", dict.fromkeys([s.value for s in Status], 0)))
+        summary.counts[str(row.status)] += 1
+        summary.rows.append(row)
+    for summary in by_code.values():
+        summary.rows.sort(key=lambda r: (STATUS_ORDER.index(Status(r.status)), r.indicator_code))
+    return [s for s in by_code.values() if s.rows]
+
+
+@dataclass
+class IndicatorDetail:
+    unit: OrgUnit
+    indicator: Indicator
+    year: int
+    status: TargetStatus | None
+    chart: dict[str, Any]
+    breakdown: list[dict[str, Any]]
+    silent_units: list[str]  # sub-units with no figure for the year
+
+
+def indicator_detail(session: Session, *, unit: OrgUnit, indicator: Indicator,
+                     year: int) -> IndicatorDetail:
+    status = next((s for s in target_statuses(session, unit_code=unit.code, year=year)
+                   if s.indicator_code == indicator.code), None)
+    series = indicator_series(session, unit_code=unit.code, indicator_code=indicator.code,
+                              year_from=year - 2, year_to=year)
+    breakdown = subunit_breakdown(session, unit_code=unit.code, indicator_code=indicator.code,
+                                  period=str(year))
+    return IndicatorDetail(
+        unit=unit, indicator=indicator, year=year, status=status,
+        chart=_chart_data(indicator, series, status, year),
+        breakdown=_breakdown_rows(breakdown),
+        silent_units=breakdown.filter(pl.col("value").is_null())["unit_name"].to_list(),
+    )
+
+
+def _chart_data(indicator: Indicator, series: pl.DataFrame, status: TargetStatus | None,
+                year: int) -> dict[str, Any]:
+    """Monthly values, the year-to-date value of the target year, and the path."""
+    months = series.sort("period")
+    ytd = _year_to_date(indicator, months.filter(pl.col("period").str.starts_with(str(year))))
+    return {
+        "periods": months["period"].to_list(),
+        "values": [_round(v, indicator.decimals) for v in months["value"].to_list()],
+        "ytd_periods": ytd["period"].to_list(),
+        "ytd_values": [_round(v, indicator.decimals) for v in ytd["ytd"].to_list()],
+        "path": _path_points(status, year),
+        "target": status.target_value if status else None,
+        "projected": _round(status.projected, indicator.decimals) if status else None,
+        "unit": indicator.unit_vi,
+        "lower_is_better": indicator.direction == "lower",
+    }
+
+
+def _year_to_date(indicator: Indicator, months: pl.DataFrame) -> pl.DataFrame:
+    """A flow's running total (Σnum/Σden for ratios); a stock's own latest value."""
+    if indicator.time_aggregation != "sum":
+        return months.select("period", pl.col("value").alias("ytd"))
+    if indicator.kind == "ratio":
+        denominators = pl.col("denominator").fill_null(0).cum_sum()
+        ytd = pl.when(denominators > 0).then(
+            pl.col("numerator").fill_null(0).cum_sum() / denominators * indicator.scale)
+    else:
+        ytd = pl.col("value").fill_null(0).cum_sum()
+    return months.select("period", ytd.alias("ytd"))
+
+
+def _path_points(status: TargetStatus | None, year: int) -> list[list[Any]]:
+    """The expected path as (month id, value) points: the baseline at the start of the
+    year, the expected value at the as-of date, the target at its date."""
+    if status is None:
+        return []
+    points = []
+    if status.baseline_value is not None:
+        points.append([f"{year}01", status.baseline_value])
+    if status.expected is not None and status.as_of:
+        points.append([f"{status.as_of.year}{status.as_of.month:02d}", status.expected])
+    end = status.target_date
+    points.append([f"{end.year}{end.month:02d}", status.target_value])
+    # The last point for a month wins: at the target date the target replaces the path.
+    return list({month: [month, value] for month, value in points}.values())
+
+
+def _breakdown_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Sub-units that reported, best first (units that did not report are counted apart)."""
+    return frame.filter(pl.col("value").is_not_null()).sort("value", descending=True).to_dicts()
+
+
+def _round(value: float | None, decimals: int) -> float | None:
+    return None if value is None else round(value, decimals)

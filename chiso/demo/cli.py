@@ -1,0 +1,54 @@
+"""`chiso demo`: build the demo province and, optionally, serve it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chiso.settings import get_settings
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(demo)
+
+
+def demo(
+    serve: bool = typer.Option(False, "--serve", help="Start the web app afterwards."),
+    today: str = typer.Option("", help="Pretend today is this date (YYYY-MM-DD); "
+                              "default CHISO_TODAY or the real date."),
+) -> None:
+    """Build a believable demo province — Lạng Sơn with its real communes and departments,
+    plans with targets for 2023–2026 and monthly data from 2022 to today — on the configured
+    database (an embedded SQLite file by default). Deterministic for a given date.
+
+    Example: chiso demo --serve
+    """
+    from chiso.demo.service import build_demo
+
+    day = dt.date.fromisoformat(today) if today else get_settings().current_date()
+    with console.status("Đang dựng dữ liệu minh họa / building the demo…") as status:
+        result = build_demo(today=day, step=lambda text: status.update(text))
+    console.print(f"[green]✓[/] Demo Lạng Sơn: {result.values:,} số liệu / values; "
+                  f"tình trạng 2025 / 2025 statuses: {result.statuses_2025}")
+    _print_credentials(result.credentials)
+    if serve:
+        from chiso.cli.core import serve as serve_command
+
+        serve_command(host=None, port=None)
+
+
+def _print_credentials(credentials: list[tuple[str, str, str]]) -> None:
+    if not credentials:
+        console.print("Tài khoản đã có từ lần trước / accounts exist from an earlier run.")
+        return
+    table = Table(title="Tài khoản minh họa (mật khẩu chỉ hiện một lần) / demo accounts")
+    for column in ("Tài khoản / user", "Mật khẩu / password", "Vai trò / role"):
+        table.add_column(column)
+    for row in credentials:
+        table.add_row(*row)
+    console.print(table)

@@ -1,0 +1,138 @@
+"""`chiso demo`: a believable province to explore, built only through chiso's own services
+(so the demo exercises the same paths as real use)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chiso.accounts.models import Role, User
+from chiso.accounts.passwords import generate_password
+from chiso.accounts.service import create_user
+from chiso.analytics.service import target_statuses
+from chiso.db import session_scope
+from chiso.demo.generate import (
+    MERGER_DAY,
+    Spec,
+    commune_values,
+    commune_weights,
+    months_until,
+    province_values,
+    with_value,
+)
+from chiso.indicators.models import Indicator
+from chiso.plans.service import load_plan
+from chiso.setup import initialise
+from chiso.units.models import OrgUnit, UnitKind
+from chiso.units.service import descendant_ids, get_unit
+from chiso.values.service import upsert_values
+
+DATA_DIR = Path(__file__).parent / "data"
+PLAN_FILES = [Path(__file__).parent.parent / "plans" / "data" / "20-72-KH-BCD-2023.yaml",
+              DATA_DIR / "plan-2024-2026.yaml"]
+PROVINCE_CODE = "20"
+SEED = 20230523  # the date of 72-KH/BCĐ
+
+# Demo accounts: role, unit code (None = whole system), user name, full name.
+DEMO_USERS = [
+    (Role.STANDING_OFFICE, PROVINCE_CODE, "vanphong", "Văn phòng thường trực BCĐ (Sở KH&CN)"),
+    (Role.LEADER, None, "lanhdao", "Lãnh đạo Ban Chỉ đạo"),
+    (Role.FOCAL_OFFICER, None, "xa.dauMoi", "Cán bộ đầu mối cấp xã"),
+    (Role.FOCAL_OFFICER, "20.SKHCN", "so.khcn", "Cán bộ đầu mối Sở Khoa học và Công nghệ"),
+]
+
+Step = Callable[[str], None]
+
+
+@dataclass
+class DemoResult:
+    credentials: list[tuple[str, str, str]] = field(default_factory=list)  # user, pw, role
+    values: int = 0
+    statuses_2025: dict[str, int] = field(default_factory=dict)
+
+
+def build_demo(*, today: dt.date, step: Step = lambda _: None) -> DemoResult:
+    """Build (or rebuild) the demo province. Deterministic for a given `today`."""
+    result = DemoResult()
+    step("Khởi tạo cơ sở dữ liệu, đơn vị hành chính, danh mục chỉ tiêu")
+    init = initialise()
+    if init.admin_password:
+        result.credentials.append(("admin", init.admin_password, Role.ADMIN.value))
+    with session_scope() as session:
+        step("Nạp kế hoạch và mục tiêu 2023–2026")
+        for path in PLAN_FILES:
+            load_plan(session, path)
+        step("Tạo tài khoản minh họa")
+        result.credentials += _demo_users(session)
+    with session_scope() as session:
+        step("Sinh số liệu hằng tháng 2022 – nay")
+        result.values = _demo_values(session, today)
+    with session_scope() as session:
+        statuses = target_statuses(session, unit_code=PROVINCE_CODE, year=2025)
+        for row in statuses:
+            result.statuses_2025[str(row.status)] = result.statuses_2025.get(str(row.status), 0) + 1
+    return result
+
+
+def _demo_users(session: Session) -> list[tuple[str, str, str]]:
+    created = []
+    first_commune = _communes(session, MERGER_DAY).row(0, named=True)["unit_id"]
+    for role, unit_code, username, full_name in DEMO_USERS:
+        if session.scalar(select(User).where(User.username == username.lower())):
+            continue
+        unit_id = get_unit(session, unit_code).id if unit_code else first_commune
+        if role is Role.LEADER:
+            unit_id = None
+        password = generate_password()
+        create_user(session, username=username, password=password, role=role, unit_id=unit_id,
+                    full_name=full_name)
+        created.append((username.lower(), password, role.value))
+    return created
+
+
+def _specs(session: Session) -> list[Spec]:
+    story = yaml.safe_load((DATA_DIR / "scenario.yaml").read_text(encoding="utf-8"))
+    indicators = {i.code: i for i in session.scalars(select(Indicator))}
+    return [Spec(code=code, indicator_id=indicators[code].id, scale=indicators[code].scale,
+                 **entry) for code, entry in story["indicators"].items()]
+
+
+def _communes(session: Session, day: dt.date) -> pl.DataFrame:
+    """Commune-level units of the province valid on `day`, with their area."""
+    province = get_unit(session, PROVINCE_CODE)
+    ids = descendant_ids(session, province.id, on=day)
+    commune_kinds = select(UnitKind.code).where(UnitKind.level == 3)
+    rows = session.execute(
+        select(OrgUnit.id, OrgUnit.area_km2).where(OrgUnit.id.in_(ids),
+                                                    OrgUnit.kind.in_(commune_kinds))
+        .order_by(OrgUnit.code)).all()
+    return pl.DataFrame(rows, schema={"unit_id": pl.Int64, "area_km2": pl.Float64},
+                        orient="row")
+
+
+def _demo_values(session: Session, today: dt.date) -> int:
+    rng = np.random.default_rng(SEED)
+    old = commune_weights(_communes(session, MERGER_DAY - dt.timedelta(days=1)), rng)
+    new = commune_weights(_communes(session, MERGER_DAY), rng)
+    # Merged communes are bigger: keep the province's total size continuous.
+    new = new.with_columns(pl.col("weight") * old.height / new.height)
+    province_id = get_unit(session, PROVINCE_CODE).id
+    months = months_until(today)
+    frames = []
+    for spec in _specs(session):
+        if spec.level == "commune":
+            frame = commune_values(spec, old, new, months, rng)
+        else:
+            frame = province_values(spec, province_id, today, rng)
+        frames.append(with_value(frame, spec))
+    rows = pl.concat(frames)
+    summary = upsert_values(session, rows, source="demo")
+    return summary.inserted + summary.updated + summary.unchanged
