@@ -1,0 +1,98 @@
+"""`chiso meetings …`: record a meeting, add conclusions, turn them into tasks."""
+
+from __future__ import annotations
+
+import typer
+
+from chiso.tasks.cli import console, day_option, fail, unit_id
+from chiso.text import format_date
+
+meetings_app = typer.Typer(help="Committee meetings and their conclusions.",
+                           no_args_is_help=True)
+
+
+@meetings_app.command("list")
+def list_cmd(unit: str = typer.Option(None, help="Unit code.")) -> None:
+    """List meetings, newest first.
+
+    Example: chiso meetings list --unit 20
+    """
+    import chiso.db.models  # noqa: F401
+    from chiso.db import session_scope
+    from chiso.meetings.service import list_meetings
+
+    with session_scope() as session:
+        for m in list_meetings(session, unit_id(session, unit)):
+            console.print(f"{m.id:>4}  {format_date(m.held_on)}  {m.kind:<13} {m.title} "
+                          f"({len(m.conclusions)} kết luận / conclusions)")
+
+
+@meetings_app.command("add")
+def add(
+    title: str = typer.Argument(...),
+    unit: str = typer.Option(..., help="Unit whose committee meets (e.g. 20)."),
+    on: str = typer.Option(..., help="Date dd/mm/yyyy."),
+    kind: str = typer.Option("quarterly", help="quarterly or extraordinary."),
+    chair: str = typer.Option("", help="Who chairs."),
+    agenda_from_open_items: bool = typer.Option(True, help="Start the agenda from open items."),
+) -> None:
+    """Record a meeting; its agenda starts from the open items of earlier meetings.
+
+    Example: chiso meetings add "Phiên họp quý IV/2025" --unit 20 --on 15/12/2025
+    """
+    import chiso.db.models  # noqa: F401
+    from chiso.db import session_scope
+    from chiso.meetings.service import MeetingError, create_meeting, proposed_agenda
+    from chiso.settings import get_settings
+
+    with session_scope() as session:
+        uid = unit_id(session, unit) or 0
+        held_on = day_option(on)
+        assert held_on is not None
+        agenda = []
+        if agenda_from_open_items:
+            agenda = proposed_agenda(session, unit_id=uid, held_on=held_on,
+                                     day=get_settings().current_date())
+        try:
+            meeting = create_meeting(session, unit_id=uid, held_on=held_on, title=title,
+                                     kind=kind, chair=chair, agenda=agenda)
+        except (MeetingError, ValueError) as exc:
+            fail(str(exc))
+        console.print(f"[green]✓[/] #{meeting.id} {meeting.title}")
+        for item in agenda:
+            console.print(f"  - {item}")
+
+
+@meetings_app.command("conclude")
+def conclude(
+    meeting: int = typer.Argument(..., help="Meeting id."),
+    text: str = typer.Argument(..., help="The conclusion."),
+    lead: list[str] = typer.Option(None, help="Lead unit of a task made from it (repeat)."),
+    due: str = typer.Option(None, help="Due date of those tasks, dd/mm/yyyy."),
+) -> None:
+    """Add a conclusion; with --lead and --due it becomes one task per lead unit.
+
+    Example: chiso meetings conclude 3 "Số hóa hồ sơ" --lead S_NV --lead S_TC --due 31/12/2025
+    """
+    import chiso.db.models  # noqa: F401
+    from chiso.db import session_scope
+    from chiso.meetings.service import (
+        MeetingError,
+        TaskSpec,
+        add_conclusion,
+        conclusion_to_tasks,
+    )
+
+    with session_scope() as session:
+        try:
+            conclusion = add_conclusion(session, meeting_id=meeting, text=text)
+            due_date = day_option(due)
+            if lead and due_date:
+                specs = [TaskSpec(title=text, lead_unit_id=unit_id(session, code) or 0,
+                                  due_date=due_date) for code in lead]
+                for task in conclusion_to_tasks(session, conclusion_id=conclusion.id,
+                                                specs=specs):
+                    console.print(f"[green]✓[/] {task.code}: {task.title}")
+        except MeetingError as exc:
+            fail(str(exc))
+        console.print(f"[green]✓[/] Kết luận / conclusion {conclusion.seq}")

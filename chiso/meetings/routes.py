@@ -1,0 +1,231 @@
+"""Meeting pages (`/meetings`, `/meetings/{id}`) and API (`/api/meetings…`).
+Reading needs READ on the meeting's unit; recording meetings, conclusions and the tasks
+made from them needs MANAGE."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
+
+from chiso.accounts.access import Access, Action
+from chiso.meetings import service
+from chiso.meetings.models import Meeting, MeetingKind
+from chiso.meetings.service import MeetingError, TaskSpec
+from chiso.settings import get_settings
+from chiso.tasks.routes import (
+    current_units,
+    manages_somewhere,
+    optional_date,
+    require_manager,
+    row_json,
+    unit_by_code,
+)
+from chiso.tasks.service import TaskError
+from chiso.tasks.status import STATUS_CSS, status_label
+from chiso.web.deps import AccessDep, SessionDep, UserDep
+from chiso.web.nav import NAV_ITEMS, NavItem
+from chiso.web.templating import render
+
+router = APIRouter(tags=["meetings"])
+NAV_ITEMS.append(NavItem("Meetings", "/meetings", order=76))
+KIND_LABELS = {"quarterly": ("Phiên họp định kỳ quý", "Quarterly meeting"),
+               "extraordinary": ("Phiên họp bất thường", "Extraordinary meeting")}
+
+
+def meeting_or_404(session: Any, meeting_id: int, access: Access) -> Meeting:
+    try:
+        meeting = service.get_meeting(session, meeting_id)
+    except MeetingError as exc:
+        raise HTTPException(404, detail=str(exc)) from exc
+    access.require(Action.READ, meeting.unit_id)
+    return meeting
+
+
+def today() -> dt.date:
+    return get_settings().current_date()
+
+
+@router.get("/meetings", include_in_schema=False)
+def meetings_page(request: Request, session: SessionDep, access: AccessDep) -> Response:
+    access.require(Action.READ, None)
+    meetings = [m for m in service.list_meetings(session) if access.can(Action.READ, m.unit_id)]
+    default = unit_by_code(session, get_settings().default_unit) if any(
+        u.code == get_settings().default_unit for u in current_units(session)) else None
+    agenda = service.proposed_agenda(session, unit_id=default.id, held_on=today()
+                                     + dt.timedelta(days=1), day=today()) if default else []
+    return render(request, "meetings/list.html", {
+        "access": access, "meetings": meetings, "kinds": KIND_LABELS,
+        "can_manage": manages_somewhere(access), "units": current_units(session),
+        "default_unit": default, "agenda": agenda, "today": today(), "error": ""})
+
+
+@router.post("/meetings", include_in_schema=False)
+def create_meeting(request: Request, session: SessionDep, access: AccessDep, user: UserDep,
+                   title: Annotated[str, Form()], unit: Annotated[int, Form()],
+                   held_on: Annotated[str, Form()], kind: Annotated[str, Form()] = "quarterly",
+                   chair: Annotated[str, Form()] = "", attendees: Annotated[str, Form()] = "",
+                   agenda: Annotated[str, Form()] = "") -> Response:
+    day = optional_date(held_on)
+    if day is None:
+        raise HTTPException(422, detail="Cần ngày họp / the meeting date is required")
+    try:
+        meeting = service.create_meeting(session, unit_id=unit, held_on=day, title=title,
+                                         kind=kind, chair=chair, attendees=attendees,
+                                         agenda=agenda, actor=user, access=access)
+    except (MeetingError, ValueError) as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+    return RedirectResponse(f"/meetings/{meeting.id}", status_code=303)
+
+
+@router.get("/meetings/{meeting_id}", include_in_schema=False)
+def meeting_page(request: Request, meeting_id: int, session: SessionDep, access: AccessDep,
+                 error: str = "") -> Response:
+    meeting = meeting_or_404(session, meeting_id, access)
+    return render(request, "meetings/meeting.html", {
+        "access": access, "meeting": meeting, "kinds": KIND_LABELS,
+        "tasks": service.conclusion_tasks(session, meeting, today()),
+        "open_items": service.open_items(session, unit_id=meeting.unit_id,
+                                         before=meeting.held_on, day=today()),
+        "can_manage": access.can(Action.MANAGE, meeting.unit_id),
+        "units": current_units(session), "status_label": status_label,
+        "status_css": STATUS_CSS, "error": error})
+
+
+@router.post("/meetings/{meeting_id}/conclusions", include_in_schema=False)
+def add_conclusion(meeting_id: int, session: SessionDep, access: AccessDep, user: UserDep,
+                   text: Annotated[str, Form()]) -> Response:
+    meeting_or_404(session, meeting_id, access)
+    try:
+        service.add_conclusion(session, meeting_id=meeting_id, text=text, actor=user,
+                               access=access)
+    except MeetingError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+    return RedirectResponse(f"/meetings/{meeting_id}", status_code=303)
+
+
+@router.post("/meetings/{meeting_id}/conclusions/{conclusion_id}/tasks",
+             include_in_schema=False)
+def conclusion_tasks(meeting_id: int, conclusion_id: int, session: SessionDep,
+                     access: AccessDep, user: UserDep, title: Annotated[str, Form()],
+                     due_date: Annotated[str, Form()],
+                     lead_units: Annotated[list[int], Form()]) -> Response:
+    """One task per chosen lead unit ("giao Sở A, Sở B …")."""
+    meeting_or_404(session, meeting_id, access)
+    due = optional_date(due_date)
+    if due is None:
+        raise HTTPException(422, detail="Cần hạn hoàn thành / a due date is required")
+    specs = [TaskSpec(title=title, lead_unit_id=u, due_date=due) for u in lead_units]
+    try:
+        service.conclusion_to_tasks(session, conclusion_id=conclusion_id, specs=specs,
+                                    actor=user, access=access)
+    except (MeetingError, TaskError) as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+    return RedirectResponse(f"/meetings/{meeting_id}", status_code=303)
+
+
+# ------------------------------------------------------------------ JSON API
+
+class MeetingIn(BaseModel):
+    unit: str
+    held_on: dt.date
+    title: str
+    kind: MeetingKind = MeetingKind.QUARTERLY
+    chair: str = ""
+    attendees: list[str] = []
+    agenda: list[str] | None = None  # None: start from the open items
+
+
+class ConclusionIn(BaseModel):
+    text: str
+
+
+class TaskSpecIn(BaseModel):
+    title: str
+    lead_unit: str
+    due_date: dt.date
+    partner_units: list[str] = []
+
+
+def meeting_json(meeting: Meeting) -> dict[str, Any]:
+    return {"id": meeting.id, "unit_id": meeting.unit_id, "held_on": meeting.held_on.isoformat(),
+            "kind": meeting.kind, "title": meeting.title, "chair": meeting.chair,
+            "attendees": meeting.attendees.splitlines(), "agenda": meeting.agenda.splitlines(),
+            "conclusions": [{"id": c.id, "seq": c.seq, "text": c.text}
+                            for c in meeting.conclusions]}
+
+
+@router.get("/api/meetings")
+def api_list(session: SessionDep, access: AccessDep) -> list[dict[str, Any]]:
+    """Meetings the user may read, newest first."""
+    access.require(Action.READ, None)
+    return [meeting_json(m) for m in service.list_meetings(session)
+            if access.can(Action.READ, m.unit_id)]
+
+
+@router.post("/api/meetings", status_code=201)
+def api_create(body: MeetingIn, session: SessionDep, access: AccessDep, user: UserDep
+               ) -> dict[str, Any]:
+    """Record a meeting (MANAGE); without an agenda it starts from the open items."""
+    unit = unit_by_code(session, body.unit)
+    assert unit is not None
+    agenda = body.agenda if body.agenda is not None else service.proposed_agenda(
+        session, unit_id=unit.id, held_on=body.held_on, day=today())
+    try:
+        meeting = service.create_meeting(session, unit_id=unit.id, held_on=body.held_on,
+                                         title=body.title, kind=body.kind, chair=body.chair,
+                                         attendees=body.attendees, agenda=agenda, actor=user,
+                                         access=access)
+    except MeetingError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+    return meeting_json(meeting)
+
+
+@router.get("/api/meetings/{meeting_id}")
+def api_get(meeting_id: int, session: SessionDep, access: AccessDep) -> dict[str, Any]:
+    meeting = meeting_or_404(session, meeting_id, access)
+    data = meeting_json(meeting)
+    tasks = service.conclusion_tasks(session, meeting, today())
+    for conclusion in data["conclusions"]:
+        conclusion["tasks"] = [row_json(r) for r in tasks.get(conclusion["id"], [])]
+    return data
+
+
+@router.post("/api/meetings/{meeting_id}/conclusions", status_code=201)
+def api_conclusion(meeting_id: int, body: ConclusionIn, session: SessionDep,
+                   access: AccessDep, user: UserDep) -> dict[str, Any]:
+    meeting_or_404(session, meeting_id, access)
+    try:
+        row = service.add_conclusion(session, meeting_id=meeting_id, text=body.text,
+                                     actor=user, access=access)
+    except MeetingError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+    return {"id": row.id, "seq": row.seq, "text": row.text}
+
+
+@router.post("/api/meetings/{meeting_id}/conclusions/{conclusion_id}/tasks",
+             status_code=201)
+def api_conclusion_tasks(meeting_id: int, conclusion_id: int, body: list[TaskSpecIn],
+                         session: SessionDep, access: AccessDep, user: UserDep
+                         ) -> list[dict[str, Any]]:
+    """Turn a conclusion into one or more tasks."""
+    meeting_or_404(session, meeting_id, access)
+    specs = []
+    for item in body:
+        lead = unit_by_code(session, item.lead_unit)
+        assert lead is not None
+        partners = [u.id for u in (unit_by_code(session, c) for c in item.partner_units) if u]
+        specs.append(TaskSpec(title=item.title, lead_unit_id=lead.id, due_date=item.due_date,
+                              partner_unit_ids=partners))
+    try:
+        tasks = service.conclusion_to_tasks(session, conclusion_id=conclusion_id, specs=specs,
+                                            actor=user, access=access)
+    except (MeetingError, TaskError) as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+    return [{"id": t.id, "code": t.code, "title": t.title} for t in tasks]
+
+
+__all__ = ["require_manager", "router"]

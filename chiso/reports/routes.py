@@ -1,0 +1,161 @@
+"""Report pages (`/reports`): edit the text blocks, generate with a progress bar, download.
+API: `POST /api/reports` starts a generation, `GET /api/reports/jobs/{id}` follows it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from chiso.accounts.access import Action
+from chiso.meetings.models import GeneratedReport
+from chiso.reports.data import KIND_PERIOD_TYPE, ReportError, check_period, find_unit
+from chiso.reports.service import report_dir, start_job
+from chiso.reports.texts import BLOCKS, current_texts, save_texts
+from chiso.settings import get_settings
+from chiso.tasks.routes import current_units
+from chiso.units.models import OrgUnit
+from chiso.web.deps import AccessDep, SessionDep, UserDep
+from chiso.web.nav import NAV_ITEMS, NavItem
+from chiso.web.templating import render
+
+router = APIRouter(tags=["reports"])
+NAV_ITEMS.append(NavItem("Reports", "/reports", order=77))
+KIND_LABELS = {"quarterly": ("Báo cáo quý", "Quarterly report"),
+               "half_year": ("Báo cáo 6 tháng", "Six-month report"),
+               "annual": ("Báo cáo năm", "Annual report")}
+MEDIA = {".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+         ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         ".pdf": "application/pdf"}
+
+
+def default_period() -> str:
+    """The last finished quarter: in October one writes the report for Q3."""
+    day = get_settings().current_date()
+    quarter = (day.month - 1) // 3
+    return f"{day.year}Q{quarter}" if quarter else f"{day.year - 1}Q4"
+
+
+def _unit(session: Any, code: str) -> OrgUnit:
+    try:
+        return find_unit(session, code)
+    except ReportError as exc:
+        raise HTTPException(404, detail=str(exc)) from exc
+
+
+@router.get("/reports", include_in_schema=False)
+def reports_page(request: Request, session: SessionDep, access: AccessDep,
+                 unit: str | None = None, kind: str = "quarterly", period: str | None = None,
+                 saved: int = 0) -> Response:
+    chosen = _unit(session, unit or get_settings().default_unit)
+    access.require(Action.READ, chosen.id)
+    period = period or default_period()
+    if kind not in KIND_PERIOD_TYPE:
+        raise HTTPException(422, detail=f"Loại báo cáo '{kind}' không có / unknown kind")
+    jobs = list(session.scalars(select(GeneratedReport).where(
+        GeneratedReport.unit_id == chosen.id).order_by(GeneratedReport.id.desc()).limit(10)))
+    return render(request, "reports/index.html", {
+        "access": access, "unit": chosen, "units": current_units(session), "kind": kind,
+        "period": period, "kinds": KIND_LABELS, "texts": current_texts(session, chosen, period),
+        "blocks": BLOCKS, "jobs": jobs, "saved": saved,
+        "can_manage": access.can(Action.MANAGE, chosen.id)})
+
+
+@router.post("/reports/texts", include_in_schema=False)
+async def save_report_texts(request: Request, session: SessionDep, access: AccessDep,
+                            user: UserDep) -> Response:
+    form = await request.form()
+    unit = _unit(session, str(form.get("unit", "")))
+    period = str(form.get("period", ""))
+    kind = str(form.get("kind", "quarterly"))
+    texts = {key: str(form.get(key, "")) for key in BLOCKS if key in form}
+    changed = save_texts(session, unit=unit, period=period, texts=texts, actor=user,
+                         access=access)
+    return RedirectResponse(f"/reports?unit={unit.code}&kind={kind}&period={period}"
+                            f"&saved={changed}", status_code=303)
+
+
+@router.post("/reports/generate", include_in_schema=False)
+def generate(session: SessionDep, access: AccessDep, user: UserDep,
+             unit: Annotated[str, Form()], kind: Annotated[str, Form()],
+             period: Annotated[str, Form()]) -> Response:
+    job = _start(session, access, user, unit, kind, period)
+    return RedirectResponse(f"/reports/jobs/{job.id}", status_code=303)
+
+
+def _start(session: Any, access: Any, user: Any, unit: str, kind: str, period: str
+           ) -> GeneratedReport:
+    if kind not in KIND_PERIOD_TYPE:
+        raise HTTPException(422, detail=f"Loại báo cáo '{kind}' không có / unknown kind")
+    try:
+        check_period(kind, period.strip())
+        return start_job(session, unit_code=unit, kind=kind, period=period.strip(), user=user,
+                         access=access)
+    except ReportError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+
+
+def _job(session: Any, job_id: int, access: Any) -> GeneratedReport:
+    job = session.get(GeneratedReport, job_id)
+    if job is None:
+        raise HTTPException(404)
+    access.require(Action.READ, job.unit_id)
+    return job
+
+
+@router.get("/reports/jobs/{job_id}", include_in_schema=False)
+def job_page(request: Request, job_id: int, session: SessionDep, access: AccessDep
+             ) -> Response:
+    job = _job(session, job_id, access)
+    return render(request, "reports/job.html", {"access": access, "job": job,
+                                                "kinds": KIND_LABELS,
+                                                "unit": session.get(OrgUnit, job.unit_id)})
+
+
+@router.get("/reports/jobs/{job_id}/status", include_in_schema=False)
+def job_status(request: Request, job_id: int, session: SessionDep, access: AccessDep
+               ) -> Response:
+    job = _job(session, job_id, access)
+    return render(request, "reports/_job_status.html", {"access": access, "job": job})
+
+
+@router.get("/reports/jobs/{job_id}/files/{name}", include_in_schema=False)
+def download(job_id: int, name: str, session: SessionDep, access: AccessDep) -> Response:
+    job = _job(session, job_id, access)
+    if job.status != "done" or name not in job.files.splitlines():
+        raise HTTPException(404)
+    unit = session.get(OrgUnit, job.unit_id)
+    path = report_dir(unit.code, job.period) / Path(name).name
+    if not path.exists():
+        raise HTTPException(404)
+    return FileResponse(path, filename=path.name, media_type=MEDIA.get(path.suffix,
+                                                                       "application/octet-stream"))
+
+
+class ReportIn(BaseModel):
+    unit: str = "20"
+    kind: str = "quarterly"
+    period: str
+
+
+def job_json(job: GeneratedReport) -> dict[str, Any]:
+    return {"id": job.id, "status": job.status, "progress": job.progress, "step": job.step,
+            "kind": job.kind, "period": job.period, "error": job.error or None,
+            "docx_sha256": job.docx_sha256 or None,
+            "files": [f"/reports/jobs/{job.id}/files/{n}" for n in job.files.splitlines()]}
+
+
+@router.post("/api/reports", status_code=202)
+def api_generate(body: ReportIn, session: SessionDep, access: AccessDep, user: UserDep
+                 ) -> dict[str, Any]:
+    """Start generating a report; follow it at /api/reports/jobs/{id}."""
+    return job_json(_start(session, access, user, body.unit, body.kind, body.period))
+
+
+@router.get("/api/reports/jobs/{job_id}")
+def api_job(job_id: int, session: SessionDep, access: AccessDep) -> dict[str, Any]:
+    return job_json(_job(session, job_id, access))

@@ -1,0 +1,236 @@
+"""`chiso tasks …` and `chiso meetings …`: assign, update, import/export, remind, scorecard."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chiso.text import format_date, format_number, format_percent, parse_date
+
+console = Console()
+tasks_app = typer.Typer(help="Tasks (nhiệm vụ): assign, follow up, remind.",
+                        no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    from chiso.meetings.cli import meetings_app
+    from chiso.reports.cli import report_app
+
+    app.add_typer(tasks_app, name="tasks")
+    app.add_typer(meetings_app, name="meetings")
+    app.add_typer(report_app, name="report")
+
+
+def day_option(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+def unit_id(session, code: str | None) -> int | None:  # type: ignore[no-untyped-def]
+    if not code:
+        return None
+    from chiso.reports.data import ReportError, find_unit
+
+    try:
+        return find_unit(session, code).id
+    except ReportError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+def fail(message: str) -> None:
+    console.print(f"[red]✗[/] {message}")
+    raise typer.Exit(1)
+
+
+@tasks_app.command("list")
+def list_cmd(
+    unit: str = typer.Option(None, help="Lead or partner unit code."),
+    status: str = typer.Option(None, help="not_started, in_progress, done, done_late, "
+                                          "overdue or cancelled."),
+    due_before: str = typer.Option(None, help="Due on or before dd/mm/yyyy."),
+) -> None:
+    """List tasks with their status derived from today's date.
+
+    Example: chiso tasks list --unit S_NV --status overdue
+    """
+    import chiso.db.models  # noqa: F401
+    from chiso.db import session_scope
+    from chiso.tasks.service import TaskFilter, list_tasks
+    from chiso.tasks.status import status_label
+
+    with session_scope() as session:
+        rows = list_tasks(session, TaskFilter(unit_id=unit_id(session, unit), status=status,
+                                              due_to=day_option(due_before)))
+        table = Table("Mã", "Nhiệm vụ", "Chủ trì", "Hạn", "Tiến độ", "Trạng thái",
+                      "Phụ trách")
+        for r in rows:
+            table.add_row(r.task.code, r.task.title, r.lead_unit_name,
+                          format_date(r.task.due_date), format_percent(r.task.progress_pct, 0),
+                          status_label(r.status), r.owner_name or "[red]chưa có / none[/]")
+    console.print(table)
+
+
+@tasks_app.command("add")
+def add(
+    title: str = typer.Argument(..., help="What is to be done."),
+    lead: str = typer.Option(..., help="Lead unit code (đơn vị chủ trì)."),
+    due: str = typer.Option(..., help="Due date dd/mm/yyyy."),
+    partner: list[str] = typer.Option(None, help="Partner unit codes (repeat)."),
+    start: str = typer.Option(None, help="Start date dd/mm/yyyy."),
+    owner: str = typer.Option(None, help="User name of the owner."),
+    recurrence: str = typer.Option("", help="M, Q, S or Y for a recurring task."),
+) -> None:
+    """Assign a task to a lead unit.
+
+    Example: chiso tasks add "Báo cáo quý" --lead S_KHCN --due 20/12/2025 --recurrence Q
+    """
+    from sqlalchemy import select
+
+    import chiso.db.models  # noqa: F401
+    from chiso.accounts.models import User
+    from chiso.db import session_scope
+    from chiso.tasks.service import TaskError, create_task
+
+    with session_scope() as session:
+        owner_id = session.scalar(select(User.id).where(User.username == owner)) if owner else None
+        if owner and owner_id is None:
+            fail(f"Không có người dùng '{owner}' / no user '{owner}'")
+        try:
+            task = create_task(session, title=title, lead_unit_id=unit_id(session, lead) or 0,
+                               due_date=day_option(due) or dt.date.today(),
+                               start_date=day_option(start), owner_id=owner_id,
+                               partner_unit_ids=[unit_id(session, p) or 0 for p in partner or []],
+                               recurrence=recurrence.upper())
+        except TaskError as exc:
+            fail(str(exc))
+        console.print(f"[green]✓[/] {task.code}: {task.title}")
+
+
+@tasks_app.command("progress")
+def progress(
+    code: str = typer.Argument(..., help="Task code, e.g. NV-0001."),
+    percent: float = typer.Option(..., help="Progress 0–100."),
+    note: str = typer.Option("", help="What was done."),
+    evidence: list[Path] = typer.Option(None, help="Evidence files (repeat).", exists=True),
+    done: bool = typer.Option(False, help="Mark the task done."),
+) -> None:
+    """Record progress on a task, with evidence files.
+
+    Example: chiso tasks progress NV-0002 --percent 60 --note "Đã số hóa 60%" --evidence bb.pdf
+    """
+    from sqlalchemy import select
+
+    import chiso.db.models  # noqa: F401
+    from chiso.db import session_scope
+    from chiso.tasks.models import Task
+    from chiso.tasks.service import EvidenceFile, TaskError, update_progress
+
+    with session_scope() as session:
+        task_id = session.scalar(select(Task.id).where(Task.code == code))
+        if task_id is None:
+            fail(f"Không có nhiệm vụ '{code}' / no task '{code}'")
+        files = [EvidenceFile(p.name, p.read_bytes()) for p in evidence or []]
+        try:
+            task = update_progress(session, task_id=task_id, progress_pct=percent, note=note,
+                                   done=done, files=files)
+        except TaskError as exc:
+            fail(str(exc))
+        console.print(f"[green]✓[/] {task.code}: {format_percent(task.progress_pct, 0)}")
+
+
+@tasks_app.command("import")
+def import_cmd(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="XLSX file."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; store nothing."),
+) -> None:
+    """Import tasks from XLSX (all or nothing; matched on the code column).
+
+    Example: chiso tasks import nhiem-vu.xlsx --dry-run
+    """
+    import chiso.db.models  # noqa: F401
+    from chiso.db import session_scope
+    from chiso.tasks.xlsx import TaskImportRejected, import_tasks
+
+    try:
+        with session_scope() as session:
+            summary = import_tasks(session, file, dry_run=dry_run)
+    except TaskImportRejected as exc:
+        for line in exc.errors:
+            console.print(f"[red]✗[/] {line}")
+        console.print("Không lưu gì / nothing stored")
+        raise typer.Exit(1) from exc
+    mode = "Thử / dry run: " if dry_run else ""
+    console.print(f"[green]✓[/] {mode}thêm {len(summary.created)} created, cập nhật "
+                  f"{len(summary.updated)} updated, giữ nguyên {len(summary.unchanged)} unchanged")
+
+
+@tasks_app.command("export")
+def export_cmd(
+    file: Path = typer.Argument(..., dir_okay=False, help="XLSX file to write."),
+    unit: str = typer.Option(None, help="Only this unit's tasks."),
+) -> None:
+    """Export tasks to XLSX (the same columns the import reads).
+
+    Example: chiso tasks export nhiem-vu.xlsx --unit S_KHCN
+    """
+    import chiso.db.models  # noqa: F401
+    from chiso.db import session_scope
+    from chiso.tasks.service import TaskFilter, list_tasks
+    from chiso.tasks.xlsx import export_tasks
+
+    with session_scope() as session:
+        rows = list_tasks(session, TaskFilter(unit_id=unit_id(session, unit)))
+        export_tasks(rows, file, session=session)
+    console.print(f"[green]✓[/] {len(rows)} nhiệm vụ / tasks → {file}")
+
+
+@tasks_app.command("remind")
+def remind(
+    on: str = typer.Option(None, help="Pretend today is dd/mm/yyyy (default: today)."),
+) -> None:
+    """Send the reminders owed today (before, on and after the due date), by email and
+    in-app, each at most once. Run it daily from cron.
+
+    Example: chiso tasks remind
+    """
+    import chiso.db.models  # noqa: F401
+    from chiso.db import session_scope
+    from chiso.settings import get_settings
+    from chiso.tasks.followup import send_reminders
+
+    with session_scope() as session:
+        summary = send_reminders(session, day=day_option(on) or get_settings().current_date())
+    console.print(f"[green]✓[/] {summary.events} nhắc việc / reminders due, {summary.emails} "
+                  f"email đã gửi / sent, {summary.new_tasks} nhiệm vụ định kỳ mới / "
+                  f"new recurring tasks")
+
+
+@tasks_app.command("scorecard")
+def scorecard_cmd(unit: str = typer.Option(None, help="Only tasks led by this unit.")) -> None:
+    """Per lead unit: tasks done on time, done late, overdue, open, ownerless.
+
+    Example: chiso tasks scorecard
+    """
+    import chiso.db.models  # noqa: F401
+    from chiso.db import session_scope
+    from chiso.settings import get_settings
+    from chiso.tasks.followup import scorecard
+
+    with session_scope() as session:
+        scores = scorecard(session, day=get_settings().current_date(),
+                           unit_id=unit_id(session, unit))
+    table = Table("Đơn vị / unit", "Tổng", "Đúng hạn", "Muộn", "Quá hạn", "Đang làm",
+                  "Không người phụ trách", "Tỷ lệ đúng hạn")
+    for s in scores:
+        rate = format_number(s.on_time_rate, 1) + "%" if s.on_time_rate is not None else "–"
+        table.add_row(s.unit_name, str(s.total), str(s.done_on_time), str(s.done_late),
+                      str(s.overdue), str(s.open), str(s.ownerless), rate)
+    console.print(table)
