@@ -68,8 +68,11 @@ def list_indicators(
     from chiso.db import session_scope
     from chiso.indicators.service import list_indicators as indicators
 
-    table = Table("Mã / code", "Tên / name", "Đơn vị / unit", "Loại / kind",
-                  "Hướng / direction", "Tổng hợp / aggregation")
+    table = Table()
+    table.add_column("Mã / code", no_wrap=True)  # a code cut in two cannot be copied
+    for header in ("Tên / name", "Đơn vị / unit", "Loại / kind", "Hướng / direction",
+                   "Tổng hợp / aggregation"):
+        table.add_column(header)
     with session_scope() as session:
         rows = indicators(session, pillar)
         for i in rows:
