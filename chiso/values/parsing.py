@@ -32,14 +32,40 @@ def is_percent(column: str) -> pl.Expr:
 
 def parse_number_expr(column: str) -> pl.Expr:
     """Float64 value of a Vietnamese/English number cell; null when blank or not a number
-    (tell the two apart with `number_text(column).is_null()`)."""
+    (tell the two apart with `number_text(column).is_null()`). For whole frames prefer
+    `parse_number_columns`, which evaluates each intermediate step once."""
     body = number_text(column).str.strip_suffix("%")
+    return _signed_value(body, _plain_digits(body.str.replace(r"^[+-]", "")))
+
+
+def _signed_value(body: pl.Expr, plain: pl.Expr) -> pl.Expr:
     valid = body.str.contains(_ALLOWED_NUMBER)
-    negative = body.str.starts_with("-")
-    digits = body.str.replace(r"^[+-]", "")
-    plain = _plain_digits(digits)
     magnitude = pl.when(valid).then(plain).otherwise(None).cast(pl.Float64, strict=False)
-    return pl.when(negative).then(-magnitude).otherwise(magnitude)
+    return pl.when(body.str.starts_with("-")).then(-magnitude).otherwise(magnitude)
+
+
+def parse_number_columns(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+    """For each column: `<c>_text` (cleaned text), `<c>_percent`, and `<c>` parsed to
+    Float64. Staged so each string operation runs once per cell; plain digits (most cells)
+    skip the separator rules."""
+    frame = frame.with_columns(number_text(c).alias(f"{c}_text") for c in columns)
+    frame = frame.with_columns(
+        *[pl.col(f"{c}_text").str.ends_with("%").fill_null(False).alias(f"{c}_percent")
+          for c in columns],
+        *[pl.col(f"{c}_text").str.strip_suffix("%").alias(f"__{c}_body") for c in columns])
+    frame = frame.with_columns(
+        pl.col(f"__{c}_body").str.replace(r"^[+-]", "").alias(f"__{c}_digits")
+        for c in columns)
+    frame = frame.with_columns(
+        pl.when(pl.col(f"__{c}_digits").str.contains(r"^\d+$"))
+        .then(pl.col(f"__{c}_digits"))
+        .otherwise(_plain_digits(pl.col(f"__{c}_digits"))).alias(f"__{c}_plain")
+        for c in columns)
+    frame = frame.with_columns(
+        _signed_value(pl.col(f"__{c}_body"), pl.col(f"__{c}_plain")).alias(c)
+        for c in columns)
+    return frame.drop([f"__{c}_{part}" for c in columns for part in ("body", "digits",
+                                                                      "plain")])
 
 
 def _plain_digits(digits: pl.Expr) -> pl.Expr:
