@@ -19,7 +19,6 @@ BENCH_MODULES = [
     "chiso.records.bench",
     "chiso.bench.rollup",
     "chiso.values.bench",
-    "chiso.values.bench",
 ]
 
 bench_app = typer.Typer(
