@@ -1,0 +1,125 @@
+"""The audit trail: sign-ins, sign-outs and permission changes are recorded; the search
+page and API find them; nobody can change or delete an event through the application, and
+on PostgreSQL not even with plain SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DBAPIError
+
+from chiso.accounts.models import Role
+from chiso.audit.models import AuditEvent, AuditImmutable
+from chiso.audit.service import record_event
+from chiso.db import get_engine, new_session
+from chiso.web.limits import reset_all_windows
+from tests.accounts_support import csrf_of, make_units
+from tests.conftest import login
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits() -> None:
+    reset_all_windows()
+
+
+def _one_event(db_url: str) -> int:
+    db = new_session(db_url)
+    event = record_event(db, action="value.update", object_type="data_value", object_id=7,
+                         before={"value": 70.0}, after={"value": 76.6})
+    db.commit()
+    db.close()
+    return event.id
+
+
+def test_orm_refuses_to_change_or_delete_events(db_url) -> None:
+    event_id = _one_event(db_url)
+    db = new_session(db_url)
+    event = db.get(AuditEvent, event_id)
+    assert event is not None
+    event.after = {"value": 99.0}
+    with pytest.raises(AuditImmutable):
+        db.flush()
+    db.rollback()
+    db.delete(db.get(AuditEvent, event_id))
+    with pytest.raises(AuditImmutable):
+        db.flush()
+    db.rollback()
+    for statement in (update(AuditEvent).values(note="edited"), delete(AuditEvent)):
+        with pytest.raises(AuditImmutable):
+            db.execute(statement)
+        db.rollback()
+    db.close()
+    db = new_session(db_url)
+    kept = db.get(AuditEvent, event_id)
+    assert kept is not None and kept.after == {"value": 76.6} and kept.note == ""
+    db.close()
+
+
+def test_postgresql_trigger_refuses_plain_sql(db_url, is_postgres) -> None:
+    if not is_postgres:
+        pytest.skip("the database-level guard is PostgreSQL's; SQLite has the ORM guard")
+    event_id = _one_event(db_url)
+    for sql in ("UPDATE audit_event SET note = 'edited'", "DELETE FROM audit_event"):
+        with pytest.raises(DBAPIError, match="append-only"), get_engine(db_url).begin() as conn:
+            conn.execute(text(sql))
+    with get_engine(db_url).connect() as conn:
+        note = conn.execute(text("SELECT note FROM audit_event WHERE id = :i"),
+                            {"i": event_id}).scalar()
+    assert note == ""
+
+
+def test_sign_in_out_and_permission_changes_are_recorded(app, admin_client, make_user,
+                                                         session, db_url) -> None:
+    from fastapi.testclient import TestClient
+
+    units = make_units(session)
+    user, password = make_user(Role.VIEWER, unit_id=units.commune_a.id)
+    with TestClient(app) as client:
+        client.post("/login", data={"username": user.username, "password": "wrong"})
+        login(client, user.username, password)
+        client.post("/logout", data={"csrf_token": csrf_of(client)})
+    token = csrf_of(admin_client)
+    admin_client.post(f"/admin/users/{user.id}/role", data={
+        "csrf_token": token, "role": "focal_officer", "unit_code": "05986"})
+    db = new_session(db_url)
+    events = list(db.scalars(select(AuditEvent).where(AuditEvent.object_id == str(user.id))
+                             .order_by(AuditEvent.id)))
+    db.close()
+    assert [e.action for e in events] == [
+        "user.create", "login.failed", "login", "logout", "user.set_role"]
+    change = events[-1]
+    assert change.actor_label == "admin" and change.unit_id == units.commune_b.id
+    assert change.before and change.after and change.before != change.after
+
+
+def test_search_api_filters_by_user_action_object_unit_and_dates(admin_client, make_user,
+                                                                 session, db_url) -> None:
+    units = make_units(session)
+    db = new_session(db_url)
+    record_event(db, action="value.update", object_type="data_value", object_id=1,
+                 unit_id=units.commune_a.id, after={"value": 1})
+    record_event(db, action="value.update", object_type="data_value", object_id=2,
+                 unit_id=units.commune_b.id, after={"value": 2})
+    record_event(db, action="task.create", object_type="task", object_id=3)
+    db.commit()
+    db.close()
+
+    def found(**params: object) -> list[str]:
+        answer = admin_client.get("/api/audit", params=params)
+        assert answer.status_code == 200, answer.text
+        return [f"{e['action']}:{e['object_id']}" for e in answer.json()["events"]]
+
+    assert found(action="value.") == ["value.update:2", "value.update:1"]
+    assert found(unit_id=units.commune_a.id) == ["value.update:1"]
+    assert found(object_type="task") == ["task.create:3"]
+    assert found(object_type="data_value", object_id="2") == ["value.update:2"]
+    assert "login:1" in found(actor="admin")
+    today = dt.datetime.now(dt.UTC).date()
+    assert len(found(date_from=today.strftime("%d/%m/%Y"), action="value.")) == 2
+    assert found(date_to=(today - dt.timedelta(days=1)).isoformat()) == []
+    bad = admin_client.get("/api/audit", params={"date_from": "31/02/2025"})
+    assert bad.status_code == 422 and "không phải ngày hợp lệ" in bad.text
+    page = admin_client.get("/audit", params={"action": "value.", "unit_id": ""})
+    assert page.status_code == 200 and page.text.count("<code>value.update</code>") == 2
