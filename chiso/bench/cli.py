@@ -19,6 +19,7 @@ BENCH_MODULES = [
     "chiso.records.bench",
     "chiso.bench.rollup",
     "chiso.values.bench",
+    "chiso.dti.bench",
 ]
 
 bench_app = typer.Typer(

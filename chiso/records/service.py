@@ -244,7 +244,7 @@ def _write_and_compute(session: Session, con: duckdb.DuckDBPyConnection, root: P
         return result
     _announce(step, "compute")
     summary = recompute_touched(session, con, root, committed | {batch_id}, written.touched,
-                                actor=actor)
+                                actor=actor, step=step)
     result.months = sorted(written.touched.get_column("month").unique().to_list())
     result.values_inserted, result.values_updated, result.values_unchanged = summary
     return result
@@ -269,8 +269,8 @@ def _close_batch(session: Session, batch_id: int, result: IngestResult, actor: A
 
 def recompute_touched(session: Session, con: duckdb.DuckDBPyConnection, root: Path,
                       batches: set[int], touched: pl.DataFrame, *, actor: Any = None,
-                      only_units: set[int] | None = None, all_units: bool = False
-                      ) -> tuple[int, int, int]:
+                      only_units: set[int] | None = None, all_units: bool = False,
+                      step: Step | None = None) -> tuple[int, int, int]:
     """Recompute the months in `touched` and write the values of the touched units and
     every unit above them (or of `only_units`, or of every unit with `all_units`).
     Returns (inserted, updated, unchanged)."""
@@ -286,7 +286,7 @@ def recompute_touched(session: Session, con: duckdb.DuckDBPyConnection, root: Pa
     elif not all_units:
         long = long.join(_target_units(resolver, touched), on=["unit_id", "month"],
                          how="semi")
-    return _save(session, long, resolver, actor)
+    return _save(session, long, resolver, actor, step)
 
 
 def _indicator_rows(con: duckdb.DuckDBPyConnection, resolver: UnitResolver,
@@ -303,10 +303,11 @@ def _target_units(resolver: UnitResolver, touched: pl.DataFrame) -> pl.DataFrame
     return umap.join(closure, on="leaf_id").select("unit_id", "month").unique()
 
 
-def _save(session: Session, long: pl.DataFrame, resolver: UnitResolver, actor: Any
-          ) -> tuple[int, int, int]:
+def _save(session: Session, long: pl.DataFrame, resolver: UnitResolver, actor: Any,
+          step: Step | None = None) -> tuple[int, int, int]:
     from chiso.values.service import upsert_values
 
+    _announce(step, "save")
     if long.is_empty():
         return (0, 0, 0)
     ids = indicator_ids(session)
