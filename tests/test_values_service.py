@@ -10,7 +10,7 @@ from values_support import build_world
 from chiso.audit.models import AuditEvent
 from chiso.text import parse_number
 from chiso.values.models import DataValue, DataValueVersion
-from chiso.values.parsing import cell_text, parse_number_expr
+from chiso.values.parsing import cell_text, parse_number_columns, parse_number_expr
 from chiso.values.service import (
     StaleVersion,
     ValueRejected,
@@ -162,10 +162,15 @@ def test_upsert_rejects_a_bad_row_and_writes_nothing(session, world) -> None:
 def test_vectorised_number_parser_agrees_with_parse_number() -> None:
     samples = ["76,6%", "1.234.567", "1.234.567,89", "12,5 %", "1,234,567", "76.6", "0.125",
                "1.234", "-5", "1,234.5", "0.500", "+3", "\u22124,5", "0", "100%"]
-    parsed = pl.DataFrame({"a": samples}).select(parse_number_expr("a")).to_series()
-    assert parsed.to_list() == [float(parse_number(s).value) for s in samples]
-    for bad in ["abc", "1.2.3", "1,23,4", "1e5", "."]:
-        assert pl.DataFrame({"a": [bad]}).select(parse_number_expr("a")).item() is None
+    expected = [float(parse_number(s).value) for s in samples]
+    frame = pl.DataFrame({"a": samples})
+    assert frame.select(parse_number_expr("a")).to_series().to_list() == expected
+    staged = parse_number_columns(frame, ("a",))
+    assert staged.get_column("a").to_list() == expected
+    assert staged.get_column("a_percent").to_list() == [s.endswith("%") for s in samples]
+    bad = pl.DataFrame({"a": ["abc", "1.2.3", "1,23,4", "1e5", "."]})
+    assert bad.select(parse_number_expr("a")).to_series().null_count() == 5
+    assert parse_number_columns(bad, ("a",)).get_column("a").null_count() == 5
 
 
 @pytest.mark.parametrize("number", [1.234, 1234567.0, 76.6, 0.1 + 0.2, 1e-7, 12345678.125])
