@@ -8,6 +8,7 @@ import gzip
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -44,7 +45,7 @@ class LineageRecord:
     legal_basis: str
 
 
-def read_kinds(path: Path = DATA_DIR / "unit_kinds.yaml") -> list[dict[str, object]]:
+def read_kinds(path: Path = DATA_DIR / "unit_kinds.yaml") -> list[dict[str, Any]]:
     rows = yaml.safe_load(path.read_text("utf-8"))
     return [{"code": str(r["code"]), "name_vi": str(r["name_vi"]),
              "name_en": str(r["name_en"]), "level": int(r["level"])} for r in rows]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from chiso.audit.service import record_event
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int], None]  # (done, total)
 UNIT_FIELDS = ("name", "short_name", "name_en", "kind", "valid_to", "area_km2", "latitude",
                "longitude", "name_key", "search_key")
+COMPARED = (*UNIT_FIELDS, "parent_id")
 
 
 class UnitNotFound(LookupError):
@@ -50,7 +51,7 @@ def today() -> dt.date:
     return dt.date.today()
 
 
-def valid_on(on: dt.date) -> object:
+def valid_on(on: dt.date) -> ColumnElement[bool]:
     """SQL condition: the unit exists on that day."""
     return and_(OrgUnit.valid_from <= on,
                 or_(OrgUnit.valid_to.is_(None), OrgUnit.valid_to >= on))
@@ -64,7 +65,7 @@ def load_unit_kinds(session: Session) -> int:
     existing = {k.code: k for k in session.scalars(select(UnitKind))}
     changed = 0
     for row in read_kinds():
-        current = existing.get(row["code"])
+        current = existing.get(str(row["code"]))
         if current is None:
             session.add(UnitKind(**row))
         elif (current.name_vi, current.name_en, current.level) != (
@@ -209,8 +210,8 @@ def _write_units(session: Session, records: list[UnitRecord], index: UnitIndex,
 
 
 def _differs(old: dict[str, object], new: dict[str, object]) -> bool:
-    keys = (*UNIT_FIELDS, "parent_id")
-    return any(_norm(old[k]) != _norm(new[k]) for k in keys)
+    return tuple(map(_norm, map(old.__getitem__, COMPARED))) != tuple(
+        map(_norm, map(new.__getitem__, COMPARED)))
 
 
 def _norm(value: object) -> object:
@@ -218,7 +219,7 @@ def _norm(value: object) -> object:
 
 
 def _update_unit(session: Session, old: dict[str, object], new: dict[str, object]) -> None:
-    changes = {k: new[k] for k in (*UNIT_FIELDS, "parent_id") if _norm(old[k]) != _norm(new[k])}
+    changes = {k: new[k] for k in COMPARED if _norm(old[k]) != _norm(new[k])}
     session.execute(update(OrgUnit).where(OrgUnit.id == old["id"]).values(**changes))
     record_event(session, action="update", object_type="org_unit", object_id=old["id"],
                  before={k: old[k] for k in changes}, after=changes)
@@ -237,9 +238,10 @@ def _index_new(session: Session, index: UnitIndex, rows: list[dict[str, object]]
 
 def _load_lineage(session: Session, links: list[LineageRecord], index: UnitIndex,
                   summary: LoadSummary) -> None:
-    existing = set(session.execute(select(UnitLineage.predecessor_id,
-                                          UnitLineage.successor_id,
-                                          UnitLineage.event_date)))
+    existing: set[tuple[int, int, dt.date]] = {
+        (pred, succ, day) for pred, succ, day in session.execute(
+            select(UnitLineage.predecessor_id, UnitLineage.successor_id,
+                   UnitLineage.event_date))}
     new_rows = []
     for link in links:
         pred = index.ids.get((link.predecessor_code, link.predecessor_valid_from))
