@@ -50,26 +50,26 @@ PERIOD_COLUMNS = ["p_rank", "p_m0", "p_m1"]
 
 def with_period_parts(values: pl.DataFrame) -> pl.DataFrame:
     """Add `p_rank` (Y=0 … M=3), `p_m0` and `p_m1` (first and last month index) from `period`."""
-    text = pl.col("period").str.replace_all("-", "")
-    ptype = (
-        pl.when(text.str.len_chars() == 4).then(pl.lit("Y"))
-        .when(text.str.contains("S")).then(pl.lit("S"))
-        .when(text.str.contains("Q")).then(pl.lit("Q"))
-        .otherwise(pl.lit("M"))
+    text = pl.col("period").str.replace_all("-", "", literal=True)
+    length = text.str.len_chars()
+    # Materialise the type once: each step below reads plain columns.
+    typed = values.with_columns(
+        text.str.slice(0, 4).cast(pl.Int32).alias("_year"),
+        pl.when(length == 4).then(pl.lit(0, pl.Int8))
+        .when(text.str.contains("S", literal=True)).then(pl.lit(1, pl.Int8))
+        .when(text.str.contains("Q", literal=True)).then(pl.lit(2, pl.Int8))
+        .otherwise(pl.lit(3, pl.Int8)).alias("p_rank"),
+        text.alias("_text"),
     )
-    year = text.str.slice(0, 4).cast(pl.Int32)
-    index = (
-        pl.when(ptype == "Y").then(pl.lit(1))
-        .when(ptype == "M").then(text.str.slice(4, 2).cast(pl.Int32))
-        .otherwise(text.str.slice(5, 1).cast(pl.Int32))
-    )
-    months = ptype.replace_strict(MONTHS, return_dtype=pl.Int32)
-    first = year * 12 + (index - 1) * months
-    return values.with_columns(
-        ptype.replace_strict(RANK, return_dtype=pl.Int8).alias("p_rank"),
+    digits = pl.when(pl.col("p_rank") == 0).then(pl.lit("1")).when(pl.col("p_rank") == 3).then(
+        pl.col("_text").str.slice(4, 2)).otherwise(pl.col("_text").str.slice(5, 1))
+    typed = typed.with_columns(digits.cast(pl.Int32).alias("_index"))
+    months = pl.col("p_rank").replace_strict({0: 12, 1: 6, 2: 3, 3: 1}, return_dtype=pl.Int32)
+    first = pl.col("_year") * 12 + (pl.col("_index") - 1) * months
+    return typed.with_columns(
         first.cast(pl.Int32).alias("p_m0"),
         (first + months - 1).cast(pl.Int32).alias("p_m1"),
-    )
+    ).drop("_year", "_index", "_text")
 
 
 def month_index(year: int, month: int) -> int:

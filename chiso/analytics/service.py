@@ -81,8 +81,13 @@ class _World:
     lineage: pl.DataFrame
 
 
-def _world(session: Session) -> _World:
-    return _World(frames.load_units(session), frames.load_lineage(session))
+def _world(session: Session, unit_code: str) -> _World:
+    """The units that matter for this unit: its subtree and their history, at any date."""
+    roots = frames.unit_ids_with_code(session, unit_code)
+    if not roots:
+        raise UnknownUnit(unit_code)
+    scope = frames.scope_unit_ids(session, roots)
+    return _World(frames.load_units(session, scope), frames.load_lineage(session, scope))
 
 
 def _unit_row(world: _World, code: str, day: dt.date) -> dict[str, object]:
@@ -126,7 +131,7 @@ def target_statuses(session: Session, *, unit_code: str, year: int,
                     as_of: dt.date | None = None) -> list[TargetStatus]:
     """Every target of the unit for `year`, evaluated at min(as_of or today, target date)."""
     today = as_of or get_settings().current_date()
-    world = _world(session)
+    world = _world(session, unit_code)
     unit = _unit_row(world, unit_code, min(today, dt.date(year, 12, 31)))
     evaluated = evaluate_unit_targets(session, world, [int(unit["id"])], year, today)
     if evaluated.is_empty():
@@ -202,7 +207,7 @@ def _rolled(session: Session, *, unit_code: str, indicator_code: str, bucket_typ
             buckets: list[Period]) -> tuple[pl.DataFrame, dict[str, object], _World]:
     """Rolled-up values per bucket for the unit and everything below it."""
     today = get_settings().current_date()
-    world = _world(session)
+    world = _world(session, unit_code)
     unit = _unit_row(world, unit_code, today)
     day = _hierarchy_day(unit, today)
     indicator = _indicator(session, indicator_code)
@@ -285,5 +290,8 @@ def _child_statuses(session: Session, world: _World, unit_ids: list[int], indica
 
 def unit_id_for(session: Session, unit_code: str, day: dt.date | None = None) -> int:
     """The id of the unit with this code valid on `day` (default today); raises UnknownUnit."""
-    world = _world(session)
+    roots = frames.unit_ids_with_code(session, unit_code)
+    if not roots:
+        raise UnknownUnit(unit_code)
+    world = _World(frames.load_units(session, roots), frames.load_lineage(session, []))
     return int(_unit_row(world, unit_code, day or get_settings().current_date())["id"])
