@@ -187,3 +187,18 @@ def test_drag_names_the_unit_that_pulls_the_mean_down() -> None:
     assert int(np.nanargmax(drag[:, 0])) == 2
     assert drag[2, 0] == pytest.approx((0.85 - 0.2) / 3)
     assert np.isnan(drag[3, 0])
+
+
+@pytest.mark.parametrize("aggregation", ["arithmetic", "geometric"])
+def test_batched_samples_equal_one_sample_at_a_time(aggregation) -> None:
+    cf = _compiled(aggregation)
+    rng = np.random.default_rng(7)
+    raw = rng.uniform(0, 100, size=(40, 3))
+    raw[rng.random(raw.shape) < 0.15] = np.nan
+    raw[3, 0] = 0.0  # a zero score inside a geometric mean
+    leaves = engine.normalise(cf, raw)
+    weights = engine.perturbed_layer_weights(cf, 12, 0.3, rng)
+    batched = engine.aggregate(cf, leaves, weights)[..., 0]
+    for s in range(12):
+        single = engine.aggregate(cf, leaves, [w[s] for w in weights])[:, 0]
+        np.testing.assert_allclose(batched[s], single, rtol=1e-12, atol=1e-15)

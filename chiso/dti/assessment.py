@@ -102,9 +102,8 @@ def open_assessment(session: Session, framework: Framework, year: int, unit_code
 
 def _create_criterion(session: Session, assessment: DtiAssessment, actor: Any, **values: Any
                       ) -> DtiCriterion:
-    criterion = DtiCriterion(assessment_id=assessment.id, version=1,
-                             updated_by=_actor_name(actor), **values)
-    session.add(criterion)
+    criterion = DtiCriterion(version=1, updated_by=_actor_name(actor), **values)
+    assessment.criteria.append(criterion)  # keeps the loaded list in step with the table
     session.flush()
     _snapshot(session, criterion, actor)
     record_event(session, action="dti.criterion.create", object_type="dti_criterion",

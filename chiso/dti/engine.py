@@ -23,11 +23,23 @@ EPSILON = 1e-12
 
 @dataclass(frozen=True)
 class Layer:
-    """Parents of one tree height and their weights over all nodes."""
+    """Parents of one tree height and their weights over all nodes.
+
+    Every node has one parent, so the (N, P) matrix is sparse: aggregation runs on the
+    children listed parent by parent (`children`, segment `starts`) with `np.add.reduceat`,
+    which is far cheaper than a batched matrix product for Monte Carlo samples.
+    """
 
     parents: np.ndarray  # (P,) node indices
     weights: np.ndarray  # (N, P): weight of node n in parent p (0 if not a child)
     geometric: np.ndarray  # (P,) bool
+    children: np.ndarray  # (K,) node indices, grouped by parent column
+    child_parent: np.ndarray  # (K,) parent column of each child
+    starts: np.ndarray  # (P,) first position of each parent's children in `children`
+
+    def child_weights(self, weights: np.ndarray) -> np.ndarray:
+        """(…, N, P) weights → (…, K) weight of each listed child."""
+        return weights[..., self.children, self.child_parent]
 
 
 @dataclass(frozen=True)
@@ -85,7 +97,12 @@ def compile_framework(framework: Framework, weights: dict[str, float] | None = N
                 matrix[position[child], column] = overrides.get(child, node.weight or 0.0)
         geometric = np.array([(framework.nodes[p].aggregation or framework.aggregation)
                               == "geometric" for p in parents])
-        layers.append(Layer(np.array([position[p] for p in parents]), matrix, geometric))
+        pairs = [(position[child], column) for column, parent in enumerate(parents)
+                 for child in framework.nodes[parent].children]
+        children, child_parent = (np.array(x, dtype=int) for x in zip(*pairs, strict=True))
+        starts = np.searchsorted(child_parent, np.arange(len(parents)))
+        layers.append(Layer(np.array([position[p] for p in parents]), matrix, geometric,
+                            children, child_parent, starts))
     leaves: list[Node] = framework.leaves
     norm = [leaf.normalisation for leaf in leaves]
     return CompiledFramework(
@@ -236,32 +253,109 @@ def aggregate(cf: CompiledFramework, leaf_scores: np.ndarray,
     """(…, U, L) leaf scores → (…, U, N) scores of every node.
 
     `layer_weights` replaces each layer's (N, P) weights, optionally with a leading sample
-    axis (S, N, P) matching the scores' leading axis: that is how Monte Carlo runs all
-    samples through one product. Children missing (NaN) or weighted 0 drop out and the
+    axis (S, N, P), so Monte Carlo runs many weight samples at once; 2-D leaf scores are
+    then shared by all samples. Children missing (NaN) or weighted 0 drop out and the
     remaining weights are re-scaled, so weights that sum to anything give the same result.
     """
-    shape = (*leaf_scores.shape[:-1], len(cf.codes))
-    scores = np.full(shape, np.nan)
+    store, position = _group_scores(cf, leaf_scores, layer_weights)
+    scores = np.empty((*store.shape[:-1], len(cf.codes)))
     scores[..., cf.leaf_index] = leaf_scores
+    groups = np.flatnonzero(position >= 0)
+    scores[..., groups] = store[..., position[groups]]
+    return scores
+
+
+def aggregate_root(cf: CompiledFramework, leaf_scores: np.ndarray,
+                   layer_weights: Sequence[np.ndarray] | None = None) -> np.ndarray:
+    """Only the root's scores, without building the (S, U, N) array (Monte Carlo)."""
+    store, position = _group_scores(cf, leaf_scores, layer_weights)
+    return store[..., position[0]]
+
+
+def _group_scores(cf: CompiledFramework, leaf_scores: np.ndarray,
+                  layer_weights: Sequence[np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Scores of the group nodes only, layer by layer; `position[node]` is the node's
+    column in the result (−1 for leaves). With shared leaves and sampled weights the first
+    layer is one matrix product (U, K) @ (K, S·P) instead of S aggregations."""
+    sampled = layer_weights is not None and layer_weights[0].ndim == 3
+    shared = sampled and leaf_scores.ndim == 2
+    batch = (layer_weights[0].shape[0],) if shared else leaf_scores.shape[:-2]  # type: ignore[index]
+    slot = np.full(len(cf.codes), -1)
+    slot[cf.leaf_index] = np.arange(len(cf.leaf_index))
+    position = np.full(len(cf.codes), -1)
+    groups = np.flatnonzero(slot < 0)
+    position[groups] = np.arange(groups.size)
+    store = np.empty((*batch, leaf_scores.shape[-2], groups.size))
     for number, layer in enumerate(cf.layers):
         weights = layer.weights if layer_weights is None else layer_weights[number]
-        present = ~np.isnan(scores)
-        present_weight = present @ weights if weights.ndim == 2 else np.matmul(present, weights)
-        filled = np.where(present, scores, 0.0)
-        arithmetic = np.matmul(filled, weights)
-        result = np.divide(arithmetic, present_weight, out=np.full_like(arithmetic, np.nan),
-                           where=present_weight > 0)
+        child_w = layer.child_weights(weights)  # (K,) or (S, K)
+        leaf_children = slot[layer.children]
+        is_leaf = leaf_children >= 0
+        if shared and is_leaf.all():
+            result = _first_layer_product(layer, leaf_scores[:, leaf_children], child_w)
+        else:
+            values = np.empty((*store.shape[:-1], layer.children.size))
+            values[..., is_leaf] = leaf_scores[..., leaf_children[is_leaf]]
+            values[..., ~is_leaf] = store[..., position[layer.children[~is_leaf]]]
+            if child_w.ndim == 2:
+                child_w = child_w[:, None, :]  # one weight row per sample, shared by units
+            result = _segment_means(layer, values, child_w)
+        store[..., position[layer.parents]] = result
+    return store, position
+
+
+def _segment_means(layer: Layer, values: np.ndarray, child_w: np.ndarray) -> np.ndarray:
+    """Weighted arithmetic (or geometric) means of each parent's children, by segments."""
+    present = ~np.isnan(values)
+    present_weight = np.add.reduceat(present * child_w, layer.starts, axis=-1)
+    arithmetic = np.add.reduceat(np.where(present, values, 0.0) * child_w, layer.starts,
+                                 axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result = np.where(present_weight > 0, arithmetic / present_weight, np.nan)
         if layer.geometric.any():
-            with np.errstate(divide="ignore", invalid="ignore"):
-                logs = np.where(present & (scores > 0), np.log(np.where(present, scores, 1.0)),
-                                np.where(present, -np.inf, 0.0))
-            log_sum = np.matmul(np.where(np.isneginf(logs), -1e300, logs), weights)
-            geometric = np.exp(np.divide(log_sum, present_weight,
-                                         out=np.full_like(log_sum, np.nan),
-                                         where=present_weight > 0))
+            log_sum = np.add.reduceat(_weighted_logs(values, present, child_w), layer.starts,
+                                      axis=-1)
+            geometric = np.where(present_weight > 0, np.exp(log_sum / present_weight), np.nan)
             result = np.where(layer.geometric, geometric, result)
-        scores[..., layer.parents] = result
-    return scores
+    return result
+
+
+def _weighted_logs(values: np.ndarray, present: np.ndarray, child_w: np.ndarray
+                   ) -> np.ndarray:
+    """w·log(x) for present children; log 0 = −inf makes the geometric mean 0, unless
+    that child weighs nothing."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log(np.where(present, values, 1.0))
+        weighted = logs * child_w
+    return np.where(np.isneginf(logs) & (child_w > 0), -np.inf,
+                    np.where(present & ~np.isneginf(logs), weighted, 0.0))
+
+
+def _first_layer_product(layer: Layer, leaves: np.ndarray, child_w: np.ndarray
+                         ) -> np.ndarray:
+    """Leaves shared by S weight samples: (U, K) @ (K, S·P) → (S, U, P) in one product."""
+    samples, parents = child_w.shape[0], len(layer.parents)
+    spread = np.zeros((leaves.shape[1], samples, parents))
+    spread[np.arange(leaves.shape[1]), :, layer.child_parent] = child_w.T
+    spread = spread.reshape(leaves.shape[1], samples * parents)
+    present = ~np.isnan(leaves)
+
+    def product(matrix: np.ndarray) -> np.ndarray:
+        return (matrix @ spread).reshape(leaves.shape[0], samples, parents).transpose(1, 0, 2)
+
+    present_weight = product(present.astype(float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result = np.where(present_weight > 0,
+                          product(np.where(present, leaves, 0.0)) / present_weight, np.nan)
+        if layer.geometric.any():
+            logs = np.log(np.where(present, leaves, 1.0))
+            # A zero score (log −inf) zeroes its parent's geometric mean when it has weight.
+            zero = product((np.isneginf(logs)).astype(float)) > 0
+            log_sum = product(np.where(present & ~np.isneginf(logs), logs, 0.0))
+            geometric = np.where(zero, 0.0, np.exp(log_sum / present_weight))
+            geometric = np.where(present_weight > 0, geometric, np.nan)
+            result = np.where(layer.geometric, geometric, result)
+    return result
 
 
 def compute(cf: CompiledFramework, raw: np.ndarray, *, missing: str | None = None,
@@ -323,29 +417,34 @@ def perturbed_layer_weights(cf: CompiledFramework, samples: int, spread: float,
 
 def sensitivity(cf: CompiledFramework, raw: np.ndarray, *, samples: int = 1000,
                 spread: float = 0.2, methods: Sequence[str] = ("framework",),
-                seed: int = 12345, chunk: int = 25,
-                progress: Callable[[int], None] | None = None) -> Sensitivity:
+                seed: int = 12345, chunk: int = 50,
+                progress: Callable[[int], None] | None = None,
+                weights: Sequence[np.ndarray] | None = None) -> Sensitivity:
     """Monte Carlo: perturbed weights × a normalisation drawn per sample; ranks of the root.
 
     Samples run in chunks through one batched matrix product each (memory stays bounded).
+    `weights` (one (S, N, P) array per layer) replaces the random draw, e.g. to compare
+    with another implementation on the very same samples.
     """
     rng = np.random.default_rng(seed)
     decimals = cf.framework.rank_decimals
     nominal = competition_rank(compute(cf, raw)[:, 0], decimals=decimals)
     drawn = [str(m) for m in rng.choice(list(methods), size=samples)]
-    leaf_by_method = {m: apply_missing_rule(
-        normalise(cf, raw, method=None if m == "framework" else m), cf.framework.missing)
-        for m in set(drawn)}
     ranks = np.empty((samples, raw.shape[0]))
-    for start in range(0, samples, chunk):
-        stop = min(start + chunk, samples)
-        layer_weights = perturbed_layer_weights(cf, stop - start, spread, rng)
-        leaves = np.stack([leaf_by_method[m] for m in drawn[start:stop]])
-        root = aggregate(cf, leaves, layer_weights)[..., 0]
-        ranks[start:stop] = competition_rank(root, decimals=decimals)
-        if progress:
-            progress(stop - start)
-    p05, p50, p95 = np.nanpercentile(ranks, [5, 50, 95], axis=0)
+    if weights is None:
+        weights = perturbed_layer_weights(cf, samples, spread, rng)
+    for method in sorted(set(drawn)):
+        leaves = apply_missing_rule(normalise(cf, raw, method=None if method == "framework"
+                                              else method), cf.framework.missing)
+        chosen = np.flatnonzero(np.array(drawn) == method)
+        for start in range(0, chosen.size, chunk):
+            rows = chosen[start:start + chunk]
+            root = aggregate_root(cf, leaves, [w[rows] for w in weights])
+            ranks[rows] = competition_rank(root, decimals=decimals)
+            if progress:
+                progress(rows.size)
+    percentile = np.nanpercentile if np.isnan(ranks).any() else np.percentile
+    p05, p50, p95 = percentile(ranks, [5, 50, 95], axis=0)
     return Sensitivity(nominal, ranks, p05, p50, p95, drawn)
 
 

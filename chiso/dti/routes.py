@@ -127,7 +127,7 @@ def assessment_page(request: Request, session: SessionDep, access: AccessDep,
         else None)
     if chosen is None:
         raise HTTPException(404, detail="Chưa có khung chỉ số / no framework loaded")
-    year = year or max(chosen.valid_from_year, get_settings().current_date.year)
+    year = year or max(chosen.valid_from_year, get_settings().current_date().year)
     found = workspace.get_assessment(session, chosen.code, year, unit)
     can_manage = access.can(Action.MANAGE, _assessment_unit_id(session, unit))
     return render(request, "dti/assessment.html", {
@@ -135,7 +135,7 @@ def assessment_page(request: Request, session: SessionDep, access: AccessDep,
         "unit": unit, "assessment": found, "can_manage": can_manage,
         "totals": workspace.totals(found) if found else None,
         "statuses": workspace.STATUSES, "error": error, "saved": saved,
-        "today": get_settings().current_date,
+        "today": get_settings().current_date(),
         "editable": {c.id: workspace.may_edit(access, session, c, {"self_score"})
                      for c in (found.criteria if found else [])},
     })
