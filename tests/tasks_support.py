@@ -147,3 +147,37 @@ def _tasks(session: Session, w: World) -> dict[str, Task]:
     update_progress(session, task_id=tasks["running"].id, progress_pct=20,
                     update_date=dt.date(2025, 9, 30), note="Đã tập huấn 20% số xã")
     return tasks
+
+
+# ------------------------------------------------------------------ a local SMTP server
+
+class Inbox:
+    """Messages received by the local aiosmtpd server."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], str]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append((list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+    def to(self, address: str) -> list[str]:
+        return [body for rcpts, body in self.messages if address in rcpts]
+
+    def subjects(self, address: str) -> list[str]:
+        import email
+        from email.header import decode_header, make_header
+
+        out = []
+        for body in self.to(address):
+            message = email.message_from_string(body)
+            out.append(str(make_header(decode_header(message["Subject"]))))
+        return out
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

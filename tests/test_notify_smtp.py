@@ -1,0 +1,80 @@
+"""notify(): real email through a local aiosmtpd server, in-app rows, never twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from chiso.accounts.models import Role, User
+from chiso.accounts.service import create_user
+from chiso.notify.models import Notification
+from chiso.notify.service import mark_all_read, notify, unread_count
+from chiso.settings import reset_settings_cache
+from tests.tasks_support import Inbox, free_port
+
+
+@pytest.fixture
+def inbox(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("CHISO_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHISO_SMTP_PORT", str(port))
+    reset_settings_cache()
+    yield handler
+    controller.stop()
+    reset_settings_cache()
+
+
+def _user(session: Session, name: str, email: str = "") -> User:
+    return create_user(session, username=name, password="pw-" + name * 3, role=Role.VIEWER,
+                       email=email, full_name=name.title())
+
+
+def test_an_event_reaches_each_recipient_once(session: Session, inbox: Inbox) -> None:
+    lan = _user(session, "lan", "lan@sokhcn.langson.gov.vn")
+    minh = _user(session, "minh", "minh@sonv.langson.gov.vn")
+    nobody = _user(session, "noemail")
+    sent = notify(session, recipients=[lan, minh, nobody, lan], event_key="task:7:due",
+                  subject="Đến hạn: NV-0007", body="Nhiệm vụ đến hạn hôm nay", link="/tasks/7")
+    session.commit()
+    assert sent == 2
+    assert inbox.subjects("lan@sokhcn.langson.gov.vn") == ["Đến hạn: NV-0007"]
+    assert "/tasks/7" in inbox.to("minh@sonv.langson.gov.vn")[0]
+    again = notify(session, recipients=[lan, minh, nobody], event_key="task:7:due",
+                   subject="Đến hạn: NV-0007", body="lần hai")
+    assert again == 0
+    assert len(inbox.messages) == 2
+    rows = session.scalar(select(func.count()).select_from(Notification))
+    assert rows == 3  # in-app for everyone, including the user without an address
+    assert unread_count(session, nobody) == 1
+    mark_all_read(session, nobody)
+    assert unread_count(session, nobody) == 0
+
+
+def test_a_failed_email_is_retried_but_the_in_app_row_stays_single(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    lan = _user(session, "lan", "lan@sokhcn.langson.gov.vn")
+    monkeypatch.setenv("CHISO_SMTP_PORT", str(free_port()))  # nothing listens there
+    reset_settings_cache()
+    assert notify(session, recipients=[lan], event_key="e1", subject="S", body="B") == 0
+    row = session.scalar(select(Notification))
+    assert row is not None and row.email_status == "failed"
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        monkeypatch.setenv("CHISO_SMTP_PORT", str(port))
+        reset_settings_cache()
+        assert notify(session, recipients=[lan], event_key="e1", subject="S", body="B") == 1
+        assert notify(session, recipients=[lan], event_key="e1", subject="S", body="B") == 0
+    finally:
+        controller.stop()
+    assert len(handler.messages) == 1
+    assert session.scalar(select(func.count()).select_from(Notification)) == 1
