@@ -179,8 +179,10 @@ def test_campaign_end_date_percent_cells_and_multi_year_rules(session, tmp_path)
     # A cell formatted as a percentage holds 0,85 for 85%.
     export = export_plan_xlsx(session, "15/KH-BCĐ", tmp_path / "c.xlsx")
     workbook = load_workbook(export)
-    workbook["Chỉ tiêu"]["H2"] = 0.8
-    workbook["Chỉ tiêu"]["H2"].number_format = "0%"
+    sheet = workbook["Chỉ tiêu"]
+    row = next(c.row for c in sheet["B"] if c.value == "CQS.HS_TOAN_TRINH")
+    sheet[f"H{row}"] = 0.8
+    sheet[f"H{row}"].number_format = "0%"
     workbook.save(export)
     summary = load_plan(session, export)
     assert summary.updated == ["CQS.HS_TOAN_TRINH @ 20 31/12/2023"]

@@ -63,13 +63,16 @@ def catalog_page(request: Request, session: SessionDep, access: AccessDep,
     })
 
 
-def _search_keys(indicators: list[Indicator]) -> dict[str, str]:
-    """Accent-free text per indicator so the page's filter finds 'ho so' in 'hồ sơ'."""
-    from chiso.text import accent_free_key
+def _search_keys(indicators: list[Indicator]) -> dict[str, dict[str, str]]:
+    """Per indicator, its searchable text with accents (lower-case NFC) and without, so the
+    page's filter finds 'cap quang' in 'cáp quang' but 'đúng hạn' only where it is written."""
+    from chiso.text import accent_free_key, nfc
 
-    return {i.code: accent_free_key(" ".join([i.code, i.name_vi, i.name_en, i.definition_vi,
-                                              i.definition_en])).lower()
-            for i in indicators}
+    keys = {}
+    for i in indicators:
+        text = " ".join([i.code, i.name_vi, i.name_en, i.definition_vi, i.definition_en])
+        keys[i.code] = {"exact": nfc(text).lower(), "plain": accent_free_key(text)}
+    return keys
 
 
 NAV_ITEMS.append(NavItem("Indicators", "/catalog", order=60))

@@ -431,7 +431,8 @@ def list_indicators(session: Session, pillar: str | None = None, *, active_only:
         query = query.where(Indicator.pillar_code == pillar.strip().upper())
     if active_only:
         query = query.where(Indicator.active.is_(True))
-    return list(session.scalars(query.order_by(Pillar.sort_order, Indicator.code)))
+    # Within a pillar, the catalogue file's own order (insertion order), which is curated.
+    return list(session.scalars(query.order_by(Pillar.sort_order, Indicator.id)))
 
 
 def indicator_as_dict(indicator: Indicator) -> dict[str, Any]:

@@ -293,12 +293,10 @@ def list_plans(session: Session) -> list[tuple[Plan, int]]:
 
 
 def plan_targets(session: Session, plan: Plan) -> list[Target]:
-    """Targets in reading order: pillar, indicator, unit, date."""
-    query = (select(Target).join(Indicator, Indicator.id == Target.indicator_id)
-             .outerjoin(Pillar, Pillar.code == Target.pillar_code)
-             .join(OrgUnit, OrgUnit.id == Target.unit_id)
+    """Targets in reading order: by pillar, then as the plan lists them."""
+    query = (select(Target).outerjoin(Pillar, Pillar.code == Target.pillar_code)
              .where(Target.plan_id == plan.id)
-             .order_by(Pillar.sort_order, Indicator.code, OrgUnit.code, Target.target_date))
+             .order_by(Pillar.sort_order, Target.id))
     return list(session.scalars(query))
 
 
