@@ -11,6 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chiso import __version__
@@ -146,6 +147,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         if _wants_json(request):
             return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
         return _error(request, 422, "The request is not valid", str(exc.errors()[:3]))
+
+    @app.exception_handler(IntegrityError)
+    async def conflict(request: Request, exc: IntegrityError) -> Response:
+        # Two requests created the same thing at once (a unique key): the later one is
+        # told, as with a stale version, instead of seeing a crash.
+        log.info("integrity conflict on %s: %s", request.url.path, exc.orig)
+        return _error(request, 409, "Someone else changed this first",
+                      "Dữ liệu vừa được người khác thay đổi; hãy tải lại rồi thử lại / the "
+                      "data was just changed by someone else; reload and try again")
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
