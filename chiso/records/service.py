@@ -20,11 +20,10 @@ from typing import Any
 
 import duckdb
 import polars as pl
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.audit.service import record_event
-from chiso.db import new_session
 from chiso.db.base import utcnow
 from chiso.indicators.models import Indicator
 from chiso.records import engine, feed, store
@@ -159,12 +158,14 @@ def ingest_file(session: Session, path: Path, *, actor: Any = None, source: str 
         try:
             _announce(step, "check")
             rows = _stage(session, con, path, name)
+            # Under the lock no other batch is being written: any file of an uncommitted
+            # batch is left over from a crash (and its id may be handed out again).
+            store.remove_orphans(root, store.committed_batch_ids(session))
             batch_id = _open_batch(session, source, name, sha, actor)
             try:
                 result = _write_and_compute(session, con, root, batch_id, actor, step)
             except BaseException:
                 store.remove_batch_files(root, batch_id)
-                _drop_batch(session, batch_id)
                 raise
         finally:
             con.close()
@@ -211,21 +212,13 @@ def _unit_code_column():  # type: ignore[no-untyped-def]
 
 
 def _open_batch(session: Session, source: str, name: str, sha: str, actor: Any) -> int:
-    """The batch row is committed at once (status staging) so its id names the files;
-    a separate session keeps the caller's transaction for the final, visible commit."""
-    with new_session(str(session.get_bind().url.render_as_string(hide_password=False))) as own:
-        batch = RecordBatch(source=source, file_name=name[:400], sha256=sha,
-                            user_id=getattr(actor, "id", None))
-        own.add(batch)
-        own.commit()
-        return batch.id
-
-
-def _drop_batch(session: Session, batch_id: int) -> None:
-    session.rollback()
-    with new_session(str(session.get_bind().url.render_as_string(hide_password=False))) as own:
-        own.execute(delete(RecordBatch).where(RecordBatch.id == batch_id))
-        own.commit()
+    """The batch row, flushed for its id (which names the files) but committed only with
+    the values computed from it: until then no reader sees the batch."""
+    batch = RecordBatch(source=source, file_name=name[:400], sha256=sha,
+                        user_id=getattr(actor, "id", None))
+    session.add(batch)
+    session.flush()
+    return batch.id
 
 
 def _write_and_compute(session: Session, con: duckdb.DuckDBPyConnection, root: Path,

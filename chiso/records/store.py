@@ -93,5 +93,17 @@ def remove_batch_files(root: Path, batch_id: int) -> None:
             path.unlink(missing_ok=True)
 
 
+def remove_orphans(root: Path, committed: set[int]) -> int:
+    """Delete files of batches that never committed; call only under the writer lock."""
+    removed = 0
+    for kind in ("versions", "superseded"):
+        for path in (root / kind).glob("month=*/*.parquet"):
+            batch = FILE_BATCH.match(path.name)
+            if batch and int(batch.group(1)) not in committed:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
 def remove_store(root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)

@@ -16,6 +16,7 @@ def all_routers() -> list[APIRouter]:
     from chiso.meetings.routes import router as meetings
     from chiso.notify.routes import router as notifications
     from chiso.plans.routes import router as plans
+    from chiso.records.routes import router as records
     from chiso.reports.routes import router as reports
     from chiso.tasks.routes import router as tasks
     from chiso.units.routes import router as units
@@ -23,5 +24,5 @@ def all_routers() -> list[APIRouter]:
     from chiso.web.home import router as home
 
     return [dashboard, accounts, admin, audit, home, units, dti, analytics, indicators, plans,
-            values,
+            values, records,
             tasks, meetings, reports, notifications]

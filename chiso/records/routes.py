@@ -1,0 +1,219 @@
+"""Records: the unit page `/records/units/{code}` and the JSON API under `/api/records`.
+
+Reads ask READ on the unit; a batch POST asks CAPTURE on every unit its records name.
+System-to-system feeds will authenticate with API tokens through the same dependency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from fastapi import APIRouter, Body, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chiso.accounts.access import Access, Action
+from chiso.indicators.models import Indicator
+from chiso.plans.models import Target
+from chiso.records import engine, service
+from chiso.records.feed import FeedRejected
+from chiso.records.models import RecordBatch
+from chiso.settings import get_settings
+from chiso.units.models import OrgUnit
+from chiso.web.deps import AccessDep, SessionDep
+from chiso.web.nav import NAV_ITEMS, NavItem
+from chiso.web.templating import render
+
+router = APIRouter(tags=["records"])
+MAX_API_RECORDS = 100_000
+
+NAV_ITEMS.append(NavItem("One-stop records", "/records/units/{unit}", order=68))
+# Column headings of the monthly table (Vietnamese, English).
+SHORT_LABELS = {
+    "CQS.DVCTT_PHAT_SINH_HS": ("DVCTT có hồ sơ", "Services used online"),
+    "CQS.HS_TRUC_TUYEN": ("Hồ sơ trực tuyến", "Online dossiers"),
+    "CQS.HS_TOAN_TRINH": ("Toàn trình", "Full online"),
+    "CQS.HS_DUNG_HAN": ("Đúng hạn", "On time"),
+    "CQS.SO_HOA_HS": ("Số hóa", "Digitised"),
+    "CQS.KQ_DIEN_TU": ("Kết quả điện tử", "E-results"),
+    "CQS.TT_TRUC_TUYEN": ("Thanh toán trực tuyến", "Paid online"),
+}
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_time(moment: dt.datetime | None) -> str:
+    """dd/mm/yyyy HH:MM in Vietnam time (SQLite hands back naive UTC)."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def _unit(session: Session, code: str, year: int) -> OrgUnit:
+    """The unit with this code today, else the one that had it at the end of `year`."""
+    from chiso.units.service import UnitNotFound, get_unit
+
+    for day in (get_settings().current_date(), dt.date(year, 12, 31)):
+        try:
+            return get_unit(session, code, day)
+        except UnitNotFound:
+            continue
+    raise HTTPException(404, detail=f"Không có đơn vị mã '{code}' / no unit with code '{code}'")
+
+
+def _year(year: int | None) -> int:
+    return year or get_settings().current_date().year
+
+
+def _indicators(session: Session) -> list[Indicator]:
+    found = {i.code: i for i in session.scalars(
+        select(Indicator).where(Indicator.code.in_(list(engine.INDICATORS))))}
+    return [found[c] for c in engine.INDICATORS if c in found]
+
+
+def _targets(session: Session, unit_id: int, year: int) -> dict[str, float]:
+    rows = session.execute(
+        select(Indicator.code, Target.value).join(Indicator, Indicator.id == Target.indicator_id)
+        .where(Target.unit_id == unit_id, Target.year == year,
+               Indicator.code.in_(list(engine.INDICATORS)))).all()
+    return {code: value for code, value in rows}
+
+
+def unit_series(session: Session, unit: OrgUnit, year: int) -> pl.DataFrame:
+    """month, indicator_code, numerator, denominator, value, live — stored values for the
+    months the unit existed; before that, computed from its predecessors' records."""
+    months = service.month_range(year, get_settings().current_date())
+    stored = service.unit_values(session, unit.id, months).with_columns(
+        pl.lit(False).alias("live"))
+    before = [m for m in months if m < unit.valid_from.year * 100 + unit.valid_from.month]
+    if not before:
+        return stored
+    live = service.live_indicators(session, unit.id, before).with_columns(
+        pl.lit(True).alias("live"))
+    return pl.concat([live.select(stored.columns), stored]).sort("month", "indicator_code")
+
+
+def _cards(indicators: list[Indicator], series: pl.DataFrame, targets: dict[str, float],
+           year: int) -> list[dict[str, Any]]:
+    cards = []
+    for indicator in indicators:
+        rows = series.filter(pl.col("indicator_code") == indicator.code).sort("month")
+        with_value = rows.filter(pl.col("value").is_not_null())
+        latest = with_value.row(-1, named=True) if with_value.height else None
+        summable = indicator.code != "CQS.DVCTT_PHAT_SINH_HS"
+        num, den = rows.get_column("numerator").sum(), rows.get_column("denominator").sum()
+        cards.append({
+            "code": indicator.code, "name_vi": indicator.name_vi, "name_en": indicator.name_en,
+            "decimals": indicator.decimals, "target": targets.get(indicator.code),
+            "latest": latest, "ytd": (num / den * indicator.scale) if summable and den else None,
+            "ytd_parts": (num, den) if summable and den else None,
+            "points": [[f"{m % 100:02d}/{m // 100}", v] for m, v in
+                       rows.select("month", "value").iter_rows()],
+        })
+    return cards
+
+
+@router.get("/records/units/{code}", response_class=HTMLResponse)
+def unit_page(request: Request, code: str, session: SessionDep, access: AccessDep,
+              year: int | None = None) -> HTMLResponse:
+    """The seven public-service indicators of a unit by month, with targets, and the online
+    procedures that received no online dossier."""
+    year = _year(year)
+    unit = _unit(session, code, year)
+    access.require(Action.READ, unit.id)
+    series = unit_series(session, unit, year)
+    indicators = _indicators(session)
+    months = service.month_range(year, get_settings().current_date())
+    missing = service.procedures_without_online(session, unit.id, months)
+    table = {(r["month"], r["indicator_code"]): r for r in series.iter_rows(named=True)}
+    return render(request, "records/unit.html", {
+        "access": access, "unit": unit, "year": year, "indicators": indicators,
+        "cards": _cards(indicators, series, _targets(session, unit.id, year), year),
+        "months": [m for m in months if any((m, i.code) in table for i in indicators)],
+        "table": table, "missing": missing.to_dicts(),
+        "live_months": sorted({m for (m, _c), r in table.items() if r["live"]}),
+        "batches": service.batches(session, 5), "short_labels": SHORT_LABELS,
+        "local_time": local_time,
+    })
+
+
+@router.get("/api/records/units/{code}/indicators")
+def unit_indicators(code: str, session: SessionDep, access: AccessDep,
+                    year: int | None = None) -> dict[str, Any]:
+    """The indicators of a unit by month (`live` marks months computed from predecessors'
+    records on today's boundaries)."""
+    year = _year(year)
+    unit = _unit(session, code, year)
+    access.require(Action.READ, unit.id)
+    series = unit_series(session, unit, year)
+    return {"unit": unit.code, "year": year, "values": [
+        {**row, "period": str(row["month"])} for row in series.iter_rows(named=True)]}
+
+
+@router.get("/api/records/units/{code}/procedures-without-online")
+def procedures_without_online(code: str, session: SessionDep, access: AccessDep,
+                              year: int | None = None) -> list[dict[str, Any]]:
+    year = _year(year)
+    unit = _unit(session, code, year)
+    access.require(Action.READ, unit.id)
+    months = service.month_range(year, get_settings().current_date())
+    return service.procedures_without_online(session, unit.id, months).to_dicts()
+
+
+def _require_capture(session: Session, access: Access, records: list[dict[str, Any]]) -> None:
+    codes = {str(r.get("unit_code", "")).strip() for r in records if isinstance(r, dict)}
+    ids = session.scalars(select(OrgUnit.id).where(OrgUnit.code.in_(codes))).all()
+    if not ids:
+        access.require(Action.CAPTURE, None)
+    for unit_id in set(ids):
+        access.require(Action.CAPTURE, unit_id)
+
+
+@router.post("/api/records/batches", status_code=201)
+def post_batch(session: SessionDep, access: AccessDep,
+               records: list[dict[str, Any]] = Body(..., embed=True)) -> Any:
+    """Ingest a batch of dossier records (the same columns as the files). All-or-nothing:
+    a bad record stores nothing and the answer names it (422)."""
+    if len(records) > MAX_API_RECORDS:
+        raise HTTPException(413, detail=f"Tối đa {MAX_API_RECORDS} bản ghi mỗi lô / at most "
+                                        f"{MAX_API_RECORDS} records per batch")
+    _require_capture(session, access, records)
+    try:
+        result = service.ingest_records(session, records, actor=access.user)
+    except FeedRejected as exc:
+        return JSONResponse(status_code=422, content={
+            "detail": str(exc), "errors": [
+                {"row": e.row, "column": e.column, "rule": e.rule, "value": e.value,
+                 "message": e.message()} for e in exc.errors]})
+    return result.as_dict()
+
+
+def batch_json(batch: RecordBatch) -> dict[str, Any]:
+    return {"id": batch.id, "source": batch.source, "file_name": batch.file_name,
+            "status": batch.status, "rows_read": batch.rows_read,
+            "rows_stored": batch.rows_stored, "rows_ignored": batch.rows_ignored,
+            "months": [int(m) for m in batch.months.split(",")] if batch.months else [],
+            "values_inserted": batch.values_inserted, "values_updated": batch.values_updated,
+            "seconds": batch.seconds, "started_at": batch.started_at.isoformat(),
+            "finished_at": batch.finished_at.isoformat() if batch.finished_at else None}
+
+
+@router.get("/api/records/batches")
+def list_batches(session: SessionDep, access: AccessDep, limit: int = 50
+                 ) -> list[dict[str, Any]]:
+    access.require(Action.READ)
+    return [batch_json(b) for b in service.batches(session, min(limit, 500))]
+
+
+@router.get("/api/records/batches/{batch_id}")
+def get_batch(batch_id: int, session: SessionDep, access: AccessDep) -> dict[str, Any]:
+    access.require(Action.READ)
+    batch = session.get(RecordBatch, batch_id)
+    if batch is None:
+        raise HTTPException(404, detail=f"Không có lô {batch_id} / no batch {batch_id}")
+    return batch_json(batch)
