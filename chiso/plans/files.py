@@ -132,6 +132,9 @@ def _flatten_yaml_target(entry: Any) -> dict[str, Any]:
     if isinstance(baseline, dict):
         values.setdefault("baseline_value", baseline.get("value"))
         values.setdefault("baseline_date", baseline.get("date"))
+        # `{value: 87,5}` silently becomes value 87 and a key '5': report such keys.
+        for key in set(baseline) - {"value", "date"}:
+            values[f"baseline.{key}"] = baseline[key]
     elif baseline is not None:
         values.setdefault("baseline_value", baseline)
     return values
