@@ -146,7 +146,7 @@ def generate(
                             months=months, seed=seed, rows=rows,
                             end=get_settings().current_date(),
                             progress=lambda n: bar.advance(task, n))
-    console.print(f"[green]✓[/] {format_number(result.rows, 0)} hồ sơ / dossiers, "
+    console.print(f"[green]✓[/] {format_number(result.rows, 0)} bản ghi / records, "
                   f"{result.units} đơn vị / units, {result.months[0]}–{result.months[-1]} → "
                   f"{result.path}; danh mục thủ tục / procedures → {result.procedures_path}")
 
