@@ -129,6 +129,7 @@ def _run_ours(work: Path, path: Path, result: Comparison) -> pd.DataFrame:
     upgrade()
     with session_scope() as session:
         _setup_reference_data(session)
+    _copy_database(work / "chiso.sqlite", work / "pandas.sqlite")
     with session_scope() as session:
         outcome = timed("chiso: đọc, kiểm tra, lưu / read, validate, store", result.ours,
                         lambda: import_values(session, path))
@@ -149,20 +150,28 @@ def _vn_number(column: pd.Series) -> pd.Series:
     return pd.to_numeric(text.str.rstrip("%").astype(object), errors="coerce").astype(float)
 
 
+def _copy_database(source: Path, target: Path) -> None:
+    """The same migrated schema and reference data for the pandas side (backup API, so
+    the WAL is included)."""
+    target.unlink(missing_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
 def _run_pandas(work: Path, path: Path, result: Comparison) -> pd.DataFrame:
-    db = work / "pandas.sqlite"
-    db.unlink(missing_ok=True)
-    with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE data_value (unit_code TEXT, indicator_code TEXT, "
-                     "period TEXT, numerator REAL, denominator REAL, value REAL, source TEXT, "
-                     "comment TEXT, UNIQUE (unit_code, indicator_code, period))")
+    with sqlite3.connect(work / "pandas.sqlite") as conn:
         timed("pandas: đọc, kiểm tra, lưu / read, check, insert", result.pandas,
               lambda: _pandas_import(path, conn))
-        return pd.read_sql("SELECT unit_code, indicator_code, period, numerator, value "
-                           "FROM data_value ORDER BY unit_code, indicator_code, period", conn)
+        return pd.read_sql(
+            "SELECT u.code AS unit_code, i.code AS indicator_code, v.period, v.numerator, "
+            "v.value FROM data_value v JOIN org_unit u ON u.id = v.unit_id "
+            "JOIN indicator i ON i.id = v.indicator_id "
+            "ORDER BY u.code, i.code, v.period", conn)
 
 
 def _pandas_import(path: Path, conn: sqlite3.Connection) -> None:
+    """Read, parse Vietnamese numbers, resolve codes, compute ratios, check the main rules
+    and duplicates, skip stored keys, and insert into chiso's own data_value table."""
     if path.suffix == ".csv":
         raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     else:
@@ -172,21 +181,24 @@ def _pandas_import(path: Path, conn: sqlite3.Connection) -> None:
         frame[name] = (_vn_number(raw[name]) if path.suffix == ".csv"
                        else pd.to_numeric(raw[name].astype(object), errors="coerce")
                        .astype(float))
-    units = pd.DataFrame({"unit_code": [str(10000 + i) for i in range(COMMUNES)]})
-    indicators = pd.DataFrame({"indicator_code": [f"BENCH.I{i}" for i in range(INDICATORS)],
-                               "scale": [100.0 if i % 2 == 0 else 1.0
-                                         for i in range(INDICATORS)]})
-    frame = frame.merge(units, on="unit_code", how="inner").merge(indicators,
-                                                                   on="indicator_code")
+    units = pd.read_sql("SELECT id AS unit_id, code AS unit_code FROM org_unit", conn)
+    indicators = pd.read_sql("SELECT id AS indicator_id, code AS indicator_code, scale "
+                             "FROM indicator", conn)
+    frame = frame.merge(units, on="unit_code").merge(indicators, on="indicator_code")
     parts = frame["numerator"].notna() & frame["denominator"].notna()
     frame.loc[parts, "value"] = (frame.loc[parts, "numerator"] / frame.loc[parts, "denominator"]
                                  * frame.loc[parts, "scale"])
     bad = (frame["denominator"] <= 0) | (frame["numerator"] > frame["denominator"])
-    assert not bad.any() and not frame.duplicated(
-        ["unit_code", "indicator_code", "period"]).any()
-    existing = pd.read_sql("SELECT unit_code, indicator_code, period FROM data_value", conn)
-    new = frame.merge(existing, how="left", indicator=True,
-                      on=["unit_code", "indicator_code", "period"])
-    new = new[new["_merge"] == "left_only"].drop(columns=["_merge", "scale"])
-    new.to_sql("data_value", conn, if_exists="append", index=False, chunksize=10_000)
+    key = ["unit_id", "indicator_id", "period"]
+    assert not bad.any() and not frame.duplicated(key).any()
+    existing = pd.read_sql("SELECT unit_id, indicator_id, period FROM data_value", conn)
+    new = frame.merge(existing, how="left", indicator=True, on=key)
+    new = new[new["_merge"] == "left_only"]
+    start = pd.to_datetime(new["period"], format="%Y%m")
+    rows = new[[*key, "numerator", "denominator", "value", "source"]].assign(
+        period_type="M", period_start=start.dt.strftime("%Y-%m-%d"),
+        period_end=(start + pd.offsets.MonthEnd(0)).dt.strftime("%Y-%m-%d"),
+        comment="", version=1, deleted=False,
+        updated_at=pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M:%S.%f"))
+    rows.to_sql("data_value", conn, if_exists="append", index=False, chunksize=10_000)
     conn.commit()

@@ -171,8 +171,7 @@ def validate_tables(session: Session, tables: list[SheetTable], access: Access |
     """(checked rows ready for `plan_changes`, errors with `_row` ids). `_row` is a
     running id over all sheets; `_sheet` and `_line` locate it for the user."""
     frame = _cleaned(_stacked(tables))
-    frame = with_period_dates(frame.with_columns(
-        period_text=pl.col("period"), period=canonical_period_expr("period")))
+    frame = with_period_dates(_with_canonical_periods(frame))
     frame = _with_indicators(session, frame)
     frame = _with_units(session, frame)
     frame, rule_errors = check_values(with_parsed_numbers(frame))
@@ -193,15 +192,35 @@ def _stacked(tables: list[SheetTable]) -> pl.DataFrame:
     return stacked.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
 
 
+LABEL_COLUMNS = ("unit_code", "indicator_code", "period", "source", "comment")
+
+
 def _cleaned(frame: pl.DataFrame) -> pl.DataFrame:
-    """NFC, single spaces, trimmed; blank → null. Codes compare case-insensitively."""
-    cleaned = frame.with_columns(
-        pl.col(*TEXT_COLUMNS).str.normalize("NFC").str.replace_all(r"[\s\u00a0]+", " ")
-        .str.strip_chars())
-    cleaned = cleaned.with_columns(
-        pl.when(pl.col(c).str.len_chars() > 0).then(pl.col(c)).otherwise(None).alias(c)
-        for c in TEXT_COLUMNS)
-    return cleaned.with_columns(pl.col("indicator_code").str.to_uppercase())
+    """NFC, single spaces, trimmed; blank → null. Codes compare case-insensitively.
+    (Number cells are cleaned by the number parser.)"""
+    for column in LABEL_COLUMNS:
+        frame = _cleaned_column(frame, column)
+    return frame.with_columns(pl.col("indicator_code").str.to_uppercase())
+
+
+def _cleaned_column(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Clean each distinct value once (codes and periods repeat thousands of times; Unicode
+    normalisation is the costly step) and join the results back."""
+    raw = f"__raw_{column}"
+    text = pl.col(raw).str.normalize("NFC").str.replace_all(r"[\s\u00a0]+", " ").str.strip_chars()
+    distinct = frame.select(pl.col(column).alias(raw)).unique().with_columns(
+        pl.when(text.str.len_chars() > 0).then(text).otherwise(None).alias(column))
+    return frame.rename({column: raw}).join(distinct, on=raw, how="left",
+                                            nulls_equal=True).drop(raw)
+
+
+def _with_canonical_periods(frame: pl.DataFrame) -> pl.DataFrame:
+    """Canonical period ids, computed once per distinct spelling (a file has a few)."""
+    spellings = frame.select(pl.col("period").alias("period_text")).unique().filter(
+        pl.col("period_text").is_not_null())
+    canonical = spellings.with_columns(period=canonical_period_expr("period_text"))
+    return frame.rename({"period": "period_text"}).join(canonical, on="period_text",
+                                                        how="left", nulls_equal=False)
 
 
 def _with_indicators(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
@@ -283,6 +302,7 @@ def _unit_errors(frame: pl.DataFrame) -> pl.DataFrame:
 def _duplicate_errors(frame: pl.DataFrame) -> pl.DataFrame:
     key = ["unit_id", "indicator_id", "period"]
     keyed = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in key))
+    keyed = keyed.filter(pl.struct(key).is_duplicated())  # usually none: skip the rest
     keyed = keyed.with_columns(
         first_row=pl.col("_line").first().over(key, order_by="_row"),
         first_sheet=pl.col("_sheet").first().over(key, order_by="_row"),
