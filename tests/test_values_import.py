@@ -231,3 +231,23 @@ def _cp1258(text: str) -> bytes:
             base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONES))
             out += (base + "".join(c for c in parts if c in _TONES)).encode("cp1258")
     return out
+
+
+def test_percent_formatted_excel_cells_are_read_as_percentages(session, world, tmp_path
+                                                                ) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["unit_code", "indicator_code", "period", "value"])
+    sheet.append(["06001", "CQS.HS_TRUC_TUYEN", "2025", 0.766])
+    sheet.append(["06002", "CQS.HS_TRUC_TUYEN", "2025", 0.5])
+    sheet.append(["06001", "CQS.SO_DVCTT", "2025", 12])
+    sheet["D2"].number_format = "0.0%"
+    sheet["D3"].number_format = "0%"
+    path = tmp_path / "phan_tram.xlsx"
+    book.save(path)
+    result = import_values(session, path)
+    assert result.ok, [e.text() for e in result.errors]
+    values = {(r["unit_code"], r["indicator_code"]): r["value"]
+              for r in result.inserts.iter_rows(named=True)}
+    assert values == {("06001", "CQS.HS_TRUC_TUYEN"): pytest.approx(76.6),
+                      ("06002", "CQS.HS_TRUC_TUYEN"): 50.0, ("06001", "CQS.SO_DVCTT"): 12.0}

@@ -13,9 +13,12 @@ the same `SheetTable` and reuse the validation in `chiso.values.importer`.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
+import zipfile
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -201,9 +204,11 @@ def _read_workbook(path: Path, name: str) -> list[SheetTable]:
         raise FileUnreadable(f"Tệp '{name}' không đọc được ({exc})",
                              f"file '{name}' cannot be read ({exc})") from exc
     tables = []
+    percent = percent_cells(path)
     for meta in workbook.sheets_metadata:
         if str(meta.visible).endswith("Visible") and str(meta.typ).endswith("WorkSheet"):
-            table = _read_sheet(workbook.get_sheet_by_name(meta.name))
+            table = _read_sheet(workbook.get_sheet_by_name(meta.name),
+                                percent.get(meta.name, set()))
             if table is not None:
                 tables.append(table)
     if not tables:
@@ -211,7 +216,7 @@ def _read_workbook(path: Path, name: str) -> list[SheetTable]:
     return tables
 
 
-def _read_sheet(sheet) -> SheetTable | None:  # type: ignore[no-untyped-def]
+def _read_sheet(sheet, percent: set[tuple[int, int]]) -> SheetTable | None:  # type: ignore[no-untyped-def]
     rows: list[list[object]] = sheet.to_python(skip_empty_area=False)
     first_row, first_col = sheet.start if rows else (0, 0)
     head = _fill_merged(rows[:HEADER_SEARCH_ROWS + 1], sheet.merged_cell_ranges or [],
@@ -225,6 +230,8 @@ def _read_sheet(sheet) -> SheetTable | None:  # type: ignore[no-untyped-def]
         column: [cell_text(r[p]) if p < len(r) else None for r in data]
         for p, column in mapping.items()
     }
+    _mark_percent_cells(columns, mapping, percent, data,
+                        first_data_row=first_row + header_index + 1, first_col=first_col)
     body = pl.DataFrame({f"c{p}": columns[c] for p, c in mapping.items()},
                         schema={f"c{p}": pl.String for p in mapping})
     renamed = {p: column for p, column in enumerate(mapping.values())}
@@ -233,6 +240,20 @@ def _read_sheet(sheet) -> SheetTable | None:  # type: ignore[no-untyped-def]
               for p, column in mapping.items() if p < len(head[header_index])}
     return SheetTable(sheet.name, first_row + header_index + 1, labels,
                       _drop_numbering_and_blank(cells))
+
+
+def _mark_percent_cells(columns: dict[str, list[str | None]], mapping: dict[int, str],
+                        percent: set[tuple[int, int]], data: list[list[object]],
+                        first_data_row: int, first_col: int) -> None:
+    """A number in a percent-formatted cell becomes "76,6%" (Excel stores 0.766)."""
+    for row, col in percent:
+        position, index = col - first_col, row - first_data_row
+        column = mapping.get(position)
+        if column is None or not 0 <= index < len(data) or position >= len(data[index]):
+            continue
+        cell = data[index][position]
+        if isinstance(cell, int | float) and not isinstance(cell, bool):
+            columns[column][index] = f"{cell_text(Decimal(repr(cell)) * 100)}%"
 
 
 def _fill_merged(rows: list[list[object]], merged: list, first_row: int,  # type: ignore[type-arg]
@@ -251,3 +272,71 @@ def _fill_merged(rows: list[list[object]], merged: list, first_row: int,  # type
                 if filled[r][c] in ("", None):
                     filled[r][c] = value
     return filled
+
+
+# ------------------------------------------------------------------ percent-formatted cells
+
+_BUILTIN_PERCENT_FORMATS = {9, 10}  # "0%" and "0.00%"
+
+
+def percent_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
+    """Per sheet name, the (row, column) positions (0-based) of cells formatted as a
+    percentage. Excel stores 76,6% as 0.766 and only the cell's format says "percent";
+    calamine does not report formats, so the styles and sheet XML are scanned here."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            styles = _percent_style_ids(archive)
+            if not styles:
+                return {}
+            return {name: _styled_positions(archive.read(member), styles)
+                    for name, member in _sheet_members(archive).items()}
+    except (KeyError, zipfile.BadZipFile):
+        return {}
+
+
+def _percent_style_ids(archive: zipfile.ZipFile) -> set[str]:
+    styles = archive.read("xl/styles.xml").decode("utf-8", errors="replace")
+    percent_formats = set(_BUILTIN_PERCENT_FORMATS) | {
+        int(_attribute(tag, "numFmtId")) for tag in re.findall(r"<numFmt\b[^>]*>", styles)
+        if "%" in html.unescape(_attribute(tag, "formatCode")).replace("\\%", "")}
+    cell_xfs = re.search(r"<cellXfs\b[^>]*>(.*?)</cellXfs>", styles, re.S)
+    if not cell_xfs:
+        return set()
+    formats = re.findall(r'<xf\b[^>]*?numFmtId="(\d+)"', cell_xfs.group(1))
+    return {str(index) for index, number in enumerate(formats)
+            if int(number) in percent_formats}
+
+
+def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
+    workbook = archive.read("xl/workbook.xml").decode("utf-8", errors="replace")
+    rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", errors="replace")
+    targets = {_attribute(tag, "Id"): _attribute(tag, "Target")
+               for tag in re.findall(r"<Relationship\b[^>]*>", rels)}
+    members = {}
+    for tag in re.findall(r"<sheet\b[^>]*>", workbook):
+        name, rid = _attribute(tag, "name"), _attribute(tag, "r:id")
+        target = targets.get(rid, "")
+        member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        members[html.unescape(name)] = member
+    return members
+
+
+def _styled_positions(sheet_xml: bytes, style_ids: set[str]) -> set[tuple[int, int]]:
+    ids = "|".join(sorted(style_ids))
+    pattern = re.compile(rb'<c\b(?=[^>]*\bs="(?:' + ids.encode() + rb')")[^>]*?\br="([A-Z]+)(\d+)"')
+    return {(int(row) - 1, _column_index(letters.decode()))
+            for letters, row in pattern.findall(sheet_xml)}
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _attribute(tag: str, name: str) -> str:
+    match = re.search(r'\s' + re.escape(name) + r'="([^"]*)"', tag)
+    return match.group(1) if match else ""
