@@ -171,3 +171,22 @@ def test_unit_kinds_are_data(db: Session) -> None:
     assert kinds["so_ban_nganh"].name_vi == "sở, ban, ngành"
     assert kinds["dac_khu"].level == kinds["xa"].level == 3
     assert service.load_unit_kinds(db) == 0
+
+
+def test_successor_map_agrees_with_current_successor(db: Session) -> None:
+    mapping = service.current_successor_ids(db, AFTER)
+    old_communes = db.scalars(select(OrgUnit.id).where(
+        OrgUnit.kind.in_(("xa", "phuong", "thi_tran")), service.valid_on(BEFORE))).all()
+    assert len(old_communes) == 10035
+    assert all(i in mapping for i in old_communes)  # every old commune lands somewhere
+    targets = {mapping[i] for i in old_communes}
+    # Every new commune receives some old commune's figures except the five đặc khu formed
+    # from districts without communes and Phường Yên Sở (Hà Nội), which the source makes only
+    # a secondary successor of each split it came from.
+    assert len(targets) == 3321 - 5 - 1
+    assert service.get_unit(db, "00340", AFTER).id not in targets
+    for code in ("06187", "06079", "06184"):
+        old = service.get_unit(db, code, BEFORE)
+        assert mapping[old.id] == service.current_successor(db, old.id, AFTER).id  # type: ignore[union-attr]
+    bac_kan = service.get_unit(db, "06", BEFORE)
+    assert mapping[bac_kan.id] == service.get_unit(db, "19", AFTER).id

@@ -405,6 +405,41 @@ def current_successor(session: Session, unit_id: int, on: dt.date | None = None
     return None
 
 
+def current_successor_ids(session: Session, on: dt.date | None = None) -> dict[int, int]:
+    """For every unit not valid on `on` (today) whose primary lineage leads to one that is:
+    old id → that unit's id. Set-wise, for roll-ups of history onto today's units
+    (units valid on the date map to themselves implicitly and are left out)."""
+    day = on or today()
+    valid = set(session.scalars(select(OrgUnit.id).where(valid_on(day))))
+    primary: dict[int, int] = {}
+    for pred, succ, _date in session.execute(
+            select(UnitLineage.predecessor_id, UnitLineage.successor_id,
+                   UnitLineage.event_date).where(UnitLineage.is_primary.is_(True))
+            .order_by(UnitLineage.event_date)):
+        primary[pred] = succ  # the latest event wins, as in current_successor
+    resolved: dict[int, int] = {}
+    for start in primary:
+        if start not in valid:
+            target = _follow(start, primary, valid, resolved)
+            if target is not None:
+                resolved[start] = target
+    return resolved
+
+
+def _follow(start: int, primary: dict[int, int], valid: set[int],
+            resolved: dict[int, int]) -> int | None:
+    seen: set[int] = set()
+    current: int | None = start
+    while current is not None and current not in seen:
+        if current in valid:
+            return current
+        if current in resolved:
+            return resolved[current]
+        seen.add(current)
+        current = primary.get(current)
+    return None
+
+
 # ------------------------------------------------------------------ departments
 
 
