@@ -160,6 +160,10 @@ def test_import_is_all_or_nothing_with_bilingual_errors_and_dry_run(loaded, tmp_
                                  dry_run=True)
     assert dry.inserted == 10 and session.scalar(select(func.count()).select_from(DtiResult)
                                                  ) == 0
+    # An unquoted decimal comma splits one value into two cells and shifts the row.
+    shifted = _write_csv(tmp_path / "lech.csv", [["01", "Hà Nội", "0,8", *[0.8] * 8, 0.8]])
+    with pytest.raises(service.ImportRejected, match="dòng 2: có 13 ô"):
+        service.import_results(session, shifted, framework_code="DTI_TINH_922", year=2023)
     unknown = _write_csv(tmp_path / "cot.csv", [["01", "Hà Nội", 1]],
                          header=["Mã tỉnh", "Tỉnh", "Chỉ số lạ"])
     with pytest.raises(service.ImportRejected, match="Chỉ số lạ"):
@@ -253,3 +257,37 @@ def test_cli_rank_what_if_bottlenecks(loaded, tmp_path) -> None:
     plan = runner.invoke(app, ["dti", "bottlenecks", "79", "--year", "2022"],
                          env={"COLUMNS": "200"})
     assert plan.exit_code == 0 and "XHS" in plan.output
+
+
+def test_commune_framework_from_raw_values_and_the_communes_that_drag(loaded, tmp_path
+                                                                       ) -> None:
+    from chiso.units.models import OrgUnit, UnitKind
+
+    session = loaded
+    session.add_all([UnitKind(code="tinh", name_vi="Tỉnh", name_en="Province", level=1),
+                     UnitKind(code="xa", name_vi="Xã", name_en="Commune", level=3)])
+    session.flush()
+    province = OrgUnit(code="20", name="Lạng Sơn", kind="tinh")
+    session.add(province)
+    session.flush()
+    session.add_all([OrgUnit(code=c, name=n, kind="xa", parent_id=province.id)
+                     for c, n in (("06001", "Xã A"), ("06002", "Xã B"), ("06003", "Xã C"))])
+    header = ["Mã", "Tên", "CQS.HS_TRUC_TUYEN", "CQS.HS_TOAN_TRINH", "CQS.HS_DUNG_HAN",
+              "CQS.SO_HOA_HS", "CQS.TT_TRUC_TUYEN", "XHS.HO_CAP_QUANG", "XHS.SMARTPHONE",
+              "XHS.TK_THANH_TOAN"]
+    rows = [["06001", "Xã A", '"90,5"', 80, 99, 85, 60, 95, 88, 70],
+            ["06002", "Xã B", "40", 20, 70, 30, 10, 35, 50, 30],
+            ["06003", "Xã C", "85", 70, 95, 80, 55, 90, 80, 65],
+            ["99001", "Xã tỉnh khác", "10", 5, 50, 10, 5, 10, 20, 10]]
+    service.import_results(session, _write_csv(tmp_path / "xa.csv", rows, header=header),
+                           framework_code="VIDU_CAP_XA", year=2025)
+    result = service.ranking(session, year=2025, framework_code="VIDU_CAP_XA")
+    by_code = {r["unit_code"]: r for r in result.rows()}
+    assert by_code["06001"]["rank"] == 1 and by_code["99001"]["rank"] == 4, by_code
+    # minmax 0–100 for online dossiers: 90,5 % scores 0,905
+    assert by_code["06001"]["nodes"]["CQS.HS_TRUC_TUYEN"]["score"] == pytest.approx(0.905)
+    codes = service.subunit_codes(session, "20")
+    assert sorted(codes) == ["06001", "06002", "06003"]
+    drag = service.unit_drag(result, unit_codes=codes)
+    assert drag[0]["unit_code"] == "06002"
+    assert drag[0]["drag"] > 0 > drag[-1]["drag"]

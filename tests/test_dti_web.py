@@ -153,3 +153,44 @@ def test_what_if_panel_raises_one_criterion_and_shows_the_new_rank(
     page.goto(f"{live_server}/dti/units/20?year=2023")
     page.wait_for_timeout(300)
     page.screenshot(path="/tmp/dti_profile.png", full_page=True)
+
+
+@pytest.mark.browser
+def test_assessment_workspace_in_the_browser(page, live_server, dti_data, make_user) -> None:
+    user, password = make_user(Role.ADMIN)
+    browser_login(page, live_server, user.username, password)
+    page.goto(f"{live_server}/dti/assessment?framework=VIDU_SO_NGANH&year=2025&unit=20")
+    page.click("button:has-text('Mở đợt tự đánh giá')")
+    page.wait_for_load_state("networkidle")
+    row = page.locator("#criterion-S3\\.1")
+    row.locator("input[name=self_score]").fill("20,5")
+    row.locator("input[name=appraised_score]").fill("18")
+    row.locator("select[name=status]").select_option("needs_evidence")
+    row.locator("button:has-text('Lưu')").click()
+    page.wait_for_load_state("networkidle")
+    row = page.locator("#criterion-S3\\.1")
+    assert row.locator("input[name=self_score]").input_value() == "20,50"
+    assert "-2,50" in row.inner_text()
+    assert "20,50" in page.locator(".dti-kpis").inner_text()
+    page.screenshot(path="/tmp/dti_assessment.png", full_page=True)
+
+
+def test_only_managers_load_frameworks_through_the_api(client, dti_data, make_user) -> None:
+    text = "code: API_XA\nname_vi: Khung API\nvalid_from_year: 2026\nnodes:\n  - {code: A}\n"
+    viewer, password = make_user(Role.VIEWER)
+    login(client, viewer.username, password)
+    csrf = _csrf(client)
+    refused = client.post("/api/dti/frameworks", content=text.encode(),
+                          headers={"X-CSRF-Token": csrf})
+    assert refused.status_code == 403
+    client.cookies.clear()
+    admin, admin_pw = make_user(Role.ADMIN)
+    login(client, admin.username, admin_pw)
+    csrf = _csrf(client)
+    bad = client.post("/api/dti/frameworks", content=b"code: X\nnodes: []\n",
+                      headers={"X-CSRF-Token": csrf})
+    assert bad.status_code == 422 and "name_vi" in bad.json()["detail"]
+    loaded = client.post("/api/dti/frameworks", content=text.encode(),
+                         headers={"X-CSRF-Token": csrf})
+    assert loaded.status_code == 200 and loaded.json() == {"code": "API_XA", "version": 1,
+                                                           "created": True}

@@ -18,7 +18,7 @@ from chiso.audit.service import record_event
 from chiso.db.base import utcnow
 from chiso.dti.framework import Framework
 from chiso.dti.models import DtiAssessment, DtiCriterion, DtiCriterionVersion, DtiEvidence
-from chiso.dti.service import ImportRejected, read_table
+from chiso.dti.service import ImportRejected, _overflow_message, _overflows, read_table
 from chiso.settings import get_settings
 from chiso.text import accent_free_key, nfc, parse_date, parse_number
 
@@ -385,6 +385,9 @@ def _parse_rows(rows: list[list[Any]], first_row: int, where: str
     for offset, row in enumerate(rows[1:], start=1):
         line = first_row + offset
         if not any(str(c or "").strip() for c in row):
+            continue
+        if _overflows(row, rows[0]):
+            errors.append(_overflow_message(where, line, len(rows[0]), len(row)))
             continue
         values = _parse_row(row, columns, where, line, errors)
         if values is None:

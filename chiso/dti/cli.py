@@ -297,3 +297,26 @@ def assessment_import(path: Path, framework: str = typer.Option(...),
         return
     console.print(f"[green]✓[/] {found.file}: tạo / created {found.created}, cập nhật / "
                   f"updated {found.updated}, không đổi / unchanged {found.unchanged}")
+
+
+@dti_app.command("drag")
+def drag_command(year: int = typer.Option(...), framework: str = typer.Option(...),
+                 parent: str = typer.Option(None, help="Only units under this unit."),
+                 top: int = typer.Option(10)) -> None:
+    """Which of a province's units pull its figures down most.
+
+    Example: chiso dti drag --framework VIDU_CAP_XA --year 2025 --parent 20
+    """
+    from chiso.db import session_scope
+    from chiso.dti.service import ranking, subunit_codes, unit_drag
+
+    with session_scope() as session:
+        result = ranking(session, year=year, framework_code=framework)
+        codes = subunit_codes(session, parent) if parent else None
+        rows = unit_drag(result, unit_codes=codes, top=top)
+    table = Table("Mã", "Đơn vị / unit", "Chỉ số / index", "Kéo xuống / drag",
+                  "Yếu nhất / weakest")
+    for row in rows:
+        table.add_row(row["unit_code"], row["unit_name"], _num(row["score"]),
+                      _num(row["drag"], 5), row["worst_indicator"] or "–")
+    console.print(table)

@@ -228,9 +228,13 @@ def criterion_history_page(criterion_id: int, request: Request, session: Session
                            access: AccessDep) -> Response:
     criterion = _criterion(session, criterion_id)
     access.require(Action.READ, _assessment_unit_id(session, criterion.assessment.unit_code))
+    unit_id = _assessment_unit_id(session, criterion.assessment.unit_code)
+    open_round = criterion.assessment.status != "submitted"
     return render(request, "dti/criterion.html", {
         "access": access, "criterion": criterion, "statuses": workspace.STATUSES,
-        "history": workspace.history(session, criterion.id)})
+        "history": workspace.history(session, criterion.id),
+        "can_manage": open_round and access.can(Action.MANAGE, unit_id),
+        "can_edit": open_round and workspace.may_edit(access, session, criterion, {"notes"})})
 
 
 def _assessment_or_404(session: Session, assessment_id: int) -> DtiAssessment:
@@ -407,3 +411,14 @@ def api_criterion_patch(criterion_id: int, body: CriterionPatch, session: Sessio
     return {"id": criterion.id, "version": criterion.version, "state": workspace._state(
         criterion)}
 
+
+
+@router.get("/api/dti/drag")
+def api_drag(session: SessionDep, access: AccessDep, year: int, framework: str,
+             parent: str | None = None, top: int = 10) -> list[dict[str, Any]]:
+    """Which units pull the figure down most (overall and their weakest main indicator);
+    `parent` keeps only the units under that unit (e.g. the communes of a province)."""
+    access.require(Action.READ, _assessment_unit_id(session, parent) if parent else None)
+    result = _ranking(session, year, framework)
+    codes = service.subunit_codes(session, parent) if parent else None
+    return service.unit_drag(result, unit_codes=codes, top=top)

@@ -217,6 +217,9 @@ def _parse_result_rows(framework: Framework, rows: list[list[Any]], first_row: i
         line = first_row + offset
         if not any(str(c or "").strip() for c in row):
             continue
+        if _overflows(row, rows[0]):
+            errors.append(_overflow_message(where, line, len(rows[0]), len(row)))
+            continue
         code = nfc(str(_cell(row, columns["code"]) or "")).strip()
         if not code:
             errors.append(f"{where}, dòng {line}: thiếu mã đơn vị / row {line}: unit code missing")
@@ -237,6 +240,17 @@ def _parse_result_rows(framework: Framework, rows: list[list[Any]], first_row: i
             break
         seen.add((y, code, node))
     return records, errors
+
+
+def _overflows(row: list[Any], header: list[Any]) -> bool:
+    """More filled cells than headed columns: typically an unquoted "76,6" in a CSV."""
+    return any(str(c or "").strip() for c in row[len(header):])
+
+
+def _overflow_message(where: str, line: int, expected: int, found: int) -> str:
+    return (f"{where}, dòng {line}: có {found} ô nhưng tiêu đề chỉ có {expected} cột (số thập "
+            f"phân có dấu phẩy trong CSV phải đặt trong ngoặc kép) / row {line}: {found} cells "
+            f"but the header has {expected} columns (quote decimal commas in CSV)")
 
 
 def _cell(row: list[Any], index: int | None) -> Any:
@@ -768,3 +782,14 @@ def result_years(session: Session, level: str = "province") -> list[int]:
     years = session.scalars(select(DtiResult.year).where(
         DtiResult.framework_code.in_(codes), DtiResult.is_current).distinct()).all()
     return sorted(years, reverse=True)
+
+
+def subunit_codes(session: Session, parent_code: str) -> list[str]:
+    """Codes of the units directly under a unit (all its versions)."""
+    from sqlalchemy.orm import aliased
+
+    from chiso.units.models import OrgUnit
+
+    parent = aliased(OrgUnit)
+    return list(session.scalars(select(OrgUnit.code).join(
+        parent, OrgUnit.parent_id == parent.id).where(parent.code == parent_code).distinct()))
