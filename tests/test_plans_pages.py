@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -40,7 +42,8 @@ def test_catalog_page_groups_by_pillar_in_both_languages(client, session, make_u
     assert "Càng thấp càng tốt" in page and "tổng tử số / tổng mẫu số" in page
     english = client.get("/catalog?lang=en").text
     assert "Indicator catalogue" in english and "Households with fibre broadband" in english
-    assert '<a href="/plans"' in page  # the nav entry
+    assert re.search(r'<a href="/catalog"[^>]*>Danh mục chỉ số</a>', page)  # nav entries
+    assert re.search(r'<a href="/plans"[^>]*>Kế hoạch</a>', page)
 
 
 def test_plan_pages(client, session, make_user) -> None:
@@ -88,6 +91,17 @@ def test_browser_catalog_search_and_plan_edit(live_server, page, session, make_u
                                                                       "CKS"]
     assert page.locator("tr.target-row").count() == 13
     page.screenshot(path="/tmp/chiso-plan.png", full_page=True)
+
+    page.click("details.add-target summary")
+    add = page.locator("#add-target-form")
+    add.locator('select[name="indicator"]').select_option("XHS.VNEID_MUC_2")
+    add.locator('input[name="value"]').fill("80%")
+    add.locator('input[name="baseline_value"]').fill("61,5")
+    with page.expect_navigation():
+        add.locator('button[type="submit"]').click()
+    assert page.locator("tr.target-row").count() == 14
+    assert "Tỷ lệ công dân được kích hoạt tài khoản định danh điện tử mức độ 2" in page.locator(
+        "table.targets").nth(2).inner_text()
 
     target = session.scalar(select(Target).order_by(Target.id).limit(1))
     row = page.locator(f'tr.target-row[data-target-id="{target.id}"]')

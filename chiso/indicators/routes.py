@@ -75,4 +75,5 @@ def _search_keys(indicators: list[Indicator]) -> dict[str, dict[str, str]]:
     return keys
 
 
-NAV_ITEMS.append(NavItem("Indicators", "/catalog", order=60))
+# "Indicators" alone is translated differently by another domain ("Chỉ số liên quan").
+NAV_ITEMS.append(NavItem("Indicator catalogue", "/catalog", order=60))

@@ -148,10 +148,14 @@ def plan_page(plan_id: int, request: Request, session: SessionDep, access: Acces
     access.require(Action.READ)
     plan = _plan_by_id(session, plan_id)
     targets = service.plan_targets(session, plan)
+    can_add = plan.scope_unit_id is not None and access.can(Action.MANAGE, plan.scope_unit_id)
     return render(request, "plans/plan.html", {
         "access": access, "plan": plan, "scope_name": _scope_name(session, plan),
         "groups": _grouped(session, targets), "target_count": len(targets),
         "can_manage": {t.id: access.can(Action.MANAGE, t.unit_id) for t in targets},
+        "can_add": can_add, "api_code": _quote(plan.code),
+        "scope_code": _scope_code(session, plan),
+        "indicator_groups": _indicator_choices(session) if can_add else [],
     })
 
 
@@ -171,9 +175,23 @@ def plan_export(plan_id: int, session: SessionDep, access: AccessDep) -> Respons
 
 
 def _quote(text: str) -> str:
+    """Percent-encode everything, '/' included: plan codes such as 72-KH/BCĐ contain it."""
     from urllib.parse import quote
 
-    return quote(text)
+    return quote(text, safe="")
+
+
+def _scope_code(session: SessionDep, plan: Plan) -> str:
+    unit = session.get(OrgUnit, plan.scope_unit_id) if plan.scope_unit_id else None
+    return unit.code if unit else ""
+
+
+def _indicator_choices(session: SessionDep) -> list[tuple[Pillar, list[Indicator]]]:
+    from chiso.indicators.service import list_indicators, list_pillars
+
+    indicators = list_indicators(session)
+    return [(p, [i for i in indicators if i.pillar_code == p.code])
+            for p in list_pillars(session)]
 
 
 def _plan_by_id(session: SessionDep, plan_id: int) -> Plan:
