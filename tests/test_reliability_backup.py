@@ -41,7 +41,7 @@ def _plain(value: Any) -> Any:
 def _some_data(session, make_user, db_url: str) -> str:  # type: ignore[no-untyped-def]
     units = make_units(session)
     make_indicator(session)
-    user, password = make_user(Role.FOCAL_OFFICER, unit_id=units.commune_a.id,
+    _user, password = make_user(Role.FOCAL_OFFICER, unit_id=units.commune_a.id,
                                username="can-bo-ky-lua")
     db = new_session(db_url)
     record_event(db, action="value.update", object_type="data_value", object_id=1,
@@ -107,7 +107,8 @@ def test_portable_restore_is_all_or_nothing(db_url, tmp_path: Path, session, mak
     _some_data(session, make_user, db_url)
     dump = tmp_path / "full.jsonl.gz"
     assert CliRunner().invoke(cli, ["backup", str(dump), "--portable"]).exit_code == 0
-    lines = gzip.open(dump, "rt", encoding="utf-8").read().splitlines()
+    with gzip.open(dump, "rt", encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
     broken = tmp_path / "broken.jsonl.gz"
     with gzip.open(broken, "wt", encoding="utf-8") as out:
         out.write("\n".join(lines[:-2]) + '\n{"t": "app_user", "r": {"id": 1, "usern')
