@@ -91,16 +91,20 @@ def _attach_actuals(targets: pl.DataFrame, yearly: pl.DataFrame, monthly: pl.Dat
                            pl.col("num").alias("actual_num"), pl.col("den").alias("actual_den"),
                            "n_nonagg", pl.col("source").alias("actual_source"))
     previous = yearly.select(*keys, pl.col("value").alias("prev_value"))
-    first = _first_month_values(monthly)
-    return (
+    framed = (
         targets.with_columns((pl.col("year") * 12).cast(pl.Int32).alias("b_m0"),
                              ((pl.col("year") - 1) * 12).cast(pl.Int32).alias("prev_m0"))
         .join(actual, on=keys, how="left")
         .join(previous.rename({"b_m0": "prev_m0"}), on=["unit_id", "indicator_id", "prev_m0"],
               how="left")
-        .join(first, on=["unit_id", "indicator_id", "year"], how="left")
         .drop("b_m0", "prev_m0")
     )
+    # The first month of the year is only a fallback baseline: look it up where needed.
+    pairs = framed.filter(pl.col("baseline_value").is_null() & pl.col("prev_value").is_null()
+                          ).select("unit_id", "indicator_id").unique()
+    first = _first_month_values(monthly.join(pairs, on=["unit_id", "indicator_id"],
+                                             how="semi"))
+    return framed.join(first, on=["unit_id", "indicator_id", "year"], how="left")
 
 
 def _first_month_values(monthly: pl.DataFrame) -> pl.DataFrame:

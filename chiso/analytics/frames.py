@@ -41,13 +41,13 @@ TARGET_SCHEMA = {"target_id": pl.Int64, "plan_code": pl.Utf8, "unit_id": pl.Int6
 CHUNK = 5000  # ids per IN (...) list: well inside SQLite's and PostgreSQL's limits
 
 
-def _frame(session: Session, query: Select[Any], schema: dict[str, Any]) -> pl.DataFrame:
+def _frame(session: Session, query: Select, schema: dict[str, Any]) -> pl.DataFrame:
     # Core rows straight from the connection: the ORM result layer costs more than the query.
     rows = session.connection().execute(query).fetchall()
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def _fast_frame(session: Session, query: Select[Any], schema: dict[str, Any]) -> pl.DataFrame:
+def _fast_frame(session: Session, query: Select, schema: dict[str, Any]) -> pl.DataFrame:
     """For big, plain-typed results (no dates, no JSON): the DBAPI cursor directly, which
     halves the cost of SQLAlchemy's per-row result processing. The statement is still built
     and rendered by SQLAlchemy for the dialect in use; its parameters are numbers and dates

@@ -21,6 +21,8 @@ import datetime as dt
 
 import polars as pl
 
+from chiso.analytics.rollup import grouped
+
 TREND_MONTHS = 24
 RATE_MONTHS = 12
 
@@ -29,41 +31,53 @@ def month_of(day: pl.Expr) -> pl.Expr:
     return (day.dt.year().cast(pl.Int32) * 12 + day.dt.month().cast(pl.Int32) - 1)
 
 
-def history_stats(monthly: pl.DataFrame, as_of_m: int
+def history_stats(monthly: pl.DataFrame, as_of_m: int, stock_ids: list[int]
                   ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per (unit, indicator): regression sums over the 24 months up to `as_of_m`, mean
-    monthly num/den/value over the last 12 and the latest monthly value; plus, per year,
-    the last month reported (`last_m`, joined on `year`).
+    """Per (unit, indicator): for stocks the regression sums over the 24 months up to
+    `as_of_m` and the latest value; for flows the mean monthly num/den/value over the last
+    12 months; and, per year, the last month reported (`last_m`, joined on `year`).
 
     `monthly`: `unit_id, indicator_id, b_m0, num, den, value` (rolled-up monthly values)."""
     keys = ["unit_id", "indicator_id"]
     window = monthly.filter(pl.col("value").is_not_null() & (pl.col("b_m0") <= as_of_m)
                             & (pl.col("b_m0") > as_of_m - TREND_MONTHS))
+    is_stock = pl.col("indicator_id").is_in(pl.Series(stock_ids, dtype=pl.Int64).implode())
+    stocks = _stock_stats(window.filter(is_stock), as_of_m)
+    flows = _flow_stats(window.filter(~is_stock & (pl.col("b_m0") > as_of_m - RATE_MONTHS)))
+
+    stats = pl.concat([stocks, flows], how="diagonal_relaxed")
+    # `last_m` only matters for flows, and only within the as-of year (the last 12 months).
+    recent_flows = window.filter(~is_stock & (pl.col("b_m0") > as_of_m - RATE_MONTHS))
+    per_year = recent_flows.group_by(
+        [*keys, (pl.col("b_m0") // 12).cast(pl.Int32).alias("year")]
+    ).agg(pl.col("b_m0").max().alias("last_m"))
+    return stats, per_year
+
+
+def _stock_stats(window: pl.DataFrame, as_of_m: int) -> pl.DataFrame:
+    keys = ["unit_id", "indicator_id"]
     t = (pl.col("b_m0") - as_of_m).cast(pl.Float64)
     y = pl.col("value")
-    recent = t > -RATE_MONTHS
-    prepared = window.with_columns(
-        t.alias("_t"), (t * t).alias("_tt"), (t * y).alias("_ty"),
-        pl.when(recent).then(pl.col("num")).alias("_rn"),
-        pl.when(recent).then(pl.col("den")).alias("_rd"),
-        pl.when(recent).then(y).alias("_rv"),
-    )
-    stats = prepared.group_by(keys).agg(
+    prepared = window.with_columns(t.alias("_t"), (t * t).alias("_tt"), (t * y).alias("_ty"))
+    stats = grouped(prepared, keys, [
         pl.len().alias("h_n"),
         pl.col("_t").sum().alias("h_st"),
         y.sum().alias("h_sy"),
         pl.col("_tt").sum().alias("h_stt"),
         pl.col("_ty").sum().alias("h_sty"),
-        pl.col("_rn").mean().alias("rate_n"),
-        pl.col("_rd").mean().alias("rate_d"),
-        pl.col("_rv").mean().alias("rate_v"),
         pl.col("b_m0").max().alias("b_m0"),
-    )
+    ])
     latest = window.select(*keys, "b_m0", y.alias("latest_v"))
-    stats = stats.join(latest, on=[*keys, "b_m0"], how="left").drop("b_m0")
-    per_year = window.group_by([*keys, (pl.col("b_m0") // 12).cast(pl.Int32).alias("year")]
-                               ).agg(pl.col("b_m0").max().alias("last_m"))
-    return stats, per_year
+    return stats.join(latest, on=[*keys, "b_m0"], how="left").drop("b_m0")
+
+
+def _flow_stats(recent: pl.DataFrame) -> pl.DataFrame:
+    return grouped(recent, ["unit_id", "indicator_id"], [
+        pl.len().alias("h_n"),
+        pl.col("num").mean().alias("rate_n"),
+        pl.col("den").mean().alias("rate_d"),
+        pl.col("value").mean().alias("rate_v"),
+    ])
 
 
 def project(targets: pl.DataFrame, monthly: pl.DataFrame) -> pl.DataFrame:
@@ -74,7 +88,8 @@ def project(targets: pl.DataFrame, monthly: pl.DataFrame) -> pl.DataFrame:
     time_agg, scale, actual, actual_num, actual_den`."""
     as_of: dt.date = targets["as_of"][0]
     as_of_m = as_of.year * 12 + as_of.month - 1
-    stats, per_year = history_stats(monthly, as_of_m)
+    stock_ids = targets.filter(pl.col("time_agg") != "sum")["indicator_id"].unique().to_list()
+    stats, per_year = history_stats(monthly, as_of_m, stock_ids)
     framed = (
         targets.with_columns(pl.lit(as_of_m, dtype=pl.Int32).alias("as_of_m"),
                              pl.col("year").cast(pl.Int32))

@@ -90,41 +90,79 @@ def bucket_ids(b_m0: pl.Expr, bucket_type: PeriodType) -> pl.Expr:
 
 # ----------------------------------------------------------------------------- units
 
+def grouped(frame: pl.DataFrame, keys: list[str], aggregations: list[pl.Expr]) -> pl.DataFrame:
+    """`frame.group_by(keys).agg(...)` on Polars' streaming engine, which hashes multi-column
+    keys in morsels and is several times cheaper than the in-memory group-by at national
+    sizes."""
+    return frame.lazy().group_by(keys).agg(aggregations).collect(engine="streaming")
+
+
 def combine_units(rows: pl.DataFrame, keys: list[str], indicators: pl.DataFrame, *,
                   single_passes: bool = False) -> pl.DataFrame:
     """Combine several units' figures per `keys` with each indicator's unit aggregation.
 
     `rows` has `num, den, value, n_nonagg`. With `single_passes`, a group of one row is
-    passed through unchanged (a renamed unit keeps its figure whatever the method)."""
-    # Plain column aggregations only: Polars runs those on its fast path.
+    passed through unchanged (a renamed unit keeps its figure whatever the method).
+    Rows are split by method so each group-by computes only what its method needs."""
+    parts = []
+    for methods, statistic in _METHOD_STATISTICS:
+        ids = indicators.filter(pl.col("unit_agg").is_in(methods))["indicator_id"]
+        subset = rows.filter(pl.col("indicator_id").is_in(ids.implode()))
+        if subset.is_empty():
+            continue
+        parts.append(_unit_statistics(subset, keys, statistic, single_passes))
+    if not parts:
+        return rows.select(keys).clear().with_columns(
+            *[pl.lit(None, pl.Float64).alias(c) for c in VALUE_COLUMNS],
+            pl.lit(0, pl.Int32).alias("n_nonagg"))
+    combined = pl.concat(parts, how="diagonal_relaxed")
+    missing = [c for c in _STATISTIC_COLUMNS if c not in combined.columns]
+    combined = combined.with_columns(*[pl.lit(None, pl.Float64).alias(c) for c in missing]
+                                     ).join(indicators.select("indicator_id", "unit_agg",
+                                                              "scale"), on="indicator_id")
+    return combined.select(*keys, *_unit_combination(single_passes))
+
+
+def _unit_statistics(rows: pl.DataFrame, keys: list[str], statistic: pl.Expr | None,
+                     single_passes: bool) -> pl.DataFrame:
+    # Helper columns first, then plain aggregations only: Polars' fast path.
     parts = pl.col("num").is_not_null() & pl.col("den").is_not_null()
     has_value = pl.col("value").is_not_null()
-    prepared = rows.with_columns(
+    helpers = [
         pl.when(parts).then(pl.col("num")).alias("_num_p"),
         pl.when(parts).then(pl.col("den")).alias("_den_p"),
         parts.cast(pl.Int32).alias("_parts"),
         (has_value & ~parts).cast(pl.Int32).alias("_noparts"),
         has_value.cast(pl.Int32).alias("_has_value"),
-        pl.when(has_value).then(pl.col("num")).alias("_num_v"),
-        pl.when(has_value).then(pl.col("den")).alias("_den_v"),
-    )
-    grouped = prepared.group_by(keys).agg(
+    ]
+    aggregations = [
         pl.col("_num_p").sum().alias("sum_n"),
         pl.col("_den_p").sum().alias("sum_d"),
         pl.col("_parts").sum().alias("n_parts"),
         pl.col("_noparts").sum().alias("n_noparts"),
         pl.col("_has_value").sum().alias("n_units"),
-        pl.col("value").sum().alias("sum_v"),
-        pl.col("value").mean().alias("mean_v"),
-        pl.col("value").max().alias("max_v"),
-        pl.col("value").min().alias("min_v"),
-        # With one valued row (the only case `one_*` is used) max is that row's figure.
-        pl.col("value").max().alias("one_v"),
-        pl.col("_num_v").max().alias("one_n"),
-        pl.col("_den_v").max().alias("one_d"),
         pl.col("n_nonagg").sum().alias("child_nonagg"),
-    ).join(indicators.select("indicator_id", "unit_agg", "scale"), on="indicator_id")
-    return grouped.select(*keys, *_unit_combination(single_passes))
+    ]
+    if statistic is not None:
+        aggregations.append(statistic)
+    if single_passes:
+        # With one valued row (the only case `one_*` is used) max is that row's figure.
+        helpers += [pl.when(has_value).then(pl.col("num")).alias("_num_v"),
+                    pl.when(has_value).then(pl.col("den")).alias("_den_v")]
+        aggregations += [pl.col("value").max().alias("one_v"),
+                         pl.col("_num_v").max().alias("one_n"),
+                         pl.col("_den_v").max().alias("one_d")]
+    return grouped(rows.with_columns(helpers), keys, aggregations)
+
+
+_METHOD_STATISTICS: list[tuple[list[str], pl.Expr | None]] = [
+    (["ratio_of_sums", "none"], None),
+    (["sum"], pl.col("value").sum().alias("sum_v")),
+    (["mean"], pl.col("value").mean().alias("mean_v")),
+    (["max"], pl.col("value").max().alias("max_v")),
+    (["min"], pl.col("value").min().alias("min_v")),
+]
+_STATISTIC_COLUMNS = ["sum_v", "mean_v", "max_v", "min_v", "one_v", "one_n", "one_d"]
 
 
 def _unit_combination(single_passes: bool) -> list[pl.Expr]:
@@ -133,16 +171,16 @@ def _unit_combination(single_passes: bool) -> list[pl.Expr]:
     any_parts = pl.col("n_parts") > 0
     ratio_value = pl.when(any_parts & (pl.col("sum_d") != 0)).then(
         pl.col("sum_n") / pl.col("sum_d") * pl.col("scale"))
-    value = (
+    value: pl.Expr = (
         pl.when(ratio).then(ratio_value)
         .when(method == "sum").then(pl.col("sum_v"))
         .when(method == "mean").then(pl.col("mean_v"))
         .when(method == "max").then(pl.col("max_v"))
         .when(method == "min").then(pl.col("min_v"))
     )
-    num = pl.when(any_parts).then(pl.col("sum_n"))
-    den = pl.when(any_parts).then(pl.col("sum_d"))
-    nonagg = pl.col("child_nonagg") + pl.when(ratio).then(pl.col("n_noparts")).otherwise(0)
+    num: pl.Expr = pl.when(any_parts).then(pl.col("sum_n"))
+    den: pl.Expr = pl.when(any_parts).then(pl.col("sum_d"))
+    nonagg: pl.Expr = pl.col("child_nonagg") + pl.when(ratio).then(pl.col("n_noparts")).otherwise(0)
     if single_passes:
         single = pl.col("n_units") == 1
         value = pl.when(single).then(pl.col("one_v")).otherwise(value)
@@ -163,7 +201,8 @@ def map_to_current(values: pl.DataFrame, mapping: pl.DataFrame,
     stays = mapping.filter(pl.col("unit_id") == pl.col("current_id"))["unit_id"]
     moving = mapping.filter(pl.col("unit_id") != pl.col("current_id"))
     own = values.filter(pl.col("unit_id").is_in(stays.implode()))
-    inherited = values.join(moving, on="unit_id", how="inner")
+    inherited = values.filter(pl.col("unit_id").is_in(moving["unit_id"].implode())).join(
+        moving, on="unit_id", how="inner")
     if inherited.is_empty():
         return own
     keys = ["unit_id", "indicator_id", *PERIOD_COLUMNS]
@@ -203,33 +242,42 @@ def time_aggregate(values: pl.DataFrame, indicators: pl.DataFrame, bucket_type: 
 
 
 def _combine_sub_periods(rows: pl.DataFrame, indicators: pl.DataFrame) -> pl.DataFrame:
+    stock_ids = indicators.filter(pl.col("time_agg") == "last")["indicator_id"].implode()
+    is_stock = pl.col("indicator_id").is_in(stock_ids)
+    combined = pl.concat([_flow_sums(rows.filter(~is_stock)),
+                          _latest_rows(rows.filter(is_stock))], how="diagonal_relaxed")
+    for name in ("sum_n", "sum_d", "sum_v", "mean_v", "last_v", "last_n", "last_d"):
+        if name not in combined.columns:
+            combined = combined.with_columns(pl.lit(None, pl.Float64).alias(name))
+    combined = combined.join(
+        indicators.select("indicator_id", "is_ratio", "time_agg", "scale"), on="indicator_id")
+    return combined.select(*KEYS, *_time_combination())
+
+
+def _flow_sums(rows: pl.DataFrame) -> pl.DataFrame:
     parts = pl.col("num").is_not_null() & pl.col("den").is_not_null()
     prepared = rows.with_columns(
         pl.when(parts).then(pl.col("num")).alias("_num_p"),
         pl.when(parts).then(pl.col("den")).alias("_den_p"),
         parts.cast(pl.Int32).alias("_parts"),
     )
-    grouped = prepared.group_by(KEYS).agg(
+    return grouped(prepared, KEYS, [
         pl.col("_num_p").sum().alias("sum_n"),
         pl.col("_den_p").sum().alias("sum_d"),
         pl.col("_parts").sum().alias("n_parts"),
         pl.len().alias("n_rows"),
         pl.col("value").sum().alias("sum_v"),
         pl.col("value").mean().alias("mean_v"),
-    )
-    grouped = grouped.join(_latest_rows(rows, indicators), on=KEYS, how="left").join(
-        indicators.select("indicator_id", "is_ratio", "time_agg", "scale"), on="indicator_id")
-    return grouped.select(*KEYS, *_time_combination())
+    ])
 
 
-def _latest_rows(rows: pl.DataFrame, indicators: pl.DataFrame) -> pl.DataFrame:
+def _latest_rows(rows: pl.DataFrame) -> pl.DataFrame:
     """The latest sub-period's figures of each stock (`last`) group."""
-    stocks = indicators.filter(pl.col("time_agg") == "last").select("indicator_id")
-    stock_rows = rows.join(stocks, on="indicator_id", how="semi")
-    latest = stock_rows.group_by(KEYS).agg(pl.col("p_m1").max())
-    return stock_rows.join(latest, on=[*KEYS, "p_m1"], how="semi").select(
-        *KEYS, pl.col("value").alias("last_v"), pl.col("num").alias("last_n"),
-        pl.col("den").alias("last_d"))
+    latest = grouped(rows, KEYS, [pl.col("p_m1").max(), pl.len().alias("n_rows")])
+    parts = (pl.col("num").is_not_null() & pl.col("den").is_not_null()).cast(pl.Int32)
+    return rows.join(latest, on=[*KEYS, "p_m1"], how="inner").select(
+        *KEYS, "n_rows", parts.alias("n_parts"), pl.col("value").alias("last_v"),
+        pl.col("num").alias("last_n"), pl.col("den").alias("last_d"))
 
 
 def _time_combination() -> list[pl.Expr]:
@@ -268,7 +316,8 @@ def unit_rollup(own: pl.DataFrame, tree: pl.DataFrame, indicators: pl.DataFrame
     parents = tree.select("unit_id", "parent_id").filter(pl.col("parent_id").is_not_null())
     levels: list[pl.DataFrame] = []
     below: pl.DataFrame | None = None
-    for depth in range(int(tree["depth"].max() or 0), -1, -1):
+    deepest = tree["depth"].max()
+    for depth in range(int(deepest) if isinstance(deepest, int) else 0, -1, -1):
         level = own.filter(pl.col("depth") == depth).drop("depth").with_columns(
             pl.lit("own").alias("source"))
         if below is not None and not below.is_empty():

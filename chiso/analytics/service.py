@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, fields
+from typing import Any
 
 import polars as pl
 from sqlalchemy.orm import Session
@@ -65,7 +66,7 @@ class TargetStatus:
     indicator_id: int = 0
     unit_id: int = 0
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         for key in ("target_date", "as_of"):
             data[key] = data[key].isoformat() if data[key] else None
@@ -90,7 +91,7 @@ def _world(session: Session, unit_code: str) -> _World:
     return _World(frames.load_units(session, scope), frames.load_lineage(session, scope))
 
 
-def _unit_row(world: _World, code: str, day: dt.date) -> dict[str, object]:
+def _unit_row(world: _World, code: str, day: dt.date) -> dict[str, Any]:
     """The unit with this code valid on `day`, else the latest one with this code."""
     matches = world.units.filter(pl.col("code") == code)
     if matches.is_empty():
@@ -100,7 +101,7 @@ def _unit_row(world: _World, code: str, day: dt.date) -> dict[str, object]:
     return chosen.row(0, named=True)
 
 
-def _hierarchy_day(unit: dict[str, object], day: dt.date) -> dt.date:
+def _hierarchy_day(unit: dict[str, Any], day: dt.date) -> dt.date:
     """Today's hierarchy, or the last day of a unit that no longer exists."""
     valid_to = unit["valid_to"]
     return valid_to if isinstance(valid_to, dt.date) and valid_to < day else day
@@ -175,36 +176,36 @@ def _history_start(year: int, first_as_of: dt.date) -> dt.date:
     return min(dt.date(year - 1, 1, 1), trend_start)
 
 
-def _to_status(row: dict[str, object]) -> TargetStatus:
+def _to_status(row: dict[str, Any]) -> TargetStatus:
     def number(key: str) -> float | None:
         value = row.get(key)
-        return None if value is None else float(value)  # type: ignore[arg-type]
+        return None if value is None else float(value)
 
     return TargetStatus(
-        target_id=int(row["target_id"]), plan_code=str(row["plan_code"]),  # type: ignore[arg-type]
+        target_id=int(row["target_id"]), plan_code=str(row["plan_code"]),
         indicator_code=str(row["code"]), indicator_name_vi=str(row["name_vi"]),
         indicator_name_en=str(row["name_en"]),
-        pillar_code=row["pillar_code"],  # type: ignore[arg-type]
-        unit_code=str(row["unit_code"]), year=int(row["year"]),  # type: ignore[arg-type]
-        comparator=str(row["comparator"]), target_value=float(row["target_value"]),  # type: ignore[arg-type]
+        pillar_code=row["pillar_code"],
+        unit_code=str(row["unit_code"]), year=int(row["year"]),
+        comparator=str(row["comparator"]), target_value=float(row["target_value"]),
         baseline_value=number("b_value"), actual=number("actual"),
         expected=number("expected"), projected=number("projected"),
         status=Status(str(row["status"])), progress_ratio=number("progress_ratio"),
-        decimals=int(row["decimals"] or 0), unit_vi=str(row["unit_vi"] or ""),  # type: ignore[arg-type]
+        decimals=int(row["decimals"] or 0), unit_vi=str(row["unit_vi"] or ""),
         unit_en=str(row["unit_en"] or ""), direction=str(row["direction"]),
-        target_date=row["target_date"],  # type: ignore[arg-type]
-        value_high=number("value_high"), as_of=row["as_of"],  # type: ignore[arg-type]
+        target_date=row["target_date"],
+        value_high=number("value_high"), as_of=row["as_of"],
         projected_year_end=number("projected_year_end"),
-        year_end=row.get("year_end"),  # type: ignore[arg-type]
-        not_aggregatable=int(row.get("n_nonagg") or 0),  # type: ignore[call-overload]
-        indicator_id=int(row["indicator_id"]), unit_id=int(row["unit_id"]),  # type: ignore[arg-type]
+        year_end=row.get("year_end"),
+        not_aggregatable=int(row.get("n_nonagg") or 0),
+        indicator_id=int(row["indicator_id"]), unit_id=int(row["unit_id"]),
     )
 
 
 # ----------------------------------------------------------------------------- values
 
 def _rolled(session: Session, *, unit_code: str, indicator_code: str, bucket_type: PeriodType,
-            buckets: list[Period]) -> tuple[pl.DataFrame, dict[str, object], _World]:
+            buckets: list[Period]) -> tuple[pl.DataFrame, dict[str, Any], _World]:
     """Rolled-up values per bucket for the unit and everything below it."""
     today = get_settings().current_date()
     world = _world(session, unit_code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ console = Console()
 @dataclass
 class Timing:
     label: str
-    seconds: float
+    seconds: float  # wall clock
+    cpu_seconds: float = 0.0  # all threads of this process: steadier on a busy machine
 
 
 @dataclass
@@ -39,9 +41,9 @@ class Comparison:
 
 def timed(label: str, into: list[Timing], work: Callable[[], T]) -> T:
     """Run `work`, append its wall time to `into`, return its result."""
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     result = work()
-    into.append(Timing(label, time.perf_counter() - start))
+    into.append(Timing(label, time.perf_counter() - start, time.process_time() - cpu_start))
     return result
 
 
@@ -66,16 +68,24 @@ def assert_close(name: str, ours: np.ndarray, theirs: np.ndarray, tolerance: flo
 def print_comparison(result: Comparison) -> None:
     table = Table(title=result.title, header_style="bold")
     table.add_column("Bước / step")
-    table.add_column("chiso (Polars) s", justify="right")
-    table.add_column("pandas s", justify="right")
+    for name in ("chiso (Polars)", "pandas"):
+        table.add_column(f"{name} s", justify="right")
+        table.add_column(f"{name} CPU s", justify="right")
     for ours, theirs in zip(result.ours, result.pandas, strict=False):
-        table.add_row(ours.label, f"{ours.seconds:.3f}", f"{theirs.seconds:.3f}")
-    table.add_row("[bold]Tổng / total[/]", f"[bold]{result.ours_total:.3f}[/]",
-                  f"[bold]{result.pandas_total:.3f}[/]")
+        table.add_row(ours.label, f"{ours.seconds:.3f}", f"{ours.cpu_seconds:.3f}",
+                      f"{theirs.seconds:.3f}", f"{theirs.cpu_seconds:.3f}")
+    cpu_ours = sum(t.cpu_seconds for t in result.ours)
+    cpu_pandas = sum(t.cpu_seconds for t in result.pandas)
+    if len(result.ours) > 1:
+        table.add_row("[bold]Tổng / total[/]", f"[bold]{result.ours_total:.3f}[/]",
+                      f"{cpu_ours:.3f}", f"[bold]{result.pandas_total:.3f}[/]",
+                      f"{cpu_pandas:.3f}")
     console.print(table)
     ratio = result.pandas_total / result.ours_total if result.ours_total else float("inf")
     colour = "green" if ratio >= 3 else "yellow"
     console.print(f"[{colour}]chiso nhanh hơn pandas {ratio:.1f} lần / chiso is {ratio:.1f}× "
-                  f"faster than pandas[/]")
+                  f"faster than pandas (wall clock)[/]")
+    console.print(f"CPU: chiso {cpu_ours:.1f} s, pandas {cpu_pandas:.1f} s; "
+                  f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     for note in result.notes:
         console.print(note)

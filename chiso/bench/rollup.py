@@ -45,7 +45,7 @@ def rollup(
         gc.collect()
         progress.update(task, advance=1, description="pandas")
         theirs = timed("roll-up + status", result.pandas,
-                       lambda: rollup_pandas.evaluate_targets(*frames, today=data.today))
+                       lambda: rollup_pandas.evaluate_targets(*frames, data.today))
         progress.update(task, advance=1, description="so sánh / comparing")
         compared = _check_agreement(ours, theirs)
         progress.update(task, advance=1)
@@ -68,7 +68,9 @@ def _run_chiso(data: NationalData) -> pl.DataFrame:
                             unit_lineage=data.lineage, today=data.today)
 
 
-def _pandas_frames(data: NationalData) -> tuple[pd.DataFrame, ...]:
+def _pandas_frames(data: NationalData
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame,
+                              pd.DataFrame]:
     """The same data as pandas frames (converted before timing: both sides start from
     memory)."""
     def convert(frame: pl.DataFrame) -> pd.DataFrame:
