@@ -153,14 +153,21 @@ def _write_versions(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -
 
 # --------------------------------------------------------------------------- computation
 
-def procedure_counts(con: duckdb.DuckDBPyConnection, months: list[int] | None = None
-                     ) -> None:
+def procedure_counts(con: duckdb.DuckDBPyConnection, months: list[int] | None = None,
+                     unit_codes: list[str] | None = None) -> None:
     """Temp table `grp`: counts per (unit code, month, procedure) of the current dossiers.
 
     This one pass over the dossiers is the only heavy step; everything after it works on
     at most units × months × procedures rows.
     """
-    where = f"WHERE c.month IN ({', '.join(map(str, months))})" if months else ""
+    conditions = [f"c.month IN ({', '.join(map(str, months))})"] if months else []
+    if unit_codes is not None:
+        con.register("scope_df", pl.DataFrame({"code": unit_codes},
+                                              schema={"code": pl.String}).to_arrow())
+        con.execute("CREATE OR REPLACE TEMP TABLE scope_codes AS SELECT * FROM scope_df")
+        con.unregister("scope_df")
+        conditions.append("c.unit_code IN (SELECT code FROM scope_codes)")
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     online, full = Channel.ONLINE.value, ServiceLevel.FULL.value
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE grp AS

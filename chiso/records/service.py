@@ -271,8 +271,10 @@ def recompute_touched(session: Session, con: duckdb.DuckDBPyConnection, root: Pa
     engine.register_procedures(con, procedures_frame(session))
     engine.register_current(con, store.version_files(root, batches, months),
                             store.superseded_files(root, batches, months))
-    engine.procedure_counts(con)
-    resolver = UnitResolver(session)
+    resolver = UnitResolver(session) if all_units or only_units is not None else \
+        UnitResolver.cached(session)
+    scope = None if all_units or only_units is not None else _scope_codes(resolver, touched)
+    engine.procedure_counts(con, unit_codes=scope)
     long = _indicator_rows(con, resolver, engine.grp_unit_months(con))
     if only_units is not None:
         long = long.filter(pl.col("unit_id").is_in(list(only_units)))
@@ -280,6 +282,19 @@ def recompute_touched(session: Session, con: duckdb.DuckDBPyConnection, root: Pa
         long = long.join(_target_units(resolver, touched), on=["unit_id", "month"],
                          how="semi")
     return _save(session, long, resolver, actor, step)
+
+
+def _scope_codes(resolver: UnitResolver, touched: pl.DataFrame) -> list[str]:
+    """Codes of every unit under the top-level units above the touched ones: the records
+    that can change a touched unit's figures (a province batch reads only its province)."""
+    umap = resolver.umap(touched)
+    roots = {resolver.ancestors(leaf)[-1] for leaf in umap.get_column("leaf_id").unique()}
+    codes: set[str] = set(touched.get_column("unit_code").unique())
+    for root in roots:
+        # Old codes of merged units still count under their successors in this subtree.
+        below = resolver.with_predecessors(resolver.subtree(root))
+        codes |= {resolver.units[u].code for u in below}
+    return sorted(codes)
 
 
 def _indicator_rows(con: duckdb.DuckDBPyConnection, resolver: UnitResolver,

@@ -11,13 +11,17 @@ boundaries" used to show a merged commune's history as one series.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chiso.units.models import OrgUnit, UnitLineage
+
+CACHE_SECONDS = 60.0
+_CACHE: dict[tuple[object, ...], tuple[float, UnitResolver]] = {}
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,23 @@ def month_bounds(month: int) -> tuple[dt.date, dt.date]:
 
 class UnitResolver:
     """Loads the unit tree and lineage once; resolves (code, month) pairs in memory."""
+
+    @classmethod
+    def cached(cls, session: Session) -> UnitResolver:
+        """A resolver reused for a minute while the unit and lineage tables keep the same
+        size and highest id: an incremental batch need not reload 13,000 units. A full
+        recompute builds a fresh one."""
+        key = (str(session.get_bind().url),
+               *session.execute(select(func.count(OrgUnit.id), func.max(OrgUnit.id),
+                                       func.sum(OrgUnit.parent_id),
+                                       func.max(OrgUnit.valid_to))).one(),
+               *session.execute(select(func.count(UnitLineage.id),
+                                       func.max(UnitLineage.id))).one())
+        found = _CACHE.get(key)
+        if found is None or time.monotonic() - found[0] > CACHE_SECONDS:
+            _CACHE.clear()
+            found = _CACHE[key] = (time.monotonic(), cls(session))
+        return found[1]
 
     def __init__(self, session: Session) -> None:
         rows = session.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.parent_id,
@@ -123,6 +144,19 @@ class UnitResolver:
             (pl.col("valid_from") <= month_start.dt.month_end())
             & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= month_start))
         ).to_series().fill_null(False)
+
+    def with_predecessors(self, unit_ids: set[int]) -> set[int]:
+        """The units and every unit whose lineage leads into one of them."""
+        before: dict[int, list[int]] = {}
+        for old, new in self.successor.items():
+            before.setdefault(new, []).append(old)
+        found, stack = set(), list(unit_ids)
+        while stack:
+            current = stack.pop()
+            if current not in found:
+                found.add(current)
+                stack.extend(before.get(current, []))
+        return found
 
     def subtree(self, unit_id: int) -> set[int]:
         """The unit and every unit below it (by parent links, any validity)."""
