@@ -122,5 +122,6 @@ def test_update_target_keeps_history_and_names_bad_fields(client, session, make_
     assert bad.json()["problems"] == [
         "Trường 'value_high': so sánh 'between' cần cận trên / field 'value_high': comparator "
         "'between' needs value_high"]
-    assert client.put("/api/targets/999999", headers=headers, json={"value": 1}
-                      ).status_code == 404
+    for missing in (999999, 2**40):
+        assert client.put(f"/api/targets/{missing}", headers=headers, json={"value": 1}
+                          ).status_code == 404

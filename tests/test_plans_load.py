@@ -236,3 +236,42 @@ def test_update_keeps_the_old_value_in_the_audit_trail(session) -> None:
     # Reloading the file restores the planned value, and says so.
     summary = load_plan(session, PLAN_YAML)
     assert summary.updated == ["XHS.SMARTPHONE @ 20 31/12/2023"] and target.value == 85.0
+
+
+def test_messy_hand_made_workbook_loads(session, tmp_path) -> None:
+    """A title above the header, English headers in another order, a code typed as a number,
+    '76,6%' as text, a date as text, NFD text, blank rows: all as users send them."""
+    import unicodedata
+
+    from openpyxl import Workbook
+
+    prepared(session)
+    workbook = Workbook()
+    plan_sheet = workbook.active
+    plan_sheet.title = "Plan"
+    for label, value in (("code", "15-KH/UBND"), ("Trích yếu", unicodedata.normalize(
+            "NFD", "Kế hoạch chuyển đổi số năm 2024")), ("Year from", 2024),
+            ("Scope unit", 20), ("Ngày ban hành", "05/01/2024")):
+        plan_sheet.append([label, value])
+    targets = workbook.create_sheet("CHI TIEU")
+    targets.append(["KẾ HOẠCH CHUYỂN ĐỔI SỐ NĂM 2024 — BIỂU CHỈ TIÊU"])
+    targets.merge_cells("A1:F1")
+    targets.append([])
+    targets.append(["Value", "Indicator", "Ghi chú", "Target date", "Unit", "comparator"])
+    targets.append(["76,6%", " CQS.HS_TRUC_TUYEN ", unicodedata.normalize("NFD", "Ghi chú"),
+                    "31/12/2024", 20, "≥"])
+    targets.append([])
+    targets.append([2, "cqs.hs_tre_han", None, None, None, "≤"])
+    path = tmp_path / "messy.xlsx"
+    workbook.save(path)
+    summary = load_plan(session, path)
+    session.commit()
+    plan = get_plan(session, "15-KH/UBND")
+    assert plan.title == "Kế hoạch chuyển đổi số năm 2024"
+    assert plan.issued_on == dt.date(2024, 1, 5)
+    assert len(summary.inserted) == 2
+    rows = {r["indicator"]: r for r in (target_as_dict(session, t) for t in plan.targets)}
+    assert (rows["CQS.HS_TRUC_TUYEN"]["value"], rows["CQS.HS_TRUC_TUYEN"]["note"]) == (
+        76.6, "Ghi chú")
+    assert (rows["CQS.HS_TRE_HAN"]["comparator"], rows["CQS.HS_TRE_HAN"]["target_date"],
+            rows["CQS.HS_TRE_HAN"]["unit"]) == ("<=", dt.date(2024, 12, 31), "20")

@@ -58,6 +58,7 @@ def test_plan_pages(client, session, make_user) -> None:
     assert "≥ 10 % GRDP" in page
     assert "button type=\"button\" class=\"secondary small edit-toggle" not in page  # viewer
     assert client.get("/plans/987654").status_code == 404
+    assert client.get(f"/plans/{2**40}").status_code == 404
     download = client.get(f"/plans/{plan.id}/export.xlsx")
     assert download.status_code == 200 and download.content[:2] == b"PK"
     assert "72-KH-BC%C4%90.xlsx" in download.headers["content-disposition"]

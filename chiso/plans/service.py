@@ -202,7 +202,7 @@ def create_target(session: Session, plan_code: str, values: dict[str, Any], *,
 def update_target(session: Session, target_id: int, changes: dict[str, Any], *,
                   actor: Any = None, access: Access | None = None) -> Target:
     """Change fields of a target; the audit event records every old and new value."""
-    target = session.get(Target, target_id)
+    target = session.get(Target, target_id) if _is_row_id(target_id) else None
     if target is None:
         raise TargetNotFound(target_id)
     if access is not None:
@@ -276,10 +276,15 @@ def get_plan(session: Session, code: str) -> Plan:
 
 
 def get_plan_by_id(session: Session, plan_id: int) -> Plan:
-    plan = session.get(Plan, plan_id)
+    plan = session.get(Plan, plan_id) if _is_row_id(plan_id) else None
     if plan is None:
         raise PlanNotFound(plan_id)
     return plan
+
+
+def _is_row_id(value: int) -> bool:
+    # PostgreSQL's INTEGER overflows past 2³¹−1: such an id cannot exist, it is not an error.
+    return 0 < value <= 2_147_483_647
 
 
 def list_plans(session: Session) -> list[tuple[Plan, int]]:
