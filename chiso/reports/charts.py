@@ -82,16 +82,19 @@ def trend_chart(series: dict[str, list[tuple[dt.date, float]]], title: str,
     if not series:
         return None
     _setup()
-    fig, ax = plt.subplots(figsize=(7.2, 3.0))
+    fig, ax = plt.subplots(figsize=(7.2, 2.7))
     for i, (name, points) in enumerate(sorted(series.items())):
         colour = LINE_COLOURS[i % len(LINE_COLOURS)]
-        xs, ys = zip(*points, strict=True)
+        xs = [day.replace(day=1) for day, _v in points]  # plot a month at its own month
+        ys = [value for _d, value in points]
         ax.plot(xs, ys, marker="o", markersize=3, color=colour, label=_short(name, 40))
         if targets and name in targets:
             ax.axhline(targets[name], color=colour, linestyle=":", linewidth=1)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
         lambda v, _p: format_number(v, 0)))
+    ax.xaxis.set_major_locator(matplotlib.dates.MonthLocator())
     ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%m/%Y"))
+    ax.tick_params(axis="x", labelsize=7)
     ax.set_title(title, fontsize=10, loc="left")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     ax.grid(axis="y", color="#dde3ea")

@@ -74,6 +74,19 @@ def period_title(kind: str, period: str) -> str:
     return f"năm {p.year}"
 
 
+def period_label(period: str) -> str:
+    """'202508' → 'tháng 08/2025', '2025Q3' → 'quý III/2025', as a report writes them."""
+    p = parse_period(period)
+    kind = p.type.value
+    if kind == "M":
+        return f"tháng {p.index:02d}/{p.year}"
+    if kind == "Q":
+        return f"quý {ROMAN[p.index]}/{p.year}"
+    if kind == "S":
+        return f"6 tháng {'đầu' if p.index == 1 else 'cuối'} năm {p.year}"
+    return f"năm {p.year}"
+
+
 def check_period(kind: str, period: str) -> None:
     try:
         parsed = parse_period(period)
@@ -235,7 +248,7 @@ def quality_problems(session: Session, unit: OrgUnit, start: dt.date, end: dt.da
     for name, indicator, period, num, den, value, kind, scale in rows:
         rule = _quality_rule(kind, scale, num, den, value)
         if rule:
-            problems.append(f"{name} — {indicator}, kỳ {period}: {rule}")
+            problems.append(f"{name} — {indicator}, {period_label(period)}: {rule}")
     return problems
 
 

@@ -189,7 +189,8 @@ def _header_block(doc: Any, data: ReportData) -> None:
     _set_widths(table, [6.4, 10.1])
     left, right = table.rows[0].cells
     _centered(left, texts["issuer_parent"], 12.5, first=True)
-    _centered(left, texts["issuer"], 12.5, bold=True)
+    for line in balanced_lines(texts["issuer"], 22):
+        _centered(left, line, 12.5, bold=True)
     _rule(left, 2.2)
     _centered(left, f"Số:        /{texts['symbol']}", 13)
     _centered(right, QUOC_HIEU, 12.5, bold=True, first=True)
@@ -198,6 +199,17 @@ def _header_block(doc: Any, data: ReportData) -> None:
     day = data.issue_date
     _centered(right, f"{texts['place']}, ngày {day.day:02d} tháng {day.month:02d} năm "
                      f"{day.year}", 14, italic=True)
+
+
+def balanced_lines(text: str, width: int) -> list[str]:
+    """Split a long issuing-body name into two lines of similar length at a space, as
+    drafters do ("BAN CHỈ ĐẠO / CHUYỂN ĐỔI SỐ"), instead of letting one word wrap alone."""
+    if len(text) <= width or " " not in text:
+        return [text]
+    words = text.split()
+    best = min(range(1, len(words)), key=lambda i: abs(len(" ".join(words[:i]))
+                                                      - len(" ".join(words[i:]))))
+    return [" ".join(words[:best]), " ".join(words[best:])]
 
 
 def _title(doc: Any, data: ReportData) -> None:
@@ -224,7 +236,8 @@ def _issuer_in_sentence(data: ReportData) -> str:
 # ------------------------------------------------------------------ I. results
 
 def _heading(doc: Any, text: str, italic: bool = False) -> None:
-    _para(doc, text, bold=True, italic=italic, before=6, after=3)
+    paragraph = _para(doc, text, bold=True, italic=italic, before=6, after=3)
+    paragraph.paragraph_format.keep_with_next = True  # never a heading alone at a page foot
 
 
 def _section_results(doc: Any, data: ReportData, step: Progress) -> None:
@@ -315,7 +328,7 @@ def _pillar_charts(doc: Any, data: ReportData, pillar: Any, number: int) -> None
 
 def _picture(doc: Any, image: bytes) -> None:
     paragraph = _para(doc, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
-    paragraph.add_run().add_picture(io.BytesIO(image), width=Cm(15.5))
+    paragraph.add_run().add_picture(io.BytesIO(image), width=Cm(14.5))
 
 
 # ------------------------------------------------------------------ II, III, IV, closing
@@ -367,7 +380,7 @@ def _task_table(doc: Any, rows: list[Any], data: ReportData, empty: str) -> None
                       finished if task.completed_on else f"Quá {finished}"
                       if row.status == TaskStatus.OVERDUE else status_label(row.status)])
     _table(doc, ["TT", "Nhiệm vụ", "Đơn vị chủ trì", "Hạn", "Tiến độ",
-                 "Hoàn thành / quá hạn"], lines, widths=[0.9, 5.6, 3.2, 2.6, 1.6, 2.6],
+                 "Hoàn thành / quá hạn"], lines, widths=[1.1, 5.4, 3.2, 2.6, 1.6, 2.6],
            numeric={0, 3, 4, 5})
 
 
