@@ -106,3 +106,31 @@ def _procedures(tmp_path: Path) -> Path:
 def test_every_records_command_has_an_example():
     for command in ("procedures", "ingest", "generate", "recompute", "batches"):
         assert "Example: chiso records" in run("records", command, "--help")
+
+
+def test_generated_feed_rolls_up_consistently(session, world):
+    from chiso.indicators.models import Indicator
+    from chiso.records.service import load_generated_feed
+
+    result = load_generated_feed(session, province="20", months=3, seed=3, rows=4000,
+                                 end=dt.date(2025, 9, 30))
+    session.commit()
+    assert result.rows_stored > 4000 * 0.95 and result.months == [202507, 202508, 202509]
+    rows = session.execute(
+        select(Indicator.code, DataValue.unit_id, DataValue.period, DataValue.numerator,
+               DataValue.denominator)
+        .join(Indicator, Indicator.id == DataValue.indicator_id)).all()
+    frame = pl.DataFrame([tuple(r) for r in rows], orient="row",
+                         schema=["code", "unit_id", "period", "num", "den"])
+    province = world["20"].id
+    communes = frame.filter(pl.col("unit_id") != province).group_by("code", "period").agg(
+        pl.col("num").sum(), pl.col("den").sum())
+    top = frame.filter(pl.col("unit_id") == province).join(communes, on=["code", "period"],
+                                                           suffix="_sum")
+    additive = top.filter(pl.col("code") != "CQS.DVCTT_PHAT_SINH_HS")
+    assert additive.height == 18
+    assert (additive["num"] == additive["num_sum"]).all()
+    assert (additive["den"] == additive["den_sum"]).all()
+    distinct = top.filter(pl.col("code") == "CQS.DVCTT_PHAT_SINH_HS")
+    # Shared services are counted once for the province: fewer than the communes' sum.
+    assert (distinct["num"] < distinct["num_sum"]).all()

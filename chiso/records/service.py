@@ -468,3 +468,18 @@ def month_range(year: int, today: dt.date | None = None) -> list[int]:
 
 
 ONLINE_SERVICE_LEVELS = (ServiceLevel.FULL.value, ServiceLevel.PARTIAL.value)
+
+
+def load_generated_feed(session: Session, *, province: str, months: int, seed: int,
+                        end: dt.date, rows: int | None = None) -> IngestResult:
+    """Generate a synthetic feed for `province` and ingest it (the demo's live records):
+    the procedure catalogue first, then the dossiers, as one batch."""
+    from chiso.records.generator import generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        feed_path = Path(tmp) / f"mot-cua-{province}.parquet"
+        generated = generate(session, feed_path, province=province, months=months, seed=seed,
+                             rows=rows, end=end)
+        load_procedures(session, generated.procedures_path)
+        session.flush()
+        return ingest_file(session, feed_path, display_name=feed_path.name)
