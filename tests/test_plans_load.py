@@ -275,3 +275,15 @@ def test_messy_hand_made_workbook_loads(session, tmp_path) -> None:
         76.6, "Ghi chú")
     assert (rows["CQS.HS_TRE_HAN"]["comparator"], rows["CQS.HS_TRE_HAN"]["target_date"],
             rows["CQS.HS_TRE_HAN"]["unit"]) == ("<=", dt.date(2024, 12, 31), "20")
+
+
+def test_plan_header_problems_name_the_field(session, tmp_path) -> None:
+    prepared(session)
+    path = tmp_path / "header.yaml"
+    path.write_text('plan:\n  code: 1/KH\n  year_from: "năm nay"\n  scope_unit: "99"\n'
+                    "targets: []\n", encoding="utf-8")
+    with pytest.raises(InputRejected) as caught:
+        load_plan(session, path)
+    assert [p.message().split(" / ")[0] for p in caught.value.problems] == [
+        "Tệp 'header.yaml', trường 'plan.title': thiếu trích yếu văn bản",
+        "Tệp 'header.yaml', trường 'plan.year_from': năm 'năm nay' không hợp lệ (ví dụ 2023)"]

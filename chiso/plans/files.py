@@ -119,8 +119,9 @@ def read_plan_yaml(source: Path) -> RawPlan:
     assert isinstance(plan, dict) and isinstance(targets, list)
     rows = [RawRow(values=_flatten_yaml_target(entry), row=index)
             for index, entry in enumerate(targets, start=1)]
-    return RawPlan(file=source.name, spreadsheet=False, plan=dict(plan), plan_sheet="plan",
-                   plan_columns={}, plan_rows={}, target_sheet="targets", targets=rows)
+    return RawPlan(file=source.name, spreadsheet=False, plan=dict(plan), plan_sheet="",
+                   plan_columns={name: f"plan.{name}" for name in PLAN_FIELDS}, plan_rows={},
+                   target_sheet="targets", targets=rows)
 
 
 def _flatten_yaml_target(entry: Any) -> dict[str, Any]:
