@@ -251,3 +251,20 @@ def test_percent_formatted_excel_cells_are_read_as_percentages(session, world, t
               for r in result.inserts.iter_rows(named=True)}
     assert values == {("06001", "CQS.HS_TRUC_TUYEN"): pytest.approx(76.6),
                       ("06002", "CQS.HS_TRUC_TUYEN"): 50.0, ("06001", "CQS.SO_DVCTT"): 12.0}
+
+
+def test_excel_cells_of_mixed_types_read_back_exactly() -> None:
+    import datetime as dt
+
+    import polars as pl
+
+    from chiso.values.parsing import parse_number_expr
+    from chiso.values.reader import _column_texts
+
+    numbers = (0.766, 1.234, 1e-07, 2025.0, 12345678.125, 5, "", "76,6%", "1.234")
+    texts = _column_texts(numbers)
+    assert texts.to_list()[3:] == ["2025", "12345678,125", "5", None, "76,6%", "1.234"]
+    parsed = pl.DataFrame({"a": texts}).select(parse_number_expr("a")).to_series().to_list()
+    assert parsed == [0.766, 1.234, 1e-07, 2025.0, 12345678.125, 5.0, None, 76.6, 1234.0]
+    dates = _column_texts((dt.datetime(2025, 5, 23), "Quý III/2025", None))
+    assert dates.to_list() == ["23/05/2025", "Quý III/2025", None]

@@ -143,23 +143,37 @@ def cell_text(cell: object) -> str | None:
     """A typed cell (from Excel or Python) as text that `parse_number_expr` reads back to the
     same number: decimals are written with a comma and never grouped, because "1.234" would
     read as one thousand two hundred and thirty-four."""
-    if cell is None or cell == "":
+    kind = type(cell)
+    if kind is str:
+        return cell or None  # type: ignore[return-value]
+    if cell is None:
         return None
-    if isinstance(cell, str):
-        return cell
+    if kind is float:
+        return _float_text(cell)  # type: ignore[arg-type]
     if isinstance(cell, bool):
         return "1" if cell else "0"
     if isinstance(cell, int):
         return str(cell)
     if isinstance(cell, float):
-        if math.isnan(cell):
-            return None
-        return _decimal_text(Decimal(repr(cell)))
+        return _float_text(cell)
     if isinstance(cell, Decimal):
         return _decimal_text(cell)
     if isinstance(cell, dt.datetime | dt.date):
         return cell.strftime("%d/%m/%Y")
     return str(cell)
+
+
+def _float_text(number: float) -> str | None:
+    """repr() is the shortest text that reads back to the same float; only exponent forms
+    ("1e-07") need the slower exact expansion."""
+    if math.isnan(number):
+        return None
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    text = repr(number)
+    if "e" in text or "inf" in text:
+        return _decimal_text(Decimal(text))
+    return text.replace(".", ",")
 
 
 def _decimal_text(number: Decimal) -> str:

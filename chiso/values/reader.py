@@ -19,6 +19,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 
 import polars as pl
@@ -226,14 +227,19 @@ def _read_sheet(sheet, percent: set[tuple[int, int]]) -> SheetTable | None:  # t
         return None
     header_index, mapping = found
     data = rows[header_index + 1:]
+    positions = sorted(mapping)
+    # calamine returns rectangular rows: pick the needed cells with a C-level itemgetter
+    # and transpose once, instead of indexing every row once per column.
+    picked = list(zip(*map(itemgetter(*positions), data), strict=True)) if data else []
+    by_position = dict(zip(positions, picked, strict=False))
     columns = {
-        column: [cell_text(r[p]) if p < len(r) else None for r in data]
+        column: _column_texts(by_position[p]) if p in by_position
+        else pl.Series([None] * len(data), dtype=pl.String)
         for p, column in mapping.items()
     }
     _mark_percent_cells(columns, mapping, percent, data,
                         first_data_row=first_row + header_index + 1, first_col=first_col)
-    body = pl.DataFrame({f"c{p}": columns[c] for p, c in mapping.items()},
-                        schema={f"c{p}": pl.String for p in mapping})
+    body = pl.DataFrame({f"c{p}": columns[c] for p, c in mapping.items()})
     renamed = {p: column for p, column in enumerate(mapping.values())}
     cells = _select_columns(body, renamed, first_line=first_row + header_index + 2)
     labels = {column: str(cell_text(head[header_index][p]) or column)
@@ -242,7 +248,40 @@ def _read_sheet(sheet, percent: set[tuple[int, int]]) -> SheetTable | None:  # t
                       _drop_numbering_and_blank(cells))
 
 
-def _mark_percent_cells(columns: dict[str, list[str | None]], mapping: dict[int, str],
+def _column_texts(cells: tuple[object, ...]) -> pl.Series:
+    """One column's cells as text that the number parser reads back exactly. Text and
+    numbers are separated by type and numbers converted to text by polars; only columns
+    holding other types (dates, booleans) go cell by cell through `cell_text`."""
+    kinds = set(map(type, cells))
+    if kinds <= {str}:
+        return pl.Series(cells, dtype=pl.String).replace("", None)
+    if not kinds <= {str, float, int}:
+        return pl.Series(list(map(cell_text, cells)), dtype=pl.String)
+    is_text = [type(c) is str for c in cells]
+    text = pl.Series([c if t else None for c, t in zip(cells, is_text, strict=True)],
+                     dtype=pl.String)
+    numbers = pl.Series([None if t else c for c, t in zip(cells, is_text, strict=True)],
+                        dtype=pl.Float64)
+    return pl.select(pl.coalesce(_float_texts(numbers), text.replace("", None))).to_series()
+
+
+def _float_texts(numbers: pl.Series) -> pl.Series:
+    """Floats as decimal-comma text ('1,234' is 1.234: never a thousands group)."""
+    text = numbers.cast(pl.String)
+    exponent = text.str.contains("e").fill_null(False)
+    if exponent.any():  # rare: 1e-07 and the like, expanded exactly one by one
+        exact = [cell_text(v) if e else None
+                 for v, e in zip(numbers.to_list(), exponent.to_list(), strict=True)]
+        text = pl.select(pl.when(exponent).then(pl.Series(exact, dtype=pl.String))
+                         .otherwise(text)).to_series()
+    # Whole numbers without a decimal part: codes and periods typed as numbers stay "2025".
+    whole = (numbers == numbers.floor()) & (numbers.abs() < 1e15)
+    return pl.select(pl.when(whole).then(numbers.cast(pl.Int64, strict=False)
+                                         .cast(pl.String))
+                     .otherwise(text.str.replace(".", ",", literal=True))).to_series()
+
+
+def _mark_percent_cells(columns: dict[str, pl.Series], mapping: dict[int, str],
                         percent: set[tuple[int, int]], data: list[list[object]],
                         first_data_row: int, first_col: int) -> None:
     """A number in a percent-formatted cell becomes "76,6%" (Excel stores 0.766)."""
@@ -253,7 +292,7 @@ def _mark_percent_cells(columns: dict[str, list[str | None]], mapping: dict[int,
             continue
         cell = data[index][position]
         if isinstance(cell, int | float) and not isinstance(cell, bool):
-            columns[column][index] = f"{cell_text(Decimal(repr(cell)) * 100)}%"
+            columns[column][index] = f"{cell_text(Decimal(repr(cell)) * 100)}%"  # scatter
 
 
 def _fill_merged(rows: list[list[object]], merged: list, first_row: int,  # type: ignore[type-arg]
