@@ -164,6 +164,10 @@ def test_import_is_all_or_nothing_with_bilingual_errors_and_dry_run(loaded, tmp_
     shifted = _write_csv(tmp_path / "lech.csv", [["01", "Hà Nội", "0,8", *[0.8] * 8, 0.8]])
     with pytest.raises(service.ImportRejected, match="dòng 2: có 13 ô"):
         service.import_results(session, shifted, framework_code="DTI_TINH_922", year=2023)
+    percent = _write_csv(tmp_path / "phantram.csv", [_province("01", "Hà Nội", [80] * 8,
+                                                                total=0.8)])
+    with pytest.raises(service.ImportRejected, match="80 ngoài khoảng 0–1"):
+        service.import_results(session, percent, framework_code="DTI_TINH_922", year=2023)
     unknown = _write_csv(tmp_path / "cot.csv", [["01", "Hà Nội", 1]],
                          header=["Mã tỉnh", "Tỉnh", "Chỉ số lạ"])
     with pytest.raises(service.ImportRejected, match="Chỉ số lạ"):

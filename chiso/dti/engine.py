@@ -11,6 +11,7 @@ Shapes: U units, L leaves, N nodes (the root is node 0), S samples.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -157,16 +158,20 @@ def _none(cf: CompiledFramework, x: np.ndarray, cols: np.ndarray, forced: bool) 
 
 
 def _minmax(cf: CompiledFramework, x: np.ndarray, cols: np.ndarray, forced: bool) -> np.ndarray:
-    observed_low, observed_high = _nan_min(x), _nan_max(x)
-    low = observed_low if forced else np.where(np.isnan(cf.low[cols]), observed_low, cf.low[cols])
-    high = observed_high if forced else np.where(np.isnan(cf.high[cols]), observed_high,
-                                                 cf.high[cols])
-    span = np.where(high - low > EPSILON, high - low, np.nan)
-    scaled = (x - low) / span
+    low, high = cf.low[cols], cf.high[cols]
+    if forced or np.isnan(low).any() or np.isnan(high).any():
+        # Goalposts not given (or overridden for sensitivity): the observed range.
+        low = _nan_min(x) if forced else np.where(np.isnan(low), _nan_min(x), low)
+        high = _nan_max(x) if forced else np.where(np.isnan(high), _nan_max(x), high)
+    span = high - low
+    degenerate = ~(span > EPSILON)
+    scaled = (x - low) / np.where(degenerate, 1.0, span)
     scaled = np.where(cf.direction[cols] < 0, 1.0 - scaled, scaled)
     # Fixed goalposts cap the score: beyond the goalpost there is nothing more to earn.
-    scaled = np.clip(scaled, 0.0, 1.0)
-    return np.where(np.isnan(span), np.where(np.isnan(x), np.nan, 1.0), scaled)
+    np.clip(scaled, 0.0, 1.0, out=scaled)
+    if degenerate.any():  # every unit equal: all score 1 (nothing separates them)
+        scaled[:, degenerate] = np.where(np.isnan(x[:, degenerate]), np.nan, 1.0)
+    return scaled
 
 
 def _target(cf: CompiledFramework, x: np.ndarray, cols: np.ndarray, forced: bool) -> np.ndarray:
@@ -195,11 +200,10 @@ def _zscore(cf: CompiledFramework, x: np.ndarray, cols: np.ndarray, forced: bool
 
 
 def _nan_reduce(x: np.ndarray, reducer: Callable[..., np.ndarray]) -> np.ndarray:
-    empty = np.all(np.isnan(x), axis=0)
-    filled = np.where(np.isnan(x[:, :]), np.nan, x)
-    with np.errstate(all="ignore"):
-        result = reducer(np.where(empty, 0.0, filled), axis=0)
-    return np.where(empty, np.nan, result)
+    """Column-wise reduction ignoring NaN; an all-NaN column gives NaN, silently."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return reducer(x, axis=0)
 
 
 def _nan_min(x: np.ndarray) -> np.ndarray:

@@ -90,6 +90,7 @@ class Framework:
     note: str
     is_sample: bool
     nodes: dict[str, Node]  # in document order; the root is ROOT
+    value_range: tuple[float, float] | None = None  # allowed raw leaf values, if bounded
     sha256: str = ""
     source_text: str = ""
 
@@ -171,9 +172,24 @@ def parse_framework(text: str, *, source: str = "framework.yaml") -> Framework:
         note=nfc(str(data.get("note", ""))),
         is_sample=bool(data.get("is_sample", False)),
         nodes=nodes,
+        value_range=_parse_range(data.get("value_range"), where),
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         source_text=text,
     )
+
+
+def _parse_range(raw: Any, where: str) -> tuple[float, float] | None:
+    if raw is None:
+        return None
+    try:
+        low, high = (float(v) for v in raw)
+    except (TypeError, ValueError) as exc:
+        raise _fail(where, "'value_range' phải là [thấp, cao]", "'value_range' must be "
+                    "[low, high]") from exc
+    if high <= low:
+        raise _fail(where, "'value_range': cao phải lớn hơn thấp", "'value_range': high must "
+                    "exceed low")
+    return low, high
 
 
 def _check_choice(where: str, key: str, value: str, allowed: tuple[str, ...]) -> None:

@@ -230,6 +230,12 @@ def _parse_result_rows(framework: Framework, rows: list[list[Any]], first_row: i
             row_year = _parse_year(_cell(row, columns["year"]), where, line, errors)
         for node_code, index in columns["nodes"].items():
             value = _parse_value(_cell(row, index), where, line, str(rows[0][index]), errors)
+            if node_code != RANK and not _in_range(framework, value):
+                low, high = framework.value_range  # type: ignore[misc]
+                errors.append(f"{where}, dòng {line}, cột '{rows[0][index]}': {value:g} ngoài "
+                              f"khoảng {low:g}–{high:g} của khung (quy tắc: value_range) / row "
+                              f"{line}, column '{rows[0][index]}': {value:g} outside "
+                              f"{low:g}–{high:g}")
             if row_year is not None:
                 records.append((row_year, code, name, node_code, value))
     seen: set[tuple[int, str, str]] = set()
@@ -240,6 +246,13 @@ def _parse_result_rows(framework: Framework, rows: list[list[Any]], first_row: i
             break
         seen.add((y, code, node))
     return records, errors
+
+
+def _in_range(framework: Framework, value: float | None) -> bool:
+    if value is None or framework.value_range is None:
+        return True
+    low, high = framework.value_range
+    return low <= value <= high
 
 
 def _overflows(row: list[Any], header: list[Any]) -> bool:
