@@ -234,3 +234,37 @@ def scorecard_cmd(unit: str = typer.Option(None, help="Only tasks led by this un
         table.add_row(s.unit_name, str(s.total), str(s.done_on_time), str(s.done_late),
                       str(s.overdue), str(s.open), str(s.ownerless), rate)
     console.print(table)
+
+
+@tasks_app.command("focus-areas")
+def focus_areas_cmd(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                help="CSV with columns code, name_vi, name_en."),
+    plan: str = typer.Option(None, help="Plan code the list belongs to, e.g. 72-KH/BCĐ."),
+) -> None:
+    """Load a plan's focus areas (nội dung trọng tâm); loading the same list again changes
+    nothing. Lạng Sơn's 11 focus contents of 72-KH/BCĐ ship in chiso/tasks/data/.
+
+    Example: chiso tasks focus-areas chiso/tasks/data/focus-areas-72-KH-BCD.csv --plan 72-KH/BCĐ
+    """
+    import csv
+
+    from sqlalchemy import select
+
+    import chiso.db.models  # noqa: F401
+    from chiso.db import session_scope
+    from chiso.plans.models import Plan
+    from chiso.tasks.service import add_focus_area
+    from chiso.text import nfc
+
+    with session_scope() as session, file.open(encoding="utf-8-sig") as handle:
+        plan_id = None
+        if plan:
+            plan_id = session.scalar(select(Plan.id).where(Plan.code == nfc(plan)))
+            if plan_id is None:
+                fail(f"Không có kế hoạch '{plan}' / no plan '{plan}'")
+        rows = list(csv.DictReader(handle))
+        for order, row in enumerate(rows, start=1):
+            add_focus_area(session, code=row["code"].strip(), name_vi=row["name_vi"],
+                           name_en=row.get("name_en", ""), plan_id=plan_id, sort_order=order)
+    console.print(f"[green]✓[/] {len(rows)} nội dung trọng tâm / focus areas")
