@@ -135,7 +135,7 @@ def _resolve_ids(session: Session, body: ValueIn) -> tuple[int, int]:
 
 def _period_id(period: str) -> str | None:
     try:
-        return service._period_or_reject(period)
+        return service.canonical_period(period)
     except service.ValueRejected:
         return None
 

@@ -101,7 +101,7 @@ def save_value(
     if access is not None:
         access.require(Action.CAPTURE, unit_id)
     indicator = _indicator_or_reject(session, indicator_id)
-    period_id = _period_or_reject(period)
+    period_id = canonical_period(period)
     _check_unit_in_period(session, unit_id, period_id)
     computed = _checked_single(indicator, numerator, denominator, value)
     existing = session.scalar(
@@ -161,7 +161,9 @@ def _indicator_or_reject(session: Session, indicator_id: int) -> Indicator:
     return indicator
 
 
-def _period_or_reject(period: object) -> str:
+def canonical_period(period: object) -> str:
+    """'Quý III/2025' → '2025Q3': the period id for any spelling the importer accepts.
+    Raises ValueRejected (rule period_format)."""
     canonical = pl.DataFrame({"p": [cell_text(period)]}, schema={"p": pl.String}).select(
         canonical_period_expr("p")).item()
     try:
@@ -653,7 +655,7 @@ def find_values(session: Session, *, unit_ids: Sequence[int] | None = None,
     if indicator_code:
         statement = statement.where(Indicator.code == indicator_code.strip().upper())
     if period:
-        statement = statement.where(DataValue.period == _period_or_reject(period))
+        statement = statement.where(DataValue.period == canonical_period(period))
     if year:
         statement = statement.where(DataValue.period_start >= dt.date(year, 1, 1),
                                     DataValue.period_end <= dt.date(year, 12, 31))
