@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import sqlite3
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,14 @@ import pandas as pd
 import polars as pl
 import typer
 
-from chiso.bench.core import Comparison, assert_close, console, print_comparison, timed
+from chiso.bench.core import (
+    Comparison,
+    Timing,
+    assert_close,
+    console,
+    print_comparison,
+    timed,
+)
 
 COMMUNES = 3321
 INDICATORS = 30
@@ -130,10 +138,12 @@ def _run_ours(work: Path, path: Path, result: Comparison) -> pd.DataFrame:
     with session_scope() as session:
         _setup_reference_data(session)
     _copy_database(work / "chiso.sqlite", work / "pandas.sqlite")
+    clock = _StageClock()
     with session_scope() as session:
-        outcome = timed("chiso: đọc, kiểm tra, lưu / read, validate, store", result.ours,
-                        lambda: import_values(session, path))
+        outcome = import_values(session, path, on_stage=clock.start)
         assert outcome.ok, outcome.errors[:3]
+    clock.start("end")
+    result.ours.extend(clock.timings())
     db = work / "chiso.sqlite"
     with sqlite3.connect(db) as conn:
         return pd.read_sql(
@@ -150,6 +160,25 @@ def _vn_number(column: pd.Series) -> pd.Series:
     return pd.to_numeric(text.str.rstrip("%").astype(object), errors="coerce").astype(float)
 
 
+STAGE_LABELS = {"read": "đọc / read", "validate": "kiểm tra / validate",
+                "compare": "so sánh / compare", "store": "lưu / store"}
+
+
+class _StageClock:
+    """Wall and CPU time of each importer stage, from its `on_stage` reports."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[str, float, float]] = []
+
+    def start(self, stage: str) -> None:
+        self.marks.append((stage, time.perf_counter(), time.process_time()))
+
+    def timings(self) -> list[Timing]:
+        return [Timing(STAGE_LABELS[name], wall_end - wall, cpu_end - cpu)
+                for (name, wall, cpu), (_n, wall_end, cpu_end)
+                in zip(self.marks, self.marks[1:], strict=False)]
+
+
 def _copy_database(source: Path, target: Path) -> None:
     """The same migrated schema and reference data for the pandas side (backup API, so
     the WAL is included)."""
@@ -160,8 +189,12 @@ def _copy_database(source: Path, target: Path) -> None:
 
 def _run_pandas(work: Path, path: Path, result: Comparison) -> pd.DataFrame:
     with sqlite3.connect(work / "pandas.sqlite") as conn:
-        timed("pandas: đọc, kiểm tra, lưu / read, check, insert", result.pandas,
-              lambda: _pandas_import(path, conn))
+        raw = timed(STAGE_LABELS["read"], result.pandas, lambda: _pandas_read(path))
+        checked = timed(STAGE_LABELS["validate"], result.pandas,
+                        lambda: _pandas_check(raw, path, conn))
+        new = timed(STAGE_LABELS["compare"], result.pandas,
+                    lambda: _pandas_new_rows(checked, conn))
+        timed(STAGE_LABELS["store"], result.pandas, lambda: _pandas_insert(new, conn))
         return pd.read_sql(
             "SELECT u.code AS unit_code, i.code AS indicator_code, v.period, v.numerator, "
             "v.value FROM data_value v JOIN org_unit u ON u.id = v.unit_id "
@@ -169,13 +202,18 @@ def _run_pandas(work: Path, path: Path, result: Comparison) -> pd.DataFrame:
             "ORDER BY u.code, i.code, v.period", conn)
 
 
-def _pandas_import(path: Path, conn: sqlite3.Connection) -> None:
-    """Read, parse Vietnamese numbers, resolve codes, compute ratios, check the main rules
-    and duplicates, skip stored keys, and insert into chiso's own data_value table."""
+def _pandas_read(path: Path) -> pd.DataFrame:
     if path.suffix == ".csv":
-        raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    else:
-        raw = pd.read_excel(path, dtype=str, engine="calamine")
+        return pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    return pd.read_excel(path, dtype=str, engine="calamine")
+
+
+KEY = ["unit_id", "indicator_id", "period"]
+
+
+def _pandas_check(raw: pd.DataFrame, path: Path, conn: sqlite3.Connection) -> pd.DataFrame:
+    """Parse Vietnamese numbers, resolve codes, compute ratios, check the main rules and
+    duplicates."""
     frame = raw[["unit_code", "indicator_code", "period", "source", "comment"]].copy()
     for name in ("numerator", "denominator", "value"):
         frame[name] = (_vn_number(raw[name]) if path.suffix == ".csv"
@@ -189,13 +227,19 @@ def _pandas_import(path: Path, conn: sqlite3.Connection) -> None:
     frame.loc[parts, "value"] = (frame.loc[parts, "numerator"] / frame.loc[parts, "denominator"]
                                  * frame.loc[parts, "scale"])
     bad = (frame["denominator"] <= 0) | (frame["numerator"] > frame["denominator"])
-    key = ["unit_id", "indicator_id", "period"]
-    assert not bad.any() and not frame.duplicated(key).any()
+    assert not bad.any() and not frame.duplicated(KEY).any()
+    return frame
+
+
+def _pandas_new_rows(frame: pd.DataFrame, conn: sqlite3.Connection) -> pd.DataFrame:
     existing = pd.read_sql("SELECT unit_id, indicator_id, period FROM data_value", conn)
-    new = frame.merge(existing, how="left", indicator=True, on=key)
-    new = new[new["_merge"] == "left_only"]
+    new = frame.merge(existing, how="left", indicator=True, on=KEY)
+    return new[new["_merge"] == "left_only"]
+
+
+def _pandas_insert(new: pd.DataFrame, conn: sqlite3.Connection) -> None:
     start = pd.to_datetime(new["period"], format="%Y%m")
-    rows = new[[*key, "numerator", "denominator", "value", "source"]].assign(
+    rows = new[[*KEY, "numerator", "denominator", "value", "source"]].assign(
         period_type="M", period_start=start.dt.strftime("%Y-%m-%d"),
         period_end=(start + pd.offsets.MonthEnd(0)).dt.strftime("%Y-%m-%d"),
         comment="", version=1, deleted=False,
