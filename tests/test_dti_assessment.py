@@ -183,3 +183,23 @@ def test_lead_unit_captures_self_scores_only(session, opened, make_user) -> None
     ws.update_criterion(session, criterion, access=Access(session, session.get(
         User, office.id)), appraised_score=2.5, owner="Lê Văn C")
     assert (criterion.self_score, criterion.appraised_score) == (3, 2.5)
+
+
+def test_what_if_on_a_criterion_score_ranks_against_the_other_rounds(session, opened) -> None:
+    framework = service.get_framework(session, "VIDU_SO_NGANH")
+    other = ws.open_assessment(session, framework, 2025, "S01")
+    for mine, theirs in zip(opened.criteria, other.criteria, strict=True):
+        ws.update_criterion(session, mine, self_score=mine.max_points * 0.6)
+        ws.update_criterion(session, theirs, self_score=theirs.max_points * 0.7)
+    # The council's score wins over the self score where it exists.
+    ws.update_criterion(session, other.criteria[0], appraised_score=0.0)
+    session.commit()
+    result = service.ranking(session, year=2025, framework_code="VIDU_SO_NGANH",
+                             source="assessment")
+    assert result.unit_codes == ["20", "S01"]
+    assert result.total[0] == pytest.approx(0.6)
+    assert result.total[1] == pytest.approx(0.7 - 0.05 * 0.7)
+    assert result.rank.tolist() == [2, 1]
+    found = service.what_if(result, "20", {"S3.1": 25})  # online dossiers: full marks
+    assert found.points_gained == pytest.approx(10.0)
+    assert (found.rank_before, found.rank_after) == (2, 1)

@@ -261,6 +261,16 @@ def test_cli_rank_what_if_bottlenecks(loaded, tmp_path) -> None:
     plan = runner.invoke(app, ["dti", "bottlenecks", "79", "--year", "2022"],
                          env={"COLUMNS": "200"})
     assert plan.exit_code == 0 and "XHS" in plan.output
+    spread = runner.invoke(app, ["dti", "sensitivity", "--year", "2022", "--samples", "40",
+                                 "--methods", "framework,minmax,rank"], env={"COLUMNS": "200"})
+    assert spread.exit_code == 0 and "Đà Nẵng" in spread.output
+    workbook = tmp_path / "tdg.xlsx"
+    exported = runner.invoke(app, ["dti", "assessment", "export", str(workbook), "--framework",
+                                   "VIDU_SO_NGANH", "--year", "2025", "--unit", "20"])
+    assert exported.exit_code == 0 and workbook.exists()
+    again = runner.invoke(app, ["dti", "assessment", "import", str(workbook), "--framework",
+                                "VIDU_SO_NGANH", "--year", "2025", "--unit", "20"])
+    assert again.exit_code == 0 and "không đổi / unchanged 7" in again.output
 
 
 def test_commune_framework_from_raw_values_and_the_communes_that_drag(loaded, tmp_path

@@ -131,6 +131,14 @@ def test_assessment_through_the_web_and_permissions(client, dti_data, make_user)
     assert no_csrf.status_code == 403
     history = client.get(f"/dti/assessment/criteria/{criterion.id}")
     assert history.status_code == 200 and "20,50" in history.text
+    panel = client.get("/dti/what-if?source=assessment&framework=VIDU_SO_NGANH&year=2025"
+                       "&unit=20")
+    assert panel.status_code == 200 and 'id="v-S3.1"' in panel.text
+    simulated = client.post("/api/dti/what-if", headers={"X-CSRF-Token": csrf}, json={
+        "unit": "20", "year": 2025, "framework": "VIDU_SO_NGANH", "source": "assessment",
+        "changes": {"S3.1": 25}})
+    assert simulated.status_code == 200 and simulated.json()["points_gained"] == (
+        pytest.approx(4.5))
 
 
 @pytest.mark.browser

@@ -32,7 +32,16 @@ MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 
 
 def _ranking(session: Session, year: int | None, framework: str | None = None,
-             merged: bool = False) -> service.Ranking:
+             merged: bool = False, source: str = "results") -> service.Ranking:
+    if source == "assessment":
+        if not (framework and year):
+            raise HTTPException(422, detail="source=assessment cần framework và year / needs "
+                                "framework and year")
+        try:
+            return service.ranking(session, year=year, framework_code=framework,
+                                   source="assessment")
+        except FrameworkError as exc:
+            raise HTTPException(404, detail=str(exc)) from exc
     years = service.result_years(session)
     if year is None:
         if not years:
@@ -93,9 +102,12 @@ def profile_page(code: str, request: Request, session: SessionDep, access: Acces
 
 @router.get("/dti/what-if", include_in_schema=False)
 def what_if_page(request: Request, session: SessionDep, access: AccessDep,
-                 year: int | None = None, unit: str | None = None) -> Response:
+                 year: int | None = None, unit: str | None = None,
+                 framework: str | None = None, source: str = "results") -> Response:
     access.require(Action.READ)
-    result = _ranking(session, year)
+    result = _ranking(session, year, framework, source=source)
+    if not result.unit_codes:
+        raise HTTPException(404, detail="Chưa có số liệu để mô phỏng / nothing to simulate yet")
     code = unit or get_settings().default_unit
     if code not in result.unit_codes:
         code = result.unit_codes[0]
@@ -108,6 +120,7 @@ def what_if_page(request: Request, session: SessionDep, access: AccessDep,
         "unit_name": result.unit_names[i], "total": service._f(result.total[i]),
         "rank": service._i(result.rank[i]), "years": service.result_years(session),
         "units": sorted(zip(result.unit_names, result.unit_codes, strict=True)),
+        "source": source, "framework_code": result.framework.code,
     })
 
 
@@ -329,12 +342,14 @@ class WhatIfRequest(BaseModel):
     unit: str
     year: int | None = None
     changes: dict[str, float]
+    framework: str | None = None
+    source: str = "results"  # or "assessment": criterion scores of the self-assessments
 
 
 @router.post("/api/dti/what-if")
 def api_what_if(body: WhatIfRequest, session: SessionDep, access: AccessDep) -> dict[str, Any]:
     access.require(Action.READ)
-    result = _ranking(session, body.year)
+    result = _ranking(session, body.year, body.framework, source=body.source)
     _unit_row(result, body.unit)
     try:
         return asdict(service.what_if(result, body.unit, body.changes))

@@ -530,16 +530,46 @@ def rank_matrix(matrix: ResultMatrix, *, weights: dict[str, float] | None = None
 
 
 def ranking(session: Session, *, year: int, framework_code: str | None = None,
-            level: str = "province", merged: bool = False) -> Ranking:
-    """The ranking of a year, with each unit's change from the previous year."""
+            level: str = "province", merged: bool = False, source: str = "results"
+            ) -> Ranking:
+    """The ranking of a year, with each unit's change from the previous year.
+
+    source='results': imported/published values; source='assessment': the self-assessment
+    rounds of that framework and year, each criterion's appraised score (else its self
+    score) as the leaf value — so a criterion's score can be put through what-if."""
     fw = get_framework(session, framework_code) if framework_code else framework_for_year(
         session, year, level)
+    if source == "assessment":
+        return rank_matrix(assessment_matrix(session, fw, year))
     matrix = result_matrix(session, fw, year)
     if merged:
         matrix = merged_matrix(session, matrix)
     result = rank_matrix(matrix)
     _attach_previous(session, result, level=fw.level, merged=merged)
     return result
+
+
+def assessment_matrix(session: Session, framework: Framework, year: int) -> ResultMatrix:
+    """Leaf values from the self-assessment rounds: appraised score, else self score."""
+    from chiso.dti.models import DtiAssessment, DtiCriterion
+    from chiso.units.models import OrgUnit
+
+    rows = session.execute(select(DtiAssessment.unit_code, DtiCriterion.code,
+                                  DtiCriterion.self_score, DtiCriterion.appraised_score).join(
+        DtiCriterion, DtiCriterion.assessment_id == DtiAssessment.id).where(
+        DtiAssessment.framework_code == framework.code, DtiAssessment.year == year)).all()
+    units = sorted({r.unit_code for r in rows})
+    names = dict(session.execute(select(OrgUnit.code, OrgUnit.name).where(
+        OrgUnit.code.in_(units))).all()) if units else {}
+    leaves = [leaf.code for leaf in framework.leaves]
+    raw = np.full((len(units), len(leaves)), np.nan)
+    for r in rows:
+        value = r.appraised_score if r.appraised_score is not None else r.self_score
+        if r.code in leaves and value is not None:
+            raw[units.index(r.unit_code), leaves.index(r.code)] = value
+    none = np.full(len(units), np.nan)
+    return ResultMatrix(framework, year, units, [names.get(u, u) for u in units], raw, none,
+                        none.copy())
 
 
 def _attach_previous(session: Session, result: Ranking, *, level: str, merged: bool) -> None:
