@@ -9,6 +9,7 @@ import typer
 
 def domain_registrars() -> list[Callable[[typer.Typer], None]]:
     from chiso.accounts.cli import register as accounts
+    from chiso.collection.cli import register as collection
     from chiso.demo.cli import register as demo
     from chiso.analytics.cli import register as analytics
     from chiso.bench.cli import register as bench
@@ -21,4 +22,5 @@ def domain_registrars() -> list[Callable[[typer.Typer], None]]:
     from chiso.values.cli import register as values
     from chiso.tasks.cli import register as tasks  # tasks, meetings, report
 
-    return [demo, accounts, ops, units, dti, analytics, bench, catalog, plan, values, records, tasks]
+    return [demo, accounts, ops, units, dti, analytics, bench, catalog, plan, values, records, tasks,
+            collection]

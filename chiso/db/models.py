@@ -14,3 +14,4 @@ from chiso.notify import models as notify_models  # noqa: F401
 from chiso.tasks import models as task_models  # noqa: F401
 from chiso.dti import models as dti_models  # noqa: F401
 from chiso.records import models as record_models  # noqa: F401
+from chiso.collection import models as collection_models  # noqa: F401

@@ -10,6 +10,7 @@ def all_routers() -> list[APIRouter]:
     from chiso.admin.routes import router as admin
     from chiso.analytics.routes import router as analytics
     from chiso.audit.routes import router as audit
+    from chiso.collection.routes import router as collection
     from chiso.dashboard.routes import router as dashboard
     from chiso.dti.routes import router as dti
     from chiso.indicators.routes import router as indicators
@@ -25,4 +26,4 @@ def all_routers() -> list[APIRouter]:
 
     return [dashboard, accounts, admin, audit, home, units, dti, analytics, indicators, plans,
             values, records,
-            tasks, meetings, reports, notifications]
+            tasks, meetings, reports, notifications, collection]
