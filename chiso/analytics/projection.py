@@ -39,8 +39,10 @@ def history_stats(monthly: pl.DataFrame, as_of_m: int, stock_ids: list[int]
 
     `monthly`: `unit_id, indicator_id, b_m0, num, den, value` (rolled-up monthly values)."""
     keys = ["unit_id", "indicator_id"]
-    window = monthly.filter(pl.col("value").is_not_null() & (pl.col("b_m0") <= as_of_m)
-                            & (pl.col("b_m0") > as_of_m - TREND_MONTHS))
+    window = monthly.lazy().filter(
+        pl.col("value").is_not_null() & (pl.col("b_m0") <= as_of_m)
+        & (pl.col("b_m0") > as_of_m - TREND_MONTHS)).select(*keys, "b_m0", "num", "den",
+                                                            "value").collect()
     is_stock = pl.col("indicator_id").is_in(pl.Series(stock_ids, dtype=pl.Int64).implode())
     stocks = _stock_stats(window.filter(is_stock), as_of_m)
     flows = _flow_stats(window.filter(~is_stock & (pl.col("b_m0") > as_of_m - RATE_MONTHS)))

@@ -223,14 +223,16 @@ def time_aggregate(values: pl.DataFrame, indicators: pl.DataFrame, bucket_type: 
     """Each unit's own value per bucket (step 2): `unit_id, indicator_id, b_m0, num, den,
     value, n_nonagg`. `values` must carry the columns of `with_period_parts`."""
     size, rank = MONTHS[bucket_type.value], RANK[bucket_type.value]
+    # One fused pass over the values (lazy), not one copy per filter.
     placed = (
-        values.filter(pl.col("p_rank") >= rank)
+        values.lazy().filter(pl.col("p_rank") >= rank)
         .with_columns((pl.col("p_m0") - pl.col("p_m0") % size).alias("b_m0"))
         .filter((pl.col("p_m1") <= pl.col("b_m0") + size - 1)
                 & pl.col("b_m0").is_in(bucket_starts))
+        .collect()
     )
-    exact = placed.filter(pl.col("p_rank") == rank).select(
-        *KEYS, *VALUE_COLUMNS, pl.lit(0, dtype=pl.Int32).alias("n_nonagg"))
+    exact = placed.lazy().filter(pl.col("p_rank") == rank).select(
+        *KEYS, *VALUE_COLUMNS, pl.lit(0, dtype=pl.Int32).alias("n_nonagg")).collect()
     finer = placed.filter(pl.col("p_rank") > rank)
     if not exact.is_empty():
         finer = finer.join(exact.select(KEYS), on=KEYS, how="anti")
@@ -312,19 +314,19 @@ def unit_rollup(own: pl.DataFrame, tree: pl.DataFrame, indicators: pl.DataFrame
 
     Returns `unit_id, indicator_id, b_m0, num, den, value, n_nonagg, source` where
     source is 'own' or 'aggregate'."""
-    own = own.join(tree.select("unit_id", "depth"), on="unit_id", how="inner")
     parents = tree.select("unit_id", "parent_id").filter(pl.col("parent_id").is_not_null())
     levels: list[pl.DataFrame] = []
     below: pl.DataFrame | None = None
     deepest = tree["depth"].max()
     for depth in range(int(deepest) if isinstance(deepest, int) else 0, -1, -1):
-        level = own.filter(pl.col("depth") == depth).drop("depth").with_columns(
-            pl.lit("own").alias("source"))
+        at_depth = tree.filter(pl.col("depth") == depth)["unit_id"].implode()
+        level = own.lazy().filter(pl.col("unit_id").is_in(at_depth)).with_columns(
+            pl.lit("own").alias("source")).collect()
         if below is not None and not below.is_empty():
             level = pl.concat([level, _aggregate_children(below, parents, level, indicators)])
         levels.append(level)
         below = level
-    return pl.concat(levels) if levels else own.drop("depth")
+    return pl.concat(levels) if levels else own.with_columns(pl.lit("own").alias("source"))
 
 
 def _aggregate_children(children: pl.DataFrame, parents: pl.DataFrame, level_own: pl.DataFrame,
