@@ -305,3 +305,20 @@ def test_commune_framework_from_raw_values_and_the_communes_that_drag(loaded, tm
     drag = service.unit_drag(result, unit_codes=codes)
     assert drag[0]["unit_code"] == "06002"
     assert drag[0]["drag"] > 0 > drag[-1]["drag"]
+
+
+def test_405_results_rank_by_the_published_total_until_points_are_known(loaded, tmp_path
+                                                                        ) -> None:
+    session = loaded
+    rows = [_province("01", "Hà Nội", [0.9] * 8, total=0.8512, rank=1),
+            _province("20", "Lạng Sơn", [0.6] * 8, total=0.6021, rank=2),
+            _province("30", "Hải Phòng", [0.6] * 8, total=0.6021, rank=2)]
+    service.import_results(session, _write_csv(tmp_path / "dti_2024.csv", rows),
+                           framework_code="DTI_TINH_405", year=2024)
+    result = service.ranking(session, year=2024)
+    assert result.framework.code == "DTI_TINH_405" and result.total_source == "published"
+    by_code = {r["unit_code"]: r for r in result.rows()}
+    assert [by_code[c]["rank"] for c in ("01", "20", "30")] == [1, 2, 2]
+    assert by_code["20"]["nodes"]["CQS"]["score"] == 0.6
+    with pytest.raises(FrameworkError, match="no official weights"):
+        service.what_if(result, "20", {"CQS": 1.0})
