@@ -56,6 +56,7 @@ def test_plan_pages(client, session, make_user) -> None:
     page = client.get(f"/plans/{plan.id}").text
     assert "23/05/2023" in page and "≥ 85%" in page and "≥ 10% GRDP" not in page
     assert "≥ 10 % GRDP" in page
+    assert 'href="/units/20/indicators/XHS.HO_CAP_QUANG?year=2023"' in page  # its progress
     assert "button type=\"button\" class=\"secondary small edit-toggle" not in page  # viewer
     assert client.get("/plans/987654").status_code == 404
     assert client.get(f"/plans/{2**40}").status_code == 404
