@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +17,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Upload
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from chiso.accounts.access import ROLE_ACTIONS, Access, Action, PermissionDenied
 from chiso.accounts.models import Role
@@ -284,7 +286,8 @@ def export_file(session: SessionDep, access: AccessDep,
     path = write_export(frame, folder / f"{name}.{format}")
     media = ("text/csv; charset=utf-8" if format == "csv" else
              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return FileResponse(path, media_type=media, filename=path.name)
+    return FileResponse(path, media_type=media, filename=path.name,
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
 
 # ------------------------------------------------------------------ import page
