@@ -374,7 +374,7 @@ def _store(session: Session, plan: ChangePlan, result: ImportResult, *, kind: st
     session.add(batch)
     session.flush()
     summary = apply_changes(session, plan, source=DEFAULT_SOURCE, actor=actor,
-                            import_batch_id=batch.id)
+                            import_batch_id=batch.id, audit=False)
     batch.inserted, batch.updated, batch.unchanged = summary
     batch.finished_at, batch.status = utcnow(), "done"
     record_event(session, action="values.import", object_type="import_batch",

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import polars as pl
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action
@@ -258,7 +259,12 @@ def _insert_single(session: Session, unit_id: int, indicator_id: int, period_id:
                     period_end=period.end(), version=1, deleted=False,
                     updated_by_id=getattr(actor, "id", None), **state)
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # Someone saved the same unit, indicator and period a moment ago; the caller
+        # rolls back (no savepoint: SQLite's driver would commit at its release).
+        raise StaleVersion(expected=0, current=1) from None
     _add_version(session, row, "insert", actor, batch_id)
     record_event(session, action="value.create", object_type="data_value", object_id=row.id,
                  actor=actor, unit_id=unit_id, after=_snapshot(row), note=period_id)
@@ -503,14 +509,15 @@ def plan_changes(session: Session, frame: pl.DataFrame) -> ChangePlan:
 
 
 def apply_changes(session: Session, plan: ChangePlan, *, source: str, actor: Any = None,
-                  import_batch_id: int | None = None) -> UpsertSummary:
-    """Write a plan: Core executemany inserts and updates, one version row per change,
-    one audit event for the batch (the version rows carry the per-value history)."""
+                  import_batch_id: int | None = None, audit: bool = True) -> UpsertSummary:
+    """Write a plan: driver-level executemany inserts and updates, one version row per
+    change, one audit event for the batch (the version rows carry the per-value history;
+    `audit=False` when the caller records a more specific event, as the importer does)."""
     now, user_id = utcnow(), getattr(actor, "id", None)
     inserted = _bulk_insert(session, plan.inserts, source, now, user_id, import_batch_id)
     updated = _bulk_update(session, plan.updates, source, now, user_id, import_batch_id)
     summary = UpsertSummary(inserted, updated, plan.unchanged.height)
-    if inserted or updated:
+    if audit and (inserted or updated):
         record_event(session, action="values.upsert", object_type="import_batch"
                      if import_batch_id else "data_value", object_id=import_batch_id or "",
                      actor=actor, after={"inserted": inserted, "updated": updated,
