@@ -87,7 +87,8 @@ def trend_chart(series: dict[str, list[tuple[dt.date, float]]], title: str,
         colour = LINE_COLOURS[i % len(LINE_COLOURS)]
         xs = [day.replace(day=1) for day, _v in points]  # plot a month at its own month
         ys = [value for _d, value in points]
-        ax.plot(xs, ys, marker="o", markersize=3, color=colour, label=_short(name, 40))
+        ax.plot(xs, ys, marker="o", markersize=3, color=colour,  # type: ignore[arg-type]
+                label=_short(name, 40))
         if targets and name in targets:
             ax.axhline(targets[name], color=colour, linestyle=":", linewidth=1)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(

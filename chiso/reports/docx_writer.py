@@ -354,8 +354,12 @@ def _section_tasks(doc: Any, data: ReportData) -> None:
     _heading(doc, "1. Kết quả theo đơn vị chủ trì", italic=True)
     rows = [[str(i), s.unit_name, str(s.total), str(s.done_on_time), str(s.done_late),
              str(s.overdue), str(s.open)] for i, s in enumerate(data.scores, start=1)]
-    _table(doc, ["TT", "Đơn vị chủ trì", "Tổng", "Đúng hạn", "Muộn", "Quá hạn", "Đang làm"],
-           rows, widths=[1.0, 6.5, 1.6, 1.9, 1.6, 1.9, 2.0], numeric={0, 2, 3, 4, 5, 6})
+    if rows:
+        _table(doc, ["TT", "Đơn vị chủ trì", "Tổng", "Đúng hạn", "Muộn", "Quá hạn",
+                     "Đang làm"], rows, widths=[1.1, 6.4, 1.6, 1.9, 1.6, 1.9, 2.0],
+               numeric={0, 2, 3, 4, 5, 6})
+    else:
+        _para(doc, "Chưa có nhiệm vụ được giao trong kỳ.", italic=True)
     _heading(doc, "2. Nhiệm vụ quá hạn", italic=True)
     _task_table(doc, overdue, data, "Không có nhiệm vụ quá hạn.")
     _heading(doc, "3. Nhiệm vụ đã hoàn thành", italic=True)

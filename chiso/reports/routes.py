@@ -129,6 +129,8 @@ def download(job_id: int, name: str, session: SessionDep, access: AccessDep) -> 
     if job.status != "done" or name not in job.files.splitlines():
         raise HTTPException(404)
     unit = session.get(OrgUnit, job.unit_id)
+    if unit is None:
+        raise HTTPException(404)
     path = report_dir(unit.code, job.period) / Path(name).name
     if not path.exists():
         raise HTTPException(404)

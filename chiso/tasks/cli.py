@@ -137,6 +137,7 @@ def progress(
         task_id = session.scalar(select(Task.id).where(Task.code == code))
         if task_id is None:
             fail(f"Không có nhiệm vụ '{code}' / no task '{code}'")
+            return
         files = [EvidenceFile(p.name, p.read_bytes()) for p in evidence or []]
         try:
             task = update_progress(session, task_id=task_id, progress_pct=percent, note=note,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action
 from chiso.accounts.models import User
+from chiso.notify.service import unread_count
 from chiso.tasks import followup, service
 from chiso.tasks.models import Task, TaskStatus
 from chiso.tasks.service import EvidenceFile, TaskError, TaskFilter, TaskRow
@@ -138,6 +139,7 @@ def board(request: Request, session: SessionDep, access: AccessDep, unit: str | 
         "scores": followup.scorecard(session, day=day, unit_id=flt.unit_id),
         "can_manage": manages_somewhere(access),
         "query": str(request.url.query),
+        "unread": unread_count(session, access.user) if access.user else 0,
     })
 
 

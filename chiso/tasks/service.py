@@ -142,7 +142,7 @@ def edit_task(session: Session, *, task_id: int, actor: User | None = None,
     if access is not None:
         access.require(Action.MANAGE, task.lead_unit_id)
         if "lead_unit_id" in changes:
-            access.require(Action.MANAGE, int(changes["lead_unit_id"]))  # type: ignore[arg-type]
+            access.require(Action.MANAGE, int(str(changes["lead_unit_id"])))
     before = _snapshot(task)
     allowed = {"title", "description", "lead_unit_id", "owner_id", "start_date", "due_date",
                "focus_area_id", "recurrence", "plan_id"}
@@ -379,15 +379,19 @@ def _decorate(session: Session, tasks: list[Task], day: dt.date) -> list[TaskRow
             for t in tasks]
 
 
-def _names(session: Session, model: type, ids: set[int]) -> dict[int, str]:
+def _names(session: Session, model: type[OrgUnit] | type[FocusArea] | type[User],
+           ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    label = {OrgUnit: OrgUnit.name, FocusArea: FocusArea.name_vi}.get(model)
     if model is User:
         rows = session.execute(select(User.id, User.full_name, User.username)
                                .where(User.id.in_(ids)))
         return {i: full or name for i, full, name in rows}
-    return dict(session.execute(select(model.id, label).where(model.id.in_(ids))).all())  # type: ignore[attr-defined]
+    if model is OrgUnit:
+        query = select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids))
+    else:
+        query = select(FocusArea.id, FocusArea.name_vi).where(FocusArea.id.in_(ids))
+    return {i: name for i, name in session.execute(query)}
 
 
 def focus_areas(session: Session, plan_id: int | None = None) -> list[FocusArea]:

@@ -161,9 +161,9 @@ def _header(header: tuple[Any, ...], file: str, sheet: str) -> tuple[dict[str, i
             by_text[name_key(label)] = key
     columns: dict[str, int] = {}
     for index, cell in enumerate(header):
-        key = by_text.get(name_key(cell or ""))
-        if key:
-            columns[key] = index
+        found = by_text.get(name_key(cell or ""))
+        if found:
+            columns[found] = index
     missing = [f"{vi} / {en}" for key, vi, en, req in COLUMNS if req and key not in columns]
     errors = [f"Tệp {file}, sheet '{sheet}', dòng 1: thiếu cột '{m}' / row 1: missing column "
               f"'{m}'" for m in missing]
