@@ -74,6 +74,17 @@ def test_series_and_breakdown_api(world, admin_client):
     assert bad.status_code == 422
 
 
+@pytest.mark.parametrize(("path", "params"), [
+    ("/api/status", {"unit": "20", "year": 0}),
+    ("/api/status", {"unit": "20", "year": 2025, "as_of": "31/02/2025"}),
+    ("/api/series", {"unit": "20", "indicator": HS, "year_from": 2025, "year_to": 2024}),
+    ("/api/breakdown", {"unit": "20", "indicator": HS, "period": "0000"}),
+])
+def test_api_rejects_bad_years_dates_and_periods(world, admin_client, path, params):
+    response = admin_client.get(path, params=params)
+    assert response.status_code == 422, response.text
+
+
 def test_api_requires_sign_in_and_read_on_the_unit(world, client, make_user):
     assert client.get("/api/status", params={"unit": "20", "year": 2025}).status_code == 401
     user, password = make_user(Role.FOCAL_OFFICER, unit_id=world.units["06002"])
@@ -98,7 +109,10 @@ def test_chiso_status_shows_the_statuses_and_counts(world):
         english.output
 
 
-def test_chiso_status_names_an_unknown_unit(world):
+def test_chiso_status_names_an_unknown_unit_and_a_bad_date(world):
     result = CliRunner().invoke(cli_app, ["status", "--unit", "99999", "--year", "2025"])
     assert result.exit_code == 1
     assert "99999" in result.output
+    bad_date = CliRunner().invoke(cli_app, ["status", "--unit", "20", "--as-of", "32/13/2025"])
+    assert bad_date.exit_code == 2
+    assert "32/13/2025" in bad_date.output

@@ -42,10 +42,15 @@ def status(
     from chiso.db import session_scope
     from chiso.settings import get_settings
     from chiso.text import parse_date
+    from chiso.text.dates import DateError
 
     settings = get_settings()
     unit = unit or settings.default_unit
-    day = parse_date(as_of) if as_of else None
+    try:
+        day = parse_date(as_of) if as_of else None
+    except DateError as exc:
+        console.print(f"[red]✗[/] --as-of: {exc}")
+        raise typer.Exit(2) from exc
     year = year or (day or settings.current_date()).year
     try:
         with session_scope() as session:

@@ -15,6 +15,8 @@ from chiso.text.dates import DateError
 from chiso.web.deps import AccessDep, SessionDep
 
 router = APIRouter(prefix="/api", tags=["analytics"])
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+MAX_SERIES_YEARS = 50
 
 
 def _checked_unit(session: SessionDep, access: AccessDep, unit: str,
@@ -38,7 +40,7 @@ def _date(text: str | None) -> dt.date | None:
 
 @router.get("/status")
 def status(session: SessionDep, access: AccessDep, unit: str = Query(..., examples=["20"]),
-           year: int = Query(..., examples=[2025]),
+           year: int = Query(..., ge=FIRST_YEAR, le=LAST_YEAR, examples=[2025]),
            as_of: str | None = Query(None, description="dd/mm/yyyy or yyyy-mm-dd")
            ) -> dict[str, Any]:
     """Targets of a unit for a year with actual, expected on path, projection and status."""
@@ -59,11 +61,15 @@ def _lookup_errors(exc: Exception) -> HTTPException:
 
 @router.get("/series")
 def series(session: SessionDep, access: AccessDep, unit: str, indicator: str,
-           year_from: int, year_to: int, period_type: str = "M") -> dict[str, Any]:
+           year_from: int = Query(..., ge=FIRST_YEAR, le=LAST_YEAR),
+           year_to: int = Query(..., ge=FIRST_YEAR, le=LAST_YEAR),
+           period_type: str = "M") -> dict[str, Any]:
     """An indicator's rolled-up values for a unit, period by period."""
     _checked_unit(session, access, unit)
-    if period_type not in ("Y", "S", "Q", "M") or year_to < year_from:
-        raise HTTPException(422, "period_type Y|S|Q|M, year_from ≤ year_to")
+    if period_type not in ("Y", "S", "Q", "M") or not (
+            0 <= year_to - year_from < MAX_SERIES_YEARS):
+        raise HTTPException(422, "Loại kỳ Y|S|Q|M, năm đầu ≤ năm cuối, tối đa 50 năm / "
+                                 "period_type Y|S|Q|M, year_from ≤ year_to, at most 50 years")
     try:
         frame = service.indicator_series(session, unit_code=unit, indicator_code=indicator,
                                          year_from=year_from, year_to=year_to,
@@ -80,7 +86,8 @@ def breakdown(session: SessionDep, access: AccessDep, unit: str, indicator: str,
     """An indicator's value for each direct sub-unit of a unit in a period."""
     _checked_unit(session, access, unit)
     try:
-        parse_period(period)
+        if not FIRST_YEAR <= parse_period(period).year <= LAST_YEAR:
+            raise PeriodError(f"Năm ngoài khoảng {FIRST_YEAR}–{LAST_YEAR} / year out of range")
         frame = service.subunit_breakdown(session, unit_code=unit, indicator_code=indicator,
                                           period=period)
     except PeriodError as exc:
