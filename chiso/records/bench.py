@@ -195,6 +195,7 @@ def _pandas_full() -> tuple[object, float, float, float]:
 
 def _agree(ours: pl.DataFrame, theirs) -> int:  # type: ignore[no-untyped-def]
     ours = ours.sort("unit_id", "month", "indicator_code")
+    theirs = theirs.sort_values(["unit_id", "month", "indicator_code"]).reset_index(drop=True)
     keys_ours = ours.select("unit_id", "month", "indicator_code").rows()
     keys_theirs = list(theirs[["unit_id", "month", "indicator_code"]]
                        .itertuples(index=False, name=None))

@@ -200,27 +200,37 @@ def indicator_table(con: duckdb.DuckDBPyConnection, umap: pl.DataFrame,
     lineage); `closure`: leaf_id → unit_id (itself and every ancestor)."""
     con.register("umap_df", umap.to_arrow())
     con.register("closure_df", closure.to_arrow())
-    sums = ", ".join(f"sum(g.{c})::BIGINT AS {c}" for c in COUNTS)
+    sums = ", ".join(f"sum({c})::BIGINT AS {c}" for c in COUNTS)
     wide = con.sql(f"""
         WITH leaf AS (
             SELECT u.leaf_id, g.* EXCLUDE (unit_code)
             FROM grp g JOIN umap_df u USING (unit_code, month)),
+        leaf_month AS (SELECT leaf_id, month, {sums} FROM leaf GROUP BY ALL),
         additive AS (
-            SELECT c.unit_id, g.month, {sums}
-            FROM leaf g JOIN closure_df c USING (leaf_id) GROUP BY ALL),
+            SELECT c.unit_id, l.month, {sums}
+            FROM leaf_month l JOIN closure_df c USING (leaf_id) GROUP BY ALL),
+        online_used AS (
+            SELECT DISTINCT g.leaf_id, g.month, g.procedure_code
+            FROM leaf g JOIN proc p ON p.code = g.procedure_code
+            WHERE g.online > 0 AND p.service_level IN {ONLINE_LEVELS}),
         with_online AS (
-            SELECT c.unit_id, g.month, count(DISTINCT g.procedure_code) AS services_with_online
-            FROM leaf g JOIN closure_df c USING (leaf_id) JOIN proc p ON p.code = g.procedure_code
-            WHERE g.online > 0 AND p.service_level IN {ONLINE_LEVELS}
+            SELECT unit_id, month, count(*) AS services_with_online FROM (
+                SELECT DISTINCT c.unit_id, o.month, o.procedure_code
+                FROM online_used o JOIN closure_df c USING (leaf_id))
             GROUP BY ALL),
         active AS (
             SELECT DISTINCT g.leaf_id, g.month, p.level, p.field
             FROM leaf g JOIN proc p ON p.code = g.procedure_code),
+        offered_per_field AS (
+            SELECT level, field, count(*) AS n FROM proc
+            WHERE service_level IN {ONLINE_LEVELS} GROUP BY ALL),
         offered AS (
-            SELECT c.unit_id, a.month, count(DISTINCT p.code) AS services_offered
-            FROM active a JOIN closure_df c USING (leaf_id)
-            JOIN proc p ON p.level = a.level AND p.field = a.field
-            WHERE p.service_level IN {ONLINE_LEVELS}
+            -- each procedure has one (level, field): the distinct procedures offered are
+            -- the sum over the distinct (level, field) pairs active in the unit's area
+            SELECT a.unit_id, a.month, sum(f.n)::BIGINT AS services_offered FROM (
+                SELECT DISTINCT c.unit_id, a.month, a.level, a.field
+                FROM active a JOIN closure_df c USING (leaf_id)) a
+            JOIN offered_per_field f USING (level, field)
             GROUP BY ALL)
         SELECT a.*, coalesce(w.services_with_online, 0) AS services_with_online,
                coalesce(o.services_offered, 0) AS services_offered
@@ -245,7 +255,7 @@ def to_long(wide: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema={"unit_id": pl.Int64, "month": pl.Int32,
                                     "indicator_code": pl.String, "numerator": pl.Float64,
                                     "denominator": pl.Float64})
-    return pl.concat(frames).sort("unit_id", "month", "indicator_code")
+    return pl.concat(frames)
 
 
 def register_procedures(con: duckdb.DuckDBPyConnection, procedures: pl.DataFrame) -> None:

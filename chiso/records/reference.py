@@ -87,5 +87,4 @@ def _long(wide: pd.DataFrame) -> pd.DataFrame:
                            "numerator": wide[num].astype(float),
                            "denominator": wide[den].astype(float)})
              for code, (num, den) in INDICATORS.items()]
-    return (pd.concat(parts, ignore_index=True)
-            .sort_values(["unit_id", "month", "indicator_code"]).reset_index(drop=True))
+    return pd.concat(parts, ignore_index=True)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cache, lru_cache
 
 import polars as pl
 from sqlalchemy import func, select
@@ -36,6 +38,7 @@ class UnitRow:
         return self.valid_from <= last and (self.valid_to is None or self.valid_to >= first)
 
 
+@lru_cache(maxsize=4096)
 def month_bounds(month: int) -> tuple[dt.date, dt.date]:
     year, mon = divmod(int(month), 100)
     first = dt.date(year, mon, 1)
@@ -93,6 +96,27 @@ class UnitResolver:
             default=candidates[0])
         return self._follow(unit.id, None if current else (first, last))
 
+    def _era(self, code: str, month: int) -> tuple[int, int]:
+        """Months between the same validity and lineage dates resolve alike."""
+        first, last = month_bounds(month)
+        edges = self._edges(code)
+        return (bisect_right(edges, first), bisect_right(edges, last))
+
+    @cache  # noqa: B019  (one resolver per request or batch)
+    def _edges(self, code: str) -> tuple[dt.date, ...]:
+        days: set[dt.date] = set()
+        for unit in self.by_code.get(code, []):
+            chain, seen = [unit.id], {unit.id}
+            while chain[-1] in self.successor and self.successor[chain[-1]] not in seen:
+                chain.append(self.successor[chain[-1]])
+                seen.add(chain[-1])
+            for unit_id in chain:
+                row = self.units[unit_id]
+                days.add(row.valid_from)
+                if row.valid_to:
+                    days.add(row.valid_to + dt.timedelta(days=1))
+        return tuple(sorted(days))
+
     def _follow(self, unit_id: int, month: tuple[dt.date, dt.date] | None) -> int:
         seen = {unit_id}
         while unit_id in self.successor:
@@ -114,16 +138,29 @@ class UnitResolver:
 
     def umap(self, pairs: pl.DataFrame, *, current: bool = False) -> pl.DataFrame:
         """unit_code, month → leaf_id for every pair (unknown codes are dropped)."""
+        pairs = pairs.select("unit_code", pl.col("month").cast(pl.Int32)).unique()
+        # Most codes name one unit that has no successor: the same leaf in every month.
+        constant = pl.DataFrame(
+            [(code, units[0].id) for code, units in self.by_code.items()
+             if len(units) == 1 and units[0].id not in self.successor],
+            schema={"unit_code": pl.String, "leaf_id": pl.Int64}, orient="row")
+        simple = pairs.join(constant, on="unit_code")
+        rest = pairs.join(constant, on="unit_code", how="anti")
         codes, months, leaves = [], [], []
-        for code, month in pairs.select("unit_code", "month").unique().iter_rows():
-            leaf = self.leaf(code, month, current=current)
+        memo: dict[tuple[str, tuple[int, int]], int | None] = {}
+        for code, month in rest.iter_rows():
+            key = (code, self._era(code, month))
+            if key not in memo:
+                memo[key] = self.leaf(code, month, current=current)
+            leaf = memo[key]
             if leaf is not None:
                 codes.append(code)
                 months.append(month)
                 leaves.append(leaf)
-        return pl.DataFrame({"unit_code": codes, "month": months, "leaf_id": leaves},
-                            schema={"unit_code": pl.String, "month": pl.Int32,
-                                    "leaf_id": pl.Int64})
+        resolved = pl.DataFrame({"unit_code": codes, "month": months, "leaf_id": leaves},
+                                schema={"unit_code": pl.String, "month": pl.Int32,
+                                        "leaf_id": pl.Int64})
+        return pl.concat([simple.select(resolved.columns), resolved])
 
     def closure(self, leaf_ids: list[int]) -> pl.DataFrame:
         """leaf_id → unit_id for the leaf itself and every unit above it."""
