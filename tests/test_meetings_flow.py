@@ -120,3 +120,29 @@ def test_pages_check_permissions(session: Session, client, make_user, today) -> 
                            json={"progress_pct": 90, "note": "gần xong", "version": 99},
                            headers={"x-csrf-token": token})
     assert progress.status_code == 409
+
+
+def test_standing_office_assigns_an_owner_and_the_history_keeps_the_old_state(
+        session: Session, client, make_user, today) -> None:  # type: ignore[no-untyped-def]
+    w = build_world(session)
+    session.commit()
+    office, password = make_user(Role.STANDING_OFFICE, w.province.id, username="vpbcd")
+    login(client, office.username, password)
+    task = w.tasks["overdue"]
+    token = _csrf(client, f"/tasks/{task.id}")
+    board = client.get("/tasks?unit=S_NV").text
+    assert "Chưa có người phụ trách" in board
+    response = client.post(f"/tasks/{task.id}/edit", data={
+        "csrf_token": token, "title": task.title, "lead_unit": w.noi_vu.id,
+        "due_date": "2025-10-31", "owner": office.id, "version": 2,
+        "note": "Gia hạn theo kết luận phiên họp"})
+    assert response.status_code == 200, response.text
+    assert "Gia hạn theo kết luận phiên họp" in response.text
+    row = client.get("/api/tasks/" + str(task.id)).json()
+    assert (row["due_date"], row["status"], row["ownerless"]) == ("2025-10-31", "in_progress",
+                                                                  False)
+    assert [h["due_date"] for h in row["history"]][:2] == ["2025-10-31", "2025-09-15"]
+    stale = client.post(f"/tasks/{task.id}/edit", data={
+        "csrf_token": token, "title": "x", "lead_unit": w.noi_vu.id, "due_date": "2025-11-30",
+        "version": 2})
+    assert stale.status_code == 409

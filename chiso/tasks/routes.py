@@ -251,6 +251,8 @@ def _task_context(session: Session, access: Access, row: TaskRow, error: str = "
     indicators = {i.id: i for i in session.scalars(select(Indicator).where(
         Indicator.id.in_([lk.indicator_id for lk in row.task.links])))}
     return {"access": access, "row": row, "task": row.task, "history": history,
+            "all_units": current_units(session), "all_users": _users(session),
+            "areas": service.focus_areas(session),
             "users": users, "units": units, "indicators": indicators, "error": error,
             "status_label": status_label, "status_css": STATUS_CSS,
             "can_capture": access.can(Action.CAPTURE, row.task.lead_unit_id),
@@ -273,6 +275,29 @@ async def progress_form(request: Request, task_id: int, session: SessionDep,
         service.update_progress(session, task_id=task.id, progress_pct=progress_pct, note=note,
                                 done=bool(done), files=evidence, actor=user, access=access,
                                 expected_version=version)
+    except TaskError as exc:
+        session.rollback()
+        row = next(r for r in service.list_tasks(session, TaskFilter(
+            unit_id=task.lead_unit_id, include_partner=False)) if r.task.id == task_id)
+        return render(request, "tasks/task.html", _task_context(session, access, row, str(exc)),
+                      status_code=409 if isinstance(exc, service.StaleTask) else 422)
+    return RedirectResponse(f"/tasks/{task.id}", status_code=303)
+
+
+@router.post("/tasks/{task_id}/edit", include_in_schema=False)
+def edit(request: Request, task_id: int, session: SessionDep, access: AccessDep,
+         user: UserDep, title: Annotated[str, Form()], lead_unit: Annotated[int, Form()],
+         due_date: Annotated[str, Form()], owner: Annotated[str, Form()] = "",
+         focus_area: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
+         version: Annotated[int | None, Form()] = None) -> Response:
+    """Change what was assigned (MANAGE): the history keeps the earlier state."""
+    task = task_or_404(session, task_id, access)
+    try:
+        service.edit_task(session, task_id=task.id, actor=user, access=access,
+                          expected_version=version, note=note, title=title,
+                          lead_unit_id=lead_unit, due_date=_required_date(due_date),
+                          owner_id=int(owner) if owner else None,
+                          focus_area_id=int(focus_area) if focus_area else None)
     except TaskError as exc:
         session.rollback()
         row = next(r for r in service.list_tasks(session, TaskFilter(
