@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chiso import __version__
@@ -156,6 +156,34 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(request, 409, "Someone else changed this first",
                       "Dữ liệu vừa được người khác thay đổi; hãy tải lại rồi thử lại / the "
                       "data was just changed by someone else; reload and try again")
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        # e.g. an id beyond the database's integer range, typed into a URL: the input is
+        # wrong, not the server.
+        log.info("out-of-range input on %s: %s", request.url.path, exc)
+        return _error(request, 422, "The request is not valid",
+                      "Giá trị nằm ngoài phạm vi cho phép / a value is out of the allowed range")
+
+    @app.exception_handler(ValueError)
+    async def refused_input(request: Request, exc: ValueError) -> Response:
+        # By convention (CONVENTIONS.md) an error meant for users carries its message in
+        # Vietnamese / English. Such an error escaping a route is still the user's input
+        # being refused (422), not a crash; any other ValueError is a bug (500, logged).
+        message = str(exc)
+        if " / " not in message:
+            return await crashed(request, exc)
+        log.info("input refused on %s: %s", request.url.path, message)
+        return _error(request, 422, "The request is not valid", message)
+
+    @app.exception_handler(LookupError)
+    async def not_found(request: Request, exc: LookupError) -> Response:
+        # Same convention: a bilingual "not found" (e.g. no unit with that code) is a 404.
+        message = str(exc.args[0]) if exc.args else ""
+        if " / " not in message:
+            return await crashed(request, exc)
+        return _error(request, 404, "Page not found", message)
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
