@@ -101,8 +101,10 @@ def test_one_bad_row_stores_nothing_and_names_row_and_column(session, world, tmp
     assert [(e.row, e.column, e.rule) for e in result.errors] == [
         (3, "numerator", "numerator_le_denominator")]
     text = result.errors[0].text()
-    assert text.startswith("Tệp 'loi.csv', dòng 3, cột 'numerator': tử số (30) lớn hơn mẫu số")
-    assert "file 'loi.csv', row 3, column 'numerator': the numerator (30) is greater" in text
+    assert text.startswith(
+        "Tệp 'loi.csv', dòng 3, cột 'Tử số' (numerator): tử số (30) lớn hơn mẫu số (20)")
+    assert ("file 'loi.csv', row 3, column 'Tử số' (numerator): the numerator (30) is "
+            "greater than the denominator (20)") in text
     assert _count(session, DataValue) == 0 and _count(session, ImportBatch) == 0
 
 
@@ -188,7 +190,7 @@ def test_xlsx_with_title_and_merged_two_level_header(session, world, tmp_path) -
     refused = import_values(session, bad)
     assert [(e.sheet, e.row, e.column, e.rule) for e in refused.errors] == [
         ("Số liệu", 9, "value", "number_format")]
-    assert "trang 'Số liệu', dòng 9, cột 'value'" in refused.errors[0].text()
+    assert "trang 'Số liệu', dòng 9, cột 'Giá trị (%)' (value)" in refused.errors[0].text()
 
 
 def test_focal_officer_may_import_only_their_unit(session, world, tmp_path, make_user

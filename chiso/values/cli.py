@@ -60,7 +60,8 @@ def _print_errors(result) -> None:  # type: ignore[no-untyped-def]
         table.add_column(header, overflow="fold")
     for issue in result.errors[:200]:
         table.add_row(issue.file, issue.sheet or "–",
-                      str(issue.row) if issue.row is not None else "–", issue.column or "–",
+                      str(issue.row) if issue.row is not None else "–",
+                      issue.column_shown if issue.column else "–",
                       issue.rule, f"{issue.message_vi} / {issue.message_en}")
     console.print(table)
     if len(result.errors) > 200:

@@ -56,6 +56,13 @@ class ImportIssue:
     rule: str
     message_vi: str
     message_en: str
+    column_label: str = ""  # the header as written in the file ("Tử số")
+
+    @property
+    def column_shown(self) -> str:
+        if self.column_label and self.column_label != self.column:
+            return f"'{self.column_label}' ({self.column})"
+        return f"'{self.column}'"
 
     def text(self) -> str:
         """'Tệp 'x.xlsx', trang 'Data', dòng 7, cột 'value': … / file …, row 7, …: …'"""
@@ -65,13 +72,14 @@ class ImportIssue:
             vi.append(f"dòng {self.row}")
             en.append(f"row {self.row}")
         if self.column:
-            vi.append(f"cột '{self.column}'")
-            en.append(f"column '{self.column}'")
+            vi.append(f"cột {self.column_shown}")
+            en.append(f"column {self.column_shown}")
         return f"{', '.join(vi)}: {self.message_vi} / {', '.join(en)}: {self.message_en}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "sheet": self.sheet, "row": self.row,
-                "column": self.column, "rule": self.rule, "message_vi": self.message_vi,
+                "column": self.column, "column_label": self.column_label or self.column,
+                "rule": self.rule, "message_vi": self.message_vi,
                 "message_en": self.message_en, "text": self.text()}
 
 
@@ -151,7 +159,7 @@ def import_tables(session: Session, tables: list[SheetTable], result: ImportResu
     frame, errors = validate_tables(session, tables, access)
     result.rows = frame.height
     if not errors.is_empty():
-        result.errors = _issues(errors, frame, result.file_name)
+        result.errors = _issues(errors, frame, result.file_name, _header_labels(tables))
         return result
     stage("compare")
     plan = plan_changes(session, frame)
@@ -340,14 +348,21 @@ def _first_error_per_cell(errors: pl.DataFrame) -> pl.DataFrame:
 COLUMN_ORDER = {name: i for i, name in enumerate(TEXT_COLUMNS)}
 
 
-def _issues(errors: pl.DataFrame, frame: pl.DataFrame, file_name: str) -> list[ImportIssue]:
+def _header_labels(tables: list[SheetTable]) -> dict[tuple[str, str], str]:
+    return {(t.sheet, column): label for t in tables for column, label in t.labels.items()}
+
+
+def _issues(errors: pl.DataFrame, frame: pl.DataFrame, file_name: str,
+            labels: dict[tuple[str, str], str] | None = None) -> list[ImportIssue]:
     """Errors in reading order: sheet, row, then column from left to right."""
     located = errors.join(frame.select("_row", "_sheet", "_line"), on="_row", how="left")
     located = located.with_columns(
         _order=pl.col("column").replace_strict(COLUMN_ORDER, default=99)).sort(
         "_row", "_order")
+    labels = labels or {}
     return [ImportIssue(file_name, row["_sheet"] or "", row["_line"], row["column"],
-                        row["rule"], row["message_vi"], row["message_en"])
+                        row["rule"], row["message_vi"], row["message_en"],
+                        labels.get((row["_sheet"] or "", row["column"]), ""))
             for row in located.iter_rows(named=True)]
 
 

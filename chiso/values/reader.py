@@ -165,8 +165,8 @@ def _read_csv(data: bytes, name: str) -> SheetTable:
         infer_schema=False, separator=separator, truncate_ragged_lines=True,
         raise_if_empty=False,
     )
-    labels = {column: str(first_rows[header_index][p]) if p < len(first_rows[header_index])
-              else column for p, column in mapping.items()}
+    labels = {column: _label(first_rows, header_index, p) or column
+              for p, column in mapping.items()}
     cells = _select_columns(body, mapping, first_line=header_index + 2)
     return SheetTable("", header_index + 1, labels, _drop_numbering_and_blank(cells))
 
@@ -242,8 +242,7 @@ def _read_sheet(sheet, percent: set[tuple[int, int]]) -> SheetTable | None:  # t
     body = pl.DataFrame({f"c{p}": columns[c] for p, c in mapping.items()})
     renamed = {p: column for p, column in enumerate(mapping.values())}
     cells = _select_columns(body, renamed, first_line=first_row + header_index + 2)
-    labels = {column: str(cell_text(head[header_index][p]) or column)
-              for p, column in mapping.items() if p < len(head[header_index])}
+    labels = {column: _label(head, header_index, p) or column for p, column in mapping.items()}
     return SheetTable(sheet.name, first_row + header_index + 1, labels,
                       _drop_numbering_and_blank(cells))
 
@@ -279,6 +278,15 @@ def _float_texts(numbers: pl.Series) -> pl.Series:
     return pl.select(pl.when(whole).then(numbers.cast(pl.Int64, strict=False)
                                          .cast(pl.String))
                      .otherwise(text.str.replace(".", ",", literal=True))).to_series()
+
+
+def _label(head: list[list[object]], index: int, position: int) -> str:
+    """The header text of a column: its own cell, or (two-level headers) the one above."""
+    for row in (head[index], head[index - 1] if index else []):
+        text = cell_text(row[position]) if position < len(row) else None
+        if text and _column_of(text):
+            return str(text).strip()
+    return ""
 
 
 def _mark_percent_cells(columns: dict[str, pl.Series], mapping: dict[int, str],
