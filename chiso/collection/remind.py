@@ -27,6 +27,9 @@ from chiso.text import format_date
 from chiso.units.models import OrgUnit
 
 LOOKBACK_PERIODS = 3
+# After the last reminder stage the standing office keeps getting the late list for a week;
+# older periods are left to the scorecard (no reminder backlog for old periods).
+SUMMARY_DAYS_AFTER_LAST = 7
 
 
 @dataclass
@@ -54,12 +57,22 @@ def send_due(session: Session, *, today: dt.date | None = None) -> RemindSummary
     for data_set in session.scalars(select(DataSet).where(DataSet.active.is_(True))
                                     .order_by(DataSet.code)):
         for period in recent_periods(data_set, today):
+            if not _in_reminder_window(data_set, period, today):
+                continue
             pending = [s for s in service.expected_submissions(session, data_set, period)
                        if s.status in (service.DRAFT, service.RETURNED)]
             for submission in pending:
                 _remind(session, data_set, submission, today, summary)
             _summarise(session, data_set, period, pending, today, summary)
     return summary
+
+
+def _in_reminder_window(data_set: DataSet, period: str, today: dt.date) -> bool:
+    offsets = data_set.reminder_offsets or [0]
+    due = service.due_date(data_set, period)
+    first = due + dt.timedelta(days=min(offsets))
+    last = due + dt.timedelta(days=max(offsets) + SUMMARY_DAYS_AFTER_LAST)
+    return first <= today <= last
 
 
 def _stage(data_set: DataSet, submission: Submission, today: dt.date) -> int | None:

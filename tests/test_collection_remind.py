@@ -1,0 +1,103 @@
+"""Reminders (đôn đốc) reach a local SMTP server, escalate, and are never sent twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from aiosmtpd.controller import Controller
+from collection_support import build_province
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from chiso.accounts.models import Role
+from chiso.accounts.service import create_user
+from chiso.collection import service
+from chiso.collection.models import Submission
+from chiso.collection.remind import send_due
+from chiso.settings import reset_settings_cache
+from tests.tasks_support import Inbox, free_port
+
+
+@pytest.fixture
+def inbox(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("CHISO_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHISO_SMTP_PORT", str(port))
+    reset_settings_cache()
+    yield handler
+    controller.stop()
+    reset_settings_cache()
+
+
+FOCAL_A, FOCAL_B = "dau-moi@dongdang.langson.gov.vn", "dau-moi@huulung.langson.gov.vn"
+HEAD_A, OFFICE = "chu-tich@dongdang.langson.gov.vn", "vanphong@sokhcn.langson.gov.vn"
+
+
+def test_reminders_escalate_and_are_sent_once(session, inbox: Inbox) -> None:
+    province = build_province(session)
+    w = province.world
+    for name, email, role, unit in (("lan", FOCAL_A, Role.FOCAL_OFFICER, w.commune_a.id),
+                                    ("minh", FOCAL_B, Role.FOCAL_OFFICER, w.commune_b.id),
+                                    ("hung", HEAD_A, Role.LEADER, w.commune_a.id),
+                                    ("ha", OFFICE, Role.STANDING_OFFICE, w.province.id)):
+        create_user(session, username=name, password="pw-" + name * 4, role=role,
+                    unit_id=unit, email=email)
+    session.commit()
+    due = service.due_date(province.data_set, "2025Q3")
+    assert due == dt.date(2025, 10, 10)
+
+    assert send_due(session, today=due - dt.timedelta(days=4)).emails == 0
+    early = send_due(session, today=due - dt.timedelta(days=3))
+    session.commit()
+    assert len(inbox.subjects(FOCAL_A)) == 1 and "Còn 3 ngày" in inbox.subjects(FOCAL_A)[0]
+    assert inbox.to(HEAD_A) == [] and inbox.to(OFFICE) == []
+    again = send_due(session, today=due - dt.timedelta(days=2))  # same stage, next cron run
+    session.commit()
+    assert again.emails == 0 and len(inbox.to(FOCAL_A)) == 1
+    assert early.emails == 2  # both communes' focal officers
+
+    # Commune B reports; commune A does not.
+    submission = session.scalar(select(Submission).where(
+        Submission.unit_id == w.commune_b.id, Submission.period == "2025Q3"))
+    service.submit(session, submission)
+    session.commit()
+    send_due(session, today=due + dt.timedelta(days=3))
+    session.commit()
+    assert len(inbox.to(FOCAL_A)) == 2 and len(inbox.to(HEAD_A)) == 1
+    assert len(inbox.to(FOCAL_B)) == 1  # nothing more once submitted
+    assert "quá hạn 3 ngày" in inbox.subjects(HEAD_A)[0]
+    summaries = [s for s in inbox.subjects(OFFICE) if "chậm báo cáo" in s]
+    assert len(summaries) == 1 and "2 đơn vị" in summaries[0]  # 06001 and 06003
+    body = inbox.to(OFFICE)[0]
+    assert "06001" in body and "06003" in body and "06002" not in body
+
+    send_due(session, today=due + dt.timedelta(days=8))
+    send_due(session, today=due + dt.timedelta(days=8))
+    session.commit()
+    office_mail = inbox.subjects(OFFICE)
+    escalated = sorted(s for s in office_mail if "Đã quá hạn 7 ngày" in s)
+    assert escalated == ["[chiso] Đã quá hạn 7 ngày: CCHC_QUY 2025Q3 — Xã Mới",
+                         "[chiso] Đã quá hạn 7 ngày: CCHC_QUY 2025Q3 — Xã Đồng Đăng"]
+    assert len(office_mail) == 4  # two daily summaries and one escalation per late unit
+    assert len(inbox.to(FOCAL_A)) == 3
+
+
+def test_remind_command_runs_for_cron(db_url: str, session, inbox: Inbox) -> None:
+    from chiso.cli.main import app
+
+    province = build_province(session)
+    create_user(session, username="lan", password="pw-lanlanlan", role=Role.FOCAL_OFFICER,
+                unit_id=province.world.commune_a.id, email=FOCAL_A)
+    session.commit()
+    runner = CliRunner()
+    first = runner.invoke(app, ["remind", "--today", "10/10/2025"])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(app, ["remind", "--today", "10/10/2025"])
+    assert "0 email" in second.output
+    assert inbox.subjects(FOCAL_A) == [
+        "[chiso] Hôm nay là hạn nộp: CCHC_QUY 2025Q3 — Xã Đồng Đăng"]
