@@ -68,8 +68,11 @@ def _evaluate_group(targets: pl.DataFrame, values: pl.DataFrame, indicators: pl.
     as_of_m = rollup.month_index(day.year, day.month)
     month_starts = list(range(as_of_m - projection.TREND_MONTHS + 1, as_of_m + 1))
     tree = lineage.current_tree(units, unit_lineage, day)
-    seen = values.filter(pl.col("p_m0") <= as_of_m).select(
-        "unit_id", "indicator_id", *rollup.VALUE_COLUMNS, *rollup.PERIOD_COLUMNS)
+    seen = values.select("unit_id", "indicator_id", *rollup.VALUE_COLUMNS,
+                         *rollup.PERIOD_COLUMNS)
+    latest_start = seen["p_m0"].max()
+    if isinstance(latest_start, int) and latest_start > as_of_m:  # else nothing to drop
+        seen = seen.filter(pl.col("p_m0") <= as_of_m)
     current = rollup.map_to_current(seen, mapping, indicators)
     yearly = rollup.unit_rollup(
         rollup.time_aggregate(current, indicators, PeriodType.YEAR, year_starts), tree,

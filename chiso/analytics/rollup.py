@@ -90,7 +90,8 @@ def bucket_ids(b_m0: pl.Expr, bucket_type: PeriodType) -> pl.Expr:
 
 # ----------------------------------------------------------------------------- units
 
-def grouped(frame: pl.DataFrame, keys: list[str], aggregations: list[pl.Expr]) -> pl.DataFrame:
+def grouped(frame: pl.DataFrame | pl.LazyFrame, keys: list[str], aggregations: list[pl.Expr]
+            ) -> pl.DataFrame:
     """`frame.group_by(keys).agg(...)` on Polars' streaming engine, which hashes multi-column
     keys in morsels and is several times cheaper than the in-memory group-by at national
     sizes."""
@@ -233,17 +234,19 @@ def time_aggregate(values: pl.DataFrame, indicators: pl.DataFrame, bucket_type: 
     )
     exact = placed.lazy().filter(pl.col("p_rank") == rank).select(
         *KEYS, *VALUE_COLUMNS, pl.lit(0, dtype=pl.Int32).alias("n_nonagg")).collect()
-    finer = placed.filter(pl.col("p_rank") > rank)
-    if not exact.is_empty():
-        finer = finer.join(exact.select(KEYS), on=KEYS, how="anti")
-    if finer.is_empty():
+    finer_ranks = placed["p_rank"].unique().filter(placed["p_rank"].unique() > rank)
+    if finer_ranks.is_empty():
         return exact
-    if finer["p_rank"].n_unique() > 1:  # mixed quarters and months: keep the finest
+    # Lazy from here: the sub-period rows are filtered inside each group-by, never copied.
+    finer = placed.lazy().filter(pl.col("p_rank") > rank)
+    if not exact.is_empty():
+        finer = finer.join(exact.lazy().select(KEYS), on=KEYS, how="anti")
+    if finer_ranks.len() > 1:  # mixed quarters and months: keep the finest
         finer = finer.filter(pl.col("p_rank") == pl.col("p_rank").max().over(KEYS))
     return pl.concat([exact, _combine_sub_periods(finer, indicators)])
 
 
-def _combine_sub_periods(rows: pl.DataFrame, indicators: pl.DataFrame) -> pl.DataFrame:
+def _combine_sub_periods(rows: pl.LazyFrame, indicators: pl.DataFrame) -> pl.DataFrame:
     stock_ids = indicators.filter(pl.col("time_agg") == "last")["indicator_id"].implode()
     is_stock = pl.col("indicator_id").is_in(stock_ids)
     combined = pl.concat([_flow_sums(rows.filter(~is_stock)),
@@ -256,7 +259,7 @@ def _combine_sub_periods(rows: pl.DataFrame, indicators: pl.DataFrame) -> pl.Dat
     return combined.select(*KEYS, *_time_combination())
 
 
-def _flow_sums(rows: pl.DataFrame) -> pl.DataFrame:
+def _flow_sums(rows: pl.LazyFrame) -> pl.DataFrame:
     parts = pl.col("num").is_not_null() & pl.col("den").is_not_null()
     prepared = rows.with_columns(
         pl.when(parts).then(pl.col("num")).alias("_num_p"),
@@ -273,13 +276,13 @@ def _flow_sums(rows: pl.DataFrame) -> pl.DataFrame:
     ])
 
 
-def _latest_rows(rows: pl.DataFrame) -> pl.DataFrame:
+def _latest_rows(rows: pl.LazyFrame) -> pl.DataFrame:
     """The latest sub-period's figures of each stock (`last`) group."""
     latest = grouped(rows, KEYS, [pl.col("p_m1").max(), pl.len().alias("n_rows")])
     parts = (pl.col("num").is_not_null() & pl.col("den").is_not_null()).cast(pl.Int32)
-    return rows.join(latest, on=[*KEYS, "p_m1"], how="inner").select(
+    return rows.join(latest.lazy(), on=[*KEYS, "p_m1"], how="inner").select(
         *KEYS, "n_rows", parts.alias("n_parts"), pl.col("value").alias("last_v"),
-        pl.col("num").alias("last_n"), pl.col("den").alias("last_d"))
+        pl.col("num").alias("last_n"), pl.col("den").alias("last_d")).collect()
 
 
 def _time_combination() -> list[pl.Expr]:
