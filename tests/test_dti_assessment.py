@@ -127,6 +127,10 @@ def test_evidence_is_stored_by_hash_under_the_data_dir(session, opened) -> None:
     assert evidence.sha256 == hashlib.sha256(content).hexdigest()
     stored = ws.evidence_path(evidence)
     assert stored.is_relative_to(get_settings().data_dir) and stored.read_bytes() == content
+    ws.remove_evidence(session, evidence)
+    assert evidence.is_deleted and stored.exists()  # detached, kept for the history
+    assert ws.history(session, criterion.id)[-1].snapshot["evidence"] == []
+    assert ws.history(session, criterion.id)[-2].snapshot["evidence"] == [evidence.sha256]
 
 
 def test_submission_locks_self_scores_but_not_the_council(session, opened) -> None:

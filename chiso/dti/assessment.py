@@ -266,6 +266,21 @@ def add_evidence(session: Session, criterion: DtiCriterion, file_name: str, cont
     return evidence
 
 
+def remove_evidence(session: Session, evidence: DtiEvidence, *, actor: Any = None,
+                    access: Access | None = None) -> None:
+    """Detach a file (soft delete: the row and the stored file stay for the history)."""
+    criterion = evidence.criterion
+    if criterion.assessment.status == "submitted":
+        raise AssessmentLocked(f"Bản tự đánh giá đã nộp / the assessment is submitted "
+                               f"({criterion.code})")
+    if not may_edit(access, session, criterion, {"evidence_refs"}):
+        raise PermissionDenied(Action.CAPTURE, _unit_id(session, criterion.lead_unit_code))
+    before = _state(criterion)
+    evidence.is_deleted = True
+    session.flush()
+    _bump(session, criterion, actor, before)
+
+
 def evidence_path(evidence: DtiEvidence) -> Path:
     return get_settings().data_dir / evidence.stored_path
 

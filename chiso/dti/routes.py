@@ -236,6 +236,21 @@ def evidence_download(evidence_id: int, session: SessionDep, access: AccessDep) 
     return FileResponse(workspace.evidence_path(evidence), filename=evidence.file_name)
 
 
+@router.post("/dti/evidence/{evidence_id}/delete", include_in_schema=False)
+def evidence_remove(evidence_id: int, session: SessionDep, access: AccessDep,
+                    user: UserDep) -> Response:
+    evidence = session.get(DtiEvidence, evidence_id)
+    if evidence is None or evidence.is_deleted:
+        raise HTTPException(404)
+    assessment = evidence.criterion.assessment
+    try:
+        workspace.remove_evidence(session, evidence, actor=user, access=access)
+    except workspace.AssessmentError as exc:
+        session.rollback()
+        return _back(assessment, error=str(exc))
+    return _back(assessment, saved=evidence.criterion.code)
+
+
 @router.get("/dti/assessment/criteria/{criterion_id}", include_in_schema=False)
 def criterion_history_page(criterion_id: int, request: Request, session: SessionDep,
                            access: AccessDep) -> Response:
