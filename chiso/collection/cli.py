@@ -184,7 +184,8 @@ def quality_show(code: str, period: str,
     table = Table("Đơn vị / unit", "Trạng thái", "Đúng", "Đủ", "Sạch", "Đúng hạn / on time")
     for u in data["units"]:
         table.add_row(f"{u['unit_code']} {u['unit_name']}", u["status"], _pct(u["dung"]),
-                      _pct(u["du"]), _pct(u["sach"]), "✓" if u["on_time"] else "✗")
+                      _pct(u["du"]), _pct(u["sach"]),
+                      {True: "✓", False: "✗"}.get(u["on_time"], "–"))
     console.print(table)
 
 

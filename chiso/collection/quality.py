@@ -10,8 +10,8 @@ Per unit for one data set and period, and rolled up over the units (province ←
   source), unit inconsistencies (a share written as a fraction, 0.766 for 76.6%), and
   duplicates across merged units (the same figure reported under a unit and its
   predecessor); a problem is resolved once the report is approved after it;
-- sống (live): reports submitted by the due date ÷ expected reports, and the age in days of
-  the latest figure against the end of its period.
+- sống (live): reports submitted by the due date ÷ reports that are due or submitted (a
+  report not yet due is not judged), and the age in days of each unit's latest figure.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from chiso.collection import service
 from chiso.collection.models import DataSet, Submission, ValueFlag
 from chiso.collection.rules import active_rules, evaluate
 from chiso.indicators.models import Indicator
-from chiso.periods import Calendar, parse_period
+from chiso.periods import parse_period
 from chiso.units.models import OrgUnit
 from chiso.values.models import DataValue, DataValueVersion
 
@@ -43,7 +43,7 @@ class UnitScore:
     status: str
     due_date: dt.date
     submitted_at: dt.datetime | None
-    on_time: bool
+    on_time: bool | None  # None: not submitted and not yet due
     late_days: int
     edits_after_approval: int
     expected: int
@@ -56,7 +56,8 @@ class UnitScore:
     def shares(self) -> dict[str, float | None]:
         return {"dung": _share(self.correct, self.present), "du": _share(self.present,
                                                                           self.expected),
-                "sach": _share(self.clean, self.present), "song": 1.0 if self.on_time else 0.0}
+                "sach": _share(self.clean, self.present),
+                "song": None if self.on_time is None else float(self.on_time)}
 
 
 @dataclass
@@ -72,13 +73,14 @@ class Scorecard:
         present = sum(u.present for u in self.units)
         reports = len(self.units)
         submitted = sum(u.status in (service.SUBMITTED, service.APPROVED) for u in self.units)
-        on_time = sum(u.on_time for u in self.units)
+        on_time = sum(u.on_time is True for u in self.units)
+        judged = sum(u.on_time is not None for u in self.units)
         ages = [u.latest_age_days for u in self.units if u.latest_age_days is not None]
         return {
             "dung": _share(sum(u.correct for u in self.units), present),
             "du": _share(present, expected), "du_reports": _share(submitted, reports),
             "sach": _share(sum(u.clean for u in self.units), present),
-            "song": _share(on_time, reports), "expected_values": expected,
+            "song": _share(on_time, judged), "expected_values": expected,
             "present_values": present, "reports": reports, "submitted": submitted,
             "approved": sum(u.status == service.APPROVED for u in self.units),
             "on_time": on_time, "late": len(self.late_units()),
@@ -122,8 +124,7 @@ def scorecard(session: Session, data_set: DataSet, period: str, *,
     problems = _problems(session, values, submissions)
     units = {u.id: u for u in session.scalars(select(OrgUnit).where(
         OrgUnit.id.in_([s.unit_id for s in submissions])))}
-    end = parse_period(period).end(Calendar(data_set.calendar))
-    scores = [_unit_score(s, units[s.unit_id], values, problems, len(indicators), today, end)
+    scores = [_unit_score(s, units[s.unit_id], values, problems, len(indicators), today)
               for s in submissions]
     return Scorecard(data_set.code, parse_period(period).id, today,
                      sorted(scores, key=lambda u: u.unit_code),
@@ -212,7 +213,7 @@ def _source_conflicts(session: Session, values: pl.DataFrame) -> list[tuple[int,
 
 def _unit_score(submission: Submission, unit: OrgUnit, values: pl.DataFrame,
                 problems: dict[int, list[dict[str, Any]]], indicator_count: int,
-                today: dt.date, period_end: dt.date) -> UnitScore:
+                today: dt.date) -> UnitScore:
     mine = values.filter(pl.col("unit_id") == submission.unit_id)
     ids = mine.get_column("id").to_list()
     wrong = {i for i in ids if any(p["aspect"] == "dung" for p in problems.get(i, []))}
@@ -220,7 +221,10 @@ def _unit_score(submission: Submission, unit: OrgUnit, values: pl.DataFrame,
                                    for p in problems.get(i, []))}
     submitted_on = submission.first_submitted_at.date() if submission.first_submitted_at \
         else None
-    on_time = submitted_on is not None and submitted_on <= submission.due_date
+    if submitted_on is not None:
+        on_time: bool | None = submitted_on <= submission.due_date
+    else:
+        on_time = False if today > submission.due_date else None
     reference = submitted_on or today
     late_days = max(0, (reference - submission.due_date).days)
     latest = mine.get_column("updated_at").max() if ids else None
@@ -231,7 +235,7 @@ def _unit_score(submission: Submission, unit: OrgUnit, values: pl.DataFrame,
         edits_after_approval=submission.edits_after_approval, expected=indicator_count,
         present=len(ids), correct=len(ids) - len(wrong), clean=len(ids) - len(dirty),
         problems=[{"data_value_id": i, **p} for i in ids for p in problems.get(i, [])],
-        latest_age_days=(latest.date() - period_end).days if isinstance(latest, dt.datetime)
+        latest_age_days=(today - latest.date()).days if isinstance(latest, dt.datetime)
         else None)
 
 

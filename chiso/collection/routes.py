@@ -407,6 +407,7 @@ def _form(request: Request, session: Session, access: Access, data_set: DataSet,
         "problems": problems or [], "upload": upload,
         "upload_view": upload.as_dict(300) if upload else None, "notice": notice,
         "upload_meta": upload_meta or {}, "labels": service.STATUS_LABELS,
+        "actions": service.ACTION_LABELS,
         "base": f"/collection/{data_set.code}/{period}/{unit.code}"},
         status_code=status_code)
 

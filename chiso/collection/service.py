@@ -41,6 +41,10 @@ STATUSES = (DRAFT, SUBMITTED, RETURNED, APPROVED)
 STATUS_LABELS = {DRAFT: ("Đang nhập", "Draft"), SUBMITTED: ("Đã gửi", "Submitted"),
                  RETURNED: ("Bị trả lại", "Returned"), APPROVED: ("Đã duyệt", "Approved")}
 
+ACTION_LABELS = {"save": ("Lưu số liệu", "Saved figures"), "submit": ("Gửi", "Submitted"),
+                 "return": ("Trả lại", "Returned"), "approve": ("Duyệt", "Approved"),
+                 "edit_after_approval": ("Sửa sau khi duyệt", "Edited after approval")}
+
 
 class WorkflowError(ValueError):
     """A step that is not allowed from the current status; bilingual."""

@@ -1,0 +1,63 @@
+"""Browser: a focal officer fills the web form and submits; the standing office sees the
+report in the list and approves it."""
+
+from __future__ import annotations
+
+import pytest
+from collection_support import CURRENT_QUARTER, build_province
+from sqlalchemy import select
+
+from chiso.accounts.models import Role
+from chiso.collection.models import Submission
+from chiso.values.models import DataValue
+from tests.conftest import browser_login
+
+pytestmark = pytest.mark.browser
+P = CURRENT_QUARTER
+
+
+def test_focal_officer_submits_and_standing_office_approves(session, live_server, page,
+                                                            make_user) -> None:
+    province = build_province(session)
+    session.commit()
+    w = province.world
+    focal, focal_pw = make_user(Role.FOCAL_OFFICER, w.commune_a.id)
+    office, office_pw = make_user(Role.STANDING_OFFICE, w.province.id)
+
+    browser_login(page, live_server, focal.username, focal_pw)
+    page.goto(f"{live_server}/collection/CCHC_QUY/{P}/06001")
+    page.fill(f"input[name=numerator_{w.ratio.id}]", "766")
+    page.keyboard.press("Tab")
+    page.keyboard.type("1.000")  # the denominator, reached from the keyboard
+    page.fill(f"input[name=value_{w.count.id}]", "12")
+    page.fill(f"input[name=comment_{w.count.id}]", "Theo Cổng dịch vụ công")
+    page.click("#save-draft")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".alert.ok").first.is_visible()
+    assert "76,6" in page.content()
+    page.screenshot(path="/tmp/collection-form.png", full_page=True)
+    page.click("#save-submit")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#status").inner_text() in ("Đã gửi", "Submitted")
+
+    page.context.clear_cookies()
+    browser_login(page, live_server, office.username, office_pw)
+    page.goto(f"{live_server}/collection?data_set=CCHC_QUY&period={P}")
+    row = page.locator("#submissions tr[data-unit='06001']")
+    assert "Đã gửi" in row.inner_text()
+    page.screenshot(path="/tmp/collection-list.png", full_page=True)
+    row.locator("button[value=approve]").click()
+    page.wait_for_load_state("networkidle")
+    assert "Đã duyệt" in page.locator("#submissions tr[data-unit='06001']").inner_text()
+
+    page.goto(f"{live_server}/collection/quality?data_set=CCHC_QUY&period={P}")
+    page.wait_for_selector("#unit-chart canvas")
+    assert "06002" not in page.locator("#late-units").inner_text()  # not yet due
+    page.screenshot(path="/tmp/collection-quality.png", full_page=True)
+
+    session.expire_all()
+    status = session.scalar(select(Submission.status).where(Submission.unit_id ==
+                                                            w.commune_a.id))
+    assert status == "approved"
+    value = session.scalar(select(DataValue.value).where(DataValue.indicator_id == w.ratio.id))
+    assert value == pytest.approx(76.6)
