@@ -16,6 +16,7 @@ import importlib
 import typer
 
 BENCH_MODULES = [
+    "chiso.ops.load",
     "chiso.records.bench",
     "chiso.bench.rollup",
     "chiso.values.bench",
