@@ -6,11 +6,11 @@ import pytest
 from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
 from typer.testing import CliRunner
+from values_support import build_world
 
 from chiso.cli.main import app
 from chiso.db import new_session
 from chiso.values.models import DataValue
-from values_support import build_world
 
 runner = CliRunner()
 GOOD = ("Mã đơn vị;Mã chỉ tiêu;Kỳ báo cáo;Tử số;Mẫu số;Giá trị\n"

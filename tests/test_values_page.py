@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from values_support import build_world
 
 from chiso.accounts.models import Role
 from chiso.db import new_session
 from chiso.values.models import DataValue
 from chiso.values.service import save_value
 from tests.conftest import browser_login
-from values_support import build_world
 
 pytestmark = pytest.mark.browser
 
