@@ -28,12 +28,19 @@ def demo(
 
     Example: chiso demo --serve
     """
-    from chiso.demo.service import build_demo
+    import os
 
-    day = dt.date.fromisoformat(today) if today else get_settings().current_date()
+    from chiso.demo.service import build_demo
+    from chiso.settings import reset_settings_cache
+
+    if today:  # every part of chiso (status, task deadlines) must see the same "today"
+        os.environ["CHISO_TODAY"] = dt.date.fromisoformat(today).isoformat()
+        reset_settings_cache()
+    day = get_settings().current_date()
     with console.status("Đang dựng dữ liệu minh họa / building the demo…") as status:
         result = build_demo(today=day, step=lambda text: status.update(text))
     console.print(f"[green]✓[/] Demo Lạng Sơn: {result.values:,} số liệu / values; "
+                  f"{result.tasks} nhiệm vụ / tasks; "
                   f"tình trạng 2025 / 2025 statuses: {result.statuses_2025}")
     _print_credentials(result.credentials)
     if serve:

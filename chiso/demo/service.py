@@ -28,6 +28,7 @@ from chiso.demo.generate import (
     province_values,
     with_value,
 )
+from chiso.demo.tasks import seed_meetings_and_tasks
 from chiso.indicators.models import Indicator
 from chiso.plans.service import load_plan
 from chiso.setup import initialise
@@ -56,6 +57,7 @@ Step = Callable[[str], None]
 class DemoResult:
     credentials: list[tuple[str, str, str]] = field(default_factory=list)  # user, pw, role
     values: int = 0
+    tasks: int = 0
     statuses_2025: dict[str, int] = field(default_factory=dict)
 
 
@@ -75,6 +77,9 @@ def build_demo(*, today: dt.date, step: Step = lambda _: None) -> DemoResult:
     with session_scope() as session:
         step("Sinh số liệu hằng tháng 2022 – nay")
         result.values = _demo_values(session, today)
+    with session_scope() as session:
+        step("Ghi các phiên họp, kết luận và nhiệm vụ")
+        result.tasks = seed_meetings_and_tasks(session, province_code=PROVINCE_CODE, today=today)
     with session_scope() as session:
         statuses = target_statuses(session, unit_code=PROVINCE_CODE, year=2025)
         for row in statuses:

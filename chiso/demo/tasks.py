@@ -1,0 +1,78 @@
+"""The demo committee's meetings, their conclusions and the tasks they assigned, with
+progress reports, so the task board and the report have a story to tell."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chiso.meetings.models import Meeting
+from chiso.meetings.service import TaskSpec, add_conclusion, conclusion_to_tasks, create_meeting
+from chiso.plans.models import Plan
+from chiso.tasks.models import FocusArea
+from chiso.tasks.service import add_focus_area, update_progress
+from chiso.units.service import get_unit
+
+DATA_DIR = Path(__file__).parent / "data"
+FOCUS_FILE = Path(__file__).parent.parent / "tasks" / "data" / "focus-areas-72-KH-BCD.csv"
+
+
+def seed_meetings_and_tasks(session: Session, *, province_code: str, today: dt.date) -> int:
+    """Idempotent: meetings already recorded (same date and title) are left alone.
+    Returns the number of tasks created."""
+    focus = _focus_areas(session)
+    province = get_unit(session, province_code)
+    story = yaml.safe_load((DATA_DIR / "meetings.yaml").read_text(encoding="utf-8"))
+    created = 0
+    for entry in story["meetings"]:
+        if entry["held_on"] > today or _exists(session, province.id, entry):
+            continue
+        meeting = create_meeting(
+            session, unit_id=province.id, held_on=entry["held_on"], title=entry["title"],
+            kind=entry["kind"], chair=entry["chair"], attendees=entry["attendees"],
+            agenda=entry["agenda"])
+        for conclusion in entry["conclusions"]:
+            created += _conclusion(session, meeting.id, conclusion, focus, today)
+    return created
+
+
+def _exists(session: Session, unit_id: int, entry: dict[str, Any]) -> bool:
+    return session.scalar(select(Meeting.id).where(
+        Meeting.unit_id == unit_id, Meeting.held_on == entry["held_on"],
+        Meeting.title == entry["title"])) is not None
+
+
+def _conclusion(session: Session, meeting_id: int, entry: dict[str, Any],
+                focus: dict[str, int], today: dt.date) -> int:
+    conclusion = add_conclusion(session, meeting_id=meeting_id, text=entry["text"])
+    specs = [TaskSpec(title=t["title"], lead_unit_id=get_unit(session, t["lead"]).id,
+                      due_date=t["due"], focus_area_id=focus.get(str(t["focus"])),
+                      partner_unit_ids=[get_unit(session, p).id for p in t["partners"]])
+             for t in entry["tasks"]]
+    tasks = conclusion_to_tasks(session, conclusion_id=conclusion.id, specs=specs)
+    for task, spec in zip(tasks, entry["tasks"], strict=True):
+        for day, percent, note in spec["progress"]:
+            if day <= today:
+                update_progress(session, task_id=task.id, progress_pct=percent, note=note,
+                                update_date=day)
+    return len(tasks)
+
+
+def _focus_areas(session: Session) -> dict[str, int]:
+    """Lạng Sơn's 11 focus contents of 72-KH/BCĐ, loaded once."""
+    plan_id = session.scalar(select(Plan.id).where(Plan.code == "72-KH/BCĐ"))
+    existing = {f.code: f.id for f in session.scalars(select(FocusArea))}
+    if not existing:
+        with FOCUS_FILE.open(encoding="utf-8-sig") as handle:
+            for order, row in enumerate(csv.DictReader(handle), start=1):
+                area = add_focus_area(session, code=row["code"].strip(),
+                                      name_vi=row["name_vi"], name_en=row.get("name_en", ""),
+                                      plan_id=plan_id, sort_order=order)
+                existing[area.code] = area.id
+    return existing
