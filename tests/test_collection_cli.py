@@ -1,0 +1,66 @@
+"""The reporting-cycle commands, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from collection_support import build_province
+from typer.testing import CliRunner
+
+from chiso.cli.main import app
+from chiso.values.service import save_value
+
+DATA_SET_YAML = """
+code: XHS_NAM
+name_vi: Báo cáo năm xã hội số
+period_type: Y
+due_days: 15
+reminder_offsets: [-7, 0, 7]
+units: ["06001", "06002"]
+indicators: [CQS.HS_TRUC_TUYEN, CQS.SO_DVCTT]
+"""
+
+
+def test_dataset_submission_quality_and_dhis2_commands(session, tmp_path: Path) -> None:
+    province = build_province(session)
+    w = province.world
+    save_value(session, unit_id=w.commune_a.id, indicator_id=w.ratio.id, period="2025",
+               numerator=30, denominator=40)
+    session.commit()
+    runner = CliRunner()
+    spec = tmp_path / "bieu-mau.yaml"
+    spec.write_text(DATA_SET_YAML, "utf-8")
+    defined = runner.invoke(app, ["dataset", "define", str(spec)])
+    assert defined.exit_code == 0, defined.output
+    assert "XHS_NAM" in runner.invoke(app, ["dataset", "list"]).output
+
+    out = tmp_path / "mau.xlsx"
+    made = runner.invoke(app, ["dataset", "template", "XHS_NAM", "06001", "2025", "--out",
+                               str(out)])
+    assert made.exit_code == 0 and out.read_bytes()[:2] == b"PK"
+
+    listed = runner.invoke(app, ["submission", "list", "XHS_NAM", "2025"])
+    assert "06001" in listed.output and "06003" not in listed.output  # explicit units only
+    step = runner.invoke(app, ["submission", "step", "XHS_NAM", "2025", "06001", "submit"])
+    assert step.exit_code == 0 and "submitted" in step.output
+    wrong = runner.invoke(app, ["submission", "step", "XHS_NAM", "2025", "06001", "submit"])
+    assert wrong.exit_code == 1 and "cannot be submitted" in wrong.output
+
+    shown = runner.invoke(app, ["quality", "show", "XHS_NAM", "2025", "--json"])
+    card = json.loads(shown.output)
+    assert card["totals"]["present_values"] == 1 and card["totals"]["expected_values"] == 4
+
+    exported = tmp_path / "dhis2.json"
+    assert runner.invoke(app, ["dhis2", "export", "XHS_NAM", "2025", str(exported)]
+                         ).exit_code == 0
+    values = json.loads(exported.read_text("utf-8"))["dataValues"]
+    assert [(v["categoryOptionCombo"], v["value"]) for v in values] == [
+        ("NUMERATOR", "30"), ("DENOMINATOR", "40")]
+    again = runner.invoke(app, ["dhis2", "import", str(exported), "--dry-run"])
+    assert again.exit_code == 0 and "không đổi / unchanged 1" in again.output
+    as_csv = tmp_path / "dhis2.csv"
+    runner.invoke(app, ["dhis2", "export", "XHS_NAM", "2025", str(as_csv)])
+    assert as_csv.read_text("utf-8").splitlines()[0].startswith("dataelement,period,orgunit")
+    bad = runner.invoke(app, ["dhis2", "import", str(exported), "--id-scheme", "UID"])
+    assert bad.exit_code == 1 and "CODE" in bad.output
