@@ -1,0 +1,107 @@
+"""docs/cli.md is exactly what scripts/gen_cli_docs.py writes now, and every command's help
+ends with a runnable `Example: chiso …` whose command and options exist."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shlex
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "gen_cli_docs.py"
+EXAMPLE = re.compile(r"Example: (chiso\b.*)$", re.M)
+
+
+def _load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gen_cli_docs", SCRIPT)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["gen_cli_docs"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+gen = _load_generator()
+COMMANDS = list(gen.walk_commands())
+LEAVES = [c for c in COMMANDS if not c.is_group]
+GROUPS = [c for c in COMMANDS if c.is_group]
+ROOT = COMMANDS[0].command
+
+
+def test_cli_reference_is_up_to_date() -> None:
+    expected = gen.generate()
+    current = gen.CLI_DOC.read_text(encoding="utf-8") if gen.CLI_DOC.exists() else ""
+    assert current == expected, (
+        "docs/cli.md is out of date: run `.venv/bin/python scripts/gen_cli_docs.py` "
+        "and commit docs/cli.md"
+    )
+
+
+def test_generator_is_idempotent_and_width_independent(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = gen.generate()
+    monkeypatch.setenv("COLUMNS", "37")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert gen.generate() == first
+
+
+def test_reference_has_one_section_per_command_without_rich_art() -> None:
+    text = gen.generate()
+    headings = re.findall(r"^## (chiso.*)$", text, re.M)
+    assert headings == [c.name for c in COMMANDS]
+    assert len(set(headings)) == len(headings)
+    for art in ("╭", "│", "╰", "\x1b["):
+        assert art not in text, f"Rich box art or colour {art!r} in docs/cli.md"
+    assert "## chiso db upgrade" in text and "Usage: chiso db upgrade" in text
+
+
+def _example_lines(item: Any) -> list[str]:
+    return EXAMPLE.findall(item.command.help or "")
+
+
+def _resolve(tokens: list[str]) -> tuple[tuple[str, ...], Any, list[str]]:
+    """Follow sub-command names from the root; returns (path, command, remaining tokens)."""
+    command, path = ROOT, ("chiso",)
+    rest = tokens[1:]
+    while gen.is_group(command) and rest and rest[0] in command.commands:
+        command, path, rest = command.commands[rest[0]], (*path, rest[0]), rest[1:]
+    return path, command, rest
+
+
+def _option_names(command: Any) -> set[str]:
+    names: set[str] = set()
+    for param in command.params:
+        names.update(getattr(param, "opts", []))
+        names.update(getattr(param, "secondary_opts", []))
+    return names | {"--help"}
+
+
+@pytest.mark.parametrize("item", LEAVES, ids=lambda c: c.name)
+def test_every_command_ends_with_an_example_of_itself(item: Any) -> None:
+    examples = _example_lines(item)
+    assert examples, f"`{item.name} --help` has no 'Example: chiso …' line (docstring)"
+    assert f"Example: {examples[0].split()[0]}" in item.help_text
+    for example in examples:
+        path, command, rest = _resolve(shlex.split(example))
+        assert path == item.path, (
+            f"`{item.name}`: the example `{example}` runs `{' '.join(path)}`, not this command"
+        )
+        unknown = [t.split("=")[0] for t in rest
+                   if t.startswith("-") and not re.fullmatch(r"-?\d[\d.,]*", t)
+                   and t.split("=")[0] not in _option_names(command)]
+        assert not unknown, f"`{example}` uses options {unknown} that `{item.name}` does not have"
+
+
+@pytest.mark.parametrize("item", GROUPS, ids=lambda c: c.name)
+def test_group_help_and_examples_name_existing_commands(item: Any) -> None:
+    assert (item.command.help or "").strip(), f"`{item.name}` has no help text"
+    assert item.command.commands, f"`{item.name}` is a group without commands"
+    for example in _example_lines(item):
+        path, command, _ = _resolve(shlex.split(example))
+        assert path[: len(item.path)] == item.path and not gen.is_group(command), (
+            f"`{item.name}`: the example `{example}` does not name one of its commands"
+        )
