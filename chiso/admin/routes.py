@@ -25,7 +25,7 @@ from chiso.accounts.service import (
 )
 from chiso.admin.service import (
     list_tokens,
-    membership_labels,
+    membership_parts,
     parse_role_choice,
     unit_by_code,
 )
@@ -43,7 +43,7 @@ def _users_page(request: Request, access: Access, *, notice: str = "", error: st
     users = list_users(access.session)
     return render(request, "admin/users.html", {
         "access": access, "users": users, "roles": list(Role),
-        "memberships": membership_labels(access.session, users),
+        "memberships": membership_parts(access.session, users),
         "notice": notice, "error": error, "secret": secret}, status_code=status_code)
 
 

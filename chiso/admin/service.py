@@ -60,16 +60,19 @@ def unit_codes(session: Session, ids: set[int]) -> dict[int, str]:
 
 
 def membership_labels(session: Session, users: list[User]) -> dict[int, str]:
-    """'focal_officer @ 06187 Phường Kỳ Lừa (+ sub-units)' for each user."""
+    """'focal_officer @ 06187 Phường Kỳ Lừa (+)' for each user ((+): with sub-units)."""
+    return {user_id: "; ".join(f"{role} @ {unit}" if unit else role
+                               for role, unit in parts)
+            for user_id, parts in membership_parts(session, users).items()}
+
+
+def membership_parts(session: Session, users: list[User]) -> dict[int, list[tuple[str, str]]]:
+    """(role, 'code name (+)') pairs per user, for pages that translate the role."""
     codes = unit_codes(session, {m.unit_id for u in users for m in u.memberships
                                  if m.unit_id is not None})
-    labels = {}
-    for user in users:
-        labels[user.id] = "; ".join(
-            m.role + (f" @ {codes.get(m.unit_id, m.unit_id)}" if m.unit_id is not None else "")
-            + (" (+)" if m.unit_id is not None and m.include_subunits else "")
-            for m in user.memberships)
-    return labels
+    return {user.id: [(m.role, "" if m.unit_id is None else
+                       f"{codes.get(m.unit_id, m.unit_id)}{' (+)' if m.include_subunits else ''}")
+                      for m in user.memberships] for user in users}
 
 
 def list_tokens(session: Session) -> list[ApiToken]:
