@@ -40,7 +40,8 @@ def demo(
     with console.status("Đang dựng dữ liệu minh họa / building the demo…") as status:
         result = build_demo(today=day, step=lambda text: status.update(text))
     console.print(f"[green]✓[/] Demo Lạng Sơn: {result.values:,} số liệu / values; "
-                  f"{result.tasks} nhiệm vụ / tasks; "
+                  f"{result.tasks} nhiệm vụ / tasks; DTI minh họa / illustrative DTI: "
+                  f"{result.dti_provinces} tỉnh / provinces; "
                   f"tình trạng 2025 / 2025 statuses: {result.statuses_2025}")
     _print_credentials(result.credentials)
     if serve:

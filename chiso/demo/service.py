@@ -19,6 +19,7 @@ from chiso.accounts.passwords import generate_password
 from chiso.accounts.service import create_user
 from chiso.analytics.service import target_statuses
 from chiso.db import session_scope
+from chiso.demo.dti import seed_dti
 from chiso.demo.generate import (
     MERGER_DAY,
     Spec,
@@ -58,6 +59,7 @@ class DemoResult:
     credentials: list[tuple[str, str, str]] = field(default_factory=list)  # user, pw, role
     values: int = 0
     tasks: int = 0
+    dti_provinces: int = 0
     statuses_2025: dict[str, int] = field(default_factory=dict)
 
 
@@ -80,6 +82,9 @@ def build_demo(*, today: dt.date, step: Step = lambda _: None) -> DemoResult:
     with session_scope() as session:
         step("Ghi các phiên họp, kết luận và nhiệm vụ")
         result.tasks = seed_meetings_and_tasks(session, province_code=PROVINCE_CODE, today=today)
+    with session_scope() as session:
+        step("Bảng DTI minh họa và phiên tự đánh giá")
+        result.dti_provinces = seed_dti(session, province_code=PROVINCE_CODE)
     with session_scope() as session:
         statuses = target_statuses(session, unit_code=PROVINCE_CODE, year=2025)
         for row in statuses:

@@ -12,6 +12,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso.accounts.models import User
 from chiso.meetings.models import Meeting
 from chiso.meetings.service import TaskSpec, add_conclusion, conclusion_to_tasks, create_meeting
 from chiso.plans.models import Plan
@@ -53,7 +54,8 @@ def _conclusion(session: Session, meeting_id: int, entry: dict[str, Any],
     conclusion = add_conclusion(session, meeting_id=meeting_id, text=entry["text"])
     specs = [TaskSpec(title=t["title"], lead_unit_id=get_unit(session, t["lead"]).id,
                       due_date=t["due"], focus_area_id=focus.get(str(t["focus"])),
-                      partner_unit_ids=[get_unit(session, p).id for p in t["partners"]])
+                      partner_unit_ids=[get_unit(session, p).id for p in t["partners"]],
+                      owner_id=_user_id(session, t.get("owner")))
              for t in entry["tasks"]]
     tasks = conclusion_to_tasks(session, conclusion_id=conclusion.id, specs=specs)
     for task, spec in zip(tasks, entry["tasks"], strict=True):
@@ -62,6 +64,12 @@ def _conclusion(session: Session, meeting_id: int, entry: dict[str, Any],
                 update_progress(session, task_id=task.id, progress_pct=percent, note=note,
                                 update_date=day)
     return len(tasks)
+
+
+def _user_id(session: Session, username: str | None) -> int | None:
+    if not username:
+        return None
+    return session.scalar(select(User.id).where(User.username == username.lower()))
 
 
 def _focus_areas(session: Session) -> dict[str, int]:
