@@ -4,10 +4,11 @@ report in the list and approves it."""
 from __future__ import annotations
 
 import pytest
-from collection_support import CURRENT_QUARTER, build_province
+from collection_support import CURRENT_QUARTER, build_province, fill_template
 from sqlalchemy import select
 
 from chiso.accounts.models import Role
+from chiso.collection.legacy import to_tcvn3
 from chiso.collection.models import Submission
 from chiso.values.models import DataValue
 from tests.conftest import browser_login
@@ -17,7 +18,7 @@ P = CURRENT_QUARTER
 
 
 def test_focal_officer_submits_and_standing_office_approves(session, live_server, page,
-                                                            make_user) -> None:
+                                                            make_user, tmp_path) -> None:
     province = build_province(session)
     session.commit()
     w = province.world
@@ -36,6 +37,21 @@ def test_focal_officer_submits_and_standing_office_approves(session, live_server
     assert page.locator(".alert.ok").first.is_visible()
     assert "76,6" in page.content()
     page.screenshot(path="/tmp/collection-form.png", full_page=True)
+
+    # The Excel way: download the template, fill it, upload, see the diff, confirm.
+    with page.expect_download() as download:
+        page.click("text=Tải biểu mẫu Excel")
+    template = tmp_path / "mau.xlsx"
+    download.value.save_as(template)
+    fill_template(template.read_bytes(), {"H8": 45, "I8": 50, "K8": to_tcvn3("Đúng hạn")},
+                  template)
+    page.set_input_files("input[name=file][accept]", str(template))
+    page.click("text=Kiểm tra tệp")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#confirm-upload").is_visible()
+    page.screenshot(path="/tmp/collection-upload.png", full_page=True)
+    page.click("#confirm-upload")
+    page.wait_for_load_state("networkidle")
     page.click("#save-submit")
     page.wait_for_load_state("networkidle")
     assert page.locator("#status").inner_text() in ("Đã gửi", "Submitted")

@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access
@@ -34,7 +35,7 @@ from chiso.periods import parse_period
 from chiso.text import format_date, name_key
 from chiso.units.models import OrgUnit
 from chiso.values.importer import ImportIssue, ImportResult, validate_tables
-from chiso.values.models import ImportBatch
+from chiso.values.models import DataValue, ImportBatch
 from chiso.values.parsing import cell_text
 from chiso.values.reader import FileUnreadable, SheetTable, header_key
 from chiso.values.service import apply_changes, plan_changes
@@ -82,7 +83,7 @@ def build_template(session: Session, data_set: DataSet, unit: OrgUnit, period: s
     sheet.title = DATA_SHEET
     _write_title(sheet, data_set, unit, parsed)
     _write_header(sheet)
-    _write_rows(sheet, indicators, unit, parsed.id)
+    _write_rows(sheet, indicators, unit, parsed.id, _stored(session, unit, parsed.id))
     _add_validation(sheet, indicators)
     _protect(sheet)
     _write_help(workbook.create_sheet(HELP_SHEET), data_set, parsed)
@@ -134,7 +135,16 @@ def _write_header(sheet: Any) -> None:
     sheet.freeze_panes = f"A{FIRST_DATA_ROW}"
 
 
-def _write_rows(sheet: Any, indicators: list[Indicator], unit: OrgUnit, period: str) -> None:
+def _stored(session: Session, unit: OrgUnit, period: str) -> dict[int, DataValue]:
+    """The figures already stored, so the template starts from them (a re-upload of an
+    untouched template changes nothing)."""
+    return {v.indicator_id: v for v in session.scalars(select(DataValue).where(
+        DataValue.unit_id == unit.id, DataValue.period == period,
+        DataValue.deleted.is_(False)))}
+
+
+def _write_rows(sheet: Any, indicators: list[Indicator], unit: OrgUnit, period: str,
+                stored: dict[int, DataValue]) -> None:
     open_columns = {"numerator", "denominator", "value", "comment"}
     for offset, indicator in enumerate(indicators):
         row = FIRST_DATA_ROW + offset
@@ -142,6 +152,13 @@ def _write_rows(sheet: Any, indicators: list[Indicator], unit: OrgUnit, period: 
         values = {"no": offset + 1, "unit_code": unit.code, "unit_name": unit.name,
                   "indicator_code": indicator.code, "indicator_name": indicator.name_vi,
                   "measure": indicator.unit_vi, "period": period}
+        current = stored.get(indicator.id)
+        if current is not None:
+            with_parts = ratio and current.numerator is not None
+            values.update(numerator=current.numerator if with_parts else None,
+                          denominator=current.denominator if with_parts else None,
+                          value=None if with_parts else current.value,
+                          comment=current.comment or None)
         for index, (column, _label, _width) in enumerate(LAYOUT, start=1):
             cell = sheet.cell(row, index, values.get(column))
             cell.number_format = "@" if column in ("unit_code", "period") else "General"
