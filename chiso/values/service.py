@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import polars as pl
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -535,99 +535,134 @@ def _row_source(frame: pl.DataFrame, source: str) -> pl.Expr:
 
 def _bulk_insert(session: Session, inserts: pl.DataFrame, source: str, now: dt.datetime,
                  user_id: int | None, batch_id: int | None) -> int:
+    """Stage the new rows in a temporary table, then one INSERT … SELECT writes the values
+    and one more writes their first version rows, both inside the database engine."""
     if inserts.is_empty():
         return 0
-    rows = inserts.select(
+    staged = inserts.select(
         *KEY, "period_type", "period_start", "period_end", *NUMBER_FIELDS,
         _row_source(inserts, source).alias("source"),
         pl.col("comment").fill_null(""),
-    ).with_columns(version=pl.lit(1, pl.Int64), deleted=pl.lit(False),
-                   updated_at=pl.lit(now), updated_by_id=pl.lit(user_id, pl.Int64),
-                   # In key order the unique index grows at its end instead of everywhere.
-                   ).sort(KEY)
-    _executemany(session, _insert_sql(session, VALUES, rows.columns), rows)
-    _insert_versions(session, _with_new_ids(session, rows), pl.lit("insert"), now, user_id,
-                     batch_id)
-    return rows.height
+    # In key order the unique index grows at its end instead of everywhere.
+    ).sort(KEY)
+    connection = session.connection()
+    _stage(connection, STAGE, staged)
+    columns = ", ".join(staged.columns)
+    mark = _marker(session)
+    # The stage is read in the order it was filled (key order), so no ORDER BY is needed.
+    connection.exec_driver_sql(
+        f"INSERT INTO {VALUES.name} ({columns}, version, deleted, updated_at, updated_by_id)"
+        f" SELECT {columns}, 1, {mark}, {mark}, {mark} FROM {STAGE}",
+        (False, _db_time(connection, now), user_id))
+    change_time = _db_time(connection, now)
+    new_rows = _new_rows_predicate(connection, staged.height)
+    connection.exec_driver_sql(
+        f"INSERT INTO {VERSIONS.name} ({VERSION_COLUMNS}) SELECT v.id, v.version, "
+        f"v.numerator, v.denominator, v.value, v.source, v.comment, v.deleted, 'insert', "
+        f"{mark}, {mark}, {mark} FROM {VALUES.name} v {new_rows}",
+        (change_time, user_id, batch_id))
+    _drop_stage(connection, STAGE)
+    return staged.height
 
 
-def _with_new_ids(session: Session, rows: pl.DataFrame) -> pl.DataFrame:
-    """Attach the ids the database gave the rows just inserted.
+STAGE = "chiso_value_stage"
+VERSION_COLUMNS = ("data_value_id, version, numerator, denominator, value, source, comment, "
+                   "deleted, change, changed_at, changed_by_id, import_batch_id")
+
+
+def _new_rows_predicate(connection: Connection, count: int) -> str:
+    """The rows the INSERT … SELECT from the stage just created.
 
     SQLite has one writer: after our insert we hold the write lock, and each row got
-    max(id) + 1 in turn, so the ids are the last `n` in insertion order. Elsewhere they are
-    fetched back by key (one query per chunk)."""
-    if session.get_bind().dialect.name == "sqlite":
-        last = session.connection().exec_driver_sql(
-            f"SELECT max(id) FROM {VALUES.name}").scalar_one()
-        first = last - rows.height + 1
-        return rows.with_columns(data_value_id=pl.int_range(first, last + 1, dtype=pl.Int64))
-    ids = existing_values(session, rows).select(pl.col("id").alias("data_value_id"), *KEY)
-    return rows.join(ids, on=KEY)
+    max(id) + 1 in turn, so they are the last `count` ids. Elsewhere they are found by key
+    through the stage (the unique index makes that one probe per row)."""
+    if connection.dialect.name == "sqlite":
+        last = connection.exec_driver_sql(f"SELECT max(id) FROM {VALUES.name}").scalar_one()
+        return f"WHERE v.id > {int(last) - count}"
+    return (f"JOIN {STAGE} s ON v.unit_id = s.unit_id AND v.indicator_id = s.indicator_id "
+            "AND v.period = s.period")
 
 
 def _bulk_update(session: Session, updates: pl.DataFrame, source: str, now: dt.datetime,
                  user_id: int | None, batch_id: int | None) -> int:
+    """Stage the changed rows, then one UPDATE … FROM and one INSERT … SELECT of versions."""
     if updates.is_empty():
         return 0
-    rows = updates.select(
+    staged = updates.select(
         pl.col("id").alias("data_value_id"), pl.col("version_old"),
         (pl.col("version_old") + 1).alias("version"), *NUMBER_FIELDS,
         _row_source(updates, source).alias("source"),
         pl.coalesce("comment", "comment_old").fill_null("").alias("comment"),
-        pl.col("deleted_old"),
-    )
-    assignments = rows.select(
-        *NUMBER_FIELDS, "source", "comment", "version", pl.lit(False).alias("deleted"),
-        pl.lit(now).alias("updated_at"), pl.lit(user_id, pl.Int64).alias("updated_by_id"),
-        # The version predicate makes a concurrent change fail instead of being overwritten.
-        "data_value_id", "version_old")
+        pl.when(pl.col("deleted_old")).then(pl.lit("restore")).otherwise(pl.lit("update"))
+        .alias("change"),
+    ).sort("data_value_id")
+    connection = session.connection()
+    _stage(connection, STAGE, staged)
     mark = _marker(session)
-    sets = ", ".join(f"{name} = {mark}" for name in assignments.columns[:-2])
-    sql = f"UPDATE {VALUES.name} SET {sets} WHERE id = {mark} AND version = {mark}"
-    changed = _executemany(session, sql, assignments)
-    if changed not in (-1, rows.height):
+    sets = ", ".join(f"{name} = s.{name}"
+                     for name in (*NUMBER_FIELDS, "source", "comment", "version"))
+    # The version predicate makes a concurrent change fail instead of being overwritten.
+    changed = connection.exec_driver_sql(
+        f"UPDATE {VALUES.name} SET {sets}, deleted = {mark}, updated_at = {mark}, "
+        f"updated_by_id = {mark} FROM {STAGE} s "
+        f"WHERE {VALUES.name}.id = s.data_value_id AND {VALUES.name}.version = s.version_old",
+        (False, _db_time(connection, now), user_id)).rowcount
+    if changed not in (-1, staged.height):
         raise StaleVersion(expected=None, current=None)
-    change = pl.when(pl.col("deleted_old")).then(pl.lit("restore")).otherwise(pl.lit("update"))
-    _insert_versions(session, rows, change, now, user_id, batch_id)
-    return rows.height
-
-
-def _insert_versions(session: Session, rows: pl.DataFrame, change: pl.Expr, now: dt.datetime,
-                     user_id: int | None, batch_id: int | None) -> None:
-    versions = rows.select(
-        "data_value_id", "version", *NUMBER_FIELDS, "source", "comment",
-        pl.lit(False).alias("deleted"), change.alias("change"),
-    ).with_columns(changed_at=pl.lit(now), changed_by_id=pl.lit(user_id, pl.Int64),
-                   import_batch_id=pl.lit(batch_id, pl.Int64))
-    _executemany(session, _insert_sql(session, VERSIONS, versions.columns), versions)
+    connection.exec_driver_sql(
+        f"INSERT INTO {VERSIONS.name} ({VERSION_COLUMNS}) SELECT v.id, v.version, "
+        f"v.numerator, v.denominator, v.value, v.source, v.comment, v.deleted, s.change, "
+        f"{mark}, {mark}, {mark} FROM {VALUES.name} v JOIN {STAGE} s ON v.id = s.data_value_id",
+        (_db_time(connection, now), user_id, batch_id))
+    _drop_stage(connection, STAGE)
+    return staged.height
 
 
 def _marker(session: Session) -> str:
     return "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
 
 
-def _insert_sql(session: Session, table: Any, columns: list[str]) -> str:
-    marks = ", ".join([_marker(session)] * len(columns))
-    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+STAGE_TYPES = {pl.Int64: "BIGINT", pl.Float64: "DOUBLE PRECISION", pl.String: "TEXT",
+               pl.Boolean: "BOOLEAN"}
 
 
-def _executemany(session: Session, sql: str, frame: pl.DataFrame) -> int:
-    """Run `sql` once per row of `frame` through the driver's executemany, skipping
-    SQLAlchemy's per-row parameter processing (the slow part for 100,000 rows). Dates and
-    times are converted the way SQLAlchemy stores them on this backend. Returns rowcount."""
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
+def _stage(connection: Connection, name: str, frame: pl.DataFrame) -> None:
+    """A temporary table `name` holding `frame` (dates as dates). PostgreSQL loads it with
+    COPY from CSV that Polars writes (no Python object per value); SQLite, in-process,
+    through the driver's executemany with one prepared statement."""
+    _drop_stage(connection, name)
+    sqlite = connection.dialect.name == "sqlite"
+    columns = ", ".join(
+        f"{column} {'TEXT' if sqlite else 'DATE'}" if kind == pl.Date
+        else f"{column} {STAGE_TYPES[kind]}" for column, kind in frame.schema.items())
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({columns})")
+    if sqlite:
         # A bigger page cache for this connection keeps the indexes in memory while
-        # 100,000 rows go in (the default is 2 MB).
+        # 100,000 rows go in (the default is 2 MB). Durability settings are untouched.
         connection.exec_driver_sql("PRAGMA cache_size = -65536")
-        frame = frame.with_columns(
-            *[pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items()
-              if t == pl.Date],
-            *[pl.col(c).dt.replace_time_zone(None).dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
-              for c, t in frame.schema.items() if isinstance(t, pl.Datetime)])
-    result = connection.exec_driver_sql(sql, frame.rows())
-    return result.rowcount
+        frame = frame.with_columns(pl.col(c).dt.strftime("%Y-%m-%d")
+                                   for c, t in frame.schema.items() if t == pl.Date)
+        marks = ", ".join("?" * frame.width)
+        connection.exec_driver_sql(f"INSERT INTO {name} VALUES ({marks})", frame.rows())
+        return
+    # Text is quoted, so a comment that reads \N stays text; only unquoted \N is null.
+    payload = frame.write_csv(include_header=False, null_value=r"\N",
+                              quote_style="non_numeric").encode()
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {name} ({', '.join(frame.columns)}) FROM STDIN "
+                     r"(FORMAT csv, NULL '\N')") as copy:
+        copy.write(payload)
+
+
+def _drop_stage(connection: Connection, name: str) -> None:
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+
+
+def _db_time(connection: Connection, moment: dt.datetime) -> Any:
+    """A timestamp as SQLAlchemy stores it on this backend (SQLite keeps text)."""
+    if connection.dialect.name == "sqlite":
+        return moment.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return moment
 
 
 # ------------------------------------------------------------------ reading
