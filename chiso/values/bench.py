@@ -94,9 +94,17 @@ def _bench_one(work: Path, frame: pl.DataFrame, suffix: str) -> None:
     theirs = _run_pandas(work, path, result)
     compared = assert_close("value", ours["value"].to_numpy(), theirs["value"].to_numpy())
     assert_close("numerator", ours["numerator"].to_numpy(), theirs["numerator"].to_numpy())
-    result.notes.append(f"{compared:,} giá trị khớp / values agree; chiso also writes "
-                        "one version row per value, the import batch and an audit event")
+    versions = [_version_count(work / name) for name in ("chiso.sqlite", "pandas.sqlite")]
+    assert versions[0] == versions[1] == len(ours), versions
+    result.notes.append(f"{compared:,} giá trị khớp / values agree; both sides write one "
+                        f"version row per value ({versions[1]:,}); chiso also writes the "
+                        "import batch and an audit event")
     print_comparison(result)
+
+
+def _version_count(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM data_value_version").fetchone()[0]
 
 
 def _write(frame: pl.DataFrame, path: Path) -> None:
@@ -244,5 +252,12 @@ def _pandas_insert(new: pd.DataFrame, conn: sqlite3.Connection) -> None:
         period_end=(start + pd.offsets.MonthEnd(0)).dt.strftime("%Y-%m-%d"),
         comment="", version=1, deleted=False,
         updated_at=pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M:%S.%f"))
+    before = conn.execute("SELECT coalesce(max(id), 0) FROM data_value").fetchone()[0]
     rows.to_sql("data_value", conn, if_exists="append", index=False, chunksize=10_000)
+    # The same history chiso keeps: one first version row per new value, set-based.
+    conn.execute(
+        "INSERT INTO data_value_version (data_value_id, version, numerator, denominator, "
+        "value, source, comment, deleted, change, changed_at) SELECT id, version, numerator, "
+        "denominator, value, source, comment, deleted, 'insert', updated_at FROM data_value "
+        "WHERE id > ?", (before,))
     conn.commit()
