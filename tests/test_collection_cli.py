@@ -64,3 +64,14 @@ def test_dataset_submission_quality_and_dhis2_commands(session, tmp_path: Path) 
     assert as_csv.read_text("utf-8").splitlines()[0].startswith("dataelement,period,orgunit")
     bad = runner.invoke(app, ["dhis2", "import", str(exported), "--id-scheme", "UID"])
     assert bad.exit_code == 1 and "CODE" in bad.output
+
+    rules = tmp_path / "quy-tac.yaml"
+    rules.write_text("- code: DVCTT_TOI_DA\n  left: CQS.SO_DVCTT\n  operator: '<='\n"
+                     "  right: '2000'\n  importance: low\n  message_vi: Quá nhiều\n"
+                     "  message_en: Too many\n", "utf-8")
+    loaded = runner.invoke(app, ["quality", "rules", "--file", str(rules)])
+    assert loaded.exit_code == 0 and "DVCTT_TOI_DA" in loaded.output and "✓ 1" in loaded.output
+    rules.write_text("- code: HONG\n  left: CQS.SO_DVCTT\n  operator: '=>'\n  right: '1'\n"
+                     "  message_vi: x\n  message_en: x\n", "utf-8")
+    broken = runner.invoke(app, ["quality", "rules", "--file", str(rules)])
+    assert broken.exit_code == 1 and "operator" in broken.output

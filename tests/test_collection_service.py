@@ -225,3 +225,19 @@ def test_flags_and_rule_breaks_lower_the_correct_score(session, province) -> Non
                              as_of=dt.date(2025, 10, 20))
     assert [u.unit_code for u in late.late_units()] == ["06001", "06002", "06003"]
     assert late.totals()["song"] == 0.0
+
+
+def test_copied_reports_and_unit_slips_make_data_unclean(session, province) -> None:
+    w = province.world
+    for unit in (w.commune_a, w.commune_b):  # commune B sent commune A's report
+        save_value(session, unit_id=unit.id, indicator_id=w.ratio.id, period="2025Q3",
+                   numerator=40, denominator=50)
+        save_value(session, unit_id=unit.id, indicator_id=w.count.id, period="2025Q3",
+                   value=7)
+    save_value(session, unit_id=w.new_commune.id, indicator_id=province.on_time.id,
+               period="2025Q3", value="0,9")  # 0.9% where 90% was meant
+    card = quality.scorecard(session, province.data_set, "2025Q3")
+    problems = {(u.unit_code, p["type"]) for u in card.units for p in u.problems}
+    assert ("06001", "duplicate") in problems and ("06002", "duplicate") in problems
+    assert ("06003", "unit_inconsistency") in problems
+    assert card.totals()["sach"] == 0.0

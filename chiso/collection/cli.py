@@ -203,6 +203,29 @@ def quality_outliers(indicator: str = typer.Option("", help="Only this indicator
     console.print(f"✓ {found} cờ mới / new flags")
 
 
+@quality_app.command("rules")
+def quality_rules(file: Path = typer.Option(None, exists=True, dir_okay=False,
+                                            help="YAML rules to add or update (default: "
+                                            "the shipped ones).")) -> None:
+    """Load validation rules from YAML (idempotent) and list the active rules.
+
+    Example: chiso quality rules --file quy-tac.yaml
+    """
+    from chiso.collection.rules import RULES_FILE, RuleError, active_rules, load_rules
+
+    try:
+        with _session() as session:
+            changed = load_rules(session, file or RULES_FILE)
+            table = Table("Mã / code", "Quy tắc / rule", "Mức / importance", "Thiếu / missing")
+            for rule in active_rules(session):
+                table.add_row(rule.code, f"{rule.left} {rule.operator} {rule.right}",
+                              rule.importance, rule.missing_strategy)
+    except RuleError as exc:
+        _fail(exc)
+    console.print(table)
+    console.print(f"✓ {changed} quy tắc mới hoặc sửa / rules added or changed")
+
+
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f}%".replace(".", ",")
 

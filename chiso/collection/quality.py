@@ -8,8 +8,8 @@ Per unit for one data set and period, and rolled up over the units (province ←
 - sạch (clean): present values without an unresolved cleanliness problem ÷ present values.
   Problems: conflicting sources (the value's history holds other figures from another
   source), unit inconsistencies (a share written as a fraction, 0.766 for 76.6%), and
-  duplicates across merged units (the same figure reported under a unit and its
-  predecessor); a problem is resolved once the report is approved after it;
+  duplicates (a unit's whole report equal to another unit's, figure for figure); a
+  problem is resolved once the report is approved after it;
 - sống (live): reports submitted by the due date ÷ reports that are due or submitted (a
   report not yet due is not judged), and the age in days of each unit's latest figure.
 """
@@ -183,6 +183,9 @@ def _problems(session: Session, values: pl.DataFrame, submissions: list[Submissi
         approval = approved_at.get(unit_id)
         add(value_id, {"type": "conflicting_sources", "aspect": "sach",
                        "sources": sources, "resolved": approval is not None})
+    for value_id, unit_id, twins in _copied_reports(values):
+        add(value_id, {"type": "duplicate", "aspect": "sach", "same_as": twins,
+                       "resolved": unit_id in approved_at})
     slips = values.filter((pl.col("kind") == "ratio") & (pl.col("scale") == 100)
                           & pl.col("numerator").is_null() & (pl.col("value") > 0)
                           & (pl.col("value") <= UNIT_FRACTION_LIMIT))
@@ -190,6 +193,27 @@ def _problems(session: Session, values: pl.DataFrame, submissions: list[Submissi
         add(value_id, {"type": "unit_inconsistency", "aspect": "sach",
                        "resolved": unit_id in approved_at})
     return found
+
+
+def _copied_reports(values: pl.DataFrame) -> list[tuple[int, int, str]]:
+    """Units whose every figure (at least two) equals another unit's: a report copied from
+    a neighbour (or sent twice under two units) rather than counted."""
+    figures = values.select(
+        "id", "unit_id", pl.concat_str(
+            "indicator_code", *[pl.col(c).round(6).cast(pl.String).fill_null("")
+                                for c in ("numerator", "denominator", "value")],
+            separator="|").alias("cell"))
+    signatures = figures.group_by("unit_id").agg(
+        pl.col("cell").sort().str.join(";").alias("signature"), pl.len().alias("n"))
+    shared = signatures.filter(pl.col("n") >= 2).with_columns(
+        twins=pl.col("unit_id").count().over("signature")).filter(pl.col("twins") > 1)
+    if shared.is_empty():
+        return []
+    groups = shared.group_by("signature").agg(pl.col("unit_id").sort())
+    twins_of = {u: ids for ids in groups.get_column("unit_id").to_list() for u in ids}
+    hits = figures.filter(pl.col("unit_id").is_in(list(twins_of)))
+    return [(value_id, unit_id, ",".join(str(t) for t in twins_of[unit_id] if t != unit_id))
+            for value_id, unit_id in hits.select("id", "unit_id").iter_rows()]
 
 
 def _source_conflicts(session: Session, values: pl.DataFrame) -> list[tuple[int, int, str]]:

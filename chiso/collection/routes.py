@@ -140,6 +140,17 @@ def api_data_sets(session: SessionDep, access: AccessDep) -> list[dict[str, Any]
             for d in session.scalars(select(DataSet).order_by(DataSet.code))]
 
 
+@router.get("/api/collection/rules")
+def api_rules(session: SessionDep, access: AccessDep) -> list[dict[str, Any]]:
+    from chiso.collection.rules import active_rules
+
+    access.require(Action.READ)
+    return [{"code": r.code, "left": r.left, "operator": r.operator, "right": r.right,
+             "importance": r.importance, "missing": r.missing_strategy,
+             "message_vi": r.message_vi, "message_en": r.message_en}
+            for r in active_rules(session)]
+
+
 class DataSetIn(BaseModel):
     code: str
     name_vi: str
