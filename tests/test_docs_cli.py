@@ -31,6 +31,13 @@ COMMANDS = list(gen.walk_commands())
 LEAVES = [c for c in COMMANDS if not c.is_group]
 GROUPS = [c for c in COMMANDS if c.is_group]
 ROOT = COMMANDS[0].command
+# Groups whose help (`typer.Typer(help=...)`) has no example yet, reported to their owners.
+# This list may only shrink; a new group needs an `Example: chiso <group> <command> …` at once.
+GROUPS_WITHOUT_EXAMPLE_KNOWN = {
+    "chiso", "chiso bench", "chiso catalog", "chiso db", "chiso dti", "chiso dti assessment",
+    "chiso dti framework", "chiso dti results", "chiso meetings", "chiso plan", "chiso records",
+    "chiso report", "chiso tasks", "chiso units", "chiso users",
+}
 
 
 def test_cli_reference_is_up_to_date() -> None:
@@ -100,7 +107,12 @@ def test_every_command_ends_with_an_example_of_itself(item: Any) -> None:
 def test_group_help_and_examples_name_existing_commands(item: Any) -> None:
     assert (item.command.help or "").strip(), f"`{item.name}` has no help text"
     assert item.command.commands, f"`{item.name}` is a group without commands"
-    for example in _example_lines(item):
+    examples = _example_lines(item)
+    if item.name in GROUPS_WITHOUT_EXAMPLE_KNOWN:
+        assert not examples, f"`{item.name}` has an example now: remove it from the known list"
+    else:
+        assert examples, f"`{item.name} --help` has no 'Example: chiso {item.name[6:]} …' line"
+    for example in examples:
         path, command, _ = _resolve(shlex.split(example))
         assert path[: len(item.path)] == item.path and not gen.is_group(command), (
             f"`{item.name}`: the example `{example}` does not name one of its commands"
