@@ -99,14 +99,21 @@ def write_batch(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -> Ba
         CREATE OR REPLACE TEMP TABLE prev AS
         SELECT k, dossier_code, batch_id, updated_at, month, unit_code FROM cur
         WHERE k IN (SELECT DISTINCT k FROM staged)""")
+    # Most dossiers appear once in a batch: only the repeated ones need ranking, which
+    # keeps the sort (and its spill to disk) to a small share of a large file.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE repeated AS
+        SELECT k FROM staged GROUP BY k HAVING count(*) > 1""")
     con.execute("""
         CREATE OR REPLACE TEMP VIEW incoming AS
+        SELECT * EXCLUDE (bad) FROM staged WHERE k NOT IN (SELECT k FROM repeated)
+        UNION ALL
         SELECT * EXCLUDE (rn, bad) FROM (
             SELECT *, row_number() OVER (
                 PARTITION BY k, dossier_code ORDER BY updated_at DESC, row_no DESC) AS rn
-            FROM staged) WHERE rn = 1""")
+            FROM staged WHERE k IN (SELECT k FROM repeated)) WHERE rn = 1""")
     rows_read, unique = con.execute(
-        "SELECT count(*), count(DISTINCT dossier_code) FROM staged").fetchone()  # type: ignore[misc]
+        "SELECT count(*), count(DISTINCT k) FROM staged").fetchone()  # type: ignore[misc]
     _write_superseded(con, root, batch_id)
     stored = _write_versions(con, root, batch_id)
     touched = con.sql(f"""
