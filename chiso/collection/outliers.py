@@ -11,8 +11,8 @@ from chiso.indicators.models import Indicator
 from chiso.units.models import OrgUnit
 from chiso.values.models import DataValue
 
-SCHEMA = {"unit_id": pl.Int64, "unit_kind": pl.String, "indicator_id": pl.Int64,
-          "period": pl.String, "period_type": pl.String, "value": pl.Float64}
+SCHEMA = pl.Schema({"unit_id": pl.Int64, "unit_kind": pl.String, "indicator_id": pl.Int64,
+          "period": pl.String, "period_type": pl.String, "value": pl.Float64})
 
 
 def flag_outliers(session: Session, *, indicator_code: str | None = None) -> int:

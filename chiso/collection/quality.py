@@ -131,10 +131,10 @@ def scorecard(session: Session, data_set: DataSet, period: str, *,
                      _by_indicator(indicators, values, len(submissions)))
 
 
-VALUE_SCHEMA = {"id": pl.Int64, "unit_id": pl.Int64, "indicator_id": pl.Int64,
-                "indicator_code": pl.String, "kind": pl.String, "scale": pl.Float64,
-                "period": pl.String, "numerator": pl.Float64, "denominator": pl.Float64,
-                "value": pl.Float64, "source": pl.String, "updated_at": pl.Datetime("us")}
+VALUE_SCHEMA = pl.Schema({"id": pl.Int64(), "unit_id": pl.Int64(), "indicator_id": pl.Int64(),
+                "indicator_code": pl.String(), "kind": pl.String(), "scale": pl.Float64(),
+                "period": pl.String(), "numerator": pl.Float64(), "denominator": pl.Float64(),
+                "value": pl.Float64(), "source": pl.String(), "updated_at": pl.Datetime("us")})
 
 
 def _values(session: Session, unit_ids: list[int], indicator_ids: list[int], period: str

@@ -175,10 +175,10 @@ def active_rules(session: Session) -> list[ValidationRule]:
 
 # ------------------------------------------------------------------ evaluation
 
-VIOLATION_SCHEMA = {"unit_id": pl.Int64, "period": pl.String, "rule": pl.String,
-                    "importance": pl.String, "left_value": pl.Float64,
-                    "right_value": pl.Float64, "message_vi": pl.String,
-                    "message_en": pl.String, "indicators": pl.List(pl.String)}
+VIOLATION_SCHEMA = pl.Schema({"unit_id": pl.Int64(), "period": pl.String(), "rule": pl.String(),
+                    "importance": pl.String(), "left_value": pl.Float64(),
+                    "right_value": pl.Float64(), "message_vi": pl.String(),
+                    "message_en": pl.String(), "indicators": pl.List(pl.String())})
 
 
 def wide(values: pl.DataFrame) -> pl.DataFrame:

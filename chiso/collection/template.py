@@ -269,7 +269,8 @@ def read_template(path: Path, name: str, encoding: str = "auto"
     except Exception as exc:  # calamine raises several types for damaged files
         raise FileUnreadable(f"Tệp '{name}' không đọc được ({exc})",
                              f"file '{name}' cannot be read ({exc})") from exc
-    sheets, converted = [], []
+    sheets: list[_Sheet] = []
+    converted: list[dict[str, Any]] = []
     for sheet_name in workbook.sheet_names:
         if sheet_name in (HELP_SHEET, META_SHEET):
             continue
