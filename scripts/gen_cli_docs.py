@@ -110,9 +110,7 @@ def _summary(command: Any) -> str:
 
 
 def generate() -> str:
-    """The text docs/cli.md should have now."""
-    os.environ["NO_COLOR"] = "1"
-    os.environ.pop("FORCE_COLOR", None)
+    """The text docs/cli.md should have now (plain Click help: no colour whatever the terminal)."""
     return render_markdown(list(walk_commands()))
 
 
@@ -121,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="exit 1 if docs/cli.md is out of date, write nothing")
     args = parser.parse_args(argv)
+    os.environ["NO_COLOR"] = "1"  # belt and braces for anything printing while importing
     text = generate()
     current = CLI_DOC.read_text(encoding="utf-8") if CLI_DOC.exists() else ""
     if args.check:
