@@ -314,7 +314,7 @@ def _store(session: Session, plan: Any, outcome: Dhis2Import, actor: Any) -> Non
     session.add(batch)
     session.flush()
     summary = apply_changes(session, plan, source="dhis2", actor=actor,
-                            import_batch_id=batch.id)
+                            import_batch_id=batch.id, audit=False)
     batch.inserted, batch.updated, batch.unchanged = summary
     batch.finished_at, batch.status = utcnow(), "done"
     result.batch_id = batch.id

@@ -401,7 +401,7 @@ def upload_template(session: Session, path: Path, *, data_set: DataSet, unit: Or
     session.add(batch)
     session.flush()
     summary = apply_changes(session, plan, source="template", actor=actor,
-                            import_batch_id=batch.id)
+                            import_batch_id=batch.id, audit=False)
     batch.inserted, batch.updated, batch.unchanged = summary
     batch.finished_at, batch.status = utcnow(), "done"
     result.batch_id = batch.id
