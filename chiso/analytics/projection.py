@@ -37,49 +37,66 @@ def history_stats(monthly: pl.DataFrame, as_of_m: int, stock_ids: list[int]
     `as_of_m` and the latest value; for flows the mean monthly num/den/value over the last
     12 months; and, per year, the last month reported (`last_m`, joined on `year`).
 
-    `monthly`: `unit_id, indicator_id, b_m0, num, den, value` (rolled-up monthly values)."""
+    `monthly`: `unit_id, indicator_id, b_m0, num, den, value` (rolled-up monthly values,
+    one row per unit, indicator and month). Two streaming group-bys read the months in
+    place (no filtered copies); a stock's latest value is found by a packed max of
+    (month, row number) and read back by position, not by a join."""
     keys = ["unit_id", "indicator_id"]
-    window = monthly.lazy().filter(
-        pl.col("value").is_not_null() & (pl.col("b_m0") <= as_of_m)
-        & (pl.col("b_m0") > as_of_m - TREND_MONTHS)).select(*keys, "b_m0", "num", "den",
-                                                            "value").collect()
     is_stock = pl.col("indicator_id").is_in(pl.Series(stock_ids, dtype=pl.Int64).implode())
-    stocks = _stock_stats(window.filter(is_stock), as_of_m)
-    flows = _flow_stats(window.filter(~is_stock & (pl.col("b_m0") > as_of_m - RATE_MONTHS)))
-
-    stats = pl.concat([stocks, flows], how="diagonal_relaxed")
-    # `last_m` only matters for flows, and only within the as-of year (the last 12 months).
-    recent_flows = window.filter(~is_stock & (pl.col("b_m0") > as_of_m - RATE_MONTHS))
-    per_year = recent_flows.group_by(
-        [*keys, (pl.col("b_m0") // 12).cast(pl.Int32).alias("year")]
-    ).agg(pl.col("b_m0").max().alias("last_m"))
+    window = monthly.lazy().with_row_index(_ROW).filter(
+        pl.col("value").is_not_null() & (pl.col("b_m0") <= as_of_m)
+        & (pl.col("b_m0") > as_of_m - TREND_MONTHS))
+    stocks = _stock_stats(window.filter(is_stock), monthly, as_of_m)
+    flows = _flow_stats(window.filter(~is_stock & (pl.col("b_m0") > as_of_m - RATE_MONTHS)),
+                        monthly, as_of_m)
+    # `last_m` only matters for flows, and only within the last 12 months: at most two years.
+    this_year = as_of_m // 12
+    per_year = pl.concat([
+        flows.filter(pl.col(column).is_not_null()).select(
+            *keys, pl.lit(year, pl.Int32).alias("year"), pl.col(column).alias("last_m"))
+        for column, year in (("_last_this", this_year), ("_last_before", this_year - 1))
+    ])
+    stats = pl.concat([stocks, flows.drop("_last_this", "_last_before")],
+                      how="diagonal_relaxed")
     return stats, per_year
 
 
-def _stock_stats(window: pl.DataFrame, as_of_m: int) -> pl.DataFrame:
+_ROW = "_row"
+
+
+def _stock_stats(window: pl.LazyFrame, monthly: pl.DataFrame, as_of_m: int) -> pl.DataFrame:
     keys = ["unit_id", "indicator_id"]
     t = (pl.col("b_m0") - as_of_m).cast(pl.Float64)
     y = pl.col("value")
-    prepared = window.with_columns(t.alias("_t"), (t * t).alias("_tt"), (t * y).alias("_ty"))
+    prepared = window.with_columns(
+        t.alias("_t"), (t * t).alias("_tt"), (t * y).alias("_ty"),
+        ((pl.col("b_m0") - (as_of_m - TREND_MONTHS)).cast(pl.Int64) * (1 << 32)
+         + pl.col(_ROW).cast(pl.Int64)).alias("_latest"))
     stats = grouped(prepared, keys, [
         pl.len().alias("h_n"),
         pl.col("_t").sum().alias("h_st"),
         y.sum().alias("h_sy"),
         pl.col("_tt").sum().alias("h_stt"),
         pl.col("_ty").sum().alias("h_sty"),
-        pl.col("b_m0").max().alias("b_m0"),
-    ])
-    latest = window.select(*keys, "b_m0", y.alias("latest_v"))
-    return stats.join(latest, on=[*keys, "b_m0"], how="left").drop("b_m0")
+        pl.col("_latest").max().alias("_latest"),
+    ], bounds_from=monthly)
+    latest = monthly["value"][stats["_latest"] % (1 << 32)].alias("latest_v")
+    return stats.drop("_latest").with_columns(latest)
 
 
-def _flow_stats(recent: pl.DataFrame) -> pl.DataFrame:
-    return grouped(recent, ["unit_id", "indicator_id"], [
+def _flow_stats(recent: pl.LazyFrame, monthly: pl.DataFrame, as_of_m: int) -> pl.DataFrame:
+    this_year_start = as_of_m // 12 * 12
+    return grouped(recent.with_columns(
+        pl.when(pl.col("b_m0") >= this_year_start).then(pl.col("b_m0")).alias("_this"),
+        pl.when(pl.col("b_m0") < this_year_start).then(pl.col("b_m0")).alias("_before"),
+    ), ["unit_id", "indicator_id"], [
         pl.len().alias("h_n"),
         pl.col("num").mean().alias("rate_n"),
         pl.col("den").mean().alias("rate_d"),
         pl.col("value").mean().alias("rate_v"),
-    ])
+        pl.col("_this").max().alias("_last_this"),
+        pl.col("_before").max().alias("_last_before"),
+    ], bounds_from=monthly)
 
 
 def project(targets: pl.DataFrame, monthly: pl.DataFrame) -> pl.DataFrame:

@@ -182,9 +182,13 @@ def combine_units(rows: pl.DataFrame | pl.LazyFrame, keys: list[str], indicators
         pl.col("_has_value").sum().alias("n_units"),
         pl.col("n_nonagg").sum().alias("child_nonagg"),
         pl.col("value").sum().alias("sum_v"),
-        pl.col("value").max().alias("max_v"),
-        pl.col("value").min().alias("min_v"),
     ]
+    methods = set(indicators["unit_agg"].to_list())
+    # Each statistic costs a pass: max and min only when an indicator (or a rename) needs them.
+    if single_passes or "max" in methods:
+        aggregations.append(pl.col("value").max().alias("max_v"))
+    if "min" in methods:
+        aggregations.append(pl.col("value").min().alias("min_v"))
     if single_passes:
         # With one valued row (the only case `one_*` is used) max is that row's figure.
         helpers += [pl.when(has_value).then(pl.col("num")).alias("_num_v"),
@@ -194,8 +198,10 @@ def combine_units(rows: pl.DataFrame | pl.LazyFrame, keys: list[str], indicators
     statistics = grouped(rows.lazy().with_columns(helpers), keys, aggregations,
                          bounds_from=bounds_from if bounds_from is not None
                          else rows if isinstance(rows, pl.DataFrame) else None)
-    combined = statistics.join(indicators.select("indicator_id", "unit_agg", "scale"),
-                               on="indicator_id")
+    combined = statistics.with_columns(
+        *[pl.lit(None, pl.Float64).alias(c) for c in ("max_v", "min_v")
+          if c not in statistics.columns]
+    ).join(indicators.select("indicator_id", "unit_agg", "scale"), on="indicator_id")
     return combined.select(*keys, *_unit_combination(single_passes))
 
 
@@ -350,30 +356,49 @@ def unit_rollup(own: pl.DataFrame, tree: pl.DataFrame, indicators: pl.DataFrame
     """Bottom-up over `tree` (step 3): a unit's own value, else its sub-units' aggregate.
 
     Returns `unit_id, indicator_id, b_m0, num, den, value, n_nonagg, source` where
-    source is 'own' or 'aggregate'."""
-    parents = tree.select("unit_id", "parent_id").filter(pl.col("parent_id").is_not_null())
+    source is 'own' or 'aggregate'. The own values are split by depth in one pass; each
+    level's children are lifted to their parents inside the streaming group-by (a lookup,
+    not a materialised join)."""
+    if tree.is_empty():
+        return own.clear().with_columns(pl.lit("own").alias("source"))
+    by_depth = own.with_columns(
+        pl.col("unit_id").replace_strict(tree["unit_id"], tree["depth"], default=None)
+        .alias("_depth"), pl.lit("own").alias("source"),
+    ).partition_by("_depth", as_dict=True, include_key=False)
+    parents = tree.filter(pl.col("parent_id").is_not_null())
+    bounds = _unit_bounds(own, tree)
     levels: list[pl.DataFrame] = []
     below: pl.DataFrame | None = None
     deepest = tree["depth"].max()
     for depth in range(int(deepest) if isinstance(deepest, int) else 0, -1, -1):
-        at_depth = tree.filter(pl.col("depth") == depth)["unit_id"].implode()
-        level = own.lazy().filter(pl.col("unit_id").is_in(at_depth)).with_columns(
-            pl.lit("own").alias("source")).collect()
+        level = by_depth.get((depth,), own.clear().with_columns(pl.lit("own").alias("source")))
         if below is not None and not below.is_empty():
-            level = pl.concat([level, _aggregate_children(below, parents, level, indicators)])
+            level = pl.concat([level, _aggregate_children(below, parents, level, indicators,
+                                                          bounds)])
         levels.append(level)
         below = level
-    return pl.concat(levels) if levels else own.with_columns(pl.lit("own").alias("source"))
+    return pl.concat(levels)
+
+
+def _unit_bounds(own: pl.DataFrame, tree: pl.DataFrame) -> pl.DataFrame:
+    """Two rows spanning every key a lifted row can have (for `key_layout`)."""
+    return pl.DataFrame({
+        "unit_id": [tree["unit_id"].min(), tree["unit_id"].max()],
+        "indicator_id": [own["indicator_id"].min(), own["indicator_id"].max()],
+        "b_m0": [own["b_m0"].min(), own["b_m0"].max()],
+    }, schema={k: own.schema[k] for k in KEYS})
 
 
 def _aggregate_children(children: pl.DataFrame, parents: pl.DataFrame, level_own: pl.DataFrame,
-                        indicators: pl.DataFrame) -> pl.DataFrame:
+                        indicators: pl.DataFrame, bounds: pl.DataFrame) -> pl.DataFrame:
     lifted = (
-        children.filter(pl.col("value").is_not_null() | (pl.col("n_nonagg") > 0))
-        .join(parents, on="unit_id", how="inner")
-        .drop("unit_id", "source").rename({"parent_id": "unit_id"})
+        children.lazy().filter(pl.col("value").is_not_null() | (pl.col("n_nonagg") > 0))
+        .with_columns(pl.col("unit_id").replace_strict(parents["unit_id"], parents["parent_id"],
+                                                       default=None))
+        .filter(pl.col("unit_id").is_not_null())
+        .drop("source")
     )
-    aggregated = combine_units(lifted, KEYS, indicators)
+    aggregated = combine_units(lifted, KEYS, indicators, bounds_from=bounds)
     aggregated = aggregated.filter(pl.col("value").is_not_null() | (pl.col("n_nonagg") > 0))
     return aggregated.join(level_own.select(KEYS), on=KEYS, how="anti").with_columns(
         pl.lit("aggregate").alias("source"))
