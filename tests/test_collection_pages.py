@@ -71,3 +71,30 @@ def test_form_upload_evidence_and_english(client, session, make_user, tmp_path: 
     assert "Save draft" in english.text and "Data quality" in english.text
     assert client.get(f"/collection/CCHC_QUY/{P}/06002").status_code == 403
     assert client.get(f"/collection/quality?data_set=CCHC_QUY&period={P}").status_code == 200
+
+
+def test_flags_are_detected_listed_and_resolved(client, session, make_user) -> None:
+    from chiso.values.service import upsert_values
+
+    province = build_province(session)
+    w = province.world
+    history = [10, 11, 12, 10, 11, 12, 11, 95]
+    upsert_values(session, [{"unit_id": w.commune_a.id, "indicator_id": w.count.id,
+                             "period": f"{2024 + i // 4}Q{i % 4 + 1}", "value": v}
+                            for i, v in enumerate(history)], source="import")
+    session.commit()
+    focal, focal_pw = make_user(Role.FOCAL_OFFICER, w.commune_a.id)
+    office, office_pw = make_user(Role.STANDING_OFFICE, w.province.id)
+    login(client, focal.username, focal_pw)
+    headers = {"X-CSRF-Token": _token(client.get("/account/password").text)}
+    assert client.post("/api/collection/flags/detect", headers=headers).status_code == 403
+    login(client, office.username, office_pw)
+    headers = {"X-CSRF-Token": _token(client.get("/account/password").text)}
+    assert client.post("/api/collection/flags/detect", headers=headers).json() == {
+        "new_flags": 1}
+    flags = client.get("/api/collection/flags").json()
+    assert [(f["period"], f["kind"]) for f in flags] == [("2025Q4", "outlier_history")]
+    done = client.post(f"/api/collection/flags/{flags[0]['id']}/resolve", headers=headers,
+                       json={"reason": "Xã xác nhận: đã đưa thêm 84 dịch vụ lên cổng"})
+    assert done.json()["status"] == "resolved"
+    assert client.get("/api/collection/flags").json() == []

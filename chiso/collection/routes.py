@@ -130,6 +130,11 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------ JSON API
 
 
+class ReasonIn(BaseModel):
+    reason: str = ""
+
+
+
 @router.get("/api/collection/datasets")
 def api_data_sets(session: SessionDep, access: AccessDep) -> list[dict[str, Any]]:
     access.require(Action.READ)
@@ -149,6 +154,52 @@ def api_rules(session: SessionDep, access: AccessDep) -> list[dict[str, Any]]:
              "importance": r.importance, "missing": r.missing_strategy,
              "message_vi": r.message_vi, "message_en": r.message_en}
             for r in active_rules(session)]
+
+
+@router.get("/api/collection/flags")
+def api_flags(session: SessionDep, access: AccessDep, status: str = "open"
+              ) -> list[dict[str, Any]]:
+    """Figures flagged for follow-up (outliers, DHIS2 followup) in the user's scope."""
+    from chiso.collection.models import ValueFlag
+
+    rows = session.scalars(select(ValueFlag).where(ValueFlag.status == status)
+                           .order_by(ValueFlag.id)).all()
+    return [{"id": f.id, "unit_id": f.unit_id, "indicator_id": f.indicator_id,
+             "period": f.period, "kind": f.kind, "score": f.score, "status": f.status,
+             "note": f.note} for f in rows if access.can(Action.READ, f.unit_id)]
+
+
+@router.post("/api/collection/flags/detect")
+def api_detect(session: SessionDep, access: AccessDep) -> dict[str, int]:
+    """Look for outliers against each unit's history and its peers; open flags. Needs
+    MANAGE on the install's province (the standing office)."""
+    from chiso.collection.outliers import flag_outliers
+
+    try:
+        province = get_unit(session, get_settings().default_unit).id
+    except UnitNotFound:
+        province = None
+    access.require(Action.MANAGE, province)
+    return {"new_flags": flag_outliers(session)}
+
+
+@router.post("/api/collection/flags/{flag_id}/resolve", response_model=None)
+def api_resolve(flag_id: int, body: ReasonIn, session: SessionDep, access: AccessDep,
+                user: UserDep) -> dict[str, Any]:
+    """Close a flag after checking the figure with the unit (the note says what was found)."""
+    from chiso.audit.service import record_event
+    from chiso.collection.models import ValueFlag
+
+    flag = session.get(ValueFlag, flag_id)
+    if flag is None:
+        raise HTTPException(404, f"Không có cờ #{flag_id} / no flag #{flag_id}")
+    access.require(Action.APPROVE, flag.unit_id)
+    if not body.reason.strip():
+        raise HTTPException(422, "Hãy ghi kết quả kiểm tra / say what the check found")
+    flag.status, flag.note = "resolved", body.reason.strip()
+    record_event(session, action="flag.resolve", object_type="value_flag", object_id=flag.id,
+                 actor=user, unit_id=flag.unit_id, after={"note": flag.note})
+    return {"id": flag.id, "status": flag.status, "note": flag.note}
 
 
 class DataSetIn(BaseModel):
@@ -186,10 +237,6 @@ def api_submissions(session: SessionDep, access: AccessDep, data_set: str | None
     rows = _visible(access, service.expected_submissions(session, chosen, chosen_period))
     return {"data_set": chosen.code, "period": chosen_period,
             "submissions": [_submission_json(session, s) for s in rows]}
-
-
-class ReasonIn(BaseModel):
-    reason: str = ""
 
 
 @router.post("/api/collection/submissions/{submission_id}/{step}", response_model=None)
