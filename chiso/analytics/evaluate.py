@@ -58,11 +58,10 @@ def _evaluate_group(targets: pl.DataFrame, values: pl.DataFrame, indicators: pl.
                     units: pl.DataFrame, unit_lineage: pl.DataFrame) -> pl.DataFrame:
     day: dt.date = targets["as_of"][0]
     mapping = lineage.resolve_units(units, unit_lineage, day)
-    targets = (
-        targets.join(mapping, on="unit_id", how="left")
-        .with_columns(pl.coalesce("current_id", "unit_id").alias("unit_id")).drop("current_id")
-        .join(indicators, on="indicator_id", how="left")
-    )
+    targets = rollup.lookup(targets, mapping, ["unit_id"])
+    targets = rollup.lookup(
+        targets.with_columns(pl.coalesce("current_id", "unit_id").alias("unit_id"))
+        .drop("current_id"), indicators, ["indicator_id"])
     years = sorted(set(targets["year"].to_list()))
     year_starts = sorted({y * 12 for y in years} | {(y - 1) * 12 for y in years})
     as_of_m = rollup.month_index(day.year, day.month)
@@ -94,20 +93,20 @@ def _attach_actuals(targets: pl.DataFrame, yearly: pl.DataFrame, monthly: pl.Dat
                            pl.col("num").alias("actual_num"), pl.col("den").alias("actual_den"),
                            "n_nonagg", pl.col("source").alias("actual_source"))
     previous = yearly.select(*keys, pl.col("value").alias("prev_value"))
-    framed = (
-        targets.with_columns((pl.col("year") * 12).cast(pl.Int32).alias("b_m0"),
-                             ((pl.col("year") - 1) * 12).cast(pl.Int32).alias("prev_m0"))
-        .join(actual, on=keys, how="left")
-        .join(previous.rename({"b_m0": "prev_m0"}), on=["unit_id", "indicator_id", "prev_m0"],
-              how="left")
-        .drop("b_m0", "prev_m0")
-    )
+    targets = targets.with_columns((pl.col("year") * 12).cast(pl.Int32).alias("year_m0"),
+                                   ((pl.col("year") - 1) * 12).cast(pl.Int32).alias("prev_m0"))
+    framed = rollup.lookup(targets, actual, ["unit_id", "indicator_id", "year_m0"], keys)
+    framed = rollup.lookup(framed, previous, ["unit_id", "indicator_id", "prev_m0"], keys)
+    framed = framed.drop("year_m0", "prev_m0")
     # The first month of the year is only a fallback baseline: look it up where needed.
     pairs = framed.filter(pl.col("baseline_value").is_null() & pl.col("prev_value").is_null()
                           ).select("unit_id", "indicator_id").unique()
+    if pairs.is_empty():
+        return framed.with_columns(pl.lit(None, pl.Float64).alias("first_value"),
+                                   pl.lit(None, pl.Date).alias("first_date"))
     first = _first_month_values(monthly.join(pairs, on=["unit_id", "indicator_id"],
                                              how="semi"))
-    return framed.join(first, on=["unit_id", "indicator_id", "year"], how="left")
+    return rollup.lookup(framed, first, ["unit_id", "indicator_id", "year"])
 
 
 def _first_month_values(monthly: pl.DataFrame) -> pl.DataFrame:

@@ -21,7 +21,7 @@ import datetime as dt
 
 import polars as pl
 
-from chiso.analytics.rollup import grouped
+from chiso.analytics.rollup import grouped, lookup
 
 TREND_MONTHS = 24
 RATE_MONTHS = 12
@@ -109,12 +109,10 @@ def project(targets: pl.DataFrame, monthly: pl.DataFrame) -> pl.DataFrame:
     as_of_m = as_of.year * 12 + as_of.month - 1
     stock_ids = targets.filter(pl.col("time_agg") != "sum")["indicator_id"].unique().to_list()
     stats, per_year = history_stats(monthly, as_of_m, stock_ids)
-    framed = (
-        targets.with_columns(pl.lit(as_of_m, dtype=pl.Int32).alias("as_of_m"),
-                             pl.col("year").cast(pl.Int32))
-        .join(stats, on=["unit_id", "indicator_id"], how="left")
-        .join(per_year, on=["unit_id", "indicator_id", "year"], how="left")
-    )
+    framed = targets.with_columns(pl.lit(as_of_m, dtype=pl.Int32).alias("as_of_m"),
+                                  pl.col("year").cast(pl.Int32))
+    framed = lookup(framed, stats, ["unit_id", "indicator_id"])
+    framed = lookup(framed, per_year, ["unit_id", "indicator_id", "year"])
     target_m = month_of(pl.col("target_date"))
     year_end_m = pl.col("year") * 12 + 11
     added = [c for c in (*stats.columns, "last_m") if c not in ("unit_id", "indicator_id")]

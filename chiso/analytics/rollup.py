@@ -108,6 +108,16 @@ def grouped(frame: pl.DataFrame | pl.LazyFrame, keys: list[str], aggregations: l
     return packed.select(*layout.unpack(), pl.exclude(PACKED))
 
 
+def lookup(frame: pl.DataFrame, table: pl.DataFrame, on: list[str],
+           table_on: list[str] | None = None) -> pl.DataFrame:
+    """`frame` left-joined to `table` (unique on its keys), keeping `frame`'s rows and order.
+    Only the key columns go through the join; the result is glued on beside the wide frame,
+    so its text columns are not copied again at every join."""
+    found = frame.select(on).join(table, left_on=on, right_on=table_on or on, how="left",
+                                  maintain_order="left")
+    return frame.hstack(found.drop(on).get_columns())
+
+
 PACKED = "_key"
 
 
@@ -180,9 +190,11 @@ def combine_units(rows: pl.DataFrame | pl.LazyFrame, keys: list[str], indicators
         pl.col("_parts").sum().alias("n_parts"),
         pl.col("_noparts").sum().alias("n_noparts"),
         pl.col("_has_value").sum().alias("n_units"),
-        pl.col("n_nonagg").sum().alias("child_nonagg"),
         pl.col("value").sum().alias("sum_v"),
     ]
+    schema = rows.collect_schema()
+    if "n_nonagg" in schema:  # figures already left out below (absent: none)
+        aggregations.append(pl.col("n_nonagg").sum().alias("child_nonagg"))
     methods = set(indicators["unit_agg"].to_list())
     # Each statistic costs a pass: max and min only when an indicator (or a rename) needs them.
     if single_passes or "max" in methods:
@@ -200,7 +212,8 @@ def combine_units(rows: pl.DataFrame | pl.LazyFrame, keys: list[str], indicators
                          else rows if isinstance(rows, pl.DataFrame) else None)
     combined = statistics.with_columns(
         *[pl.lit(None, pl.Float64).alias(c) for c in ("max_v", "min_v")
-          if c not in statistics.columns]
+          if c not in statistics.columns],
+        *([] if "n_nonagg" in schema else [pl.lit(0, pl.Int32).alias("child_nonagg")]),
     ).join(indicators.select("indicator_id", "unit_agg", "scale"), on="indicator_id")
     return combined.select(*keys, *_unit_combination(single_passes))
 
@@ -242,18 +255,22 @@ def map_to_current(values: pl.DataFrame, mapping: pl.DataFrame,
     stays = mapping.filter(pl.col("unit_id") == pl.col("current_id"))["unit_id"]
     moving = mapping.filter(pl.col("unit_id") != pl.col("current_id"))
     own = values.filter(pl.col("unit_id").is_in(stays.implode()))
-    inherited = values.filter(pl.col("unit_id").is_in(moving["unit_id"].implode())).join(
-        moving, on="unit_id", how="inner")
-    if inherited.is_empty():
+    if moving.is_empty():
         return own
+    # Lazy: the predecessors' rows are relabelled inside the group-by's pipeline.
     keys = ["unit_id", "indicator_id", *PERIOD_COLUMNS]
+    inherited = values.lazy().filter(pl.col("unit_id").is_in(moving["unit_id"].implode())
+                                     ).with_columns(
+        pl.col("unit_id").replace_strict(moving["unit_id"], moving["current_id"]))
     heirs = own.filter(pl.col("unit_id").is_in(moving["current_id"].unique().implode()))
-    inherited = (
-        inherited.drop("unit_id").rename({"current_id": "unit_id"})
-        .join(heirs.select(keys), on=keys, how="anti")
-        .with_columns(pl.lit(0, dtype=pl.Int32).alias("n_nonagg"))
-    )
-    combined = combine_units(inherited, keys, indicators, single_passes=True)
+    if not heirs.is_empty():
+        inherited = inherited.join(heirs.lazy().select(keys), on=keys, how="anti")
+    bounds = pl.concat([values.select(pl.col(keys).min()),
+                        values.select(pl.col(keys).max())]).with_columns(
+        pl.Series("unit_id", [moving["current_id"].min(), moving["current_id"].max()],
+                  dtype=values.schema["unit_id"]))
+    combined = combine_units(inherited, keys, indicators, single_passes=True,
+                             bounds_from=bounds)
     return pl.concat([own, combined.select(own.columns)], how="vertical_relaxed")
 
 

@@ -103,6 +103,11 @@ def fill_baseline(targets: pl.DataFrame) -> pl.DataFrame:
 def expected_on_path(targets: pl.DataFrame) -> pl.DataFrame:
     """Add `expected` (tiến độ kỳ vọng) at each target's `as_of`, and `expected_high` for
     band targets. Needs `b_value`, `b_date` (see `fill_baseline`)."""
+    if _two_knots_only(targets):
+        out = targets.with_columns(_two_knot_path().alias("expected"))
+        return out.with_columns(
+            (pl.col("expected") + pl.col("value_high") - pl.col("target_value"))
+            .alias("expected_high"))
     knots = _knots(targets)
     when = targets.select("target_id", pl.col("as_of").cast(pl.Int32).alias("a")).sort("a")
     before = when.join_asof(knots.rename({"d": "d0", "v": "v0"}), left_on="a",
@@ -118,6 +123,38 @@ def expected_on_path(targets: pl.DataFrame) -> pl.DataFrame:
     return out.with_columns(
         (pl.col("expected") + pl.col("value_high") - pl.col("target_value"))
         .alias("expected_high"))
+
+
+def _two_knots_only(targets: pl.DataFrame) -> bool:
+    """True when no path has milestones: then each path has at most two knots (baseline,
+    target) and the segment around the as-of date follows from comparisons, with no
+    as-of join."""
+    with_milestones = "milestones" in targets.columns and targets.filter(
+        (pl.col("trajectory") == "milestones") & pl.col("milestones").is_not_null()).height
+    return not with_milestones and targets.select(
+        pl.col("target_date").null_count() + pl.col("target_value").null_count()).item() == 0
+
+
+def _two_knot_path() -> pl.Expr:
+    """The same value the general knots path gives, for paths through baseline and target
+    only: before the first knot its value, after the last its value, between them the
+    shaped interpolation (`_interpolate` on the same day numbers)."""
+    day = pl.col("as_of").cast(pl.Int32)
+    base_day, end_day = pl.col("b_date").cast(pl.Int32), pl.col("target_date").cast(pl.Int32)
+    has_base = pl.col("b_value").is_not_null() & pl.col("b_date").is_not_null() & (
+        base_day != end_day)
+    base_first = base_day < end_day
+    lo_day = pl.when(base_first).then(base_day).otherwise(end_day)
+    hi_day = pl.when(base_first).then(end_day).otherwise(base_day)
+    lo_value = pl.when(base_first).then(pl.col("b_value")).otherwise(pl.col("target_value"))
+    hi_value = pl.when(base_first).then(pl.col("target_value")).otherwise(pl.col("b_value"))
+    interpolated = _interpolate(day, lo_day, lo_value, hi_day, hi_value)
+    return (
+        pl.when(~has_base).then(pl.col("target_value"))
+        .when(day <= lo_day).then(lo_value)
+        .when(day >= hi_day).then(hi_value)
+        .otherwise(interpolated)
+    )
 
 
 def _knots(targets: pl.DataFrame) -> pl.DataFrame:
@@ -148,17 +185,26 @@ def _milestone_knots(targets: pl.DataFrame) -> pl.DataFrame:
         pl.col("milestones").struct.field("value").cast(pl.Float64).alias("v"))
 
 
-def _interpolate() -> pl.Expr:
-    span = (pl.col("d1") - pl.col("d0")).cast(pl.Float64)
-    x = ((pl.col("a") - pl.col("d0")).cast(pl.Float64) / span).clip(0.0, 1.0)
+def _interpolate(a: pl.Expr | None = None, d0: pl.Expr | None = None,
+                 v0: pl.Expr | None = None, d1: pl.Expr | None = None,
+                 v1: pl.Expr | None = None) -> pl.Expr:
+    """The path at day `a` on the segment (d0, v0) → (d1, v1); columns of those names by
+    default."""
+    a = pl.col("a") if a is None else a
+    d0 = pl.col("d0") if d0 is None else d0
+    d1 = pl.col("d1") if d1 is None else d1
+    v0 = pl.col("v0") if v0 is None else v0
+    v1 = pl.col("v1") if v1 is None else v1
+    span = (d1 - d0).cast(pl.Float64)
+    x = ((a - d0).cast(pl.Float64) / span).clip(0.0, 1.0)
     half = S_CURVE_STEEPNESS / 2
     low, high = 1 / (1 + math.exp(half)), 1 / (1 + math.exp(-half))
     logistic = (1 / (1 + (-(x - 0.5) * S_CURVE_STEEPNESS).exp()) - low) / (high - low)
     shape = pl.when(pl.col("trajectory") == "s_curve").then(logistic).otherwise(x)
     return (
-        pl.when(pl.col("v0").is_null()).then(pl.col("v1"))
-        .when(pl.col("v1").is_null() | (span == 0)).then(pl.col("v0"))
-        .otherwise(pl.col("v0") + (pl.col("v1") - pl.col("v0")) * shape)
+        pl.when(v0.is_null()).then(v1)
+        .when(v1.is_null() | (span == 0)).then(v0)
+        .otherwise(v0 + (v1 - v0) * shape)
     )
 
 
