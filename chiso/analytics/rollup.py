@@ -91,20 +91,25 @@ def bucket_ids(b_m0: pl.Expr, bucket_type: PeriodType) -> pl.Expr:
 # ----------------------------------------------------------------------------- units
 
 def grouped(frame: pl.DataFrame | pl.LazyFrame, keys: list[str], aggregations: list[pl.Expr],
-            *, bounds_from: pl.DataFrame | None = None) -> pl.DataFrame:
+            *, bounds_from: pl.DataFrame | None = None, size: int | None = None
+            ) -> pl.DataFrame:
     """`frame.group_by(keys).agg(...)` on Polars' streaming engine, which is several times
     cheaper than the in-memory group-by at national sizes.
 
     Integer keys are packed into one Int64 first (`key_layout`): hashing one word instead
     of three or five makes the group-by another ~2.5× cheaper. `bounds_from` (a frame
     holding at least every key value of `frame`) gives the key ranges when `frame` is lazy;
-    without it a lazy frame is grouped on its plain keys."""
+    without it a lazy frame is grouped on its plain keys. `size` (rows, about) picks the
+    engine when `bounds_from` is only a frame of bounds."""
     source = frame if isinstance(frame, pl.DataFrame) else bounds_from
+    # Small inputs (one province on request) skip the streaming engine's start-up cost.
+    rows = size if size is not None else source.height if source is not None else None
+    engine = "in-memory" if rows is not None and rows < STREAMING_ROWS else "streaming"
     layout = key_layout(source, keys) if source is not None else None
     if layout is None:
-        return frame.lazy().group_by(keys).agg(aggregations).collect(engine="streaming")
+        return frame.lazy().group_by(keys).agg(aggregations).collect(engine=engine)
     packed = (frame.lazy().group_by(layout.pack().alias(PACKED)).agg(aggregations)
-              .collect(engine="streaming"))
+              .collect(engine=engine))
     return packed.select(*layout.unpack(), pl.exclude(PACKED))
 
 
@@ -119,6 +124,7 @@ def lookup(frame: pl.DataFrame, table: pl.DataFrame, on: list[str],
 
 
 PACKED = "_key"
+STREAMING_ROWS = 200_000
 
 
 class KeyLayout:
@@ -166,8 +172,8 @@ def key_layout(frame: pl.DataFrame, keys: list[str]) -> KeyLayout | None:
 
 
 def combine_units(rows: pl.DataFrame | pl.LazyFrame, keys: list[str], indicators: pl.DataFrame,
-                  *, single_passes: bool = False, bounds_from: pl.DataFrame | None = None
-                  ) -> pl.DataFrame:
+                  *, single_passes: bool = False, bounds_from: pl.DataFrame | None = None,
+                  size: int | None = None) -> pl.DataFrame:
     """Combine several units' figures per `keys` with each indicator's unit aggregation.
 
     `rows` has `num, den, value, n_nonagg`. With `single_passes`, a group of one row is
@@ -209,7 +215,7 @@ def combine_units(rows: pl.DataFrame | pl.LazyFrame, keys: list[str], indicators
                          pl.col("_den_v").max().alias("one_d")]
     statistics = grouped(rows.lazy().with_columns(helpers), keys, aggregations,
                          bounds_from=bounds_from if bounds_from is not None
-                         else rows if isinstance(rows, pl.DataFrame) else None)
+                         else rows if isinstance(rows, pl.DataFrame) else None, size=size)
     combined = statistics.with_columns(
         *[pl.lit(None, pl.Float64).alias(c) for c in ("max_v", "min_v")
           if c not in statistics.columns],
@@ -270,7 +276,7 @@ def map_to_current(values: pl.DataFrame, mapping: pl.DataFrame,
         pl.Series("unit_id", [moving["current_id"].min(), moving["current_id"].max()],
                   dtype=values.schema["unit_id"]))
     combined = combine_units(inherited, keys, indicators, single_passes=True,
-                             bounds_from=bounds)
+                             bounds_from=bounds, size=values.height)
     return pl.concat([own, combined.select(own.columns)], how="vertical_relaxed")
 
 
@@ -334,7 +340,7 @@ def _combine_sub_periods(rows: pl.LazyFrame, values: pl.DataFrame, indicators: p
         pl.col("value").sum().alias("sum_v"),
         pl.col("value").mean().alias("mean_v"),
         pl.col("_latest").max().alias("_latest"),
-    ], bounds_from=bounds)
+    ], bounds_from=bounds, size=values.height)
     latest = values.select(pl.col("value").alias("last_v"), pl.col("num").alias("last_n"),
                            pl.col("den").alias("last_d"))[sums["_latest"] % (1 << 32)]
     combined = pl.concat([sums.drop("_latest"), latest], how="horizontal").join(
@@ -415,7 +421,8 @@ def _aggregate_children(children: pl.DataFrame, parents: pl.DataFrame, level_own
         .filter(pl.col("unit_id").is_not_null())
         .drop("source")
     )
-    aggregated = combine_units(lifted, KEYS, indicators, bounds_from=bounds)
+    aggregated = combine_units(lifted, KEYS, indicators, bounds_from=bounds,
+                               size=children.height)
     aggregated = aggregated.filter(pl.col("value").is_not_null() | (pl.col("n_nonagg") > 0))
     return aggregated.join(level_own.select(KEYS), on=KEYS, how="anti").with_columns(
         pl.lit("aggregate").alias("source"))

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
-from chiso.analytics import evaluate, frames, lineage, rollup
+from chiso.analytics import evaluate, frames, lineage, projection, rollup
 from chiso.analytics.status import Status
 
 __all__ = ["Status", "TargetStatus", "UnknownIndicator", "UnknownUnit", "indicator_series",
@@ -171,8 +171,10 @@ def evaluate_unit_targets(session: Session, world: _World, unit_ids: list[int], 
 
 
 def _history_start(year: int, first_as_of: dt.date) -> dt.date:
-    """Enough history for last year's value and a 24-month trend."""
-    trend_start = dt.date(first_as_of.year - 2, first_as_of.month, 1)
+    """Enough history for last year's value and a 24-month trend (the as-of month and the
+    23 before it)."""
+    first_month = first_as_of.year * 12 + first_as_of.month - 1 - (projection.TREND_MONTHS - 1)
+    trend_start = dt.date(first_month // 12, first_month % 12 + 1, 1)
     return min(dt.date(year - 1, 1, 1), trend_start)
 
 
