@@ -648,9 +648,10 @@ def _stage(connection: Connection, name: str, frame: pl.DataFrame) -> None:
     # Text is quoted, so a comment that reads \N stays text; only unquoted \N is null.
     payload = frame.write_csv(include_header=False, null_value=r"\N",
                               quote_style="non_numeric").encode()
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {name} ({', '.join(frame.columns)}) FROM STDIN "
-                     r"(FORMAT csv, NULL '\N')") as copy:
+    driver_connection = connection.connection.dbapi_connection
+    with driver_connection.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+            f"COPY {name} ({', '.join(frame.columns)}) FROM STDIN "
+            r"(FORMAT csv, NULL '\N')") as copy:
         copy.write(payload)
 
 
