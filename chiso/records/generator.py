@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,9 +176,19 @@ def month_weights(months: list[int]) -> np.ndarray:
     return array / array.sum()
 
 
+@dataclass(frozen=True)
+class Adoption:
+    """How far the province has come over the feed's months: the share of dossiers filed
+    online and the share digitised, at the first and the last month (a logistic curve
+    between them for online filing, a straight line for digitisation)."""
+
+    online: tuple[float, float] = (0.31, 0.77)
+    digitised: tuple[float, float] = (0.35, 0.85)
+
+
 def generate(session: Session, out: Path, *, province: str | None, months: int, seed: int,
-             rows: int | None = None, end: dt.date, progress: Callable[[int], None] | None = None
-             ) -> GenerateResult:
+             rows: int | None = None, end: dt.date, progress: Callable[[int], None] | None = None,
+             adoption: Adoption = Adoption()) -> GenerateResult:
     """Write the feed to `out` (.parquet, .csv or .jsonl) and the procedure catalogue to
     `<out>.procedures.csv`. `rows` defaults to about 25 dossiers per 1,000 people a month."""
     units = receivers(session, province=province, on=end)
@@ -198,7 +209,7 @@ def generate(session: Session, out: Path, *, province: str | None, months: int, 
         for index, (month, count) in enumerate(zip(month_ids, per_month, strict=True)):
             rng = np.random.default_rng([seed, index])
             frame = _month_frame(rng, units, weights, catalogue, month, index, len(month_ids),
-                                 int(count), end)
+                                 int(count), end, adoption)
             writer.write(frame)
             written += frame.height
             if progress:
@@ -210,7 +221,7 @@ def generate(session: Session, out: Path, *, province: str | None, months: int, 
 
 def _month_frame(rng: np.random.Generator, units: list[Receiver], weights: np.ndarray,
                  catalogue: pl.DataFrame, month: int, index: int, n_months: int, count: int,
-                 end: dt.date) -> pl.DataFrame:
+                 end: dt.date, adoption: Adoption) -> pl.DataFrame:
     unit_idx = rng.choice(len(units), size=count, p=weights / weights.sum())
     proc_idx = _procedures_for(rng, units, unit_idx, catalogue)
     level = catalogue.get_column("service_level").to_numpy()[proc_idx]
@@ -220,7 +231,8 @@ def _month_frame(rng: np.random.Generator, units: list[Receiver], weights: np.nd
     progress_share = index / max(n_months - 1, 1)
     # Each unit has its own pace of adoption around the province-wide curve.
     unit_effect = np.random.default_rng(len(units)).normal(0, 0.6, len(units))[unit_idx]
-    logit = -0.8 + 2.0 * progress_share + unit_effect
+    first, last = (math.log(p / (1 - p)) for p in adoption.online)
+    logit = first + (last - first) * progress_share + unit_effect
     online_p = 1 / (1 + np.exp(-logit))
     capable = level != "khong"
     draw = rng.random(count)
@@ -233,7 +245,8 @@ def _month_frame(rng: np.random.Generator, units: list[Receiver], weights: np.nd
     spent = days * 86400 * rng.lognormal(-0.35, 0.45, count)
     finished = received + spent.astype("timedelta64[s]")
     finished_mask &= finished < np.datetime64(end)
-    digitised = rng.random(count) < (0.35 + 0.5 * progress_share)
+    low, high = adoption.digitised
+    digitised = rng.random(count) < (low + (high - low) * progress_share)
     e_result = finished_mask & (rng.random(count) < np.where(online, 0.85, 0.4))
     fee_due = np.where(fee > 0, fee, 0)
     paid_online = (fee_due > 0) & (rng.random(count) < np.where(online, 0.7, 0.03))

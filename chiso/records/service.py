@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
@@ -35,6 +35,9 @@ from chiso.values.models import DataValue
 SOURCE = "records"
 Step = Callable[[str], None]
 
+
+if TYPE_CHECKING:
+    from chiso.records.generator import Adoption
 
 class RecordsError(ValueError):
     """A bilingual problem with the records feed that is not about one row."""
@@ -471,15 +474,16 @@ ONLINE_SERVICE_LEVELS = (ServiceLevel.FULL.value, ServiceLevel.PARTIAL.value)
 
 
 def load_generated_feed(session: Session, *, province: str, months: int, seed: int,
-                        end: dt.date, rows: int | None = None) -> IngestResult:
+                        end: dt.date, rows: int | None = None,
+                        adoption: Adoption | None = None) -> IngestResult:
     """Generate a synthetic feed for `province` and ingest it (the demo's live records):
     the procedure catalogue first, then the dossiers, as one batch."""
-    from chiso.records.generator import generate
+    from chiso.records.generator import Adoption, generate
 
     with tempfile.TemporaryDirectory() as tmp:
         feed_path = Path(tmp) / f"mot-cua-{province}.parquet"
         generated = generate(session, feed_path, province=province, months=months, seed=seed,
-                             rows=rows, end=end)
+                             rows=rows, end=end, adoption=adoption or Adoption())
         load_procedures(session, generated.procedures_path)
         session.flush()
         return ingest_file(session, feed_path, display_name=feed_path.name)
