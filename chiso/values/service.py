@@ -653,6 +653,8 @@ def _stage(connection: Connection, name: str, frame: pl.DataFrame) -> None:
             f"COPY {name} ({', '.join(frame.columns)}) FROM STDIN "
             r"(FORMAT csv, NULL '\N')") as copy:
         copy.write(payload)
+    # Autovacuum never sees temporary tables: without statistics the planner guesses.
+    connection.exec_driver_sql(f"ANALYZE {name}")
 
 
 def _drop_stage(connection: Connection, name: str) -> None:
