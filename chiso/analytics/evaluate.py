@@ -72,12 +72,12 @@ def _evaluate_group(targets: pl.DataFrame, values: pl.DataFrame, indicators: pl.
     latest_start = seen["p_m0"].max()
     if isinstance(latest_start, int) and latest_start > as_of_m:  # else nothing to drop
         seen = seen.filter(pl.col("p_m0") <= as_of_m)
-    current = rollup.map_to_current(seen, mapping, indicators)
+    current, keep = rollup.current_parts(seen, mapping, indicators)
     yearly = rollup.unit_rollup(
-        rollup.time_aggregate(current, indicators, PeriodType.YEAR, year_starts), tree,
+        rollup.time_aggregate(current, indicators, PeriodType.YEAR, year_starts, keep), tree,
         indicators)
     monthly = rollup.unit_rollup(
-        rollup.time_aggregate(current, indicators, PeriodType.MONTH, month_starts), tree,
+        rollup.time_aggregate(current, indicators, PeriodType.MONTH, month_starts, keep), tree,
         indicators)
     framed = _attach_actuals(targets, yearly, monthly)
     framed = status.fill_baseline(framed)

@@ -257,40 +257,52 @@ def map_to_current(values: pl.DataFrame, mapping: pl.DataFrame,
 
     The successor's own figure for a period wins over its predecessors'; predecessors
     landing on the same unit and period are combined with the unit aggregation."""
-    # Most figures come from units valid today: keep those without a join.
+    current, keep = current_parts(values, mapping, indicators)
+    return current.filter(keep)
+
+
+def current_parts(values: pl.DataFrame, mapping: pl.DataFrame, indicators: pl.DataFrame
+                  ) -> tuple[pl.DataFrame, pl.Expr]:
+    """`map_to_current` without copying the values: the values with the predecessors'
+    combined figures appended (no copy: chunks are appended), and the filter that keeps the
+    rows of units valid today (the appended rows belong to such units too). Callers apply
+    the filter inside their own lazy pass."""
     stays = mapping.filter(pl.col("unit_id") == pl.col("current_id"))["unit_id"]
     moving = mapping.filter(pl.col("unit_id") != pl.col("current_id"))
-    own = values.filter(pl.col("unit_id").is_in(stays.implode()))
+    keep = pl.col("unit_id").is_in(stays.implode())
     if moving.is_empty():
-        return own
+        return values, keep
     # Lazy: the predecessors' rows are relabelled inside the group-by's pipeline.
     keys = ["unit_id", "indicator_id", *PERIOD_COLUMNS]
     inherited = values.lazy().filter(pl.col("unit_id").is_in(moving["unit_id"].implode())
                                      ).with_columns(
         pl.col("unit_id").replace_strict(moving["unit_id"], moving["current_id"]))
-    heirs = own.filter(pl.col("unit_id").is_in(moving["current_id"].unique().implode()))
-    if not heirs.is_empty():
-        inherited = inherited.join(heirs.lazy().select(keys), on=keys, how="anti")
+    heirs = values.lazy().filter(
+        pl.col("unit_id").is_in(moving["current_id"].unique().implode())).select(keys)
+    inherited = inherited.join(heirs, on=keys, how="anti")
     bounds = pl.concat([values.select(pl.col(keys).min()),
                         values.select(pl.col(keys).max())]).with_columns(
         pl.Series("unit_id", [moving["current_id"].min(), moving["current_id"].max()],
                   dtype=values.schema["unit_id"]))
     combined = combine_units(inherited, keys, indicators, single_passes=True,
                              bounds_from=bounds, size=values.height)
-    return pl.concat([own, combined.select(own.columns)], how="vertical_relaxed")
+    appended = pl.concat([values, combined.select(values.columns)], how="vertical_relaxed",
+                         rechunk=False)
+    return appended, keep
 
 
 # ----------------------------------------------------------------------------- time
 
 def time_aggregate(values: pl.DataFrame, indicators: pl.DataFrame, bucket_type: PeriodType,
-                   bucket_starts: list[int]) -> pl.DataFrame:
+                   bucket_starts: list[int], keep: pl.Expr | None = None) -> pl.DataFrame:
     """Each unit's own value per bucket (step 2): `unit_id, indicator_id, b_m0, num, den,
-    value, n_nonagg`. `values` must carry the columns of `with_period_parts`."""
+    value, n_nonagg`. `values` must carry the columns of `with_period_parts`; only the rows
+    `keep` selects count (all without it)."""
     size, rank = MONTHS[bucket_type.value], RANK[bucket_type.value]
     # Lazy and fused: the values are read once per step, never copied in between.
     placed = (
         values.lazy().with_row_index(_ROW)
-        .filter(pl.col("p_rank") >= rank)
+        .filter((pl.col("p_rank") >= rank) & (pl.lit(True) if keep is None else keep))
         .with_columns((pl.col("p_m0") - pl.col("p_m0") % size).alias("b_m0"))
         .filter((pl.col("p_m1") <= pl.col("b_m0") + size - 1)
                 & pl.col("b_m0").is_in(bucket_starts))
@@ -332,15 +344,19 @@ def _combine_sub_periods(rows: pl.LazyFrame, values: pl.DataFrame, indicators: p
                            pl.lit(min(bucket_starts), pl.Int32).alias("b_m0")).vstack(
         values.select(pl.col("unit_id").max(), pl.col("indicator_id").max(),
                       pl.lit(max(bucket_starts), pl.Int32).alias("b_m0")))
-    sums = grouped(prepared, KEYS, [
+    aggregations = [
         pl.col("_num_p").sum().alias("sum_n"),
         pl.col("_den_p").sum().alias("sum_d"),
         pl.col("_parts").sum().alias("n_parts"),
         pl.len().alias("n_rows"),
         pl.col("value").sum().alias("sum_v"),
-        pl.col("value").mean().alias("mean_v"),
         pl.col("_latest").max().alias("_latest"),
-    ], bounds_from=bounds, size=values.height)
+    ]
+    if "mean" in indicators["time_agg"].to_list():  # a pass only when an indicator needs it
+        aggregations.append(pl.col("value").mean().alias("mean_v"))
+    sums = grouped(prepared, KEYS, aggregations, bounds_from=bounds, size=values.height)
+    if "mean_v" not in sums.columns:
+        sums = sums.with_columns(pl.lit(None, pl.Float64).alias("mean_v"))
     latest = values.select(pl.col("value").alias("last_v"), pl.col("num").alias("last_n"),
                            pl.col("den").alias("last_d"))[sums["_latest"] % (1 << 32)]
     combined = pl.concat([sums.drop("_latest"), latest], how="horizontal").join(
@@ -374,33 +390,39 @@ def _time_combination() -> list[pl.Expr]:
 
 # ----------------------------------------------------------------------------- units
 
+SOURCE = pl.Enum(["own", "aggregate"])  # one byte a row, not a string
+
+
 def unit_rollup(own: pl.DataFrame, tree: pl.DataFrame, indicators: pl.DataFrame
                 ) -> pl.DataFrame:
     """Bottom-up over `tree` (step 3): a unit's own value, else its sub-units' aggregate.
 
     Returns `unit_id, indicator_id, b_m0, num, den, value, n_nonagg, source` where
-    source is 'own' or 'aggregate'. The own values are split by depth in one pass; each
-    level's children are lifted to their parents inside the streaming group-by (a lookup,
-    not a materialised join)."""
+    source is 'own' or 'aggregate': every own value of a unit in the tree, then the
+    aggregates level by level. The own values are never split or copied: each level's
+    children are picked and lifted to their parents inside the streaming group-by (a
+    lookup, not a materialised join)."""
+    depth_of = pl.col("unit_id").replace_strict(tree["unit_id"], tree["depth"], default=-1)
+    mine = own.with_columns(pl.lit("own", SOURCE).alias("source"))
     if tree.is_empty():
-        return own.clear().with_columns(pl.lit("own").alias("source"))
-    by_depth = own.with_columns(
-        pl.col("unit_id").replace_strict(tree["unit_id"], tree["depth"], default=None)
-        .alias("_depth"), pl.lit("own").alias("source"),
-    ).partition_by("_depth", as_dict=True, include_key=False)
+        return mine.clear()
+    outside = ~pl.col("unit_id").is_in(tree["unit_id"].implode())
+    if own.select(outside.any()).item():  # units outside the tree have no place in it
+        mine = mine.filter(~outside)
     parents = tree.filter(pl.col("parent_id").is_not_null())
     bounds = _unit_bounds(own, tree)
-    levels: list[pl.DataFrame] = []
-    below: pl.DataFrame | None = None
+    aggregates: list[pl.DataFrame] = []
+    below: pl.DataFrame | None = None  # the aggregates of the level below
     deepest = tree["depth"].max()
-    for depth in range(int(deepest) if isinstance(deepest, int) else 0, -1, -1):
-        level = by_depth.get((depth,), own.clear().with_columns(pl.lit("own").alias("source")))
+    for depth in range(int(deepest) if isinstance(deepest, int) else 0, 0, -1):
+        children = mine.lazy().filter(depth_of == depth)
         if below is not None and not below.is_empty():
-            level = pl.concat([level, _aggregate_children(below, parents, level, indicators,
-                                                          bounds)])
-        levels.append(level)
-        below = level
-    return pl.concat(levels)
+            children = pl.concat([children, below.lazy()])
+        level_own = mine.lazy().filter(depth_of == depth - 1).select(KEYS)
+        below = _aggregate_children(children, parents, level_own, indicators, bounds,
+                                    mine.height)
+        aggregates.append(below)
+    return pl.concat([mine, *aggregates])
 
 
 def _unit_bounds(own: pl.DataFrame, tree: pl.DataFrame) -> pl.DataFrame:
@@ -412,20 +434,20 @@ def _unit_bounds(own: pl.DataFrame, tree: pl.DataFrame) -> pl.DataFrame:
     }, schema={k: own.schema[k] for k in KEYS})
 
 
-def _aggregate_children(children: pl.DataFrame, parents: pl.DataFrame, level_own: pl.DataFrame,
-                        indicators: pl.DataFrame, bounds: pl.DataFrame) -> pl.DataFrame:
+def _aggregate_children(children: pl.LazyFrame, parents: pl.DataFrame,
+                        level_own: pl.LazyFrame, indicators: pl.DataFrame,
+                        bounds: pl.DataFrame, size: int) -> pl.DataFrame:
     lifted = (
-        children.lazy().filter(pl.col("value").is_not_null() | (pl.col("n_nonagg") > 0))
+        children.filter(pl.col("value").is_not_null() | (pl.col("n_nonagg") > 0))
         .with_columns(pl.col("unit_id").replace_strict(parents["unit_id"], parents["parent_id"],
                                                        default=None))
         .filter(pl.col("unit_id").is_not_null())
         .drop("source")
     )
-    aggregated = combine_units(lifted, KEYS, indicators, bounds_from=bounds,
-                               size=children.height)
+    aggregated = combine_units(lifted, KEYS, indicators, bounds_from=bounds, size=size)
     aggregated = aggregated.filter(pl.col("value").is_not_null() | (pl.col("n_nonagg") > 0))
-    return aggregated.join(level_own.select(KEYS), on=KEYS, how="anti").with_columns(
-        pl.lit("aggregate").alias("source"))
+    return aggregated.lazy().join(level_own, on=KEYS, how="anti").with_columns(
+        pl.lit("aggregate", SOURCE).alias("source")).collect()
 
 
 # ----------------------------------------------------------------------------- all steps
