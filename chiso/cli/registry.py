@@ -9,18 +9,18 @@ import typer
 
 def domain_registrars() -> list[Callable[[typer.Typer], None]]:
     from chiso.accounts.cli import register as accounts
-    from chiso.collection.cli import register as collection
-    from chiso.demo.cli import register as demo
     from chiso.analytics.cli import register as analytics
     from chiso.bench.cli import register as bench
+    from chiso.collection.cli import register as collection
+    from chiso.demo.cli import register as demo
     from chiso.dti.cli import register as dti
     from chiso.indicators.cli import register as catalog
+    from chiso.ops.cli import register as ops
     from chiso.plans.cli import register as plan
     from chiso.records.cli import register as records
-    from chiso.ops.cli import register as ops
+    from chiso.tasks.cli import register as tasks  # tasks, meetings, report
     from chiso.units.cli import register as units
     from chiso.values.cli import register as values
-    from chiso.tasks.cli import register as tasks  # tasks, meetings, report
 
-    return [demo, accounts, ops, units, dti, analytics, bench, catalog, plan, values, records, tasks,
-            collection]
+    return [demo, accounts, ops, units, dti, analytics, bench, catalog, plan, values, records,
+            tasks, collection]
