@@ -118,9 +118,32 @@ def lookup(frame: pl.DataFrame, table: pl.DataFrame, on: list[str],
     """`frame` left-joined to `table` (unique on its keys), keeping `frame`'s rows and order.
     Only the key columns go through the join; the result is glued on beside the wide frame,
     so its text columns are not copied again at every join."""
-    found = frame.select(on).join(table, left_on=on, right_on=table_on or on, how="left",
+    table_on = table_on or on
+    layout = _shared_layout(frame, on, table, table_on) if len(on) > 1 else None
+    if layout is not None:  # one packed Int64 key instead of several columns
+        left = frame.select(layout.pack(on).alias(PACKED))
+        right = table.select(layout.pack(table_on).alias(PACKED), pl.exclude(table_on))
+        found = left.join(right, on=PACKED, how="left", maintain_order="left")
+        return frame.hstack(found.drop(PACKED).get_columns())
+    found = frame.select(on).join(table, left_on=on, right_on=table_on, how="left",
                                   maintain_order="left")
     return frame.hstack(found.drop(on).get_columns())
+
+
+def _shared_layout(frame: pl.DataFrame, on: list[str], table: pl.DataFrame,
+                   table_on: list[str]) -> KeyLayout | None:
+    """A key layout covering both sides' key values (named as in `table`)."""
+    if frame.is_empty() or table.is_empty():
+        return None
+    if not all(frame.schema[c].is_integer() for c in on) or not all(
+            table.schema[c].is_integer() for c in table_on):
+        return None
+    sides = [frame.select([pl.col(o).cast(pl.Int64).alias(t) for o, t in zip(on, table_on,
+                                                                            strict=True)]),
+             table.select([pl.col(t).cast(pl.Int64) for t in table_on])]
+    bounds = pl.concat([side.select(getattr(pl.all(), extreme)())
+                        for side in sides for extreme in ("min", "max")])
+    return key_layout(bounds, table_on)
 
 
 PACKED = "_key"
@@ -133,9 +156,11 @@ class KeyLayout:
     def __init__(self, fields: list[tuple[str, int, int, pl.DataType]]) -> None:
         self.fields = fields  # (column, low, shift, dtype)
 
-    def pack(self) -> pl.Expr:
+    def pack(self, columns: list[str] | None = None) -> pl.Expr:
+        """The packed key, from the layout's columns or from `columns` (same order)."""
+        names = columns or [name for name, *_ in self.fields]
         parts = [(pl.col(name).cast(pl.Int64) - low) * (1 << shift)
-                 for name, low, shift, _ in self.fields]
+                 for name, (_, low, shift, _) in zip(names, self.fields, strict=True)]
         return pl.sum_horizontal(parts) if len(parts) > 1 else parts[0]
 
     def unpack(self) -> list[pl.Expr]:
@@ -402,27 +427,31 @@ def unit_rollup(own: pl.DataFrame, tree: pl.DataFrame, indicators: pl.DataFrame
     aggregates level by level. The own values are never split or copied: each level's
     children are picked and lifted to their parents inside the streaming group-by (a
     lookup, not a materialised join)."""
-    depth_of = pl.col("unit_id").replace_strict(tree["unit_id"], tree["depth"], default=-1)
-    mine = own.with_columns(pl.lit("own", SOURCE).alias("source"))
     if tree.is_empty():
-        return mine.clear()
-    outside = ~pl.col("unit_id").is_in(tree["unit_id"].implode())
-    if own.select(outside.any()).item():  # units outside the tree have no place in it
-        mine = mine.filter(~outside)
+        return own.clear().with_columns(pl.lit("own", SOURCE).alias("source"))
+    depth_of = pl.col("_depth")  # looked up once, as a column, not in every pass
+    mine = own.with_columns(
+        pl.lit("own", SOURCE).alias("source"),
+        pl.col("unit_id").replace_strict(tree["unit_id"], tree["depth"], default=-1)
+        .alias("_depth"))
+    if mine.select((depth_of < 0).any()).item():  # units outside the tree have no place
+        mine = mine.filter(depth_of >= 0)
     parents = tree.filter(pl.col("parent_id").is_not_null())
+    if parents.is_empty():
+        return mine.drop("_depth")
     bounds = _unit_bounds(own, tree)
     aggregates: list[pl.DataFrame] = []
     below: pl.DataFrame | None = None  # the aggregates of the level below
     deepest = tree["depth"].max()
     for depth in range(int(deepest) if isinstance(deepest, int) else 0, 0, -1):
-        children = mine.lazy().filter(depth_of == depth)
+        children = mine.lazy().filter(depth_of == depth).drop("_depth")
         if below is not None and not below.is_empty():
             children = pl.concat([children, below.lazy()])
         level_own = mine.lazy().filter(depth_of == depth - 1).select(KEYS)
         below = _aggregate_children(children, parents, level_own, indicators, bounds,
                                     mine.height)
         aggregates.append(below)
-    return pl.concat([mine, *aggregates])
+    return pl.concat([mine.drop("_depth"), *aggregates])
 
 
 def _unit_bounds(own: pl.DataFrame, tree: pl.DataFrame) -> pl.DataFrame:
