@@ -302,15 +302,22 @@ def current_parts(values: pl.DataFrame, mapping: pl.DataFrame, indicators: pl.Da
     inherited = values.lazy().filter(pl.col("unit_id").is_in(moving["unit_id"].implode())
                                      ).with_columns(
         pl.col("unit_id").replace_strict(moving["unit_id"], moving["current_id"]))
-    heirs = values.lazy().filter(
-        pl.col("unit_id").is_in(moving["current_id"].unique().implode())).select(keys)
-    inherited = inherited.join(heirs, on=keys, how="anti")
     bounds = pl.concat([values.select(pl.col(keys).min()),
                         values.select(pl.col(keys).max())]).with_columns(
         pl.Series("unit_id", [moving["current_id"].min(), moving["current_id"].max()],
                   dtype=values.schema["unit_id"]))
     combined = combine_units(inherited, keys, indicators, single_passes=True,
                              bounds_from=bounds, size=values.height)
+    # The heir's own figure wins: drop whole combined groups (fewer than the rows behind
+    # them) whose unit and period the heir reported itself.
+    heirs = values.lazy().filter(
+        pl.col("unit_id").is_in(moving["current_id"].unique().implode()))
+    layout = key_layout(bounds, keys)
+    if layout is None:
+        combined = combined.join(heirs.select(keys).collect(), on=keys, how="anti")
+    else:
+        reported = heirs.select(layout.pack().alias(PACKED)).collect()[PACKED]
+        combined = combined.filter(~layout.pack().is_in(reported.implode()))
     appended = pl.concat([values, combined.select(values.columns)], how="vertical_relaxed",
                          rechunk=False)
     return appended, keep
