@@ -72,12 +72,25 @@ def combine_units(rows: pd.DataFrame, keys: list[str], indicators: pd.DataFrame,
         num_p=rows["num"].where(parts), den_p=rows["den"].where(parts), parts=parts,
         noparts=has_value & ~parts, has_value=has_value,
         num_v=rows["num"].where(has_value), den_v=rows["den"].where(has_value))
-    g = work.groupby(keys, sort=False).agg(
+    # Only the statistics some indicator's method (or a rename) needs, as chiso does.
+    methods = set(indicators["unit_agg"])
+    wanted = dict(
         sum_n=("num_p", "sum"), sum_d=("den_p", "sum"), n_parts=("parts", "sum"),
         n_noparts=("noparts", "sum"), n_units=("has_value", "sum"), sum_v=("value", "sum"),
-        mean_v=("value", "mean"), max_v=("value", "max"), min_v=("value", "min"),
-        one_v=("value", "first"), one_n=("num_v", "first"), one_d=("den_v", "first"),
-        child_nonagg=("n_nonagg", "sum")).reset_index()
+        child_nonagg=("n_nonagg", "sum"))
+    if "mean" in methods:
+        wanted["mean_v"] = ("value", "mean")
+    if "max" in methods:
+        wanted["max_v"] = ("value", "max")
+    if "min" in methods:
+        wanted["min_v"] = ("value", "min")
+    if single_passes:
+        wanted.update(one_v=("value", "first"), one_n=("num_v", "first"),
+                      one_d=("den_v", "first"))
+    g = work.groupby(keys, sort=False).agg(**wanted).reset_index()
+    for name in ("mean_v", "max_v", "min_v"):
+        if name not in g:
+            g[name] = np.nan
     g = g.merge(indicators[["indicator_id", "unit_agg", "scale"]], on="indicator_id")
     method = g["unit_agg"].to_numpy()
     any_parts = g["n_parts"].to_numpy() > 0
@@ -143,10 +156,17 @@ def _combine_sub_periods(rows: pd.DataFrame, indicators: pd.DataFrame) -> pd.Dat
     parts = rows["num"].notna() & rows["den"].notna()
     work = rows.assign(num_p=rows["num"].where(parts), den_p=rows["den"].where(parts),
                        parts=parts)
-    g = work.groupby(KEYS, sort=False).agg(
-        sum_n=("num_p", "sum"), sum_d=("den_p", "sum"), n_parts=("parts", "sum"),
-        n_rows=("value", "size"), sum_v=("value", "sum"), mean_v=("value", "mean"))
-    latest = (work.sort_values("p_m1", kind="stable").drop_duplicates(KEYS, keep="last")
+    wanted = dict(sum_n=("num_p", "sum"), sum_d=("den_p", "sum"), n_parts=("parts", "sum"),
+                  n_rows=("value", "size"), sum_v=("value", "sum"))
+    if (indicators["time_agg"] == "mean").any():
+        wanted["mean_v"] = ("value", "mean")
+    g = work.groupby(KEYS, sort=False).agg(**wanted)
+    if "mean_v" not in g:
+        g["mean_v"] = np.nan
+    # The latest sub-period only for stocks (`last`), as chiso does.
+    stock_ids = indicators.loc[indicators["time_agg"] == "last", "indicator_id"]
+    stocks = work[work["indicator_id"].isin(stock_ids)]
+    latest = (stocks.sort_values("p_m1", kind="stable").drop_duplicates(KEYS, keep="last")
               .set_index(KEYS)[["value", "num", "den"]]
               .rename(columns={"value": "last_v", "num": "last_n", "den": "last_d"}))
     g = g.join(latest).reset_index().merge(
