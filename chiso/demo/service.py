@@ -32,6 +32,7 @@ from chiso.demo.generate import (
 from chiso.demo.tasks import seed_meetings_and_tasks
 from chiso.indicators.models import Indicator
 from chiso.plans.service import load_plan
+from chiso.records.engine import INDICATORS as RECORDS_INDICATORS
 from chiso.records.generator import Adoption
 from chiso.records.service import load_generated_feed
 from chiso.setup import initialise
@@ -98,6 +99,10 @@ def build_demo(*, today: dt.date, step: Step = lambda _: None) -> DemoResult:
     return result
 
 
+def _records_indicator_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(Indicator.id).where(Indicator.code.in_(RECORDS_INDICATORS))))
+
+
 def _records_feed(session: Session, today: dt.date) -> int:
     """This year's one-stop dossiers, from January to today: the dossier indicators of the
     current year then come live from the records (earlier years stay as reported, which
@@ -161,5 +166,9 @@ def _demo_values(session: Session, today: dt.date) -> int:
             frame = province_values(spec, province_id, today, rng)
         frames.append(with_value(frame, spec))
     rows = pl.concat(frames)
+    # This year's dossier indicators come from the one-stop records feed (_records_feed);
+    # reporting them by hand as well would make a rebuild flip them back and forth.
+    live = pl.col("indicator_id").is_in(_records_indicator_ids(session))
+    rows = rows.filter(~(live & (pl.col("period") >= f"{today.year}01")))
     summary = upsert_values(session, rows, source="demo")
     return summary.inserted + summary.updated + summary.unchanged
