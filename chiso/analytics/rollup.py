@@ -361,39 +361,53 @@ _ROW = "_row"
 
 def _combine_sub_periods(rows: pl.LazyFrame, values: pl.DataFrame, indicators: pl.DataFrame,
                          bucket_starts: list[int]) -> pl.DataFrame:
-    """One group-by for flows and stocks alike: the sums a flow needs and, for a stock, the
-    row of the latest sub-period (the largest `p_m1`, packed with the row number so a max
+    """Per kind of indicator, one group-by computing only what that kind needs: ratio flows
+    their numerator and denominator sums, other flows their sum (and mean), stocks the row
+    of their latest sub-period (the largest `p_m1`, packed with the row number so a max
     finds it), read back from `values` by position instead of a join."""
     parts = pl.col("num").is_not_null() & pl.col("den").is_not_null()
-    prepared = rows.with_columns(
-        pl.when(parts).then(pl.col("num")).alias("_num_p"),
-        pl.when(parts).then(pl.col("den")).alias("_den_p"),
-        parts.cast(pl.Int32).alias("_parts"),
-        (pl.col("p_m1").cast(pl.Int64) * (1 << 32) + pl.col(_ROW).cast(pl.Int64))
-        .alias("_latest"),
-    )
     bounds = values.select(pl.col("unit_id").min(), pl.col("indicator_id").min(),
                            pl.lit(min(bucket_starts), pl.Int32).alias("b_m0")).vstack(
         values.select(pl.col("unit_id").max(), pl.col("indicator_id").max(),
                       pl.lit(max(bucket_starts), pl.Int32).alias("b_m0")))
-    aggregations = [
-        pl.col("_num_p").sum().alias("sum_n"),
-        pl.col("_den_p").sum().alias("sum_d"),
-        pl.col("_parts").sum().alias("n_parts"),
-        pl.len().alias("n_rows"),
-        pl.col("value").sum().alias("sum_v"),
-        pl.col("_latest").max().alias("_latest"),
+    stock = pl.col("time_agg") == "last"
+    kinds = [
+        (indicators.filter(stock), [
+            (pl.col("p_m1").cast(pl.Int64) * (1 << 32) + pl.col(_ROW).cast(pl.Int64))
+            .max().alias("_latest")]),
+        (indicators.filter(~stock & pl.col("is_ratio")), [
+            pl.when(parts).then(pl.col("num")).sum().alias("sum_n"),
+            pl.when(parts).then(pl.col("den")).sum().alias("sum_d"),
+            parts.cast(pl.Int32).sum().alias("n_parts"),
+            pl.len().alias("n_rows"),
+            pl.col("value").sum().alias("sum_v")]),
+        (indicators.filter(~stock & ~pl.col("is_ratio")), [
+            pl.col("value").sum().alias("sum_v"),
+            *([pl.col("value").mean().alias("mean_v")]
+              if "mean" in indicators["time_agg"].to_list() else [])]),
     ]
-    if "mean" in indicators["time_agg"].to_list():  # a pass only when an indicator needs it
-        aggregations.append(pl.col("value").mean().alias("mean_v"))
-    sums = grouped(prepared, KEYS, aggregations, bounds_from=bounds, size=values.height)
-    if "mean_v" not in sums.columns:
-        sums = sums.with_columns(pl.lit(None, pl.Float64).alias("mean_v"))
-    latest = values.select(pl.col("value").alias("last_v"), pl.col("num").alias("last_n"),
-                           pl.col("den").alias("last_d"))[sums["_latest"] % (1 << 32)]
+    parts_found = [
+        grouped(rows.filter(pl.col("indicator_id").is_in(kind["indicator_id"].implode())),
+                KEYS, aggregations, bounds_from=bounds, size=values.height)
+        for kind, aggregations in kinds if not kind.is_empty()
+    ]
+    sums = pl.concat(parts_found, how="diagonal_relaxed")
+    sums = sums.with_columns(
+        *[pl.lit(None, dtype).alias(name) for name, dtype in _SUB_PERIOD_COLUMNS.items()
+          if name not in sums.columns])
+    # Flows have no `_latest`: a null position reads back nulls.
+    rows_at = (sums["_latest"] % (1 << 32)).cast(pl.Int64)
+    latest = values.select(pl.col("value").gather(rows_at).alias("last_v"),
+                           pl.col("num").gather(rows_at).alias("last_n"),
+                           pl.col("den").gather(rows_at).alias("last_d"))
     combined = pl.concat([sums.drop("_latest"), latest], how="horizontal").join(
         indicators.select("indicator_id", "is_ratio", "time_agg", "scale"), on="indicator_id")
     return combined.select(*KEYS, *_time_combination())
+
+
+_SUB_PERIOD_COLUMNS = {"sum_n": pl.Float64, "sum_d": pl.Float64, "n_parts": pl.Int32,
+                       "n_rows": pl.UInt32, "sum_v": pl.Float64, "mean_v": pl.Float64,
+                       "_latest": pl.Int64}
 
 
 def _time_combination() -> list[pl.Expr]:
