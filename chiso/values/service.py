@@ -8,7 +8,7 @@ Nothing is overwritten in place: every insert, update, soft delete and restore a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -75,6 +75,32 @@ class UpsertSummary(NamedTuple):
     unchanged: int
 
 
+# ------------------------------------------------------------------ write guards
+
+WriteGuard = Callable[[Session, pl.DataFrame, Any], None]
+# The one extension point for other domains (used by the reporting cycle's approval lock,
+# chiso/collection/service.py::guard_value_writes). Every write path — save_value,
+# delete_value and apply_changes (so upsert_values and every import) — calls each guard,
+# in the writer's transaction and before writing, with the keys about to change (a frame
+# of unit_id, indicator_id, period; unchanged rows are not included) and the actor. A
+# guard may raise ValueRejected to refuse the whole write, or record what it needs.
+WRITE_GUARDS: list[WriteGuard] = []
+
+
+def run_write_guards(session: Session, keys: pl.DataFrame, actor: Any) -> None:
+    if not WRITE_GUARDS or keys.is_empty():
+        return
+    frame = keys.select(pl.col("unit_id").cast(pl.Int64), pl.col("indicator_id").cast(pl.Int64),
+                        pl.col("period").cast(pl.String))
+    for guard in list(WRITE_GUARDS):
+        guard(session, frame, actor)
+
+
+def _key_frame(unit_id: int, indicator_id: int, period: str) -> pl.DataFrame:
+    return pl.DataFrame({"unit_id": [unit_id], "indicator_id": [indicator_id],
+                         "period": [period]})
+
+
 # ------------------------------------------------------------------ single value
 
 
@@ -111,11 +137,12 @@ def save_value(
                                 DataValue.period == period_id).with_for_update())
     _check_expected_version(existing, expected_version)
     new_state = {**computed, "comment": nfc(comment), "source": _source(source)}
+    if existing is not None and not existing.deleted and _same_state(existing, new_state):
+        return existing
+    run_write_guards(session, _key_frame(unit_id, indicator_id, period_id), actor)
     if existing is None:
         return _insert_single(session, unit_id, indicator_id, period_id, new_state,
                               actor, import_batch_id)
-    if not existing.deleted and _same_state(existing, new_state):
-        return existing
     return _update_single(session, existing, new_state, actor, import_batch_id)
 
 
@@ -140,6 +167,8 @@ def delete_value(
     _check_expected_version(existing, expected_version)
     if existing.deleted:
         return existing
+    run_write_guards(session, _key_frame(existing.unit_id, existing.indicator_id,
+                                         existing.period), actor)
     state = {"numerator": existing.numerator, "denominator": existing.denominator,
              "value": existing.value, "comment": nfc(comment) or existing.comment,
              "source": existing.source}
@@ -513,6 +542,8 @@ def apply_changes(session: Session, plan: ChangePlan, *, source: str, actor: Any
     """Write a plan: driver-level executemany inserts and updates, one version row per
     change, one audit event for the batch (the version rows carry the per-value history;
     `audit=False` when the caller records a more specific event, as the importer does)."""
+    run_write_guards(session, pl.concat([plan.inserts.select(KEY), plan.updates.select(KEY)]),
+                     actor)
     now, user_id = utcnow(), getattr(actor, "id", None)
     inserted = _bulk_insert(session, plan.inserts, source, now, user_id, import_batch_id)
     updated = _bulk_update(session, plan.updates, source, now, user_id, import_batch_id)
