@@ -68,8 +68,12 @@ def test_export_reimports_into_an_empty_install_unchanged(session, db_url, tmp_p
                                     "errors": 0}
 
 
-HAND_WRITTEN_CSV = """dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,lastupdated,comment,followup
-CQS.HS_TRUC_TUYEN,2025Q3,06001,NUMERATOR,default,420,dhis2-admin,2025-10-02T08:00:00,Theo hệ thống một cửa,false
+HAND_WRITTEN_CSV = (
+    "dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,lastupdated,comment,"
+    "followup\n"
+    "CQS.HS_TRUC_TUYEN,2025Q3,06001,NUMERATOR,default,420,dhis2-admin,2025-10-02T08:00:00,"
+    "Theo hệ thống một cửa,false\n"
+) + """
 CQS.HS_TRUC_TUYEN,2025Q3,06001,DENOMINATOR,default,500,dhis2-admin,2025-10-02T08:00:00,,false
 CQS.SO_DVCTT,2025Q3,06002,default,default,9,dhis2-admin,2025-10-02T08:00:00,,true
 """
