@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from chiso.accounts.access import Access, Action
 from chiso.meetings import service
@@ -130,7 +130,7 @@ def conclusion_tasks(meeting_id: int, conclusion_id: int, session: SessionDep,
 # ------------------------------------------------------------------ JSON API
 
 class MeetingIn(BaseModel):
-    unit: str
+    unit: str = Field(min_length=1, description="Unit code of the committee")
     held_on: dt.date
     title: str
     kind: MeetingKind = MeetingKind.QUARTERLY
@@ -145,7 +145,7 @@ class ConclusionIn(BaseModel):
 
 class TaskSpecIn(BaseModel):
     title: str
-    lead_unit: str
+    lead_unit: str = Field(min_length=1, description="Lead unit code")
     due_date: dt.date
     partner_units: list[str] = []
 

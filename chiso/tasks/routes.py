@@ -331,7 +331,7 @@ def evidence(evidence_id: int, session: SessionDep, access: AccessDep) -> Respon
 
 class TaskIn(BaseModel):
     title: str
-    lead_unit: str = Field(description="Lead unit code")
+    lead_unit: str = Field(min_length=1, description="Lead unit code")
     due_date: dt.date
     start_date: dt.date | None = None
     partner_units: list[str] = []

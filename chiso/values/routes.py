@@ -154,7 +154,8 @@ def _rejected(exc: service.ValueRejected) -> JSONResponse:
 @router.get("/api/values")
 def list_values(session: SessionDep, access: AccessDep, unit: str | None = None,
                 indicator: str | None = None, period: str | None = None,
-                year: int | None = None, subunits: bool = False) -> list[dict[str, Any]]:
+                year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+                subunits: bool = False) -> list[dict[str, Any]]:
     """Current values, filtered by unit code (with `subunits=true`, its whole subtree),
     indicator code, period or year."""
     scope = _readable_scope(session, access, unit, subunits)
@@ -275,7 +276,8 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 @router.get("/api/values/export")
 def export_file(session: SessionDep, access: AccessDep,
                 format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv",
-                unit: str | None = None, year: int | None = None,
+                unit: str | None = None,
+                year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
                 indicator: str | None = None) -> FileResponse:
     """The long format as a file; re-importing it changes nothing."""
     scope = _readable_scope(session, access, unit, subunits=True)
