@@ -7,13 +7,13 @@ computes in memory (Polars): a value saved a moment ago shows in the next answer
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import polars as pl
 from sqlalchemy.orm import Session
 
-from chiso.analytics import evaluate, frames, lineage, projection, rollup
+from chiso.analytics import cache, evaluate, frames, lineage, projection, rollup
 from chiso.analytics.status import Status
 
 __all__ = ["Status", "TargetStatus", "UnknownIndicator", "UnknownUnit", "indicator_series",
@@ -130,8 +130,16 @@ def _indicator(session: Session, code: str) -> pl.DataFrame:
 
 def target_statuses(session: Session, *, unit_code: str, year: int,
                     as_of: dt.date | None = None) -> list[TargetStatus]:
-    """Every target of the unit for `year`, evaluated at min(as_of or today, target date)."""
+    """Every target of the unit for `year`, evaluated at min(as_of or today, target date).
+    Live: recomputed whenever any value, target, indicator or unit has changed."""
     today = as_of or get_settings().current_date()
+    rows = cache.memoized(session, ("target_statuses", unit_code, year, today),
+                          lambda: _target_statuses(session, unit_code, year, today))
+    return [replace(row) for row in rows]
+
+
+def _target_statuses(session: Session, unit_code: str, year: int, today: dt.date
+                     ) -> list[TargetStatus]:
     world = _world(session, unit_code)
     unit = _unit_row(world, unit_code, min(today, dt.date(year, 12, 31)))
     evaluated = evaluate_unit_targets(session, world, [int(unit["id"])], year, today)
@@ -239,6 +247,14 @@ def indicator_series(session: Session, *, unit_code: str, indicator_code: str, y
                      year_to: int, period_type: str = "M") -> pl.DataFrame:
     """[period, period_end, numerator, denominator, value] for every period of the type in
     the years, including periods without data (value null), oldest first."""
+    key = ("indicator_series", unit_code, indicator_code, year_from, year_to, period_type,
+           get_settings().current_date())
+    return cache.memoized(session, key, lambda: _indicator_series(
+        session, unit_code, indicator_code, year_from, year_to, period_type))
+
+
+def _indicator_series(session: Session, unit_code: str, indicator_code: str, year_from: int,
+                      year_to: int, period_type: str) -> pl.DataFrame:
     ptype = PeriodType(period_type)
     periods = [Period(y, ptype, i) for y in range(year_from, year_to + 1)
                for i in range(1, 12 // ptype.months + 1)]
@@ -256,6 +272,15 @@ def indicator_series(session: Session, *, unit_code: str, indicator_code: str, y
 
 def subunit_breakdown(session: Session, *, unit_code: str, indicator_code: str, period: str
                       ) -> pl.DataFrame:
+    """See `_subunit_breakdown`; reused while the data is unchanged."""
+    key = ("subunit_breakdown", unit_code, indicator_code, period,
+           get_settings().current_date())
+    return cache.memoized(session, key, lambda: _subunit_breakdown(
+        session, unit_code, indicator_code, period))
+
+
+def _subunit_breakdown(session: Session, unit_code: str, indicator_code: str, period: str
+                       ) -> pl.DataFrame:
     """[unit_code, unit_name, numerator, denominator, value, status] for each direct
     sub-unit valid today; `status` comes from a sub-unit's own target for the period's year
     (null when it has none)."""
