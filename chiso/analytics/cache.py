@@ -20,17 +20,21 @@ from sqlalchemy.orm import Session
 T = TypeVar("T")
 MAX_ENTRIES = 512
 
+# Only primary-key maxima and small tables: the stamp must cost well under a millisecond.
+# Ids are never reused (a value change always adds a version row), so a larger id means
+# newer data; `chiso restore` replaces the whole database and the app is restarted after it.
 STAMP_SQL = text(
     "SELECT (SELECT MAX(id) FROM data_value_version),"
-    " (SELECT COUNT(*) FROM data_value_version),"
-    " (SELECT MAX(changed_at) FROM data_value_version),"
     " (SELECT MAX(updated_at) FROM target), (SELECT COUNT(*) FROM target),"
-    " (SELECT MAX(updated_at) FROM indicator), (SELECT COUNT(*) FROM org_unit),"
-    " (SELECT COUNT(*) FROM unit_lineage), (SELECT MAX(updated_at) FROM plan)"
+    " (SELECT MAX(updated_at) FROM indicator), (SELECT MAX(id) FROM org_unit),"
+    " (SELECT MAX(id) FROM unit_lineage), (SELECT MAX(updated_at) FROM plan)"
 )
 
 _memo: OrderedDict[Hashable, tuple[tuple[object, ...], object]] = OrderedDict()
 _lock = threading.Lock()
+# One computation per key at a time: concurrent requests for the same answer wait for it
+# instead of each computing it (a burst of dashboard reads after a write costs one run).
+_key_locks: dict[Hashable, threading.Lock] = {}
 
 
 def data_stamp(session: Session) -> tuple[object, ...]:
@@ -44,20 +48,39 @@ def memoized(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
     shared between requests: callers must treat them as read-only."""
     key = (str(session.get_bind().url), key)
     stamp = data_stamp(session)
+    found = _lookup(key, stamp)
+    if found is not None:
+        return found[0]  # type: ignore[no-any-return]
+    with _key_lock(key):
+        found = _lookup(key, stamp)  # another request may have computed it meanwhile
+        if found is not None:
+            return found[0]  # type: ignore[no-any-return]
+        answer = compute()
+        with _lock:
+            _memo[key] = (stamp, answer)
+            _memo.move_to_end(key)
+            while len(_memo) > MAX_ENTRIES:
+                _memo.popitem(last=False)
+        return answer
+
+
+def _lookup(key: Hashable, stamp: tuple[object, ...]) -> tuple[object] | None:
     with _lock:
         found = _memo.get(key)
         if found is not None and found[0] == stamp:
             _memo.move_to_end(key)
-            return found[1]  # type: ignore[return-value]
-    answer = compute()
+            return (found[1],)
+    return None
+
+
+def _key_lock(key: Hashable) -> threading.Lock:
     with _lock:
-        _memo[key] = (stamp, answer)
-        _memo.move_to_end(key)
-        while len(_memo) > MAX_ENTRIES:
-            _memo.popitem(last=False)
-    return answer
+        if len(_key_locks) > 4 * MAX_ENTRIES:
+            _key_locks.clear()  # locks are cheap to recreate; holders keep theirs
+        return _key_locks.setdefault(key, threading.Lock())
 
 
 def clear() -> None:
     with _lock:
         _memo.clear()
+        _key_locks.clear()
