@@ -51,7 +51,7 @@ UNDOCUMENTED_API_ROUTES_KNOWN = {
     ("GET", "/api/collection/submissions"),
     ("GET", "/api/collection/submissions/{submission_id}/history"),
     ("GET", "/api/collection/quality"), ("GET", "/api/collection/template"),
-    ("POST", "/api/collection/dhis2/dataValueSets"),
+    ("POST", "/api/collection/dhis2/dataValueSets"), ("GET", "/api/collection/rules"),
 }
 # One English msgid translated differently by two domains: the merged catalog keeps only the
 # last (by path), so one domain's screens show the other's word. Also reported; may only shrink.
