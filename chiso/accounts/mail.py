@@ -1,25 +1,7 @@
-"""Plain SMTP for account e-mails (password reset). Settings `smtp_*` say where to send."""
+"""The text of account e-mails (password reset); `chiso.notify.service.send_email` sends
+them over the SMTP server that settings `smtp_*` name."""
 
 from __future__ import annotations
-
-import smtplib
-from email.message import EmailMessage
-
-from chiso.settings import get_settings
-
-
-def send_mail(*, to: str, subject: str, body: str) -> None:
-    settings = get_settings()
-    message = EmailMessage()
-    message["From"] = settings.smtp_from
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content(body)
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
-        if settings.smtp_user:
-            smtp.starttls()
-            smtp.login(settings.smtp_user, settings.smtp_password)
-        smtp.send_message(message)
 
 
 def reset_mail_body(*, full_name: str, link: str, minutes: int) -> str:

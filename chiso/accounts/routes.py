@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from chiso.accounts.mail import reset_mail_body, send_mail
+from chiso.accounts.mail import reset_mail_body
 from chiso.accounts.service import (
     RESET_TOKEN_MINUTES,
     AccountError,
@@ -19,6 +19,7 @@ from chiso.accounts.service import (
     open_session,
     start_password_reset,
 )
+from chiso.notify.service import send_email
 from chiso.settings import get_settings
 from chiso.web.deps import SESSION_COOKIE, OptionalUserDep, SessionDep, UserDep
 from chiso.web.limits import RESET_REQUESTS_PER_ADDRESS, login_allowed, record_login_failure
@@ -124,7 +125,7 @@ def forgot(request: Request, session: SessionDep,
         user, token = started
         link = f"{get_settings().base_url.rstrip('/')}/password/reset?token={token}"
         try:
-            send_mail(to=user.email, subject="chiso: đặt lại mật khẩu / password reset",
+            send_email(to=user.email, subject="chiso: đặt lại mật khẩu / password reset",
                       body=reset_mail_body(full_name=user.full_name or user.username,
                                            link=link, minutes=RESET_TOKEN_MINUTES))
         except OSError:
