@@ -91,3 +91,20 @@ def event_as_dict(event: AuditEvent) -> dict[str, Any]:
             "object_type": event.object_type, "object_id": event.object_id,
             "unit_id": event.unit_id, "before": event.before, "after": event.after,
             "note": event.note}
+
+
+def changed_fields(current: object, data: dict[str, Any], fields: tuple[str, ...]
+                   ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields of `current` whose values differ from `data`: (before, after), ready to
+    be an audit event's before → after."""
+    before, after = {}, {}
+    for name in fields:
+        old, new = getattr(current, name), data[name]
+        if old != new:
+            before[name], after[name] = old, new
+    return before, after
+
+
+def assign_fields(target: object, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(target, name, value)

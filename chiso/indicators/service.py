@@ -16,7 +16,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chiso.audit.service import record_event
+from chiso.audit.service import assign_fields, changed_fields, record_event
 from chiso.indicators.models import (
     Direction,
     Indicator,
@@ -344,11 +344,11 @@ def _apply_pillars(session: Session, pillars: list[dict[str, Any]], summary: Cat
                              object_id=data["code"], actor=actor, after=data,
                              note=f"catalogue {summary.file} {summary.version}")
             continue
-        before, after = _diff(existing, data, PILLAR_FIELDS)
+        before, after = changed_fields(existing, data, PILLAR_FIELDS)
         if after:
             summary.pillars_updated.append(data["code"])
             if not summary.dry_run:
-                _assign(existing, after)
+                assign_fields(existing, after)
                 record_event(session, action="pillar.update", object_type="pillar",
                              object_id=data["code"], actor=actor, before=before, after=after,
                              note=f"catalogue {summary.file} {summary.version}")
@@ -368,13 +368,13 @@ def _apply_indicators(session: Session, indicators: list[dict[str, Any]],
             if not summary.dry_run:
                 _insert_indicator(session, data, summary, actor)
             continue
-        before, after = _diff(current, data, INDICATOR_FIELDS)
+        before, after = changed_fields(current, data, INDICATOR_FIELDS)
         if not after:
             summary.unchanged.append(data["code"])
             continue
         summary.updated.append(data["code"])
         if not summary.dry_run:
-            _assign(current, {**after, "catalog_version": summary.version})
+            assign_fields(current, {**after, "catalog_version": summary.version})
             record_event(session, action="indicator.update", object_type="indicator",
                          object_id=data["code"], actor=actor, before=before, after=after,
                          note=f"catalogue {summary.file} {summary.version}")
@@ -387,22 +387,6 @@ def _insert_indicator(session: Session, data: dict[str, Any], summary: CatalogSu
     record_event(session, action="indicator.create", object_type="indicator",
                  object_id=data["code"], actor=actor, after=data,
                  note=f"catalogue {summary.file} {summary.version}")
-
-
-def _diff(current: object, data: dict[str, Any], fields: tuple[str, ...]
-          ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The fields whose values differ: (before, after)."""
-    before, after = {}, {}
-    for name in fields:
-        old, new = getattr(current, name), data[name]
-        if old != new:
-            before[name], after[name] = old, new
-    return before, after
-
-
-def _assign(target: object, values: dict[str, Any]) -> None:
-    for name, value in values.items():
-        setattr(target, name, value)
 
 
 def load_shipped_catalog(session: Session) -> CatalogSummary:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action
-from chiso.audit.service import record_event
+from chiso.audit.service import assign_fields, changed_fields, record_event
 from chiso.indicators.models import Indicator, Pillar
 from chiso.indicators.problems import InputRejected, Problem
 from chiso.plans.files import RawPlan, RawRow, read_plan_file, write_plan_xlsx
@@ -99,11 +99,11 @@ def _apply_plan(session: Session, draft: PlanDraft, summary: PlanSummary, actor:
                      actor=actor, unit_id=plan.scope_unit_id,
                      after={"code": plan.code, **draft.fields()}, note=summary.file)
         return plan
-    before, after = _diff(plan, draft.fields(), PLAN_MODEL_FIELDS)
+    before, after = changed_fields(plan, draft.fields(), PLAN_MODEL_FIELDS)
     if after:
         summary.plan_changes = after
         if not summary.dry_run:
-            _assign(plan, after)
+            assign_fields(plan, after)
             record_event(session, action="plan.update", object_type="plan", object_id=plan.id,
                          actor=actor, unit_id=plan.scope_unit_id, before=before, after=after,
                          note=summary.file)
@@ -122,7 +122,7 @@ def _apply_targets(session: Session, plan: Plan | None, draft: PlanDraft,
             if plan is not None and not summary.dry_run:
                 _insert_target(session, plan, target_draft, actor, note=summary.file)
             continue
-        before, after = _diff(current, target_draft.fields(), TARGET_MODEL_FIELDS)
+        before, after = changed_fields(current, target_draft.fields(), TARGET_MODEL_FIELDS)
         if not after:
             summary.unchanged.append(label)
             continue
@@ -152,25 +152,10 @@ def _insert_target(session: Session, plan: Plan, draft: TargetDraft, actor: Any,
 def _update(session: Session, target: Target, before: dict[str, Any], after: dict[str, Any],
             actor: Any, note: str = "") -> None:
     """Change a target; the audit event keeps the old values (history is never lost)."""
-    _assign(target, after)
+    assign_fields(target, after)
     session.flush()
     record_event(session, action="target.update", object_type="target", object_id=target.id,
                  actor=actor, unit_id=target.unit_id, before=before, after=after, note=note)
-
-
-def _diff(current: object, data: dict[str, Any], fields: tuple[str, ...]
-          ) -> tuple[dict[str, Any], dict[str, Any]]:
-    before, after = {}, {}
-    for name in fields:
-        old, new = getattr(current, name), data[name]
-        if old != new:
-            before[name], after[name] = old, new
-    return before, after
-
-
-def _assign(target: object, values: dict[str, Any]) -> None:
-    for name, value in values.items():
-        setattr(target, name, value)
 
 
 def _label(indicator_code: str, unit_code: str, day: dt.date) -> str:
@@ -213,7 +198,7 @@ def update_target(session: Session, target_id: int, changes: dict[str, Any], *,
     if access is not None and draft.unit_id != target.unit_id:
         access.require(Action.MANAGE, draft.unit_id)
     _refuse_duplicate(session, plan, draft, exclude_id=target.id)
-    before, after = _diff(target, draft.fields(), TARGET_MODEL_FIELDS)
+    before, after = changed_fields(target, draft.fields(), TARGET_MODEL_FIELDS)
     if after:
         _update(session, target, before, after, actor, note="api")
     return target
