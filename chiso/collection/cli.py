@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from chiso.settings import get_settings
 
 console = Console()
 dataset_app = typer.Typer(help="Data sets (biểu mẫu báo cáo). Example: chiso dataset list",
@@ -242,7 +243,7 @@ def remind_command(today: str = typer.Option("", help="Pretend today is this dat
     from chiso.collection.remind import send_due
     from chiso.text import parse_date
 
-    day = parse_date(today) if today else dt.date.today()
+    day = parse_date(today) if today else get_settings().current_date()
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         progress.add_task("Đôn đốc / sending reminders", total=None)

@@ -29,6 +29,7 @@ from chiso.collection.models import DataSet, Submission, ValueFlag
 from chiso.collection.rules import active_rules, evaluate
 from chiso.indicators.models import Indicator
 from chiso.periods import parse_period
+from chiso.settings import get_settings
 from chiso.units.models import OrgUnit
 from chiso.values.models import DataValue, DataValueVersion
 
@@ -114,7 +115,7 @@ def scorecard(session: Session, data_set: DataSet, period: str, *,
               unit_ids: set[int] | None = None, as_of: dt.date | None = None) -> Scorecard:
     """The scorecard of a data set's period over its reporting units (optionally only
     those in `unit_ids`, e.g. the communes under one province)."""
-    today = as_of or dt.date.today()
+    today = as_of or get_settings().current_date()
     submissions = service.expected_submissions(session, data_set, period)
     if unit_ids is not None:
         submissions = [s for s in submissions if s.unit_id in unit_ids]
@@ -274,7 +275,7 @@ def _by_indicator(indicators: list[Indicator], values: pl.DataFrame, reports: in
 def late_submissions(session: Session, *, as_of: dt.date | None = None,
                      unit_ids: set[int] | None = None) -> list[Submission]:
     """Reports past their due date and not yet submitted (draft or returned)."""
-    today = as_of or dt.date.today()
+    today = as_of or get_settings().current_date()
     query = select(Submission).where(Submission.status.in_([service.DRAFT, service.RETURNED]),
                                      Submission.due_date < today).order_by(Submission.due_date)
     found = list(session.scalars(query))

@@ -23,6 +23,7 @@ from chiso.collection import service
 from chiso.collection.models import DataSet, Submission
 from chiso.notify.service import notify
 from chiso.periods import Calendar, PeriodType, period_containing
+from chiso.settings import get_settings
 from chiso.text import format_date
 from chiso.units.models import OrgUnit
 
@@ -52,7 +53,7 @@ def recent_periods(data_set: DataSet, today: dt.date) -> list[str]:
 
 def send_due(session: Session, *, today: dt.date | None = None) -> RemindSummary:
     """Send every reminder and summary due on `today` that was not sent before."""
-    today = today or dt.date.today()
+    today = today or get_settings().current_date()
     summary = RemindSummary()
     for data_set in session.scalars(select(DataSet).where(DataSet.active.is_(True))
                                     .order_by(DataSet.code)):

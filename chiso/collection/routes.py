@@ -56,7 +56,8 @@ def _data_set(session: Session, code: str | None) -> DataSet:
 
 def default_period(data_set: DataSet, today: dt.date | None = None) -> str:
     """The last period that has ended: the one being reported now."""
-    current = period_containing(today or dt.date.today(), PeriodType(data_set.period_type),
+    day = today or get_settings().current_date()
+    current = period_containing(day, PeriodType(data_set.period_type),
                                 Calendar(data_set.calendar))
     return current.previous().id
 
@@ -392,7 +393,7 @@ def reporting_page(request: Request, session: SessionDep, access: AccessDep,
     rows = _visible(access, service.expected_submissions(session, chosen, chosen_period))
     units = {u.id: u for u in session.scalars(select(OrgUnit).where(
         OrgUnit.id.in_([s.unit_id for s in rows] or [-1])))}
-    today = dt.date.today()
+    today = get_settings().current_date()
     return render(request, "collection/reporting.html", {
         "access": access, "data_set": chosen, "period": parse_period(chosen_period),
         "data_sets": list(session.scalars(select(DataSet).order_by(DataSet.code))),
@@ -406,7 +407,7 @@ def reporting_page(request: Request, session: SessionDep, access: AccessDep,
 
 
 def _period_choices(data_set: DataSet) -> list[str]:
-    current = period_containing(dt.date.today(), PeriodType(data_set.period_type),
+    current = period_containing(get_settings().current_date(), PeriodType(data_set.period_type),
                                 Calendar(data_set.calendar))
     choices = [current]
     for _ in range(7):

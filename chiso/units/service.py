@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select, u
 from sqlalchemy.orm import Session
 
 from chiso.audit.service import record_event
+from chiso.settings import get_settings
 from chiso.text import accent_free_key, format_date, name_key, nfc
 from chiso.units.models import OrgUnit, UnitKind, UnitLineage
 from chiso.units.official import (
@@ -48,7 +49,7 @@ class UnitNotFound(LookupError):
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    return get_settings().current_date()
 
 
 def valid_on(on: dt.date) -> ColumnElement[bool]:

@@ -14,6 +14,7 @@ from chiso.accounts.access import Access, Action
 from chiso.accounts.models import User
 from chiso.accounts.service import resolve_api_token, resolve_session
 from chiso.db import new_session
+from chiso.settings import get_settings
 from chiso.web.i18n import SUPPORTED_LOCALES
 
 SESSION_COOKIE = "chiso_session"
@@ -141,7 +142,10 @@ AccessDep = Annotated[Access, Depends(get_access)]
 
 def request_locale(request: Request) -> str:
     chosen = request.query_params.get("lang") or request.cookies.get(LOCALE_COOKIE)
-    return chosen if chosen in SUPPORTED_LOCALES else "vi"
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    default = get_settings().default_locale
+    return default if default in SUPPORTED_LOCALES else "vi"
 
 
 LocaleDep = Annotated[str, Depends(request_locale)]
