@@ -46,7 +46,8 @@ def get_db() -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
+# "function" scope: commit before the response is sent, so an acknowledged write is stored.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
 @dataclass(frozen=True)
