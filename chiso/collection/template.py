@@ -34,7 +34,7 @@ from chiso.indicators.models import Indicator
 from chiso.periods import parse_period
 from chiso.text import format_date, name_key
 from chiso.units.models import OrgUnit
-from chiso.values.importer import ImportIssue, ImportResult, validate_tables
+from chiso.values.importer import ImportIssue, ImportResult, diff_frames, validate_tables
 from chiso.values.models import DataValue, ImportBatch
 from chiso.values.parsing import cell_text
 from chiso.values.reader import FileUnreadable, SheetTable, header_key
@@ -390,7 +390,7 @@ def upload_template(session: Session, path: Path, *, data_set: DataSet, unit: Or
         result.errors = sorted(issues, key=lambda i: (i.sheet, i.row or 0, i.column))
         return upload
     plan = plan_changes(session, frame)
-    result.inserts, result.updates, result.unchanged = _diff(plan)
+    result.inserts, result.updates, result.unchanged = diff_frames(plan)
     if dry_run or (plan.inserts.is_empty() and plan.updates.is_empty()):
         return upload
     changed = pl.concat([plan.inserts.select("unit_id", "indicator_id", "period"),
@@ -536,19 +536,6 @@ def _name_warnings(sheets: list[_Sheet], unit: OrgUnit, name: str) -> list[Impor
                     "unit_name_differs", f"tên đơn vị '{written}' khác '{unit.name}'",
                     f"unit name '{written}' differs from '{unit.name}'"))
     return warnings
-
-
-def _diff(plan: Any) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    def view(frame: pl.DataFrame, with_old: bool) -> pl.DataFrame:
-        columns = [pl.col("_sheet").alias("sheet"), pl.col("_line").alias("row"),
-                   "unit_code", "indicator_code", "period", "numerator", "denominator",
-                   "value", "comment"]
-        if with_old:
-            columns += [pl.col(f"{n}_old") for n in ("numerator", "denominator", "value",
-                                                     "comment")]
-        return frame.select(columns).sort("sheet", "row")
-
-    return view(plan.inserts, False), view(plan.updates, True), view(plan.unchanged, False)
 
 
 def template_file_name(data_set: DataSet, unit: OrgUnit, period: str) -> str:

@@ -163,7 +163,7 @@ def import_tables(session: Session, tables: list[SheetTable], result: ImportResu
         return result
     stage("compare")
     plan = plan_changes(session, frame)
-    result.inserts, result.updates, result.unchanged = _diff_frames(plan)
+    result.inserts, result.updates, result.unchanged = diff_frames(plan)
     if result.dry_run or (plan.inserts.is_empty() and plan.updates.is_empty()):
         return result
     stage("store")
@@ -369,7 +369,7 @@ def _issues(errors: pl.DataFrame, frame: pl.DataFrame, file_name: str,
 # ------------------------------------------------------------------ diff and store
 
 
-def _diff_frames(plan: ChangePlan) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def diff_frames(plan: ChangePlan) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     def view(frame: pl.DataFrame, with_old: bool) -> pl.DataFrame:
         columns = [pl.col("_sheet").alias("sheet"), pl.col("_line").alias("row"),
                    "unit_code", "indicator_code", "period", "numerator", "denominator",
