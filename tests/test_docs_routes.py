@@ -43,8 +43,6 @@ UNDOCUMENTED_API_ROUTES_KNOWN = {
     ("POST", "/api/dti/what-if"), ("GET", "/api/dti/bottlenecks/{code}"),
     ("GET", "/api/dti/sensitivity"), ("GET", "/api/dti/assessments/{assessment_id}"),
     ("PATCH", "/api/dti/criteria/{criterion_id}"),
-    ("GET", "/api/records/units/{code}/procedures-without-online"),
-    ("GET", "/api/records/batches"), ("GET", "/api/records/batches/{batch_id}"),
     ("GET", "/api/meetings/{meeting_id}"), ("POST", "/api/meetings/{meeting_id}/conclusions"),
     ("GET", "/api/reports/jobs/{job_id}"),
     ("GET", "/api/collection/datasets"), ("POST", "/api/collection/datasets"),
@@ -56,8 +54,7 @@ UNDOCUMENTED_API_ROUTES_KNOWN = {
 # One English msgid translated differently by two domains: the merged catalog keeps only the
 # last (by path), so one domain's screens show the other's word. Also reported; may only shrink.
 CONFLICTING_MSGIDS_KNOWN = {
-    "Actions", "Status", "History", "Indicator", "Owner", "Submitted", "When", "Year to date",
-    "Target", "Due", "Open", "Sheet",
+    "Status", "Target", "Year to date",
 }
 
 
