@@ -138,6 +138,8 @@ class ReasonIn(BaseModel):
 
 @router.get("/api/collection/datasets")
 def api_data_sets(session: SessionDep, access: AccessDep) -> list[dict[str, Any]]:
+    """Every reporting form (data set): code, names, period type, calendar, days until due,
+    reminder offsets and its indicator codes. Any signed-in user or API token with READ."""
     access.require(Action.READ)
     return [{"code": d.code, "name_vi": d.name_vi, "name_en": d.name_en,
              "period_type": d.period_type, "calendar": d.calendar, "due_days": d.due_days,
@@ -148,6 +150,9 @@ def api_data_sets(session: SessionDep, access: AccessDep) -> list[dict[str, Any]
 
 @router.get("/api/collection/rules")
 def api_rules(session: SessionDep, access: AccessDep) -> list[dict[str, Any]]:
+    """The active validation rules (left side, operator, right side, importance, what to do when
+    a figure is missing, Vietnamese and English message) that imports and forms check values
+    against. Needs READ."""
     from chiso.collection.rules import active_rules
 
     access.require(Action.READ)
@@ -220,6 +225,10 @@ class DataSetIn(BaseModel):
 @router.post("/api/collection/datasets", response_model=None)
 def api_define(body: DataSetIn, session: SessionDep, access: AccessDep, user: UserDep
                ) -> dict[str, Any] | JSONResponse:
+    """Create or update a data set from the spec in the body (the YAML shape of
+    docs/collection.md, as JSON); the same spec twice changes nothing. Returns its code and
+    id; 422 with the reason for a bad spec. Needs MANAGE on `parent_unit` (or everywhere
+    without one)."""
     access.require(Action.MANAGE, get_unit(session, body.parent_unit).id
                    if body.parent_unit else None)
     try:
@@ -233,6 +242,9 @@ def api_define(body: DataSetIn, session: SessionDep, access: AccessDep, user: Us
 @router.get("/api/collection/submissions")
 def api_submissions(session: SessionDep, access: AccessDep, data_set: str | None = None,
                     period: str | None = None) -> dict[str, Any]:
+    """The expected reports of a data set (default: the first active one) for a period (default:
+    the last one that has ended), one per reporting unit the caller may read: status, due
+    date, when submitted and approved, the return reason and edits after approval."""
     chosen = _data_set(session, data_set)
     chosen_period = _period(chosen, period)
     rows = _visible(access, service.expected_submissions(session, chosen, chosen_period))
@@ -269,6 +281,8 @@ def _do_step(session: Session, submission: Submission, step: str, reason: str, u
 @router.get("/api/collection/submissions/{submission_id}/history")
 def api_history(submission_id: int, session: SessionDep, access: AccessDep
                 ) -> list[dict[str, Any]]:
+    """A submission's workflow events, oldest first: action, status before and after, who, when
+    (UTC) and the note (a return reason). Needs READ on the submission's unit."""
     submission = _submission(session, submission_id)
     access.require(Action.READ, submission.unit_id)
     return [{"action": e.action, "from": e.from_status, "to": e.to_status,
@@ -279,6 +293,10 @@ def api_history(submission_id: int, session: SessionDep, access: AccessDep
 @router.get("/api/collection/quality")
 def api_quality(session: SessionDep, access: AccessDep, data_set: str | None = None,
                 period: str | None = None, unit: str | None = None) -> dict[str, Any]:
+    """The correct, complete, clean, live scorecard (đúng, đủ, sạch, sống) of a data set and
+    period (defaults as for submissions): totals, each unit's figures, late units and
+    completeness by indicator. `unit` limits it to that unit and the units under it (READ on
+    it); without it, every unit the caller may read."""
     chosen = _data_set(session, data_set)
     chosen_period = _period(chosen, period)
     scope = _scope(session, access, unit, chosen_period)
@@ -301,6 +319,8 @@ def _scope(session: Session, access: Access, unit: str | None, period: str) -> s
 @router.get("/api/collection/template")
 def api_template(session: SessionDep, access: AccessDep, data_set: str, unit: str,
                  period: str) -> FileResponse:
+    """Download the Excel template to fill in for a data set, unit and period (.xlsx: one row
+    per indicator, figures already stored filled in, a help sheet). Needs READ on the unit."""
     chosen = _data_set(session, data_set)
     chosen_period = _period(chosen, period)
     target = _unit(session, unit, chosen_period)
@@ -360,6 +380,9 @@ def api_dhis2_import(session: SessionDep, access: AccessDep, user: UserDep,
                      file: Annotated[UploadFile, File()], dryRun: bool = True,
                      idScheme: str = "CODE", dataElementIdScheme: str = "CODE",
                      orgUnitIdScheme: str = "CODE") -> JSONResponse:
+    """Import a DHIS2 dataValueSets file (.json or .csv, codes as identifiers): every problem by
+    row and field, or the changes; stored only with `dryRun=false` and no errors (422
+    otherwise). Needs CAPTURE on the units it writes."""
     if not access.can(Action.CAPTURE) and not any(
             access.can(Action.CAPTURE, m.unit_id) for m in user.memberships):
         raise PermissionDenied(Action.CAPTURE)

@@ -311,6 +311,9 @@ async def assessment_import(assessment_id: int, session: SessionDep, access: Acc
 
 @router.get("/api/dti/frameworks")
 def api_frameworks(session: SessionDep, access: AccessDep) -> list[dict[str, Any]]:
+    """The current DTI frameworks (code, version, level, years of validity, whether the weights
+    are official, sample or not) with their indicator tree and points. Any signed-in user or
+    API token with READ."""
     access.require(Action.READ)
     return [{"code": f.code, "version": f.version, "name_vi": f.name_vi, "name_en": f.name_en,
              "level": f.level, "valid_from_year": f.valid_from_year,
@@ -324,6 +327,10 @@ def api_frameworks(session: SessionDep, access: AccessDep) -> list[dict[str, Any
 @router.post("/api/dti/frameworks")
 async def api_framework_load(request: Request, session: SessionDep, access: AccessDep,
                              user: UserDep, dry_run: bool = False) -> dict[str, Any]:
+    """Load a framework from the YAML request body: the same text again changes nothing, changed
+    text under a known code becomes a new version. Returns the code, the version and whether
+    it was created; `?dry_run=true` only checks. 422 with the file's error for a bad
+    framework. Needs MANAGE."""
     access.require(Action.MANAGE)
     text = (await request.body()).decode("utf-8", errors="replace")
     try:
@@ -336,6 +343,10 @@ async def api_framework_load(request: Request, session: SessionDep, access: Acce
 @router.get("/api/dti/ranking")
 def api_ranking(session: SessionDep, access: AccessDep, year: int | None = None,
                 framework: str | None = None, merged: bool = False) -> dict[str, Any]:
+    """The units ranked for a year (default: the latest year with results) under a framework:
+    index, rank, points, main indicator scores and last year's rank, plus the check of our
+    totals and ranks against the published ones. `merged=true` re-aggregates results onto
+    today's units. Needs READ."""
     access.require(Action.READ)
     result = _ranking(session, year, framework, merged)
     return {"framework": result.framework.code, "year": result.year,
@@ -347,6 +358,9 @@ def api_ranking(session: SessionDep, access: AccessDep, year: int | None = None,
 @router.get("/api/dti/units/{code}")
 def api_profile(code: str, session: SessionDep, access: AccessDep, year: int | None = None
                 ) -> dict[str, Any]:
+    """One unit's DTI for a year (default: the latest): index, rank, change of rank and each
+    main indicator next to the median and the best peer. 404 when the unit has no results
+    that year. Needs READ."""
     access.require(Action.READ)
     result = _ranking(session, year)
     _unit_row(result, code)
@@ -363,6 +377,10 @@ class WhatIfRequest(BaseModel):
 
 @router.post("/api/dti/what-if")
 def api_what_if(body: WhatIfRequest, session: SessionDep, access: AccessDep) -> dict[str, Any]:
+    """Recompute the ranking with changed indicator values for one unit (`changes`: indicator
+    code → new value) and return its index and rank before and after and the points gained;
+    `source=assessment` uses the assessment scores (appraised, else self) of `framework`, `year`.
+    Needs READ."""
     access.require(Action.READ)
     result = _ranking(session, body.year, body.framework, source=body.source)
     _unit_row(result, body.unit)
@@ -375,6 +393,8 @@ def api_what_if(body: WhatIfRequest, session: SessionDep, access: AccessDep) -> 
 @router.get("/api/dti/bottlenecks/{code}")
 def api_bottlenecks(code: str, session: SessionDep, access: AccessDep, year: int | None = None,
                     places: int = 1) -> dict[str, Any]:
+    """Where a unit loses points (per indicator, against the maximum and against the best peer)
+    and the smallest sets of improvements that would gain `places` rank places. Needs READ."""
     access.require(Action.READ)
     result = _ranking(session, year)
     _unit_row(result, code)
@@ -388,6 +408,9 @@ def api_bottlenecks(code: str, session: SessionDep, access: AccessDep, year: int
 def api_sensitivity(session: SessionDep, access: AccessDep, year: int | None = None,
                     samples: int = 500, spread: float = 0.2,
                     methods: str = "framework") -> list[dict[str, Any]]:
+    """How stable each unit's rank is: `samples` random draws that multiply each weight by 1 ±
+    `spread` and pick a normalisation from `methods` (comma-separated); per unit the nominal
+    rank and the 5th percentile, median and 95th percentile of the drawn ranks. Needs READ."""
     access.require(Action.READ)
     if not 1 <= samples <= 5000 or not 0 <= spread < 1:
         raise HTTPException(422, detail="samples 1–5000, spread 0–1")
@@ -402,6 +425,9 @@ def api_sensitivity(session: SessionDep, access: AccessDep, year: int | None = N
 @router.get("/api/dti/assessments/{assessment_id}")
 def api_assessment(assessment_id: int, session: SessionDep, access: AccessDep
                    ) -> dict[str, Any]:
+    """One DTI self-assessment: framework, year, unit, status, totals and every criterion with
+    its lead unit, owner, deadline, self and appraised scores, status and version (send the
+    version back when patching). Needs READ on the assessed unit."""
     found = _assessment_or_404(session, assessment_id)
     access.require(Action.READ, _assessment_unit_id(session, found.unit_code))
     rows = workspace.export_rows(found)
@@ -426,6 +452,10 @@ class CriterionPatch(BaseModel):
 @router.patch("/api/dti/criteria/{criterion_id}")
 def api_criterion_patch(criterion_id: int, body: CriterionPatch, session: SessionDep,
                         access: AccessDep, user: UserDep) -> dict[str, Any]:
+    """Change a criterion's self score, status or notes (CAPTURE on its lead unit, or MANAGE on
+    the assessed unit) or its appraised score (MANAGE). Send `version` to be refused with 409
+    if someone changed it meanwhile; 423 once the assessment is submitted (then only the
+    appraised score may change). Returns the new version and state."""
     criterion = _criterion(session, criterion_id)
     changes = body.model_dump(exclude_unset=True)
     version = changes.pop("version", None)

@@ -186,6 +186,9 @@ def api_create(body: MeetingIn, session: SessionDep, access: AccessDep, user: Us
 
 @router.get("/api/meetings/{meeting_id}")
 def api_get(meeting_id: int, session: SessionDep, access: AccessDep) -> dict[str, Any]:
+    """One meeting (date, kind, title, chair, attendees, agenda) with its numbered conclusions
+    and, under each, the tasks made from it with their status today. Needs READ on the
+    meeting's unit."""
     meeting = meeting_or_404(session, meeting_id, access)
     data = meeting_json(meeting)
     tasks = service.conclusion_tasks(session, meeting, today())
@@ -197,6 +200,8 @@ def api_get(meeting_id: int, session: SessionDep, access: AccessDep) -> dict[str
 @router.post("/api/meetings/{meeting_id}/conclusions", status_code=201)
 def api_conclusion(meeting_id: int, body: ConclusionIn, session: SessionDep,
                    access: AccessDep, user: UserDep) -> dict[str, Any]:
+    """Add a conclusion (non-empty text) to a meeting; it gets the next number. Returns its id,
+    number and text; 422 for empty text. Needs MANAGE on the meeting's unit."""
     meeting_or_404(session, meeting_id, access)
     try:
         row = service.add_conclusion(session, meeting_id=meeting_id, text=body.text,

@@ -160,4 +160,7 @@ def api_generate(body: ReportIn, session: SessionDep, access: AccessDep, user: U
 
 @router.get("/api/reports/jobs/{job_id}")
 def api_job(job_id: int, session: SessionDep, access: AccessDep) -> dict[str, Any]:
+    """A report job's state: status (running, done or failed), progress in per cent, current
+    step, the error if it failed, the .docx checksum and the links to its files once done.
+    Needs READ on the report's unit."""
     return job_json(_job(session, job_id, access))
