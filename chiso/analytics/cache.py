@@ -1,10 +1,19 @@
-"""Read-through memo for analytics answers, invalidated by a stamp of the data.
+"""Read-through memo for analytics answers, kept live by the data's stamp and the value
+change log.
 
-Every request still sees the newest data ("live": a saved value shows on the next request):
-before reusing an answer we read a stamp of everything an answer depends on — the newest
-value version, the targets, indicators, units and lineage — in one cheap query; any write
-changes the stamp and the next request recomputes. Each process keeps its own memo, so
-several app processes behind a proxy stay correct without sharing memory.
+Every request still sees the newest data ("live": a saved value shows on the next request).
+Before reusing an answer we read a stamp in one cheap query: the state of the structure an
+answer depends on (targets, indicators, units, lineage, plans) and the position of the
+value change log (`chiso.values.changes`). Then:
+- structure changed → recompute;
+- no value written since the answer → reuse it;
+- values written, but none of them in the answer's reach (the indicators and units it
+  reads) → reuse it: a commune officer saving a figure does not make the other communes'
+  or the other indicators' answers stale;
+- values written within reach → refresh only the touched indicators when the caller
+  knows how (`refresh`), else recompute.
+Each process keeps its own memo, so several app processes stay correct without sharing
+memory. Concurrent requests for the same answer wait for one computation (single-flight).
 """
 
 from __future__ import annotations
@@ -12,65 +21,122 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from chiso.values import changes
+from chiso.values.changes import Mark
+
 T = TypeVar("T")
 MAX_ENTRIES = 512
 
-# Only primary-key maxima and small tables: the stamp must cost well under a millisecond.
-# Ids are never reused (a value change always adds a version row), so a larger id means
-# newer data; `chiso restore` replaces the whole database and the app is restarted after it.
-STAMP_SQL = text(
-    "SELECT (SELECT MAX(id) FROM data_value_version),"
-    " (SELECT MAX(updated_at) FROM target), (SELECT COUNT(*) FROM target),"
+# Only maxima and counts over indexed or small tables: the stamp must cost well under a
+# millisecond. Ids are never reused; `chiso restore` replaces the whole database and the
+# app is restarted after it.
+STRUCTURE_SQL = text(
+    "SELECT (SELECT MAX(updated_at) FROM target), (SELECT COUNT(*) FROM target),"
     " (SELECT MAX(updated_at) FROM indicator), (SELECT MAX(id) FROM org_unit),"
     " (SELECT MAX(id) FROM unit_lineage), (SELECT MAX(updated_at) FROM plan)"
 )
 
-_memo: OrderedDict[Hashable, tuple[tuple[object, ...], object]] = OrderedDict()
+
+@dataclass(frozen=True)
+class Reach:
+    """The values an answer reads: these indicators (None: any) at these units."""
+
+    unit_ids: frozenset[int]
+    indicator_ids: frozenset[int] | None
+
+
+# For answers that read no values at all (units, lineage, targets): only the structure
+# stamp can make them stale.
+NO_VALUES = Reach(frozenset(), frozenset())
+
+
+@dataclass(frozen=True)
+class Stamp:
+    structure: tuple[str, ...]
+    mark: Mark
+
+
+@dataclass(frozen=True)
+class _Entry(Generic[T]):
+    stamp: Stamp
+    answer: T
+    reach: Reach
+
+
+Computed = tuple[T, Reach]
+
+_memo: OrderedDict[Hashable, _Entry[Any]] = OrderedDict()
 _lock = threading.Lock()
-# One computation per key at a time: concurrent requests for the same answer wait for it
-# instead of each computing it (a burst of dashboard reads after a write costs one run).
 _key_locks: dict[Hashable, threading.Lock] = {}
 
 
-def data_stamp(session: Session) -> tuple[object, ...]:
-    """What the data looks like now; equal stamps mean equal analytics answers."""
-    row = session.execute(STAMP_SQL).one()
-    return tuple(str(v) for v in row)
+def data_stamp(session: Session) -> Stamp:
+    """What the data looks like now."""
+    structure = tuple(str(v) for v in session.execute(STRUCTURE_SQL).one())
+    return Stamp(structure, changes.current_mark(session))
 
 
-def memoized(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
-    """`compute()`'s answer for `key`, reused while the data stamp is unchanged. Answers are
-    shared between requests: callers must treat them as read-only."""
+def memoized(session: Session, key: Hashable, compute: Callable[[], Computed[T]],
+             refresh: Callable[[T, set[int]], Computed[T]] | None = None) -> T:
+    """`compute()`'s answer for `key` (it returns the answer and its reach), reused while
+    nothing in its reach changed; `refresh(old, indicator_ids)` updates an answer for the
+    touched indicators only. Answers are shared between requests: treat them as read-only."""
     key = (str(session.get_bind().url), key)
-    stamp = data_stamp(session)
-    found = _lookup(key, stamp)
+    now = data_stamp(session)
+    found = _reusable(session, key, now)
     if found is not None:
         return found[0]  # type: ignore[no-any-return]
     with _key_lock(key):
-        found = _lookup(key, stamp)  # another request may have computed it meanwhile
+        # Another request may have brought the answer up to date meanwhile.
+        found = _reusable(session, key, now)
         if found is not None:
             return found[0]  # type: ignore[no-any-return]
-        answer = compute()
-        with _lock:
-            _memo[key] = (stamp, answer)
-            _memo.move_to_end(key)
-            while len(_memo) > MAX_ENTRIES:
-                _memo.popitem(last=False)
+        entry = _memo.get(key)
+        touched = _touched(session, entry, now) if refresh is not None else None
+        if entry is not None and touched is not None and refresh is not None:
+            answer, reach = refresh(entry.answer, touched)
+        else:
+            answer, reach = compute()
+        _store(key, _Entry(now, answer, reach))
         return answer
 
 
-def _lookup(key: Hashable, stamp: tuple[object, ...]) -> tuple[object] | None:
-    with _lock:
-        found = _memo.get(key)
-        if found is not None and found[0] == stamp:
-            _memo.move_to_end(key)
-            return (found[1],)
+def _reusable(session: Session, key: Hashable, now: Stamp) -> tuple[Any] | None:
+    """(answer,) when the memo's answer is current for `now`, else None."""
+    entry = _memo.get(key)
+    if entry is None or entry.stamp.structure != now.structure:
+        return None
+    if entry.stamp.mark == now.mark:
+        return (entry.answer,)
+    if _touched(session, entry, now) == set():
+        _store(key, _Entry(now, entry.answer, entry.reach))  # nothing within reach changed
+        return (entry.answer,)
     return None
+
+
+def _touched(session: Session, entry: _Entry[Any] | None, now: Stamp) -> set[int] | None:
+    """Indicators written within the entry's reach since it was computed; None when that
+    cannot be told (no entry, structure changed, change log too short or too busy)."""
+    if entry is None or entry.stamp.structure != now.structure:
+        return None
+    written = changes.changes_since(session, entry.stamp.mark)
+    if written is None:
+        return None
+    return written.indicators_touching(entry.reach.unit_ids, entry.reach.indicator_ids)
+
+
+def _store(key: Hashable, entry: _Entry[Any]) -> None:
+    with _lock:
+        _memo[key] = entry
+        _memo.move_to_end(key)
+        while len(_memo) > MAX_ENTRIES:
+            _memo.popitem(last=False)
 
 
 def _key_lock(key: Hashable) -> threading.Lock:

@@ -80,15 +80,27 @@ class TargetStatus:
 class _World:
     units: pl.DataFrame
     lineage: pl.DataFrame
+    code: str = ""  # the unit code it was built for (a memo key)
+
+    @property
+    def unit_ids(self) -> frozenset[int]:
+        return frozenset(self.units["id"].to_list())
 
 
 def _world(session: Session, unit_code: str) -> _World:
-    """The units that matter for this unit: its subtree and their history, at any date."""
+    """The units that matter for this unit: its subtree and their history, at any date.
+    Reads no values, so only a change of units or lineage recomputes it."""
+    return cache.memoized(session, ("world", unit_code),
+                          lambda: (_load_world(session, unit_code), cache.NO_VALUES))
+
+
+def _load_world(session: Session, unit_code: str) -> _World:
     roots = frames.unit_ids_with_code(session, unit_code)
     if not roots:
         raise UnknownUnit(unit_code)
     scope = frames.scope_unit_ids(session, roots)
-    return _World(frames.load_units(session, scope), frames.load_lineage(session, scope))
+    return _World(frames.load_units(session, scope), frames.load_lineage(session, scope),
+                  unit_code)
 
 
 def _unit_row(world: _World, code: str, day: dt.date) -> dict[str, Any]:
@@ -107,8 +119,13 @@ def _hierarchy_day(unit: dict[str, Any], day: dt.date) -> dt.date:
     return valid_to if isinstance(valid_to, dt.date) and valid_to < day else day
 
 
-def _scope_ids(world: _World, root_ids: list[int], days: list[dt.date]) -> list[int]:
-    """Every unit whose figures can reach the roots on any of `days` (subtree + history)."""
+def _scope_ids(world: _World, root_ids: list[int], days: list[dt.date],
+               session: Session | None = None) -> list[int]:
+    """Every unit whose figures can reach the roots on any of `days` (subtree + history);
+    memoised with the world when a session is given."""
+    if session is not None and world.code:
+        return cache.memoized(session, ("scope", world.code, tuple(root_ids), tuple(days)),
+                              lambda: (_scope_ids(world, root_ids, days), cache.NO_VALUES))
     ids: set[int] = set()
     for day in days:
         tree = lineage.current_tree(world.units, world.lineage, day)
@@ -133,16 +150,36 @@ def target_statuses(session: Session, *, unit_code: str, year: int,
     """Every target of the unit for `year`, evaluated at min(as_of or today, target date).
     Live: recomputed whenever any value, target, indicator or unit has changed."""
     today = as_of or get_settings().current_date()
-    rows = cache.memoized(session, ("target_statuses", unit_code, year, today),
-                          lambda: _target_statuses(session, unit_code, year, today))
+    rows = cache.memoized(
+        session, ("target_statuses", unit_code, year, today),
+        lambda: _with_reach(session, unit_code, _target_statuses(session, unit_code, year,
+                                                                  today)),
+        refresh=lambda old, touched: _with_reach(session, unit_code, _refreshed_statuses(
+            session, unit_code, year, today, old, touched)))
     return [replace(row) for row in rows]
 
 
-def _target_statuses(session: Session, unit_code: str, year: int, today: dt.date
-                     ) -> list[TargetStatus]:
+def target_reach(session: Session, *, unit_code: str, year: int,
+                 as_of: dt.date | None = None) -> cache.Reach:
+    """The values `target_statuses` reads for this unit and year (for callers that memoise
+    what they draw from it)."""
+    rows = target_statuses(session, unit_code=unit_code, year=year, as_of=as_of)
+    return _with_reach(session, unit_code, rows)[1]
+
+
+def _with_reach(session: Session, unit_code: str, rows: list[TargetStatus]
+                ) -> tuple[list[TargetStatus], cache.Reach]:
+    """A target's status reads only its own indicator's values, in the unit's world."""
+    indicators = frozenset(row.indicator_id for row in rows)
+    return rows, cache.Reach(_world(session, unit_code).unit_ids, indicators)
+
+
+def _target_statuses(session: Session, unit_code: str, year: int, today: dt.date,
+                     indicator_ids: set[int] | None = None) -> list[TargetStatus]:
     world = _world(session, unit_code)
     unit = _unit_row(world, unit_code, min(today, dt.date(year, 12, 31)))
-    evaluated = evaluate_unit_targets(session, world, [int(unit["id"])], year, today)
+    evaluated = evaluate_unit_targets(session, world, [int(unit["id"])], year, today,
+                                      indicator_ids=indicator_ids)
     if evaluated.is_empty():
         return []
     codes = world.units.select(pl.col("id").alias("unit_id"), pl.col("code").alias("unit_code"))
@@ -150,16 +187,30 @@ def _target_statuses(session: Session, unit_code: str, year: int, today: dt.date
             evaluated.join(codes, on="unit_id", how="left").iter_rows(named=True)]
 
 
+def _refreshed_statuses(session: Session, unit_code: str, year: int, today: dt.date,
+                        old: list[TargetStatus], touched: set[int]) -> list[TargetStatus]:
+    """`old` with the targets of the touched indicators evaluated again: the others read
+    no value that changed. Same order as a full evaluation (pillar, indicator, target)."""
+    fresh = _target_statuses(session, unit_code, year, today, indicator_ids=touched)
+    kept = [row for row in old if row.indicator_id not in touched]
+    return sorted([*kept, *fresh], key=lambda r: (r.pillar_code is None, r.pillar_code or "",
+                                                  r.indicator_code, r.target_id))
+
+
 def evaluate_unit_targets(session: Session, world: _World, unit_ids: list[int], year: int,
-                          today: dt.date) -> pl.DataFrame:
-    """Evaluated targets (one row each) of these units for `year`, sorted by pillar."""
+                          today: dt.date, indicator_ids: set[int] | None = None
+                          ) -> pl.DataFrame:
+    """Evaluated targets (one row each) of these units for `year`, sorted by pillar; only
+    the targets of `indicator_ids` when given."""
     targets = frames.load_targets(session, unit_ids=unit_ids, year=year)
+    if indicator_ids is not None:
+        targets = targets.filter(pl.col("indicator_id").is_in(sorted(indicator_ids)))
     if targets.is_empty():
         return targets
     indicators = frames.load_indicators(session).filter(
         pl.col("indicator_id").is_in(targets["indicator_id"].unique().to_list()))
     days = sorted({min(today, d) for d in targets["target_date"].to_list()})
-    scope = _scope_ids(world, unit_ids, days)
+    scope = _scope_ids(world, unit_ids, days, session)
     values = frames.load_values(
         session, unit_ids=scope, indicator_ids=indicators["indicator_id"].to_list(),
         first_day=_history_start(year, days[0]), last_day=days[-1])
@@ -249,8 +300,9 @@ def indicator_series(session: Session, *, unit_code: str, indicator_code: str, y
     the years, including periods without data (value null), oldest first."""
     key = ("indicator_series", unit_code, indicator_code, year_from, year_to, period_type,
            get_settings().current_date())
-    return cache.memoized(session, key, lambda: _indicator_series(
-        session, unit_code, indicator_code, year_from, year_to, period_type))
+    return cache.memoized(session, key, lambda: (_indicator_series(
+        session, unit_code, indicator_code, year_from, year_to, period_type),
+        _indicator_reach(session, unit_code, indicator_code)))
 
 
 def _indicator_series(session: Session, unit_code: str, indicator_code: str, year_from: int,
@@ -275,8 +327,15 @@ def subunit_breakdown(session: Session, *, unit_code: str, indicator_code: str, 
     """See `_subunit_breakdown`; reused while the data is unchanged."""
     key = ("subunit_breakdown", unit_code, indicator_code, period,
            get_settings().current_date())
-    return cache.memoized(session, key, lambda: _subunit_breakdown(
-        session, unit_code, indicator_code, period))
+    return cache.memoized(session, key, lambda: (_subunit_breakdown(
+        session, unit_code, indicator_code, period),
+        _indicator_reach(session, unit_code, indicator_code)))
+
+
+def _indicator_reach(session: Session, unit_code: str, indicator_code: str) -> cache.Reach:
+    """One indicator's values in the unit's world (its targets' statuses read no more)."""
+    ids = _indicator(session, indicator_code)["indicator_id"].to_list()
+    return cache.Reach(_world(session, unit_code).unit_ids, frozenset(ids))
 
 
 def _subunit_breakdown(session: Session, unit_code: str, indicator_code: str, period: str

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     DateTime,
     Float,
@@ -83,3 +84,20 @@ class DataValueVersion(Base):
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+
+
+class ValueChange(Base):
+    """Which (unit, indicator) pairs each value write touched, in commit order, for readers
+    that keep derived answers in memory (analytics' memo) and want to refresh only what a
+    write could have changed. `unit_id` is null when a large write touched an indicator in
+    too many units to list. Append-only; old rows are pruned (readers that fall behind the
+    oldest row recompute in full)."""
+
+    __tablename__ = "value_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(Integer)
+    indicator_id: Mapped[int] = mapped_column(Integer)
+    # PostgreSQL transaction id of the writer: ids are handed out before commit, so a
+    # reader also asks for rows of transactions still running at its last read.
+    txid: Mapped[int | None] = mapped_column(BigInteger, index=True)
