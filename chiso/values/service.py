@@ -24,6 +24,7 @@ from chiso.indicators.models import Indicator
 from chiso.periods import Calendar, PeriodError, parse_period
 from chiso.text import nfc
 from chiso.units.models import OrgUnit
+from chiso.values import changes
 from chiso.values.models import DataValue, DataValueVersion
 from chiso.values.parsing import canonical_period_expr, cell_text, parse_number_columns
 from chiso.values.rules import check_values
@@ -88,12 +89,15 @@ WRITE_GUARDS: list[WriteGuard] = []
 
 
 def run_write_guards(session: Session, keys: pl.DataFrame, actor: Any) -> None:
-    if not WRITE_GUARDS or keys.is_empty():
+    """Ask every guard about the keys about to change, then log them in the change log
+    (`chiso.values.changes`), which memoised analytics answers are refreshed from."""
+    if keys.is_empty():
         return
     frame = keys.select(pl.col("unit_id").cast(pl.Int64), pl.col("indicator_id").cast(pl.Int64),
                         pl.col("period").cast(pl.String))
     for guard in list(WRITE_GUARDS):
         guard(session, frame, actor)
+    changes.record(session, frame)
 
 
 def _key_frame(unit_id: int, indicator_id: int, period: str) -> pl.DataFrame:
