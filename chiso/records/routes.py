@@ -158,6 +158,9 @@ def unit_indicators(code: str, session: SessionDep, access: AccessDep,
 @router.get("/api/records/units/{code}/procedures-without-online")
 def procedures_without_online(code: str, session: SessionDep, access: AccessDep,
                               year: int | None = None) -> list[dict[str, Any]]:
+    """Online procedures offered in the unit's area (its level and field had dossiers) that
+    received no online dossier in the year: code, name, service_level, field, dossiers —
+    the list a department acts on. Needs READ on the unit."""
     year = _year(year)
     unit = _unit(session, code, year)
     access.require(Action.READ, unit.id)
@@ -206,12 +209,15 @@ def batch_json(batch: RecordBatch) -> dict[str, Any]:
 @router.get("/api/records/batches")
 def list_batches(session: SessionDep, access: AccessDep, limit: int = 50
                  ) -> list[dict[str, Any]]:
+    """The latest record batches, newest first (at most 500): source, file, status, rows
+    read, stored and ignored, months recomputed, values written and seconds taken."""
     access.require(Action.READ)
     return [batch_json(b) for b in service.batches(session, min(limit, 500))]
 
 
 @router.get("/api/records/batches/{batch_id}")
 def get_batch(batch_id: int, session: SessionDep, access: AccessDep) -> dict[str, Any]:
+    """One record batch by id, with the same fields as the list; 404 if there is none."""
     access.require(Action.READ)
     batch = session.get(RecordBatch, batch_id)
     if batch is None:
