@@ -12,7 +12,6 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import polars as pl
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -101,20 +100,12 @@ json_lines = st.one_of(
 )
 
 
-FEED_BUG = (
-    "records feed: a malformed JSON line or a CSV that is not UTF-8 raises "
-    "duckdb.InvalidInputException instead of FeedRejected (no bilingual message naming "
-    "file and row; a 500 on the web); remove this mark once the feed catches it")
-
-
-@pytest.mark.xfail(strict=True, reason=FEED_BUG)
 @FILES
 @given(json_lines)
 def test_records_feed_refuses_bad_csv_with_its_own_error(data: bytes) -> None:
     _feed_check(data, ".csv")
 
 
-@pytest.mark.xfail(strict=True, reason=FEED_BUG)
 @FILES
 @given(json_lines)
 def test_records_feed_refuses_bad_json_lines_with_its_own_error(data: bytes) -> None:

@@ -172,6 +172,34 @@ def test_unknown_unit_and_procedure_are_named(session, world, tmp_path):
     assert "row 3, column 'procedure_code'" in text
 
 
+def test_unreadable_files_are_refused_naming_line_and_column(session, world, tmp_path):
+    """Bytes DuckDB cannot read get the same bilingual refusal as a bad value."""
+    good = write_csv(tmp_path / "good.csv", august_records()).read_bytes()
+    lines = good.split(b"\n")
+    lines[3] = lines[3].replace(b"06200", "06200é".encode("latin-1"), 1)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"\n".join(lines))
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"dossier_code": "A1"}\n\n{"dossier_code": "A2", "unit_code": 06200}\n'
+                      "[1, 2]\n", encoding="utf-8")
+    array = tmp_path / "array.jsonl"
+    array.write_text('{"dossier_code": "A1"}\n[1, 2]\n', encoding="utf-8")
+    expected = {
+        latin: ("Tệp 'latin.csv', dòng 4, cột 'unit_code': không phải văn bản UTF-8",
+                "file 'latin.csv', row 4, column 'unit_code': not UTF-8 text"),
+        broken: ("Tệp 'broken.jsonl', dòng 3, cột 'unit_code': dòng JSON không hợp lệ",
+                 "file 'broken.jsonl', row 3, column 'unit_code': not valid JSON"),
+        array: ("Tệp 'array.jsonl', dòng 2: mỗi dòng phải là một đối tượng JSON",
+                "file 'array.jsonl', row 2: each line must be a JSON object"),
+    }
+    for path, (vi, en) in expected.items():
+        with pytest.raises(FeedRejected) as caught:
+            service.ingest_file(session, path)
+        session.rollback()
+        assert vi in str(caught.value) and en in str(caught.value), str(caught.value)
+    assert session.scalar(select(func.count()).select_from(RecordBatch)) == 0
+
+
 def test_merged_commune_records_count_under_the_successor(session, world, tmp_path):
     rows = [
         # Before the merger both old communes receive dossiers for the shared service P1.

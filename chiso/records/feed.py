@@ -57,6 +57,14 @@ RULES = {
                      "the unit code is not a known unit"),
     "unknown_procedure": ("mã thủ tục không có trong danh mục thủ tục (nạp danh mục trước)",
                           "the procedure code is not in the procedure catalogue (load it first)"),
+    # Files DuckDB cannot read at all (chiso/records/unreadable.py names the line).
+    "encoding": ("không phải văn bản UTF-8 (lưu lại tệp dạng CSV UTF-8)",
+                 "not UTF-8 text (save the file as CSV UTF-8)"),
+    "csv_format": ("dòng CSV sai cấu trúc (số cột hoặc dấu ngoặc kép)",
+                   "malformed CSV line (number of columns or quotes)"),
+    "json": ("dòng JSON không hợp lệ", "not valid JSON"),
+    "json_object": ("mỗi dòng phải là một đối tượng JSON {...}",
+                    "each line must be a JSON object {...}"),
 }
 
 
@@ -71,8 +79,11 @@ class RowError:
     def message(self) -> str:
         vi, en = RULES[self.rule]
         shown = f" ('{self.value}')" if self.value else ""
-        return (f"Tệp '{self.file}', dòng {self.row}, cột '{self.column}': {vi}{shown} / "
-                f"file '{self.file}', row {self.row}, column '{self.column}': {en}{shown}")
+        # A line that cannot be parsed at all may have no column to name.
+        cot = f", cột '{self.column}'" if self.column else ""
+        column = f", column '{self.column}'" if self.column else ""
+        return (f"Tệp '{self.file}', dòng {self.row}{cot}: {vi}{shown} / "
+                f"file '{self.file}', row {self.row}{column}: {en}{shown}")
 
 
 class FeedRejected(ValueError):
@@ -115,7 +126,7 @@ def register_source(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     elif kind == "jsonl":
         cols = ", ".join(f"{c}: 'VARCHAR'" for c in ALL_COLUMNS)
         body = (f"SELECT row_number() OVER () AS row_no, * FROM read_json({name}, "
-                f"format='newline_delimited', columns={{{cols}}})")
+                f"format='newline_delimited', records=true, columns={{{cols}}})")
     else:
         body = (f"SELECT file_row_number + 1 AS row_no, * EXCLUDE (file_row_number) "
                 f"FROM read_parquet({name}, file_row_number=true)")
@@ -227,8 +238,14 @@ def _checks() -> list[tuple[str, str, str]]:
 
 def prepare(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> None:
     """Register `src` and `feed` (normalised) views; refuse a file missing columns."""
-    register_source(con, path)
-    columns = source_columns(con)
+    kind = file_format(path)
+    con.execute("CREATE OR REPLACE TEMP TABLE feed_file AS SELECT ? AS path, ? AS kind",
+                [str(path), kind])
+    try:
+        register_source(con, path)
+        columns = source_columns(con)
+    except duckdb.Error as exc:
+        raise _unreadable(con, display_name, exc) from None
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise FeedRejected([], 0, (
@@ -245,8 +262,11 @@ def stage(con: duckdb.DuckDBPyConnection, display_name: str, limit: int = 20) ->
     checks = _checks()
     any_bad = " OR ".join(f"coalesce({cond}, false)" for _c, _r, cond in checks)
     typed = ", ".join(ALL_COLUMNS)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT row_no, {typed}, "
-                f"hash(dossier_code) AS k, ({any_bad}) AS bad FROM feed")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT row_no, {typed}, "
+                    f"hash(dossier_code) AS k, ({any_bad}) AS bad FROM feed")
+    except duckdb.Error as exc:
+        raise _unreadable(con, display_name, exc) from None
     total, bad = con.execute("SELECT count(*), count(*) FILTER (bad) FROM staged").fetchone()  # type: ignore[misc]
     if not bad:
         return int(total)
@@ -260,3 +280,12 @@ def stage(con: duckdb.DuckDBPyConnection, display_name: str, limit: int = 20) ->
     ).fetchall()
     errors = [RowError(display_name, int(r[0]), r[1], str(r[2])[:60], r[3]) for r in rows]
     raise FeedRejected(errors, int(bad))
+
+
+def _unreadable(con: duckdb.DuckDBPyConnection, display_name: str,
+                error: duckdb.Error) -> FeedRejected:
+    """DuckDB could not read the file (not UTF-8, broken JSON): name the line ourselves."""
+    from chiso.records.unreadable import refusal
+
+    path, kind = con.execute("SELECT path, kind FROM feed_file").fetchone()  # type: ignore[misc]
+    return refusal(Path(path), display_name, kind, error)
