@@ -9,7 +9,8 @@ from rich.table import Table
 from chiso.accounts.access import Action
 
 console = Console()
-users_app = typer.Typer(help="Tài khoản người dùng / user accounts.", no_args_is_help=True)
+users_app = typer.Typer(help="Tài khoản người dùng / user accounts.\n\nExample: chiso users list",
+                        no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:

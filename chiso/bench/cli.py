@@ -24,7 +24,8 @@ BENCH_MODULES = [
 ]
 
 bench_app = typer.Typer(
-    help="Đo hiệu năng so với pandas / benchmarks against a vectorised pandas version.",
+    help="Đo hiệu năng so với pandas / benchmarks against a vectorised pandas version.\n\n"
+    "Example: chiso bench rollup --communes 300 --indicators 10 --months 12",
     no_args_is_help=True,
 )
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from chiso.settings import get_settings
 
 console = Console()
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.\n\nExample: chiso db upgrade", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:

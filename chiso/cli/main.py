@@ -10,7 +10,8 @@ from chiso.cli import core
 app = typer.Typer(
     name="chiso",
     help="chiso — chỉ số chuyển đổi số: targets, data, status, DTI and reports for a "
-    "provincial digital-transformation steering committee.",
+    "provincial digital-transformation steering committee.\n\n"
+    "Example: chiso demo --serve",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )

@@ -17,11 +17,11 @@ console = Console()
 dataset_app = typer.Typer(help="Data sets (biểu mẫu báo cáo). Example: chiso dataset list",
                           no_args_is_help=True)
 submission_app = typer.Typer(help="Submissions and their approval. Example: chiso submission "
-                             "list CCHC_QUY 2025Q3", no_args_is_help=True)
+                             "list CCHC_XA_QUY 2025Q3", no_args_is_help=True)
 quality_app = typer.Typer(help="The đúng, đủ, sạch, sống scorecard. Example: chiso quality "
-                          "show CCHC_QUY 2025Q3", no_args_is_help=True)
+                          "show CCHC_XA_QUY 2025Q3", no_args_is_help=True)
 dhis2_app = typer.Typer(help="DHIS2 dataValueSets import and export. Example: chiso dhis2 "
-                        "export CCHC_QUY 2025Q3 out.json", no_args_is_help=True)
+                        "export CCHC_XA_QUY 2025Q3 out.json", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -94,7 +94,7 @@ def template_command(code: str, unit: str, period: str,
                      out: Path = typer.Option(None, help="File to write (.xlsx).")) -> None:
     """Write the Excel template of a data set for a unit and period.
 
-    Example: chiso dataset template CCHC_QUY 06001 2025Q3 --out mau.xlsx
+    Example: chiso dataset template CCHC_XA_QUY 06001 2025Q3 --out mau.xlsx
     """
     from chiso.collection import service, template
     from chiso.units.service import get_unit
@@ -114,7 +114,7 @@ def template_command(code: str, unit: str, period: str,
 def submission_list(code: str, period: str) -> None:
     """Expected reports of a data set's period with their status.
 
-    Example: chiso submission list CCHC_QUY 2025Q3
+    Example: chiso submission list CCHC_XA_QUY 2025Q3
     """
     from chiso.collection import service
     from chiso.units.models import OrgUnit
@@ -138,7 +138,7 @@ def submission_step(code: str, period: str, unit: str,
                     reason: str = typer.Option("", help="Why it is returned.")) -> None:
     """Submit, approve or return one unit's report (as the system user).
 
-    Example: chiso submission step CCHC_QUY 2025Q3 06001 return --reason "Thiếu mẫu số"
+    Example: chiso submission step CCHC_XA_QUY 2025Q3 06001 return --reason "Thiếu mẫu số"
     """
     from chiso.collection import service
     from chiso.units.service import get_unit
@@ -168,7 +168,7 @@ def quality_show(code: str, period: str,
                  as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The scorecard of a data set's period: per unit and in total, and the late units.
 
-    Example: chiso quality show CCHC_QUY 2025Q3
+    Example: chiso quality show CCHC_XA_QUY 2025Q3
     """
     from chiso.collection import quality, service
 
@@ -263,7 +263,7 @@ def dhis2_export(code: str, period: str, out: Path,
                  children: bool = typer.Option(False)) -> None:
     """Export a data set's values as DHIS2 dataValueSets (.json or .csv by the suffix).
 
-    Example: chiso dhis2 export CCHC_QUY 2025Q3 gia-tri.json
+    Example: chiso dhis2 export CCHC_XA_QUY 2025Q3 gia-tri.json
     """
     from chiso.collection import dhis2, service
     from chiso.units.service import descendant_ids, get_unit

@@ -14,11 +14,17 @@ from rich.table import Table
 from chiso.text import format_number
 
 console = Console()
-dti_app = typer.Typer(help="Chỉ số chuyển đổi số (DTI) / composite index and the DTI.",
+dti_app = typer.Typer(help="Chỉ số chuyển đổi số (DTI) / composite index and the DTI.\n\n"
+                      "Example: chiso dti rank --year 2022",
                       no_args_is_help=True)
-framework_app = typer.Typer(help="Khung chỉ số / frameworks.", no_args_is_help=True)
-results_app = typer.Typer(help="Kết quả công bố / published results.", no_args_is_help=True)
-assessment_app = typer.Typer(help="Tự đánh giá / self-assessment.", no_args_is_help=True)
+framework_app = typer.Typer(help="Khung chỉ số / frameworks.\n\nExample: chiso dti framework list",
+                            no_args_is_help=True)
+results_app = typer.Typer(help="Kết quả công bố / published results.\n\nExample: chiso dti results "
+                          "import chiso/dti/data/dti_2022_mau.csv --year 2022 --dry-run",
+                          no_args_is_help=True)
+assessment_app = typer.Typer(help="Tự đánh giá / self-assessment.\n\nExample: chiso dti assessment "
+                             "export tdg.xlsx --framework VIDU_SO_NGANH --year 2025 --unit 20",
+                             no_args_is_help=True)
 dti_app.add_typer(framework_app, name="framework")
 dti_app.add_typer(results_app, name="results")
 dti_app.add_typer(assessment_app, name="assessment")

@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 console = Console()
-catalog_app = typer.Typer(help="Indicator catalogue: pillars and indicators.",
+catalog_app = typer.Typer(help="Indicator catalogue: pillars and indicators.\n\n"
+                          "Example: chiso catalog list --pillar CQS",
                           no_args_is_help=True)
 
 

@@ -7,7 +7,8 @@ import typer
 from chiso.tasks.cli import console, day_option, fail, unit_id
 from chiso.text import format_date
 
-meetings_app = typer.Typer(help="Committee meetings and their conclusions.",
+meetings_app = typer.Typer(help="Committee meetings and their conclusions.\n\n"
+                           "Example: chiso meetings list --unit 20",
                            no_args_is_help=True)
 
 
@@ -72,7 +73,7 @@ def conclude(
 ) -> None:
     """Add a conclusion; with --lead and --due it becomes one task per lead unit.
 
-    Example: chiso meetings conclude 3 "Số hóa hồ sơ" --lead S_NV --lead S_TC --due 31/12/2025
+    Example: chiso meetings conclude 3 "Số hóa hồ sơ" --lead 20.SNV --lead 20.STC --due 31/12/2026
     """
     import chiso.db.models  # noqa: F401
     from chiso.db import session_scope

@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 console = Console()
-plan_app = typer.Typer(help="Plans (kế hoạch, nghị quyết, …) and their targets.",
+plan_app = typer.Typer(help="Plans (kế hoạch, nghị quyết, …) and their targets.\n\n"
+                       "Example: chiso plan show 72-KH/BCĐ",
                        no_args_is_help=True)
 
 

@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 console = Console()
-report_app = typer.Typer(help="The committee's report (DOCX, XLSX annex, PDF).",
+report_app = typer.Typer(help="The committee's report (DOCX, XLSX annex, PDF).\n\n"
+                         "Example: chiso report quarterly --unit 20 --period 2026Q3",
                          no_args_is_help=True)
 
 UNIT = typer.Option("20", "--unit", help="Unit code (the province: 20 = Lạng Sơn).")

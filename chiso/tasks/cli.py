@@ -12,7 +12,8 @@ from rich.table import Table
 from chiso.text import format_date, format_number, format_percent, parse_date
 
 console = Console()
-tasks_app = typer.Typer(help="Tasks (nhiệm vụ): assign, follow up, remind.",
+tasks_app = typer.Typer(help="Tasks (nhiệm vụ): assign, follow up, remind.\n\n"
+                        "Example: chiso tasks list --status overdue",
                         no_args_is_help=True)
 
 
@@ -59,7 +60,7 @@ def list_cmd(
 ) -> None:
     """List tasks with their status derived from today's date.
 
-    Example: chiso tasks list --unit S_NV --status overdue
+    Example: chiso tasks list --unit 20.SNV --status overdue
     """
     import chiso.db.models  # noqa: F401
     from chiso.db import session_scope
@@ -90,7 +91,7 @@ def add(
 ) -> None:
     """Assign a task to a lead unit.
 
-    Example: chiso tasks add "Báo cáo quý" --lead S_KHCN --due 20/12/2025 --recurrence Q
+    Example: chiso tasks add "Báo cáo quý" --lead 20.SKHCN --due 20/12/2025 --recurrence Q
     """
     from sqlalchemy import select
 
@@ -180,7 +181,7 @@ def export_cmd(
 ) -> None:
     """Export tasks to XLSX (the same columns the import reads).
 
-    Example: chiso tasks export nhiem-vu.xlsx --unit S_KHCN
+    Example: chiso tasks export nhiem-vu.xlsx --unit 20.SKHCN
     """
     import chiso.db.models  # noqa: F401
     from chiso.db import session_scope

@@ -14,7 +14,8 @@ from chiso.text import format_date, format_number, parse_date
 from chiso.units.models import FAR_PAST
 
 console = Console()
-units_app = typer.Typer(help="Org units: provinces, departments, communes, and their lineage.",
+units_app = typer.Typer(help="Org units: provinces, departments, communes, and their lineage.\n\n"
+                        "Example: chiso units list --parent 20 --kind xa",
                         no_args_is_help=True)
 
 
