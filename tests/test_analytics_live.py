@@ -40,8 +40,8 @@ def _second_target(session, province) -> Indicator:  # noqa: F811
     return digitised
 
 
-def test_write_refreshes_only_the_touched_indicator(province, session, monkeypatch
-                                                    ) -> None:  # noqa: F811
+def test_write_refreshes_only_the_touched_indicator(
+        province, session, monkeypatch) -> None:  # noqa: F811
     from chiso.analytics import cache, service
 
     digitised = _second_target(session, province)
@@ -68,8 +68,8 @@ def test_write_refreshes_only_the_touched_indicator(province, session, monkeypat
     assert [s.actual for s in full if s.indicator_id == digitised.id] == [60.0]
 
 
-def test_write_outside_the_reach_keeps_the_answer(province, session, monkeypatch
-                                                  ) -> None:  # noqa: F811
+def test_write_outside_the_reach_keeps_the_answer(
+        province, session, monkeypatch) -> None:  # noqa: F811
     from chiso.analytics import service
 
     online = session.scalar(select(Indicator).where(Indicator.code == "CQS.HS_TRUC_TUYEN"))
@@ -103,8 +103,8 @@ def test_change_log_rows_name_unit_and_indicator(province, session) -> None:  # 
     assert changes.changes_since(session, changes.current_mark(session)).pairs == set()
 
 
-def test_late_commit_with_an_earlier_id_is_seen(province, session, db_url, is_postgres
-                                                ) -> None:  # noqa: F811
+def test_late_commit_with_an_earlier_id_is_seen(
+        province, session, db_url, is_postgres) -> None:  # noqa: F811
     """PostgreSQL hands out ids before commit: a writer that started first may commit
     last, with smaller ids than what a reader already saw. Its change must still show."""
     import pytest

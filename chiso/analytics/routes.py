@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from chiso.accounts.access import Action
-from chiso.analytics import service
+from chiso.analytics import cache, service
 from chiso.periods import PeriodError, parse_period
 from chiso.text import parse_date
 from chiso.text.dates import DateError
@@ -38,21 +39,31 @@ def _date(text: str | None) -> dt.date | None:
         raise HTTPException(422, str(exc)) from exc
 
 
-@router.get("/status")
+@router.get("/status", response_model=dict[str, Any])
 def status(session: SessionDep, access: AccessDep, unit: str = Query(..., examples=["20"]),
            year: int = Query(..., ge=FIRST_YEAR, le=LAST_YEAR, examples=[2025]),
            as_of: str | None = Query(None, description="dd/mm/yyyy or yyyy-mm-dd")
-           ) -> dict[str, Any]:
+           ) -> Response:
     """Targets of a unit for a year with actual, expected on path, projection and status."""
     day = _date(as_of)
     _checked_unit(session, access, unit, min(day or dt.date.max, dt.date(year, 12, 31)))
+    # The encoded answer is memoised with the statuses: dashboards poll this endpoint.
+    body = cache.memoized(session, ("status_json", unit, year, day), lambda: (
+        _status_json(session, unit, year, day),
+        service.target_reach(session, unit_code=unit, year=year, as_of=day)))
+    return Response(body, media_type="application/json")
+
+
+def _status_json(session: SessionDep, unit: str, year: int, day: dt.date | None) -> bytes:
     rows = service.target_statuses(session, unit_code=unit, year=year, as_of=day)
     counts = {str(s): 0 for s in service.Status}
     for row in rows:
         counts[str(row.status)] += 1
-    return {"unit": unit, "year": year, "as_of": rows[0].as_of.isoformat()
-            if rows and rows[0].as_of else None, "counts": counts,
-            "targets": [row.to_dict() for row in rows]}
+    answer = {"unit": unit, "year": year, "as_of": rows[0].as_of.isoformat()
+              if rows and rows[0].as_of else None, "counts": counts,
+              "targets": [row.to_dict() for row in rows]}
+    return json.dumps(answer, ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":")).encode()
 
 
 def _lookup_errors(exc: Exception) -> HTTPException:

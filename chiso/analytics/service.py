@@ -377,8 +377,14 @@ def _child_statuses(session: Session, world: _World, unit_ids: list[int], indica
 
 def unit_id_for(session: Session, unit_code: str, day: dt.date | None = None) -> int:
     """The id of the unit with this code valid on `day` (default today); raises UnknownUnit."""
+    day = day or get_settings().current_date()
+    return cache.memoized(session, ("unit_id", unit_code, day),
+                          lambda: (_unit_id_for(session, unit_code, day), cache.NO_VALUES))
+
+
+def _unit_id_for(session: Session, unit_code: str, day: dt.date) -> int:
     roots = frames.unit_ids_with_code(session, unit_code)
     if not roots:
         raise UnknownUnit(unit_code)
     world = _World(frames.load_units(session, roots), frames.load_lineage(session, []))
-    return int(_unit_row(world, unit_code, day or get_settings().current_date())["id"])
+    return int(_unit_row(world, unit_code, day)["id"])

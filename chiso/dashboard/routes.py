@@ -10,14 +10,14 @@ from sqlalchemy import select
 
 from chiso.accounts.access import Action
 from chiso.analytics.status import Status
-from chiso.dashboard.service import indicator_detail, overview
+from chiso.dashboard.service import drawn_overview, indicator_detail
 from chiso.indicators.models import Indicator
 from chiso.settings import get_settings
 from chiso.units.models import OrgUnit
 from chiso.units.service import UnitNotFound, get_unit
 from chiso.web.deps import AccessDep, SessionDep
 from chiso.web.nav import NAV_ITEMS, NavItem
-from chiso.web.templating import render
+from chiso.web.templating import render, render_fragment
 
 router = APIRouter(include_in_schema=False)
 NAV_ITEMS.append(NavItem("Overview", "/units/{unit}/overview", order=10))
@@ -61,9 +61,13 @@ def overview_page(request: Request, code: str, session: SessionDep, access: Acce
                   year: int | None = None, as_of: dt.date | None = None) -> HTMLResponse:
     unit = _unit_or_404(session, code)
     access.require(Action.READ, unit.id)
-    data = overview(session, unit=unit, year=year or _default_year(), as_of=as_of)
+    content = drawn_overview(
+        session, unit=unit, year=year or _default_year(), as_of=as_of,
+        locale=getattr(request.state, "locale", "vi"),
+        draw=lambda data: render_fragment(request, "dashboard/overview_content.html",
+                                          {"o": data, **_status_context(request)}))
     return render(request, "dashboard/overview.html",
-                  {"o": data, "access": access, **_status_context(request)})
+                  {"unit": unit, "content": content, "access": access})
 
 
 @router.get("/units/{code}/indicators/{indicator_code}", response_class=HTMLResponse)

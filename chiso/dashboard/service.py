@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,10 +16,12 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso.analytics import cache
 from chiso.analytics.service import (
     TargetStatus,
     indicator_series,
     subunit_breakdown,
+    target_reach,
     target_statuses,
 )
 from chiso.analytics.status import Status
@@ -73,6 +76,20 @@ def overview(session: Session, *, unit: OrgUnit, year: int,
     counts = Counter(str(s.status) for s in statuses)
     return Overview(unit=unit, year=year, as_of=as_of, years=target_years(session, unit.id),
                     pillars=pillars, counts={s.value: counts.get(s.value, 0) for s in Status})
+
+
+def drawn_overview(session: Session, *, unit: OrgUnit, year: int, as_of: dt.date | None,
+                   locale: str, draw: Callable[[Overview], str]) -> str:
+    """`draw(overview(...))`, reused while none of the values it shows has changed: the
+    drawing depends only on the data and the language, and leaders reload this page all
+    day while officers enter figures for other indicators and units."""
+    as_of = as_of or min(get_settings().current_date(), dt.date(year, 12, 31))
+
+    def compute() -> tuple[str, cache.Reach]:
+        drawn = draw(overview(session, unit=unit, year=year, as_of=as_of))
+        return drawn, target_reach(session, unit_code=unit.code, year=year, as_of=as_of)
+
+    return cache.memoized(session, ("overview_html", unit.code, year, as_of, locale), compute)
 
 
 def _pillar_summaries(session: Session, statuses: list[TargetStatus]) -> list[PillarSummary]:

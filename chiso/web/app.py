@@ -12,7 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, IntegrityError
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chiso import __version__
 from chiso.accounts.access import PermissionDenied
@@ -65,16 +67,42 @@ def create_app(*, check_migrations: bool = True) -> FastAPI:
 
 
 def _install_middleware(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def locale_and_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        request.state.locale = request_locale(request)
-        response: Response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        chosen = request.query_params.get("lang")
-        if chosen == request.state.locale:
-            response.set_cookie("chiso_lang", chosen, max_age=365 * 86400, samesite="lax")
-        return response
+    app.add_middleware(LocaleAndHeaders)
+
+
+class LocaleAndHeaders:
+    """Chooses the request's language (kept as a cookie when chosen with ?lang=) and adds
+    the security headers to every response. A plain ASGI middleware: it runs on every
+    request, and Starlette's `BaseHTTPMiddleware` costs a task and a stream per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        locale = request.state.locale = request_locale(request)
+        remember = request.query_params.get("lang") == locale
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+                if remember:
+                    headers.append("set-cookie", _locale_cookie(locale))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _locale_cookie(locale: str) -> str:
+    carrier = Response()
+    carrier.set_cookie("chiso_lang", locale, max_age=365 * 86400, samesite="lax")
+    return carrier.headers["set-cookie"]
 
 
 ERROR_TITLES = {400: "The request is not valid", 401: "Please sign in",

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from chiso.text import format_date, format_number, format_percent
 from chiso.web.i18n import gettext_for, pick
@@ -28,26 +29,42 @@ environment = Environment(
     autoescape=select_autoescape(["html", "xml"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    # Templates ship inside the package: no need to stat their files on every request.
+    auto_reload=False,
 )
+
+
+def _page_globals(request: Request) -> dict[str, Any]:
+    """What every template may use: the request's language and its formatting helpers."""
+    locale = getattr(request.state, "locale", "vi")
+    return {
+        "request": request,
+        "locale": locale,
+        "_": gettext_for(locale),
+        "pick": lambda vi, en: pick(locale, vi, en),
+        "num": lambda v, d=1: format_number(v, d, locale),
+        "pct": lambda v, d=1: format_percent(v, d, locale),
+        "date": lambda d: format_date(d, locale),
+    }
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
            status_code: int = 200) -> HTMLResponse:
     from chiso.web.nav import nav_items
 
-    locale = getattr(request.state, "locale", "vi")
     context = dict(context or {})
     context.setdefault("nav_items", nav_items(request, context.get("access")))
     page = environment.get_template(template).render(
-        request=request,
-        locale=locale,
-        _=gettext_for(locale),
-        pick=lambda vi, en: pick(locale, vi, en),
-        num=lambda v, d=1: format_number(v, d, locale),
-        pct=lambda v, d=1: format_percent(v, d, locale),
-        date=lambda d: format_date(d, locale),
+        **_page_globals(request),
         user=getattr(request.state, "user", None),
         csrf_token=getattr(request.state, "csrf_token", ""),
         **context,
     )
     return HTMLResponse(page, status_code=status_code)
+
+
+def render_fragment(request: Request, template: str, context: dict[str, Any]) -> Markup:
+    """A part of a page that does not depend on who is asking (no user, no CSRF token, no
+    navigation), for a caller that memoises it and places it in a page with `render`."""
+    return Markup(environment.get_template(template).render(**_page_globals(request),
+                                                             **context))
