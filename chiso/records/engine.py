@@ -162,10 +162,13 @@ def _write_versions(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -
 
 def procedure_counts(con: duckdb.DuckDBPyConnection, months: list[int] | None = None,
                      unit_codes: list[str] | None = None) -> None:
-    """Temp table `grp`: counts per (unit code, month, procedure) of the current dossiers.
+    """Temp table `grp`: per (unit code, month, procedure word) the additive counts of the
+    current dossiers and two bitsets — the online procedures used online (`online_mask`)
+    and the (level, field) groups that received dossiers (`active_groups`).
 
-    This one pass over the dossiers is the only heavy step; everything after it works on
-    at most units × months × procedures rows.
+    This one pass over the dossiers is the only heavy step. Distinct services are bits, so
+    every level above is an OR of its leaves' bitsets instead of a DISTINCT over
+    (unit, procedure) pairs; with at most 64 procedures a unit-month is one row.
     """
     conditions = [f"c.month IN ({', '.join(map(str, months))})"] if months else []
     if unit_codes is not None:
@@ -178,7 +181,7 @@ def procedure_counts(con: duckdb.DuckDBPyConnection, months: list[int] | None = 
     online, full = Channel.ONLINE.value, ServiceLevel.FULL.value
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE grp AS
-        SELECT c.unit_code, c.month, c.procedure_code,
+        SELECT c.unit_code, c.month, p.word, p.gword,
           count(*) AS received,
           count(*) FILTER (c.channel = '{online}') AS online,
           count(*) FILTER (c.channel = '{online}'
@@ -190,7 +193,9 @@ def procedure_counts(con: duckdb.DuckDBPyConnection, months: list[int] | None = 
           count(*) FILTER (c.digitised) AS digitised,
           count(*) FILTER (c.finished_at IS NOT NULL AND c.electronic_result) AS e_result,
           count(*) FILTER (c.fee_due > 0) AS with_fee,
-          count(*) FILTER (c.fee_due > 0 AND c.paid_online) AS paid_online
+          count(*) FILTER (c.fee_due > 0 AND c.paid_online) AS paid_online,
+          bit_or(p.bit) FILTER (c.channel = '{online}' AND p.online_service) AS online_mask,
+          bit_or(p.gbit) AS active_groups
         FROM cur c LEFT JOIN proc p ON p.code = c.procedure_code
         {where}
         GROUP BY ALL""")
@@ -208,45 +213,40 @@ def indicator_table(con: duckdb.DuckDBPyConnection, umap: pl.DataFrame,
     con.register("umap_df", umap.to_arrow())
     con.register("closure_df", closure.to_arrow())
     sums = ", ".join(f"sum({c})::BIGINT AS {c}" for c in COUNTS)
+    masks = "bit_or(online_mask) AS online_mask, bit_or(active_groups) AS active_groups"
     wide = con.sql(f"""
         WITH leaf AS (
-            SELECT u.leaf_id, g.* EXCLUDE (unit_code)
-            FROM grp g JOIN umap_df u USING (unit_code, month)),
-        leaf_month AS (SELECT leaf_id, month, {sums} FROM leaf GROUP BY ALL),
+            SELECT u.leaf_id, g.month, g.word, g.gword, {sums}, {masks}
+            FROM grp g JOIN umap_df u USING (unit_code, month) GROUP BY ALL),
+        rolled AS (
+            SELECT c.unit_id, l.month, l.word, l.gword, {sums}, {masks}
+            FROM leaf l JOIN closure_df c USING (leaf_id) GROUP BY ALL),
         additive AS (
-            SELECT c.unit_id, l.month, {sums}
-            FROM leaf_month l JOIN closure_df c USING (leaf_id) GROUP BY ALL),
-        online_used AS (
-            SELECT DISTINCT g.leaf_id, g.month, g.procedure_code
-            FROM leaf g JOIN proc p ON p.code = g.procedure_code
-            WHERE g.online > 0 AND p.service_level IN {ONLINE_LEVELS}),
-        with_online AS (
-            SELECT unit_id, month, count(*) AS services_with_online FROM (
-                SELECT DISTINCT c.unit_id, o.month, o.procedure_code
-                FROM online_used o JOIN closure_df c USING (leaf_id))
-            GROUP BY ALL),
-        active AS (
-            SELECT DISTINCT g.leaf_id, g.month, p.level, p.field
-            FROM leaf g JOIN proc p ON p.code = g.procedure_code),
-        offered_per_field AS (
-            SELECT level, field, count(*) AS n FROM proc
-            WHERE service_level IN {ONLINE_LEVELS} GROUP BY ALL),
+            -- a procedure has one (word, gword): its bit is in one row of the unit-month
+            SELECT unit_id, month, {sums},
+                   coalesce(sum(bit_count(online_mask)::BIGINT), 0)::BIGINT AS services_with_online
+            FROM rolled GROUP BY ALL),
+        groups AS (
+            SELECT unit_id, month, gword, bit_or(active_groups) AS active
+            FROM rolled WHERE gword IS NOT NULL GROUP BY ALL),
         offered AS (
-            -- each procedure has one (level, field): the distinct procedures offered are
-            -- the sum over the distinct (level, field) pairs active in the unit's area
-            SELECT a.unit_id, a.month, sum(f.n)::BIGINT AS services_offered FROM (
-                SELECT DISTINCT c.unit_id, a.month, a.level, a.field
-                FROM active a JOIN closure_df c USING (leaf_id)) a
-            JOIN offered_per_field f USING (level, field)
-            GROUP BY ALL)
-        SELECT a.*, coalesce(w.services_with_online, 0) AS services_with_online,
-               coalesce(o.services_offered, 0) AS services_offered
-        FROM additive a
-        LEFT JOIN with_online w USING (unit_id, month)
-        LEFT JOIN offered o USING (unit_id, month)""").pl()
+            SELECT g.unit_id, g.month, sum({_offered_expr()})::BIGINT AS services_offered
+            FROM groups g JOIN group_weights w USING (gword) GROUP BY ALL)
+        SELECT a.*, coalesce(o.services_offered, 0) AS services_offered
+        FROM additive a LEFT JOIN offered o USING (unit_id, month)""").pl()
     con.unregister("umap_df")
     con.unregister("closure_df")
     return to_long(wide)
+
+
+WEIGHT_BITS = 16  # a (level, field) group offers fewer than 65,536 online procedures
+
+
+def _offered_expr() -> str:
+    """Online procedures offered by the active groups: Σ over set group bits of the group's
+    count, written as Σ_k 2^k · popcount(active & groups whose count has bit k)."""
+    return " + ".join(f"bit_count(g.active & w.m{k})::BIGINT * {1 << k}"
+                      for k in range(WEIGHT_BITS))
 
 
 def to_long(wide: pl.DataFrame) -> pl.DataFrame:
@@ -266,10 +266,31 @@ def to_long(wide: pl.DataFrame) -> pl.DataFrame:
 
 
 def register_procedures(con: duckdb.DuckDBPyConnection, procedures: pl.DataFrame) -> None:
-    """Table `proc` (code, level, field, service_level) and `known_procedures`."""
+    """Table `proc` (code, level, field, service_level and the procedure's bit: word, bit,
+    online_service; its (level, field) group's bit: gword, gbit), `group_weights` and
+    `known_procedures`."""
     con.register("proc_df", procedures.select("code", "level", "field", "service_level")
                  .to_arrow())
-    con.execute("CREATE OR REPLACE TEMP TABLE proc AS SELECT * FROM proc_df")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE proc AS
+        WITH numbered AS (
+            SELECT *, row_number() OVER (ORDER BY code) - 1 AS idx,
+                   dense_rank() OVER (ORDER BY level, field) - 1 AS gidx
+            FROM proc_df)
+        SELECT code, level, field, service_level,
+               (idx // 64)::INTEGER AS word, (1::UBIGINT << (idx % 64)::INTEGER) AS bit,
+               coalesce(service_level IN {ONLINE_LEVELS}, false) AS online_service,
+               (gidx // 64)::INTEGER AS gword, (1::UBIGINT << (gidx % 64)::INTEGER) AS gbit
+        FROM numbered""")
+    weights = ", ".join(
+        f"coalesce(bit_or(gbit) FILTER ((n >> {k}) & 1 = 1), 0::UBIGINT) AS m{k}"
+        for k in range(WEIGHT_BITS))
+    # Per group word: the masks of groups whose online-procedure count has bit k set.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE group_weights AS
+        SELECT gword, {weights} FROM (
+            SELECT gword, gbit, count(*) FILTER (online_service) AS n FROM proc GROUP BY ALL)
+        GROUP BY gword""")
     con.execute("CREATE OR REPLACE TEMP VIEW known_procedures AS SELECT code FROM proc")
     con.unregister("proc_df")
 

@@ -291,12 +291,11 @@ def _scope_codes(resolver: UnitResolver, touched: pl.DataFrame) -> list[str]:
     """Codes of every unit under the top-level units above the touched ones: the records
     that can change a touched unit's figures (a province batch reads only its province)."""
     umap = resolver.umap(touched)
-    roots = {resolver.ancestors(leaf)[-1] for leaf in umap.get_column("leaf_id").unique()}
+    roots = {resolver.root_of[leaf] for leaf in umap.get_column("leaf_id").unique()}
     codes: set[str] = set(touched.get_column("unit_code").unique())
     for root in roots:
         # Old codes of merged units still count under their successors in this subtree.
-        below = resolver.with_predecessors(resolver.subtree(root))
-        codes |= {resolver.units[u].code for u in below}
+        codes |= resolver.codes_by_root.get(root, frozenset())
     return sorted(codes)
 
 

@@ -14,7 +14,7 @@ import datetime as dt
 import time
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 
 import polars as pl
 from sqlalchemy import func, select
@@ -135,6 +135,27 @@ class UnitResolver:
             chain.append(current)
             current = self.units[current].parent_id
         return chain
+
+    @cached_property
+    def root_of(self) -> dict[int, int]:
+        """unit id → the top-level unit above it (by parent links)."""
+        return {unit_id: self.ancestors(unit_id)[-1] for unit_id in self.units}
+
+    @cached_property
+    def codes_by_root(self) -> dict[int, frozenset[str]]:
+        """Top-level unit → the codes whose records can count under it: the codes of every
+        unit below it, and of every unit whose lineage leads into one (an old commune code
+        still used after a merger counts under its successor). Built once per resolver, so
+        an incremental batch scopes its read without walking the tree."""
+        found: dict[int, set[str]] = {}
+        for unit_id, unit in self.units.items():
+            member: int | None = unit_id
+            seen: set[int] = set()
+            while member is not None and member not in seen:
+                seen.add(member)
+                found.setdefault(self.root_of[member], set()).add(unit.code)
+                member = self.successor.get(member)
+        return {root: frozenset(codes) for root, codes in found.items()}
 
     def umap(self, pairs: pl.DataFrame, *, current: bool = False) -> pl.DataFrame:
         """unit_code, month → leaf_id for every pair (unknown codes are dropped)."""
