@@ -112,3 +112,17 @@ def test_partial_change_versions_only_the_changed_rows(session, rows) -> None:
                                     suffix="_v")
     assert (current.get_column("value") == current.get_column("value_v")).all()
     assert set(current.get_column("version")) == {2}
+
+
+def test_existing_values_by_staged_keys_equal_the_chunked_lookup(session, rows) -> None:
+    """A mid-sized batch finds its stored rows through a join on staged keys; the result is
+    exactly the chunked IN lookup narrowed to the batch's keys (absent keys find nothing)."""
+    from chiso.values.service import KEY, _existing_by_chunks, _existing_by_stage
+
+    upsert_values(session, rows.filter(pl.col("period") < "202506"), source="bulk-test")
+    session.commit()
+    batch = rows.filter(pl.col("unit_id") % 7 == 0, pl.col("period") >= "202505")
+    staged = _existing_by_stage(session, batch).sort("id")
+    chunked = _existing_by_chunks(session, batch).join(batch, on=KEY, how="semi").sort("id")
+    assert staged.height == batch.filter(pl.col("period") == "202505").height > 0
+    assert staged.equals(chunked)

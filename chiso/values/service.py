@@ -499,9 +499,26 @@ EXISTING_SCHEMA = {
 }
 
 
+# Between these key counts the keys are staged and joined in the database: a batch of a few
+# thousand scattered keys (a records feed batch) otherwise fetches a superset several times
+# its size. Below, the IN lists are exact enough; above, staging costs more than it saves
+# (a first national load finds nothing, a full recompute finds nearly every row).
+STAGED_KEYS = (IN_CHUNK, 50_000)
+KEY_STAGE = "chiso_value_key_stage"
+EXISTING_COLUMNS = ("id", "unit_id", "indicator_id", "period", "numerator", "denominator",
+                    "value", "comment", "source", "version", "deleted")
+
+
 def existing_values(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
     """Stored rows that share unit, indicator and period with `frame`, fetched with one
-    query per chunk of keys (a superset, narrowed by the join in `plan_changes`)."""
+    query per chunk of keys (a superset, narrowed by the join in `plan_changes`), or for a
+    mid-sized frame with one join on the staged keys (exact)."""
+    if STAGED_KEYS[0] < frame.height <= STAGED_KEYS[1]:
+        return _existing_by_stage(session, frame)
+    return _existing_by_chunks(session, frame)
+
+
+def _existing_by_chunks(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
     unit_ids = frame.get_column("unit_id").unique().sort().to_list()
     indicator_ids = frame.get_column("indicator_id").unique().sort().to_list()
     periods = frame.get_column("period").unique().sort().to_list()
@@ -515,6 +532,17 @@ def existing_values(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
                 rows += session.execute(select(*columns).where(
                     v.unit_id.in_(units), v.indicator_id.in_(indicators),
                     v.period.in_(period_chunk))).all()
+    return pl.DataFrame(rows, orient="row", schema=EXISTING_SCHEMA)
+
+
+def _existing_by_stage(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
+    connection = session.connection()
+    _stage(connection, KEY_STAGE, frame.select(KEY).unique())
+    columns = ", ".join(f"v.{name}" for name in EXISTING_COLUMNS)
+    rows = connection.exec_driver_sql(
+        f"SELECT {columns} FROM {KEY_STAGE} s JOIN {VALUES.name} v ON v.unit_id = s.unit_id "
+        "AND v.indicator_id = s.indicator_id AND v.period = s.period").fetchall()
+    _drop_stage(connection, KEY_STAGE)
     return pl.DataFrame(rows, orient="row", schema=EXISTING_SCHEMA)
 
 
