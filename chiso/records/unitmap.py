@@ -74,6 +74,8 @@ class UnitResolver:
         self.by_code: dict[str, list[UnitRow]] = {}
         for unit in sorted(self.units.values(), key=lambda u: u.valid_from):
             self.by_code.setdefault(unit.code, []).append(unit)
+        self._leaves: dict[tuple[str, int, bool], int | None] = {}
+        self._leaves_by_era: dict[tuple[str, tuple[int, int], bool], int | None] = {}
         self.successor: dict[int, int] = {}
         links = session.execute(select(UnitLineage.predecessor_id, UnitLineage.successor_id,
                                        UnitLineage.is_primary, UnitLineage.event_date)
@@ -157,31 +159,36 @@ class UnitResolver:
                 member = self.successor.get(member)
         return {root: frozenset(codes) for root, codes in found.items()}
 
-    def umap(self, pairs: pl.DataFrame, *, current: bool = False) -> pl.DataFrame:
-        """unit_code, month → leaf_id for every pair (unknown codes are dropped)."""
-        pairs = pairs.select("unit_code", pl.col("month").cast(pl.Int32)).unique()
-        # Most codes name one unit that has no successor: the same leaf in every month.
-        constant = pl.DataFrame(
+    @cached_property
+    def _constant(self) -> pl.DataFrame:
+        """Codes naming one unit that has no successor: the same leaf in every month (most)."""
+        return pl.DataFrame(
             [(code, units[0].id) for code, units in self.by_code.items()
              if len(units) == 1 and units[0].id not in self.successor],
             schema={"unit_code": pl.String, "leaf_id": pl.Int64}, orient="row")
-        simple = pairs.join(constant, on="unit_code")
-        rest = pairs.join(constant, on="unit_code", how="anti")
-        codes, months, leaves = [], [], []
-        memo: dict[tuple[str, tuple[int, int]], int | None] = {}
-        for code, month in rest.iter_rows():
-            key = (code, self._era(code, month))
-            if key not in memo:
-                memo[key] = self.leaf(code, month, current=current)
-            leaf = memo[key]
-            if leaf is not None:
-                codes.append(code)
-                months.append(month)
-                leaves.append(leaf)
-        resolved = pl.DataFrame({"unit_code": codes, "month": months, "leaf_id": leaves},
-                                schema={"unit_code": pl.String, "month": pl.Int32,
-                                        "leaf_id": pl.Int64})
-        return pl.concat([simple.select(resolved.columns), resolved])
+
+    def _leaf_memo(self, code: str, month: int, current: bool) -> int | None:
+        """leaf() once per (code, validity era): the resolver outlives one batch (cached),
+        so the next batch finds its pairs resolved."""
+        key = (code, month, current)
+        if key not in self._leaves:
+            era = (code, self._era(code, month), current)
+            if era not in self._leaves_by_era:
+                self._leaves_by_era[era] = self.leaf(code, month, current=current)
+            self._leaves[key] = self._leaves_by_era[era]
+        return self._leaves[key]
+
+    def umap(self, pairs: pl.DataFrame, *, current: bool = False) -> pl.DataFrame:
+        """unit_code, month → leaf_id for every pair (unknown codes are dropped)."""
+        pairs = pairs.select("unit_code", pl.col("month").cast(pl.Int32)).unique()
+        simple = pairs.join(self._constant, on="unit_code")
+        rest = pairs.join(self._constant, on="unit_code", how="anti")
+        resolved = [(code, month, leaf) for code, month in rest.iter_rows()
+                    if (leaf := self._leaf_memo(code, month, current)) is not None]
+        frame = pl.DataFrame(resolved, orient="row",
+                             schema={"unit_code": pl.String, "month": pl.Int32,
+                                     "leaf_id": pl.Int64})
+        return pl.concat([simple.select(frame.columns), frame])
 
     def closure(self, leaf_ids: list[int]) -> pl.DataFrame:
         """leaf_id → unit_id for the leaf itself and every unit above it."""
@@ -189,12 +196,16 @@ class UnitResolver:
         return pl.DataFrame(pairs, schema={"leaf_id": pl.Int64, "unit_id": pl.Int64},
                             orient="row")
 
-    def valid_mask(self, frame: pl.DataFrame) -> pl.Series:
-        """For a frame with unit_id and month: does the unit exist in that month?"""
-        units = pl.DataFrame(
+    @cached_property
+    def _validity(self) -> pl.DataFrame:
+        return pl.DataFrame(
             [(u.id, u.valid_from, u.valid_to) for u in self.units.values()],
             schema={"unit_id": pl.Int64, "valid_from": pl.Date, "valid_to": pl.Date},
             orient="row")
+
+    def valid_mask(self, frame: pl.DataFrame) -> pl.Series:
+        """For a frame with unit_id and month: does the unit exist in that month?"""
+        units = self._validity
         month_start = pl.date(pl.col("month") // 100, pl.col("month") % 100, 1)
         joined = frame.select("unit_id", "month").join(units, on="unit_id", how="left",
                                                        maintain_order="left")
