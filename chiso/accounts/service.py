@@ -8,7 +8,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from chiso.accounts.access import Action, TokenScope
 from chiso.accounts.models import (
@@ -109,11 +109,16 @@ def open_session(session: Session, user: User) -> tuple[str, UserSession]:
 def resolve_session(session: Session, token: str | None) -> tuple[User, UserSession] | None:
     if not token:
         return None
-    row = session.get(UserSession, _token_hash(token))
-    if row is None or row.revoked or _aware(row.expires_at) < utcnow():
+    # One round trip for the session, its user and the user's memberships: every page and
+    # API call starts here.
+    found = session.execute(
+        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == _token_hash(token))
+        .options(joinedload(User.memberships))).unique().first()
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    row, user = found
+    if row.revoked or _aware(row.expires_at) < utcnow() or not user.is_active:
         return None
     return user, row
 

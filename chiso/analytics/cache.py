@@ -24,8 +24,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy import event, text
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from chiso.values import changes
 from chiso.values.changes import Mark
@@ -35,12 +35,18 @@ MAX_ENTRIES = 512
 
 # Only maxima and counts over indexed or small tables: the stamp must cost well under a
 # millisecond. Ids are never reused; `chiso restore` replaces the whole database and the
-# app is restarted after it.
-STRUCTURE_SQL = text(
-    "SELECT (SELECT MAX(updated_at) FROM target), (SELECT COUNT(*) FROM target),"
+# app is restarted after it. Edits in place (a unit renamed or closed, a pillar renamed)
+# leave the maxima alone, but every one of them writes an audit event.
+STRUCTURE = (
+    "(SELECT MAX(updated_at) FROM target), (SELECT COUNT(*) FROM target),"
     " (SELECT MAX(updated_at) FROM indicator), (SELECT MAX(id) FROM org_unit),"
-    " (SELECT MAX(id) FROM unit_lineage), (SELECT MAX(updated_at) FROM plan)"
+    " (SELECT MAX(id) FROM unit_lineage), (SELECT MAX(updated_at) FROM plan),"
+    " (SELECT MAX(id) FROM audit_event WHERE object_type IN"
+    " ('org_unit', 'unit_lineage', 'unit_kind', 'pillar', 'indicator', 'target', 'plan'))"
 )
+STRUCTURE_SQL = text(f"SELECT {STRUCTURE}")
+# On SQLite the change log's position comes in the same round trip (values.changes).
+SQLITE_STAMP_SQL = text(f"SELECT {STRUCTURE}, {changes.SQLITE_MARK}")
 
 
 @dataclass(frozen=True)
@@ -76,10 +82,38 @@ _lock = threading.Lock()
 _key_locks: dict[Hashable, threading.Lock] = {}
 
 
+_STAMP = "chiso.analytics.stamp"
+
+
 def data_stamp(session: Session) -> Stamp:
-    """What the data looks like now."""
+    """What the data looks like now. Read once per transaction: a request asks several
+    memoised questions, and its own writes (any statement but a SELECT, any flush) or the
+    end of its transaction make the next question read it again."""
+    found = session.info.get(_STAMP)
+    if found is None:
+        found = session.info[_STAMP] = _read_stamp(session)
+    return found  # type: ignore[no-any-return]
+
+
+def _read_stamp(session: Session) -> Stamp:
+    if session.get_bind().dialect.name == "sqlite":
+        *structure, last_id = session.execute(SQLITE_STAMP_SQL).one()
+        return Stamp(tuple(str(v) for v in structure), changes.Mark(int(last_id or 0)))
     structure = tuple(str(v) for v in session.execute(STRUCTURE_SQL).one())
     return Stamp(structure, changes.current_mark(session))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_stamp_on_write(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info.pop(_STAMP, None)
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_stamp(session: Session, *_: object) -> None:
+    session.info.pop(_STAMP, None)
 
 
 def memoized(session: Session, key: Hashable, compute: Callable[[], Computed[T]],

@@ -10,11 +10,10 @@ from sqlalchemy import select
 
 from chiso.accounts.access import Action
 from chiso.analytics.status import Status
-from chiso.dashboard.service import drawn_overview, indicator_detail
+from chiso.dashboard.service import UnitCard, drawn_overview, indicator_detail, unit_card
 from chiso.indicators.models import Indicator
 from chiso.settings import get_settings
-from chiso.units.models import OrgUnit
-from chiso.units.service import UnitNotFound, get_unit
+from chiso.units.service import UnitNotFound
 from chiso.web.deps import AccessDep, SessionDep
 from chiso.web.nav import NAV_ITEMS, NavItem
 from chiso.web.templating import render, render_fragment
@@ -23,9 +22,9 @@ router = APIRouter(include_in_schema=False)
 NAV_ITEMS.append(NavItem("Overview", "/units/{unit}/overview", order=10))
 
 
-def _unit_or_404(session: SessionDep, code: str) -> OrgUnit:
+def _unit_or_404(session: SessionDep, code: str) -> UnitCard:
     try:
-        return get_unit(session, code)
+        return unit_card(session, code)
     except UnitNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
 

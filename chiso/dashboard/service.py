@@ -29,6 +29,7 @@ from chiso.indicators.models import Indicator, Pillar
 from chiso.plans.models import Target
 from chiso.settings import get_settings
 from chiso.units.models import OrgUnit
+from chiso.units.service import get_unit
 
 # Worst first: what the committee must look at comes to the top of each pillar's table.
 STATUS_ORDER = [Status.OFF_TRACK, Status.AT_RISK, Status.NO_DATA, Status.ON_TRACK,
@@ -50,7 +51,7 @@ class PillarSummary:
 
 @dataclass
 class Overview:
-    unit: OrgUnit
+    unit: UnitCard | OrgUnit
     year: int
     as_of: dt.date
     years: list[int]
@@ -62,13 +63,34 @@ class Overview:
         return sum(self.counts.values())
 
 
+@dataclass(frozen=True)
+class UnitCard:
+    """What the dashboard shows of a unit: a plain copy, shared between requests."""
+
+    id: int
+    code: str
+    name: str
+
+
+def unit_card(session: Session, code: str) -> UnitCard:
+    """The unit with this code valid today (raises UnitNotFound), memoised with the units:
+    every dashboard request starts with this lookup."""
+    day = get_settings().current_date()
+
+    def load() -> tuple[UnitCard, cache.Reach]:
+        unit = get_unit(session, code, day)
+        return UnitCard(unit.id, unit.code, unit.name), cache.NO_VALUES
+
+    return cache.memoized(session, ("unit_card", code, day), load)
+
+
 def target_years(session: Session, unit_id: int) -> list[int]:
     """Years in which the unit has targets, for the year picker."""
     years = session.scalars(select(Target.year).where(Target.unit_id == unit_id).distinct())
     return sorted(years)
 
 
-def overview(session: Session, *, unit: OrgUnit, year: int,
+def overview(session: Session, *, unit: UnitCard | OrgUnit, year: int,
              as_of: dt.date | None = None) -> Overview:
     as_of = as_of or min(get_settings().current_date(), dt.date(year, 12, 31))
     statuses = target_statuses(session, unit_code=unit.code, year=year, as_of=as_of)
@@ -78,7 +100,7 @@ def overview(session: Session, *, unit: OrgUnit, year: int,
                     pillars=pillars, counts={s.value: counts.get(s.value, 0) for s in Status})
 
 
-def drawn_overview(session: Session, *, unit: OrgUnit, year: int, as_of: dt.date | None,
+def drawn_overview(session: Session, *, unit: UnitCard | OrgUnit, year: int, as_of: dt.date | None,
                    locale: str, draw: Callable[[Overview], str]) -> str:
     """`draw(overview(...))`, reused while none of the values it shows has changed: the
     drawing depends only on the data and the language, and leaders reload this page all
@@ -108,7 +130,7 @@ def _pillar_summaries(session: Session, statuses: list[TargetStatus]) -> list[Pi
 
 @dataclass
 class IndicatorDetail:
-    unit: OrgUnit
+    unit: UnitCard | OrgUnit
     indicator: Indicator
     year: int
     status: TargetStatus | None
@@ -117,7 +139,7 @@ class IndicatorDetail:
     silent_units: list[str]  # sub-units with no figure for the year
 
 
-def indicator_detail(session: Session, *, unit: OrgUnit, indicator: Indicator,
+def indicator_detail(session: Session, *, unit: UnitCard | OrgUnit, indicator: Indicator,
                      year: int) -> IndicatorDetail:
     status = next((s for s in target_statuses(session, unit_code=unit.code, year=year)
                    if s.indicator_code == indicator.code), None)

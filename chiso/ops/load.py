@@ -70,6 +70,9 @@ def load_command(
     seconds: int = typer.Option(20, min=2, help="How long to drive the server."),
     readers: int = typer.Option(12, min=1, help="Simulated leaders browsing dashboards."),
     writers: int = typer.Option(4, min=0, help="Simulated officers submitting values."),
+    write_pause: float = typer.Option(
+        1.0, min=0.0, help="Seconds an officer takes between two submissions (on average; "
+        "0 = as fast as the server answers, a stress test rather than people)."),
     year: int = typer.Option(0, help="Dashboard year (default: the current year)."),
 ) -> None:
     """Start the server on loopback and drive it with concurrent simulated users; print
@@ -85,7 +88,8 @@ def load_command(
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_ready(base, server)
-        outcome = asyncio.run(_drive(base, target, passwords, seconds, readers, writers))
+        outcome = asyncio.run(_drive(base, target, passwords, seconds, readers, writers,
+                                     write_pause))
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -197,7 +201,7 @@ async def _signed_in(base: str, username: str, password: str) -> tuple[httpx.Asy
 
 
 async def _drive(base: str, target: Target, passwords: dict[str, str], seconds: int,
-                 readers: int, writers: int) -> Outcome:
+                 readers: int, writers: int, write_pause: float) -> Outcome:
     outcome = Outcome()
     clients = [await _signed_in(base, "bench-leader", passwords["bench-leader"])
                for _ in range(readers)]
@@ -206,7 +210,7 @@ async def _drive(base: str, target: Target, passwords: dict[str, str], seconds: 
     stop = time.monotonic() + seconds
     started = time.monotonic()
     tasks = [_reader(c, target, stop, outcome, i) for i, (c, _t) in enumerate(clients[:readers])]
-    tasks += [_writer(c, token, target, stop, outcome, i)
+    tasks += [_writer(c, token, target, stop, outcome, i, write_pause)
               for i, (c, token) in enumerate(clients[readers:])]
     with Progress(TextColumn("tải / load"), BarColumn(), TimeRemainingColumn(),
                   console=console, transient=True) as progress:
@@ -242,9 +246,13 @@ async def _reader(client: httpx.AsyncClient, target: Target, stop: float, outcom
 
 
 async def _writer(client: httpx.AsyncClient, token: str, target: Target, stop: float,
-                  outcome: Outcome, seed: int) -> None:
+                  outcome: Outcome, seed: int, pause: float) -> None:
     rng = random.Random(1000 + seed)
     while time.monotonic() < stop:
+        # Officers type a figure, then save: spread their submissions around `pause`.
+        await asyncio.sleep(min(rng.uniform(0.5, 1.5) * pause, max(stop - time.monotonic(), 0)))
+        if time.monotonic() >= stop:
+            break
         unit, period = rng.choice(target.communes), rng.choice(target.periods)
         numerator = float(rng.randint(1, 10_000))
         body = {"unit": unit, "indicator": target.indicator, "period": period,

@@ -32,6 +32,10 @@ PRUNE_EVERY = 5_000
 MAX_CHANGES = 2_000
 
 
+# The mark on SQLite, as a scalar subquery a reader may add to its own query.
+SQLITE_MARK = "(SELECT MAX(id) FROM value_change)"
+
+
 @dataclass(frozen=True)
 class Mark:
     """Where the log stood at a read: the last row id, and on PostgreSQL the snapshot's
@@ -85,7 +89,7 @@ def _prune(session: Session, added: int) -> None:
 def current_mark(session: Session) -> Mark:
     """Where the log stands now (one cheap query)."""
     if not _is_postgres(session):
-        return Mark(int(session.scalar(select(func.max(ValueChange.id))) or 0))
+        return Mark(int(session.scalar(text(f"SELECT {SQLITE_MARK}")) or 0))
     row = session.execute(text(
         "SELECT (SELECT max(id) FROM value_change), s.xmin, "
         "(SELECT count(*) FROM value_change WHERE txid >= s.xmin) "
