@@ -1,29 +1,39 @@
 """`chiso bench records`: generate a national feed, ingest it, compute every indicator for
 every unit and month, run the pandas version on the same stored data, check they agree,
-then time an incremental batch of 10,000 records until its figures are visible."""
+then time an incremental batch of 10,000 records until its figures are visible.
+
+Like for like: both sides start from the stored Parquet files and end with the same long
+frame (unit, month, indicator, numerator, denominator); both get the same unit map (built
+once from the database, timed on its own). Every step shows wall and CPU seconds (CPU of
+all the process's threads: steadier than wall time on a shared machine).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
+import json
 import os
 import resource
+import shutil
 import tempfile
 import time
-import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 import typer
 from rich.progress import Progress
-from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chiso.bench.core import assert_close, console
+from chiso.bench.core import Timing, assert_close, console
+from chiso.records.bench_report import report
 
 END = dt.date(2025, 12, 31)
+T = TypeVar("T")
 
 
 def register_bench(bench: typer.Typer) -> None:
@@ -34,62 +44,95 @@ def records(
     rows: int = typer.Option(1_000_000, help="Dossiers in the generated feed."),
     months: int = typer.Option(36, help="Months of records."),
     seed: int = typer.Option(1, help="Random seed (same seed, same feed)."),
-    keep: Path = typer.Option(None, help="Keep the data here instead of a temp dir."),
+    keep: Path = typer.Option(None, help="Keep the data here instead of a temp dir; a feed "
+                              "generated there earlier with the same rows, months and seed "
+                              "is reused (the database and store are always new)."),
+    repeat: int = typer.Option(1, help="Run the chiso and pandas computations this many "
+                               "times each, alternately, and keep each side's fastest."),
 ) -> None:
     """Generate a national one-stop feed, ingest it and compute all seven indicators for
     every unit and month; compare with pandas on the same data; time a 10,000-record batch.
 
-    Example: chiso bench records --rows 10000000
+    Example: chiso bench records --rows 10000000 --keep /tmp/records-10m
     """
     with tempfile.TemporaryDirectory() as tmp:
         work = keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        _use_scratch_install(work)
-        _run(work, rows=rows, months=months, seed=seed)
+        _fresh_install(work)
+        _run(work, rows=rows, months=months, seed=seed, repeat=max(1, repeat))
 
 
-def _use_scratch_install(work: Path) -> None:
-    """A private SQLite database and data dir, so the benchmark never touches real data."""
+def _fresh_install(work: Path) -> None:
+    """A private SQLite database and data dir, so the benchmark never touches real data;
+    a kept directory loses its previous database and store (never its feed)."""
     from chiso.db import reset_engines
     from chiso.settings import reset_settings_cache
 
+    (work / "bench.sqlite").unlink(missing_ok=True)
+    shutil.rmtree(work / "data", ignore_errors=True)
     os.environ["CHISO_DATA_DIR"] = str(work / "data")
     os.environ["CHISO_DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite'}"
     reset_settings_cache()
     reset_engines()
 
 
-def _run(work: Path, *, rows: int, months: int, seed: int) -> None:
+def measured(work: Callable[[], T], label: str = "") -> tuple[T, Timing]:
+    start, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    return result, Timing(label, time.perf_counter() - start, time.process_time() - cpu)
+
+
+@dataclass
+class Feed:
+    path: Path
+    procedures: Path
+    rows: int
+    generated: Timing | None  # None: reused from an earlier run
+
+
+def _run(work: Path, *, rows: int, months: int, seed: int, repeat: int) -> None:
     from chiso.db import session_scope
     from chiso.db.migrate import upgrade
 
     upgrade()
-    timings: dict[str, float] = {}
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("Đơn vị, chỉ tiêu / units, indicators", total=None)
         with session_scope() as session:
             _national_units(session)
-        feed = work / "feed.parquet"
         bar.update(task, description="Sinh hồ sơ / generating", total=rows, completed=0)
-        with session_scope() as session:
-            from chiso.records.generator import generate
-
-            started = time.perf_counter()
-            generated = generate(session, feed, province=None, months=months, seed=seed,
-                                 rows=rows, end=END, progress=lambda n: bar.advance(task, n))
-            timings["generate"] = time.perf_counter() - started
+        feed = _feed(work, rows=rows, months=months, seed=seed,
+                     progress=lambda n: bar.advance(task, n))
         bar.update(task, description="chiso: nạp + tính / ingest + compute", total=None)
-        ingest = _ingest(generated.procedures_path, feed)
-        bar.update(task, description="chiso: tính toàn bộ / full computation")
-        ours, ours_seconds, ours_rss = _ours_full()
-        gc.collect()
-        bar.update(task, description="pandas")
-        theirs, pandas_read, pandas_compute, pandas_peak = _pandas_full()
-        compared = _agree(ours, theirs)
+        ingest = _ingest(feed.procedures, feed.path)
+        bar.update(task, description="So sánh / comparison")
+        comparison = _compare(repeat)
         bar.update(task, description="Lô 10.000 hồ sơ / 10,000-record batch")
         incremental = [_incremental(work, seed, "20"), _incremental(work, seed + 10, None)]
-    _report(generated.rows, ingest, ours_seconds, ours_rss, pandas_read, pandas_compute,
-            pandas_peak, compared, incremental, timings["generate"])
+    report(feed_rows=feed.rows, generated=feed.generated, ingest=ingest,
+           comparison=comparison, incremental=incremental)
+
+
+def _feed(work: Path, *, rows: int, months: int, seed: int,
+          progress: Callable[[int], None]) -> Feed:
+    """The generated feed, or the one a kept directory already holds for these settings."""
+    from chiso.db import session_scope
+    from chiso.records.generator import generate
+
+    path, meta = work / "feed.parquet", work / "feed.json"
+    wanted = {"rows": rows, "months": months, "seed": seed, "end": END.isoformat()}
+    if path.exists() and meta.exists():
+        stored = json.loads(meta.read_text())
+        procedures = Path(stored.get("procedures", ""))
+        if stored.get("wanted") == wanted and procedures.exists():
+            return Feed(path, procedures, int(stored["rows"]), None)
+    meta.unlink(missing_ok=True)
+    with session_scope() as session:
+        generated, timing = measured(lambda: generate(
+            session, path, province=None, months=months, seed=seed, rows=rows, end=END,
+            progress=progress), "generate")
+    meta.write_text(json.dumps({"wanted": wanted, "rows": generated.rows,
+                                "procedures": str(generated.procedures_path)}))
+    return Feed(path, generated.procedures_path, generated.rows, timing)
 
 
 def _national_units(session: Session) -> None:
@@ -115,24 +158,30 @@ def _make_indicators(session: Session) -> None:
                                   scale=100.0))
 
 
-def _ingest(procedures: Path, feed: Path) -> dict[str, float]:
+def _ingest(procedures: Path, feed: Path) -> dict[str, Any]:
+    """One ingestion of the whole feed, with wall and CPU marks at each step; `save` ends
+    with the commit, when the values are visible."""
     from chiso.db import session_scope
     from chiso.records.service import ingest_file, load_procedures
 
     with session_scope() as session:
         load_procedures(session, procedures)
-    marks: dict[str, float] = {}
-    started = time.perf_counter()
+    marks: dict[str, tuple[float, float]] = {
+        "start": (time.perf_counter(), time.process_time())}
     with session_scope() as session:
         result = ingest_file(session, feed, step=lambda name: marks.setdefault(
-            name, time.perf_counter()))
-    done = time.perf_counter()
-    return {"check": marks["store"] - started, "store": marks["compute"] - marks["store"],
-            "compute": marks["save"] - marks["compute"], "save": done - marks["save"],
-            "total": marks["save"] - started, "with_save": done - started,
+            name, (time.perf_counter(), time.process_time())))
+    marks["done"] = (time.perf_counter(), time.process_time())
+
+    def span(first: str, last: str, label: str) -> Timing:
+        return Timing(label, marks[last][0] - marks[first][0],
+                      marks[last][1] - marks[first][1])
+
+    return {"check": span("start", "store", "check"), "store": span("store", "compute", "store"),
+            "compute": span("compute", "save", "compute"), "save": span("save", "done", "save"),
+            "total": span("start", "save", "total"), "visible": span("start", "done", "visible"),
             "stored": result.rows_stored, "read": result.rows_read,
-            "values": result.values_inserted + result.values_updated,
-            "rss_mb": _rss_mb()}
+            "values": result.values_inserted + result.values_updated, "rss_mb": _rss_mb()}
 
 
 def _store_inputs(session: Session):  # type: ignore[no-untyped-def]
@@ -143,54 +192,91 @@ def _store_inputs(session: Session):  # type: ignore[no-untyped-def]
     return root, store.version_files(root, batches), store.superseded_files(root, batches)
 
 
-def _ours_full() -> tuple[pl.DataFrame, float, float]:
-    """files → indicators for every unit and month, as `records recompute` does it."""
+@dataclass
+class Inputs:
+    """What both computations start from: the stored files, the catalogue, the unit map."""
+
+    root: Path
+    versions: list[str]
+    superseded: list[str]
+    procedures: pl.DataFrame
+    umap: pl.DataFrame
+    closure: pl.DataFrame
+
+
+def _inputs() -> tuple[Inputs, Timing]:
+    """The unit map of every (unit code, month) in the store, built once with the same code
+    `records recompute` uses (chiso.records.unitmap), and given to both sides."""
     from chiso.db import session_scope
     from chiso.records import engine
-    from chiso.records.service import _indicator_rows, procedures_frame
-    from chiso.records.unitmap import UnitResolver
-
-    with session_scope() as session:
-        root, versions, superseded = _store_inputs(session)
-        started = time.perf_counter()
-        con = engine.connect(root)
-        engine.register_procedures(con, procedures_frame(session))
-        engine.register_current(con, versions, superseded)
-        engine.procedure_counts(con)
-        long = _indicator_rows(con, UnitResolver(session), engine.grp_unit_months(con))
-        seconds = time.perf_counter() - started
-        con.close()
-    return long, seconds, _rss_mb()
-
-
-def _pandas_full() -> tuple[object, float, float, float]:
-    from chiso.db import session_scope
-    from chiso.records import engine, reference
     from chiso.records.service import procedures_frame
     from chiso.records.unitmap import UnitResolver
 
     with session_scope() as session:
         root, versions, superseded = _store_inputs(session)
-        # The unit map is the same input for both sides (built from the database).
+        procedures = procedures_frame(session)
         con = engine.connect(root)
         engine.register_current(con, versions, superseded)
         pairs = con.sql("SELECT DISTINCT unit_code, month FROM cur").pl()
         con.close()
-        resolver = UnitResolver(session)
-        umap = resolver.umap(pairs)
-        closure = resolver.closure(umap.get_column("leaf_id").to_list())
-        procedures = procedures_frame(session).to_pandas()
-    tracemalloc.start()
-    started = time.perf_counter()
-    frame, gone = reference.read_store(versions, superseded)
-    read = time.perf_counter() - started
-    started = time.perf_counter()
-    result = reference.indicators(frame, gone, procedures, umap.to_pandas(),
-                                  closure.to_pandas())
-    compute = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    return result, read, compute, peak
+
+        def unit_map() -> tuple[pl.DataFrame, pl.DataFrame]:
+            resolver = UnitResolver(session)
+            umap = resolver.umap(pairs)
+            return umap, resolver.closure(umap.get_column("leaf_id").to_list())
+
+        (umap, closure), timing = measured(unit_map, "unit map")
+    return Inputs(root, versions, superseded, procedures, umap, closure), timing
+
+
+def _ours(inputs: Inputs) -> pl.DataFrame:
+    """Stored files → long frame with the engine, as `records recompute` runs it."""
+    from chiso.records import engine
+
+    con = engine.connect(inputs.root)
+    try:
+        engine.register_procedures(con, inputs.procedures)
+        engine.register_current(con, inputs.versions, inputs.superseded)
+        engine.procedure_counts(con)
+        return engine.indicator_table(con, inputs.umap, inputs.closure)
+    finally:
+        con.close()
+
+
+def _pandas(inputs: Inputs, umap: Any, closure: Any, procedures: Any,
+            split: list[Timing]) -> Any:
+    """Stored files → long frame with pandas (reading timed apart in `split`)."""
+    from chiso.records import reference
+
+    (frame, gone), read = measured(lambda: reference.read_store(inputs.versions,
+                                                                inputs.superseded), "read")
+    result, compute = measured(lambda: reference.indicators(frame, gone, procedures, umap,
+                                                            closure), "compute")
+    split[:] = [read, compute]
+    return result
+
+
+def _compare(repeat: int) -> dict[str, Any]:
+    inputs, unit_map = _inputs()
+    # Conversions to pandas are inputs too: done before the clock starts, as for Polars.
+    umap, closure = inputs.umap.to_pandas(), inputs.closure.to_pandas()
+    procedures = inputs.procedures.to_pandas()
+    best: dict[str, Timing] = {}
+    split: list[Timing] = []
+    pandas_split: list[Timing] = []
+    for _ in range(repeat):
+        gc.collect()
+        ours, timing = measured(lambda: _ours(inputs), "chiso")
+        best["chiso"] = min(best.get("chiso", timing), timing, key=lambda t: t.seconds)
+        rss_ours = _rss_mb()
+        gc.collect()
+        theirs, timing = measured(lambda: _pandas(inputs, umap, closure, procedures, split),
+                                  "pandas")
+        if "pandas" not in best or timing.seconds < best["pandas"].seconds:
+            best["pandas"], pandas_split = timing, list(split)
+    return {"unit_map": unit_map, "chiso": best["chiso"], "pandas": best["pandas"],
+            "pandas_split": pandas_split, "agree": _agree(ours, theirs), "rss_ours": rss_ours,
+            "rss_pandas": _rss_mb(), "repeat": repeat}
 
 
 def _agree(ours: pl.DataFrame, theirs) -> int:  # type: ignore[no-untyped-def]
@@ -209,7 +295,7 @@ def _agree(ours: pl.DataFrame, theirs) -> int:  # type: ignore[no-untyped-def]
     return compared
 
 
-def _incremental(work: Path, seed: int, province: str | None) -> dict[str, float]:
+def _incremental(work: Path, seed: int, province: str | None) -> dict[str, Any]:
     """5,000 dossiers finishing (new versions of open ones) + 5,000 new ones this month,
     from one province's one-stop system, or from all over the country."""
     from chiso.db import session_scope
@@ -231,14 +317,15 @@ def _incremental(work: Path, seed: int, province: str | None) -> dict[str, float
     con.close()
     path = work / f"incremental-{province or 'national'}.parquet"
     batch.write_parquet(path)
-    started = time.perf_counter()
-    with session_scope() as session:
-        result = ingest_file(session, path)
-    seconds = time.perf_counter() - started
-    return {"scope": province or "national", "seconds": seconds, "rows": batch.height,
-            "stored": result.rows_stored,
-            "months": len(result.months), "values": result.values_inserted
-            + result.values_updated}
+
+    def visible() -> Any:
+        with session_scope() as session:
+            return ingest_file(session, path)
+
+    result, timing = measured(visible, "incremental")
+    return {"scope": province or "national", "timing": timing, "rows": batch.height,
+            "stored": result.rows_stored, "months": len(result.months),
+            "values": result.values_inserted + result.values_updated}
 
 
 def _province_codes(session: Session, province: str) -> list[str]:
@@ -274,49 +361,3 @@ def _incremental_batch(con, last: int, seed: int) -> pl.DataFrame:  # type: igno
 
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _report(rows: int, ingest: dict[str, float], ours: float, ours_rss: float,
-            pandas_read: float, pandas_compute: float, pandas_peak: float, compared: int,
-            incremental: list[dict[str, Any]], generate_seconds: float) -> None:
-    table = Table(title=f"chiso bench records — {rows:,} dossiers, {os.cpu_count()} cores",
-                  header_style="bold")
-    table.add_column("Bước / step")
-    table.add_column("chiso (DuckDB) s", justify="right")
-    table.add_column("pandas s", justify="right")
-    table.add_row("generate feed (not compared)", f"{generate_seconds:.2f}", "")
-    table.add_row("ingest: read + check", f"{ingest['check']:.2f}", "")
-    table.add_row("ingest: store versions", f"{ingest['store']:.2f}", "")
-    table.add_row("ingest: compute all indicators", f"{ingest['compute']:.2f}", "")
-    table.add_row("[bold]ingest + compute[/]", f"[bold]{ingest['total']:.2f}[/]", "")
-    table.add_row("save values (chiso.values upsert, SQLite)", f"{ingest['save']:.2f}", "")
-    table.add_row("read stored records", "(in query)", f"{pandas_read:.2f}")
-    table.add_row("compute 7 indicators, all units × months", f"{ours:.2f}",
-                  f"{pandas_compute:.2f}")
-    table.add_row("[bold]files → indicators[/]", f"[bold]{ours:.2f}[/]",
-                  f"[bold]{pandas_read + pandas_compute:.2f}[/]")
-    console.print(table)
-    ratio_total = (pandas_read + pandas_compute) / ours
-    ratio_compute = pandas_compute / ours
-    colour = "green" if ratio_compute >= 3 else "yellow"
-    console.print(f"[{colour}]Tính toán nhanh hơn pandas {ratio_compute:.1f} lần (pandas "
-                  f"không tính đọc tệp), {ratio_total:.1f} lần tính cả đọc / computation "
-                  f"{ratio_compute:.1f}× faster than pandas compute-only, {ratio_total:.1f}× "
-                  "including reading[/]")
-    console.print(f"[green]✓[/] Khớp / agree: {compared:,} numerators and denominators")
-    console.print(f"Bộ nhớ / memory: peak RSS after chiso ingest {ingest['rss_mb']:,.0f} MB, "
-                  f"after chiso compute {ours_rss:,.0f} MB (engine cap 1,024 MB); pandas "
-                  f"Python-heap peak (tracemalloc) {pandas_peak:,.0f} MB, process peak "
-                  f"{_rss_mb():,.0f} MB")
-    goal = "[green]✓[/]" if ingest["total"] < 60 else "[red]✗[/]"
-    console.print(f"{goal} Nạp + tính / ingest + compute {ingest['read']:,.0f} records: "
-                  f"{ingest['total']:.1f} s (goal < 60 s); {ingest['values']:,.0f} values")
-    for batch in incremental:
-        fast = "[green]✓[/]" if batch["seconds"] < 1 else "[red]✗[/]"
-        scope = ("tỉnh 20 / province 20" if batch["scope"] != "national"
-                 else "cả nước / national")
-        console.print(f"{fast} Lô tăng dần / incremental batch ({scope}) of "
-                      f"{batch['rows']:,.0f} records ({batch['stored']:,.0f} stored, "
-                      f"{batch['months']:.0f} months, {batch['values']:,.0f} values changed) "
-                      f"visible after {batch['seconds']:.2f} s (goal < 1 s)")
-

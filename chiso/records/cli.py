@@ -21,7 +21,8 @@ from chiso.text import format_number
 
 console = Console()
 records_app = typer.Typer(
-    help="One-stop dossier records (hồ sơ TTHC) and the indicators computed from them.",
+    help="One-stop dossier records (hồ sơ TTHC) and the indicators computed from them.\n\n"
+         "Example: chiso records ingest mot-cua-2025-08.csv",
     no_args_is_help=True)
 
 STEP_LABELS = {"check": "Kiểm tra / checking", "store": "Ghi kho / storing",
