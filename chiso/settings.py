@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     today: dt.date | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # Server processes for `chiso serve`; each keeps its own memo of analytics answers.
+    workers: int = 1
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     smtp_from: str = "chiso@localhost"

@@ -52,6 +52,8 @@ def init(
 def serve(
     host: str = typer.Option(None, help="Address to listen on (default from CHISO_HOST)."),
     port: int = typer.Option(None, help="Port (default from CHISO_PORT)."),
+    workers: int = typer.Option(None, min=1, help="Server processes (default from "
+                                "CHISO_WORKERS; one per processor core under load)."),
 ) -> None:
     """Start the web application.
 
@@ -63,9 +65,14 @@ def serve(
 
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
-    app = create_app()
+    workers = workers or settings.workers
+    app = create_app()  # here, once: refuse an unmigrated database before forking
     console.print(f"chiso đang chạy tại / running at [bold]http://{host}:{port}/[/]")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    else:
+        uvicorn.run("chiso.web.app:create_app", factory=True, workers=workers, host=host,
+                    port=port, log_level="warning")
 
 
 def _safe_url() -> str:

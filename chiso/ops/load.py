@@ -27,6 +27,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import select
 
+from chiso.settings import get_settings
+
 console = Console()
 
 
@@ -74,6 +76,7 @@ def load_command(
         1.0, min=0.0, help="Seconds an officer takes between two submissions (on average; "
         "0 = as fast as the server answers, a stress test rather than people)."),
     year: int = typer.Option(0, help="Dashboard year (default: the current year)."),
+    workers: int = typer.Option(0, min=0, help="Server processes (default: CHISO_WORKERS)."),
 ) -> None:
     """Start the server on loopback and drive it with concurrent simulated users; print
     requests/s, p50/p95/p99 latency and errors, then verify no acknowledged write was lost.
@@ -84,7 +87,8 @@ def load_command(
     target = find_target(year)
     passwords = bench_users(target)
     port = _free_port()
-    server = _start_server(port)
+    workers = workers or get_settings().workers
+    server = _start_server(port, workers)
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_ready(base, server)
@@ -96,7 +100,7 @@ def load_command(
             server.wait(15)
         except subprocess.TimeoutExpired:
             server.kill()
-    _report(outcome)
+    _report(outcome, workers)
     lost = lost_writes(target, outcome.writes)
     console.print(f"Ghi được xác nhận / acknowledged writes: {len(outcome.writes)}; "
                   f"bị mất / lost: [bold]{len(lost)}[/]")
@@ -166,9 +170,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_server(port: int) -> subprocess.Popen[bytes]:
+def _start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
     chiso = str(Path(sys.executable).with_name("chiso"))
-    return subprocess.Popen([chiso, "serve", "--host", "127.0.0.1", "--port", str(port)],
+    return subprocess.Popen([chiso, "serve", "--host", "127.0.0.1", "--port", str(port),
+                             "--workers", str(workers)],
                             env=os.environ.copy(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
 
@@ -296,9 +301,10 @@ def summarise(outcome: Outcome) -> dict[str, dict[str, float]]:
     return result
 
 
-def _report(outcome: Outcome) -> None:
+def _report(outcome: Outcome, workers: int) -> None:
     table = Table("kind", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
-                  title=f"chiso bench load — {outcome.seconds:.1f} s")
+                  title=f"chiso bench load — {outcome.seconds:.1f} s, {workers} server "
+                        f"process{'es' if workers > 1 else ''}, {os.cpu_count()} cores")
     for name, row in summarise(outcome).items():
         table.add_row(name, str(row["requests"]), f"{row['rps']:.1f}", f"{row['p50']:.1f}",
                       f"{row['p95']:.1f}", f"{row['p99']:.1f}", str(row["errors"]))
