@@ -4,8 +4,12 @@ this file only assembles them."""
 from __future__ import annotations
 
 import typer
+from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.exc import SQLAlchemyError
 
 from chiso.cli import core
+from chiso.db.engine import DatabaseNotMigrated
 
 app = typer.Typer(
     name="chiso",
@@ -27,3 +31,43 @@ def _register_domains() -> None:
 
 
 _register_domains()
+
+
+def main() -> None:
+    """The `chiso` program. Errors meant for users — a database not yet migrated, or a
+    refusal worded in Vietnamese / English (the convention of CONVENTIONS.md) — are
+    printed as one message with exit code 2 instead of a traceback; anything else is a bug
+    and keeps its traceback."""
+    try:
+        app()
+    except (SQLAlchemyError, DatabaseNotMigrated) as exc:
+        if not _unmigrated(exc):
+            raise
+        _refuse(str(DatabaseNotMigrated(_database())))
+    except (ValueError, LookupError) as exc:
+        message = str(exc.args[0]) if exc.args else ""
+        if " / " not in message:
+            raise
+        _refuse(message)
+
+
+def _unmigrated(exc: Exception) -> bool:
+    from chiso.db.engine import get_engine, is_migrated
+
+    if isinstance(exc, DatabaseNotMigrated):
+        return True
+    try:
+        return not is_migrated(get_engine())
+    except SQLAlchemyError:
+        return False
+
+
+def _database() -> str:
+    from chiso.db.engine import get_engine
+
+    return get_engine().url.render_as_string(hide_password=True)
+
+
+def _refuse(message: str) -> None:
+    Console(stderr=True).print(f"[red]✗[/] {escape(message)}")
+    raise SystemExit(2)
