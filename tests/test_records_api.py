@@ -129,7 +129,7 @@ def test_unit_page_shows_indicators_targets_and_procedures(admin_client, world, 
     html = page.text
     assert "Hồ sơ một cửa" in html and "Tỉnh Lạng Sơn" in html
     assert "50,0%" in html  # online dossiers 3/6 in the latest month
-    assert "Chỉ tiêu 2025" in html and "80%" in html
+    assert "Mục tiêu 2025" in html and "80%" in html
     assert "Tất cả" not in html
     assert "Mọi dịch vụ công trực tuyến đã cung cấp đều phát sinh hồ sơ trực tuyến" in html
     commune = admin_client.get("/records/units/06300?year=2025&lang=en").text
