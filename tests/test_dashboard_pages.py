@@ -71,6 +71,7 @@ def test_overview_in_english(province, client, make_user) -> None:
     login(client, user.username, password)
     page = client.get("/units/20/overview?year=2025&lang=en")
     assert "At risk" in page.text and "Expected on path" in page.text
+    assert "≥ 80.0%" in page.text and "80,0" not in page.text  # English number format
 
 
 def test_indicator_page_has_breakdown_by_commune(province, client, make_user) -> None:

@@ -32,11 +32,12 @@ def _unit_or_404(session: SessionDep, code: str) -> UnitCard:
 COMPARATOR_SIGNS = {">=": "≥", "<=": "≤", "=": "=", "between": "∈"}
 
 
-def _measure(value: float | None, decimals: int, unit: str) -> str:
-    """'50,0%' — a percent sign sticks to its number; other units follow a space."""
+def _measure(value: float | None, decimals: int, unit: str, locale: str = "vi") -> str:
+    """'50,0%' ('50.0%' in English) — a percent sign sticks to its number; other units
+    follow a space."""
     from chiso.text import format_number
 
-    text = format_number(value, decimals)
+    text = format_number(value, decimals, locale)
     return f"{text}%" if unit.strip() == "%" else f"{text} {unit}".strip()
 
 
@@ -44,7 +45,7 @@ def _status_context(request: Request) -> dict[str, object]:
     locale = getattr(request.state, "locale", "vi")
     return {
         "comparator_sign": lambda c: COMPARATOR_SIGNS.get(c, c),
-        "measure": _measure,
+        "measure": lambda value, decimals, unit: _measure(value, decimals, unit, locale),
         "statuses": list(Status),
         "status_label": lambda value: Status(value).label(locale),
         "statuses_labels": {s.value: s.label(locale) for s in Status},
