@@ -4,51 +4,28 @@ process answers it (the value change log tells each memo what changed)."""
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from chiso.accounts.models import Role
+from chiso.ops.load import free_port, start_server, wait_ready
 from tests.test_dashboard_pages import province  # noqa: F401  (fixture)
-
-CHISO = str(Path(sys.executable).with_name("chiso"))
 
 
 @pytest.fixture
 def two_workers(province) -> Iterator[str]:  # noqa: F811
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen([CHISO, "serve", "--host", "127.0.0.1", "--port", str(port),
-                                "--workers", "2"], env=os.environ.copy(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    port = free_port()
+    process = start_server(port, workers=2)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(process, base)
+        wait_ready(base, process)
         yield base
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(20)
-
-
-def _wait_ready(process: subprocess.Popen[bytes], base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise AssertionError("server did not start")
 
 
 def _status_actuals(base: str, cookies: httpx.Cookies, times: int) -> set[float]:

@@ -86,12 +86,12 @@ def load_command(
     """
     target = find_target(year)
     passwords = bench_users(target)
-    port = _free_port()
+    port = free_port()
     workers = workers or get_settings().workers
-    server = _start_server(port, workers)
+    server = start_server(port, workers)
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_ready(base, server)
+        wait_ready(base, server)
         outcome = asyncio.run(_drive(base, target, passwords, seconds, readers, writers,
                                      write_pause))
     finally:
@@ -164,13 +164,13 @@ def bench_users(target: Target) -> dict[str, str]:
     return passwords
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
     chiso = str(Path(sys.executable).with_name("chiso"))
     return subprocess.Popen([chiso, "serve", "--host", "127.0.0.1", "--port", str(port),
                              "--workers", str(workers)],
@@ -178,7 +178,7 @@ def _start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
                             stderr=subprocess.PIPE)
 
 
-def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
+def wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
