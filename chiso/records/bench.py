@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from chiso.bench.core import Timing, assert_close, console
 from chiso.records.bench_report import report
+from chiso.records.engine import DEFAULT_MEMORY_MB
 
 END = dt.date(2025, 12, 31)
 T = TypeVar("T")
@@ -49,6 +50,8 @@ def records(
                               "is reused (the database and store are always new)."),
     repeat: int = typer.Option(1, help="Run the chiso and pandas computations this many "
                                "times each, alternately, and keep each side's fastest."),
+    memory_mb: int = typer.Option(DEFAULT_MEMORY_MB, help="DuckDB memory cap for ingesting "
+                                  "and computing (beyond it the engine spills to disk)."),
 ) -> None:
     """Generate a national one-stop feed, ingest it and compute all seven indicators for
     every unit and month; compare with pandas on the same data; time a 10,000-record batch.
@@ -59,7 +62,8 @@ def records(
         work = keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         _fresh_install(work)
-        _run(work, rows=rows, months=months, seed=seed, repeat=max(1, repeat))
+        _run(work, rows=rows, months=months, seed=seed, repeat=max(1, repeat),
+             memory_mb=memory_mb)
 
 
 def _fresh_install(work: Path) -> None:
@@ -90,7 +94,8 @@ class Feed:
     generated: Timing | None  # None: reused from an earlier run
 
 
-def _run(work: Path, *, rows: int, months: int, seed: int, repeat: int) -> None:
+def _run(work: Path, *, rows: int, months: int, seed: int, repeat: int,
+         memory_mb: int) -> None:
     from chiso.db import session_scope
     from chiso.db.migrate import upgrade
 
@@ -103,9 +108,9 @@ def _run(work: Path, *, rows: int, months: int, seed: int, repeat: int) -> None:
         feed = _feed(work, rows=rows, months=months, seed=seed,
                      progress=lambda n: bar.advance(task, n))
         bar.update(task, description="chiso: nạp + tính / ingest + compute", total=None)
-        ingest = _ingest(feed.procedures, feed.path)
+        ingest = _ingest(feed.procedures, feed.path, memory_mb)
         bar.update(task, description="So sánh / comparison")
-        comparison = _compare(repeat)
+        comparison = _compare(repeat, memory_mb)
         bar.update(task, description="Lô 10.000 hồ sơ / 10,000-record batch")
         incremental = [_incremental(work, seed, "20"), _incremental(work, seed + 10, None)]
     report(feed_rows=feed.rows, generated=feed.generated, ingest=ingest,
@@ -158,7 +163,7 @@ def _make_indicators(session: Session) -> None:
                                   scale=100.0))
 
 
-def _ingest(procedures: Path, feed: Path) -> dict[str, Any]:
+def _ingest(procedures: Path, feed: Path, memory_mb: int) -> dict[str, Any]:
     """One ingestion of the whole feed, with wall and CPU marks at each step; `save` ends
     with the commit, when the values are visible."""
     from chiso.db import session_scope
@@ -169,15 +174,16 @@ def _ingest(procedures: Path, feed: Path) -> dict[str, Any]:
     marks: dict[str, tuple[float, float]] = {
         "start": (time.perf_counter(), time.process_time())}
     with session_scope() as session:
-        result = ingest_file(session, feed, step=lambda name: marks.setdefault(
-            name, (time.perf_counter(), time.process_time())))
+        result = ingest_file(session, feed, memory_mb=memory_mb, step=lambda name: marks
+                             .setdefault(name, (time.perf_counter(), time.process_time())))
     marks["done"] = (time.perf_counter(), time.process_time())
 
     def span(first: str, last: str, label: str) -> Timing:
         return Timing(label, marks[last][0] - marks[first][0],
                       marks[last][1] - marks[first][1])
 
-    return {"check": span("start", "store", "check"), "store": span("store", "compute", "store"),
+    return {"memory_mb": memory_mb, "check": span("start", "store", "check"),
+            "store": span("store", "compute", "store"),
             "compute": span("compute", "save", "compute"), "save": span("save", "done", "save"),
             "total": span("start", "save", "total"), "visible": span("start", "done", "visible"),
             "stored": result.rows_stored, "read": result.rows_read,
@@ -229,11 +235,11 @@ def _inputs() -> tuple[Inputs, Timing]:
     return Inputs(root, versions, superseded, procedures, umap, closure), timing
 
 
-def _ours(inputs: Inputs) -> pl.DataFrame:
+def _ours(inputs: Inputs, memory_mb: int) -> pl.DataFrame:
     """Stored files → long frame with the engine, as `records recompute` runs it."""
     from chiso.records import engine
 
-    con = engine.connect(inputs.root)
+    con = engine.connect(inputs.root, memory_mb=memory_mb)
     try:
         engine.register_procedures(con, inputs.procedures)
         engine.register_current(con, inputs.versions, inputs.superseded)
@@ -256,7 +262,7 @@ def _pandas(inputs: Inputs, umap: Any, closure: Any, procedures: Any,
     return result
 
 
-def _compare(repeat: int) -> dict[str, Any]:
+def _compare(repeat: int, memory_mb: int) -> dict[str, Any]:
     inputs, unit_map = _inputs()
     # Conversions to pandas are inputs too: done before the clock starts, as for Polars.
     umap, closure = inputs.umap.to_pandas(), inputs.closure.to_pandas()
@@ -266,7 +272,7 @@ def _compare(repeat: int) -> dict[str, Any]:
     pandas_split: list[Timing] = []
     for _ in range(repeat):
         gc.collect()
-        ours, timing = measured(lambda: _ours(inputs), "chiso")
+        ours, timing = measured(lambda: _ours(inputs, memory_mb), "chiso")
         best["chiso"] = min(best.get("chiso", timing), timing, key=lambda t: t.seconds)
         rss_ours = _rss_mb()
         gc.collect()

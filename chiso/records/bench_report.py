@@ -9,7 +9,6 @@ from typing import Any
 from rich.table import Table
 
 from chiso.bench.core import Timing, console
-from chiso.records.engine import DEFAULT_MEMORY_MB
 
 
 def _cells(timing: Timing | None) -> tuple[str, str]:
@@ -50,7 +49,7 @@ def report(*, feed_rows: int, generated: Timing | None, ingest: dict[str, Any],
     console.print(_table(feed_rows, generated, ingest, comparison))
     _ratios(comparison)
     console.print(f"Bộ nhớ / memory: peak RSS after chiso ingest {ingest['rss_mb']:,.0f} MB "
-                  f"(engine cap {DEFAULT_MEMORY_MB:,} MB), after chiso compute "
+                  f"(engine cap {ingest['memory_mb']:,} MB), after chiso compute "
                   f"{comparison['rss_ours']:,.0f} MB, after pandas "
                   f"{comparison['rss_pandas']:,.0f} MB (process peaks, monotonic)")
     _goal(ingest["total"].seconds < 60,

