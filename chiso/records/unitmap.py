@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 
@@ -74,7 +73,6 @@ class UnitResolver:
         self.by_code: dict[str, list[UnitRow]] = {}
         for unit in sorted(self.units.values(), key=lambda u: u.valid_from):
             self.by_code.setdefault(unit.code, []).append(unit)
-        self._leaves: dict[tuple[str, int, bool], int | None] = {}
         self._leaves_by_era: dict[tuple[str, tuple[int, int], bool], int | None] = {}
         self.successor: dict[int, int] = {}
         links = session.execute(select(UnitLineage.predecessor_id, UnitLineage.successor_id,
@@ -97,12 +95,6 @@ class UnitResolver:
             (u for u in candidates if u.valid_from <= last), key=lambda u: u.valid_from,
             default=candidates[0])
         return self._follow(unit.id, None if current else (first, last))
-
-    def _era(self, code: str, month: int) -> tuple[int, int]:
-        """Months between the same validity and lineage dates resolve alike."""
-        first, last = month_bounds(month)
-        edges = self._edges(code)
-        return (bisect_right(edges, first), bisect_right(edges, last))
 
     @cache  # noqa: B019  (one resolver per request or batch)
     def _edges(self, code: str) -> tuple[dt.date, ...]:
@@ -167,28 +159,50 @@ class UnitResolver:
              if len(units) == 1 and units[0].id not in self.successor],
             schema={"unit_code": pl.String, "leaf_id": pl.Int64}, orient="row")
 
-    def _leaf_memo(self, code: str, month: int, current: bool) -> int | None:
-        """leaf() once per (code, validity era): the resolver outlives one batch (cached),
-        so the next batch finds its pairs resolved."""
-        key = (code, month, current)
-        if key not in self._leaves:
-            era = (code, self._era(code, month), current)
-            if era not in self._leaves_by_era:
-                self._leaves_by_era[era] = self.leaf(code, month, current=current)
-            self._leaves[key] = self._leaves_by_era[era]
-        return self._leaves[key]
+    @cached_property
+    def _edge_frame(self) -> pl.DataFrame:
+        """unit_code, edge: the days on which a re-used or merged code may change unit."""
+        constant = set(self._constant.get_column("unit_code").to_list())
+        return pl.DataFrame(
+            [(code, day) for code in self.by_code if code not in constant
+             for day in self._edges(code)],
+            schema={"unit_code": pl.String, "edge": pl.Date}, orient="row")
+
+    def _resolved(self, rest: pl.DataFrame, current: bool) -> pl.DataFrame:
+        """Pairs of re-used or merged codes: each (code, era) — months between the same
+        edges — resolved once in Python, then joined back (a national store has about
+        110,000 such pairs and a few thousand eras). The resolver outlives one batch
+        (`cached`), so the next batch finds its eras resolved."""
+        first = pl.date(pl.col("month") // 100, pl.col("month") % 100, 1)
+        eras = (rest.with_columns(first.alias("first"), first.dt.month_end().alias("last"))
+                .join(self._edge_frame, on="unit_code", how="left")
+                .group_by("unit_code", "month")
+                .agg((pl.col("edge") <= pl.col("first")).sum().alias("lo"),
+                     (pl.col("edge") <= pl.col("last")).sum().alias("hi")))
+        keys = eras.group_by("unit_code", "lo", "hi").agg(pl.col("month").min())
+        leaves = [(code, lo, hi, self._era_leaf(code, (lo, hi), month, current))
+                  for code, lo, hi, month in keys.iter_rows()]
+        table = pl.DataFrame(leaves, orient="row", schema={
+            "unit_code": pl.String, "lo": eras.schema["lo"], "hi": eras.schema["hi"],
+            "leaf_id": pl.Int64})
+        return (eras.join(table, on=["unit_code", "lo", "hi"])
+                .filter(pl.col("leaf_id").is_not_null())
+                .select("unit_code", pl.col("month").cast(pl.Int32), "leaf_id"))
+
+    def _era_leaf(self, code: str, era: tuple[int, int], month: int, current: bool
+                  ) -> int | None:
+        key = (code, era, current)
+        if key not in self._leaves_by_era:
+            self._leaves_by_era[key] = self.leaf(code, month, current=current)
+        return self._leaves_by_era[key]
 
     def umap(self, pairs: pl.DataFrame, *, current: bool = False) -> pl.DataFrame:
         """unit_code, month → leaf_id for every pair (unknown codes are dropped)."""
         pairs = pairs.select("unit_code", pl.col("month").cast(pl.Int32)).unique()
         simple = pairs.join(self._constant, on="unit_code")
         rest = pairs.join(self._constant, on="unit_code", how="anti")
-        resolved = [(code, month, leaf) for code, month in rest.iter_rows()
-                    if (leaf := self._leaf_memo(code, month, current)) is not None]
-        frame = pl.DataFrame(resolved, orient="row",
-                             schema={"unit_code": pl.String, "month": pl.Int32,
-                                     "leaf_id": pl.Int64})
-        return pl.concat([simple.select(frame.columns), frame])
+        resolved = self._resolved(rest, current)
+        return pl.concat([simple.select(resolved.columns), resolved])
 
     def closure(self, leaf_ids: list[int]) -> pl.DataFrame:
         """leaf_id → unit_id for the leaf itself and every unit above it."""
