@@ -2,8 +2,9 @@
 computes the seven public-service indicators per unit × month.
 
 No Python loop touches a dossier row: ingestion is a handful of streamed SQL statements
-and the computation first collapses the dossiers to (unit code, month, procedure) counts,
-from which every indicator at every level follows (DESIGN §4: columnar engine).
+and the computation first collapses the dossiers to (unit code, month) counts and bitsets
+of the services used and offered, from which every indicator at every level follows by sums
+and ORs (DESIGN §4: columnar engine).
 """
 
 from __future__ import annotations
