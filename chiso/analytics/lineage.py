@@ -14,10 +14,46 @@ never a Python walk per unit.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
 
 import polars as pl
 
 MAX_HOPS = 32  # a lineage chain longer than this is a data error (a cycle); stop there
+
+Resolver = Callable[[pl.DataFrame, pl.DataFrame, dt.date], pl.DataFrame]
+_RECENT: OrderedDict[tuple[str, int, int, dt.date],
+                     tuple[weakref.ref[pl.DataFrame], weakref.ref[pl.DataFrame],
+                           pl.DataFrame]] = OrderedDict()
+_RECENT_LOCK = threading.Lock()
+RECENT_ANSWERS = 64
+
+
+def _same_frames_same_answer(fn: Resolver) -> Resolver:
+    """Remember `fn(units, lineage, day)` for the very same frame objects. The analytics
+    memo hands out one unit world's frames for as long as units and lineage are unchanged,
+    so a refresh after a value write does not walk the lineage again. Frames are never
+    changed in place; the answer is shared, so callers treat it as read-only."""
+
+    @functools.wraps(fn)
+    def remembered(units: pl.DataFrame, lineage: pl.DataFrame, day: dt.date
+                   ) -> pl.DataFrame:
+        key = (fn.__name__, id(units), id(lineage), day)
+        with _RECENT_LOCK:
+            found = _RECENT.get(key)
+        if found is not None and found[0]() is units and found[1]() is lineage:
+            return found[2]
+        answer = fn(units, lineage, day)
+        with _RECENT_LOCK:
+            _RECENT[key] = (weakref.ref(units), weakref.ref(lineage), answer)
+            while len(_RECENT) > RECENT_ANSWERS:
+                _RECENT.popitem(last=False)
+        return answer
+
+    return remembered
 
 
 def valid_on(units: pl.DataFrame, day: dt.date) -> pl.Expr:
@@ -43,6 +79,7 @@ def primary_successors(lineage: pl.DataFrame, day: dt.date) -> pl.DataFrame:
     )
 
 
+@_same_frames_same_answer
 def resolve_units(units: pl.DataFrame, lineage: pl.DataFrame, day: dt.date) -> pl.DataFrame:
     """Map every unit to the unit valid on `day` that carries its figures.
 
@@ -75,6 +112,7 @@ def resolve_units(units: pl.DataFrame, lineage: pl.DataFrame, day: dt.date) -> p
     )
 
 
+@_same_frames_same_answer
 def current_tree(units: pl.DataFrame, lineage: pl.DataFrame, day: dt.date) -> pl.DataFrame:
     """The hierarchy valid on `day`: `unit_id, parent_id, depth` (roots have depth 0).
 
