@@ -201,17 +201,11 @@ def _committed_with_sha(session: Session, sha: str) -> bool:
 
 
 def _stage(session: Session, con: duckdb.DuckDBPyConnection, path: Path, name: str) -> int:
-    resolver_codes = session.scalars(select(_unit_code_column())).all()
-    engine.register_units(con, list(resolver_codes))
+    # The cached resolver holds every unit code already (an incremental batch reuses it).
+    engine.register_units(con, UnitResolver.cached(session).codes())
     engine.register_procedures(con, procedures_frame(session))
     feed.prepare(con, path, name)
     return feed.stage(con, name)
-
-
-def _unit_code_column():  # type: ignore[no-untyped-def]
-    from chiso.units.models import OrgUnit
-
-    return OrgUnit.code
 
 
 def _open_batch(session: Session, source: str, name: str, sha: str, actor: Any) -> int:
