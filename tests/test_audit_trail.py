@@ -123,3 +123,22 @@ def test_search_api_filters_by_user_action_object_unit_and_dates(admin_client, m
     assert bad.status_code == 422 and "không phải ngày hợp lệ" in bad.text
     page = admin_client.get("/audit", params={"action": "value.", "unit_id": ""})
     assert page.status_code == 200 and page.text.count("<code>value.update</code>") == 2
+
+
+def test_page_shows_only_the_changed_fields_in_the_readers_formats(admin_client,
+                                                                   db_url) -> None:
+    db = new_session(db_url)
+    record_event(db, action="dti.criterion.update", object_type="dti_criterion", object_id=2,
+                 before={"code": "TCS", "self_score": None, "deadline": "2025-12-31",
+                         "max_points": 100.0},
+                 after={"code": "TCS", "self_score": 70.5, "deadline": "2026-01-05",
+                        "max_points": 100.0})
+    db.commit()
+    db.close()
+    page = admin_client.get("/audit", params={"action": "dti.", "lang": "vi"}).text
+    row = page.split("<code>dti.criterion.update</code>")[1].split("</tr>")[0]
+    assert "self_score: –" in row and "self_score: 70,5" in row
+    assert "deadline: 31/12/2025" in row and "deadline: 05/01/2026" in row
+    assert "code:" not in row and "max_points" not in row and "None" not in row
+    english = admin_client.get("/audit", params={"action": "dti.", "lang": "en"}).text
+    assert "self_score: 70.5" in english and "deadline: 2026-01-05" in english
