@@ -159,3 +159,14 @@ def test_every_users_command_help_has_an_example() -> None:
         assert "Example: chiso users" in shown.output, (command, shown.output)
     for command in ("backup", "restore"):
         assert "Example: chiso" in runner.invoke(cli, [command, "--help"]).output
+
+
+def test_users_page_names_every_field_for_screen_readers(admin_client, make_user) -> None:
+    make_user(Role.VIEWER, username="xem.thu")
+    page = admin_client.get("/admin/users?lang=vi").text
+    table = page.split('id="users"')[1].split("</table>")[0]
+    fields = re.findall(r"<(?:select|input)\b[^>]*>", table)
+    visible = [f for f in fields if 'type="hidden"' not in f and 'type="checkbox"' not in f]
+    assert len(visible) == 4  # role and unit code for admin and xem.thu
+    assert all("aria-label=" in f for f in visible)
+    assert 'aria-label="Vai trò · xem.thu"' in table
