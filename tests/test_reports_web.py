@@ -75,7 +75,10 @@ def test_other_units_cannot_generate_or_download(session: Session, client, make_
     session.commit()
     officer, password = make_user(Role.FOCAL_OFFICER, w.noi_vu.id, username="dm")
     login(client, officer.username, password)
-    assert client.get("/reports").status_code == 403
+    assert client.get("/reports?unit=20").status_code == 403
+    # From the menu (no unit named) the officer lands on their own department, not a 403.
+    own = client.get("/reports")
+    assert own.status_code == 200 and '<option value="S_NV" selected>' in own.text
     token = re.search(r'name="csrf_token" value="([^"]+)"',  # type: ignore[union-attr]
                       client.get("/tasks").text).group(1)
     denied = client.post("/api/reports", json={"unit": "20", "period": "2025Q3"},

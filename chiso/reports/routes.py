@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from chiso.accounts.access import Action
+from chiso.accounts.access import Access, Action
 from chiso.meetings.models import GeneratedReport
 from chiso.reports.data import KIND_PERIOD_TYPE, ReportError, check_period, find_unit
 from chiso.reports.service import report_dir, start_job
@@ -47,11 +47,21 @@ def _unit(session: Any, code: str) -> OrgUnit:
         raise HTTPException(404, detail=str(exc)) from exc
 
 
+def _default_unit(session: Any, access: Access) -> OrgUnit:
+    """The province for those who may read it; otherwise the user's own unit, so a commune
+    or department officer who opens Reports from the menu gets their page, not a 403."""
+    province = _unit(session, get_settings().default_unit)
+    if access.can(Action.READ, province.id) or access.user is None:
+        return province
+    own = [m.unit_id for m in access.user.memberships if m.unit_id is not None]
+    return session.get(OrgUnit, own[0]) if own else province
+
+
 @router.get("/reports", include_in_schema=False)
 def reports_page(request: Request, session: SessionDep, access: AccessDep,
                  unit: str | None = None, kind: str = "quarterly", period: str | None = None,
                  saved: int = 0) -> Response:
-    chosen = _unit(session, unit or get_settings().default_unit)
+    chosen = _unit(session, unit) if unit else _default_unit(session, access)
     access.require(Action.READ, chosen.id)
     period = period or default_period()
     if kind not in KIND_PERIOD_TYPE:
