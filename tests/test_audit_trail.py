@@ -142,3 +142,16 @@ def test_page_shows_only_the_changed_fields_in_the_readers_formats(admin_client,
     assert "code:" not in row and "max_points" not in row and "None" not in row
     english = admin_client.get("/audit", params={"action": "dti.", "lang": "en"}).text
     assert "self_score: 70.5" in english and "deadline: 2026-01-05" in english
+
+
+def test_a_full_page_links_to_the_older_entries(admin_client, db_url) -> None:
+    db = new_session(db_url)
+    for n in range(3):
+        record_event(db, action="task.create", object_type="task", object_id=n)
+    db.commit()
+    db.close()
+    first = admin_client.get("/audit", params={"action": "task.", "limit": 2, "lang": "vi"}).text
+    assert first.count("<code>task.create</code>") == 2
+    assert 'href="?action=task.&amp;limit=2&amp;lang=vi&amp;offset=2">Các mục cũ hơn' in first
+    last = admin_client.get("/audit", params={"action": "task.", "limit": 2, "offset": 2}).text
+    assert last.count("<code>task.create</code>") == 1 and "offset=4" not in last
