@@ -1,0 +1,26 @@
+"""The task board and a task's page as a reader sees them, in Vietnamese and English."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from chiso.tasks.models import FocusArea
+from tests.tasks_support import build_world
+
+
+def test_focus_area_is_named_in_the_readers_language(session: Session, admin_client) -> None:  # type: ignore[no-untyped-def]
+    world = build_world(session)
+    area = FocusArea(plan_id=world.plan.id, code="1", name_vi="Chuyển đổi nhận thức",
+                     name_en="Changing awareness", sort_order=1)
+    session.add(area)
+    session.flush()
+    task = next(iter(world.tasks.values()))
+    task.focus_area_id = area.id
+    session.commit()
+    board = admin_client.get("/tasks", params={"lang": "en"}).text
+    row = board.split(f'data-code="{task.code}"')[1].split("</tr>")[0]
+    assert "Changing awareness" in row and "Chuyển đổi nhận thức" not in row
+    page = admin_client.get(f"/tasks/{task.id}", params={"lang": "en"}).text
+    assert "<dd>Changing awareness</dd>" in page
+    vietnamese = admin_client.get(f"/tasks/{task.id}", params={"lang": "vi"}).text
+    assert "<dd>Chuyển đổi nhận thức</dd>" in vietnamese
