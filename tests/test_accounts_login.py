@@ -60,3 +60,27 @@ def test_focal_officer_scope(session, make_user) -> None:
     assert access(office).can(Action.APPROVE, commune_b.id)  # sub-unit of its province
     assert access(leader).can(Action.READ, commune_b.id)
     assert not access(leader).can(Action.CAPTURE, commune_b.id)
+
+
+def test_sign_in_lands_on_a_page_the_user_may_read(client, session, make_user) -> None:  # type: ignore[no-untyped-def]
+    _province, commune, _b = _units(session)
+    officer, password = make_user(Role.FOCAL_OFFICER, unit_id=commune.id)
+    answer = client.post("/login", data={"username": officer.username, "password": password},
+                         follow_redirects=False)
+    # Not the province's overview behind "/", which answers this officer with a 403.
+    assert answer.headers["location"] == "/units/06187/overview"
+    assert client.get("/units/06187/overview").status_code == 200
+    client.post("/logout", data={"csrf_token": _csrf(client)})
+    asked = client.post("/login", data={"username": officer.username, "password": password,
+                                        "next": "/tasks"}, follow_redirects=False)
+    assert asked.headers["location"] == "/tasks"
+    leader, leader_pw = make_user(Role.LEADER)
+    client.post("/logout", data={"csrf_token": _csrf(client)})
+    assert client.post("/login", data={"username": leader.username, "password": leader_pw},
+                       follow_redirects=False).headers["location"] == "/"
+
+
+def _csrf(client) -> str:  # type: ignore[no-untyped-def]
+    from tests.accounts_support import csrf_of
+
+    return csrf_of(client)

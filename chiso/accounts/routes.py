@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access, Action
 from chiso.accounts.mail import reset_mail_body
+from chiso.accounts.models import User
 from chiso.accounts.service import (
     RESET_TOKEN_MINUTES,
     AccountError,
@@ -21,6 +26,7 @@ from chiso.accounts.service import (
 )
 from chiso.notify.service import send_email
 from chiso.settings import get_settings
+from chiso.units.models import OrgUnit
 from chiso.web.deps import SESSION_COOKIE, OptionalUserDep, SessionDep, UserDep
 from chiso.web.limits import RESET_REQUESTS_PER_ADDRESS, login_allowed, record_login_failure
 from chiso.web.templating import render
@@ -32,6 +38,22 @@ log = logging.getLogger("chiso.accounts")
 def _safe_next(target: str) -> str:
     # Only local paths: an open redirect would let a link send users to another site.
     return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
+
+
+def _landing(session: Session, user: User, target: str) -> str:
+    """Where a sign-in goes: the page asked for, or (for the bare front door) the overview
+    of a unit the user may read. The front door shows the province, which a commune or
+    department officer may not read: they landed on a 403 right after signing in."""
+    if target != "/":
+        return target
+    access = Access(session, user)
+    province = session.scalar(select(OrgUnit.id).where(
+        OrgUnit.code == get_settings().default_unit))
+    if province is None or access.can(Action.READ, province):
+        return target
+    own = [m.unit_id for m in user.memberships if m.unit_id is not None]
+    code = session.scalar(select(OrgUnit.code).where(OrgUnit.id == own[0])) if own else None
+    return f"/units/{quote(code, safe='')}/overview" if code else target
 
 
 def _address(request: Request) -> str:
@@ -62,7 +84,7 @@ def login(
         return render(request, "login.html", {"next": _safe_next(next), "failed": True},
                       status_code=401)
     token, _row = open_session(session, user)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(_landing(session, user, _safe_next(next)), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="lax",
         secure=get_settings().base_url.startswith("https"),
