@@ -24,3 +24,26 @@ def test_focus_area_is_named_in_the_readers_language(session: Session, admin_cli
     assert "<dd>Changing awareness</dd>" in page
     vietnamese = admin_client.get(f"/tasks/{task.id}", params={"lang": "vi"}).text
     assert "<dd>Chuyển đổi nhận thức</dd>" in vietnamese
+
+
+def test_unit_lists_hold_the_province_and_new_task_offers_only_managed_units(
+        session: Session, client, make_user) -> None:  # type: ignore[no-untyped-def]
+    from chiso.accounts.models import Role
+    from chiso.units.models import OrgUnit
+    from tests.conftest import login
+
+    world = build_world(session)
+    session.add(OrgUnit(code="92", name="Thành phố Cần Thơ", kind="tinh"))
+    session.commit()
+    officer, password = make_user(Role.STANDING_OFFICE, world.khcn.id)
+    login(client, officer.username, password)
+    form = client.get("/tasks/new", params={"lang": "vi"}).text
+    lead = form.split('name="lead_unit"')[1].split("</select>")[0]
+    assert "Sở Khoa học và Công nghệ" in lead and "Sở Nội vụ" not in lead
+    assert "Cần Thơ" not in form  # another province is in no list
+    board = client.get("/tasks").text
+    options = board.split('name="unit"')[1].split("</select>")[0]
+    assert "Cần Thơ" not in options
+    # Province first, then departments (level 2), then communes (level 3).
+    assert options.index("Tỉnh Lạng Sơn") < options.index("Sở Nội vụ") < options.index(
+        "Phường Đông Kinh")

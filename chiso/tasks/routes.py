@@ -19,13 +19,15 @@ from sqlalchemy.orm import Session
 from chiso.accounts.access import Access, Action
 from chiso.accounts.models import User
 from chiso.notify.service import unread_count
+from chiso.settings import get_settings
 from chiso.tasks import followup, service
 from chiso.tasks.models import Task, TaskStatus
 from chiso.tasks.service import EvidenceFile, TaskError, TaskFilter, TaskRow
 from chiso.tasks.status import STATUS_CSS, status_label
 from chiso.tasks.xlsx import TaskImportRejected, export_tasks, import_tasks
 from chiso.text import parse_date
-from chiso.units.models import OrgUnit
+from chiso.units.models import OrgUnit, UnitKind
+from chiso.units.service import descendant_ids
 from chiso.web.deps import AccessDep, SessionDep, UserDep
 from chiso.web.nav import NAV_ITEMS, NavItem
 from chiso.web.templating import render
@@ -37,9 +39,20 @@ NAV_ITEMS.append(NavItem("Tasks", "/tasks", order=75))
 # ------------------------------------------------------------------ helpers
 
 def current_units(session: Session) -> list[OrgUnit]:
-    return list(session.scalars(select(OrgUnit).where(OrgUnit.valid_to.is_(None))
-                                .order_by(OrgUnit.parent_id.is_not(None), OrgUnit.kind,
-                                          OrgUnit.name)))
+    """The units a unit list offers: the province and the units under it today, by level
+    (province, departments, communes), then name. With the national register loaded, every
+    list had 3,371 units with other provinces first, and a new task defaulted to Cần Thơ."""
+    query = (select(OrgUnit).outerjoin(UnitKind, UnitKind.code == OrgUnit.kind)
+             .where(OrgUnit.valid_to.is_(None)))
+    province = session.scalar(query.where(OrgUnit.code == get_settings().default_unit))
+    if province is not None:
+        query = query.where(OrgUnit.id.in_([province.id, *descendant_ids(session, province.id)]))
+    return list(session.scalars(query.order_by(UnitKind.level, OrgUnit.name)))
+
+
+def managed_units(session: Session, access: Access) -> list[OrgUnit]:
+    """The units this user may give a task to (leading it needs MANAGE on the unit)."""
+    return [u for u in current_units(session) if access.can(Action.MANAGE, u.id)]
 
 
 def unit_by_code(session: Session, code: str | None) -> OrgUnit | None:
@@ -164,7 +177,7 @@ def new_form(request: Request, session: SessionDep, access: AccessDep) -> Respon
     require_manager(access)
     units = current_units(session)
     return render(request, "tasks/new.html", {
-        "access": access, "units": units, "all_units": current_units(session),
+        "access": access, "units": managed_units(session, access), "all_units": units,
         "areas": service.focus_areas(session), "users": _users(session), "error": ""})
 
 
@@ -191,7 +204,8 @@ def create(request: Request, session: SessionDep, access: AccessDep, user: UserD
     except TaskError as exc:
         session.rollback()
         return render(request, "tasks/new.html", {
-            "access": access, "units": current_units(session), "all_units": current_units(session),
+            "access": access, "units": managed_units(session, access),
+            "all_units": current_units(session),
             "areas": service.focus_areas(session), "users": _users(session), "error": str(exc)},
             status_code=422)
     return RedirectResponse(f"/tasks/{task.id}", status_code=303)
