@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 
 from chiso.bench.core import Timing, assert_close, console
 from chiso.records.bench_report import report
-from chiso.records.engine import DEFAULT_MEMORY_MB
 
 END = dt.date(2025, 12, 31)
 T = TypeVar("T")
@@ -50,20 +49,23 @@ def records(
                               "is reused (the database and store are always new)."),
     repeat: int = typer.Option(1, help="Run the chiso and pandas computations this many "
                                "times each, alternately, and keep each side's fastest."),
-    memory_mb: int = typer.Option(DEFAULT_MEMORY_MB, help="DuckDB memory cap for ingesting "
-                                  "and computing (beyond it the engine spills to disk)."),
+    memory_mb: int = typer.Option(0, min=0, help="DuckDB memory cap for ingesting and "
+                                  "computing (beyond it the engine spills to disk); 0: a "
+                                  "quarter of this machine's memory, 1,024 to 4,096 MB."),
 ) -> None:
     """Generate a national one-stop feed, ingest it and compute all seven indicators for
     every unit and month; compare with pandas on the same data; time a 10,000-record batch.
 
     Example: chiso bench records --rows 10000000 --keep /tmp/records-10m
     """
+    from chiso.records.engine import default_memory_mb
+
     with tempfile.TemporaryDirectory() as tmp:
         work = keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         _fresh_install(work)
         _run(work, rows=rows, months=months, seed=seed, repeat=max(1, repeat),
-             memory_mb=memory_mb)
+             memory_mb=memory_mb or default_memory_mb())
 
 
 def _fresh_install(work: Path) -> None:

@@ -71,7 +71,8 @@ def ingest(
                                        help="CSV, JSON Lines or Parquet feed files"),
     procedures_file: Path = typer.Option(None, "--procedures", exists=True, dir_okay=False,
                                          help="Load this procedure catalogue first."),
-    memory_mb: int = typer.Option(1024, help="Memory cap of the engine (MB)."),
+    memory_mb: int = typer.Option(0, min=0, help="Memory cap of the engine (MB); 0: a "
+                                  "quarter of this machine's memory, 1,024 to 4,096."),
 ) -> None:
     """Ingest dossier files, one batch each: all-or-nothing, re-sent dossiers update,
     the same file twice changes nothing; indicators of the touched months are recomputed.
@@ -79,9 +80,11 @@ def ingest(
     Example: chiso records ingest data/feed.parquet --procedures data/feed.procedures.csv
     """
     from chiso.db import session_scope
+    from chiso.records.engine import DEFAULT_MEMORY_MB
     from chiso.records.feed import FeedRejected
     from chiso.records.service import RecordsError, ingest_file
 
+    memory_mb = memory_mb or DEFAULT_MEMORY_MB
     if procedures_file:
         procedures(procedures_file)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
