@@ -84,3 +84,15 @@ def test_other_units_cannot_generate_or_download(session: Session, client, make_
     denied = client.post("/api/reports", json={"unit": "20", "period": "2025Q3"},
                          headers={"x-csrf-token": token})
     assert denied.status_code == 403 and "read" in denied.text
+
+
+def test_a_period_the_report_cannot_have_is_refused(admin_client, session: Session,  # type: ignore[no-untyped-def]
+                                                    pinned_today: None) -> None:
+    build_world(session)
+    session.commit()
+    assert admin_client.get("/reports", params={"period": "2025Q3"}).status_code == 200
+    bad = admin_client.get("/reports", params={"period": "2026Q9"})
+    assert bad.status_code == 422 and "2026Q9" in bad.text and "không hợp lệ" in bad.text
+    # Switching a quarter's page to the annual report shows the latest year (today 2025-…).
+    annual = admin_client.get("/reports", params={"kind": "annual", "period": "2025Q3"})
+    assert annual.status_code == 200 and 'name="period" value="2024"' in annual.text

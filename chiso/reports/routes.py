@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from chiso.accounts.access import Access, Action
 from chiso.meetings.models import GeneratedReport
+from chiso.periods import parse_period
 from chiso.reports.data import KIND_PERIOD_TYPE, ReportError, check_period, find_unit
 from chiso.reports.service import report_dir, start_job
 from chiso.reports.texts import BLOCKS, current_texts, save_texts
@@ -33,9 +34,14 @@ MEDIA = {".docx": "application/vnd.openxmlformats-officedocument.wordprocessingm
          ".pdf": "application/pdf"}
 
 
-def default_period() -> str:
-    """The last finished quarter: in October one writes the report for Q3."""
+def default_period(kind: str = "quarterly") -> str:
+    """The last finished period of the kind: in October one writes the report for Q3, the
+    six-month report for S1 and the annual report for last year."""
     day = get_settings().current_date()
+    if kind == "annual":
+        return str(day.year - 1)
+    if kind == "half_year":
+        return f"{day.year}S1" if day.month > 6 else f"{day.year - 1}S2"
     quarter = (day.month - 1) // 3
     return f"{day.year}Q{quarter}" if quarter else f"{day.year - 1}Q4"
 
@@ -57,15 +63,33 @@ def _default_unit(session: Any, access: Access) -> OrgUnit:
     return session.get(OrgUnit, own[0]) if own else province
 
 
+def _period_for(kind: str, period: str | None) -> str:
+    """The period to show. One that is no period (2026Q9) is refused: it was shown as a page
+    ready to generate, and generating failed. One of another kind (2026Q3 after switching
+    the report to annual) becomes that kind's latest, as a reader switching kind expects."""
+    if not period:
+        return default_period(kind)
+    try:
+        parse_period(period)
+    except ValueError as exc:
+        raise HTTPException(422, detail=f"Kỳ '{period}' không hợp lệ (ví dụ 2025Q3, 2025S1, "
+                                        f"2025) / invalid period '{period}'") from exc
+    try:
+        check_period(kind, period)
+    except ReportError:
+        return default_period(kind)
+    return period
+
+
 @router.get("/reports", include_in_schema=False)
 def reports_page(request: Request, session: SessionDep, access: AccessDep,
                  unit: str | None = None, kind: str = "quarterly", period: str | None = None,
                  saved: int = 0) -> Response:
     chosen = _unit(session, unit) if unit else _default_unit(session, access)
     access.require(Action.READ, chosen.id)
-    period = period or default_period()
     if kind not in KIND_PERIOD_TYPE:
         raise HTTPException(422, detail=f"Loại báo cáo '{kind}' không có / unknown kind")
+    period = _period_for(kind, period)
     jobs = list(session.scalars(select(GeneratedReport).where(
         GeneratedReport.unit_id == chosen.id).order_by(GeneratedReport.id.desc()).limit(10)))
     return render(request, "reports/index.html", {
