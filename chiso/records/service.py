@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from chiso.audit.service import record_event
 from chiso.db.base import utcnow
+from chiso.db.engine import defer_checkpoint
 from chiso.indicators.models import Indicator
 from chiso.records import engine, feed, store
 from chiso.records.models import BatchStatus, RecordBatch, RecordProcedure, ServiceLevel
@@ -156,6 +157,9 @@ def ingest_file(session: Session, path: Path, *, actor: Any = None, source: str 
     if _committed_with_sha(session, sha):
         return IngestResult(None, name, already_ingested=True)
     root = store.store_dir()
+    # The batch's figures should show as soon as it commits: SQLite's log checkpoint runs
+    # after that, in the background.
+    defer_checkpoint(session)
     with store.writer_lock(root):
         con = engine.connect(root, memory_mb=memory_mb)
         try:
