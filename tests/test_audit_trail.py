@@ -155,3 +155,14 @@ def test_a_full_page_links_to_the_older_entries(admin_client, db_url) -> None:
     assert 'href="?action=task.&amp;limit=2&amp;lang=vi&amp;offset=2">Các mục cũ hơn' in first
     last = admin_client.get("/audit", params={"action": "task.", "limit": 2, "offset": 2}).text
     assert last.count("<code>task.create</code>") == 1 and "offset=4" not in last
+
+
+def test_a_mistyped_search_is_explained_above_the_form(admin_client) -> None:  # type: ignore[no-untyped-def]
+    page = admin_client.get("/audit", params={"unit_id": "abc", "date_from": "31/02/2026",
+                                              "lang": "vi"})
+    assert page.status_code == 422
+    assert "Mã số đơn vị phải là số, nhận &#39;abc&#39;" in page.text
+    assert "Từ ngày / from: &#39;31/02/2026&#39; không phải ngày hợp lệ" in page.text
+    assert 'name="unit_id" value="abc"' in page.text and "string_pattern" not in page.text
+    api = admin_client.get("/api/audit", params={"unit_id": "12a"})
+    assert api.status_code == 422 and "unit id must be a number" in api.json()["detail"]

@@ -29,27 +29,39 @@ class AuditFilters:
         action: Annotated[str, Query(max_length=64)] = "",
         object_type: Annotated[str, Query(max_length=64)] = "",
         object_id: Annotated[str, Query(max_length=64)] = "",
-        unit_id: Annotated[str, Query(max_length=9, pattern=r"^\d*$")] = "",
+        unit_id: Annotated[str, Query(max_length=40)] = "",
         date_from: Annotated[str, Query(max_length=40, description="dd/mm/yyyy")] = "",
         date_to: Annotated[str, Query(max_length=40, description="dd/mm/yyyy")] = "",
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
         offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     ) -> None:
+        # Mistakes in the form are collected, not raised: the page shows them above the
+        # form the admin typed (a letter in the unit id showed a validator's raw dump).
+        self.errors: list[str] = []
         self.values: dict[str, Any] = {
             "actor": actor, "action": action, "object_type": object_type,
-            "object_id": object_id, "unit_id": int(unit_id) if unit_id else None,
-            "date_from": _day(date_from, "date_from"), "date_to": _day(date_to, "date_to"),
+            "object_id": object_id, "unit_id": self._unit(unit_id),
+            "date_from": self._day(date_from, "Từ ngày / from"),
+            "date_to": self._day(date_to, "Đến ngày / to"),
             "limit": limit, "offset": offset}
 
+    def _unit(self, text: str) -> int | None:
+        text = text.strip()
+        if text and not (text.isascii() and text.isdigit() and len(text) <= 9):
+            self.errors.append(f"Mã số đơn vị phải là số, nhận '{text}' / "
+                               f"the unit id must be a number, got '{text}'")
+            return None
+        return int(text) if text else None
 
-def _day(text: str, field: str) -> dt.date | None:
-    """Empty means no bound (the page's form sends empty fields)."""
-    if not text.strip():
-        return None
-    try:
-        return parse_date(text)
-    except DateError as exc:
-        raise HTTPException(422, f"{field}: {exc}") from exc
+    def _day(self, text: str, label: str) -> dt.date | None:
+        """Empty means no bound (the page's form sends empty fields)."""
+        if not text.strip():
+            return None
+        try:
+            return parse_date(text)
+        except DateError as exc:
+            self.errors.append(f"{label}: {exc}")
+            return None
 
 
 FiltersDep = Annotated[AuditFilters, Depends()]
@@ -63,6 +75,8 @@ def _require_admin(access: Access) -> None:
 def api_audit(session: SessionDep, access: AccessDep, filters: FiltersDep
               ) -> dict[str, Any]:
     _require_admin(access)
+    if filters.errors:
+        raise HTTPException(422, "; ".join(filters.errors))
     events = search_events(session, **filters.values)
     return {"events": [event_as_dict(e) for e in events], "count": len(events)}
 
@@ -107,7 +121,9 @@ def changed_fields(before: dict[str, Any] | None, after: dict[str, Any] | None,
 def audit_page(request: Request, session: SessionDep, access: AccessDep,
                filters: FiltersDep) -> Response:
     _require_admin(access)
-    events = search_events(session, **filters.values)
+    events = [] if filters.errors else search_events(session, **filters.values)
     return render(request, "audit/search.html", {
+        "errors": filters.errors, "raw": request.query_params,
         "access": access, "events": events, "filters": filters.values,
-        "changed_fields": lambda e: changed_fields(e.before, e.after, request.state.locale)})
+        "changed_fields": lambda e: changed_fields(e.before, e.after, request.state.locale)},
+        status_code=422 if filters.errors else 200)
