@@ -133,3 +133,9 @@ def test_unit_page_in_chromium(live_server, page, make_user, units) -> None:  # 
     page.screenshot(path="/tmp/units-province.png", full_page=True)
     page.goto(f"{live_server}/units/20?on=2025-02-01")
     page.screenshot(path="/tmp/units-province-2024.png")
+
+
+def test_unit_page_links_to_the_units_overview_and_records(admin_client, units) -> None:  # type: ignore[no-untyped-def]
+    page = admin_client.get("/units/20", params={"lang": "vi"}).text
+    assert '<a href="/units/20/overview">Tổng quan</a>' in page
+    assert '<a href="/records/units/20">Hồ sơ một cửa</a>' in page
