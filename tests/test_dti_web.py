@@ -56,6 +56,8 @@ def test_ranking_profile_and_assessment_pages(admin_client, dti_data) -> None:
     assert admin_client.get("/dti/units/99?year=2023").status_code == 404
     work = admin_client.get("/dti/assessment")
     assert work.status_code == 200 and "Tự đánh giá" in work.text
+    english_profile = admin_client.get("/dti/units/20?year=2023&lang=en").text
+    assert "raised at most to the level of the best peer. Checked" in english_profile
 
 
 def test_api_ranking_what_if_and_bottlenecks(admin_client, dti_data) -> None:
