@@ -120,3 +120,17 @@ def test_browser_catalog_search_and_plan_edit(live_server, page, session, make_u
     assert "≥ 92,5%" in page.locator(f'tr.target-row[data-target-id="{target.id}"]').inner_text()
     session.expire_all()
     assert session.get(Target, target.id).value == 92.5
+
+
+def test_milestone_dates_follow_the_language(client, session, make_user) -> None:  # type: ignore[no-untyped-def]
+    _loaded(session)
+    plan = get_plan(session, PLAN_CODE)
+    target = session.scalars(select(Target).where(Target.plan_id == plan.id)).first()
+    target.trajectory = "milestones"
+    target.milestones = [{"date": "2023-06-30", "value": 40.0}]
+    session.commit()
+    viewer, password = make_user(Role.VIEWER)
+    login(client, viewer.username, password)
+    assert "30/06/2023: " in client.get(f"/plans/{plan.id}?lang=vi").text
+    english = client.get(f"/plans/{plan.id}?lang=en").text
+    assert "2023-06-30: " in english and "30/06/2023" not in english
