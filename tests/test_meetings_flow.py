@@ -146,3 +146,18 @@ def test_standing_office_assigns_an_owner_and_the_history_keeps_the_old_state(
         "csrf_token": token, "title": "x", "lead_unit": w.noi_vu.id, "due_date": "2025-11-30",
         "version": 2})
     assert stale.status_code == 409
+
+
+def test_meeting_list_says_when_other_units_meetings_are_not_listed(  # type: ignore[no-untyped-def]
+        session: Session, client, make_user, today) -> None:
+    from chiso.meetings.service import create_meeting
+
+    w = build_world(session)
+    create_meeting(session, unit_id=w.province.id, held_on=dt.date(2025, 7, 15),
+                   title="Phiên họp quý II")
+    session.commit()
+    officer, password = make_user(Role.FOCAL_OFFICER, w.noi_vu.id, username="dmnv2")
+    login(client, officer.username, password)
+    page = client.get("/meetings", params={"lang": "vi"}).text
+    assert "Phiên họp quý II" not in page
+    assert "Chưa có cuộc họp nào của đơn vị bạn; 1 cuộc họp" in page

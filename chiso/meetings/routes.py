@@ -52,14 +52,16 @@ def today() -> dt.date:
 @router.get("/meetings", include_in_schema=False)
 def meetings_page(request: Request, session: SessionDep, access: AccessDep) -> Response:
     access.require(Action.READ, None)
-    meetings = [m for m in service.list_meetings(session) if access.can(Action.READ, m.unit_id)]
+    every = service.list_meetings(session)
+    meetings = [m for m in every if access.can(Action.READ, m.unit_id)]
     default = unit_by_code(session, get_settings().default_unit) if any(
         u.code == get_settings().default_unit for u in current_units(session)) else None
     agenda = service.proposed_agenda(session, unit_id=default.id, held_on=today()
                                      + dt.timedelta(days=1), day=today()) if default else []
     return render(request, "meetings/list.html", {
         "access": access, "meetings": meetings, "kinds": KIND_LABELS,
-        "can_manage": manages_somewhere(access), "units": current_units(session),
+        "hidden": len(every) - len(meetings), "can_manage": manages_somewhere(access),
+        "units": current_units(session),
         "default_unit": default, "agenda": agenda, "today": today(), "error": ""})
 
 
