@@ -4,7 +4,6 @@ connection goes back to the pool with the automatic checkpoint on again."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,9 +47,7 @@ def test_deferred_checkpoint_runs_after_the_commit(db_url: str, is_postgres: boo
         session.commit()  # far over 1,000 log pages: a normal commit would checkpoint here
     finally:
         session.close()
-    for thread in threading.enumerate():
-        if thread.name == "chiso-checkpoint":
-            thread.join(30)
+    db_engine.wait_for_checkpoints(30)
     assert seen_at_start == [size_before]  # the commit copied nothing back
     assert database.stat().st_size > size_before  # the background checkpoint did
     with get_engine(db_url).connect() as connection:  # the pooled connection is restored

@@ -52,6 +52,7 @@ def _make_engine(url: str) -> Engine:
 # over 1,000 pages: that commit then also waits for the copy (0.3 s after a records batch).
 _DEFERRED = "chiso.checkpoint_deferred"
 AUTOCHECKPOINT_PAGES = 1000
+CHECKPOINT_THREAD = "chiso-checkpoint"
 
 
 def defer_checkpoint(session: Session) -> None:
@@ -75,7 +76,15 @@ def _checkpoint_after_deferring(dbapi_connection, record) -> None:  # type: igno
     cursor.close()
     database = dbapi_connection.execute("PRAGMA database_list").fetchone()[2]
     if database:  # not an in-memory database
-        threading.Thread(target=_checkpoint, args=(database,), name="chiso-checkpoint").start()
+        threading.Thread(target=_checkpoint, args=(database,), name=CHECKPOINT_THREAD).start()
+
+
+def wait_for_checkpoints(timeout: float = 600) -> None:
+    """Wait for the background checkpoints of deferred commits (a benchmark times its next
+    step on a settled database, not against the copy of the previous step's log)."""
+    for thread in threading.enumerate():
+        if thread.name == CHECKPOINT_THREAD:
+            thread.join(timeout)
 
 
 def _checkpoint(database: str) -> None:

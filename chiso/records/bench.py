@@ -307,6 +307,7 @@ def _incremental(work: Path, seed: int, province: str | None) -> dict[str, Any]:
     """5,000 dossiers finishing (new versions of open ones) + 5,000 new ones this month,
     from one province's one-stop system, or from all over the country."""
     from chiso.db import session_scope
+    from chiso.db.engine import wait_for_checkpoints
     from chiso.records import engine
     from chiso.records.service import ingest_file
 
@@ -330,6 +331,7 @@ def _incremental(work: Path, seed: int, province: str | None) -> dict[str, Any]:
         with session_scope() as session:
             return ingest_file(session, path)
 
+    wait_for_checkpoints()  # the previous ingest's log, copied back in the background
     result, timing = measured(visible, "incremental")
     return {"scope": province or "national", "timing": timing, "rows": batch.height,
             "stored": result.rows_stored, "months": len(result.months),
