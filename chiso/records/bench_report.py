@@ -60,6 +60,8 @@ def report(*, feed_rows: int, generated: Timing | None, ingest: dict[str, Any],
     for batch in incremental:
         scope = ("tỉnh 20 / province 20" if batch["scope"] != "national"
                  else "cả nước / national")
+        if batch.get("first"):
+            scope += ", lô đầu sau khi khởi động / first after start-up"
         timing = batch["timing"]
         _goal(timing.seconds < 1,
               f"Lô tăng dần / incremental batch ({scope}) of {batch['rows']:,.0f} records "
