@@ -40,6 +40,7 @@ def test_form_upload_evidence_and_english(client, session, make_user, tmp_path: 
     refused = client.post(f"{BASE}/save", data={"csrf_token": token,
                                                 f"value_{w.count.id}": "mười hai"})
     assert refused.status_code == 422 and "Chưa lưu gì" in refused.text
+    assert f'name="value_{w.count.id}" inputmode="decimal" value="mười hai"' in refused.text
 
     content = client.get(f"/api/collection/template?data_set=CCHC_QUY&unit=06001&period={P}"
                          ).content

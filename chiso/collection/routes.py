@@ -473,7 +473,8 @@ def form_page(request: Request, code: str, period: str, unit_code: str, session:
 def _form(request: Request, session: Session, access: Access, data_set: DataSet,
           period: str, unit: OrgUnit, *, problems: list[capture.FormProblem] | None = None,
           upload: template.TemplateUpload | None = None, notice: str = "",
-          upload_meta: dict[str, str] | None = None, status_code: int = 200) -> Response:
+          upload_meta: dict[str, str] | None = None, typed_back: dict[str, str] | None = None,
+          status_code: int = 200) -> Response:
     submission = service.submission_for(session, data_set, unit.id, period)
     editable = submission.status in (service.DRAFT, service.RETURNED) or (
         submission.status == service.SUBMITTED)
@@ -488,7 +489,8 @@ def _form(request: Request, session: Session, access: Access, data_set: DataSet,
         "can_approve": access.can(Action.APPROVE, unit.id), "locked": locked,
         "problems": problems or [], "upload": upload,
         "upload_view": upload.as_dict(300) if upload else None, "notice": notice,
-        "upload_meta": upload_meta or {}, "labels": service.STATUS_LABELS,
+        "upload_meta": upload_meta or {}, "typed_back": typed_back or {},
+        "labels": service.STATUS_LABELS,
         "actions": service.ACTION_LABELS,
         "base": f"/collection/{data_set.code}/{period}/{unit.code}"},
         status_code=status_code)
@@ -506,8 +508,12 @@ async def form_save(request: Request, code: str, period: str, unit_code: str,
     problems = capture.save_form(session, chosen, unit, chosen_period, entries, actor=user,
                                  access=access)
     if problems:
+        # What was typed goes back into the fields: a refused form came back empty, and
+        # the officer had to type every figure again to correct one.
+        typed = {k: str(v) for k, v in form.items()
+                 if k.split("_")[0] in ("numerator", "denominator", "value", "comment")}
         return _form(request, session, access, chosen, chosen_period, unit,
-                     problems=problems, status_code=422)
+                     problems=problems, typed_back=typed, status_code=422)
     if form.get("then") == "submit":
         try:
             service.submit(session, service.submission_for(session, chosen, unit.id,
