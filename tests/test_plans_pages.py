@@ -10,6 +10,7 @@ from sqlalchemy import select
 from chiso.accounts.models import Role
 from chiso.plans.models import Plan, Target
 from chiso.plans.service import get_plan, load_plan
+from chiso.units.models import OrgUnit
 from tests.conftest import browser_login, login
 from tests.plans_support import PLAN_CODE, PLAN_YAML, prepared
 
@@ -134,3 +135,18 @@ def test_milestone_dates_follow_the_language(client, session, make_user) -> None
     assert "30/06/2023: " in client.get(f"/plans/{plan.id}?lang=vi").text
     english = client.get(f"/plans/{plan.id}?lang=en").text
     assert "2023-06-30: " in english and "30/06/2023" not in english
+
+
+def test_catalog_links_each_indicator_to_its_progress_for_province_readers(  # type: ignore[no-untyped-def]
+        client, session, make_user) -> None:
+    _loaded(session)
+    link = '<a href="/units/20/indicators/XHS.HO_CAP_QUANG">'
+    viewer, password = make_user(Role.VIEWER)
+    login(client, viewer.username, password)
+    assert link in client.get("/catalog").text
+    commune = session.scalars(select(OrgUnit).where(OrgUnit.parent_id.is_not(None))).first()
+    officer, officer_pw = make_user(Role.FOCAL_OFFICER, unit_id=commune.id)
+    client.cookies.clear()
+    login(client, officer.username, officer_pw)
+    page = client.get("/catalog").text
+    assert "XHS.HO_CAP_QUANG" in page and link not in page  # no link to a page it may not read

@@ -60,7 +60,21 @@ def catalog_page(request: Request, session: SessionDep, access: AccessDep,
     return render(request, "indicators/catalog.html", {
         "access": access, "groups": [(p, items) for p, items in groups if items],
         "total": len(indicators), "q": q, "search_keys": _search_keys(indicators),
+        "progress_unit": _progress_unit(session, access),
     })
+
+
+def _progress_unit(session: Any, access: Any) -> str | None:
+    """The province's code when the reader may see its progress: each indicator's name then
+    links to its progress page (the catalogue was a dead end for a leader)."""
+    from sqlalchemy import select
+
+    from chiso.settings import get_settings
+    from chiso.units.models import OrgUnit
+
+    code = get_settings().default_unit
+    unit_id = session.scalar(select(OrgUnit.id).where(OrgUnit.code == code))
+    return code if unit_id is not None and access.can(Action.READ, unit_id) else None
 
 
 def _search_keys(indicators: list[Indicator]) -> dict[str, dict[str, str]]:
