@@ -74,3 +74,10 @@ def test_bad_file_shows_error_table(page, live_server, make_user, world, tmp_pat
     assert "06002" in rows.nth(1).inner_text()
     assert page.locator("#confirm").count() == 0
     page.screenshot(path="/tmp/values-import-errors.png", full_page=True)
+
+
+def test_english_page_gives_english_number_examples(admin_client) -> None:  # type: ignore[no-untyped-def]
+    english = admin_client.get("/values/import", params={"lang": "en"}).text
+    assert "Numbers as 76.6% or 1,234,567 (or the Vietnamese 76,6% and 1.234.567)" in english
+    vietnamese = admin_client.get("/values/import", params={"lang": "vi"}).text
+    assert "Số ghi như 76,6% hoặc 1.234.567" in vietnamese
