@@ -204,3 +204,26 @@ def test_only_managers_load_frameworks_through_the_api(client, dti_data, make_us
                          headers={"X-CSRF-Token": csrf})
     assert loaded.status_code == 200 and loaded.json() == {"code": "API_XA", "version": 1,
                                                            "created": True}
+
+
+def test_assessment_menu_opens_the_units_latest_round(client, dti_data, make_user) -> None:  # type: ignore[no-untyped-def]
+    from chiso.units.models import OrgUnit, UnitKind
+
+    session = new_session(dti_data)
+    session.add(UnitKind(code="tinh", name_vi="Tỉnh", name_en="Province", level=1))
+    session.flush()
+    province = OrgUnit(code="20", name="Tỉnh Lạng Sơn", kind="tinh")
+    session.add(province)
+    session.commit()
+    office, password = make_user(Role.STANDING_OFFICE, unit_id=province.id)
+    session.close()
+    login(client, office.username, password)
+    client.post("/dti/assessment/open", data={
+        "csrf_token": _csrf(client), "framework": "VIDU_SO_NGANH", "year": "2023",
+        "unit": "20"})
+    menu = client.get("/dti/assessment", params={"lang": "vi"}).text
+    assert "Tự đánh giá — 2023" in menu and "S3.1" in menu  # not an empty current year
+    assert "Tỉnh Lạng Sơn" in menu and "Đơn vị 20" not in menu
+    later = client.get("/dti/assessment", params={"framework": "VIDU_SO_NGANH",
+                                                  "year": "2030"}).text
+    assert "Các đợt đã mở" in later and "year=2023&amp;unit=20" in later

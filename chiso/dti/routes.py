@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Action
@@ -22,6 +23,7 @@ from chiso.dti.framework import FrameworkError, parse_framework
 from chiso.dti.models import DtiAssessment, DtiCriterion, DtiEvidence
 from chiso.settings import get_settings
 from chiso.text import parse_date, parse_number
+from chiso.units.models import OrgUnit
 from chiso.web.deps import AccessDep, SessionDep, UserDep
 from chiso.web.nav import NAV_ITEMS, NavItem
 from chiso.web.templating import render
@@ -135,6 +137,11 @@ def assessment_page(request: Request, session: SessionDep, access: AccessDep,
     unit = unit or get_settings().default_unit
     access.require(Action.READ, _assessment_unit_id(session, unit))
     frameworks = [f for f in service.current_frameworks(session) if f.weights_known]
+    rounds = _rounds(session, unit, {f.code for f in frameworks})
+    if framework is None and year is None and rounds:
+        # Opened from the menu: the round the unit is working on, not an empty 2026 page of
+        # another framework while the province's own round sat unseen.
+        framework, year = rounds[0].framework_code, rounds[0].year
     chosen = next((f for f in frameworks if f.code == framework), None) or next(
         (f for f in frameworks if f.level == "department"), frameworks[0] if frameworks
         else None)
@@ -145,13 +152,28 @@ def assessment_page(request: Request, session: SessionDep, access: AccessDep,
     can_manage = access.can(Action.MANAGE, _assessment_unit_id(session, unit))
     return render(request, "dti/assessment.html", {
         "access": access, "frameworks": frameworks, "framework": chosen, "year": year,
-        "unit": unit, "assessment": found, "can_manage": can_manage,
+        "unit": unit, "unit_name": _unit_name(session, unit), "rounds": rounds,
+        "framework_names": {f.code: (f.name_vi, f.name_en) for f in frameworks},
+        "assessment": found, "can_manage": can_manage,
         "totals": workspace.totals(found) if found else None,
         "statuses": workspace.STATUSES, "error": error, "saved": saved,
         "today": get_settings().current_date(),
         "editable": {c.id: workspace.may_edit(access, session, c, {"self_score"})
                      for c in (found.criteria if found else [])},
     })
+
+
+def _rounds(session: Session, unit: str, codes: set[str]) -> list[DtiAssessment]:
+    """The unit's self-assessment rounds of usable frameworks, newest year first."""
+    found = session.scalars(select(DtiAssessment).where(DtiAssessment.unit_code == unit)
+                            .order_by(DtiAssessment.year.desc(), DtiAssessment.id.desc()))
+    return [a for a in found if a.framework_code in codes]
+
+
+def _unit_name(session: Session, code: str) -> str:
+    name = session.scalar(select(OrgUnit.name).where(OrgUnit.code == code)
+                          .order_by(OrgUnit.valid_to.is_not(None)))
+    return name or code
 
 
 def _back(assessment: DtiAssessment, **params: str) -> RedirectResponse:
