@@ -99,3 +99,19 @@ def test_flags_are_detected_listed_and_resolved(client, session, make_user) -> N
                        json={"reason": "Xã xác nhận: đã đưa thêm 84 dịch vụ lên cổng"})
     assert done.json()["status"] == "resolved"
     assert client.get("/api/collection/flags").json() == []
+
+
+def test_quality_page_explains_an_empty_period(client, session, make_user) -> None:  # type: ignore[no-untyped-def]
+    from chiso.collection import service
+
+    province = build_province(session)
+    session.commit()
+    office, password = make_user(Role.STANDING_OFFICE, province.world.province.id)
+    login(client, office.username, password)
+    url = f"/collection/quality?data_set=CCHC_QUY&period={P}&lang=vi"
+    assert 'id="nothing-submitted"' in client.get(url).text
+    data_set = service.data_set_by_code(session, "CCHC_QUY")
+    service.submit(session, service.submission_for(session, data_set,
+                                                   province.world.commune_a.id, P))
+    session.commit()
+    assert 'id="nothing-submitted"' not in client.get(url).text
