@@ -47,3 +47,8 @@ def test_unit_lists_hold_the_province_and_new_task_offers_only_managed_units(
     # Province first, then departments (level 2), then communes (level 3).
     assert options.index("Tỉnh Lạng Sơn") < options.index("Sở Nội vụ") < options.index(
         "Phường Đông Kinh")
+
+
+def test_import_page_links_to_the_export_it_tells_you_to_start_from(admin_client) -> None:  # type: ignore[no-untyped-def]
+    page = admin_client.get("/tasks/import", params={"lang": "vi"}).text
+    assert '<a href="/tasks/export.xlsx">Xuất XLSX</a>' in page
