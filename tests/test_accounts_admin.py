@@ -170,3 +170,15 @@ def test_users_page_names_every_field_for_screen_readers(admin_client, make_user
     assert len(visible) == 4  # role and unit code for admin and xem.thu
     assert all("aria-label=" in f for f in visible)
     assert 'aria-label="Vai trò · xem.thu"' in table
+
+
+def test_token_permissions_are_named_in_the_readers_language(admin_client) -> None:  # type: ignore[no-untyped-def]
+    page = admin_client.get("/admin/tokens", params={"lang": "vi"}).text
+    # Each box inside its own label, beside its Vietnamese name.
+    assert '<label><input type="checkbox" name="actions" value="read" checked> xem</label>' in page
+    admin_id = re.search(r'<option value="(\d+)">admin</option>', page).group(1)  # type: ignore[union-attr]
+    created = admin_client.post("/admin/tokens", data={
+        "csrf_token": csrf_of(admin_client), "name": "Một cửa", "user_id": admin_id,
+        "actions": ["read", "capture"], "days": "30"})
+    row = created.text.split("Một cửa")[1].split("</tr>")[0]
+    assert "nhập số liệu, xem" in row and "read" not in row
