@@ -79,6 +79,7 @@ def test_other_units_cannot_generate_or_download(session: Session, client, make_
     # From the menu (no unit named) the officer lands on their own department, not a 403.
     own = client.get("/reports")
     assert own.status_code == 200 and '<option value="S_NV" selected>' in own.text
+    assert '<option value="20"' not in own.text and '<option value="S_KHCN"' not in own.text
     token = re.search(r'name="csrf_token" value="([^"]+)"',  # type: ignore[union-attr]
                       client.get("/tasks").text).group(1)
     denied = client.post("/api/reports", json={"unit": "20", "period": "2025Q3"},

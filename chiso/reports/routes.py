@@ -93,7 +93,9 @@ def reports_page(request: Request, session: SessionDep, access: AccessDep,
     jobs = list(session.scalars(select(GeneratedReport).where(
         GeneratedReport.unit_id == chosen.id).order_by(GeneratedReport.id.desc()).limit(10)))
     return render(request, "reports/index.html", {
-        "access": access, "unit": chosen, "units": current_units(session), "kind": kind,
+        "access": access, "unit": chosen, "kind": kind,
+        # Only units the reader may open: choosing another answered with a 403.
+        "units": [u for u in current_units(session) if access.can(Action.READ, u.id)],
         "period": period, "kinds": KIND_LABELS, "texts": current_texts(session, chosen, period),
         "blocks": BLOCKS, "jobs": jobs, "saved": saved,
         "can_manage": access.can(Action.MANAGE, chosen.id)})
