@@ -41,9 +41,7 @@ def test_unit_lists_hold_the_province_and_new_task_offers_only_managed_units(
     lead = form.split('name="lead_unit"')[1].split("</select>")[0]
     assert "Sở Khoa học và Công nghệ" in lead and "Sở Nội vụ" not in lead
     assert "Cần Thơ" not in form  # another province is in no list
-    board = client.get("/tasks").text
-    options = board.split('name="unit"')[1].split("</select>")[0]
-    assert "Cần Thơ" not in options
+    options = form.split('name="partners"')[1].split("</select>")[0]
     # Province first, then departments (level 2), then communes (level 3).
     assert options.index("Tỉnh Lạng Sơn") < options.index("Sở Nội vụ") < options.index(
         "Phường Đông Kinh")
@@ -52,3 +50,17 @@ def test_unit_lists_hold_the_province_and_new_task_offers_only_managed_units(
 def test_import_page_links_to_the_export_it_tells_you_to_start_from(admin_client) -> None:  # type: ignore[no-untyped-def]
     page = admin_client.get("/tasks/import", params={"lang": "vi"}).text
     assert '<a href="/tasks/export.xlsx">Xuất XLSX</a>' in page
+
+
+def test_board_unit_filter_offers_only_units_the_officer_may_open(  # type: ignore[no-untyped-def]
+        session: Session, client, make_user) -> None:
+    from chiso.accounts.models import Role
+    from tests.conftest import login
+
+    world = build_world(session)
+    session.commit()
+    officer, password = make_user(Role.FOCAL_OFFICER, world.noi_vu.id)
+    login(client, officer.username, password)
+    options = client.get("/tasks").text.split('name="unit"')[1].split("</select>")[0]
+    assert '<option value="S_NV"' in options
+    assert '<option value="20"' not in options and '<option value="S_KHCN"' not in options

@@ -144,7 +144,9 @@ def board(request: Request, session: SessionDep, access: AccessDep, unit: str | 
     counts = {s: sum(1 for r in all_rows if r.status == s) for s in TaskStatus}
     return render(request, "tasks/board.html", {
         "access": access, "rows": rows, "counts": counts, "statuses": list(TaskStatus),
-        "status_label": status_label, "status_css": STATUS_CSS, "units": current_units(session),
+        "status_label": status_label, "status_css": STATUS_CSS,
+        # The unit filter offers only units the reader may open (another answered 403).
+        "units": [u for u in current_units(session) if access.can(Action.READ, u.id)],
         "areas": service.focus_areas(session), "today": day,
         "filters": {"unit": unit or "", "status": status or "", "focus": focus or "",
                     "due_from": due_from or "", "due_to": due_to or ""},
