@@ -69,7 +69,15 @@ def test_sign_in_lands_on_a_page_the_user_may_read(client, session, make_user) -
                          follow_redirects=False)
     # Not the province's overview behind "/", which answers this officer with a 403.
     assert answer.headers["location"] == "/units/06187/overview"
-    assert client.get("/units/06187/overview").status_code == 200
+    page = client.get("/units/06187/overview")
+    assert page.status_code == 200
+    # The front door and the menu lead to the officer's own unit too, and the menu offers
+    # nothing they may not open (no administration).
+    assert client.get("/", follow_redirects=False).headers["location"] == \
+        "/units/06187/overview"
+    assert 'href="/units/06187/overview"' in page.text and 'href="/units/20/' not in page.text
+    refused = client.get("/units/20/overview")
+    assert refused.status_code == 403 and "/admin" not in refused.text
     client.post("/logout", data={"csrf_token": _csrf(client)})
     asked = client.post("/login", data={"username": officer.username, "password": password,
                                         "next": "/tasks"}, follow_redirects=False)

@@ -11,9 +11,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.accounts.models import Role, User
+from chiso.settings import get_settings
+from chiso.units.models import OrgUnit
 from chiso.units.tree import ancestor_ids
 
 
@@ -39,16 +42,25 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
 GLOBAL_ROLES = frozenset({Role.ADMIN, Role.LEADER})
 
 
-class PermissionDenied(Exception):
-    """Raised when a user may not do an action; the web layer turns it into 403."""
+ACTION_WORDS_VI = {Action.READ: "xem", Action.CAPTURE: "nhập số liệu cho",
+                   Action.APPROVE: "phê duyệt", Action.MANAGE: "quản lý",
+                   Action.ADMIN: "quản trị"}
 
-    def __init__(self, action: Action, unit_id: int | None = None) -> None:
+
+class PermissionDenied(Exception):
+    """Raised when a user may not do an action; the web layer turns it into 403. The
+    message names the unit as people know it (name and code), not its database id."""
+
+    def __init__(self, action: Action, unit_id: int | None = None,
+                 unit_label: str | None = None) -> None:
         self.action = action
         self.unit_id = unit_id
-        super().__init__(
-            f"Không có quyền '{action}' trên đơn vị {unit_id} / not allowed to {action} "
-            f"unit {unit_id}"
-        )
+        target_vi = f"đơn vị {unit_label}" if unit_label else (
+            f"đơn vị #{unit_id}" if unit_id is not None else "toàn hệ thống")
+        target_en = f"unit {unit_label}" if unit_label else (
+            f"unit #{unit_id}" if unit_id is not None else "system-wide")
+        super().__init__(f"Không có quyền {ACTION_WORDS_VI[action]} {target_vi} / not allowed "
+                         f"to {action} {target_en}")
 
 
 @dataclass(frozen=True)
@@ -89,7 +101,26 @@ class Access:
 
     def require(self, action: Action, unit_id: int | None = None) -> None:
         if not self.can(action, unit_id):
-            raise PermissionDenied(action, unit_id)
+            unit = self.session.get(OrgUnit, unit_id) if unit_id is not None else None
+            label = f"{unit.name} ({unit.code})" if unit is not None else None
+            raise PermissionDenied(action, unit_id, label)
+
+    def home_unit_code(self) -> str:
+        """The unit whose pages this user starts from: the province (the default unit) when
+        they may read it, else the unit of their first membership. A commune or
+        department officer sent to the province lands on a refusal."""
+        default = get_settings().default_unit
+        memberships = self.user.memberships if self.user else []
+        if not memberships or any(m.unit_id is None or Role(m.role) in GLOBAL_ROLES
+                                  for m in memberships):
+            return default
+        province = self.session.scalar(select(OrgUnit.id).where(OrgUnit.code == default)
+                                       .order_by(OrgUnit.valid_from.desc()).limit(1))
+        if province is None or self.can(Action.READ, province):
+            return default
+        own = self.session.scalar(select(OrgUnit.code).where(
+            OrgUnit.id == memberships[0].unit_id))
+        return own or default
 
     def roles(self) -> set[str]:
         return {m.role for m in self.user.memberships} if self.user else set()

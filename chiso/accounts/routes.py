@@ -8,10 +8,9 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chiso.accounts.access import Access, Action
+from chiso.accounts.access import Access
 from chiso.accounts.mail import reset_mail_body
 from chiso.accounts.models import User
 from chiso.accounts.service import (
@@ -26,7 +25,6 @@ from chiso.accounts.service import (
 )
 from chiso.notify.service import send_email
 from chiso.settings import get_settings
-from chiso.units.models import OrgUnit
 from chiso.web.deps import SESSION_COOKIE, OptionalUserDep, SessionDep, UserDep
 from chiso.web.limits import RESET_REQUESTS_PER_ADDRESS, login_allowed, record_login_failure
 from chiso.web.templating import render
@@ -46,14 +44,9 @@ def _landing(session: Session, user: User, target: str) -> str:
     department officer may not read: they landed on a 403 right after signing in."""
     if target != "/":
         return target
-    access = Access(session, user)
-    province = session.scalar(select(OrgUnit.id).where(
-        OrgUnit.code == get_settings().default_unit))
-    if province is None or access.can(Action.READ, province):
-        return target
-    own = [m.unit_id for m in user.memberships if m.unit_id is not None]
-    code = session.scalar(select(OrgUnit.code).where(OrgUnit.id == own[0])) if own else None
-    return f"/units/{quote(code, safe='')}/overview" if code else target
+    home = Access(session, user).home_unit_code()
+    return target if home == get_settings().default_unit else \
+        f"/units/{quote(home, safe='')}/overview"
 
 
 def _address(request: Request) -> str:

@@ -70,6 +70,7 @@ class UnitCard:
     id: int
     code: str
     name: str
+    name_en: str = ""
 
 
 def unit_card(session: Session, code: str) -> UnitCard:
@@ -79,7 +80,7 @@ def unit_card(session: Session, code: str) -> UnitCard:
 
     def load() -> tuple[UnitCard, cache.Reach]:
         unit = get_unit(session, code, day)
-        return UnitCard(unit.id, unit.code, unit.name), cache.NO_VALUES
+        return UnitCard(unit.id, unit.code, unit.name, unit.name_en or ""), cache.NO_VALUES
 
     return cache.memoized(session, ("unit_card", code, day), load)
 

@@ -118,8 +118,12 @@ def _error(request: Request, status: int, title_en: str, detail: str = "") -> Re
     if _wants_json(request):
         return JSONResponse({"detail": detail or title_en}, status_code=status)
     _ = gettext_for(getattr(request.state, "locale", "vi"))
+    # No menu on error pages: they are drawn without the reader's rights (the request may
+    # have failed before they were known), and a full menu would offer what they may not
+    # open. The page links back to where the reader came from.
     return render(request, "error.html", {"status": status, "title": _(title_en),
-                                          "detail": detail}, status_code=status)
+                                          "detail": detail, "nav_items": []},
+                  status_code=status)
 
 
 def error_response(request: Request, status: int, detail: str = "") -> Response:

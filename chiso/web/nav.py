@@ -15,7 +15,7 @@ from chiso.web.i18n import gettext_for
 @dataclass(frozen=True)
 class NavItem:
     label_en: str  # translated through the catalogs
-    path: str  # may contain {unit}: the default unit's code
+    path: str  # may contain {unit}: the code of the user's home unit
     action: Action = Action.READ
     order: int = 50
 
@@ -26,7 +26,7 @@ NAV_ITEMS: list[NavItem] = []
 def nav_items(request: Request, access: Access | None) -> list[dict[str, object]]:
     """The entries this user may see, labelled in the request's locale."""
     _ = gettext_for(getattr(request.state, "locale", "vi"))
-    unit = get_settings().default_unit
+    unit = access.home_unit_code() if access is not None else get_settings().default_unit
     items = []
     for item in sorted(NAV_ITEMS, key=lambda i: i.order):
         if access is not None and not access.can(item.action):
