@@ -37,10 +37,13 @@ def demo(
         os.environ["CHISO_TODAY"] = dt.date.fromisoformat(today).isoformat()
         reset_settings_cache()
     day = get_settings().current_date()
+    from chiso.text import format_number
+
     with console.status("Đang dựng dữ liệu minh họa / building the demo…") as status:
         result = build_demo(today=day, step=lambda text: status.update(text))
-    console.print(f"[green]✓[/] Demo Lạng Sơn: {result.values:,} số liệu / values; "
-                  f"{result.records:,} hồ sơ một cửa / one-stop dossiers; "
+    console.print(f"[green]✓[/] Demo Lạng Sơn: {format_number(result.values, 0)} số liệu / "
+                  f"values; {format_number(result.records, 0)} hồ sơ một cửa / one-stop "
+                  "dossiers; "
                   f"{result.tasks} nhiệm vụ / tasks; DTI minh họa / illustrative DTI: "
                   f"{result.dti_provinces} tỉnh / provinces; "
                   f"tình trạng 2025 / 2025 statuses: {result.statuses_2025}")
