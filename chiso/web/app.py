@@ -131,6 +131,16 @@ def error_response(request: Request, status: int, detail: str = "") -> Response:
     return _error(request, status, ERROR_TITLES.get(status, "Error"), detail)
 
 
+def _invalid_fields(exc: RequestValidationError) -> str:
+    """One bilingual line per refused field (at most three), not pydantic's raw list."""
+    lines = []
+    for error in exc.errors()[:3]:
+        name = ".".join(str(part) for part in error.get("loc", ())[1:]) or "?"
+        lines.append(f"Tham số '{name}' không hợp lệ / invalid parameter '{name}': "
+                     f"{error.get('msg', '')}")
+    return "; ".join(lines)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:
@@ -178,7 +188,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
-        return _error(request, 422, "The request is not valid", str(exc.errors()[:3]))
+        return _error(request, 422, "The request is not valid", _invalid_fields(exc))
 
     @app.exception_handler(IntegrityError)
     async def conflict(request: Request, exc: IntegrityError) -> Response:
