@@ -70,6 +70,10 @@ def test_xlsx_value_files_read_back(rows) -> None:  # type: ignore[no-untyped-de
     sheet.append(HEADER)
     for row in rows:
         sheet.append(list(row))
+        for cell in sheet[sheet.max_row]:
+            # openpyxl stores text starting with '=' as a formula with no computed value
+            # (Excel would store the value too): keep the cell text, as a user typed it.
+            cell.data_type = "s" if isinstance(cell.value, str) else cell.data_type
     buffer = io.BytesIO()
     book.save(buffer)
     path = _scratch(".xlsx", buffer.getvalue())

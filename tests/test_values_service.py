@@ -106,6 +106,10 @@ def test_count_must_not_be_negative_and_period_must_parse(session, world) -> Non
     with pytest.raises(ValueRejected, match="kỳ báo cáo '2025Q5' không hợp lệ"):
         save_value(session, unit_id=world.commune_a.id, indicator_id=world.count.id,
                    period="2025Q5", value=3)
+    # A word where a number belongs is quoted as typed, spaces and all.
+    with pytest.raises(ValueRejected, match="'mười hai' không phải là số"):
+        save_value(session, unit_id=world.commune_a.id, indicator_id=world.count.id,
+                   period="2025", value=" mười hai ")
 
 
 def test_unit_must_be_valid_during_the_period(session, world) -> None:

@@ -46,9 +46,11 @@ def _signed_value(body: pl.Expr, plain: pl.Expr) -> pl.Expr:
 
 def parse_number_columns(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
     """For each column: `<c>_text` (cleaned text), `<c>_percent`, and `<c>` parsed to
-    Float64. Staged so each string operation runs once per cell; plain digits (most cells)
-    skip the separator rules."""
-    frame = frame.with_columns(number_text(c).alias(f"{c}_text") for c in columns)
+    Float64; `<c>_typed` keeps what the user typed, for messages. Staged so each string
+    operation runs once per cell; plain digits (most cells) skip the separator rules."""
+    frame = frame.with_columns(
+        *[number_text(c).alias(f"{c}_text") for c in columns],
+        *[pl.col(c).cast(pl.String).str.strip_chars().alias(f"{c}_typed") for c in columns])
     frame = frame.with_columns(
         *[pl.col(f"{c}_text").str.ends_with("%").fill_null(False).alias(f"{c}_percent")
           for c in columns],

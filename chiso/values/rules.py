@@ -85,11 +85,13 @@ def check_values(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 def _format_errors(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     text = pl.col(f"{name}_text")
     bad_number = text.is_not_null() & (text.str.strip_chars() != "") & pl.col(name).is_null()
+    # Quote the cell as typed ("mười hai"), not as cleaned for parsing ("mườihai").
+    typed = pl.col(f"{name}_typed") if f"{name}_typed" in frame.columns else text
     percent_part = pl.col(f"{name}_percent") & (pl.lit(name) != "value")
     return pl.concat([
         error_rows(frame, bad_number, column=name, rule="number_format",
-                   vi=pl.format("'{}' không phải là số", text),
-                   en=pl.format("'{}' is not a number", text)),
+                   vi=pl.format("'{}' không phải là số", typed),
+                   en=pl.format("'{}' is not a number", typed)),
         error_rows(frame, percent_part & ~bad_number, column=name, rule="percent_part",
                    vi=pl.format("'{}': tử số, mẫu số là số lượng, không ghi dạng phần trăm", text),
                    en=pl.format("'{}': numerators and denominators are counts, not "
