@@ -127,6 +127,29 @@ def test_a_record_moved_to_another_month_leaves_the_old_month(session, world, tm
     assert values_of(session, world["06300"].id, "202509")["HS_TRUC_TUYEN"][:2] == (0, 1)
 
 
+def test_a_batch_committed_by_another_process_is_looked_up_too(session, world, tmp_path):
+    """Each process keeps an index of which months hold which dossiers; a batch another
+    process committed must be found all the same, or a re-sent dossier would be counted
+    twice."""
+    import copy
+
+    from chiso.records import keyindex, store
+
+    ingest(session, write_csv(tmp_path / "aug.csv", august_records()))
+    index = keyindex.for_store(store.store_dir())
+    before_other = copy.deepcopy(index.__dict__)
+    moved = record("D6", "P3", "06300", "2025-09-02 07:45", "Bưu chính công ích",
+                   updated="2025-09-03 08:00")
+    ingest(session, write_csv(tmp_path / "moved.csv", [moved]))
+    index.__dict__.update(before_other)  # this process did not see that batch
+    again = record("D6", "P3", "06300", "2025-09-02 07:45", "Trực tuyến",
+                   updated="2025-09-04 08:00")
+    ingest(session, write_csv(tmp_path / "again.csv", [again]))
+    # D6 counts once, online, in September; not at all in August.
+    assert values_of(session, world["06300"].id, "202509")["HS_TRUC_TUYEN"][:2] == (1, 1)
+    assert values_of(session, world["06300"].id, "202508")["HS_TRUC_TUYEN"][:2] == (1, 1)
+
+
 def test_ingesting_the_same_file_twice_changes_nothing(session, world, tmp_path):
     path = write_csv(tmp_path / "aug.csv", august_records())
     ingest(session, path)

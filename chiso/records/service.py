@@ -27,7 +27,7 @@ from chiso.audit.service import record_event
 from chiso.db.base import utcnow
 from chiso.db.engine import defer_checkpoint
 from chiso.indicators.models import Indicator
-from chiso.records import engine, feed, store
+from chiso.records import engine, feed, keyindex, store
 from chiso.records.models import BatchStatus, RecordBatch, RecordProcedure, ServiceLevel
 from chiso.records.unitmap import UnitResolver
 from chiso.text import nfc
@@ -226,12 +226,16 @@ def _write_and_compute(session: Session, con: duckdb.DuckDBPyConnection, root: P
                        batch_id: int, actor: Any, step: Step | None) -> IngestResult:
     committed = store.committed_batch_ids(session)
     _announce(step, "store")
-    if committed:
-        engine.register_current(con, store.version_files(root, committed),
-                                store.superseded_files(root, committed))
-    else:
-        engine.register_current(con, [], [])
+    index = keyindex.for_store(root)
+    index.follow(con, root, committed)
+    # Earlier versions of the staged dossiers can only be in the months that hold their
+    # keys: read those, not the whole store.
+    months = index.months_holding(
+        con.execute("SELECT DISTINCT k FROM staged").fetchnumpy()["k"])
+    engine.register_current(con, store.version_files(root, committed, months),
+                            store.superseded_files(root, committed, months))
     written = engine.write_batch(con, root, batch_id)
+    index.load(con, root, {batch_id})
     result = IngestResult(batch_id, "", rows_stored=written.rows_stored,
                           rows_ignored=written.rows_ignored)
     if written.touched.is_empty():
