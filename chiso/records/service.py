@@ -227,15 +227,18 @@ def _write_and_compute(session: Session, con: duckdb.DuckDBPyConnection, root: P
     committed = store.committed_batch_ids(session)
     _announce(step, "store")
     index = keyindex.for_store(root)
-    index.follow(con, root, committed)
-    # Earlier versions of the staged dossiers can only be in the months that hold their
-    # keys: read those, not the whole store.
-    months = index.months_holding(
-        con.execute("SELECT DISTINCT k FROM staged").fetchnumpy()["k"])
+    months = None  # every month, unless this process keeps the key index (a server)
+    if index.ready:
+        # Earlier versions of the staged dossiers can only be in the months that hold
+        # their keys: read those, not the whole store.
+        index.follow(con, root, committed)
+        months = index.months_holding(
+            con.execute("SELECT DISTINCT k FROM staged").fetchnumpy()["k"])
     engine.register_current(con, store.version_files(root, committed, months),
                             store.superseded_files(root, committed, months))
     written = engine.write_batch(con, root, batch_id)
-    index.load(con, root, {batch_id})
+    if index.ready:
+        index.add_batch(con, root, batch_id)
     result = IngestResult(batch_id, "", rows_stored=written.rows_stored,
                           rows_ignored=written.rows_ignored)
     if written.touched.is_empty():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -46,11 +48,22 @@ def _wants_json(request: Request) -> bool:
     ).split(",")[0]
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # A server keeps the records key index (which months hold which dossiers) so each
+    # incoming batch reads only the months it needs; built in the background.
+    from chiso.records.keyindex import warm_in_background
+
+    warm_in_background()
+    yield
+
+
 def create_app(*, check_migrations: bool = True) -> FastAPI:
     """Build the app. Refuses to start on an unmigrated database (say which command fixes it)."""
     if check_migrations:
         ensure_migrated()
     app = FastAPI(
+        lifespan=_lifespan,
         title="chiso",
         version=__version__,
         description="Chỉ số chuyển đổi số — digital-transformation steering committee API",
