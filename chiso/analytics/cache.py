@@ -123,17 +123,18 @@ def memoized(session: Session, key: Hashable, compute: Callable[[], Computed[T]]
     touched indicators only. Answers are shared between requests: treat them as read-only."""
     key = (str(session.get_bind().url), key)
     now = data_stamp(session)
-    found = _reusable(session, key, now)
-    if found is not None:
-        return found[0]  # type: ignore[no-any-return]
+    entry = _memo.get(key)
+    if entry is not None and entry.stamp == now:
+        return entry.answer  # type: ignore[no-any-return]
     with _key_lock(key):
         # Another request may have brought the answer up to date meanwhile.
-        found = _reusable(session, key, now)
-        if found is not None:
-            return found[0]  # type: ignore[no-any-return]
         entry = _memo.get(key)
-        touched = _touched(session, entry, now) if refresh is not None else None
-        if entry is not None and touched is not None and refresh is not None:
+        touched = _touched(session, entry, now)
+        if entry is None or touched is None:
+            answer, reach = compute()
+        elif not touched:  # nothing within its reach was written
+            answer, reach = entry.answer, entry.reach
+        elif refresh is not None:
             answer, reach = refresh(entry.answer, touched)
         else:
             answer, reach = compute()
@@ -141,24 +142,14 @@ def memoized(session: Session, key: Hashable, compute: Callable[[], Computed[T]]
         return answer
 
 
-def _reusable(session: Session, key: Hashable, now: Stamp) -> tuple[Any] | None:
-    """(answer,) when the memo's answer is current for `now`, else None."""
-    entry = _memo.get(key)
+def _touched(session: Session, entry: _Entry[Any] | None, now: Stamp) -> set[int] | None:
+    """Indicators written within the entry's reach since it was computed (empty: none);
+    None when that cannot be told (no entry, structure changed, change log too short or
+    too busy)."""
     if entry is None or entry.stamp.structure != now.structure:
         return None
     if entry.stamp.mark == now.mark:
-        return (entry.answer,)
-    if _touched(session, entry, now) == set():
-        _store(key, _Entry(now, entry.answer, entry.reach))  # nothing within reach changed
-        return (entry.answer,)
-    return None
-
-
-def _touched(session: Session, entry: _Entry[Any] | None, now: Stamp) -> set[int] | None:
-    """Indicators written within the entry's reach since it was computed; None when that
-    cannot be told (no entry, structure changed, change log too short or too busy)."""
-    if entry is None or entry.stamp.structure != now.structure:
-        return None
+        return set()
     written = changes.changes_since(session, entry.stamp.mark)
     if written is None:
         return None

@@ -100,6 +100,7 @@ def _run(work: Path, *, rows: int, months: int, seed: int, repeat: int,
          memory_mb: int) -> None:
     from chiso.db import session_scope
     from chiso.db.migrate import upgrade
+    from chiso.records import keyindex
 
     upgrade()
     with Progress(console=console, transient=True) as bar:
@@ -117,8 +118,6 @@ def _run(work: Path, *, rows: int, months: int, seed: int, repeat: int,
         # A one-off command (`chiso records ingest`) builds the unit map's cache and has no
         # key index; a running server has both (it builds the index at start-up). Both.
         incremental = [{**_incremental(work, seed, "20"), "first": True}]
-        from chiso.records import keyindex
-
         index_timing = measured(keyindex.warm, "key index")[1]
         incremental += [{**_incremental(work, seed + 20, "20"), "index": index_timing},
                         _incremental(work, seed + 10, None)]
