@@ -27,6 +27,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import event, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from chiso.db.engine import bind_url
 from chiso.values import changes
 from chiso.values.changes import Mark
 
@@ -97,8 +98,8 @@ def data_stamp(session: Session) -> Stamp:
 
 def _read_stamp(session: Session) -> Stamp:
     if session.get_bind().dialect.name == "sqlite":
-        *structure, last_id = session.execute(SQLITE_STAMP_SQL).one()
-        return Stamp(tuple(str(v) for v in structure), changes.Mark(int(last_id or 0)))
+        row = tuple(session.execute(SQLITE_STAMP_SQL).one())
+        return Stamp(tuple(str(v) for v in row[:-1]), changes.Mark(int(row[-1] or 0)))
     structure = tuple(str(v) for v in session.execute(STRUCTURE_SQL).one())
     return Stamp(structure, changes.current_mark(session))
 
@@ -121,7 +122,7 @@ def memoized(session: Session, key: Hashable, compute: Callable[[], Computed[T]]
     """`compute()`'s answer for `key` (it returns the answer and its reach), reused while
     nothing in its reach changed; `refresh(old, indicator_ids)` updates an answer for the
     touched indicators only. Answers are shared between requests: treat them as read-only."""
-    key = (str(session.get_bind().url), key)
+    key = (bind_url(session), key)
     now = data_stamp(session)
     entry = _memo.get(key)
     if entry is not None and entry.stamp == now:

@@ -35,6 +35,8 @@ M is identified by the index of its first month (`b_m0`); see `bucket_ids`.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import polars as pl
 
 from chiso.periods import PeriodType
@@ -104,7 +106,8 @@ def grouped(frame: pl.DataFrame | pl.LazyFrame, keys: list[str], aggregations: l
     source = frame if isinstance(frame, pl.DataFrame) else bounds_from
     # Small inputs (one province on request) skip the streaming engine's start-up cost.
     rows = size if size is not None else source.height if source is not None else None
-    engine = "in-memory" if rows is not None and rows < STREAMING_ROWS else "streaming"
+    engine: Literal["in-memory", "streaming"] = (
+        "in-memory" if rows is not None and rows < STREAMING_ROWS else "streaming")
     layout = key_layout(source, keys) if source is not None else None
     if layout is None:
         return frame.lazy().group_by(keys).agg(aggregations).collect(engine=engine)

@@ -50,15 +50,24 @@ def init(
 
 
 def serve(
-    host: str = typer.Option(None, help="Address to listen on (default from CHISO_HOST)."),
-    port: int = typer.Option(None, help="Port (default from CHISO_PORT)."),
-    workers: int = typer.Option(None, min=1, help="Server processes (default from "
-                                "CHISO_WORKERS; one per processor core under load)."),
+    host: str | None = typer.Option(None, help="Address to listen on (default from "
+                                    "CHISO_HOST)."),
+    port: int | None = typer.Option(None, help="Port (default from CHISO_PORT)."),
+    workers: int | None = typer.Option(None, min=1, help="Server processes (default from "
+                                       "CHISO_WORKERS; one per processor core under load)."),
 ) -> None:
     """Start the web application.
 
     Example: chiso serve --port 8000
     """
+    run_server(host=host, port=port, workers=workers)
+
+
+def run_server(*, host: str | None = None, port: int | None = None,
+               workers: int | None = None) -> None:
+    """Serve the web app until stopped; None takes the setting (`chiso serve`, `chiso demo
+    --serve`). A plain function: a Typer command called from Python gets its option
+    objects, not their defaults."""
     import uvicorn
 
     from chiso.web.app import create_app

@@ -178,6 +178,7 @@ def _year_to_date(indicator: Indicator, months: pl.DataFrame) -> pl.DataFrame:
     """A flow's running total (Σnum/Σden for ratios); a stock's own latest value."""
     if indicator.time_aggregation != "sum":
         return months.select("period", pl.col("value").alias("ytd"))
+    ytd: pl.Expr
     if indicator.kind == "ratio":
         denominators = pl.col("denominator").fill_null(0).cum_sum()
         ytd = pl.when(denominators > 0).then(

@@ -109,6 +109,13 @@ def reset_engines() -> None:
         _engines.clear()
 
 
+def bind_url(session: Session) -> str:
+    """The database URL a session talks to (a memo key that tells databases apart)."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return str(engine.url)
+
+
 def new_session(url: str | None = None) -> Session:
     return sessionmaker(get_engine(url), expire_on_commit=False)()
 

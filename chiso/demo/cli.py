@@ -49,9 +49,9 @@ def demo(
                   f"tình trạng 2025 / 2025 statuses: {result.statuses_2025}")
     _print_credentials(result.credentials)
     if serve:
-        from chiso.cli.core import serve as serve_command
+        from chiso.cli.core import run_server
 
-        serve_command(host=None, port=None)
+        run_server()
 
 
 def _print_credentials(credentials: list[tuple[str, str, str]]) -> None:

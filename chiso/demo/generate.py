@@ -117,7 +117,7 @@ def _province_2025(frame: pl.DataFrame, spec: Spec) -> float:
     rows = frame.filter(pl.col("period").str.starts_with("2025"))
     if not spec.is_flow:
         rows = rows.filter(pl.col("period") == rows["period"].max())
-    return 100 * rows["numerator"].sum() / rows["denominator"].sum()
+    return 100 * float(rows["numerator"].sum()) / float(rows["denominator"].sum())
 
 
 def _calibrate(frame: pl.DataFrame, spec: Spec) -> pl.DataFrame:

@@ -339,9 +339,9 @@ def _first_layer_product(layer: Layer, leaves: np.ndarray, child_w: np.ndarray
                          ) -> np.ndarray:
     """Leaves shared by S weight samples: (U, K) @ (K, S·P) → (S, U, P) in one product."""
     samples, parents = child_w.shape[0], len(layer.parents)
-    spread = np.zeros((leaves.shape[1], samples, parents))
-    spread[np.arange(leaves.shape[1]), :, layer.child_parent] = child_w.T
-    spread = spread.reshape(leaves.shape[1], samples * parents)
+    by_leaf = np.zeros((leaves.shape[1], samples, parents))
+    by_leaf[np.arange(leaves.shape[1]), :, layer.child_parent] = child_w.T
+    spread = by_leaf.reshape(leaves.shape[1], samples * parents)
     present = ~np.isnan(leaves)
 
     def product(matrix: np.ndarray) -> np.ndarray:

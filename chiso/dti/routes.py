@@ -114,6 +114,7 @@ def what_if_page(request: Request, session: SessionDep, access: AccessDep,
     if code not in result.unit_codes:
         code = result.unit_codes[0]
     i = result.unit_codes.index(code)
+    assert result.matrix is not None  # a ranking with units always carries its matrix
     leaves = [{"code": leaf.code, "name_vi": leaf.name_vi, "name_en": leaf.name_en,
                "points": leaf.weight, "value": service._f(result.matrix.raw[i, k])}
               for k, leaf in enumerate(result.framework.leaves) if leaf.weight]

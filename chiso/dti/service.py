@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from chiso.audit.service import record_event
@@ -361,7 +361,7 @@ def _store_results(session: Session, framework_code: str,
     if superseded:
         session.execute(update(DtiResult).where(DtiResult.id.in_(superseded))
                         .values(is_current=False))
-    session.execute(DtiResult.__table__.insert(), inserts)
+    session.execute(insert(DtiResult), inserts)
     record_event(session, action="dti.results.import", object_type="dti_result",
                  object_id=summary.batch_id, actor=actor,
                  after={"framework": framework_code, "years": str(years), "file": summary.file,
@@ -734,7 +734,7 @@ def bottlenecks(result: Ranking, unit_code: str, *, places: int = 1) -> Bottlene
                        "lost_vs_max": _f(shares[k] * (1 - np.nan_to_num(own)) * total_points),
                        "lost_vs_best": _f(shares[k] * max(best - np.nan_to_num(own), 0)
                                           * total_points)})
-    losses.sort(key=lambda r: -(r["lost_vs_max"] or 0))
+    losses.sort(key=lambda r: -float(r["lost_vs_max"] or 0))
     rank = int(result.rank[i])
     target = max(1, rank - places)
     needed = _gain_needed(result, i, target)
@@ -796,7 +796,7 @@ def unit_drag(result: Ranking, *, unit_codes: list[str] | None = None,
                      "score": _f(result.total[i]), "drag": _f(drag[position, 0]),
                      "worst_indicator": result.codes[columns[worst + 1]]
                      if worst is not None else None})
-    rows.sort(key=lambda r: -(r["drag"] if r["drag"] is not None else -np.inf))
+    rows.sort(key=lambda r: -(float(r["drag"]) if r["drag"] is not None else -np.inf))
     return rows[:top]
 
 

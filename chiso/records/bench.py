@@ -182,8 +182,10 @@ def _ingest(procedures: Path, feed: Path, memory_mb: int) -> dict[str, Any]:
     marks: dict[str, tuple[float, float]] = {
         "start": (time.perf_counter(), time.process_time())}
     with session_scope() as session:
-        result = ingest_file(session, feed, memory_mb=memory_mb, step=lambda name: marks
-                             .setdefault(name, (time.perf_counter(), time.process_time())))
+        def mark(name: str) -> None:
+            marks.setdefault(name, (time.perf_counter(), time.process_time()))
+
+        result = ingest_file(session, feed, memory_mb=memory_mb, step=mark)
     marks["done"] = (time.perf_counter(), time.process_time())
 
     def span(first: str, last: str, label: str) -> Timing:

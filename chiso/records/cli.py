@@ -12,6 +12,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -94,7 +95,7 @@ def ingest(
         for path in files:
             step_task = bar.add_task(path.name, total=4)
 
-            def step(name: str, task: int = step_task, file: str = path.name) -> None:
+            def step(name: str, task: TaskID = step_task, file: str = path.name) -> None:
                 bar.update(task, advance=0 if name == "check" else 1,
                            description=f"{file}: {STEP_LABELS[name]}")
             try:

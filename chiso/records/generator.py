@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,7 +151,7 @@ def _under(unit: OrgUnit, province: str | None, by_id: dict[int, OrgUnit]) -> bo
     return False
 
 
-def _is_leaf(unit: OrgUnit, units: list[OrgUnit]) -> bool:
+def _is_leaf(unit: OrgUnit, units: Sequence[OrgUnit]) -> bool:
     return not any(u.parent_id == unit.id for u in units)
 
 

@@ -106,7 +106,8 @@ def _cards(indicators: list[Indicator], series: pl.DataFrame, targets: dict[str,
         with_value = rows.filter(pl.col("value").is_not_null())
         latest = with_value.row(-1, named=True) if with_value.height else None
         summable = indicator.code != "CQS.DVCTT_PHAT_SINH_HS"
-        num, den = rows.get_column("numerator").sum(), rows.get_column("denominator").sum()
+        num = float(rows.get_column("numerator").sum() or 0)
+        den = float(rows.get_column("denominator").sum() or 0)
         cards.append({
             "code": indicator.code, "name_vi": indicator.name_vi, "name_en": indicator.name_en,
             "decimals": indicator.decimals, "target": targets.get(indicator.code),

@@ -19,6 +19,7 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from chiso.db.engine import bind_url as _bind_url
 from chiso.units.models import OrgUnit, UnitLineage
 
 CACHE_SECONDS = 60.0
@@ -53,7 +54,7 @@ class UnitResolver:
         """A resolver reused for a minute while the unit and lineage tables keep the same
         size and highest id: an incremental batch need not reload 13,000 units. A full
         recompute builds a fresh one."""
-        key = (str(session.get_bind().url),
+        key = (_bind_url(session),
                *session.execute(select(func.count(OrgUnit.id), func.max(OrgUnit.id),
                                        func.sum(OrgUnit.parent_id),
                                        func.max(OrgUnit.valid_to))).one(),

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from chiso.records.feed import FeedRejected, RowError
 
@@ -40,7 +40,9 @@ def refusal(path: Path, display_name: str, kind: str, error: Exception) -> FeedR
 
 
 def _open(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else path.open("rb")
+    if path.suffix.lower() == ".gz":
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:

@@ -72,7 +72,8 @@ def _generated(rows: int) -> pl.DataFrame:
     numerator = (denominator * rng.uniform(0.3, 1.0, rows)).astype(int)
     count = rng.integers(0, 2_000_000, rows)
     is_ratio = (indicator % 2 == 0).to_numpy()
-    months = [f"{2022 + m // 12}{m % 12 + 1:02d}" for m in range(int(month.max()) + 1)]
+    last_month = int(month.max() or 0)  # type: ignore[arg-type]
+    months = [f"{2022 + m // 12}{m % 12 + 1:02d}" for m in range(last_month + 1)]
     return pl.DataFrame({
         "unit_code": (unit + 10000).cast(pl.String),
         "indicator_code": ("BENCH.I" + indicator.cast(pl.String)),

@@ -155,7 +155,8 @@ def _read_csv(data: bytes, name: str) -> SheetTable:
     text = decode_text(data)
     head = "\n".join(text.splitlines()[:HEADER_SEARCH_ROWS])
     separator = _sniff_separator(head)
-    first_rows: list[list[object]] = list(csv.reader(io.StringIO(head), delimiter=separator))
+    first_rows: list[list[object]] = [list(row) for row in
+                                      csv.reader(io.StringIO(head), delimiter=separator)]
     found = _header_candidates(first_rows)
     if found is None:
         raise _no_header(name)

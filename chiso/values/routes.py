@@ -88,10 +88,10 @@ def _readable_scope(session: Session, access: Access, unit: str | None, subunits
         return None
     own = {m.unit_id for m in access.user.memberships if m.unit_id is not None}  # type: ignore[union-attr]
     codes = {c for (c,) in session.query(OrgUnit.code).filter(OrgUnit.id.in_(own))}
-    ids: set[int] = set()
+    below: set[int] = set()
     for code in codes:
-        ids |= subtree_ids(session, code)
-    return _readable(access, ids)
+        below |= subtree_ids(session, code)
+    return _readable(access, below)
 
 
 def _reads_everything(access: Access) -> bool:
@@ -160,7 +160,8 @@ def list_values(session: SessionDep, access: AccessDep, unit: str | None = None,
     indicator code, period or year."""
     scope = _readable_scope(session, access, unit, subunits)
     try:
-        return service.find_values(session, unit_ids=scope, indicator_code=indicator,
+        return service.find_values(session, unit_ids=None if scope is None else sorted(scope),
+                                   indicator_code=indicator,
                                    period=period, year=year)
     except service.ValueRejected as exc:
         raise HTTPException(422, str(exc)) from None

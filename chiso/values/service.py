@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import polars as pl
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, CursorResult, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,8 +29,8 @@ from chiso.values.models import DataValue, DataValueVersion
 from chiso.values.parsing import canonical_period_expr, cell_text, parse_number_columns
 from chiso.values.rules import check_values
 
-VALUES = DataValue.__table__
-VERSIONS = DataValueVersion.__table__
+VALUES = cast(Table, DataValue.__table__)
+VERSIONS = cast(Table, DataValueVersion.__table__)
 KEY = ["unit_id", "indicator_id", "period"]
 NUMBER_FIELDS = ("numerator", "denominator", "value")
 # Bound parameters per statement stay well under SQLite's limit (32,766; 999 before 3.32).
@@ -309,7 +309,7 @@ def _update_single(session: Session, existing: DataValue, state: dict[str, Any],
     before = _snapshot(existing)
     change = change or ("restore" if existing.deleted else "update")
     # The version predicate makes a concurrent save fail instead of silently winning.
-    result = session.execute(
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(VALUES).where(VALUES.c.id == existing.id, VALUES.c.version == existing.version)
         .values(**state, version=existing.version + 1, deleted=(change == "delete"),
                 updated_at=utcnow(), updated_by_id=getattr(actor, "id", None)))
@@ -410,7 +410,7 @@ def _first_issues(errors: pl.DataFrame, limit: int = 20) -> list[dict[str, Any]]
 def with_indicator_facts(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
     """Join kind, scale, decimals and code of each row's indicator (unknown → kind null)."""
     ids = frame.get_column("indicator_id").drop_nulls().unique().to_list()
-    facts = []
+    facts: list[Any] = []
     for chunk in _chunks(ids):
         facts += session.execute(select(
             Indicator.id, Indicator.code, Indicator.kind, Indicator.scale, Indicator.decimals)
@@ -693,8 +693,8 @@ def _marker(session: Session) -> str:
     return "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
 
 
-STAGE_TYPES = {pl.Int64: "BIGINT", pl.Float64: "DOUBLE PRECISION", pl.String: "TEXT",
-               pl.Boolean: "BOOLEAN"}
+STAGE_TYPES: dict[Any, str] = {pl.Int64: "BIGINT", pl.Float64: "DOUBLE PRECISION",
+                               pl.String: "TEXT", pl.Boolean: "BOOLEAN"}
 
 
 def _stage(connection: Connection, name: str, frame: pl.DataFrame) -> None:

@@ -110,7 +110,7 @@ async def get_optional_user(
 async def verify_csrf(request: Request, expected: str) -> None:
     if request.method in SAFE_METHODS:
         return
-    sent = request.headers.get(CSRF_HEADER)
+    sent: object = request.headers.get(CSRF_HEADER)
     if not sent and _is_form(request):
         sent = (await request.form()).get(CSRF_FIELD)
     if not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
