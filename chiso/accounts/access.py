@@ -72,17 +72,51 @@ class TokenScope:
     unit_ids: frozenset[int] = frozenset()
 
 
+@dataclass(frozen=True)
+class SystemActor:
+    """Who acts when no person does (a scheduled job, the records feed, the demo builder):
+    recorded in the audit trail as `system:<name>`."""
+
+    name: str
+    id: None = None
+
+    @property
+    def username(self) -> str:
+        return f"system:{self.name}"
+
+
+Actor = User | SystemActor
+"""Whoever a change is made by: a person, or the system under a name."""
+
+
 @dataclass
 class Access:
     """What one user may do; built once per request. `scope` is set when the request came
-    with an API token instead of a browser session."""
+    with an API token instead of a browser session. `Access.system(...)` is the explicit
+    authority of an internal job: write paths take an Access and never a missing one."""
 
     session: Session
     user: User | None
     scope: TokenScope | None = None
     _ancestors: dict[int, list[int]] = field(default_factory=dict)
+    system_name: str = ""
+
+    @classmethod
+    def system(cls, session: Session, name: str) -> Access:
+        """Full rights for an internal job named `name` (e.g. "records-feed", "demo",
+        "cli"): used where no person is signed in, and audited under that name."""
+        return cls(session, None, system_name=name)
+
+    @property
+    def actor(self) -> Actor | None:
+        """The User, or the SystemActor of a system Access (for audit events)."""
+        if self.system_name:
+            return SystemActor(self.system_name)
+        return self.user
 
     def can(self, action: Action, unit_id: int | None = None) -> bool:
+        if self.system_name:
+            return True
         if self.user is None or not self.user.is_active:
             return False
         if self.scope is not None and not self._scope_allows(action, unit_id):

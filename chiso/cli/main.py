@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from chiso.cli import core
 from chiso.db.engine import DatabaseNotMigrated
+from chiso.errors import UserError
 
 app = typer.Typer(
     name="chiso",
@@ -40,6 +41,8 @@ def main() -> None:
     and keeps its traceback."""
     try:
         app()
+    except UserError as exc:
+        _refuse(exc.message)
     except (SQLAlchemyError, DatabaseNotMigrated) as exc:
         if not _unmigrated(exc):
             raise

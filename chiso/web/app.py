@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from chiso import __version__
 from chiso.accounts.access import PermissionDenied
 from chiso.db.engine import DatabaseNotMigrated, ensure_migrated
+from chiso.errors import UserError
 from chiso.web.deps import BadToken, CsrfFailed, LoginRequired, request_locale
 from chiso.web.i18n import gettext_for
 from chiso.web.limits import UploadGuard
@@ -220,6 +221,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.info("out-of-range input on %s: %s", request.url.path, exc)
         return _error(request, 422, "The request is not valid",
                       "Giá trị nằm ngoài phạm vi cho phép / a value is out of the allowed range")
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError) -> Response:
+        # The one rendering of errors meant for people: a page, or `ErrorBody` as JSON.
+        if _wants_json(request):
+            return JSONResponse(jsonable_encoder(exc.body()), status_code=exc.status)
+        log.info("refused on %s: %s", request.url.path, exc.message)
+        return _error(request, exc.status, ERROR_TITLES.get(exc.status, "Error"), exc.message)
 
     @app.exception_handler(ValueError)
     async def refused_input(request: Request, exc: ValueError) -> Response:
