@@ -1,5 +1,6 @@
 """Vietnamese text, numbers and dates: parse what users type, format what they read."""
 
+from chiso.text.cells import spreadsheet_safe, unguard_cell
 from chiso.text.dates import parse_date
 from chiso.text.format import format_date, format_number, format_percent
 from chiso.text.normalize import accent_free_key, name_key, nfc
@@ -15,4 +16,6 @@ __all__ = [
     "nfc",
     "parse_date",
     "parse_number",
+    "spreadsheet_safe",
+    "unguard_cell",
 ]
