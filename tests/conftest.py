@@ -16,10 +16,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-import chiso.db.models  # noqa: F401  (every table)
+from chiso.boot import boot
 from chiso.db import Base, get_engine, new_session, reset_engines
 from chiso.db.migrate import upgrade
 from chiso.settings import reset_settings_cache
+
+boot()  # tables, write guards: what the app and the CLI do at start
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get(

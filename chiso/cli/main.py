@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
+from chiso.boot import boot
 from chiso.cli import core
 from chiso.db.engine import DatabaseNotMigrated
 from chiso.errors import UserError
@@ -39,6 +40,7 @@ def main() -> None:
     refusal worded in Vietnamese / English (the convention of CONVENTIONS.md) — are
     printed as one message with exit code 2 instead of a traceback; anything else is a bug
     and keeps its traceback."""
+    boot()
     try:
         app()
     except UserError as exc:

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chiso import __version__
 from chiso.accounts.access import PermissionDenied
+from chiso.boot import boot
 from chiso.db.engine import DatabaseNotMigrated, ensure_migrated
 from chiso.errors import UserError
 from chiso.web.deps import BadToken, CsrfFailed, LoginRequired, request_locale
@@ -61,6 +62,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(*, check_migrations: bool = True) -> FastAPI:
     """Build the app. Refuses to start on an unmigrated database (say which command fixes it)."""
+    boot()
     if check_migrations:
         ensure_migrated()
     app = FastAPI(
