@@ -173,6 +173,11 @@ class Access:
             return True
         return membership.include_subunits and membership.unit_id in self._chain(unit_id)
 
+    def prime_chain(self, unit_id: int, chain: list[int]) -> None:
+        """Give the unit's ancestor chain (itself first) read in bulk elsewhere, so that
+        checking thousands of units does not cost one query per unit and level."""
+        self._ancestors.setdefault(unit_id, chain)
+
     def _chain(self, unit_id: int) -> list[int]:
         if unit_id not in self._ancestors:
             self._ancestors[unit_id] = ancestor_ids(self.session, unit_id)

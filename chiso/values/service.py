@@ -89,7 +89,8 @@ WRITE_GUARDS: list[WriteGuard] = []
 
 
 def run_write_guards(session: Session, keys: pl.DataFrame, actor: Any) -> None:
-    """Ask every guard about the keys about to change, then log them in the change log
+    """Ask every guard about the keys about to change (`actor`: the writer's Access when
+    the caller has one, so that a token's scope holds), then log them in the change log
     (`chiso.values.changes`), which memoised analytics answers are refreshed from."""
     if keys.is_empty():
         return
@@ -143,7 +144,7 @@ def save_value(
     new_state = {**computed, "comment": nfc(comment), "source": _source(source)}
     if existing is not None and not existing.deleted and _same_state(existing, new_state):
         return existing
-    run_write_guards(session, _key_frame(unit_id, indicator_id, period_id), actor)
+    run_write_guards(session, _key_frame(unit_id, indicator_id, period_id), access or actor)
     if existing is None:
         return _insert_single(session, unit_id, indicator_id, period_id, new_state,
                               actor, import_batch_id)
@@ -172,7 +173,7 @@ def delete_value(
     if existing.deleted:
         return existing
     run_write_guards(session, _key_frame(existing.unit_id, existing.indicator_id,
-                                         existing.period), actor)
+                                         existing.period), access or actor)
     state = {"numerator": existing.numerator, "denominator": existing.denominator,
              "value": existing.value, "comment": nfc(comment) or existing.comment,
              "source": existing.source}
@@ -576,12 +577,13 @@ def plan_changes(session: Session, frame: pl.DataFrame) -> ChangePlan:
 
 
 def apply_changes(session: Session, plan: ChangePlan, *, source: str, actor: Any = None,
-                  import_batch_id: int | None = None, audit: bool = True) -> UpsertSummary:
+                  import_batch_id: int | None = None, audit: bool = True,
+                  access: Access | None = None) -> UpsertSummary:
     """Write a plan: driver-level executemany inserts and updates, one version row per
     change, one audit event for the batch (the version rows carry the per-value history;
     `audit=False` when the caller records a more specific event, as the importer does)."""
     run_write_guards(session, pl.concat([plan.inserts.select(KEY), plan.updates.select(KEY)]),
-                     actor)
+                     access or actor)
     now, user_id = utcnow(), getattr(actor, "id", None)
     inserted = _bulk_insert(session, plan.inserts, source, now, user_id, import_batch_id)
     updated = _bulk_update(session, plan.updates, source, now, user_id, import_batch_id)
