@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     default_unit: str = "20"
     # Pin "today" for reproducible demos, reports and tests; empty means the real date.
     today: dt.date | None = None
+    # The province's clock (chiso.text.clock: vn_today, to_vn); the one time-zone setting.
+    time_zone: str = "Asia/Ho_Chi_Minh"
+    # Value sources whose figures may be for periods not begun yet (planned figures);
+    # comma-separated, e.g. "kế hoạch,plan". Empty: every such value is refused.
+    future_value_sources: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
     # Server processes for `chiso serve`; each keeps its own memo of analytics answers.
@@ -36,6 +41,9 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     base_url: str = "http://127.0.0.1:8000"
     max_upload_mb: int = 20
+    # Zip-based uploads (XLSX, DOCX, ZIP…) are refused beyond these once expanded.
+    max_unzipped_mb: int = 200
+    max_spreadsheet_cells: int = 2_000_000
     session_days: int = 7
     login_max_failures: int = 5
     login_lock_minutes: int = 15

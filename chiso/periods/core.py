@@ -2,20 +2,43 @@
 
 The same id has different dates under different calendars. The standard calendar is the
 civil one; under the cut-off calendar of Nghị định 09/2019/NĐ-CP a month runs from the
-15th of the previous month to the 14th, and the year from 15/12 to 14/12.
+15th of the previous month to the 14th, and the year from 15/12 to 14/12 — so 15/12/2025
+belongs to January and to the year 2026.
+
+Placing a date in a period is `period_containing` (one date), `period_containing_expr`
+(a polars column, chiso.periods.placement) or `month_key_sql` (a DuckDB/PostgreSQL column):
+the same rule, written once per engine and held together by tests.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-import re
 from dataclasses import dataclass
-from functools import lru_cache
+
+from chiso.errors import UserError
+
+ROMAN = ("I", "II", "III", "IV")
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December")
+PERIOD_FORMS_VI = ("2025, 2025S1, 2025Q3, 202509, Năm 2025, 6 tháng đầu năm 2025, "
+                   "Quý III/2025, Q3/2025, Tháng 9/2025, 09/2025")
+PERIOD_FORMS_EN = PERIOD_FORMS_VI.replace("Năm 2025", "Year 2025").replace(
+    "6 tháng đầu năm 2025", "H1 2025")
 
 
-class PeriodError(ValueError):
-    """A period id that is not one of the accepted forms."""
+class PeriodError(UserError, ValueError):
+    """Text that is not a reporting period in any accepted spelling (422)."""
+
+    status = 422
+
+    def __init__(self, text: object, message_vi: str | None = None,
+                 message_en: str | None = None) -> None:
+        self.text = str(text)
+        super().__init__(
+            message_vi or f"Kỳ báo cáo không hợp lệ: '{text}' (ghi dạng {PERIOD_FORMS_VI})",
+            message_en or f"invalid period '{text}' (write {PERIOD_FORMS_EN})",
+            issues=[{"column": "period", "rule": "period_format", "value": self.text}])
 
 
 class PeriodType(enum.StrEnum):
@@ -39,13 +62,8 @@ class Calendar(enum.StrEnum):
     CUTOFF_ND09 = "nd09"  # Nghị định 09/2019: 15th of previous month to the 14th
 
 
-_PATTERNS = [
-    (re.compile(r"^(\d{4})$"), PeriodType.YEAR),
-    (re.compile(r"^(\d{4})S([12])$"), PeriodType.HALF),
-    (re.compile(r"^(\d{4})Q([1-4])$"), PeriodType.QUARTER),
-    (re.compile(r"^(\d{4})(0[1-9]|1[0-2])$"), PeriodType.MONTH),
-    (re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"), PeriodType.MONTH),
-]
+CUTOFF_DAY = 15
+"""Under NĐ 09/2019 a date on or after the 15th belongs to the next month's period."""
 
 
 @dataclass(frozen=True, order=True)
@@ -82,7 +100,7 @@ class Period:
 
     def end(self, calendar: Calendar = Calendar.STANDARD) -> dt.date:
         if calendar is Calendar.CUTOFF_ND09:
-            return dt.date(self.year, self.last_month, 14)
+            return dt.date(self.year, self.last_month, CUTOFF_DAY - 1)
         return _month_end(self.year, self.last_month)
 
     def months(self) -> list[Period]:
@@ -103,6 +121,10 @@ class Period:
             return Period(self.year, self.type, self.index - 1)
         return Period(self.year - 1, self.type, count)
 
+    def label(self, locale: str = "vi") -> str:
+        """The name people read: 'Quý III/2025' (vi) or 'Q3 2025' (en)."""
+        return self.label_en() if locale == "en" else self.label_vi()
+
     def label_vi(self) -> str:
         """'Quý III/2025', 'Tháng 9/2025', '6 tháng đầu năm 2025', 'Năm 2025'."""
         if self.type is PeriodType.YEAR:
@@ -110,17 +132,18 @@ class Period:
         if self.type is PeriodType.HALF:
             return f"6 tháng {'đầu' if self.index == 1 else 'cuối'} năm {self.year}"
         if self.type is PeriodType.QUARTER:
-            return f"Quý {['I', 'II', 'III', 'IV'][self.index - 1]}/{self.year}"
+            return f"Quý {ROMAN[self.index - 1]}/{self.year}"
         return f"Tháng {self.index}/{self.year}"
 
     def label_en(self) -> str:
+        """'Q3 2025', 'September 2025', 'H1 2025', 'Year 2025'."""
         if self.type is PeriodType.YEAR:
             return f"Year {self.year}"
         if self.type is PeriodType.HALF:
             return f"H{self.index} {self.year}"
         if self.type is PeriodType.QUARTER:
             return f"Q{self.index} {self.year}"
-        return dt.date(self.year, self.index, 1).strftime("%b %Y")
+        return f"{MONTHS_EN[self.index - 1]} {self.year}"
 
 
 def _month_end(year: int, month: int) -> dt.date:
@@ -131,32 +154,25 @@ def _month_end(year: int, month: int) -> dt.date:
 
 def _previous_month_15th(year: int, month: int) -> dt.date:
     if month == 1:
-        return dt.date(year - 1, 12, 15)
-    return dt.date(year, month - 1, 15)
-
-
-@lru_cache(maxsize=4096)
-def parse_period(text: str) -> Period:
-    """Parse '2024', '2024S1', '2024Q3', '202409' or '2024-09' (case and spaces ignored)."""
-    cleaned = str(text).strip().upper()
-    for pattern, ptype in _PATTERNS:
-        match = pattern.match(cleaned)
-        if match:
-            year = int(match.group(1))
-            index = int(match.group(2)) if ptype is not PeriodType.YEAR else 1
-            return Period(year, ptype, index)
-    raise PeriodError(
-        f"Kỳ báo cáo không hợp lệ: '{text}' (dạng 2024, 2024S1, 2024Q3, 202409) / "
-        f"invalid period '{text}' (use 2024, 2024S1, 2024Q3 or 202409)"
-    )
+        return dt.date(year - 1, 12, CUTOFF_DAY)
+    return dt.date(year, month - 1, CUTOFF_DAY)
 
 
 def period_containing(
-    day: dt.date, ptype: PeriodType, calendar: Calendar = Calendar.STANDARD
+    day: dt.date, ptype: PeriodType | str = PeriodType.MONTH,
+    calendar: Calendar | str = Calendar.STANDARD,
 ) -> Period:
-    """The period of type `ptype` that contains `day` under `calendar`."""
+    """The period of type `ptype` that contains `day` under `calendar` (kỳ chứa ngày).
+
+    The one rule for every dated fact: a value with a date, a dossier, a submission. Under
+    NĐ 09/2019 a day on or after the 15th moves to the next month, and 15/12 to the next
+    year. A datetime is placed by its date as written (convert it to Vietnam time first
+    with `chiso.text.to_vn` when it carries a time zone)."""
+    ptype, calendar = PeriodType(ptype), Calendar(calendar)
+    if isinstance(day, dt.datetime):
+        day = day.date()
     year, month = day.year, day.month
-    if calendar is Calendar.CUTOFF_ND09 and day.day >= 15:
+    if calendar is Calendar.CUTOFF_ND09 and day.day >= CUTOFF_DAY:
         month += 1
         if month == 13:
             year, month = year + 1, 1

@@ -1,6 +1,7 @@
 """Vietnamese text, numbers and dates: parse what users type, format what they read."""
 
 from chiso.text.cells import spreadsheet_safe, unguard_cell
+from chiso.text.clock import to_vn, vn_now, vn_today, vn_zone
 from chiso.text.dates import parse_date
 from chiso.text.format import format_date, format_number, format_percent
 from chiso.text.normalize import accent_free_key, name_key, nfc
@@ -17,5 +18,9 @@ __all__ = [
     "parse_date",
     "parse_number",
     "spreadsheet_safe",
+    "to_vn",
     "unguard_cell",
+    "vn_now",
+    "vn_today",
+    "vn_zone",
 ]

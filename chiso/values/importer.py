@@ -23,8 +23,9 @@ from chiso.accounts.access import Access, Action
 from chiso.audit.service import record_event
 from chiso.db.base import utcnow
 from chiso.indicators.models import Indicator
+from chiso.periods import Calendar, PeriodError, period_of_cell
+from chiso.values.calendars import with_calendars
 from chiso.values.models import ImportBatch
-from chiso.values.parsing import canonical_period_expr
 from chiso.values.reader import FileUnreadable, SheetTable, read_value_file
 from chiso.values.rules import check_values, empty_errors, error_rows
 from chiso.values.service import (
@@ -179,8 +180,8 @@ def validate_tables(session: Session, tables: list[SheetTable], access: Access |
     """(checked rows ready for `plan_changes`, errors with `_row` ids). `_row` is a
     running id over all sheets; `_sheet` and `_line` locate it for the user."""
     frame = _cleaned(_stacked(tables))
+    frame = with_calendars(session, _with_indicators(session, frame))
     frame = with_period_dates(_with_canonical_periods(frame))
-    frame = _with_indicators(session, frame)
     frame = _with_units(session, frame)
     frame, rule_errors = check_values(with_parsed_numbers(frame))
     errors = pl.concat([
@@ -223,12 +224,23 @@ def _cleaned_column(frame: pl.DataFrame, column: str) -> pl.DataFrame:
 
 
 def _with_canonical_periods(frame: pl.DataFrame) -> pl.DataFrame:
-    """Canonical period ids, computed once per distinct spelling (a file has a few)."""
-    spellings = frame.select(pl.col("period").alias("period_text")).unique().filter(
+    """Canonical period ids, computed once per distinct spelling and calendar (a file has a
+    few). A date stands for the month that holds it under the calendar of the row's
+    indicator: 15/12/2025 is 202601 for an indicator reported on the NĐ 09/2019 calendar."""
+    pairs = frame.select(pl.col("period").alias("period_text"), "calendar").unique().filter(
         pl.col("period_text").is_not_null())
-    canonical = spellings.with_columns(period=canonical_period_expr("period_text"))
-    return frame.rename({"period": "period_text"}).join(canonical, on="period_text",
-                                                        how="left", nulls_equal=False)
+    ids = [_period_id(text, calendar) for text, calendar in pairs.iter_rows()]
+    pairs = pairs.with_columns(period=pl.Series(ids, dtype=pl.String))
+    return frame.rename({"period": "period_text"}).join(
+        pairs, on=["period_text", "calendar"], how="left", nulls_equal=False)
+
+
+def _period_id(text: str, calendar: str) -> str:
+    """The period id, or the text itself when it is no period (reported by period_errors)."""
+    try:
+        return period_of_cell(text, Calendar(calendar)).id
+    except PeriodError:
+        return text
 
 
 def _with_indicators(session: Session, frame: pl.DataFrame) -> pl.DataFrame:

@@ -1,6 +1,6 @@
-"""Vectorised parsing of the cells users put in value files: numbers written the Vietnamese
-way ("76,6%", "1.234.567", "1.234.567,89") and period ids in their many spellings
-("Quý III/2025", "Tháng 9/2025", "09/2025", "6 tháng đầu năm 2025").
+"""Vectorised parsing of the numbers users put in value files, written the Vietnamese way
+("76,6%", "1.234.567", "1.234.567,89"). Periods in their many spellings are read by
+`chiso.periods.parse_period`, once per distinct spelling.
 
 These are polars expressions, so a 100,000-row file is parsed column at a time, never row
 by row. The number rules are exactly those of `chiso.text.parse_number` (a test holds the
@@ -97,47 +97,6 @@ def _plain_digits(digits: pl.Expr) -> pl.Expr:
         .when(dots > 1).then(grouped_dots)
         .when(dots == 1).then(lone_dot)
         .otherwise(digits)
-    )
-
-
-_ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4"}
-
-
-def canonical_period_expr(column: str) -> pl.Expr:
-    """The period id ('2025', '2025S1', '2025Q3', '202509') from the spellings people use;
-    the cleaned text itself when nothing matches (the caller reports it as invalid).
-
-    A full date (dd/mm/yyyy, or an Excel date cell) stands for the month that contains it.
-    """
-    text = (pl.col(column).cast(pl.String).str.normalize("NFC").str.strip_chars()
-            .str.to_uppercase().str.replace_all(r"\s+", " "))
-    compact = text.str.replace_all(" ", "", literal=True)
-    quarter_roman = compact.str.extract(r"^QUÝ(I{1,3}|IV)[/\-](\d{4})$", 1).replace_strict(
-        _ROMAN, default=None)
-    year_of = compact.str.extract(r"[/\-](\d{4})$", 1)
-    return (
-        pl.when(compact.str.contains(r"^\d{4}(S[12]|Q[1-4]|0[1-9]|1[0-2])?$")).then(compact)
-        .when(compact.str.contains(r"^\d{4}-(0[1-9]|1[0-2])$"))
-        .then(compact.str.replace("-", "", literal=True))
-        .when(compact.str.contains(r"^NĂM\d{4}$")).then(compact.str.slice(3))
-        .when(compact.str.contains(r"^(Q|QUÝ)[1-4][/\-]\d{4}$"))
-        .then(pl.concat_str(year_of, pl.lit("Q"), compact.str.extract(r"([1-4])[/\-]", 1)))
-        .when(quarter_roman.is_not_null())
-        .then(pl.concat_str(year_of, pl.lit("Q"), quarter_roman))
-        .when(compact.str.contains(r"^(6THÁNGĐẦUNĂM|H1[/\-]?)\d{4}$"))
-        .then(pl.concat_str(compact.str.extract(r"(\d{4})$", 1), pl.lit("S1")))
-        .when(compact.str.contains(r"^(6THÁNGCUỐINĂM|H2[/\-]?)\d{4}$"))
-        .then(pl.concat_str(compact.str.extract(r"(\d{4})$", 1), pl.lit("S2")))
-        .when(compact.str.contains(r"^(THÁNG|T)?(0?[1-9]|1[0-2])[/\-]\d{4}$"))
-        .then(pl.concat_str(year_of, compact.str.extract(r"(\d{1,2})[/\-]\d{4}$", 1)
-                            .str.zfill(2)))
-        .when(compact.str.contains(r"^\d{1,2}[/\-.](0?[1-9]|1[0-2])[/\-.]\d{4}$"))
-        .then(pl.concat_str(compact.str.extract(r"(\d{4})$", 1),
-                            compact.str.extract(r"^\d{1,2}[/\-.](\d{1,2})[/\-.]", 1)
-                            .str.zfill(2)))
-        .when(compact.str.contains(r"^\d{4}-\d{2}-\d{2}"))
-        .then(compact.str.slice(0, 4) + compact.str.slice(5, 2))
-        .otherwise(text)
     )
 
 

@@ -21,12 +21,13 @@ from chiso.accounts.access import Access, Action
 from chiso.audit.service import record_event
 from chiso.db.base import utcnow
 from chiso.indicators.models import Indicator
-from chiso.periods import Calendar, PeriodError, parse_period
+from chiso.periods import Calendar, PeriodError, parse_period, period_of_cell
 from chiso.text import nfc
 from chiso.units.models import OrgUnit
 from chiso.values import changes
+from chiso.values.calendars import calendar_for_indicator
 from chiso.values.models import DataValue, DataValueVersion
-from chiso.values.parsing import canonical_period_expr, cell_text, parse_number_columns
+from chiso.values.parsing import cell_text, parse_number_columns
 from chiso.values.rules import check_values
 
 VALUES = cast(Table, DataValue.__table__)
@@ -133,7 +134,7 @@ def save_value(
     if access is not None:
         access.require(Action.CAPTURE, unit_id)
     indicator = _indicator_or_reject(session, indicator_id)
-    period_id = canonical_period(period)
+    period_id = canonical_period(period, calendar_for_indicator(session, indicator.id))
     _check_unit_in_period(session, unit_id, period_id)
     computed = _checked_single(indicator, numerator, denominator, value)
     existing = session.scalar(
@@ -196,13 +197,13 @@ def _indicator_or_reject(session: Session, indicator_id: int) -> Indicator:
     return indicator
 
 
-def canonical_period(period: object) -> str:
-    """'Quý III/2025' → '2025Q3': the period id for any spelling the importer accepts.
-    Raises ValueRejected (rule period_format)."""
-    canonical = pl.DataFrame({"p": [cell_text(period)]}, schema={"p": pl.String}).select(
-        canonical_period_expr("p")).item()
+def canonical_period(period: object, calendar: Calendar = Calendar.STANDARD) -> str:
+    """'Quý III/2025' → '2025Q3': the period id for any spelling `chiso.periods` reads; a
+    date stands for the month holding it under `calendar`. Raises ValueRejected (rule
+    period_format)."""
+    cell = period if isinstance(period, str | dt.date) else cell_text(period)
     try:
-        return parse_period(canonical or "").id
+        return period_of_cell(cell, calendar).id
     except PeriodError:
         raise ValueRejected([period_issue(str(period))]) from None
 

@@ -1,0 +1,43 @@
+"""Vietnam time, in one place: the time zone is the setting `CHISO_TIME_ZONE`
+(Asia/Ho_Chi_Minh, UTC+7, no daylight saving), and "today" is `CHISO_TODAY` when it is
+pinned (reproducible demos, reports and tests), else today's date in that zone — not the
+server's, which is often UTC: at 06:30 in Lạng Sơn a UTC server still says yesterday.
+
+Timestamps are stored in UTC; `to_vn` converts one for people (a naive timestamp is taken
+as UTC, which is what the database gives back on SQLite).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from chiso.settings import get_settings
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def vn_zone() -> ZoneInfo:
+    """The province's time zone (setting `CHISO_TIME_ZONE`)."""
+    return _zone(get_settings().time_zone)
+
+
+def to_vn(moment: dt.datetime) -> dt.datetime:
+    """`moment` in Vietnam time; naive timestamps are UTC (as stored)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(vn_zone())
+
+
+def vn_now() -> dt.datetime:
+    """Now, in Vietnam time."""
+    return dt.datetime.now(vn_zone())
+
+
+def vn_today() -> dt.date:
+    """Today in Vietnam (or the pinned `CHISO_TODAY`)."""
+    return get_settings().today or vn_now().date()
