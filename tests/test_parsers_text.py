@@ -9,15 +9,17 @@ import unicodedata
 from decimal import Decimal
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from chiso.errors import UserError
 from chiso.periods import parse_period
 from chiso.periods.core import Calendar, Period, PeriodError, PeriodType, period_containing
 from chiso.text import accent_free_key, format_date, format_number, name_key, nfc, parse_date
+from chiso.text.columns import parse_number_columns
 from chiso.text.dates import DateError
-from chiso.text.numbers import NumberError, parse_number
-from chiso.values.parsing import parse_number_columns
+from chiso.text.numbers import NumberError, NumberStyle, parse_float, parse_number
 
 FAST = settings(max_examples=300, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -61,14 +63,19 @@ def test_english_grouping_reads_back_when_unambiguous(value: Decimal) -> None:
 
 
 @FAST
-@given(number_like)
-def test_vectorised_number_parser_agrees_with_the_scalar_one(text: str) -> None:
+@given(number_like, st.sampled_from(list(NumberStyle)))
+@example("1.234", NumberStyle.DOT_DECIMAL)
+@example("0,694", NumberStyle.DOT_DECIMAL)
+@example("5.", NumberStyle.VI)
+def test_vectorised_number_parser_agrees_with_the_scalar_one(text: str,
+                                                             style: NumberStyle) -> None:
     """The import path parses whole columns at once; it must read every cell exactly as
-    `parse_number` does (same value, or both refuse)."""
-    frame = parse_number_columns(pl.DataFrame({"x": [text]}, schema={"x": pl.String}), ("x",))
+    `parse_number` does (same value, or both refuse), in both styles."""
+    frame = parse_number_columns(pl.DataFrame({"x": [text]}, schema={"x": pl.String}), ("x",),
+                                 style)
     vectorised = frame["x"][0]
     try:
-        scalar = parse_number(text)
+        scalar = parse_number(text, style)
     except NumberError:
         assert vectorised is None, (text, vectorised)
         return
@@ -76,6 +83,30 @@ def test_vectorised_number_parser_agrees_with_the_scalar_one(text: str) -> None:
         return
     assert vectorised is not None, text
     assert abs(vectorised - float(scalar.value)) <= 1e-9 * max(1.0, abs(vectorised)), text
+
+
+STYLED = [  # text, Vietnamese reading, reading in a table that writes '.' as its decimal mark
+    ("1.234", 1234, Decimal("1.234")), ("0.6949", Decimal("0.6949"), Decimal("0.6949")),
+    ("0,6949", Decimal("0.6949"), Decimal("0.6949")), ("1,234", Decimal("1.234"), 1234),
+    ("1.234,5", Decimal("1234.5"), Decimal("1234.5")),
+    ("1,234.5", Decimal("1234.5"), Decimal("1234.5")), ("1.234.567", 1234567, 1234567),
+    ("76,6%", Decimal("76.6"), Decimal("76.6")), ("65.5", Decimal("65.5"), Decimal("65.5")),
+]
+
+
+@pytest.mark.parametrize(("text", "vi", "dot"), STYLED)
+def test_one_parser_with_an_explicit_policy_for_tables_that_use_a_decimal_point(
+        text: str, vi: Decimal, dot: Decimal) -> None:
+    """'1.234' is one thousand two hundred and thirty-four in a Vietnamese table and
+    1,234 in a published DTI table that writes '0.6949': the caller says which."""
+    assert parse_number(text).value == vi
+    assert parse_number(text, NumberStyle.VI).value == vi
+    assert parse_number(text, "dot").value == dot
+    assert parse_float(text, "dot") == float(dot)
+    assert parse_float("  ") is None
+    with pytest.raises(NumberError) as refused:
+        parse_float("mười hai")
+    assert isinstance(refused.value, UserError) and refused.value.status == 422
 
 
 @FAST

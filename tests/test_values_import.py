@@ -259,7 +259,7 @@ def test_excel_cells_of_mixed_types_read_back_exactly() -> None:
 
     import polars as pl
 
-    from chiso.values.parsing import parse_number_expr
+    from chiso.text.columns import parse_number_expr
     from chiso.values.reader import _column_texts
 
     numbers = (0.766, 1.234, 1e-07, 2025.0, 12345678.125, 5, "", "76,6%", "1.234")

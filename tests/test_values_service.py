@@ -9,8 +9,8 @@ from values_support import build_world
 
 from chiso.audit.models import AuditEvent
 from chiso.text import parse_number
+from chiso.text.columns import cell_text, parse_number_columns, parse_number_expr
 from chiso.values.models import DataValue, DataValueVersion
-from chiso.values.parsing import cell_text, parse_number_columns, parse_number_expr
 from chiso.values.service import (
     StaleVersion,
     ValueRejected,

@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from chiso.indicators.problems import InputRejected, Problem
 from chiso.indicators.service import read_yaml_mapping
-from chiso.text import accent_free_key, format_date, format_number, nfc
+from chiso.text import accent_free_key, cell_text, format_date, nfc
 from chiso.text.numbers import ParsedNumber
 
 PLAN_SHEET = "Kế hoạch"
@@ -307,14 +307,7 @@ def format_milestones(milestones: list[dict[str, Any]] | None) -> str | None:
     if not milestones:
         return None
     return "; ".join(f"{format_date(dt.date.fromisoformat(m['date']))}: "
-                     f"{_exact_number(m['value'])}" for m in milestones)
-
-
-def _exact_number(value: float) -> str:
-    """Shortest text that reads back as the same float, with a decimal comma."""
-    if float(value).is_integer():
-        return format_number(value, 0)
-    return repr(float(value)).replace(".", ",")
+                     f"{cell_text(float(m['value']))}" for m in milestones)
 
 
 def _format_date_cell(cell: Cell) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from chiso.errors import UserError
 from chiso.text.normalize import nfc
 
 _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
@@ -12,8 +13,14 @@ _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
 _WORDS = re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})", re.IGNORECASE)
 
 
-class DateError(ValueError):
-    """Text that is not a date."""
+class DateError(UserError, ValueError):
+    """Text that is not a date (422)."""
+
+    status = 422
+
+    def __init__(self, text: object) -> None:
+        super().__init__(f"'{text}' không phải ngày hợp lệ (dd/mm/yyyy)",
+                         f"'{text}' is not a valid date (dd/mm/yyyy)")
 
 
 def parse_date(text: object) -> dt.date:
@@ -31,6 +38,4 @@ def parse_date(text: object) -> dt.date:
                 return dt.date(parts["y"], parts["m"], parts["d"])
             except ValueError:
                 break
-    raise DateError(
-        f"'{text}' không phải ngày hợp lệ (dd/mm/yyyy) / is not a valid date (dd/mm/yyyy)"
-    )
+    raise DateError(text)

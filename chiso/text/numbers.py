@@ -1,24 +1,46 @@
-"""Numbers as Vietnamese users write them: '76,6%', '1.234.567', '1.234.567,89', '12,5 %'.
+"""Numbers as people write them: '76,6%', '1.234.567', '1.234.567,89', '12,5 %' — the one
+parser (`parse_number`; `chiso.text.columns` applies the same rules to whole columns).
 
-Rules (Vietnamese first):
-- with both '.' and ',', the last of them is the decimal separator;
-- a lone ',' is a decimal comma ('76,6'); several commas group thousands ('1,234,567');
-- several '.' group thousands ('1.234.567'); a lone '.' followed by exactly three digits
-  after a non-zero integer part groups thousands ('1.234'), otherwise it is a decimal
-  point ('76.6', '0.125').
+Rules, by style (`NumberStyle`):
+- both styles: with both '.' and ',', the last of them is the decimal separator; several of
+  the same separator group thousands ('1.234.567', '1,234,567'); a sign and a trailing '%'
+  are kept; spaces, no-break spaces and the Unicode minus are accepted.
+- `vi` (the default, Vietnamese first): a lone ',' is the decimal comma ('76,6'); a lone '.'
+  followed by exactly three digits after a non-zero whole part groups thousands ('1.234' is
+  one thousand two hundred and thirty-four), otherwise it is a decimal point ('76.6',
+  '0.125').
+- `dot` (a table known to write '.' as its decimal mark, e.g. published DTI indices
+  '0.6949', or an English table): a lone '.' is always the decimal point ('1.234' is
+  1.234); a lone ',' before exactly three digits after a non-zero whole part groups
+  thousands ('1,234'), otherwise it is a decimal comma ('0,6949').
 """
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from chiso.errors import UserError
+
 _ALLOWED = re.compile(r"^[+-]?[\d.,]+$")
 
 
-class NumberError(ValueError):
-    """Text that is not a number."""
+class NumberStyle(enum.StrEnum):
+    """How a source writes numbers: `vi` ('1.234,5') or `dot` ('1234.5', '0.6949')."""
+
+    VI = "vi"
+    DOT_DECIMAL = "dot"
+
+
+class NumberError(UserError, ValueError):
+    """Text that is not a number (422)."""
+
+    status = 422
+
+    def __init__(self, text: object) -> None:
+        super().__init__(f"'{text}' không phải là số", f"'{text}' is not a number")
 
 
 @dataclass(frozen=True)
@@ -27,24 +49,36 @@ class ParsedNumber:
     percent: bool  # the text ended with '%'
 
 
-def parse_number(text: object) -> ParsedNumber:
-    """Parse a number written the Vietnamese or the English way. Raises NumberError."""
+def parse_number(text: object, style: NumberStyle | str = NumberStyle.VI) -> ParsedNumber:
+    """Parse a number written the Vietnamese (`vi`) or the decimal-point (`dot`) way.
+    Python numbers pass through. Raises NumberError."""
     if isinstance(text, bool):
-        raise NumberError(f"'{text}' không phải là số / is not a number")
+        raise NumberError(text)
     if isinstance(text, int | float | Decimal):
         return ParsedNumber(Decimal(str(text)), False)
     raw = str(text).strip().replace("\u00a0", "").replace(" ", "").replace("\u2212", "-")
     percent = raw.endswith("%")
     body = raw[:-1] if percent else raw
     if not body or not _ALLOWED.match(body):
-        raise NumberError(f"'{text}' không phải là số / is not a number")
+        raise NumberError(text)
     try:
-        return ParsedNumber(Decimal(_to_plain(body)), percent)
-    except InvalidOperation as exc:
-        raise NumberError(f"'{text}' không phải là số / is not a number") from exc
+        value = Decimal(_to_plain(body, NumberStyle(style)))
+    except InvalidOperation:
+        raise NumberError(text) from None
+    if not value.is_finite():
+        raise NumberError(text)
+    return ParsedNumber(value, percent)
 
 
-def _to_plain(body: str) -> str:
+def parse_float(text: object, style: NumberStyle | str = NumberStyle.VI) -> float | None:
+    """The number as a float, None for a blank cell; a '%' is kept as written ('76,6%' →
+    76.6). Raises NumberError for text that is not a number."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None
+    return float(parse_number(text, style).value)
+
+
+def _to_plain(body: str, style: NumberStyle) -> str:
     sign = ""
     if body[0] in "+-":
         sign, body = ("-" if body[0] == "-" else ""), body[1:]
@@ -55,16 +89,24 @@ def _to_plain(body: str) -> str:
         if body.count(decimal_sep) > 1:
             raise InvalidOperation
         plain = body.replace(group_sep, "").replace(decimal_sep, ".")
-    elif commas:
-        plain = body.replace(",", ".") if commas == 1 else _grouped(body, ",")
+    elif commas > 1:
+        plain = _grouped(body, ",")
     elif dots > 1:
         plain = _grouped(body, ".")
+    elif commas == 1:
+        plain = _lone(body, ",") if style is NumberStyle.DOT_DECIMAL else body.replace(",", ".")
     elif dots == 1:
-        whole, frac = body.split(".")
-        plain = whole + frac if len(frac) == 3 and whole.strip("0") else body
+        plain = body if style is NumberStyle.DOT_DECIMAL else _lone(body, ".")
     else:
         plain = body
     return sign + plain
+
+
+def _lone(body: str, sep: str) -> str:
+    """A lone separator before exactly three digits after a non-zero whole part groups
+    thousands; otherwise it is the decimal mark."""
+    whole, frac = body.split(sep)
+    return whole + frac if len(frac) == 3 and whole.strip("0") else f"{whole}.{frac}"
 
 
 def _grouped(body: str, sep: str) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from chiso.text import accent_free_key
-from chiso.values.parsing import cell_text
+from chiso.text.columns import cell_text
 
 # Canonical columns of the long format, with the header spellings accepted for each
 # (compared on `header_key`: accents, case, spaces, punctuation and "(...)" ignored).

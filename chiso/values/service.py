@@ -23,11 +23,11 @@ from chiso.db.base import utcnow
 from chiso.indicators.models import Indicator
 from chiso.periods import Calendar, PeriodError, parse_period, period_of_cell
 from chiso.text import nfc
+from chiso.text.columns import cell_text, parse_number_columns
 from chiso.units.models import OrgUnit
 from chiso.values import changes
 from chiso.values.calendars import calendar_for_indicator
 from chiso.values.models import DataValue, DataValueVersion
-from chiso.values.parsing import cell_text, parse_number_columns
 from chiso.values.rules import check_values
 
 VALUES = cast(Table, DataValue.__table__)
