@@ -20,11 +20,16 @@ from chiso.dti.models import DtiCriterionVersion
 from chiso.settings import get_settings
 
 
+def _system(session):  # type: ignore[no-untyped-def]
+    """The authority an internal job writes with (issue 12: access is mandatory)."""
+    return Access.system(session, "test")
+
+
 @pytest.fixture
 def opened(session):  # type: ignore[no-untyped-def]
     service.load_shipped_frameworks(session)
     framework = service.get_framework(session, "VIDU_SO_NGANH")
-    found = ws.open_assessment(session, framework, 2025, "20")
+    found = ws.open_assessment(session, framework, 2025, "20", access=_system(session))
     session.commit()
     return found
 
@@ -34,10 +39,12 @@ def _fill(session, assessment) -> None:  # type: ignore[no-untyped-def]
     ws.update_criterion(session, first, lead_unit_code="S01", owner="Nguyễn Thị Hoa",
                         deadline=dt.date(2025, 9, 30), self_score=4.5, status="done",
                         notes="Đã ban hành KH số 12/KH-UBND", appraised_score=4.0,
-                        evidence_refs="Văn bản 12/KH-UBND ngày 05/02/2025")
-    ws.add_evidence(session, first, "ke-hoach-cds-2025.pdf", b"%PDF-1.7 ke hoach")
+                        evidence_refs="Văn bản 12/KH-UBND ngày 05/02/2025", access=_system(session))
+    ws.add_evidence(session, first, "ke-hoach-cds-2025.pdf", b"%PDF-1.7 ke hoach",
+                    access=_system(session))
     ws.update_criterion(session, second, owner="Trần Văn Bình", self_score=18.25,
-                        status="needs_evidence", deadline=dt.date(2025, 10, 15))
+                        status="needs_evidence", deadline=dt.date(2025, 10, 15),
+                        access=_system(session))
     session.commit()
 
 
@@ -69,13 +76,13 @@ def test_spreadsheet_round_trip_loses_nothing(session, opened, tmp_path) -> None
     assert row[9] == dt.datetime(2025, 9, 30)
     assert row[10] == "ke-hoach-cds-2025.pdf; Văn bản 12/KH-UBND ngày 05/02/2025"
     # Into the same round: nothing changes.
-    again = ws.import_spreadsheet(session, opened, first)
+    again = ws.import_spreadsheet(session, opened, first, access=_system(session))
     assert (again.created, again.updated, again.unchanged) == (0, 0, 7)
     # Into a fresh round: everything arrives, and its export is cell-for-cell the same
     # (the attached file's name is kept as a reference there; the file itself stays put).
     other = ws.open_assessment(session, service.get_framework(session, "VIDU_SO_NGANH"), 2026,
-                               "20", seed=False)
-    created = ws.import_spreadsheet(session, other, first)
+                               "20", seed=False, access=_system(session))
+    created = ws.import_spreadsheet(session, other, first, access=_system(session))
     assert created.created == 7
     session.commit()
     second = ws.export_xlsx(other, tmp_path / "lan-2.xlsx")
@@ -98,7 +105,7 @@ def test_import_edits_and_rejects_bad_rows_all_or_nothing(session, opened, tmp_p
     sheet["H4"] = "Xong rồi"
     book.save(path)
     with pytest.raises(service.ImportRejected) as excinfo:
-        ws.import_spreadsheet(session, opened, path)
+        ws.import_spreadsheet(session, opened, path, access=_system(session))
     errors = excinfo.value.errors
     assert len(errors) == 2
     assert "a.xlsx, sheet 'Tu danh gia', dòng 3, cột 'Điểm tự đánh giá'" in errors[0]
@@ -108,9 +115,9 @@ def test_import_edits_and_rejects_bad_rows_all_or_nothing(session, opened, tmp_p
     sheet["E3"] = 5
     sheet["H4"] = "Hoàn thành"
     book.save(path)
-    dry = ws.import_spreadsheet(session, opened, path, dry_run=True)
+    dry = ws.import_spreadsheet(session, opened, path, dry_run=True, access=_system(session))
     assert dry.updated == 3 and opened.criteria[0].self_score is None
-    done = ws.import_spreadsheet(session, opened, path)
+    done = ws.import_spreadsheet(session, opened, path, access=_system(session))
     assert done.updated == 3
     first = opened.criteria[0]
     assert (first.self_score, first.status, first.deadline) == (4.5, "in_progress",
@@ -120,14 +127,15 @@ def test_import_edits_and_rejects_bad_rows_all_or_nothing(session, opened, tmp_p
 def test_evidence_is_stored_by_hash_under_the_data_dir(session, opened) -> None:
     criterion = opened.criteria[1]
     content = "Biên bản họp BCĐ".encode() * 100
-    evidence = ws.add_evidence(session, criterion, "../../bien-ban.docx", content)
+    evidence = ws.add_evidence(session, criterion, "../../bien-ban.docx", content,
+                               access=_system(session))
     session.commit()
     assert evidence.file_name == "bien-ban.docx"
     assert evidence.size == len(content)
     assert evidence.sha256 == hashlib.sha256(content).hexdigest()
     stored = ws.evidence_path(evidence)
     assert stored.is_relative_to(get_settings().data_dir) and stored.read_bytes() == content
-    ws.remove_evidence(session, evidence)
+    ws.remove_evidence(session, evidence, access=_system(session))
     assert evidence.is_deleted and stored.exists()  # detached, kept for the history
     assert ws.history(session, criterion.id)[-1].snapshot["evidence"] == []
     assert ws.history(session, criterion.id)[-2].snapshot["evidence"] == [evidence.sha256]
@@ -135,27 +143,30 @@ def test_evidence_is_stored_by_hash_under_the_data_dir(session, opened) -> None:
 
 def test_submission_locks_self_scores_but_not_the_council(session, opened) -> None:
     criterion = opened.criteria[0]
-    ws.update_criterion(session, criterion, self_score=5)
-    ws.submit(session, opened)
+    ws.update_criterion(session, criterion, self_score=5, access=_system(session))
+    ws.submit(session, opened, access=_system(session))
     with pytest.raises(ws.AssessmentLocked):
-        ws.update_criterion(session, criterion, self_score=4)
+        ws.update_criterion(session, criterion, self_score=4, access=_system(session))
     with pytest.raises(ws.AssessmentLocked):
-        ws.add_evidence(session, criterion, "x.pdf", b"x")
-    ws.update_criterion(session, criterion, appraised_score=3.5)
+        ws.add_evidence(session, criterion, "x.pdf", b"x", access=_system(session))
+    ws.update_criterion(session, criterion, appraised_score=3.5, access=_system(session))
     assert ws.totals(opened)["difference"] == -1.5
 
 
 def test_history_keeps_every_version_and_stale_edits_are_refused(session, opened) -> None:
     criterion = opened.criteria[2]
-    ws.update_criterion(session, criterion, self_score=5, status="in_progress")
-    ws.update_criterion(session, criterion, self_score=8, status="done")
-    assert not ws.update_criterion(session, criterion, self_score=8)  # nothing changed
+    ws.update_criterion(session, criterion, self_score=5, status="in_progress",
+                        access=_system(session))
+    ws.update_criterion(session, criterion, self_score=8, status="done", access=_system(session))
+    assert not ws.update_criterion(session, criterion, self_score=8,
+                                   access=_system(session))  # nothing changed
     versions = ws.history(session, criterion.id)
     assert [v.snapshot["self_score"] for v in versions] == [None, 5, 8]
     with pytest.raises(ws.StaleCriterion):
-        ws.update_criterion(session, criterion, expected_version=2, self_score=9)
+        ws.update_criterion(session, criterion, expected_version=2, self_score=9,
+                            access=_system(session))
     with pytest.raises(ws.AssessmentError, match="0–10"):
-        ws.update_criterion(session, criterion, self_score=11)
+        ws.update_criterion(session, criterion, self_score=11, access=_system(session))
     assert session.scalar(select(func.count()).select_from(DtiCriterionVersion)) == 9
     assert session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "dti.criterion.update")) == 2
@@ -172,7 +183,7 @@ def test_lead_unit_captures_self_scores_only(session, opened, make_user) -> None
     session.add_all([province, department, other])
     session.commit()
     criterion = opened.criteria[0]
-    ws.update_criterion(session, criterion, lead_unit_code="S01")
+    ws.update_criterion(session, criterion, lead_unit_code="S01", access=_system(session))
     session.commit()
     focal, _ = make_user(Role.FOCAL_OFFICER, unit_id=department.id)
     outsider, _ = make_user(Role.FOCAL_OFFICER, unit_id=other.id)
@@ -191,12 +202,14 @@ def test_lead_unit_captures_self_scores_only(session, opened, make_user) -> None
 
 def test_what_if_on_a_criterion_score_ranks_against_the_other_rounds(session, opened) -> None:
     framework = service.get_framework(session, "VIDU_SO_NGANH")
-    other = ws.open_assessment(session, framework, 2025, "S01")
+    other = ws.open_assessment(session, framework, 2025, "S01", access=_system(session))
     for mine, theirs in zip(opened.criteria, other.criteria, strict=True):
-        ws.update_criterion(session, mine, self_score=mine.max_points * 0.6)
-        ws.update_criterion(session, theirs, self_score=theirs.max_points * 0.7)
+        ws.update_criterion(session, mine, self_score=mine.max_points * 0.6,
+                            access=_system(session))
+        ws.update_criterion(session, theirs, self_score=theirs.max_points * 0.7,
+                            access=_system(session))
     # The council's score wins over the self score where it exists.
-    ws.update_criterion(session, other.criteria[0], appraised_score=0.0)
+    ws.update_criterion(session, other.criteria[0], appraised_score=0.0, access=_system(session))
     session.commit()
     result = service.ranking(session, year=2025, framework_code="VIDU_SO_NGANH",
                              source="assessment")

@@ -12,13 +12,20 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from chiso.accounts.access import Access
 from chiso.audit.models import AuditEvent
 from chiso.dti import service
 from chiso.dti.framework import DATA_DIR, FrameworkError, parse_framework
 from chiso.dti.models import DtiFramework, DtiResult
+from chiso.errors import UserError
 
 HEADER = ["Mã tỉnh", "Tỉnh", "NTS", "TCS", "HTS", "NLS", "ATTT", "CQS", "KTS", "XHS", "DTI",
           "Xếp hạng"]
+
+
+def _system(session):  # type: ignore[no-untyped-def]
+    """The authority an internal job writes with (issue 12: access is mandatory)."""
+    return Access.system(session, "test")
 
 
 def _write_csv(path: Path, rows: list[list[object]], header: list[str] = HEADER) -> Path:
@@ -48,7 +55,7 @@ def test_shipped_frameworks_load_once_and_new_text_makes_a_new_version(loaded) -
     assert session.scalar(select(func.count()).select_from(DtiFramework)) == 4
     text = (DATA_DIR / "vi_du_so_nganh.yaml").read_text(encoding="utf-8").replace(
         "points: 25, main: true, effort: 2", "points: 30, main: true, effort: 2")
-    result = service.load_framework(session, parse_framework(text))
+    result = service.load_framework(session, parse_framework(text), access=_system(session))
     assert result.created and result.version == 2
     versions = session.scalars(select(DtiFramework).where(
         DtiFramework.code == "VIDU_SO_NGANH").order_by(DtiFramework.version)).all()
@@ -95,13 +102,16 @@ def test_cli_loads_a_new_framework_file(db_url, tmp_path) -> None:
     broken.write_text("code: X\nname_vi: X\nvalid_from_year: 2026\nnodes:\n"
                       "  - {code: A, points: abc}\n", encoding="utf-8")
     failed = runner.invoke(app, ["dti", "framework", "load", str(broken)])
-    assert failed.exit_code == 1 and "không phải là số" in failed.output
+    # A UserError: `chiso` (main) prints it in both languages and exits 2.
+    assert isinstance(failed.exception, UserError) and failed.exception.status == 422
+    assert "không phải là số" in str(failed.exception) and "loi.yaml" in str(failed.exception)
 
 
 def test_shipped_sample_reproduces_published_dti_2022(loaded) -> None:
     session = loaded
     summary = service.import_results(session, DATA_DIR / "dti_2022_mau.csv",
-                                     framework_code="DTI_TINH_922", year=2022)
+                                     framework_code="DTI_TINH_922", year=2022,
+                                     access=_system(session))
     assert summary.units == 2 and summary.inserted == 18
     result = service.ranking(session, year=2022)
     checks = {c.unit_code: c for c in service.check_against_published(result)}
@@ -130,12 +140,13 @@ def test_import_xlsx_ties_rank_as_published_and_previous_year_change(loaded, tmp
         sheet.append(row)
     path = tmp_path / "dti_2023.xlsx"
     book.save(path)
-    service.import_results(session, path, framework_code="DTI_TINH_922", year=2023)
+    service.import_results(session, path, framework_code="DTI_TINH_922", year=2023,
+                           access=_system(session))
     _write_csv(tmp_path / "dti_2022.csv", [_province("20", "Lạng Sơn", [0.5] * 8),
                                            _province("01", "Hà Nội", [0.9] * 8),
                                            _province("30", "Hải Dương", [0.65] * 8)])
     service.import_results(session, tmp_path / "dti_2022.csv", framework_code="DTI_TINH_922",
-                           year=2022)
+                           year=2022, access=_system(session))
     result = service.ranking(session, year=2023)
     rows = {r["unit_code"]: r for r in result.rows()}
     assert [rows[c]["rank"] for c in ("01", "20", "30", "40")] == [1, 2, 2, 4]
@@ -150,37 +161,43 @@ def test_import_is_all_or_nothing_with_bilingual_errors_and_dry_run(loaded, tmp_
                                              ["20", "Lạng Sơn", 0.5, "abc", 0.5, 0.5, 0.5, 0.5,
                                               0.5, 0.5, 0.5, ""]])
     with pytest.raises(service.ImportRejected) as excinfo:
-        service.import_results(session, path, framework_code="DTI_TINH_922", year=2023)
+        service.import_results(session, path, framework_code="DTI_TINH_922", year=2023,
+                               access=_system(session))
     message = excinfo.value.errors[0]
     assert "loi.csv" in message and "dòng 3" in message and "'TCS'" in message
     assert "row 3" in message
     assert session.scalar(select(func.count()).select_from(DtiResult)) == 0
     good = _write_csv(tmp_path / "tot.csv", [_province("01", "Hà Nội", [0.8] * 8)])
     dry = service.import_results(session, good, framework_code="DTI_TINH_922", year=2023,
-                                 dry_run=True)
+                                 dry_run=True, access=_system(session))
     assert dry.inserted == 10 and session.scalar(select(func.count()).select_from(DtiResult)
                                                  ) == 0
     # An unquoted decimal comma splits one value into two cells and shifts the row.
     shifted = _write_csv(tmp_path / "lech.csv", [["01", "Hà Nội", "0,8", *[0.8] * 8, 0.8]])
     with pytest.raises(service.ImportRejected, match="dòng 2: có 13 ô"):
-        service.import_results(session, shifted, framework_code="DTI_TINH_922", year=2023)
+        service.import_results(session, shifted, framework_code="DTI_TINH_922", year=2023,
+                               access=_system(session))
     percent = _write_csv(tmp_path / "phantram.csv", [_province("01", "Hà Nội", [80] * 8,
                                                                 total=0.8)])
     with pytest.raises(service.ImportRejected, match="80 ngoài khoảng 0–1"):
-        service.import_results(session, percent, framework_code="DTI_TINH_922", year=2023)
+        service.import_results(session, percent, framework_code="DTI_TINH_922", year=2023,
+                               access=_system(session))
     unknown = _write_csv(tmp_path / "cot.csv", [["01", "Hà Nội", 1]],
                          header=["Mã tỉnh", "Tỉnh", "Chỉ số lạ"])
     with pytest.raises(service.ImportRejected, match="Chỉ số lạ"):
-        service.import_results(session, unknown, framework_code="DTI_TINH_922", year=2023)
+        service.import_results(session, unknown, framework_code="DTI_TINH_922", year=2023,
+                               access=_system(session))
 
 
 def test_a_corrected_value_supersedes_but_keeps_the_old_row(loaded, tmp_path) -> None:
     session = loaded
     path = _write_csv(tmp_path / "a.csv", [_province("01", "Hà Nội", [0.8] * 8)])
-    service.import_results(session, path, framework_code="DTI_TINH_922", year=2023)
+    service.import_results(session, path, framework_code="DTI_TINH_922", year=2023,
+                           access=_system(session))
     fixed = _write_csv(tmp_path / "b.csv", [_province("01", "Hà Nội",
                                                       [0.8] * 7 + [0.9])])
-    summary = service.import_results(session, fixed, framework_code="DTI_TINH_922", year=2023)
+    summary = service.import_results(session, fixed, framework_code="DTI_TINH_922", year=2023,
+                                     access=_system(session))
     assert (summary.updated, summary.unchanged) == (2, 8)  # XHS and the total
     history = session.scalars(select(DtiResult.value).where(
         DtiResult.node_code == "XHS").order_by(DtiResult.id)).all()
@@ -209,7 +226,7 @@ def test_merged_province_is_the_mean_of_its_predecessors(loaded, tmp_path) -> No
                                     _province("08", "Tuyên Quang", [0.6] * 7 + [0.8]),
                                     _province("20", "Lạng Sơn", [0.55] * 8)])
     service.import_results(session, tmp_path / "r.csv", framework_code="DTI_TINH_922",
-                           year=2023)
+                           year=2023, access=_system(session))
     merged = service.ranking(session, year=2023, merged=True)
     assert merged.unit_codes == ["08", "20"]
     row = {r["unit_code"]: r for r in merged.rows()}["08"]
@@ -224,7 +241,7 @@ def test_what_if_bottlenecks_sensitivity_and_drag(loaded, tmp_path) -> None:
     session = loaded
     rows = [_province(f"{i:02d}", f"Tỉnh {i}", [0.5 + 0.04 * i] * 8) for i in range(1, 8)]
     service.import_results(session, _write_csv(tmp_path / "r.csv", rows),
-                           framework_code="DTI_TINH_922", year=2023)
+                           framework_code="DTI_TINH_922", year=2023, access=_system(session))
     result = service.ranking(session, year=2023)
     before = {r["unit_code"]: r["rank"] for r in result.rows()}
     assert before["03"] == 5
@@ -294,7 +311,7 @@ def test_commune_framework_from_raw_values_and_the_communes_that_drag(loaded, tm
             ["06003", "Xã C", "85", 70, 95, 80, 55, 90, 80, 65],
             ["99001", "Xã tỉnh khác", "10", 5, 50, 10, 5, 10, 20, 10]]
     service.import_results(session, _write_csv(tmp_path / "xa.csv", rows, header=header),
-                           framework_code="VIDU_CAP_XA", year=2025)
+                           framework_code="VIDU_CAP_XA", year=2025, access=_system(session))
     result = service.ranking(session, year=2025, framework_code="VIDU_CAP_XA")
     by_code = {r["unit_code"]: r for r in result.rows()}
     assert by_code["06001"]["rank"] == 1 and by_code["99001"]["rank"] == 4, by_code
@@ -314,7 +331,7 @@ def test_405_results_rank_by_the_published_total_until_points_are_known(loaded, 
             _province("20", "Lạng Sơn", [0.6] * 8, total=0.6021, rank=2),
             _province("30", "Hải Phòng", [0.6] * 8, total=0.6021, rank=2)]
     service.import_results(session, _write_csv(tmp_path / "dti_2024.csv", rows),
-                           framework_code="DTI_TINH_405", year=2024)
+                           framework_code="DTI_TINH_405", year=2024, access=_system(session))
     result = service.ranking(session, year=2024)
     assert result.framework.code == "DTI_TINH_405" and result.total_source == "published"
     by_code = {r["unit_code"]: r for r in result.rows()}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from chiso.accounts.access import Access
 from chiso.accounts.models import Role
 from chiso.db import new_session
 from chiso.dti import service
@@ -14,6 +15,11 @@ from tests.conftest import browser_login, login
 
 ROWS = [("01", "Hà Nội", 0.82), ("20", "Lạng Sơn", 0.61), ("48", "Đà Nẵng", 0.80),
         ("79", "TP. Hồ Chí Minh", 0.71), ("30", "Hải Dương", 0.63), ("40", "Nghệ An", 0.58)]
+
+
+def _system(session):  # type: ignore[no-untyped-def]
+    """The authority an internal job writes with (issue 12: access is mandatory)."""
+    return Access.system(session, "test")
 
 
 @pytest.fixture
@@ -25,9 +31,10 @@ def dti_data(db_url: str, tmp_path: Path) -> str:
     session = new_session(db_url)
     try:
         service.load_shipped_frameworks(session)
-        service.import_results(session, path, framework_code="DTI_TINH_922", year=2023)
+        service.import_results(session, path, framework_code="DTI_TINH_922", year=2023,
+                               access=_system(session))
         service.import_results(session, DATA_DIR / "dti_2022_mau.csv",
-                               framework_code="DTI_TINH_922", year=2022)
+                               framework_code="DTI_TINH_922", year=2022, access=_system(session))
         session.commit()
     finally:
         session.close()

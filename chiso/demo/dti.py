@@ -13,6 +13,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access
 from chiso.dti.assessment import open_assessment, update_criterion
 from chiso.dti.service import get_framework, import_results, result_years
 from chiso.settings import get_settings
@@ -37,7 +38,8 @@ def seed_dti(session: Session, *, province_code: str) -> int:
     for offset, year in enumerate(YEARS):
         path = _write_table(folder / f"dti_{year}_minh_hoa.csv", provinces, skill, offset, rng)
         import_results(session, path, framework_code=FRAMEWORK, year=year,
-                       source="Dữ liệu minh họa của bản demo / illustrative demo data")
+                       access=Access.system(session, "demo"),
+                       source="demo: dữ liệu minh họa / illustrative demo data")
     _assessment(session, province_code)
     return len(provinces)
 
@@ -67,9 +69,11 @@ def _write_table(path: Path, provinces: list[tuple[str, str]], skill: np.ndarray
 
 def _assessment(session: Session, province_code: str) -> None:
     """Lạng Sơn's 2023 self-assessment round, half filled in."""
+    access = Access.system(session, "demo")
     assessment = open_assessment(session, get_framework(session, FRAMEWORK), 2023,
-                                 province_code)
+                                 province_code, access=access)
     for position, criterion in enumerate(sorted(assessment.criteria, key=lambda c: c.code)):
         if position % 2 == 0:
-            update_criterion(session, criterion, self_score=round(criterion.max_points * 0.7),
+            update_criterion(session, criterion, access=access,
+                             self_score=round(criterion.max_points * 0.7),
                              status="in_progress")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,16 @@ from chiso.audit.service import record_event
 from chiso.db.base import utcnow
 from chiso.dti.framework import Framework
 from chiso.dti.models import DtiAssessment, DtiCriterion, DtiCriterionVersion, DtiEvidence
-from chiso.dti.service import ImportRejected, _overflow_message, _overflows, read_table
+from chiso.dti.service import (
+    ImportRejected,
+    _overflow_message,
+    _overflows,
+    read_table,
+    table_number,
+)
+from chiso.errors import Conflict, UserError
 from chiso.settings import get_settings
-from chiso.text import accent_free_key, nfc, parse_date, parse_number
+from chiso.text import accent_free_key, nfc, parse_date, spreadsheet_safe
 
 STATUSES: dict[str, tuple[str, str]] = {
     "not_started": ("Chưa thực hiện", "Not started"),
@@ -50,21 +57,26 @@ HEADER_ALIASES = {accent_free_key(vi): f for f, vi, _ in COLUMNS} | {
     "diem hoi dong": "appraised_score", "chenh lech diem": "difference",
     "don vi phu trach": "lead_unit_code", "ma tieu chi": "code", "ten tieu chi": "name"}
 EVIDENCE_SEPARATOR = "; "
+DEMO_ACTOR = "system:demo"  # who the demo builder writes as (Access.system(..., "demo"))
 EDITABLE_BY_LEAD = {"self_score", "status", "notes", "evidence_refs"}
 EDITABLE_BY_COUNCIL = {"appraised_score"}
 ASSIGNMENT = {"name", "group_name", "max_points", "lead_unit_code", "owner", "deadline"}
 
 
-class AssessmentError(ValueError):
-    """A rule of the workspace was broken; bilingual message."""
+class AssessmentError(UserError):
+    """A rule of the workspace was broken (422); Vietnamese and English."""
 
 
 class AssessmentLocked(AssessmentError):
-    pass
+    """The round is submitted: only the council's score may still change (423 Locked)."""
+
+    status = 423
 
 
-class StaleCriterion(AssessmentError):
-    pass
+class StaleCriterion(AssessmentError, Conflict):
+    """Someone else changed the criterion since the form was loaded (409)."""
+
+    status = 409
 
 
 # ------------------------------------------------------------------ rounds and criteria
@@ -78,36 +90,42 @@ def get_assessment(session: Session, framework_code: str, year: int, unit_code: 
 
 
 def open_assessment(session: Session, framework: Framework, year: int, unit_code: str, *,
-                    actor: Any = None, seed: bool = True) -> DtiAssessment:
-    """The round for (framework, year, unit), created with one criterion per leaf."""
+                    access: Access, seed: bool = True) -> DtiAssessment:
+    """The round for (framework, year, unit), created with one criterion per leaf (MANAGE
+    on the unit; one audit event for the round, the criteria's first versions in their
+    history)."""
+    access.require(Action.MANAGE, _unit_id(session, unit_code))
     found = get_assessment(session, framework.code, year, unit_code)
     if found is not None:
         return found
     assessment = DtiAssessment(framework_code=framework.code, year=year, unit_code=unit_code)
     session.add(assessment)
     session.flush()
-    record_event(session, action="dti.assessment.open", object_type="dti_assessment",
-                 object_id=assessment.id, actor=actor,
-                 after={"framework": framework.code, "year": year, "unit": unit_code})
+    actor = access.actor
+    criteria = []
     if seed:
         for position, leaf in enumerate(framework.leaves):
             if not leaf.weight:
                 continue
             parent = framework.nodes[leaf.parent] if leaf.parent else None
-            _create_criterion(session, assessment, actor, position=position, code=leaf.code,
-                              name=leaf.name_vi, max_points=float(leaf.weight),
-                              group_name=parent.name_vi if parent and parent.parent else "")
+            criteria.append(_create_criterion(
+                session, assessment, actor, position=position, code=leaf.code,
+                name=leaf.name_vi, max_points=float(leaf.weight),
+                group_name=parent.name_vi if parent and parent.parent else "").code)
+    record_event(session, action="dti.assessment.open", object_type="dti_assessment",
+                 object_id=assessment.id, actor=actor,
+                 after={"framework": framework.code, "year": year, "unit": unit_code,
+                        "criteria": criteria})
     return assessment
 
 
 def _create_criterion(session: Session, assessment: DtiAssessment, actor: Any, **values: Any
                       ) -> DtiCriterion:
+    """A new criterion and its first version; the caller writes the audit event."""
     criterion = DtiCriterion(version=1, updated_by=_actor_name(actor), **values)
     assessment.criteria.append(criterion)  # keeps the loaded list in step with the table
     session.flush()
     _snapshot(session, criterion, actor)
-    record_event(session, action="dti.criterion.create", object_type="dti_criterion",
-                 object_id=criterion.id, actor=actor, after=_state(criterion))
     return criterion
 
 
@@ -146,12 +164,10 @@ def _unit_id(session: Session, code: str) -> int | None:
                                     OrgUnit.valid_from.desc()).limit(1))
 
 
-def may_edit(access: Access | None, session: Session, criterion: DtiCriterion,
+def may_edit(access: Access, session: Session, criterion: DtiCriterion,
              fields: set[str]) -> bool:
     """MANAGE on the assessed unit may change anything; CAPTURE on the criterion's lead
     unit may enter the self score, status, notes and evidence."""
-    if access is None:
-        return True
     owner_unit = _unit_id(session, criterion.assessment.unit_code)
     if access.can(Action.MANAGE, owner_unit):
         return True
@@ -159,11 +175,12 @@ def may_edit(access: Access | None, session: Session, criterion: DtiCriterion,
     return fields <= EDITABLE_BY_LEAD and lead is not None and access.can(Action.CAPTURE, lead)
 
 
-def update_criterion(session: Session, criterion: DtiCriterion, *, actor: Any = None,
-                     access: Access | None = None, expected_version: int | None = None,
+def update_criterion(session: Session, criterion: DtiCriterion, *, access: Access,
+                     expected_version: int | None = None, audit: bool = True,
                      **changes: Any) -> bool:
     """Change fields of a criterion; returns False when nothing changed. Writes a history
-    row and an audit event. After submission only the council's score may change."""
+    row and (unless the caller audits the whole batch, as the import does) an audit event.
+    After submission only the council's score may change."""
     if expected_version is not None and expected_version != criterion.version:
         raise StaleCriterion(f"Tiêu chí {criterion.code} đã được người khác sửa (phiên bản "
                              f"{criterion.version}) — hãy tải lại / criterion {criterion.code} "
@@ -182,19 +199,21 @@ def update_criterion(session: Session, criterion: DtiCriterion, *, actor: Any = 
     before = _state(criterion)
     for key, value in changes.items():
         setattr(criterion, key, value)
-    _bump(session, criterion, actor, before)
+    _bump(session, criterion, access.actor, before, audit=audit)
     return True
 
 
-def _bump(session: Session, criterion: DtiCriterion, actor: Any, before: dict[str, Any]
-          ) -> None:
+def _bump(session: Session, criterion: DtiCriterion, actor: Any, before: dict[str, Any],
+          *, audit: bool = True) -> None:
     criterion.version += 1
     criterion.updated_at = utcnow()
     criterion.updated_by = _actor_name(actor)
     session.flush()
     _snapshot(session, criterion, actor)
-    record_event(session, action="dti.criterion.update", object_type="dti_criterion",
-                 object_id=criterion.id, actor=actor, before=before, after=_state(criterion))
+    if audit:
+        record_event(session, action="dti.criterion.update", object_type="dti_criterion",
+                     object_id=criterion.id, actor=actor, before=before,
+                     after=_state(criterion))
 
 
 def _clean(criterion: DtiCriterion, changes: dict[str, Any]) -> dict[str, Any]:
@@ -219,17 +238,16 @@ def _clean(criterion: DtiCriterion, changes: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def submit(session: Session, assessment: DtiAssessment, *, actor: Any = None,
-           access: Access | None = None) -> None:
-    if access is not None:
-        access.require(Action.MANAGE, _unit_id(session, assessment.unit_code))
+def submit(session: Session, assessment: DtiAssessment, *, access: Access) -> None:
+    """Lock the self scores (MANAGE on the assessed unit)."""
+    access.require(Action.MANAGE, _unit_id(session, assessment.unit_code))
     if assessment.status == "submitted":
         return
     assessment.status = "submitted"
     assessment.submitted_at = utcnow()
-    assessment.submitted_by = _actor_name(actor)
+    assessment.submitted_by = _actor_name(access.actor)
     record_event(session, action="dti.assessment.submit", object_type="dti_assessment",
-                 object_id=assessment.id, actor=actor, after={"status": "submitted"})
+                 object_id=assessment.id, actor=access.actor, after={"status": "submitted"})
 
 
 # ------------------------------------------------------------------ evidence
@@ -240,7 +258,7 @@ def evidence_dir() -> Path:
 
 
 def add_evidence(session: Session, criterion: DtiCriterion, file_name: str, content: bytes,
-                 *, actor: Any = None, access: Access | None = None) -> DtiEvidence:
+                 *, access: Access) -> DtiEvidence:
     """Store a file by its sha256 under the data directory and attach it."""
     if criterion.assessment.status == "submitted":
         raise AssessmentLocked(f"Bản tự đánh giá đã nộp / the assessment is submitted "
@@ -255,6 +273,7 @@ def add_evidence(session: Session, criterion: DtiCriterion, file_name: str, cont
         temporary.write_bytes(content)
         temporary.replace(target)  # atomic: a half-written file is never seen
     name = nfc(Path(file_name).name).strip() or digest[:12]
+    actor = access.actor
     before = _state(criterion)
     evidence = DtiEvidence(criterion_id=criterion.id, file_name=name, size=len(content),
                            sha256=digest, stored_path=str(target.relative_to(
@@ -266,8 +285,7 @@ def add_evidence(session: Session, criterion: DtiCriterion, file_name: str, cont
     return evidence
 
 
-def remove_evidence(session: Session, evidence: DtiEvidence, *, actor: Any = None,
-                    access: Access | None = None) -> None:
+def remove_evidence(session: Session, evidence: DtiEvidence, *, access: Access) -> None:
     """Detach a file (soft delete: the row and the stored file stay for the history)."""
     criterion = evidence.criterion
     if criterion.assessment.status == "submitted":
@@ -278,7 +296,7 @@ def remove_evidence(session: Session, evidence: DtiEvidence, *, actor: Any = Non
     before = _state(criterion)
     evidence.is_deleted = True
     session.flush()
-    _bump(session, criterion, actor, before)
+    _bump(session, criterion, access.actor, before)
 
 
 def evidence_path(evidence: DtiEvidence) -> Path:
@@ -309,7 +327,9 @@ def export_rows(assessment: DtiAssessment, locale: str = "vi") -> list[dict[str,
 
 
 def export_xlsx(assessment: DtiAssessment, path: Path) -> Path:
-    """The common layout, one criterion a row, Vietnamese headers, dates as dd/mm/yyyy."""
+    """The common layout, one criterion a row, Vietnamese headers, dates as dd/mm/yyyy.
+    Text typed by people (names, notes, evidence) is written so that it cannot run as a
+    formula (`spreadsheet_safe`); the import reads it back as typed."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -322,7 +342,7 @@ def export_xlsx(assessment: DtiAssessment, path: Path) -> Path:
         cell.fill = PatternFill("solid", fgColor="EEF2F6")
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for row in export_rows(assessment):
-        sheet.append([row[f] for f, _, _ in COLUMNS])
+        sheet.append([spreadsheet_safe(row[f]) for f, _, _ in COLUMNS])
         sheet.cell(sheet.max_row, 10).number_format = "DD/MM/YYYY"
     for letter, width in zip("ABCDEFGHIJKLM", (10, 48, 28, 10, 12, 12, 10, 20, 20, 13, 40, 12, 40),
                              strict=True):
@@ -340,12 +360,16 @@ class AssessmentImport:
     updated: int = 0
     unchanged: int = 0
     dry_run: bool = False
+    changed_codes: list[str] = field(default_factory=list)
 
 
 def import_spreadsheet(session: Session, assessment: DtiAssessment, path: Path, *,
-                       actor: Any = None, access: Access | None = None,
-                       dry_run: bool = False) -> AssessmentImport:
-    """Read the common layout; all rows are checked before anything is written."""
+                       access: Access, dry_run: bool = False) -> AssessmentImport:
+    """Read the common layout; all rows are checked before anything is written. MANAGE on
+    the assessed unit; one audit event for the whole file (each criterion's versions keep
+    the detail)."""
+    access.require(Action.MANAGE, _unit_id(session, assessment.unit_code))
+    actor = access.actor
     sheet, rows, first_row = read_table(path)
     where = path.name + (f", sheet '{sheet}'" if sheet else "")
     parsed, errors = _parse_rows(rows, first_row, where)
@@ -362,6 +386,7 @@ def import_spreadsheet(session: Session, assessment: DtiAssessment, path: Path, 
                 refs = "\n".join(evidence_names)
                 _create_criterion(session, assessment, actor, position=position,
                                   evidence_refs=refs, **values)
+                summary.changed_codes.append(values["code"])
             continue
         attached = {e.file_name for e in criterion.evidence if not e.is_deleted}
         values["evidence_refs"] = "\n".join(n for n in evidence_names if n not in attached)
@@ -373,13 +398,14 @@ def import_spreadsheet(session: Session, assessment: DtiAssessment, path: Path, 
             continue
         summary.updated += 1
         if not dry_run:
-            update_criterion(session, criterion, actor=actor, access=access, **changed)
+            update_criterion(session, criterion, access=access, audit=False, **changed)
+            summary.changed_codes.append(code)
         values["code"] = code
-    if not dry_run:
+    if not dry_run and (summary.created or summary.updated):
         record_event(session, action="dti.assessment.import", object_type="dti_assessment",
                      object_id=assessment.id, actor=actor,
                      after={"file": path.name, "created": summary.created,
-                            "updated": summary.updated})
+                            "updated": summary.updated, "criteria": summary.changed_codes})
     return summary
 
 
@@ -458,12 +484,8 @@ def _parse_row(row: list[Any], columns: dict[str, int], where: str, line: int,
 def _number(raw: Any, column: str, fail: Any) -> float | None:
     if raw is None:
         return None
-    if isinstance(raw, int | float):
-        return float(raw)
     try:
-        text = str(raw).strip()
-        return float(text) if text.count(".") == 1 and "," not in text else float(
-            parse_number(text).value)
+        return table_number(raw)
     except (ValueError, ArithmeticError):
         fail(column, f"'{raw}' không phải số (quy tắc: số)", f"'{raw}' is not a number")
         return None
@@ -491,6 +513,14 @@ def _deadline(raw: Any, fail: Any) -> dt.date | None:
         fail("deadline", f"'{raw}' không phải ngày dd/mm/yyyy", f"'{raw}' is not a date "
              "dd/mm/yyyy")
         return None
+
+
+def is_illustrative(assessment: DtiAssessment) -> bool:
+    """A round whose scores the demo invented (and nobody has since edited): the pages mark
+    it 'Số liệu minh họa'. A person's edit makes a criterion theirs."""
+    return any(c.updated_by == DEMO_ACTOR and (c.self_score is not None
+                                               or c.appraised_score is not None)
+               for c in assessment.criteria)
 
 
 def totals(assessment: DtiAssessment) -> dict[str, float | None]:

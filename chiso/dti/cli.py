@@ -5,13 +5,22 @@ service.py, assessment.py and engine.py."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from chiso.errors import UserError
 from chiso.text import format_number
+
+if TYPE_CHECKING:  # the CLI starts without numpy and the DTI models
+    from sqlalchemy.orm import Session
+
+    from chiso.accounts.access import Access
+    from chiso.dti.models import DtiAssessment
+    from chiso.dti.service import Ranking
 
 console = Console()
 dti_app = typer.Typer(help="Chỉ số chuyển đổi số (DTI) / composite index and the DTI.\n\n"
@@ -34,9 +43,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(dti_app, name="dti")
 
 
-def _fail(message: str) -> None:
-    console.print(f"[red]✗[/] {message}")
-    raise typer.Exit(1)
+def _operator(session: Session) -> Access:
+    """The operator at the console acts as the system (audited as system:cli)."""
+    from chiso.accounts.access import Access
+
+    return Access.system(session, "cli")
 
 
 def _num(value: float | None, decimals: int = 4) -> str:
@@ -50,15 +61,10 @@ def framework_load(path: Path, dry_run: bool = typer.Option(False, "--dry-run"))
     Example: chiso dti framework load khung_so_nganh_2025.yaml
     """
     from chiso.db import session_scope
-    from chiso.dti.framework import FrameworkError
     from chiso.dti.service import load_framework_path
 
-    try:
-        with session_scope() as session:
-            result = load_framework_path(session, path, dry_run=dry_run)
-    except FrameworkError as exc:
-        _fail(str(exc))
-        return
+    with session_scope() as session:
+        result = load_framework_path(session, path, access=_operator(session), dry_run=dry_run)
     state = "sẽ tạo / would create" if dry_run and result.created else (
         "đã tạo / created" if result.created else "không đổi / unchanged")
     console.print(f"[green]✓[/] {result.code} v{result.version}: {state}")
@@ -89,31 +95,30 @@ def results_import(
     path: Path,
     framework: str = typer.Option("DTI_TINH_922", help="Framework code."),
     year: int = typer.Option(None, help="Year, when the file has no 'Năm' column."),
+    source: str = typer.Option("", help="The document the figures come from (default: the "
+                               "file name); a 'Nguồn' column overrides it per row."),
+    merged: bool = typer.Option(False, "--merged", help="The table is republished over "
+                                "today's (merged) provinces, e.g. DTI 2024 for the 34."),
     dry_run: bool = typer.Option(False, "--dry-run"),
 ) -> None:
-    """Import a published ranking table (CSV/XLSX): unit code, name, main indicators, total.
+    """Import a published ranking table (CSV/XLSX): unit code, name, main indicators, total,
+    rank, source. Names shown stay the unit register's.
 
     Example: chiso dti results import dti_2022.xlsx --framework DTI_TINH_922 --year 2022
     """
     from chiso.db import session_scope
-    from chiso.dti.framework import FrameworkError
-    from chiso.dti.service import ImportRejected, import_results
+    from chiso.dti.service import MERGED, import_results
 
-    try:
-        with session_scope() as session:
-            summary = import_results(session, path, framework_code=framework, year=year,
-                                     dry_run=dry_run)
-    except ImportRejected as exc:
-        for error in exc.errors:
-            console.print(f"[red]✗[/] {error}")
-        raise typer.Exit(1) from exc
-    except FrameworkError as exc:
-        _fail(str(exc))
-        return
+    with session_scope() as session:
+        summary = import_results(session, path, framework_code=framework, year=year,
+                                 source=source, basis=MERGED if merged else "",
+                                 access=_operator(session), dry_run=dry_run)
     prefix = "(chạy thử / dry run) " if dry_run else ""
     console.print(f"[green]✓[/] {prefix}{summary.file}: {summary.units} đơn vị / units, "
                   f"thêm / inserted {summary.inserted}, cập nhật / updated {summary.updated}, "
                   f"không đổi / unchanged {summary.unchanged}")
+    for warning in summary.name_warnings:
+        console.print(f"[yellow]![/] {warning}")
 
 
 @dti_app.command("rank")
@@ -132,20 +137,38 @@ def rank(
 
     with session_scope() as session:
         result = ranking(session, year=year, framework_code=framework, merged=merged)
-    mains = [n.code for n in result.framework.main_indicators if n.weight]
+    mains = [n.code for n in result.framework.main_indicators
+             if n.weight or not result.framework.weights_known]
+    invented = result.any_illustrative
     table = Table("Hạng", "±", "Mã", "Đơn vị / unit", "Chỉ số / index", *mains,
+                  *(["Số liệu / data"] if invented else []),
                   title=f"{result.framework.name_vi} — {year}")
     rows = result.rows()
     for row in rows[:top or None]:
         change = row["rank_change"]
         table.add_row(str(row["rank"] or "–"), "–" if change is None else f"{change:+d}",
                       row["unit_code"], row["unit_name"], _num(row["total"]),
-                      *[_num(row["nodes"][c]["score"]) for c in mains])
+                      *[_num(row["nodes"][c]["score"]) for c in mains],
+                      *([ILLUSTRATIVE_CELL if row["illustrative"] else ""] if invented else []))
     console.print(table)
+    _print_provenance(result)
     bad = [c for c in check_against_published(result) if not (c.total_ok and c.rank_ok)]
     if bad:
         console.print(f"[yellow]![/] {len(bad)} đơn vị lệch kết quả công bố / differ from "
                       f"the published figures: {', '.join(c.unit_code for c in bad)}")
+
+
+ILLUSTRATIVE_CELL = "minh họa / illustrative"
+
+
+def _print_provenance(result: Ranking) -> None:
+    """Which figures are invented (the demo's) and which documents the real ones are from."""
+    if result.any_illustrative:
+        console.print("[yellow]![/] Số liệu minh họa: các dòng ghi 'minh họa' là số liệu bịa "
+                      "của bản demo, không phải kết quả công bố / rows marked 'illustrative' "
+                      "are invented demo figures, not published results")
+    for source in result.sources:
+        console.print(f"Nguồn / source: {source}")
 
 
 @dti_app.command("profile")
@@ -158,26 +181,29 @@ def profile_command(unit: str, year: int = typer.Option(...)) -> None:
     from chiso.dti.service import profile, ranking
 
     with session_scope() as session:
-        found = profile(ranking(session, year=year), unit)
+        result = ranking(session, year=year)
+        found = profile(result, unit)
+    mark = f" [yellow]({ILLUSTRATIVE_CELL})[/]" if found.illustrative else ""
     console.print(f"[bold]{found.unit_name}[/] {year}: {_num(found.total)} — hạng / rank "
-                  f"{found.rank}/{found.units}")
+                  f"{found.rank}/{found.units}{mark}")
     table = Table("Chỉ số chính", "Điểm", "Giá trị", "Hạng", "Trung vị", "Cao nhất")
     for row in found.indicators:
         table.add_row(row["name_vi"], _num(row["points"], 0), _num(row["score"]),
                       str(row["rank"]), _num(row["median"]), f"{_num(row['best'])} "
                       f"({row['best_unit']})")
     console.print(table)
+    _print_provenance(result)
 
 
-def _parse_changes(values: list[str]) -> dict[str, float]:
-    from chiso.text import parse_number
-
+def _parse_changes(values: list[str]) -> dict[str, str]:
+    """CODE=VALUE pairs, the values as typed ("0,85", "0.85", "85%"): the service parses
+    them as the web page's are parsed."""
     changes = {}
     for item in values:
         code, _, raw = item.partition("=")
-        if not raw:
-            _fail(f"'{item}': dùng MÃ=GIÁ_TRỊ / use CODE=VALUE")
-        changes[code.strip()] = float(parse_number(raw).value)
+        if not raw.strip():
+            raise UserError(f"'{item}': dùng MÃ=GIÁ_TRỊ", f"'{item}': use CODE=VALUE")
+        changes[code.strip()] = raw.strip()
     return changes
 
 
@@ -193,9 +219,12 @@ def what_if_command(unit: str, year: int = typer.Option(...),
 
     with session_scope() as session:
         found = what_if(ranking(session, year=year), unit, _parse_changes(set_))
+    mark = f" [yellow]({ILLUSTRATIVE_CELL})[/]" if found.illustrative else ""
+    gained = format_number(found.points_gained, 2)
     console.print(f"Chỉ số / index {_num(found.total_before)} → [bold]{_num(found.total_after)}"
-                  f"[/] ({found.points_gained:+.2f} điểm / points); hạng / rank "
-                  f"{found.rank_before} → [bold]{found.rank_after}[/]/{found.units}")
+                  f"[/] ({'+' if found.points_gained >= 0 else ''}{gained} điểm / points); "
+                  f"hạng / rank {found.rank_before} → [bold]{found.rank_after}[/]/{found.units}"
+                  f"{mark}")
 
 
 @dti_app.command("bottlenecks")
@@ -256,11 +285,12 @@ def sensitivity_command(
     console.print(table)
 
 
-def _assessment(session, framework: str, year: int, unit: str):  # type: ignore[no-untyped-def]
+def _assessment(session: Session, framework: str, year: int, unit: str) -> DtiAssessment:
     from chiso.dti.assessment import open_assessment
     from chiso.dti.service import get_framework
 
-    return open_assessment(session, get_framework(session, framework), year, unit)
+    return open_assessment(session, get_framework(session, framework), year, unit,
+                           access=_operator(session))
 
 
 @assessment_app.command("export")
@@ -287,20 +317,11 @@ def assessment_import(path: Path, framework: str = typer.Option(...),
     Example: chiso dti assessment import tdg.xlsx --framework VIDU_SO_NGANH --year 2025 --unit 20
     """
     from chiso.db import session_scope
-    from chiso.dti.assessment import AssessmentError, import_spreadsheet
-    from chiso.dti.service import ImportRejected
+    from chiso.dti.assessment import import_spreadsheet
 
-    try:
-        with session_scope() as session:
-            found = import_spreadsheet(session, _assessment(session, framework, year, unit),
-                                       path, dry_run=dry_run)
-    except ImportRejected as exc:
-        for error in exc.errors:
-            console.print(f"[red]✗[/] {error}")
-        raise typer.Exit(1) from exc
-    except AssessmentError as exc:
-        _fail(str(exc))
-        return
+    with session_scope() as session:
+        found = import_spreadsheet(session, _assessment(session, framework, year, unit),
+                                   path, access=_operator(session), dry_run=dry_run)
     console.print(f"[green]✓[/] {found.file}: tạo / created {found.created}, cập nhật / "
                   f"updated {found.updated}, không đổi / unchanged {found.unchanged}")
 

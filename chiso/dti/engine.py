@@ -373,13 +373,31 @@ def compute(cf: CompiledFramework, raw: np.ndarray, *, missing: str | None = Non
 # ------------------------------------------------------------------ ranking
 
 
+# Float noise allowed when rounding half up: a total that is 0.69495 in decimals may be
+# 0.694949999999999 in binary; far below any real difference at the published precision.
+HALF_UP_SLACK = 1e-9
+
+
+def published(values: np.ndarray | float, decimals: int | None) -> np.ndarray:
+    """Values at the published precision, rounded half up (0,69495 → 0,6950), as the
+    ministry publishes them; `None` decimals leaves them as they are. Ranks are taken on
+    exactly these values, so what is shown equal ties and what is shown different does
+    not (numpy's round is half-to-even on the binary value: 0,69495 → 0,6949)."""
+    values = np.asarray(values, dtype=float)
+    if decimals is None:
+        return values
+    scale = 10.0 ** decimals
+    with np.errstate(invalid="ignore"):
+        magnitude = np.floor(np.abs(values) * scale + 0.5 + HALF_UP_SLACK) / scale
+    return np.copysign(magnitude, values)
+
+
 def competition_rank(values: np.ndarray, *, decimals: int | None = None,
                      ascending: bool = False) -> np.ndarray:
     """Rank along the last axis: ties share the best rank and the next rank skips
-    (0.80, 0.75, 0.75, 0.70 → 1, 2, 2, 4). NaN gets NaN. Works on (…, U) arrays."""
-    values = np.asarray(values, dtype=float)
-    if decimals is not None:
-        values = np.round(values, decimals)
+    (0.80, 0.75, 0.75, 0.70 → 1, 2, 2, 4). NaN gets NaN. Works on (…, U) arrays.
+    With `decimals`, ranks are taken on the values as published (`published`)."""
+    values = published(values, decimals)
     key = values if ascending else -values
     key = np.where(np.isnan(key), np.inf, key)
     order = np.argsort(key, axis=-1, kind="stable")

@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from chiso.errors import UserError
 from chiso.text import nfc
 
 NORMALISATIONS = ("none", "minmax", "target", "rank", "zscore")
@@ -40,8 +41,15 @@ LEVELS = ("province", "department", "commune")
 DATA_DIR = Path(__file__).parent / "data"
 
 
-class FrameworkError(ValueError):
-    """A framework file breaks a rule; the message is Vietnamese first, then English."""
+class FrameworkError(UserError):
+    """A framework file breaks a rule, or a framework cannot do what was asked of it (its
+    official points are unknown, an indicator is not in it): 422, Vietnamese and English."""
+
+
+class FrameworkNotFound(FrameworkError):
+    """No framework with that code, or none for that level and year (404)."""
+
+    status = 404
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,7 @@ class Framework:
 
 
 def _fail(where: str, vi: str, en: str) -> FrameworkError:
-    return FrameworkError(f"{where}: {vi} / {en}")
+    return FrameworkError(f"{where}: {vi}", f"{where}: {en}")
 
 
 def parse_framework(text: str, *, source: str = "framework.yaml") -> Framework:

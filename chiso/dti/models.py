@@ -59,7 +59,13 @@ class DtiResult(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     framework_code: Mapped[str] = mapped_column(String(64))
     year: Mapped[int] = mapped_column(Integer)
+    # "" = the units as assessed that year; "merged" = a table republished over today's
+    # units (DTI 2024 for the 34 provinces after 1/7/2025), kept apart because a code such
+    # as 48 (Đà Nẵng) names a different territory in each.
+    basis: Mapped[str] = mapped_column(String(16), default="", server_default="")
     unit_code: Mapped[str] = mapped_column(String(32))
+    # The name as written in the imported file, kept for the record; pages show the
+    # unit register's name (an import never renames a unit).
     unit_name: Mapped[str] = mapped_column(String(200), default="")
     node_code: Mapped[str] = mapped_column(String(64))
     value: Mapped[float | None] = mapped_column(Float)

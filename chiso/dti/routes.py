@@ -1,7 +1,9 @@
 """DTI pages (`/dti`, `/dti/units/{code}`, `/dti/what-if`, `/dti/assessment`) and the JSON API
-under `/api/dti/...`. Every route asks `Access`: READ to look, CAPTURE (the criterion's lead
-unit) to enter self scores and evidence, MANAGE to assign criteria, appraise, submit and load
-frameworks."""
+under `/api/dti/...`. Every route asks `Access`: READ to look — and for a self-assessment,
+READ on the assessed unit, also when its scores feed the what-if —, CAPTURE (the
+criterion's lead unit) to enter self scores and evidence, MANAGE to assign criteria,
+appraise, submit and load frameworks. Errors are `UserError`s rendered by the app's one
+handler; form posts of the workspace come back to the page with the message instead."""
 
 from __future__ import annotations
 
@@ -9,57 +11,81 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chiso.accounts.access import Action
+from chiso.accounts.access import Access, Action
 from chiso.dti import assessment as workspace
 from chiso.dti import service
-from chiso.dti.framework import FrameworkError, parse_framework
+from chiso.dti.framework import parse_framework
 from chiso.dti.models import DtiAssessment, DtiCriterion, DtiEvidence
+from chiso.errors import NotFound, TooLarge, UserError
 from chiso.settings import get_settings
-from chiso.text import parse_date, parse_number
+from chiso.text import parse_date
 from chiso.units.models import OrgUnit
-from chiso.web.deps import AccessDep, SessionDep, UserDep
-from chiso.web.nav import NAV_ITEMS, NavItem
+from chiso.web.deps import AccessDep, SessionDep
+from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
 router = APIRouter(tags=["dti"])
-NAV_ITEMS.append(NavItem("DTI", "/dti", order=40))
+NAV = [NavItem("DTI", "/dti", order=40)]
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
+ASSESSMENT = service.ASSESSMENT
 
 
 def _ranking(session: Session, year: int | None, framework: str | None = None,
              merged: bool = False, source: str = "results") -> service.Ranking:
-    if source == "assessment":
+    if source == ASSESSMENT:
         if not (framework and year):
-            raise HTTPException(422, detail="source=assessment cần framework và year / needs "
-                                "framework and year")
-        try:
-            return service.ranking(session, year=year, framework_code=framework,
-                                   source="assessment")
-        except FrameworkError as exc:
-            raise HTTPException(404, detail=str(exc)) from exc
+            raise UserError("source=assessment cần framework và year",
+                            "source=assessment needs framework and year")
+        return service.ranking(session, year=year, framework_code=framework, source=ASSESSMENT)
     years = service.result_years(session)
     if year is None:
         if not years:
-            raise HTTPException(404, detail="Chưa có kết quả DTI nào — nhập bằng 'chiso dti "
-                                "results import' / no DTI results yet")
+            raise NotFound("Chưa có kết quả DTI nào — nhập bằng 'chiso dti results import'",
+                           "no DTI results yet — import them with 'chiso dti results import'")
         year = years[0]
-    try:
-        return service.ranking(session, year=year, framework_code=framework, merged=merged)
-    except FrameworkError as exc:
-        raise HTTPException(404, detail=str(exc)) from exc
+    return service.ranking(session, year=year, framework_code=framework,
+                           merged=merged or _only_merged(session, year, framework))
+
+
+def _only_merged(session: Session, year: int, framework: str | None) -> bool:
+    """A year published only over today's units (DTI 2024 for the 34 provinces) is shown
+    that way without asking."""
+    fw = service.get_framework(session, framework) if framework else \
+        service.framework_for_year(session, year)
+    return not service.result_matrix(session, fw, year).unit_codes and bool(
+        service.result_matrix(session, fw, year, basis=service.MERGED).unit_codes)
 
 
 def _unit_row(result: service.Ranking, code: str) -> None:
     if code not in result.unit_codes:
-        raise HTTPException(404, detail=f"Không có kết quả của đơn vị '{code}' năm "
-                            f"{result.year} / no results for unit '{code}' in {result.year}")
+        raise service.NoResults(f"Không có kết quả của đơn vị '{code}' năm {result.year}",
+                                f"no results for unit '{code}' in {result.year}")
+
+
+def _unit_id(session: Session, unit_code: str) -> int | None:
+    return workspace._unit_id(session, unit_code)
+
+
+def _readable_units(session: Session, access: Access, result: service.Ranking) -> list[str]:
+    """Units whose figures this reader may see: all of a published ranking (public), only
+    the units whose self-assessment they may read when the figures are assessment scores
+    (issue 12, M2: another unit's scores must not come back through the what-if)."""
+    if result.matrix is None or result.matrix.basis != ASSESSMENT:
+        return list(result.unit_codes)
+    return [c for c in result.unit_codes if access.can(Action.READ, _unit_id(session, c))]
+
+
+def _require_assessment_read(session: Session, access: Access, source: str, unit: str) -> None:
+    if source == ASSESSMENT:
+        access.require(Action.READ, _unit_id(session, unit))
 
 
 # ------------------------------------------------------------------ pages
@@ -72,29 +98,31 @@ def ranking_page(request: Request, session: SessionDep, access: AccessDep,
     if not service.result_years(session):
         return render(request, "dti/empty.html", {"access": access})
     result = _ranking(session, year, merged=merged)
-    mains = [n for n in result.framework.main_indicators if n.weight]
+    mains = [n for n in result.framework.main_indicators if n.weight or not
+             result.framework.weights_known]
     rows = result.rows()
-    chart = [{"name": r["unit_name"], "value": r["total"], "own": r["unit_code"] ==
-              get_settings().default_unit} for r in rows]
+    own = get_settings().default_unit
+    chart = [{"name": r["unit_name"], "value": r["total"], "own": r["unit_code"] == own,
+              "illustrative": r["illustrative"]} for r in rows if r["total"] is not None]
     return render(request, "dti/ranking.html", {
         "access": access, "result": result, "rows": rows, "mains": mains, "chart": chart,
-        "years": service.result_years(session), "merged": merged,
-        "own": get_settings().default_unit,
-        "checks": {c.unit_code: c for c in service.check_against_published(result)},
+        "years": service.result_years(session), "merged": result.basis == service.MERGED,
+        "own": own, "checks": {c.unit_code: c for c in service.check_against_published(result)},
     })
 
 
 @router.get("/dti/units/{code}", include_in_schema=False)
 def profile_page(code: str, request: Request, session: SessionDep, access: AccessDep,
-                 year: int | None = None, places: int = 1) -> Response:
+                 year: int | None = None, places: int = 1, merged: bool = False) -> Response:
     access.require(Action.READ)
-    result = _ranking(session, year)
+    result = _ranking(session, year, merged=merged)
     _unit_row(result, code)
-    found = service.profile(result, code)
-    weighted = result.cf is not None
-    context: dict[str, Any] = {"access": access, "result": result, "profile": found,
-                               "years": service.result_years(session), "places": places}
-    if weighted:
+    context: dict[str, Any] = {
+        "access": access, "result": result, "profile": service.profile(result, code),
+        "years": service.result_years(session), "places": places,
+        "merged": result.basis == service.MERGED,
+        "merger": service.merger_breakdown(session, result.framework, result.year, code)}
+    if result.cf is not None:
         context["bottlenecks"] = service.bottlenecks(result, code, places=places)
         context["sensitivity"] = next(r for r in service.sensitivity_table(
             result, samples=300, methods=("framework", "minmax", "rank")) if
@@ -108,27 +136,28 @@ def what_if_page(request: Request, session: SessionDep, access: AccessDep,
                  framework: str | None = None, source: str = "results") -> Response:
     access.require(Action.READ)
     result = _ranking(session, year, framework, source=source)
-    if not result.unit_codes:
-        raise HTTPException(404, detail="Chưa có số liệu để mô phỏng / nothing to simulate yet")
+    units = _readable_units(session, access, result)
+    if not units:
+        raise NotFound("Chưa có số liệu để mô phỏng", "nothing to simulate yet")
     code = unit or get_settings().default_unit
-    if code not in result.unit_codes:
-        code = result.unit_codes[0]
+    if unit is not None:
+        _require_assessment_read(session, access, source, code)
+    if code not in units:
+        code = units[0]
     i = result.unit_codes.index(code)
     assert result.matrix is not None  # a ranking with units always carries its matrix
     leaves = [{"code": leaf.code, "name_vi": leaf.name_vi, "name_en": leaf.name_en,
                "points": leaf.weight, "value": service._f(result.matrix.raw[i, k])}
               for k, leaf in enumerate(result.framework.leaves) if leaf.weight]
+    names = dict(zip(result.unit_codes, result.unit_names, strict=True))
     return render(request, "dti/what_if.html", {
         "access": access, "result": result, "unit_code": code, "leaves": leaves,
-        "unit_name": result.unit_names[i], "total": service._f(result.total[i]),
+        "unit_name": names[code], "total": service.shown_value(result, result.total[i]),
         "rank": service._i(result.rank[i]), "years": service.result_years(session),
-        "units": sorted(zip(result.unit_names, result.unit_codes, strict=True)),
-        "source": source, "framework_code": result.framework.code,
+        "units": sorted((names[c], c) for c in units), "source": source,
+        "framework_code": result.framework.code,
+        "illustrative": bool(result.illustrative()[i]),
     })
-
-
-def _assessment_unit_id(session: Session, unit_code: str) -> int | None:
-    return workspace._unit_id(session, unit_code)
 
 
 @router.get("/dti/assessment", include_in_schema=False)
@@ -136,7 +165,7 @@ def assessment_page(request: Request, session: SessionDep, access: AccessDep,
                     framework: str | None = None, year: int | None = None,
                     unit: str | None = None, error: str = "", saved: str = "") -> Response:
     unit = unit or get_settings().default_unit
-    access.require(Action.READ, _assessment_unit_id(session, unit))
+    access.require(Action.READ, _unit_id(session, unit))
     frameworks = [f for f in service.current_frameworks(session) if f.weights_known]
     rounds = _rounds(session, unit, {f.code for f in frameworks})
     if framework is None and year is None and rounds:
@@ -147,18 +176,18 @@ def assessment_page(request: Request, session: SessionDep, access: AccessDep,
         (f for f in frameworks if f.level == "department"), frameworks[0] if frameworks
         else None)
     if chosen is None:
-        raise HTTPException(404, detail="Chưa có khung chỉ số / no framework loaded")
+        raise NotFound("Chưa có khung chỉ số", "no framework loaded")
     year = year or max(chosen.valid_from_year, get_settings().current_date().year)
     found = workspace.get_assessment(session, chosen.code, year, unit)
-    can_manage = access.can(Action.MANAGE, _assessment_unit_id(session, unit))
     return render(request, "dti/assessment.html", {
         "access": access, "frameworks": frameworks, "framework": chosen, "year": year,
         "unit": unit, "unit_name": _unit_name(session, unit), "rounds": rounds,
         "framework_names": {f.code: (f.name_vi, f.name_en) for f in frameworks},
-        "assessment": found, "can_manage": can_manage,
+        "assessment": found, "can_manage": access.can(Action.MANAGE, _unit_id(session, unit)),
         "totals": workspace.totals(found) if found else None,
         "statuses": workspace.STATUSES, "error": error, "saved": saved,
         "today": get_settings().current_date(),
+        "illustrative": workspace.is_illustrative(found) if found else False,
         "editable": {c.id: workspace.may_edit(access, session, c, {"self_score"})
                      for c in (found.criteria if found else [])},
     })
@@ -178,56 +207,54 @@ def _unit_name(session: Session, code: str) -> str:
 
 
 def _back(assessment: DtiAssessment, **params: str) -> RedirectResponse:
-    from urllib.parse import urlencode
-
     query = {"framework": assessment.framework_code, "year": assessment.year,
              "unit": assessment.unit_code, **params}
     return RedirectResponse(f"/dti/assessment?{urlencode(query)}", status_code=303)
 
 
 @router.post("/dti/assessment/open", include_in_schema=False)
-def assessment_open(session: SessionDep, access: AccessDep, user: UserDep,
+def assessment_open(session: SessionDep, access: AccessDep,
                     framework: Annotated[str, Form()], year: Annotated[int, Form()],
                     unit: Annotated[str, Form()]) -> Response:
-    access.require(Action.MANAGE, _assessment_unit_id(session, unit))
     found = workspace.open_assessment(session, service.get_framework(session, framework), year,
-                                      unit, actor=user)
+                                      unit, access=access)
     return _back(found)
 
 
 def _criterion(session: Session, criterion_id: int) -> DtiCriterion:
     found = session.get(DtiCriterion, criterion_id)
     if found is None:
-        raise HTTPException(404, detail=f"Không có tiêu chí {criterion_id} / no criterion")
+        raise NotFound(f"Không có tiêu chí {criterion_id}", f"no criterion {criterion_id}")
     return found
 
 
-def _form_number(raw: str | None) -> float | None:
-    if raw is None or not raw.strip():
-        return None
-    return float(parse_number(raw).value)
+def _form_changes(form: Any) -> dict[str, Any]:
+    """The criterion fields a workspace form sent, parsed (numbers in the reader's style)."""
+    changes: dict[str, Any] = {}
+    for key in ("self_score", "appraised_score"):
+        if key in form:
+            raw = str(form[key]).strip()
+            changes[key] = service.table_number(raw) if raw else None
+    for key in ("status", "notes", "owner", "lead_unit_code"):
+        if key in form:
+            changes[key] = str(form[key])
+    if "deadline" in form:
+        changes["deadline"] = parse_date(str(form["deadline"])) if form["deadline"] else None
+    return changes
 
 
 @router.post("/dti/assessment/criteria/{criterion_id}", include_in_schema=False)
 async def criterion_save(criterion_id: int, request: Request, session: SessionDep,
-                         access: AccessDep, user: UserDep) -> Response:
+                         access: AccessDep) -> Response:
     criterion = _criterion(session, criterion_id)
-    access.require(Action.READ, _assessment_unit_id(session, criterion.assessment.unit_code))
+    access.require(Action.READ, _unit_id(session, criterion.assessment.unit_code))
     form = await request.form()
-    changes: dict[str, Any] = {}
     try:
-        for key in ("self_score", "appraised_score"):
-            if key in form:
-                changes[key] = _form_number(str(form[key]))
-        for key in ("status", "notes", "owner", "lead_unit_code"):
-            if key in form:
-                changes[key] = str(form[key])
-        if "deadline" in form:
-            changes["deadline"] = parse_date(str(form["deadline"])) if form["deadline"] else None
-        workspace.update_criterion(session, criterion, actor=user, access=access,
+        workspace.update_criterion(session, criterion, access=access,
                                    expected_version=int(str(form.get("version") or 0)) or None,
-                                   **changes)
-    except (ValueError, ArithmeticError) as exc:
+                                   **_form_changes(form))
+    except (UserError, ValueError, ArithmeticError) as exc:
+        # The workspace shows the refusal above the criteria, the form as it was.
         session.rollback()
         return _back(criterion.assessment, error=str(exc))
     return _back(criterion.assessment, saved=criterion.code)
@@ -235,39 +262,39 @@ async def criterion_save(criterion_id: int, request: Request, session: SessionDe
 
 @router.post("/dti/assessment/criteria/{criterion_id}/evidence", include_in_schema=False)
 async def evidence_upload(criterion_id: int, session: SessionDep, access: AccessDep,
-                          user: UserDep, file: Annotated[UploadFile, File()]) -> Response:
+                          file: Annotated[UploadFile, File()]) -> Response:
     criterion = _criterion(session, criterion_id)
     content = await file.read(MAX_EVIDENCE_BYTES + 1)
     if len(content) > MAX_EVIDENCE_BYTES:
-        raise HTTPException(413, detail="Tệp quá 50 MB / file larger than 50 MB")
+        raise TooLarge("Tệp quá 50 MB", "file larger than 50 MB")
     try:
-        workspace.add_evidence(session, criterion, file.filename or "", content, actor=user,
-                               access=access)
+        workspace.add_evidence(session, criterion, file.filename or "", content, access=access)
     except workspace.AssessmentError as exc:
         session.rollback()
         return _back(criterion.assessment, error=str(exc))
     return _back(criterion.assessment, saved=criterion.code)
 
 
-@router.get("/dti/evidence/{evidence_id}", include_in_schema=False)
-def evidence_download(evidence_id: int, session: SessionDep, access: AccessDep) -> Response:
+def _evidence(session: Session, evidence_id: int) -> DtiEvidence:
     evidence = session.get(DtiEvidence, evidence_id)
     if evidence is None or evidence.is_deleted:
-        raise HTTPException(404)
-    access.require(Action.READ, _assessment_unit_id(
-        session, evidence.criterion.assessment.unit_code))
+        raise NotFound(f"Không có minh chứng {evidence_id}", f"no evidence {evidence_id}")
+    return evidence
+
+
+@router.get("/dti/evidence/{evidence_id}", include_in_schema=False)
+def evidence_download(evidence_id: int, session: SessionDep, access: AccessDep) -> Response:
+    evidence = _evidence(session, evidence_id)
+    access.require(Action.READ, _unit_id(session, evidence.criterion.assessment.unit_code))
     return FileResponse(workspace.evidence_path(evidence), filename=evidence.file_name)
 
 
 @router.post("/dti/evidence/{evidence_id}/delete", include_in_schema=False)
-def evidence_remove(evidence_id: int, session: SessionDep, access: AccessDep,
-                    user: UserDep) -> Response:
-    evidence = session.get(DtiEvidence, evidence_id)
-    if evidence is None or evidence.is_deleted:
-        raise HTTPException(404)
+def evidence_remove(evidence_id: int, session: SessionDep, access: AccessDep) -> Response:
+    evidence = _evidence(session, evidence_id)
     assessment = evidence.criterion.assessment
     try:
-        workspace.remove_evidence(session, evidence, actor=user, access=access)
+        workspace.remove_evidence(session, evidence, access=access)
     except workspace.AssessmentError as exc:
         session.rollback()
         return _back(assessment, error=str(exc))
@@ -278,8 +305,8 @@ def evidence_remove(evidence_id: int, session: SessionDep, access: AccessDep,
 def criterion_history_page(criterion_id: int, request: Request, session: SessionDep,
                            access: AccessDep) -> Response:
     criterion = _criterion(session, criterion_id)
-    access.require(Action.READ, _assessment_unit_id(session, criterion.assessment.unit_code))
-    unit_id = _assessment_unit_id(session, criterion.assessment.unit_code)
+    unit_id = _unit_id(session, criterion.assessment.unit_code)
+    access.require(Action.READ, unit_id)
     open_round = criterion.assessment.status != "submitted"
     return render(request, "dti/criterion.html", {
         "access": access, "criterion": criterion, "statuses": workspace.STATUSES,
@@ -291,22 +318,22 @@ def criterion_history_page(criterion_id: int, request: Request, session: Session
 def _assessment_or_404(session: Session, assessment_id: int) -> DtiAssessment:
     found = session.get(DtiAssessment, assessment_id)
     if found is None:
-        raise HTTPException(404)
+        raise NotFound(f"Không có đợt tự đánh giá {assessment_id}",
+                       f"no self-assessment {assessment_id}")
     return found
 
 
 @router.post("/dti/assessment/{assessment_id}/submit", include_in_schema=False)
-def assessment_submit(assessment_id: int, session: SessionDep, access: AccessDep,
-                      user: UserDep) -> Response:
+def assessment_submit(assessment_id: int, session: SessionDep, access: AccessDep) -> Response:
     found = _assessment_or_404(session, assessment_id)
-    workspace.submit(session, found, actor=user, access=access)
+    workspace.submit(session, found, access=access)
     return _back(found, saved="submitted")
 
 
 @router.get("/dti/assessment/{assessment_id}/export.xlsx", include_in_schema=False)
 def assessment_export(assessment_id: int, session: SessionDep, access: AccessDep) -> Response:
     found = _assessment_or_404(session, assessment_id)
-    access.require(Action.READ, _assessment_unit_id(session, found.unit_code))
+    access.require(Action.READ, _unit_id(session, found.unit_code))
     target = Path(tempfile.mkdtemp()) / f"tu-danh-gia-{found.framework_code}-{found.year}.xlsx"
     workspace.export_xlsx(found, target)
     return FileResponse(target, filename=target.name, media_type=(
@@ -315,15 +342,15 @@ def assessment_export(assessment_id: int, session: SessionDep, access: AccessDep
 
 @router.post("/dti/assessment/{assessment_id}/import", include_in_schema=False)
 async def assessment_import(assessment_id: int, session: SessionDep, access: AccessDep,
-                            user: UserDep, file: Annotated[UploadFile, File()]) -> Response:
+                            file: Annotated[UploadFile, File()]) -> Response:
     found = _assessment_or_404(session, assessment_id)
-    access.require(Action.MANAGE, _assessment_unit_id(session, found.unit_code))
+    access.require(Action.MANAGE, _unit_id(session, found.unit_code))
     suffix = Path(file.filename or "x.xlsx").suffix or ".xlsx"
     path = Path(tempfile.mkdtemp()) / f"{Path(file.filename or 'upload').stem}{suffix}"
     path.write_bytes(await file.read())
     try:
-        summary = workspace.import_spreadsheet(session, found, path, actor=user, access=access)
-    except (service.ImportRejected, workspace.AssessmentError) as exc:
+        summary = workspace.import_spreadsheet(session, found, path, access=access)
+    except UserError as exc:
         session.rollback()
         return _back(found, error=str(exc))
     return _back(found, saved=f"import:{summary.created}/{summary.updated}/{summary.unchanged}")
@@ -349,51 +376,56 @@ def api_frameworks(session: SessionDep, access: AccessDep) -> list[dict[str, Any
 
 @router.post("/api/dti/frameworks")
 async def api_framework_load(request: Request, session: SessionDep, access: AccessDep,
-                             user: UserDep, dry_run: bool = False) -> dict[str, Any]:
+                             dry_run: bool = False) -> dict[str, Any]:
     """Load a framework from the YAML request body: the same text again changes nothing, changed
     text under a known code becomes a new version. Returns the code, the version and whether
     it was created; `?dry_run=true` only checks. 422 with the file's error for a bad
     framework. Needs MANAGE."""
     access.require(Action.MANAGE)
     text = (await request.body()).decode("utf-8", errors="replace")
-    try:
-        framework = parse_framework(text, source="upload.yaml")
-    except FrameworkError as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
-    return asdict(service.load_framework(session, framework, actor=user, dry_run=dry_run))
+    framework = parse_framework(text, source="upload.yaml")
+    return asdict(service.load_framework(session, framework, access=access, dry_run=dry_run))
 
 
 @router.get("/api/dti/ranking")
 def api_ranking(session: SessionDep, access: AccessDep, year: int | None = None,
                 framework: str | None = None, merged: bool = False) -> dict[str, Any]:
     """The units ranked for a year (default: the latest year with results) under a framework:
-    index, rank, points, main indicator scores and last year's rank, plus the check of our
-    totals and ranks against the published ones. `merged=true` re-aggregates results onto
-    today's units. Needs READ."""
+    index (at the published precision, as ranked), rank, points, main indicator scores and
+    last year's rank, whether a row holds invented (illustrative) figures, the documents the
+    real figures come from, plus the check of our totals and ranks against the published
+    ones. `merged=true` gives today's units: the table republished for them, else the mean
+    of their predecessors' main indicators. Needs READ."""
     access.require(Action.READ)
     result = _ranking(session, year, framework, merged)
     return {"framework": result.framework.code, "year": result.year,
-            "total_source": result.total_source, "rows": result.rows(),
+            "basis": result.basis or "as_assessed", "total_source": result.total_source,
+            "units_in_field": result.field_size(), "sources": result.sources,
+            "illustrative": result.any_illustrative, "rows": result.rows(),
             "published_check": [{**asdict(c), "total_ok": c.total_ok, "rank_ok": c.rank_ok}
                                 for c in service.check_against_published(result)]}
 
 
 @router.get("/api/dti/units/{code}")
-def api_profile(code: str, session: SessionDep, access: AccessDep, year: int | None = None
-                ) -> dict[str, Any]:
+def api_profile(code: str, session: SessionDep, access: AccessDep, year: int | None = None,
+                merged: bool = False) -> dict[str, Any]:
     """One unit's DTI for a year (default: the latest): index, rank, change of rank and each
-    main indicator next to the median and the best peer. 404 when the unit has no results
-    that year. Needs READ."""
+    main indicator next to the median and the best peer; for a province formed by the
+    1/7/2025 merger, its predecessors' figures and their mean (`merger`). 404 when the unit
+    has no results that year. Needs READ."""
     access.require(Action.READ)
-    result = _ranking(session, year)
+    result = _ranking(session, year, merged=merged)
     _unit_row(result, code)
-    return asdict(service.profile(result, code))
+    merger = service.merger_breakdown(session, result.framework, result.year, code)
+    return {**asdict(service.profile(result, code)),
+            "merger": {**asdict(merger), "agrees": merger.agrees} if merger else None}
 
 
 class WhatIfRequest(BaseModel):
     unit: str
     year: int | None = None
-    changes: dict[str, float]
+    # indicator code → new value: a number, or text as typed ("0,85", "0.85", "65%")
+    changes: dict[str, float | str]
     framework: str | None = None
     source: str = "results"  # or "assessment": criterion scores of the self-assessments
 
@@ -401,16 +433,15 @@ class WhatIfRequest(BaseModel):
 @router.post("/api/dti/what-if")
 def api_what_if(body: WhatIfRequest, session: SessionDep, access: AccessDep) -> dict[str, Any]:
     """Recompute the ranking with changed indicator values for one unit (`changes`: indicator
-    code → new value) and return its index and rank before and after and the points gained;
-    `source=assessment` uses the assessment scores (appraised, else self) of `framework`, `year`.
-    Needs READ."""
+    code → new value, a number or text as typed: "0,85", "0.85", or "65%" of the
+    indicator's scale) and return its index and rank before and after and the points
+    gained; `source=assessment` uses the assessment scores (appraised, else self) of
+    `framework`, `year`, and needs READ on that unit's self-assessment. Needs READ."""
     access.require(Action.READ)
+    _require_assessment_read(session, access, body.source, body.unit)
     result = _ranking(session, body.year, body.framework, source=body.source)
     _unit_row(result, body.unit)
-    try:
-        return asdict(service.what_if(result, body.unit, body.changes))
-    except FrameworkError as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
+    return asdict(service.what_if(result, body.unit, dict(body.changes)))
 
 
 @router.get("/api/dti/bottlenecks/{code}")
@@ -421,10 +452,7 @@ def api_bottlenecks(code: str, session: SessionDep, access: AccessDep, year: int
     access.require(Action.READ)
     result = _ranking(session, year)
     _unit_row(result, code)
-    try:
-        return asdict(service.bottlenecks(result, code, places=places))
-    except FrameworkError as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
+    return asdict(service.bottlenecks(result, code, places=places))
 
 
 @router.get("/api/dti/sensitivity")
@@ -436,13 +464,10 @@ def api_sensitivity(session: SessionDep, access: AccessDep, year: int | None = N
     rank and the 5th percentile, median and 95th percentile of the drawn ranks. Needs READ."""
     access.require(Action.READ)
     if not 1 <= samples <= 5000 or not 0 <= spread < 1:
-        raise HTTPException(422, detail="samples 1–5000, spread 0–1")
+        raise UserError("samples 1–5000, spread 0–1")
     result = _ranking(session, year)
-    try:
-        return service.sensitivity_table(result, samples=samples, spread=spread,
-                                         methods=tuple(methods.split(",")))
-    except FrameworkError as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
+    return service.sensitivity_table(result, samples=samples, spread=spread,
+                                     methods=tuple(methods.split(",")))
 
 
 @router.get("/api/dti/assessments/{assessment_id}")
@@ -452,7 +477,7 @@ def api_assessment(assessment_id: int, session: SessionDep, access: AccessDep
     its lead unit, owner, deadline, self and appraised scores, status and version (send the
     version back when patching). Needs READ on the assessed unit."""
     found = _assessment_or_404(session, assessment_id)
-    access.require(Action.READ, _assessment_unit_id(session, found.unit_code))
+    access.require(Action.READ, _unit_id(session, found.unit_code))
     rows = workspace.export_rows(found)
     for row, criterion in zip(rows, found.criteria, strict=True):
         row["id"] = criterion.id
@@ -461,6 +486,7 @@ def api_assessment(assessment_id: int, session: SessionDep, access: AccessDep
         row["deadline"] = criterion.deadline.isoformat() if criterion.deadline else None
     return {"id": found.id, "framework": found.framework_code, "year": found.year,
             "unit": found.unit_code, "status": found.status,
+            "illustrative": workspace.is_illustrative(found),
             "totals": workspace.totals(found), "criteria": rows}
 
 
@@ -474,7 +500,7 @@ class CriterionPatch(BaseModel):
 
 @router.patch("/api/dti/criteria/{criterion_id}")
 def api_criterion_patch(criterion_id: int, body: CriterionPatch, session: SessionDep,
-                        access: AccessDep, user: UserDep) -> dict[str, Any]:
+                        access: AccessDep) -> dict[str, Any]:
     """Change a criterion's self score, status or notes (CAPTURE on its lead unit, or MANAGE on
     the assessed unit) or its appraised score (MANAGE). Send `version` to be refused with 409
     if someone changed it meanwhile; 423 once the assessment is submitted (then only the
@@ -482,18 +508,10 @@ def api_criterion_patch(criterion_id: int, body: CriterionPatch, session: Sessio
     criterion = _criterion(session, criterion_id)
     changes = body.model_dump(exclude_unset=True)
     version = changes.pop("version", None)
-    try:
-        workspace.update_criterion(session, criterion, actor=user, access=access,
-                                   expected_version=version, **changes)
-    except workspace.StaleCriterion as exc:
-        raise HTTPException(409, detail=str(exc)) from exc
-    except workspace.AssessmentLocked as exc:
-        raise HTTPException(423, detail=str(exc)) from exc
-    except workspace.AssessmentError as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
+    workspace.update_criterion(session, criterion, access=access, expected_version=version,
+                               **changes)
     return {"id": criterion.id, "version": criterion.version, "state": workspace._state(
         criterion)}
-
 
 
 @router.get("/api/dti/drag")
@@ -501,7 +519,7 @@ def api_drag(session: SessionDep, access: AccessDep, year: int, framework: str,
              parent: str | None = None, top: int = 10) -> list[dict[str, Any]]:
     """Which units pull the figure down most (overall and their weakest main indicator);
     `parent` keeps only the units under that unit (e.g. the communes of a province)."""
-    access.require(Action.READ, _assessment_unit_id(session, parent) if parent else None)
+    access.require(Action.READ, _unit_id(session, parent) if parent else None)
     result = _ranking(session, year, framework)
     codes = service.subunit_codes(session, parent) if parent else None
     return service.unit_drag(result, unit_codes=codes, top=top)

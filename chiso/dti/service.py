@@ -8,38 +8,52 @@ import csv
 import datetime as dt
 import io
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access, Action
 from chiso.audit.service import record_event
 from chiso.dti import engine
 from chiso.dti.framework import (
     Framework,
     FrameworkError,
+    FrameworkNotFound,
+    Node,
     load_framework_file,
     parse_framework,
     shipped_framework_files,
 )
 from chiso.dti.models import DtiFramework, DtiResult
-from chiso.text import accent_free_key, nfc, parse_number
+from chiso.errors import NotFound, UserError
+from chiso.text import NumberStyle, accent_free_key, nfc, parse_number, unguard_cell
 
 TOTAL = "_TOTAL"
 RANK = "_RANK"
+MERGED = "merged"  # a results table republished over today's (merged) units
+ASSESSMENT = "assessment"  # leaf values from the self-assessment rounds, not results
+ILLUSTRATIVE = "demo"  # the source of invented figures starts with this word
 PUBLISHED_TOLERANCE = 0.0001
 
 
-class ImportRejected(ValueError):
-    """An import was refused as a whole; `errors` are bilingual, one per problem."""
+class ImportRejected(UserError):
+    """An import was refused as a whole; `errors` are bilingual, one per problem (each
+    names the file, sheet, row, column and rule), and are the error's `issues`."""
 
     def __init__(self, errors: list[str]) -> None:
         self.errors = errors
-        super().__init__("\n".join(errors))
+        text = "\n".join(errors)
+        super().__init__(text, text, issues=errors)
+
+
+class NoResults(NotFound):
+    """A unit has no results for the year asked (404)."""
 
 
 # ------------------------------------------------------------------ frameworks
@@ -52,10 +66,12 @@ class LoadResult:
     created: bool
 
 
-def load_framework(session: Session, framework: Framework, *, actor: Any = None,
+def load_framework(session: Session, framework: Framework, *, access: Access,
                    dry_run: bool = False) -> LoadResult:
     """Store a framework version. Same text again → nothing changes; changed text under an
-    existing code → a new version (the old one is kept, no longer current)."""
+    existing code → a new version (the old one is kept, no longer current). Frameworks
+    are shared by every unit: MANAGE without a unit (the standing office, an admin)."""
+    access.require(Action.MANAGE)
     rows = session.scalars(select(DtiFramework).where(DtiFramework.code == framework.code)
                            .order_by(DtiFramework.version)).all()
     same = next((r for r in rows if r.sha256 == framework.sha256), None)
@@ -72,25 +88,26 @@ def load_framework(session: Session, framework: Framework, *, actor: Any = None,
         valid_from_year=framework.valid_from_year, valid_to_year=framework.valid_to_year,
         legal_basis=framework.legal_basis, is_sample=framework.is_sample, is_current=True,
         sha256=framework.sha256, source_text=framework.source_text,
-        loaded_by=getattr(actor, "username", None) or "system",
+        loaded_by=getattr(access.actor, "username", None) or "system",
     )
     session.add(row)
     session.flush()
     record_event(session, action="dti.framework.load", object_type="dti_framework",
-                 object_id=row.id, actor=actor,
+                 object_id=row.id, actor=access.actor,
                  after={"code": row.code, "version": version, "sha256": row.sha256})
     return LoadResult(framework.code, version, created=True)
 
 
-def load_framework_path(session: Session, path: Path, *, actor: Any = None,
+def load_framework_path(session: Session, path: Path, *, access: Access,
                         dry_run: bool = False) -> LoadResult:
-    return load_framework(session, load_framework_file(path), actor=actor, dry_run=dry_run)
+    return load_framework(session, load_framework_file(path), access=access, dry_run=dry_run)
 
 
 def load_shipped_frameworks(session: Session) -> None:
-    """Reference loader: the shipped frameworks, idempotent."""
+    """Reference loader: the shipped frameworks, idempotent (audited as system:reference)."""
+    access = Access.system(session, "reference")
     for path in shipped_framework_files():
-        load_framework_path(session, path)
+        load_framework_path(session, path, access=access)
 
 
 def current_frameworks(session: Session) -> list[Framework]:
@@ -109,8 +126,8 @@ def get_framework(session: Session, code: str) -> Framework:
     row = session.scalar(select(DtiFramework).where(DtiFramework.code == code,
                                                     DtiFramework.is_current))
     if row is None:
-        raise FrameworkError(f"Không có khung chỉ số '{code}' / no framework '{code}' "
-                             "(chiso dti framework list)")
+        raise FrameworkNotFound(f"Không có khung chỉ số '{code}' (chiso dti framework list)",
+                                f"no framework '{code}' (chiso dti framework list)")
     return _parse_row(row)
 
 
@@ -120,15 +137,17 @@ def framework_for_year(session: Session, year: int, level: str = "province") -> 
     with_data = [f for f in candidates if _has_results(session, f.code, year)]
     chosen = (with_data or candidates)
     if not chosen:
-        raise FrameworkError(f"Không có khung chỉ số cấp {level} cho năm {year} / no {level} "
-                             f"framework covers {year}")
+        raise FrameworkNotFound(f"Không có khung chỉ số cấp {level} cho năm {year}",
+                                f"no {level} framework covers {year}")
     return sorted(chosen, key=lambda f: f.is_sample)[0]
 
 
-def _has_results(session: Session, code: str, year: int) -> bool:
-    return session.scalar(select(DtiResult.id).where(
-        DtiResult.framework_code == code, DtiResult.year == year, DtiResult.is_current
-    ).limit(1)) is not None
+def _has_results(session: Session, code: str, year: int, basis: str | None = None) -> bool:
+    query = select(DtiResult.id).where(DtiResult.framework_code == code,
+                                       DtiResult.year == year, DtiResult.is_current)
+    if basis is not None:
+        query = query.where(DtiResult.basis == basis)
+    return session.scalar(query.limit(1)) is not None
 
 
 # ------------------------------------------------------------------ importing results
@@ -139,6 +158,8 @@ UNIT_NAME_HEADERS = {"ten", "tinh", "ten tinh", "ten_tinh", "don vi", "ten don v
 TOTAL_HEADERS = {"dti", "_total", "total", "tong", "chi so dti", "diem dti", "tong diem"}
 RANK_HEADERS = {"xep hang", "rank", "_rank", "thu hang"}
 YEAR_HEADERS = {"nam", "year"}
+SOURCE_HEADERS = {"nguon", "source", "nguon so lieu"}
+BASES = ("", MERGED)
 
 
 @dataclass
@@ -152,17 +173,33 @@ class ResultsImport:
     unchanged: int = 0
     dry_run: bool = False
     batch_id: str = ""
+    # Rows whose name differs from the unit register's: the register's name is the one
+    # shown everywhere (an imported file never renames a unit); these are for the reader.
+    name_warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ResultRecord:
+    """One cell of a results table: a unit's value of one node in one year."""
+
+    year: int
+    code: str
+    name: str  # as written in the file (kept for the record, never shown as the name)
+    node: str
+    value: float | None
+    source: str  # the row's own source column, else the file's
 
 
 def read_table(path: Path) -> tuple[str, list[list[Any]], int]:
     """(sheet name, rows, number of the first row) from CSV or the first XLSX sheet.
-    Lines starting with '#' in a CSV are comments (e.g. the sample's label)."""
+    Lines starting with '#' in a CSV are comments (e.g. the sample's label). A cell that
+    chiso guarded against formula injection on export reads back as typed."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
         book = load_workbook(path, read_only=True, data_only=True)
         sheet = book.worksheets[0]
-        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        rows = [[unguard_cell(c) for c in r] for r in sheet.iter_rows(values_only=True)]
         book.close()
         return sheet.title, rows, 1
     text = path.read_bytes().decode("utf-8-sig")
@@ -173,35 +210,44 @@ def read_table(path: Path) -> tuple[str, list[list[Any]], int]:
     dialect = csv.Sniffer().sniff(lines[skipped] if skipped < len(lines) else ",",
                                   delimiters=",;\t")
     rows = list(csv.reader(io.StringIO("\n".join(lines[skipped:])), dialect))
-    return "", rows, skipped + 1
+    return "", [[unguard_cell(c) for c in r] for r in rows], skipped + 1
 
 
 def _header_key(value: Any) -> str:
     return " ".join(accent_free_key(nfc(str(value or ""))).replace("_", " ").split())
 
 
-def import_results(session: Session, path: Path, *, framework_code: str,
-                   year: int | None = None, source: str = "", actor: Any = None,
+def import_results(session: Session, path: Path, *, framework_code: str, access: Access,
+                   year: int | None = None, source: str = "", basis: str = "",
                    dry_run: bool = False) -> ResultsImport:
     """Import a published ranking table: one row per unit, one column per main indicator
-    (by code or Vietnamese name), optionally the published total and rank.
-    All-or-nothing; importing the same file again changes nothing."""
+    (by code or Vietnamese name), optionally the published total and rank, and a source
+    column ('Nguồn') when rows come from different documents. `basis='merged'` marks a
+    table republished over today's (merged) units, kept apart from the table of the units
+    as assessed that year. All-or-nothing; importing the same file again changes nothing.
+    Published results are shared by every unit: MANAGE without a unit."""
+    access.require(Action.MANAGE)
+    if basis not in BASES:
+        raise UserError(f"basis '{basis}' không hợp lệ (để trống hoặc '{MERGED}')",
+                        f"basis '{basis}' is not valid (empty or '{MERGED}')")
     framework = get_framework(session, framework_code)
     sheet, rows, first_row = read_table(path)
     where = path.name + (f", sheet '{sheet}'" if sheet else "")
-    records, errors = _parse_result_rows(framework, rows, first_row, where, year)
+    records, errors = _parse_result_rows(framework, rows, first_row, where, year,
+                                         source or path.name)
     if errors:
         raise ImportRejected(errors)
-    years = sorted({r[0] for r in records})
-    summary = ResultsImport(path.name, framework.code, years, len({r[1] for r in records}),
+    years = sorted({r.year for r in records})
+    summary = ResultsImport(path.name, framework.code, years, len({r.code for r in records}),
                             dry_run=dry_run, batch_id=uuid.uuid4().hex[:16])
-    _store_results(session, framework.code, records, summary, source or path.name, actor)
+    summary.name_warnings = _name_warnings(session, records, where)
+    _store_results(session, framework.code, basis, records, summary, access)
     return summary
 
 
 def _parse_result_rows(framework: Framework, rows: list[list[Any]], first_row: int,
-                       where: str, year: int | None
-                       ) -> tuple[list[tuple[int, str, str, str, float | None]], list[str]]:
+                       where: str, year: int | None, source: str
+                       ) -> tuple[list[ResultRecord], list[str]]:
     if not rows:
         return [], [f"{where}: tệp rỗng / the file is empty"]
     columns = _map_columns(framework, rows[0], where)
@@ -212,7 +258,7 @@ def _parse_result_rows(framework: Framework, rows: list[list[Any]], first_row: i
         errors.append(f"{where}: cần cột 'Năm' hoặc tùy chọn --year / a 'Year' column or "
                       "--year is needed")
         return [], errors
-    records = []
+    records: list[ResultRecord] = []
     for offset, row in enumerate(rows[1:], start=1):
         line = first_row + offset
         if not any(str(c or "").strip() for c in row):
@@ -220,32 +266,43 @@ def _parse_result_rows(framework: Framework, rows: list[list[Any]], first_row: i
         if _overflows(row, rows[0]):
             errors.append(_overflow_message(where, line, len(rows[0]), len(row)))
             continue
-        code = nfc(str(_cell(row, columns["code"]) or "")).strip()
-        if not code:
-            errors.append(f"{where}, dòng {line}: thiếu mã đơn vị / row {line}: unit code missing")
-            continue
-        name = nfc(str(_cell(row, columns.get("name")) or "")).strip()
-        row_year = year
-        if "year" in columns:
-            row_year = _parse_year(_cell(row, columns["year"]), where, line, errors)
-        for node_code, index in columns["nodes"].items():
-            value = _parse_value(_cell(row, index), where, line, str(rows[0][index]), errors)
-            if node_code != RANK and not _in_range(framework, value):
-                low, high = framework.value_range  # type: ignore[misc]
-                errors.append(f"{where}, dòng {line}, cột '{rows[0][index]}': {value:g} ngoài "
-                              f"khoảng {low:g}–{high:g} của khung (quy tắc: value_range) / row "
-                              f"{line}, column '{rows[0][index]}': {value:g} outside "
-                              f"{low:g}–{high:g}")
-            if row_year is not None:
-                records.append((row_year, code, name, node_code, value))
+        records += _parse_result_row(framework, row, rows[0], columns, (where, line), year,
+                                     source, errors)
     seen: set[tuple[int, str, str]] = set()
-    for y, code, _name, node, _v in records:
-        if (y, code, node) in seen:
-            errors.append(f"{where}: đơn vị '{code}' năm {y} xuất hiện hai lần / unit '{code}' "
-                          f"appears twice for {y}")
+    for record in records:
+        if (record.year, record.code, record.node) in seen:
+            errors.append(f"{where}: đơn vị '{record.code}' năm {record.year} xuất hiện hai lần"
+                          f" / unit '{record.code}' appears twice for {record.year}")
             break
-        seen.add((y, code, node))
+        seen.add((record.year, record.code, record.node))
     return records, errors
+
+
+def _parse_result_row(framework: Framework, row: list[Any], header: list[Any],
+                      columns: dict[str, Any], place: tuple[str, int], year: int | None,
+                      source: str, errors: list[str]) -> list[ResultRecord]:
+    where, line = place
+    code = nfc(str(_cell(row, columns["code"]) or "")).strip()
+    if not code:
+        errors.append(f"{where}, dòng {line}: thiếu mã đơn vị / row {line}: unit code missing")
+        return []
+    name = nfc(str(_cell(row, columns.get("name")) or "")).strip()
+    row_source = nfc(str(_cell(row, columns.get("source")) or "")).strip() or source
+    row_year = year
+    if "year" in columns:
+        row_year = _parse_year(_cell(row, columns["year"]), where, line, errors)
+    found = []
+    for node_code, index in columns["nodes"].items():
+        value = _parse_value(_cell(row, index), where, line, str(header[index]), errors)
+        if node_code != RANK and not _in_range(framework, value):
+            low, high = framework.value_range  # type: ignore[misc]
+            errors.append(f"{where}, dòng {line}, cột '{header[index]}': {value:g} ngoài "
+                          f"khoảng {low:g}–{high:g} của khung (quy tắc: value_range) / row "
+                          f"{line}, column '{header[index]}': {value:g} outside "
+                          f"{low:g}–{high:g}")
+        if row_year is not None:
+            found.append(ResultRecord(row_year, code, name, node_code, value, row_source))
+    return found
 
 
 def _in_range(framework: Framework, value: float | None) -> bool:
@@ -276,18 +333,17 @@ def _map_columns(framework: Framework, header: list[Any], where: str
     for node in framework.main_indicators or framework.leaves:
         by_key[_header_key(node.code)] = node.code
         by_key[_header_key(node.name_vi)] = node.code
+    fixed = [(UNIT_CODE_HEADERS, "code"), (UNIT_NAME_HEADERS, "name"), (YEAR_HEADERS, "year"),
+             (SOURCE_HEADERS, "source")]
     columns: dict[str, Any] = {"nodes": {}}
     unknown = []
     for index, raw in enumerate(header):
         key = _header_key(raw)
         if not key:
             continue
-        if key in UNIT_CODE_HEADERS:
-            columns["code"] = index
-        elif key in UNIT_NAME_HEADERS:
-            columns["name"] = index
-        elif key in YEAR_HEADERS:
-            columns["year"] = index
+        role = next((name for keys, name in fixed if key in keys), None)
+        if role:
+            columns[role] = index
         elif key in TOTAL_HEADERS:
             columns["nodes"][TOTAL] = index
         elif key in RANK_HEADERS:
@@ -317,34 +373,77 @@ def _parse_year(raw: Any, where: str, line: int, errors: list[str]) -> int | Non
         return None
 
 
+# Published DTI tables write the decimal point ("0.8002"), Vietnamese files and forms the
+# decimal comma ("0,8002"): DTI figures are read in chiso.text's 'dot' style, where a lone
+# '.' is always the decimal point ("1.234" is 1.234; in values it is 1234).
+DTI_NUMBERS = NumberStyle.DOT_DECIMAL
+
+
+def table_number(raw: Any) -> float:
+    """A DTI figure from a table, a form or the CLI, as a float ('%' kept as written).
+    Raises NumberError (a UserError)."""
+    return float(parse_number(raw, DTI_NUMBERS).value)
+
+
 def _parse_value(raw: Any, where: str, line: int, column: str, errors: list[str]
                  ) -> float | None:
     if raw is None or str(raw).strip() in ("", "-", "–"):
         return None
-    if isinstance(raw, int | float):
-        return float(raw)
-    text = str(raw).strip()
     try:
-        # Published tables use '.' as the decimal point ("0.8002"); Vietnamese files use ','.
-        return float(text) if text.count(".") == 1 and "," not in text else float(
-            parse_number(text).value)
+        return table_number(raw)
     except (ValueError, ArithmeticError):
         errors.append(f"{where}, dòng {line}, cột '{column}': '{raw}' không phải số (quy tắc: "
                       f"giá trị số) / row {line}, column '{column}': '{raw}' is not a number")
         return None
 
 
-def _store_results(session: Session, framework_code: str,
-                   records: list[tuple[int, str, str, str, float | None]],
-                   summary: ResultsImport, source: str, actor: Any) -> None:
+def _name_warnings(session: Session, records: list[ResultRecord], where: str) -> list[str]:
+    """Rows naming a unit differently from the register (e.g. code 20 written 'Hà Nội'):
+    the register's name is shown, the file's is kept for the record, the reader is told."""
+    written = {r.code: r.name for r in records if r.name}
+    known = register_names(session, list(written))
+    warnings = []
+    for code, name in sorted(written.items()):
+        official = known.get(code)
+        if official and not _same_place(name, official):
+            warnings.append(f"{where}: mã '{code}' ghi tên '{name}', sổ đơn vị ghi "
+                            f"'{official}' — hiển thị theo sổ đơn vị / code '{code}' is named "
+                            f"'{name}' in the file and '{official}' in the unit register — "
+                            "the register's name is shown")
+    return warnings
+
+
+PLACE_PREFIXES = ("thanh pho ", "tp. ", "tp.", "tp ", "tinh ")
+
+
+def _same_place(a: str, b: str) -> bool:
+    """'TP. Hồ Chí Minh' = 'Thành phố Hồ Chí Minh' = 'Hồ Chí Minh'; 'Thừa Thiên - Huế'
+    and 'Huế' are left to the reader (a warning, nothing refused)."""
+    def key(text: str) -> str:
+        folded = " ".join(accent_free_key(text).replace("-", " ").split())
+        for prefix in PLACE_PREFIXES:
+            if folded.startswith(prefix):
+                folded = folded[len(prefix):].strip()
+        return folded
+    return key(a) == key(b)
+
+
+def _store_results(session: Session, framework_code: str, basis: str,
+                   records: list[ResultRecord], summary: ResultsImport,
+                   access: Access) -> None:
     years = summary.years
     existing = {(r.year, r.unit_code, r.node_code): r for r in session.scalars(
         select(DtiResult).where(DtiResult.framework_code == framework_code,
+                                DtiResult.basis == basis,
                                 DtiResult.year.in_(years), DtiResult.is_current))}
     inserts, superseded = [], []
-    for year, code, name, node, value in records:
-        old = existing.get((year, code, node))
-        if old is not None and _same(old.value, value) and (old.unit_name == name or not name):
+    for record in records:
+        old = existing.get((record.year, record.code, record.node))
+        # The same figure again is unchanged, whichever file it came in — unless a real
+        # figure replaces an invented one (or back): then its source must change.
+        if old is not None and _same(old.value, record.value) \
+                and is_illustrative(old.source) == is_illustrative(record.source) \
+                and (old.unit_name == record.name or not record.name):
             summary.unchanged += 1
             continue
         if old is not None:
@@ -352,10 +451,11 @@ def _store_results(session: Session, framework_code: str,
             summary.updated += 1
         else:
             summary.inserted += 1
-        inserts.append({"framework_code": framework_code, "year": year, "unit_code": code,
-                        "unit_name": name, "node_code": node, "value": value,
-                        "source": source, "batch_id": summary.batch_id, "is_current": True,
-                        "created_at": dt.datetime.now(dt.UTC)})
+        inserts.append({"framework_code": framework_code, "year": record.year,
+                        "basis": basis, "unit_code": record.code, "unit_name": record.name,
+                        "node_code": record.node, "value": record.value,
+                        "source": record.source[:300], "batch_id": summary.batch_id,
+                        "is_current": True, "created_at": dt.datetime.now(dt.UTC)})
     if summary.dry_run or not inserts:
         return
     if superseded:
@@ -363,9 +463,10 @@ def _store_results(session: Session, framework_code: str,
                         .values(is_current=False))
     session.execute(insert(DtiResult), inserts)
     record_event(session, action="dti.results.import", object_type="dti_result",
-                 object_id=summary.batch_id, actor=actor,
+                 object_id=summary.batch_id, actor=access.actor,
                  after={"framework": framework_code, "years": str(years), "file": summary.file,
-                        "inserted": summary.inserted, "updated": summary.updated})
+                        "basis": basis, "inserted": summary.inserted,
+                        "updated": summary.updated})
 
 
 def _same(a: float | None, b: float | None) -> bool:
@@ -373,6 +474,13 @@ def _same(a: float | None, b: float | None) -> bool:
 
 
 # ------------------------------------------------------------------ matrices and rankings
+
+
+def is_illustrative(source: str) -> bool:
+    """Invented figures (the demo's) carry a source that says so: 'demo' or 'demo: …'.
+    Pages, the API and the CLI mark every figure computed from one."""
+    head = source.strip().lower()
+    return head == ILLUSTRATIVE or head.startswith((f"{ILLUSTRATIVE}:", f"{ILLUSTRATIVE} "))
 
 
 @dataclass
@@ -384,52 +492,100 @@ class ResultMatrix:
     raw: np.ndarray  # (U, L) leaf values
     published_total: np.ndarray  # (U,) NaN where not published
     published_rank: np.ndarray
+    # (U, L + 2): which leaf values, published totals and ranks are invented (demo)
+    invented: np.ndarray | None = None
+    sources: list[str] = field(default_factory=list)  # the real documents behind the table
+    basis: str = ""  # "" = the units as assessed that year; MERGED, ASSESSMENT
 
     def row_of(self, unit_code: str) -> int:
         try:
             return self.unit_codes.index(unit_code)
         except ValueError as exc:
-            raise LookupError(f"Không có kết quả của đơn vị '{unit_code}' năm {self.year} / no "
-                              f"results for unit '{unit_code}' in {self.year}") from exc
+            raise NoResults(f"Không có kết quả của đơn vị '{unit_code}' năm {self.year}",
+                            f"no results for unit '{unit_code}' in {self.year}") from exc
+
+    def illustrative(self) -> np.ndarray:
+        """(U,) whether anything shown for the unit is invented."""
+        if self.invented is None:
+            return np.zeros(len(self.unit_codes), dtype=bool)
+        return np.asarray(self.invented.any(axis=1), dtype=bool)
 
 
-def result_matrix(session: Session, framework: Framework, year: int) -> ResultMatrix:
+def register_names(session: Session, codes: list[str], on: dt.date | None = None
+                   ) -> dict[str, str]:
+    """Unit names as the register knows them ('Lạng Sơn', the short name where there is
+    one): the version valid on `on`, else the latest. An imported file never renames a
+    unit: its names are kept for the record only."""
+    from chiso.units.models import OrgUnit
+
+    if not codes:
+        return {}
+    rows = session.execute(select(OrgUnit.code, OrgUnit.short_name, OrgUnit.name,
+                                  OrgUnit.valid_from, OrgUnit.valid_to)
+                           .where(OrgUnit.code.in_(codes))
+                           .order_by(OrgUnit.code, OrgUnit.valid_from)).all()
+    chosen: dict[str, Any] = {}
+    for row in rows:  # by valid_from: a later version replaces an earlier one …
+        current = chosen.get(row.code)
+        if on is not None and current is not None and _valid_on(current, on) \
+                and not _valid_on(row, on):
+            continue  # … unless the earlier one is the one valid on `on`
+        chosen[row.code] = row
+    return {code: row.short_name or row.name for code, row in chosen.items()}
+
+
+def _valid_on(row: Any, day: dt.date) -> bool:
+    return bool(row.valid_from <= day and (row.valid_to is None or day <= row.valid_to))
+
+
+def result_matrix(session: Session, framework: Framework, year: int, *, basis: str = ""
+                  ) -> ResultMatrix:
     rows = session.execute(select(DtiResult.unit_code, DtiResult.unit_name,
-                                  DtiResult.node_code, DtiResult.value).where(
+                                  DtiResult.node_code, DtiResult.value, DtiResult.source).where(
         DtiResult.framework_code == framework.code, DtiResult.year == year,
-        DtiResult.is_current)).all()
+        DtiResult.basis == basis, DtiResult.is_current)).all()
     units = sorted({r.unit_code for r in rows})
-    names = {r.unit_code: r.unit_name for r in rows if r.unit_name}
+    written = {r.unit_code: r.unit_name for r in rows if r.unit_name}
+    on = None if basis == MERGED else dt.date(year, 12, 31)
+    names = {**written, **register_names(session, units, on)}
     leaves = [leaf.code for leaf in framework.leaves]
     columns = {code: i for i, code in enumerate([*leaves, TOTAL, RANK])}
     position = {code: i for i, code in enumerate(units)}
     table = np.full((len(units), len(columns)), np.nan)
-    picked = [(position[r.unit_code], columns[r.node_code], r.value) for r in rows
-              if r.node_code in columns and r.value is not None]
-    if picked:
-        ui, ci, values = zip(*picked, strict=True)
-        table[list(ui), list(ci)] = values
+    invented = np.zeros(table.shape, dtype=bool)
+    for r in rows:
+        if r.node_code in columns and r.value is not None:
+            table[position[r.unit_code], columns[r.node_code]] = r.value
+            invented[position[r.unit_code], columns[r.node_code]] = is_illustrative(r.source)
+    sources = sorted({r.source for r in rows if r.source and not is_illustrative(r.source)})
     return ResultMatrix(framework, year, units, [names.get(u, u) for u in units],
                         table[:, :len(leaves)], table[:, columns[TOTAL]],
-                        table[:, columns[RANK]])
+                        table[:, columns[RANK]], invented, sources, basis)
+
+
+def successors(session: Session) -> dict[str, tuple[str, str]]:
+    """Predecessor code → (code, name) of today's unit it merged into (merge, absorb,
+    rename); a unit absent from the map is its own successor."""
+    from chiso.units.models import OrgUnit, UnitLineage
+
+    pred = select(OrgUnit.code.label("pred_code"), UnitLineage.successor_id).join(
+        UnitLineage, UnitLineage.predecessor_id == OrgUnit.id).where(
+        UnitLineage.kind.in_(["merge", "absorb", "rename"])).subquery()
+    links = session.execute(select(pred.c.pred_code, OrgUnit.code, OrgUnit.short_name,
+                                   OrgUnit.name).join(
+        OrgUnit, OrgUnit.id == pred.c.successor_id)).all()
+    return {p: (code, short or name) for p, code, short, name in links}
 
 
 def merged_matrix(session: Session, matrix: ResultMatrix) -> ResultMatrix:
     """Re-express a year's results over today's units: a merged unit's leaf values are the
     arithmetic mean of its predecessors' (DESIGN §5.4); units without lineage stay as they are.
     """
-    from chiso.units.models import OrgUnit, UnitLineage
-
-    pred = select(OrgUnit.code.label("pred_code"), UnitLineage.successor_id).join(
-        UnitLineage, UnitLineage.predecessor_id == OrgUnit.id).where(
-        UnitLineage.kind.in_(["merge", "absorb", "rename"])).subquery()
-    links = session.execute(select(pred.c.pred_code, OrgUnit.code, OrgUnit.name).join(
-        OrgUnit, OrgUnit.id == pred.c.successor_id)).all()
-    successor = {p: (code, name) for p, code, name in links}
+    successor = successors(session)
     targets = [successor.get(u, (u, n)) for u, n in zip(matrix.unit_codes, matrix.unit_names,
                                                          strict=True)]
     new_codes = sorted({code for code, _ in targets})
-    names = dict(targets)
+    names = {**dict(targets), **register_names(session, new_codes)}
     group = np.array([new_codes.index(code) for code, _ in targets], dtype=int)
     present = ~np.isnan(matrix.raw)
     total = np.zeros((len(new_codes), matrix.raw.shape[1]))
@@ -439,15 +595,19 @@ def merged_matrix(session: Session, matrix: ResultMatrix) -> ResultMatrix:
     with np.errstate(invalid="ignore", divide="ignore"):
         raw = total / count
     merged = np.bincount(group, minlength=len(new_codes)) > 1
-    # A merged unit has no published total or rank of its own.
+    # A merged unit has no published total or rank of its own; nor has anyone a rank
+    # among today's units until one is published (basis 'merged').
     published = np.full(len(new_codes), np.nan)
     singles = {g: i for i, g in enumerate(group)}
     for g in range(len(new_codes)):
         if not merged[g]:
             published[g] = matrix.published_total[singles[g]]
+    invented = np.zeros((len(new_codes), matrix.raw.shape[1] + 2), dtype=int)
+    if matrix.invented is not None:
+        np.add.at(invented, group, matrix.invented.astype(int))
     return ResultMatrix(matrix.framework, matrix.year, new_codes,
                         [names[c] for c in new_codes], raw, published,
-                        np.full(len(new_codes), np.nan))
+                        np.full(len(new_codes), np.nan), invented > 0, matrix.sources, MERGED)
 
 
 @dataclass
@@ -466,32 +626,68 @@ class Ranking:
     previous_total: np.ndarray
     matrix: ResultMatrix | None = None
     cf: engine.CompiledFramework | None = None
+    units_in_field: int | None = None  # units ranked when the table is partial (34, 63)
 
     @property
     def total(self) -> np.ndarray:
         return self.scores[:, 0]
 
+    def field_size(self) -> int:
+        """'Rank 17/34': how many units the ranks are among."""
+        ranked = int(np.sum(~np.isnan(self.rank)))
+        return max(ranked, self.units_in_field or 0, int(np.nanmax(self.rank, initial=0)))
+
     @property
     def rank(self) -> np.ndarray:
         return self.ranks[:, 0]
 
+    @property
+    def decimals(self) -> int | None:
+        return self.framework.rank_decimals
+
+    def shown(self, values: np.ndarray | float) -> np.ndarray:
+        """Values at the published precision (half up), as shown and as ranked."""
+        return engine.published(values, self.decimals)
+
+    def illustrative(self) -> np.ndarray:
+        """(U,) whether a unit's row holds an invented figure."""
+        if self.matrix is None:
+            return np.zeros(len(self.unit_codes), dtype=bool)
+        return self.matrix.illustrative()
+
+    @property
+    def any_illustrative(self) -> bool:
+        return bool(self.illustrative().any())
+
+    @property
+    def sources(self) -> list[str]:
+        return self.matrix.sources if self.matrix else []
+
+    @property
+    def basis(self) -> str:
+        return self.matrix.basis if self.matrix else ""
+
     def rows(self) -> list[dict[str, Any]]:
-        """Rows ordered by rank, ready for tables and JSON."""
+        """Rows ordered by rank, ready for tables and JSON. `total` and the node scores are
+        at the published precision (what the ranks are taken on); `total_exact` is not."""
         fw = self.framework
         show = [c for c in self.codes[1:] if fw.nodes[c].main or c in fw.root.children]
         order = np.argsort(np.where(np.isnan(self.rank), np.inf, self.rank), kind="stable")
+        shown = self.shown(self.scores)
+        invented = self.illustrative()
         result = []
         for i in order:
             prev = self.previous_rank[i]
             result.append({
                 "unit_code": self.unit_codes[i], "unit_name": self.unit_names[i],
-                "total": _f(self.total[i]), "rank": _i(self.rank[i]),
-                "points": _f(self.total[i] * fw.total_points),
+                "total": _f(shown[i, 0]), "total_exact": _f(self.total[i]),
+                "rank": _i(self.rank[i]), "points": _f(self.total[i] * fw.total_points),
                 "previous_rank": _i(prev), "previous_total": _f(self.previous_total[i]),
                 "rank_change": _i(prev - self.rank[i]),
                 "published_total": _f(self.published_total[i]),
                 "published_rank": _i(self.published_rank[i]),
-                "nodes": {c: {"score": _f(self.scores[i, self.codes.index(c)]),
+                "illustrative": bool(invented[i]),
+                "nodes": {c: {"score": _f(shown[i, self.codes.index(c)]),
                               "rank": _i(self.ranks[i, self.codes.index(c)])} for c in show},
             })
         return result
@@ -506,8 +702,10 @@ def _i(value: float) -> int | None:
 
 
 def rank_matrix(matrix: ResultMatrix, *, weights: dict[str, float] | None = None) -> Ranking:
-    """Scores and competition ranks at every node. When the framework's official weights are
-    unknown, the total is the published one and only the leaves are ranked."""
+    """Scores and competition ranks at every node, on values at the published precision.
+    When the framework's official weights are unknown, the total is the published one and
+    the overall rank is the published rank where one was published (a partial table —
+    eight provinces of 34 — must not re-rank them 1 to 8), else the rank of that total."""
     fw = matrix.framework
     decimals = fw.rank_decimals
     codes = list(fw.nodes)
@@ -523,6 +721,8 @@ def rank_matrix(matrix: ResultMatrix, *, weights: dict[str, float] | None = None
         scores[:, 0] = matrix.published_total
         source = "published"
     ranks = engine.competition_rank(scores.T, decimals=decimals).T
+    if source == "published" and not np.all(np.isnan(matrix.published_rank)):
+        ranks[:, 0] = matrix.published_rank
     none = np.full(len(matrix.unit_codes), np.nan)
     return Ranking(fw, matrix.year, codes, matrix.unit_codes, matrix.unit_names, scores, ranks,
                    source, matrix.published_total, matrix.published_rank, none, none.copy(),
@@ -536,31 +736,50 @@ def ranking(session: Session, *, year: int, framework_code: str | None = None,
 
     source='results': imported/published values; source='assessment': the self-assessment
     rounds of that framework and year, each criterion's appraised score (else its self
-    score) as the leaf value — so a criterion's score can be put through what-if."""
+    score) as the leaf value — so a criterion's score can be put through what-if.
+    merged=True: over today's units — the table republished for them where there is one
+    (DTI 2024 for the 34 provinces), else the mean of the predecessors' main indicators."""
     fw = get_framework(session, framework_code) if framework_code else framework_for_year(
         session, year, level)
     if source == "assessment":
         return rank_matrix(assessment_matrix(session, fw, year))
-    matrix = result_matrix(session, fw, year)
-    if merged:
-        matrix = merged_matrix(session, matrix)
-    result = rank_matrix(matrix)
+    result = rank_matrix(year_matrix(session, fw, year, merged=merged))
+    if fw.level == "province" and not np.all(np.isnan(result.published_rank)):
+        day = dt.date(2025, 7, 1) if result.basis == MERGED else dt.date(year, 12, 31)
+        result.units_in_field = _province_count(session, max(day, dt.date(year, 12, 31)))
     _attach_previous(session, result, level=fw.level, merged=merged)
     return result
+
+
+def _province_count(session: Session, day: dt.date) -> int:
+    """How many provinces the register has on a day (63 before 1/7/2025, 34 after)."""
+    from chiso.units.models import OrgUnit, UnitKind
+
+    level_one = select(UnitKind.code).where(UnitKind.level == 1)
+    return int(session.scalar(select(func.count()).select_from(OrgUnit).where(
+        OrgUnit.kind.in_(level_one), OrgUnit.valid_from <= day,
+        (OrgUnit.valid_to.is_(None)) | (OrgUnit.valid_to >= day))) or 0)
+
+
+def year_matrix(session: Session, framework: Framework, year: int, *, merged: bool = False
+                ) -> ResultMatrix:
+    """A year's results as assessed, or over today's units (`merged`)."""
+    if merged and _has_results(session, framework.code, year, basis=MERGED):
+        return result_matrix(session, framework, year, basis=MERGED)
+    matrix = result_matrix(session, framework, year)
+    return merged_matrix(session, matrix) if merged else matrix
 
 
 def assessment_matrix(session: Session, framework: Framework, year: int) -> ResultMatrix:
     """Leaf values from the self-assessment rounds: appraised score, else self score."""
     from chiso.dti.models import DtiAssessment, DtiCriterion
-    from chiso.units.models import OrgUnit
 
     rows = session.execute(select(DtiAssessment.unit_code, DtiCriterion.code,
                                   DtiCriterion.self_score, DtiCriterion.appraised_score).join(
         DtiCriterion, DtiCriterion.assessment_id == DtiAssessment.id).where(
         DtiAssessment.framework_code == framework.code, DtiAssessment.year == year)).all()
     units = sorted({r.unit_code for r in rows})
-    names = dict(session.execute(select(OrgUnit.code, OrgUnit.name).where(
-        OrgUnit.code.in_(units))).all()) if units else {}
+    names = register_names(session, units)
     leaves = [leaf.code for leaf in framework.leaves]
     raw = np.full((len(units), len(leaves)), np.nan)
     for r in rows:
@@ -569,7 +788,7 @@ def assessment_matrix(session: Session, framework: Framework, year: int) -> Resu
             raw[units.index(r.unit_code), leaves.index(r.code)] = value
     none = np.full(len(units), np.nan)
     return ResultMatrix(framework, year, units, [names.get(u, u) for u in units], raw, none,
-                        none.copy())
+                        none.copy(), basis=ASSESSMENT)
 
 
 def _attach_previous(session: Session, result: Ranking, *, level: str, merged: bool) -> None:
@@ -577,11 +796,9 @@ def _attach_previous(session: Session, result: Ranking, *, level: str, merged: b
         previous_fw = framework_for_year(session, result.year - 1, level)
     except FrameworkError:
         return
-    previous = result_matrix(session, previous_fw, result.year - 1)
+    previous = year_matrix(session, previous_fw, result.year - 1, merged=merged)
     if not previous.unit_codes:
         return
-    if merged:
-        previous = merged_matrix(session, previous)
     try:
         before = rank_matrix(previous)
     except FrameworkError:
@@ -631,10 +848,12 @@ class Profile:
     units: int
     rank_change: int | None
     indicators: list[dict[str, Any]] = field(default_factory=list)
+    illustrative: bool = False
 
 
 def profile(result: Ranking, unit_code: str) -> Profile:
-    """A unit's score by main indicator next to the median and the best peer."""
+    """A unit's score by main indicator next to the median and the best peer, at the
+    published precision."""
     i = result.matrix.row_of(unit_code) if result.matrix else result.unit_codes.index(unit_code)
     fw = result.framework
     rows = []
@@ -645,54 +864,178 @@ def profile(result: Ranking, unit_code: str) -> Profile:
             continue
         best = int(np.nanargmax(values))
         rows.append({"code": node.code, "name_vi": node.name_vi, "name_en": node.name_en,
-                     "points": node.weight, "score": _f(values[i]),
-                     "rank": _i(result.ranks[i, column]), "median": _f(np.nanmedian(values)),
-                     "best": _f(values[best]), "best_unit": result.unit_names[best]})
-    return Profile(unit_code, result.unit_names[i], result.year, _f(result.total[i]),
-                   _i(result.rank[i]), int(np.sum(~np.isnan(result.rank))),
-                   _i(result.previous_rank[i] - result.rank[i]), rows)
+                     "points": node.weight, "score": shown_value(result, values[i]),
+                     "rank": _i(result.ranks[i, column]),
+                     "median": shown_value(result, np.nanmedian(values)),
+                     "best": shown_value(result, values[best]),
+                     "best_unit": result.unit_names[best]})
+    return Profile(unit_code, result.unit_names[i], result.year,
+                   shown_value(result, result.total[i]), _i(result.rank[i]), result.field_size(),
+                   _i(result.previous_rank[i] - result.rank[i]), rows,
+                   illustrative=bool(result.illustrative()[i]))
+
+
+def shown_value(result: Ranking, value: float) -> float | None:
+    return _f(float(result.shown(value)))
 
 
 @dataclass
 class WhatIf:
     unit_code: str
     changes: dict[str, float]
-    total_before: float
-    total_after: float
+    total_before: float | None  # at the published precision, as ranked
+    total_after: float | None
     rank_before: int
     rank_after: int
     points_gained: float
     units: int
     nodes: list[dict[str, Any]]
+    illustrative: bool = False
 
 
-def what_if(result: Ranking, unit_code: str, changes: dict[str, float]) -> WhatIf:
+def leaf_changes(framework: Framework, changes: dict[str, Any]) -> dict[str, float]:
+    """New leaf values as typed: numbers, or text in the reader's style ("0,85", "0.85",
+    "65%"). A percentage is a share of the indicator's scale — of [0, 1] for the DTI's
+    main indicators, of 0–25 points for a criterion worth 25 — so "65%" is never 65."""
+    leaves = {leaf.code: leaf for leaf in framework.leaves}
+    parsed = {}
+    for code, raw in changes.items():
+        if code not in leaves:
+            raise FrameworkError(f"'{code}' không phải chỉ số của khung {framework.code}",
+                                 f"'{code}' is not an indicator of {framework.code}")
+        try:
+            number = parse_number(raw, DTI_NUMBERS)
+        except (ValueError, ArithmeticError) as exc:
+            name = leaves[code].name_vi
+            raise UserError(f"{name} ({code}): '{raw}' không phải số (ví dụ 0,85 hoặc 85%)",
+                            f"{leaves[code].name_en or name} ({code}): '{raw}' is not a number "
+                            "(e.g. 0.85 or 85%)", data={"field": code}) from exc
+        low, high = leaf_scale(framework, leaves[code])
+        value = float(number.value)
+        parsed[code] = low + value / 100 * (high - low) if number.percent else value
+    return parsed
+
+
+def leaf_scale(framework: Framework, leaf: Node) -> tuple[float, float]:
+    """What 0 % and 100 % of an indicator are: its goalposts (min–max), 0 to its target,
+    else the framework's value range, else 0 to 1."""
+    norm = leaf.normalisation
+    if norm.method == "minmax" and norm.low is not None and norm.high is not None:
+        return norm.low, norm.high
+    if norm.method == "target" and norm.target is not None:
+        return norm.low or 0.0, norm.target
+    return framework.value_range or (0.0, 1.0)
+
+
+def what_if(result: Ranking, unit_code: str, changes: dict[str, Any]) -> WhatIf:
     """Change leaf values of one unit and recompute everyone (normalisations such as rank
-    or z-score depend on the others, so the whole matrix goes through the engine again)."""
+    or z-score depend on the others, so the whole matrix goes through the engine again).
+    Values may be typed text (`leaf_changes`)."""
     matrix, cf = result.matrix, result.cf
     if matrix is None or cf is None:
-        raise FrameworkError("Khung này chưa có trọng số chính thức nên không thể mô phỏng / "
+        raise FrameworkError("Khung này chưa có trọng số chính thức nên không thể mô phỏng",
                              "this framework has no official weights, what-if is not possible")
     i = matrix.row_of(unit_code)
+    values = leaf_changes(cf.framework, changes)
     leaves = cf.leaf_codes
     raw = matrix.raw.copy()
-    for code, value in changes.items():
-        if code not in leaves:
-            raise FrameworkError(f"'{code}' không phải chỉ số của khung {cf.framework.code} / "
-                                 f"'{code}' is not an indicator of {cf.framework.code}")
+    for code, value in values.items():
         raw[i, leaves.index(code)] = value
     scores = engine.compute(cf, raw)
     ranks = engine.competition_rank(scores[:, 0], decimals=cf.framework.rank_decimals)
     total_points = cf.framework.total_points
     nodes = [{"code": c, "name_vi": cf.framework.nodes[c].name_vi,
               "name_en": cf.framework.nodes[c].name_en,
-              "before": _f(result.scores[i, k]), "after": _f(scores[i, k])}
+              "before": shown_value(result, result.scores[i, k]),
+              "after": shown_value(result, scores[i, k])}
              for k, c in enumerate(cf.codes) if k and (cf.framework.nodes[c].main
                                                       or c in cf.framework.root.children)]
-    return WhatIf(unit_code, changes, float(result.total[i]), float(scores[i, 0]),
-                  int(result.rank[i]), int(ranks[i]),
+    return WhatIf(unit_code, values, shown_value(result, result.total[i]),
+                  shown_value(result, scores[i, 0]), int(result.rank[i]), int(ranks[i]),
                   float((scores[i, 0] - result.total[i]) * total_points),
-                  int(np.sum(~np.isnan(ranks))), nodes)
+                  int(np.sum(~np.isnan(ranks))), nodes,
+                  illustrative=bool(result.illustrative()[i]))
+
+
+@dataclass
+class MergerBreakdown:
+    """How a province of today gets its figure for a year before the 1/7/2025 merger: the
+    arithmetic mean of its predecessors' main indicators (DESIGN §5.4; the rule the
+    ministry used to republish DTI 2024 for the 34 provinces). Since the index is a
+    weighted sum, the mean of the predecessors' indices is the index of the means, which
+    lets the rule be checked against a republished total."""
+
+    unit_code: str
+    unit_name: str
+    year: int
+    codes: list[str]  # main indicators shown
+    predecessors: list[dict[str, Any]]  # code, name, values {code: v}, total, illustrative
+    mean: dict[str, float | None]
+    mean_total: float | None
+    published_total: float | None  # as republished over today's units, if it was
+    published_rank: int | None
+    units_in_field: int
+
+    @property
+    def agrees(self) -> bool | None:
+        """Does the mean reproduce the republished total (within 0,0001)?"""
+        if self.mean_total is None or self.published_total is None:
+            return None
+        return abs(self.mean_total - self.published_total) <= PUBLISHED_TOLERANCE + 1e-12
+
+
+def merger_breakdown(session: Session, framework: Framework, year: int, unit_code: str
+                     ) -> MergerBreakdown | None:
+    """The predecessors of today's `unit_code` with their results for `year` and their
+    mean; None when the unit did not merge or no predecessor has results that year."""
+    links = successors(session)
+    codes = sorted({p for p, (s, _) in links.items() if s == unit_code} | {unit_code})
+    if len(codes) < 2:
+        return None
+    before = rank_matrix(result_matrix(session, framework, year))
+    rows = [before.unit_codes.index(c) for c in codes if c in before.unit_codes]
+    if not rows:
+        return None
+    mains = [n.code for n in framework.main_indicators or framework.leaves]
+    columns = [before.codes.index(c) for c in mains]
+    names = register_names(session, codes, dt.date(year, 12, 31))
+    invented = before.illustrative()
+    predecessors = [{"code": before.unit_codes[i], "name": names.get(before.unit_codes[i],
+                                                                     before.unit_names[i]),
+                     "values": {c: _f(before.scores[i, k]) for c, k in zip(mains, columns,
+                                                                            strict=True)},
+                     "total": _f(before.total[i]), "illustrative": bool(invented[i])}
+                    for i in rows]
+    means = _column_means(before.scores[np.ix_(rows, columns)])
+    republished = result_matrix(session, framework, year, basis=MERGED)
+    published_total = published_rank = None
+    if unit_code in republished.unit_codes:
+        k = republished.unit_codes.index(unit_code)
+        published_total = _f(republished.published_total[k])
+        published_rank = _i(republished.published_rank[k])
+    return MergerBreakdown(unit_code, register_names(session, [unit_code]).get(unit_code,
+                                                                                unit_code),
+                           year, mains, predecessors,
+                           {c: _f(v) for c, v in zip(mains, means, strict=True)},
+                           _mean_total(before, rows),
+                           published_total, published_rank, _province_count(
+                               session, dt.date(2025, 7, 1)))
+
+
+def _column_means(values: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an indicator nobody reported
+        return np.asarray(np.nanmean(values, axis=0))
+
+
+def _mean_total(before: Ranking, rows: list[int]) -> float | None:
+    """The index of the predecessors' mean leaves when the framework computes, else the
+    mean of their published totals (only when every predecessor has one)."""
+    if before.cf is not None and before.matrix is not None:
+        leaves = _column_means(before.matrix.raw[rows])
+        return _f(float(engine.compute(before.cf, leaves[None, :])[0, 0]))
+    totals = before.total[rows]
+    return None if np.isnan(totals).any() else _f(float(np.mean(totals)))
 
 
 # ------------------------------------------------------------------ bottlenecks
@@ -764,8 +1107,8 @@ def _gain_needed(result: Ranking, i: int, target_rank: int) -> float:
     if target_rank - 1 >= len(others) or target_rank < 1:
         return 0.0
     bar = others[target_rank - 1]
-    if decimals is not None:
-        bar = round(float(bar), decimals) - 0.5 * 10 ** -decimals + 1e-12
+    if decimals is not None:  # reaching the bar as published is enough: a tie
+        bar = float(result.shown(bar)) - 0.5 * 10 ** -decimals + 1e-12
     return max(float(bar - result.total[i]), 0.0)
 
 
