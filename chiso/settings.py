@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # Value sources whose figures may be for periods not begun yet (planned figures);
     # comma-separated, e.g. "kế hoạch,plan". Empty: every such value is refused.
     future_value_sources: str = ""
+    # Sở Tài chính: its officers capture budget figures for every unit of its province.
+    funding_finance_unit: str = "20.STC"
     host: str = "127.0.0.1"
     port: int = 8000
     # Server processes for `chiso serve`; each keeps its own memo of analytics answers.
