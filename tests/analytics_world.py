@@ -11,12 +11,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access
 from chiso.indicators.models import Indicator, Pillar
 from chiso.plans.models import Plan, Target
 from chiso.units.models import FAR_PAST, OrgUnit, UnitKind, UnitLineage
-from chiso.values.service import upsert_values
+from chiso.values.models import DataValue
+from chiso.values.service import delete_value, upsert_values
 
 REFORM = dt.date(2025, 7, 1)
 BEFORE = REFORM - dt.timedelta(days=1)
@@ -39,13 +42,22 @@ class World:
     indicators: dict[str, int] = field(default_factory=dict)
     plan_id: int = 0
 
-    def save(self, rows: list[tuple[str, str, str, float | None, float | None, float | None]]
-             ) -> None:
-        """(unit code, indicator code, period, numerator, denominator, value) rows."""
+    def save(self, rows: list[tuple[str, str, str, float | None, float | None, float | None]],
+             *, source: str = "test") -> None:
+        """(unit code, indicator code, period, numerator, denominator, value) rows; the
+        demo's invented figures are saved with source "demo"."""
         upsert_values(self.session, [
             {"unit_id": self.units[u], "indicator_id": self.indicators[i], "period": p,
              "numerator": n, "denominator": d, "value": v}
-            for u, i, p, n, d, v in rows], source="test")
+            for u, i, p, n, d, v in rows], source=source)
+        self.session.commit()
+
+    def delete(self, unit: str, indicator: str, period: str) -> None:
+        """Delete a stored value the way a person does (a version row records it)."""
+        found = self.session.scalar(select(DataValue.id).where(
+            DataValue.unit_id == self.units[unit],
+            DataValue.indicator_id == self.indicators[indicator], DataValue.period == period))
+        delete_value(self.session, found, access=Access.system(self.session, "test"))
         self.session.commit()
 
     def target(self, indicator: str, value: float, *, unit: str = "20", year: int = 2025,

@@ -12,6 +12,7 @@ import openpyxl
 from sqlalchemy.orm import Session
 from values_support import World, build_world
 
+from chiso.accounts.access import Access
 from chiso.collection import service
 from chiso.collection.models import DataSet
 from chiso.collection.rules import load_rules
@@ -41,14 +42,14 @@ def build_province(session: Session, *, due_days: int = 10) -> Province:
                         scale=100.0, decimals=1, pillar_code="CQS")
     session.add_all([full_online, on_time])
     session.flush()
-    load_rules(session)
+    load_rules(session, access=Access.system(session, "test"))
     data_set = service.define_data_set(session, {
         "code": "CCHC_QUY", "name_vi": "Báo cáo quý thủ tục hành chính",
         "name_en": "Quarterly administrative procedures report", "period_type": "Q",
         "due_days": due_days, "reminder_offsets": [-3, 0, 3, 7], "unit_kind": "xa",
         "parent_unit": "20",
         "indicators": ["CQS.HS_TRUC_TUYEN", "CQS.HS_TOAN_TRINH", "CQS.HS_DUNG_HAN",
-                       "CQS.SO_DVCTT"]})
+                       "CQS.SO_DVCTT"]}, access=Access.system(session, "test"))
     return Province(world, full_online, on_time, data_set)
 
 

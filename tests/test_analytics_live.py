@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from chiso.accounts.access import Access
 from chiso.analytics.service import target_statuses
 from chiso.indicators.models import Indicator
 from chiso.values.service import save_value
@@ -12,14 +13,16 @@ from tests.test_dashboard_pages import province  # noqa: F401  (fixture)
 
 def test_saved_value_changes_the_next_answer(province, session) -> None:  # noqa: F811
     before = target_statuses(session, unit_code="20", year=2025)
-    assert [(s.actual, s.status) for s in before] == [(75.0, "at_risk")]
+    # 2025 is over (today is 1/3/2026): the year-end word, not "at risk".
+    assert [(s.actual, s.status) for s in before] == [(75.0, "missed")]
     assert target_statuses(session, unit_code="20", year=2025) == before  # reused
     online = session.scalar(select(Indicator).where(Indicator.code == "CQS.HS_TRUC_TUYEN"))
     save_value(session, unit_id=province["communes"][0].id, indicator_id=online.id,
-               period="202510", numerator=100.0, denominator=100.0)
+               period="202510", numerator=100.0, denominator=100.0,
+               access=Access.system(session, "test"))
     session.commit()
     after = target_statuses(session, unit_code="20", year=2025)
-    assert [(s.actual, s.status) for s in after] == [(250 / 300 * 100, "achieved")]
+    assert [(s.actual, s.status) for s in after] == [(250 / 300 * 100, "met")]
 
 
 def _second_target(session, province) -> Indicator:  # noqa: F811
@@ -35,7 +38,8 @@ def _second_target(session, province) -> Indicator:  # noqa: F811
                        unit_id=province["root"].id, year=2025,
                        target_date=dt.date(2025, 12, 31), comparator=">=", value=50.0))
     save_value(session, unit_id=province["communes"][1].id, indicator_id=digitised.id,
-               period="202509", numerator=30.0, denominator=100.0)
+               period="202509", numerator=30.0, denominator=100.0,
+               access=Access.system(session, "test"))
     session.commit()
     return digitised
 
@@ -56,7 +60,8 @@ def test_write_refreshes_only_the_touched_indicator(
 
     monkeypatch.setattr(service, "evaluate_unit_targets", spy)
     save_value(session, unit_id=province["communes"][0].id, indicator_id=digitised.id,
-               period="202510", numerator=90.0, denominator=100.0)
+               period="202510", numerator=90.0, denominator=100.0,
+               access=Access.system(session, "test"))
     session.commit()
     refreshed = target_statuses(session, unit_code="20", year=2025)
     assert evaluated == [{digitised.id}]  # the online-dossier target was kept, not redone
@@ -81,9 +86,11 @@ def test_write_outside_the_reach_keeps_the_answer(
     # Another province's figure, and another indicator in this province: neither is read
     # by the province's one target, so the memoised answer stands.
     save_value(session, unit_id=province["other"].id, indicator_id=online.id,
-               period="202510", numerator=1.0, denominator=100.0)
+               period="202510", numerator=1.0, denominator=100.0,
+               access=Access.system(session, "test"))
     save_value(session, unit_id=province["communes"][0].id, indicator_id=smartphones.id,
-               period="2025", numerator=10.0, denominator=100.0)
+               period="2025", numerator=10.0, denominator=100.0,
+               access=Access.system(session, "test"))
     session.commit()
     assert target_statuses(session, unit_code="20", year=2025) == before
     assert calls == []
@@ -95,7 +102,8 @@ def test_change_log_rows_name_unit_and_indicator(province, session) -> None:  # 
     online = session.scalar(select(Indicator).where(Indicator.code == "CQS.HS_TRUC_TUYEN"))
     mark = changes.current_mark(session)
     save_value(session, unit_id=province["communes"][1].id, indicator_id=online.id,
-               period="202511", numerator=5.0, denominator=10.0)
+               period="202511", numerator=5.0, denominator=10.0,
+               access=Access.system(session, "test"))
     session.commit()
     since = changes.changes_since(session, mark)
     assert since is not None
@@ -120,9 +128,10 @@ def test_late_commit_with_an_earlier_id_is_seen(
     slow, quick = new_session(db_url), new_session(db_url)
     try:
         save_value(slow, unit_id=communes[0], indicator_id=online_id, period="202510",
-                   numerator=100.0, denominator=100.0)  # not committed yet
+                   numerator=100.0, denominator=100.0,
+                   access=Access.system(slow, "test"))  # not committed yet
         save_value(quick, unit_id=communes[1], indicator_id=online_id, period="202510",
-                   numerator=0.0, denominator=100.0)
+                   numerator=0.0, denominator=100.0, access=Access.system(quick, "test"))
         quick.commit()
         session.commit()
         assert [s.actual for s in target_statuses(session, unit_code="20",

@@ -90,7 +90,7 @@ def test_without_baseline_the_path_starts_from_last_years_value(world, session):
     row = statuses(session, dt.date(2025, 12, 31))
     assert row[DOSSIERS].baseline_value == 40
     assert row[DOSSIERS].expected == pytest.approx(100.0)
-    assert row[DOSSIERS].status is Status.OFF_TRACK
+    assert row[DOSSIERS].status is Status.MISSED  # 31/12: the year is over
 
 
 def test_finished_year_gets_lang_son_year_end_words(world, session, monkeypatch):

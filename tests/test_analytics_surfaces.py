@@ -111,7 +111,7 @@ def test_chiso_status_shows_the_statuses_and_counts(world):
 
 def test_chiso_status_names_an_unknown_unit_and_a_bad_date(world):
     result = CliRunner().invoke(cli_app, ["status", "--unit", "99999", "--year", "2025"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "99999" in result.output
     bad_date = CliRunner().invoke(cli_app, ["status", "--unit", "20", "--as-of", "32/13/2025"])
     assert bad_date.exit_code == 2

@@ -90,7 +90,7 @@ def test_whole_cycle(app, session, province, make_user, tmp_path: Path) -> None:
     assert commune.post(f"{step}/approve", headers=commune_h).status_code == 403
     assert commune.post(f"{step}/submit", headers=commune_h).json()["status"] == "submitted"
     no_reason = board.post(f"{step}/return", headers=board_h, json={"reason": ""})
-    assert no_reason.status_code == 409
+    assert no_reason.status_code == 422  # a return needs its reason
     returned = board.post(f"{step}/return", headers=board_h,
                           json={"reason": "Tỷ lệ trực tuyến cần tử số và mẫu số"})
     assert returned.json()["status"] == "returned"

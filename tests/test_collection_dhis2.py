@@ -1,8 +1,13 @@
-"""DHIS2 dataValueSets: chiso's export re-imports into an empty chiso with no change, and
-a hand-written DHIS2 file (code id schemes, NUMERATOR/DENOMINATOR combos) imports."""
+"""DHIS2 on the wire: files written the way DHIS2's documentation writes them (JSON and CSV,
+with `deleted` rows and one unknown data element) posted to `/api/dataValueSets` with
+basic auth, answered with DHIS2's import summary; chiso's CSV export read back by a reader
+that follows DHIS2's column positions; the export re-imports into an empty install."""
 
 from __future__ import annotations
 
+import base64
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -10,6 +15,8 @@ import pytest
 from collection_support import build_province
 from sqlalchemy import func, select
 
+from chiso.accounts.access import Access
+from chiso.accounts.models import Role
 from chiso.collection import dhis2, service
 from chiso.collection.models import Submission, ValueFlag
 from chiso.values.models import DataValue
@@ -17,108 +24,226 @@ from chiso.values.service import save_value
 from tests.conftest import _empty_all_tables
 
 VOLATILE = ("created", "lastUpdated", "storedBy")
+# DHIS2's CsvDataValueSetReader reads by position, whatever the header says.
+DHIS2_POSITIONS = {"dataElement": 0, "period": 1, "orgUnit": 2, "categoryOptionCombo": 3,
+                   "attributeOptionCombo": 4, "value": 5, "storedBy": 6, "lastUpdated": 7,
+                   "comment": 8, "followup": 9, "deleted": 10}
 
 
-def _stable(document: dict) -> list[dict]:  # type: ignore[type-arg]
-    return [{k: v for k, v in value.items() if k not in VOLATILE}
-            for value in document["dataValues"]]
+def _system(session):  # type: ignore[no-untyped-def]
+    return Access.system(session, "test")
 
 
-def _figures(session, w, p) -> None:  # type: ignore[no-untyped-def]
+def _basic(user, password: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    token = base64.b64encode(f"{user.username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def _figures(session, w) -> None:  # type: ignore[no-untyped-def]
+    access = _system(session)
     save_value(session, unit_id=w.world.commune_a.id, indicator_id=w.world.ratio.id,
-               period="2025Q3", numerator=766, denominator=1000, comment="Cổng DVC tỉnh")
+               period="2025Q3", numerator=766, denominator=1000,
+               comment="Cổng DVC tỉnh [mẫu số] Tổng hồ sơ tiếp nhận", access=access)
     save_value(session, unit_id=w.world.commune_b.id, indicator_id=w.world.ratio.id,
-               period="2025Q3", value="81,25")
+               period="2025Q3", value="81,25", access=access)
     save_value(session, unit_id=w.world.commune_a.id, indicator_id=w.world.count.id,
-               period="2025Q3", value=12)
+               period="2025Q3", value=12, access=access)
     save_value(session, unit_id=w.world.commune_a.id, indicator_id=w.on_time.id,
-               period="2025Q3", numerator=1, denominator=3)
+               period="2025Q3", numerator=1, denominator=3, access=access)
 
 
-def test_export_reimports_into_an_empty_install_unchanged(session, db_url, tmp_path: Path
-                                                          ) -> None:
-    province = build_province(session)
-    _figures(session, province, "2025Q3")
+# Written as DHIS2's docs write a bulk dataValueSet (period and orgUnit on each value),
+# with chiso's codes as identifiers, a deletion and one data element chiso does not know.
+DOCUMENTED_JSON = {"dataValues": [
+    {"dataElement": "CQS.HS_TRUC_TUYEN", "period": "2025Q3", "orgUnit": "06001",
+     "categoryOptionCombo": "NUMERATOR", "value": "420", "comment": "Theo một cửa"},
+    {"dataElement": "CQS.HS_TRUC_TUYEN", "period": "2025Q3", "orgUnit": "06001",
+     "categoryOptionCombo": "DENOMINATOR", "value": "500", "comment": "Hồ sơ tiếp nhận"},
+    {"dataElement": "CQS.SO_DVCTT", "period": "2025Q3", "orgUnit": "06001", "value": "9"},
+    {"dataElement": "f7n9E0hX8qk", "period": "2025Q3", "orgUnit": "06001", "value": "12"},
+    {"dataElement": "CQS.SO_DVCTT", "period": "2025Q3", "orgUnit": "06002", "value": "4",
+     "deleted": True},
+]}
+
+# DHIS2's CSV columns in DHIS2's order (a header row first), a deletion, an unknown element.
+DOCUMENTED_CSV = (
+    '"dataelement","period","orgunit","categoryoptioncombo","attributeoptioncombo","value",'
+    '"storedby","lastupdated","comment","followup","deleted"\n'
+    '"CQS.SO_DVCTT","2025Q3","06002","HllvX50cXC0","HllvX50cXC0","7","dhis2","2025-10-02",'
+    '"Theo sổ","true","false"\n'
+    '"CQS.SO_DVCTT","2025Q3","06001","HllvX50cXC0","HllvX50cXC0","9","dhis2","2025-10-02",'
+    '"","false","true"\n'
+    '"eY5ehpbEsB7","2025Q3","06001","HllvX50cXC0","HllvX50cXC0","16","dhis2","2025-10-02",'
+    '"","false","false"\n')
+
+
+@pytest.fixture
+def province(session):  # type: ignore[no-untyped-def]
+    built = build_province(session)
     session.commit()
-    first = dhis2.export_data_values(session, data_set=province.data_set, periods=["2025Q3"])
-    assert {v["categoryOptionCombo"] for v in first["dataValues"]} == {
-        "NUMERATOR", "DENOMINATOR", "default"}
-    assert all(v["attributeOptionCombo"] == "default" for v in first["dataValues"])
-    path = tmp_path / "dataValueSets.json"
-    path.write_text(json.dumps(first, ensure_ascii=False), "utf-8")
+    return built
 
-    session.close()
-    _empty_all_tables(db_url)
-    province = build_province(session)
+
+def test_documented_json_imports_with_dhis2s_summary(client, session, province, make_user
+                                                     ) -> None:
+    w = province.world
+    office, password = make_user(Role.STANDING_OFFICE, w.province.id)
+    save_value(session, unit_id=w.commune_b.id, indicator_id=w.count.id, period="2025Q3",
+               value=4, access=_system(session))
     session.commit()
-    preview = dhis2.import_file(session, path, dry_run=True)
-    assert preview.result.ok, preview.result.errors
-    assert preview.result.counts["inserted"] == 4
-    assert session.scalar(select(func.count()).select_from(DataValue)) == 0
-    done = dhis2.import_file(session, path, dry_run=False)
+    auth = _basic(office, password)
+
+    dry = client.post("/api/dataValueSets?dryRun=true", headers=auth,
+                      json=DOCUMENTED_JSON)
+    assert dry.status_code == 409  # DHIS2 answers 409 when any value is in conflict
+    body = dry.json()
+    assert (body["httpStatus"], body["status"]) == ("Conflict", "WARNING")
+    summary = body["response"]
+    assert summary["responseType"] == "ImportSummary" and summary["status"] == "WARNING"
+    # A ratio's two parts are two data values, as in DHIS2; the unknown one is ignored.
+    assert summary["importCount"] == {"imported": 3, "updated": 0, "ignored": 1,
+                                      "deleted": 1}
+    [conflict] = summary["conflicts"]
+    assert conflict["errorCode"] == "E7610" and conflict["object"] == "f7n9E0hX8qk"
+    assert conflict["indexes"] == [3] and summary["rejectedIndexes"] == [3]
+    assert summary["importOptions"]["dryRun"] is True
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(DataValue)) == 1  # nothing stored
+
+    stored = client.post("/api/dataValueSets", headers=auth, json=DOCUMENTED_JSON)
+    assert stored.json()["response"]["importCount"]["imported"] == 3
+    session.expire_all()
+    ratio = session.scalar(select(DataValue).where(DataValue.indicator_id == w.ratio.id))
+    assert (ratio.numerator, ratio.denominator, ratio.value) == (420, 500, 84.0)
+    assert ratio.comment == "Theo một cửa [mẫu số] Hồ sơ tiếp nhận"  # both comments kept
+    gone = session.scalar(select(DataValue).where(DataValue.unit_id == w.commune_b.id))
+    assert gone.deleted
+
+    again = client.post("/api/dataValueSets?importStrategy=CREATE", headers=auth,
+                        json=DOCUMENTED_JSON).json()["response"]["importCount"]
+    assert again == {"imported": 0, "updated": 0, "ignored": 5, "deleted": 0}
+    update = client.post("/api/dataValueSets", headers=auth, params={
+        "importStrategy": "UPDATE"}, json={"dataValues": DOCUMENTED_JSON["dataValues"][:3]})
+    assert update.status_code == 200
+    assert update.json()["response"]["importCount"] == {"imported": 0, "updated": 3,
+                                                        "ignored": 0, "deleted": 0}
+    wiped = client.post("/api/dataValueSets?importStrategy=DELETE", headers=auth,
+                        json={"dataValues": DOCUMENTED_JSON["dataValues"][:3]})
+    assert wiped.json()["response"]["importCount"]["deleted"] == 3
+
+
+def test_documented_csv_posts_as_a_raw_body(client, session, province, make_user) -> None:
+    w = province.world
+    office, password = make_user(Role.STANDING_OFFICE, w.province.id)
+    save_value(session, unit_id=w.commune_a.id, indicator_id=w.count.id, period="2025Q3",
+               value=9, access=_system(session))
     session.commit()
-    assert done.result.counts["inserted"] == 4
-    again = dhis2.export_data_values(session, data_set=province.data_set, periods=["2025Q3"])
-    assert _stable(again) == _stable(first)
-    third_value = session.scalar(select(DataValue.value).where(
-        DataValue.indicator_id == province.on_time.id))
-    assert third_value == pytest.approx(100 / 3)  # recomputed from the parts, not rounded
-    repeat = dhis2.import_file(session, path, dry_run=False)
-    assert repeat.result.counts == {"rows": 4, "inserted": 0, "updated": 0, "unchanged": 4,
-                                    "errors": 0}
-
-
-HAND_WRITTEN_CSV = (
-    "dataelement,period,orgunit,catoptcombo,attroptcombo,value,storedby,lastupdated,comment,"
-    "followup\n"
-    "CQS.HS_TRUC_TUYEN,2025Q3,06001,NUMERATOR,default,420,dhis2-admin,2025-10-02T08:00:00,"
-    "Theo hệ thống một cửa,false\n"
-) + """
-CQS.HS_TRUC_TUYEN,2025Q3,06001,DENOMINATOR,default,500,dhis2-admin,2025-10-02T08:00:00,,false
-CQS.SO_DVCTT,2025Q3,06002,default,default,9,dhis2-admin,2025-10-02T08:00:00,,true
-"""
-
-
-def test_hand_written_dhis2_files_import(session, tmp_path: Path) -> None:
-    province = build_province(session)
-    session.commit()
-    csv_path = tmp_path / "tu-dhis2.csv"
-    csv_path.write_text(HAND_WRITTEN_CSV, "utf-8")
-    outcome = dhis2.import_file(session, csv_path, dry_run=False,
-                                options={"idScheme": "code", "orgUnitIdScheme": "CODE"})
-    session.commit()
-    assert outcome.result.ok, outcome.result.errors
-    stored = session.scalar(select(DataValue).where(DataValue.indicator_id ==
-                                                    province.world.ratio.id))
-    assert (stored.numerator, stored.denominator, stored.value) == (420, 500, 84.0)
-    assert stored.source == "dhis2" and stored.comment == "Theo hệ thống một cửa"
+    answer = client.post("/api/dataValueSets", content=DOCUMENTED_CSV.encode(),
+                         headers={**_basic(office, password),
+                                  "Content-Type": "application/csv"})
+    summary = answer.json()["response"]
+    assert summary["importCount"] == {"imported": 1, "updated": 0, "ignored": 1,
+                                      "deleted": 1}
+    assert summary["conflicts"][0]["object"] == "eY5ehpbEsB7"
+    assert summary["conflicts"][0]["indexes"] == [2]
+    session.expire_all()
+    kept = session.scalar(select(DataValue).where(DataValue.unit_id == w.commune_b.id))
+    assert (kept.value, kept.comment) == (7, "Theo sổ")
     assert session.scalar(select(func.count()).select_from(ValueFlag)) == 1  # followup
 
+
+def test_a_unit_the_caller_cannot_write_is_a_conflict_not_a_failure(client, session,
+                                                                    province, make_user
+                                                                    ) -> None:
+    focal, password = make_user(Role.FOCAL_OFFICER, province.world.commune_a.id)
+    answer = client.post("/api/dataValueSets", headers=_basic(focal, password), json={
+        "dataValues": [
+            {"dataElement": "CQS.SO_DVCTT", "period": "2025Q3", "orgUnit": "06001",
+             "value": "3"},
+            {"dataElement": "CQS.SO_DVCTT", "period": "2025Q3", "orgUnit": "06002",
+             "value": "5"}]})
+    summary = answer.json()["response"]
+    assert summary["importCount"]["imported"] == 1 and summary["importCount"]["ignored"] == 1
+    assert summary["conflicts"][0]["errorCode"] == "E7612"
+    assert client.post("/api/dataValueSets", headers=_basic(focal, "wrong"),
+                       json={"dataValues": []}).status_code == 401
+
+
+def test_complete_date_registers_only_the_report_named(client, session, province,
+                                                       make_user) -> None:
+    office, password = make_user(Role.STANDING_OFFICE, province.world.province.id)
     document = {"dataSet": "CCHC_QUY", "period": "2025Q3", "orgUnit": "06002",
                 "completeDate": "2025-10-03", "dataValues": [
                     {"dataElement": "CQS.HS_DUNG_HAN", "categoryOptionCombo": "NUMERATOR",
                      "value": "45"},
                     {"dataElement": "CQS.HS_DUNG_HAN", "categoryOptionCombo": "DENOMINATOR",
                      "value": "50"}]}
-    json_path = tmp_path / "hoan-thanh.json"
-    json_path.write_text(json.dumps(document), "utf-8")
-    done = dhis2.import_file(session, json_path, dry_run=False)
+    answer = client.post("/api/dataValueSets", headers=_basic(office, password),
+                         json=document)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["response"]["dataSetComplete"] == "2025-10-03"
+    session.expire_all()
+    rows = session.scalars(select(Submission).where(Submission.period == "2025Q3")).all()
+    sent = {r.unit_id: r for r in rows if r.status == "submitted"}
+    assert list(sent) == [province.world.commune_b.id]  # no other unit marked complete
+    assert service.vn_date(sent[province.world.commune_b.id].first_submitted_at
+                           ).isoformat() == "2025-10-03"  # the date is kept
+
+
+def test_csv_export_reads_back_in_dhis2s_column_order(client, session, province, make_user
+                                                      ) -> None:
+    _figures(session, province)
     session.commit()
-    assert done.result.ok and done.completed
-    status = session.scalar(select(Submission.status).where(
-        Submission.unit_id == province.world.commune_b.id))
-    assert status == "submitted"  # completeDate registers the report as complete
+    office, password = make_user(Role.STANDING_OFFICE, province.world.province.id)
+    answer = client.get("/api/dataValueSets.csv?dataSet=CCHC_QUY&period=2025Q3",
+                        headers=_basic(office, password))
+    assert answer.status_code == 200
+    rows = list(csv.reader(io.StringIO(answer.text)))
+    assert rows[0] == list(dhis2.CSV_COLUMNS) and len(rows[0]) == 11
+    by_position = [{k: row[i] for k, i in DHIS2_POSITIONS.items()} for row in rows[1:]]
+    numerator = next(r for r in by_position if r["categoryOptionCombo"] == "NUMERATOR"
+                     and r["value"] == "766")
+    denominator = next(r for r in by_position if r["categoryOptionCombo"] == "DENOMINATOR"
+                       and r["value"] == "1000")
+    assert numerator["comment"] == "Cổng DVC tỉnh" and numerator["followup"] == "false"
+    assert denominator["comment"] == "Tổng hồ sơ tiếp nhận"
+    assert {r["deleted"] for r in by_position} == {"false"}
+    as_json = client.get("/api/dataValueSets", params={"dataSet": "CCHC_QUY",
+                                                      "period": "2025Q3", "orgUnit": "06001"},
+                         headers=_basic(office, password)).json()
+    assert as_json["orgUnit"] == "06001" and "completeDate" not in as_json  # not sent yet
 
-    with pytest.raises(dhis2.Dhis2Error):
-        dhis2.import_file(session, json_path, options={"idScheme": "UID"})
 
-
-def test_a_bad_dhis2_file_lists_every_value_and_stores_nothing(session, tmp_path: Path
-                                                               ) -> None:
-    build_province(session)
+def test_export_reimports_into_an_empty_install_unchanged(session, db_url, province,
+                                                          tmp_path: Path) -> None:
+    _figures(session, province)
     session.commit()
+    first = dhis2.export_data_values(session, data_sets=[province.data_set],
+                                     periods=["2025Q3"])
+    assert {v["categoryOptionCombo"] for v in first["dataValues"]} == {
+        "NUMERATOR", "DENOMINATOR", "default"}
+    raw = json.dumps(first, ensure_ascii=False).encode()
+
+    session.close()
+    _empty_all_tables(db_url)
+    province = build_province(session)
+    session.commit()
+    options = dhis2.ImportOptions(dry_run=False)
+    done = dhis2.import_body(session, raw, "json", options=options, access=_system(session))
+    session.commit()
+    assert done.status == "SUCCESS" and done.imported == 6  # 3 ratios in parts, 1 count
+    again = dhis2.export_data_values(session, data_sets=[province.data_set],
+                                     periods=["2025Q3"])
+    stable = [[{k: v for k, v in value.items() if k not in VOLATILE}
+               for value in document["dataValues"]] for document in (first, again)]
+    assert stable[0] == stable[1]
+    third_value = session.scalar(select(DataValue.value).where(
+        DataValue.indicator_id == province.on_time.id))
+    assert third_value == pytest.approx(100 / 3)  # recomputed from the parts, not rounded
+
+
+def test_bad_values_are_conflicts_with_their_index(session, province) -> None:
     document = {"dataValues": [
-        {"dataElement": "CQS.KHONG_CO", "period": "2025Q3", "orgUnit": "06001", "value": "1"},
         {"dataElement": "CQS.SO_DVCTT", "period": "2025W3", "orgUnit": "06001", "value": "1"},
         {"dataElement": "CQS.SO_DVCTT", "period": "2025Q3", "orgUnit": "06001",
          "categoryOptionCombo": "HcxE8z7kq2Q", "value": "1"},
@@ -126,14 +251,16 @@ def test_a_bad_dhis2_file_lists_every_value_and_stores_nothing(session, tmp_path
          "categoryOptionCombo": "NUMERATOR", "value": "9"},
         {"dataElement": "CQS.HS_TRUC_TUYEN", "period": "2025Q3", "orgUnit": "06001",
          "categoryOptionCombo": "DENOMINATOR", "value": "3"},
+        {"dataElement": "CQS.SO_DVCTT", "period": "2025Q3", "orgUnit": "99999", "value": "1"},
     ]}
-    path = tmp_path / "loi.json"
-    path.write_text(json.dumps(document), "utf-8")
-    outcome = dhis2.import_file(session, path, dry_run=False)
-    rules = {(e.row, e.column, e.rule) for e in outcome.result.errors}
-    assert (1, "dataElement", "indicator_unknown") in rules
-    assert (2, "period", "dhis2_period") in rules
-    assert (3, "categoryOptionCombo", "dhis2_combo") in rules
-    assert any(row == 4 and rule == "numerator_le_denominator" for row, _c, rule in rules)
+    summary = dhis2.import_document(session, document, options=dhis2.ImportOptions(),
+                                    access=_system(session))
+    codes: dict[str, list[int]] = {}
+    for conflict in summary.conflicts:
+        codes.setdefault(conflict["errorCode"], []).extend(conflict["indexes"])
+    assert codes["E7611"] == [0] and codes["E7613"] == [1] and codes["E7612"] == [4]
+    assert codes["E7619"] == [2, 3]  # numerator above denominator: both parts refused
+    assert summary.ignored == 5 and summary.imported == 0
     assert session.scalar(select(func.count()).select_from(DataValue)) == 0
-    assert service.data_set_by_code(session, "CCHC_QUY")
+    with pytest.raises(dhis2.Dhis2Error):
+        dhis2.ImportOptions.from_params({"idScheme": "attribute:abc"})

@@ -10,6 +10,7 @@ from pathlib import Path
 from collection_support import CURRENT_QUARTER, build_province, fill_template
 from sqlalchemy import select
 
+from chiso.accounts.access import Access
 from chiso.accounts.models import Role
 from chiso.collection.models import Evidence
 from chiso.settings import get_settings
@@ -82,7 +83,8 @@ def test_flags_are_detected_listed_and_resolved(client, session, make_user) -> N
     history = [10, 11, 12, 10, 11, 12, 11, 95]
     upsert_values(session, [{"unit_id": w.commune_a.id, "indicator_id": w.count.id,
                              "period": f"{2024 + i // 4}Q{i % 4 + 1}", "value": v}
-                            for i, v in enumerate(history)], source="import")
+                            for i, v in enumerate(history)], source="import",
+                                access=Access.system(session, "test"))
     session.commit()
     focal, focal_pw = make_user(Role.FOCAL_OFFICER, w.commune_a.id)
     office, office_pw = make_user(Role.STANDING_OFFICE, w.province.id)
@@ -112,6 +114,7 @@ def test_quality_page_explains_an_empty_period(client, session, make_user) -> No
     assert 'id="nothing-submitted"' in client.get(url).text
     data_set = service.data_set_by_code(session, "CCHC_QUY")
     service.submit(session, service.submission_for(session, data_set,
-                                                   province.world.commune_a.id, P))
+                                                   province.world.commune_a.id, P),
+                   access=Access.system(session, "test"))
     session.commit()
     assert 'id="nothing-submitted"' not in client.get(url).text

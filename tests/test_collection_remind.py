@@ -11,6 +11,7 @@ from collection_support import build_province
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from chiso.accounts.access import Access
 from chiso.accounts.models import Role
 from chiso.accounts.service import create_user
 from chiso.collection import service
@@ -64,7 +65,7 @@ def test_reminders_escalate_and_are_sent_once(session, inbox: Inbox) -> None:
     # Commune B reports; commune A does not.
     submission = session.scalar(select(Submission).where(
         Submission.unit_id == w.commune_b.id, Submission.period == "2025Q3"))
-    service.submit(session, submission)
+    service.submit(session, submission, access=Access.system(session, "test"))
     session.commit()
     send_due(session, today=due + dt.timedelta(days=3))
     session.commit()
@@ -74,7 +75,9 @@ def test_reminders_escalate_and_are_sent_once(session, inbox: Inbox) -> None:
     summaries = [s for s in inbox.subjects(OFFICE) if "chậm báo cáo" in s]
     assert len(summaries) == 1 and "2 đơn vị" in summaries[0]  # 06001 and 06003
     body = inbox.to(OFFICE)[0]
-    assert "06001" in body and "06003" in body and "06002" not in body
+    # Names, never codes: the late communes by name, the one that reported absent.
+    assert "Xã Đồng Đăng" in body and "Xã Mới" in body and "Xã Hữu Lũng" not in body
+    assert "06001" not in body
 
     send_due(session, today=due + dt.timedelta(days=8))
     send_due(session, today=due + dt.timedelta(days=8))

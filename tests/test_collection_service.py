@@ -23,6 +23,10 @@ from chiso.values.models import DataValue
 from chiso.values.service import ValueRejected, save_value, upsert_values
 
 
+def SYSTEM(session) -> Access:  # type: ignore[no-untyped-def]
+    return Access.system(session, "test")
+
+
 @pytest.fixture
 def province(session):  # type: ignore[no-untyped-def]
     built = build_province(session)
@@ -65,7 +69,7 @@ def test_expected_submissions_and_nd09_due_dates(session, province) -> None:
     assert province.world.old_commune.id in {r.unit_id for r in old}
     data_set.calendar = "nd09"
     assert service.due_date(data_set, "2025Q3") == dt.date(2025, 9, 24)  # 14/9 + 10 days
-    with pytest.raises(service.WorkflowError):
+    with pytest.raises(service.PeriodRefused, match="theo quý"):
         service.check_period(data_set, "202509")
 
 
@@ -76,29 +80,30 @@ def test_the_lock_holds_on_every_values_path(session, province) -> None:
     office = create_user(session, username="ha", password="pw-hahahaha",
                          role=Role.STANDING_OFFICE, unit_id=w.province.id)
     save_value(session, unit_id=w.commune_a.id, indicator_id=w.count.id, period="2025Q3",
-               value=10, actor=focal)
+               value=10, access=Access(session, focal))
     submission = service.submission_for(session, province.data_set, w.commune_a.id, "2025Q3")
-    service.submit(session, submission, actor=focal)
-    service.approve(session, submission, actor=office, access=Access(session, office))
+    service.submit(session, submission, access=Access(session, focal))
+    service.approve(session, submission, access=Access(session, office))
     session.commit()
     with pytest.raises(ValueRejected, match="đã được duyệt"):
         save_value(session, unit_id=w.commune_a.id, indicator_id=w.count.id,
-                   period="2025Q3", value=11, actor=focal, access=Access(session, focal))
+                   period="2025Q3", value=11, access=Access(session, focal))
     session.rollback()
     with pytest.raises(ValueRejected):
         upsert_values(session, [{"unit_id": w.commune_a.id, "indicator_id": w.count.id,
                                  "period": "2025Q3", "value": 12}], source="import",
-                      actor=focal)
+                      access=Access(session, focal))
     session.rollback()
     # Another period and another unit are not locked; the same figure again is no edit.
     save_value(session, unit_id=w.commune_b.id, indicator_id=w.count.id, period="2025Q3",
-               value=3, actor=focal)
+               value=3, access=Access(session, office))
     save_value(session, unit_id=w.commune_a.id, indicator_id=w.count.id, period="2025Q3",
-               value=10, actor=office)
+               value=10, access=Access(session, office))
     session.commit()
     assert session.get(Submission, submission.id).edits_after_approval == 0
     upsert_values(session, [{"unit_id": w.commune_a.id, "indicator_id": w.count.id,
-                             "period": "2025Q3", "value": 13}], source="import", actor=office)
+                             "period": "2025Q3", "value": 13}], source="import",
+                                 access=Access(session, office))
     session.commit()
     session.refresh(submission)
     assert (submission.status, submission.edits_after_approval) == ("submitted", 1)
@@ -140,14 +145,16 @@ def test_old_xls_with_legacy_text_merged_headers_and_comma_decimals(session, pro
     ])
     assert old.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"  # a real OLE2 (BIFF8) workbook
     upload = template.upload_template(session, old, data_set=province.data_set,
-                                      unit=w.commune_a, period="2025Q3", dry_run=False)
+                                      unit=w.commune_a, period="2025Q3", dry_run=False,
+                                      access=SYSTEM(session))
     assert upload.result.ok, upload.result.errors
     assert {(c["row"], c["encoding"]) for c in upload.converted} == {
         (5, "tcvn3"), (6, "tcvn3"), (5, "vni")}
     stored = session.scalar(select(DataValue).where(DataValue.indicator_id == w.ratio.id))
     assert (stored.value, stored.comment) == (76.6, "Số liệu của bộ phận một cửa")
     kept = template.upload_template(session, old, data_set=province.data_set,
-                                    unit=w.commune_a, period="2025Q3", encoding="unicode")
+                                    unit=w.commune_a, period="2025Q3", encoding="unicode",
+                                    access=SYSTEM(session))
     assert kept.converted == [] and kept.result.counts["updated"] == 1  # comment as written
     assert [w_.rule for w_ in kept.warnings] == ["unit_name_differs"] * 2
 
@@ -159,7 +166,7 @@ def test_a_template_upload_is_live_in_analytics_at_once(session, province, tmp_p
                                       tmp_path / "mau.xlsx").read_bytes()
     path = fill_template(content, {"H6": 766, "I6": "1.000"}, tmp_path / "x.xlsx")
     template.upload_template(session, path, data_set=province.data_set, unit=w.commune_a,
-                             period="2025Q3", dry_run=False)
+                             period="2025Q3", dry_run=False, access=SYSTEM(session))
     session.commit()
     assert rolled_up_value(session, unit_code="06001", indicator_code="CQS.HS_TRUC_TUYEN",
                            period="2025Q3") == pytest.approx(76.6)
@@ -196,7 +203,7 @@ def test_outliers_against_history_and_peers_are_flagged_not_dropped(session, pro
     upsert_values(session, [{"unit_id": w.commune_a.id, "indicator_id": w.count.id,
                              "period": p, "value": v} for p, v in zip(periods, history,
                                                                       strict=True)],
-                  source="import")
+                  source="import", access=Access.system(session, "test"))
     assert flag_outliers(session) == 1
     flag = session.scalar(select(ValueFlag))
     assert (flag.period, flag.kind, flag.status) == (periods[-1], "outlier_history", "open")
@@ -216,7 +223,8 @@ def test_flags_and_rule_breaks_lower_the_correct_score(session, province) -> Non
     for indicator, numerator, denominator in ((w.ratio.id, 400, 500),
                                               (province.full_online.id, 450, 500)):
         save_value(session, unit_id=w.commune_a.id, indicator_id=indicator, period="2025Q3",
-                   numerator=numerator, denominator=denominator)
+                   numerator=numerator, denominator=denominator,
+                       access=Access.system(session, "test"))
     card = quality.scorecard(session, province.data_set, "2025Q3",
                              as_of=dt.date(2025, 10, 1))
     assert card.totals()["dung"] == 0.0  # both figures are in the broken rule
@@ -231,11 +239,12 @@ def test_copied_reports_and_unit_slips_make_data_unclean(session, province) -> N
     w = province.world
     for unit in (w.commune_a, w.commune_b):  # commune B sent commune A's report
         save_value(session, unit_id=unit.id, indicator_id=w.ratio.id, period="2025Q3",
-                   numerator=40, denominator=50)
+                   numerator=40, denominator=50, access=Access.system(session, "test"))
         save_value(session, unit_id=unit.id, indicator_id=w.count.id, period="2025Q3",
-                   value=7)
+                   value=7, access=Access.system(session, "test"))
     save_value(session, unit_id=w.new_commune.id, indicator_id=province.on_time.id,
-               period="2025Q3", value="0,9")  # 0.9% where 90% was meant
+               period="2025Q3", value="0,9",
+                   access=Access.system(session, "test"))  # 0.9% where 90% was meant
     card = quality.scorecard(session, province.data_set, "2025Q3")
     problems = {(u.unit_code, p["type"]) for u in card.units for p in u.problems}
     assert ("06001", "duplicate") in problems and ("06002", "duplicate") in problems

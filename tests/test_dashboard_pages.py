@@ -60,17 +60,19 @@ def test_overview_shows_targets_with_status(province, client, make_user) -> None
     page = client.get("/units/20/overview?year=2025")
     assert page.status_code == 200, page.text
     # 150/200 = 75% (not the mean of 60% and 90%, which is also 75%, so check the parts
-    # through the indicator page) against 80% → 93.75% of the target: at risk.
-    assert 'data-indicator="CQS.HS_TRUC_TUYEN" data-status="at_risk"' in page.text
+    # through the indicator page) against 80%, and 2025 is over (today 1/3/2026): missed.
+    assert 'data-indicator="CQS.HS_TRUC_TUYEN" data-status="missed"' in page.text
     assert "75,0" in page.text and "≥ 80,0%" in page.text
-    assert "Có nguy cơ chậm" in page.text
+    assert "Không đạt" in page.text and "Có nguy cơ chậm" not in page.text
+    assert "Năm 2025 đã kết thúc" in page.text
 
 
 def test_overview_in_english(province, client, make_user) -> None:
     user, password = make_user(Role.VIEWER, unit_id=province["root"].id)
     login(client, user.username, password)
     page = client.get("/units/20/overview?year=2025&lang=en")
-    assert "At risk" in page.text and "Expected on path" in page.text
+    assert "Missed" in page.text and "Expected on path" in page.text
+    assert "The year 2025 is over" in page.text
     assert "≥ 80.0%" in page.text and "80,0" not in page.text  # English number format
 
 
@@ -105,7 +107,7 @@ def test_browser_overview_to_indicator_chart_and_table(province, live_server, pa
     browser_login(page, live_server, user.username, password)
     page.goto(f"{live_server}/units/20/overview?year=2025")
     page.wait_for_selector("#status-donut svg")
-    assert page.locator('tr[data-status="at_risk"]').count() == 1
+    assert page.locator('tr[data-status="missed"]').count() == 1
     page.click('tr[data-indicator="CQS.HS_TRUC_TUYEN"] a')
     page.wait_for_selector("#trend-chart svg")
     assert "/units/20/indicators/CQS.HS_TRUC_TUYEN" in page.url

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from itertools import groupby
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from chiso.analytics.status import Status
+from chiso.analytics.service import TargetStatus, UnknownUnit, target_statuses
+from chiso.analytics.status import Status, vocabulary
+from chiso.db import session_scope
+from chiso.indicators.models import Pillar
+from chiso.settings import get_settings
+from chiso.text import format_date, format_number, parse_date
+from chiso.text.dates import DateError
+from chiso.web.i18n import gettext_for
 
 console = Console()
 
@@ -20,7 +30,12 @@ STATUS_STYLE = {
     Status.AT_RISK: "yellow",
     Status.OFF_TRACK: "bold red",
     Status.NO_DATA: "dim",
+    Status.MET: "bold green",
+    Status.MISSED: "bold red",
+    Status.NOT_IMPLEMENTED: "magenta",
 }
+ILLUSTRATIVE_MARK = "*"  # after an actual that rests on figures the demo invented
+LEFT_OUT_MARK = "†"  # after an actual that some sub-unit figures could not enter
 
 
 def register(app: typer.Typer) -> None:
@@ -34,16 +49,12 @@ def status(
     lang: str = typer.Option("vi", help="vi or en."),
 ) -> None:
     """Show a unit's targets for a year with actual, expected on path, projection and a
-    coloured status (achieved, on track, at risk, off track, no data).
+    coloured status: achieved, on track, at risk, off track or no data while the year runs;
+    met, missed, not implemented or no data once it is over. Figures the demo invented are
+    marked *.
 
     Example: chiso status --unit 20 --year 2025 --as-of 30/09/2025
     """
-    from chiso.analytics.service import UnknownUnit, target_statuses
-    from chiso.db import session_scope
-    from chiso.settings import get_settings
-    from chiso.text import parse_date
-    from chiso.text.dates import DateError
-
     settings = get_settings()
     unit = unit or settings.default_unit
     try:
@@ -58,24 +69,17 @@ def status(
             pillars = _pillar_names(session, lang)
     except UnknownUnit as exc:
         console.print(f"[red]✗[/] {exc}")
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2) from exc
     _print(rows, pillars, unit, year, lang)
 
 
-def _pillar_names(session, lang: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
-
-    from chiso.indicators.models import Pillar
-
+def _pillar_names(session: Session, lang: str) -> dict[str, str]:
     found = session.execute(select(Pillar.code, Pillar.name_vi, Pillar.name_en)).all()
     return {code: (en if lang == "en" and en else vi) for code, vi, en in found}
 
 
-def _print(rows: list, pillars: dict[str, str], unit: str, year: int, lang: str  # type: ignore[type-arg]
-           ) -> None:
-    from chiso.text import format_date, format_number
-    from chiso.web.i18n import gettext_for
-
+def _print(rows: list[TargetStatus], pillars: dict[str, str], unit: str, year: int,
+           lang: str) -> None:
     _ = gettext_for(lang)
     if not rows:
         console.print(_("No targets for unit {unit} in {year}.", unit=unit, year=year))
@@ -83,26 +87,49 @@ def _print(rows: list, pillars: dict[str, str], unit: str, year: int, lang: str 
     as_of: dt.date | None = rows[0].as_of
     title = _("Targets of unit {unit}, {year} — as of {day}", unit=unit, year=year,
               day=format_date(as_of, lang))
+    if all(row.closed for row in rows):
+        title += " — " + _("the year is over: year-end results")
     table = Table(title=title, show_lines=False, header_style="bold")
     for header, justify in ((_("Indicator"), "left"), (_("Target"), "right"),
                             (_("Actual"), "right"), (_("Expected on path"), "right"),
                             (_("Projected"), "right"), (_("Status"), "left")):
         table.add_column(header, justify=justify)  # type: ignore[arg-type]
-
-    def show(value: float | None, row) -> str:  # type: ignore[no-untyped-def]
-        text = format_number(value, row.decimals, lang)
-        return f"{text}%" if value is not None and row.unit_vi == "%" else text
-
     for pillar, group in groupby(rows, key=lambda r: r.pillar_code):
         table.add_row(f"[bold cyan]{pillars.get(pillar or '', pillar or _('Other'))}[/]")
         for row in group:
-            name = row.indicator_name_en if lang == "en" and row.indicator_name_en \
-                else row.indicator_name_vi
-            target = f"{row.comparator} {show(row.target_value, row)}"
-            style = STATUS_STYLE[row.status]
-            table.add_row(f"  {name}", target, show(row.actual, row), show(row.expected, row),
-                          show(row.projected, row), f"[{style}]● {row.status.label(lang)}[/]")
+            table.add_row(*_cells(row, lang))
     console.print(table)
     counts = Counter(row.status for row in rows)
     console.print("  ".join(f"[{STATUS_STYLE[s]}]{s.label(lang)}: {counts.get(s, 0)}[/]"
-                            for s in Status))
+                            for s in vocabulary(row.closed for row in rows)))
+    for note in _footnotes(rows, _):
+        console.print(note)
+
+
+def _cells(row: TargetStatus, lang: str) -> list[str]:
+    def show(value: float | None) -> str:
+        text = format_number(value, row.decimals, lang)
+        return f"{text}%" if value is not None and row.unit_vi == "%" else text
+
+    name = row.indicator_name_en if lang == "en" and row.indicator_name_en \
+        else row.indicator_name_vi
+    marks = (ILLUSTRATIVE_MARK if row.illustrative else "") + (
+        LEFT_OUT_MARK if row.not_aggregatable else "")
+    style = STATUS_STYLE[row.status]
+    return [f"  {name}", f"{row.comparator} {show(row.target_value)}",
+            show(row.actual) + marks, show(row.expected), show(row.projected),
+            f"[{style}]● {row.status.label(lang)}[/]"]
+
+
+def _footnotes(rows: list[TargetStatus], _: Callable[..., str]) -> list[str]:
+    notes = []
+    if any(row.illustrative for row in rows):
+        notes.append(f"[bold yellow]{ILLUSTRATIVE_MARK} "
+                     + _("Illustrative figures: invented by the demo, not reported data.")
+                     + "[/]")
+    left_out = sum(row.not_aggregatable for row in rows)
+    if left_out:
+        notes.append(f"{LEFT_OUT_MARK} " + _(
+            "{n} sub-unit figures were given only as a percentage, without numerator and "
+            "denominator, and could not enter the total.", n=left_out))
+    return notes

@@ -20,7 +20,8 @@ ROLLED = ["unit_id", "indicator_id", "b_m0", "num", "den", "value", "n_nonagg", 
 def evaluate_targets(*, targets: pl.DataFrame, values: pl.DataFrame, indicators: pl.DataFrame,
                      units: pl.DataFrame, unit_lineage: pl.DataFrame, today: dt.date
                      ) -> pl.DataFrame:
-    """Evaluate every target at min(today, its target date).
+    """Evaluate every target at min(today, its target date); `closed` once `today` has
+    reached the target date (then `status` is the year-end word).
 
     `targets`: `target_id, unit_id, indicator_id, year, target_date, comparator,
     target_value, value_high, baseline_value, baseline_date, trajectory[, milestones]`;
@@ -39,7 +40,7 @@ def evaluate_targets(*, targets: pl.DataFrame, values: pl.DataFrame, indicators:
     if not parts:
         return targets
     evaluated = pl.concat(parts, how="diagonal_relaxed")
-    return status.year_end_result(evaluated, today)
+    return status.close(evaluated, today)
 
 
 def rolled_values(values: pl.DataFrame, indicators: pl.DataFrame, units: pl.DataFrame,
@@ -68,7 +69,7 @@ def _evaluate_group(targets: pl.DataFrame, values: pl.DataFrame, indicators: pl.
     month_starts = list(range(as_of_m - projection.TREND_MONTHS + 1, as_of_m + 1))
     tree = lineage.current_tree(units, unit_lineage, day)
     seen = values.select("unit_id", "indicator_id", *rollup.VALUE_COLUMNS,
-                         *rollup.PERIOD_COLUMNS)
+                         *rollup.PERIOD_COLUMNS, *rollup.demo_columns(values))
     latest_start = seen["p_m0"].max()
     if isinstance(latest_start, int) and latest_start > as_of_m:  # else nothing to drop
         seen = seen.filter(pl.col("p_m0") <= as_of_m)
@@ -89,9 +90,12 @@ def _evaluate_group(targets: pl.DataFrame, values: pl.DataFrame, indicators: pl.
 def _attach_actuals(targets: pl.DataFrame, yearly: pl.DataFrame, monthly: pl.DataFrame
                     ) -> pl.DataFrame:
     keys = ["unit_id", "indicator_id", "b_m0"]
+    illustrative = (pl.col(rollup.DEMO).fill_null(False) if rollup.DEMO in yearly.columns
+                    else pl.lit(False))
     actual = yearly.select(*keys, pl.col("value").alias("actual"),
                            pl.col("num").alias("actual_num"), pl.col("den").alias("actual_den"),
-                           "n_nonagg", pl.col("source").alias("actual_source"))
+                           "n_nonagg", pl.col("source").alias("actual_source"),
+                           illustrative.alias("illustrative"))
     previous = yearly.select(*keys, pl.col("value").alias("prev_value"))
     targets = targets.with_columns((pl.col("year") * 12).cast(pl.Int32).alias("year_m0"),
                                    ((pl.col("year") - 1) * 12).cast(pl.Int32).alias("prev_m0"))

@@ -11,14 +11,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from chiso.indicators.models import Indicator
 from chiso.plans.models import Plan, Target
 from chiso.text import parse_date
 from chiso.units.models import OrgUnit, UnitLineage
-from chiso.values.models import DataValue
+from chiso.values.models import DataValue, DataValueVersion
 
 UNIT_SCHEMA = {"id": pl.Int64, "code": pl.Utf8, "name": pl.Utf8, "name_en": pl.Utf8,
                "kind": pl.Utf8, "parent_id": pl.Int64, "valid_from": pl.Date,
@@ -31,7 +31,8 @@ INDICATOR_SCHEMA = {"indicator_id": pl.Int64, "code": pl.Utf8, "name_vi": pl.Utf
                     "decimals": pl.Int64, "pillar_code": pl.Utf8, "unit_vi": pl.Utf8,
                     "unit_en": pl.Utf8}
 VALUE_SCHEMA = {"unit_id": pl.Int64, "indicator_id": pl.Int64, "period": pl.Utf8,
-                "num": pl.Float64, "den": pl.Float64, "value": pl.Float64}
+                "num": pl.Float64, "den": pl.Float64, "value": pl.Float64, "demo": pl.Int8}
+DEMO_SOURCE = "demo"  # the source the demo stores its invented figures with
 TARGET_SCHEMA = {"target_id": pl.Int64, "plan_code": pl.Utf8, "unit_id": pl.Int64,
                  "indicator_id": pl.Int64, "year": pl.Int64, "target_date": pl.Date,
                  "comparator": pl.Utf8, "target_value": pl.Float64, "value_high": pl.Float64,
@@ -124,18 +125,57 @@ def load_indicators(session: Session, codes: Iterable[str] | None = None) -> pl.
 
 
 def load_values(session: Session, *, unit_ids: Sequence[int] | None, indicator_ids:
-                Sequence[int], first_day: dt.date, last_day: dt.date) -> pl.DataFrame:
-    """Current (not deleted) values of these units and indicators for periods starting
-    between the two days. `unit_ids=None` means every unit."""
-    columns = (DataValue.unit_id, DataValue.indicator_id, DataValue.period,
-               DataValue.numerator, DataValue.denominator, DataValue.value)
-    window = and_(DataValue.deleted.is_(False), DataValue.period_start >= first_day,
-                  DataValue.period_start <= last_day,
+                Sequence[int], first_day: dt.date, last_day: dt.date,
+                known_at: dt.datetime | None = None) -> pl.DataFrame:
+    """Values of these units and indicators for periods starting between the two days:
+    the current ones, or with `known_at` those stored at that instant (per value, its
+    latest version changed by then; a version that deleted it removes it). `unit_ids=None`
+    means every unit. A `demo` column (true for figures the demo invented, source "demo")
+    is there only when some figure is one, so real data pays nothing for it."""
+    window = and_(DataValue.period_start >= first_day, DataValue.period_start <= last_day,
                   DataValue.indicator_id.in_(list(indicator_ids)))
-    query = select(*columns).where(window)
     if unit_ids is not None:
-        query = query.where(_in(DataValue.unit_id, unit_ids))
-    return _fast_frame(session, query, VALUE_SCHEMA)
+        window = and_(window, _in(DataValue.unit_id, unit_ids))
+    if known_at is None:
+        frame = _fast_frame(session, _current_values(window), VALUE_SCHEMA)
+    else:
+        frame = _frame(session, _values_known_at(window, _as_utc(known_at)), VALUE_SCHEMA)
+    frame = frame.with_columns(pl.col("demo").cast(pl.Boolean))
+    return frame if frame["demo"].any() else frame.drop("demo")
+
+
+def _demo_flag(source: Any) -> Any:
+    return case((source == DEMO_SOURCE, 1), else_=0)
+
+
+def _current_values(window: Any) -> Select:
+    return select(DataValue.unit_id, DataValue.indicator_id, DataValue.period,
+                  DataValue.numerator, DataValue.denominator, DataValue.value,
+                  _demo_flag(DataValue.source)).where(window, DataValue.deleted.is_(False))
+
+
+def _values_known_at(window: Any, known_at: dt.datetime) -> Select:
+    """Each value's latest version changed by `known_at`, unless that version deleted it."""
+    latest = (select(func.max(DataValueVersion.version))
+              .where(DataValueVersion.data_value_id == DataValue.id,
+                     DataValueVersion.changed_at <= known_at)
+              .correlate(DataValue).scalar_subquery())
+    version = DataValueVersion
+    return (
+        select(DataValue.unit_id, DataValue.indicator_id, DataValue.period, version.numerator,
+               version.denominator, version.value, _demo_flag(version.source))
+        .join(version, version.data_value_id == DataValue.id)
+        .where(window, version.version == latest, version.deleted.is_(False))
+    )
+
+
+def _as_utc(moment: dt.datetime) -> dt.datetime:
+    """Stored timestamps are UTC (SQLite keeps their UTC wall time as text, which an aware
+    parameter is rendered to): compare in UTC. A naive `moment` is taken as UTC, as the
+    database gives timestamps back."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
 
 
 def load_targets(session: Session, *, unit_ids: Sequence[int], year: int) -> pl.DataFrame:

@@ -46,6 +46,16 @@ RANK = {"Y": 0, "S": 1, "Q": 2, "M": 3}
 MONTHS = {"Y": 12, "S": 6, "Q": 3, "M": 1}
 VALUE_COLUMNS = ["num", "den", "value"]
 PERIOD_COLUMNS = ["p_rank", "p_m0", "p_m1"]
+# Optional boolean column: true where a figure the demo invented is behind the value. It
+# exists only when some input figure is one (`frames.load_values`), so real data and the
+# national benchmark carry nothing extra.
+DEMO = "demo"
+
+
+def demo_columns(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    """["demo"] when the frame carries the illustrative flag, else []."""
+    schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
+    return [DEMO] if DEMO in schema else []
 
 
 # ----------------------------------------------------------------------------- periods
@@ -229,6 +239,9 @@ def combine_units(rows: pl.DataFrame | pl.LazyFrame, keys: list[str], indicators
     schema = rows.collect_schema()
     if "n_nonagg" in schema:  # figures already left out below (absent: none)
         aggregations.append(pl.col("n_nonagg").sum().alias("child_nonagg"))
+    if DEMO in schema:  # illustrative when an invented figure is among those combined
+        helpers.append((pl.col(DEMO) & (has_value | parts)).alias("_demo"))
+        aggregations.append(pl.col("_demo").max().alias(DEMO))
     methods = set(indicators["unit_agg"].to_list())
     # Each statistic costs a pass: max and min only when an indicator (or a rename) needs them.
     if single_passes or "max" in methods:
@@ -249,7 +262,8 @@ def combine_units(rows: pl.DataFrame | pl.LazyFrame, keys: list[str], indicators
           if c not in statistics.columns],
         *([] if "n_nonagg" in schema else [pl.lit(0, pl.Int32).alias("child_nonagg")]),
     ).join(indicators.select("indicator_id", "unit_agg", "scale"), on="indicator_id")
-    return combined.select(*keys, *_unit_combination(single_passes))
+    return combined.select(*keys, *_unit_combination(single_passes),
+                           *([pl.col(DEMO)] if DEMO in schema else []))
 
 
 def _unit_combination(single_passes: bool) -> list[pl.Expr]:
@@ -342,8 +356,9 @@ def time_aggregate(values: pl.DataFrame, indicators: pl.DataFrame, bucket_type: 
         .filter((pl.col("p_m1") <= pl.col("b_m0") + size - 1)
                 & pl.col("b_m0").is_in(bucket_starts))
     )
+    extra = demo_columns(values)
     exact = placed.filter(pl.col("p_rank") == rank).select(
-        *KEYS, *VALUE_COLUMNS, pl.lit(0, dtype=pl.Int32).alias("n_nonagg")).collect()
+        *KEYS, *VALUE_COLUMNS, pl.lit(0, dtype=pl.Int32).alias("n_nonagg"), *extra).collect()
     if rank == RANK["M"] or values.is_empty():  # nothing is finer than a month
         return exact
     ranks = values["p_rank"].unique()
@@ -374,6 +389,7 @@ def _combine_sub_periods(rows: pl.LazyFrame, values: pl.DataFrame, indicators: p
         values.select(pl.col("unit_id").max(), pl.col("indicator_id").max(),
                       pl.lit(max(bucket_starts), pl.Int32).alias("b_m0")))
     stock = pl.col("time_agg") == "last"
+    demo = [pl.col(DEMO).max().alias(DEMO)] if DEMO in values.columns else []
     kinds = [
         (indicators.filter(stock), [
             (pl.col("p_m1").cast(pl.Int64) * (1 << 32) + pl.col(_ROW).cast(pl.Int64))
@@ -383,9 +399,9 @@ def _combine_sub_periods(rows: pl.LazyFrame, values: pl.DataFrame, indicators: p
             pl.when(parts).then(pl.col("den")).sum().alias("sum_d"),
             parts.cast(pl.Int32).sum().alias("n_parts"),
             pl.len().alias("n_rows"),
-            pl.col("value").sum().alias("sum_v")]),
+            pl.col("value").sum().alias("sum_v"), *demo]),
         (indicators.filter(~stock & ~pl.col("is_ratio")), [
-            pl.col("value").sum().alias("sum_v"),
+            pl.col("value").sum().alias("sum_v"), *demo,
             *([pl.col("value").mean().alias("mean_v")]
               if "mean" in indicators["time_agg"].to_list() else [])]),
     ]
@@ -402,10 +418,16 @@ def _combine_sub_periods(rows: pl.LazyFrame, values: pl.DataFrame, indicators: p
     rows_at = (sums["_latest"] % (1 << 32)).cast(pl.Int64)
     latest = values.select(pl.col("value").gather(rows_at).alias("last_v"),
                            pl.col("num").gather(rows_at).alias("last_n"),
-                           pl.col("den").gather(rows_at).alias("last_d"))
+                           pl.col("den").gather(rows_at).alias("last_d"),
+                           *[pl.col(DEMO).gather(rows_at).alias("_last_demo") for _ in demo])
     combined = pl.concat([sums.drop("_latest"), latest], how="horizontal").join(
         indicators.select("indicator_id", "is_ratio", "time_agg", "scale"), on="indicator_id")
-    return combined.select(*KEYS, *_time_combination())
+    # A stock shows its latest sub-period only: only that figure is behind it.
+    flag = [pl.when(pl.col("time_agg") == "last").then(pl.col("_last_demo"))
+            .otherwise(pl.col(DEMO)).fill_null(False).alias(DEMO) for _ in demo]
+    if demo and DEMO not in combined.columns:  # no flow among the indicators
+        combined = combined.with_columns(pl.lit(None, pl.Boolean).alias(DEMO))
+    return combined.select(*KEYS, *_time_combination(), *flag)
 
 
 _SUB_PERIOD_COLUMNS = {"sum_n": pl.Float64, "sum_d": pl.Float64, "n_parts": pl.Int32,
@@ -516,8 +538,8 @@ def rollup(values: pl.DataFrame, indicators: pl.DataFrame, mapping: pl.DataFrame
     `lineage.resolve_units`, `tree` from `lineage.current_tree`."""
     base = ["unit_id", "indicator_id", *VALUE_COLUMNS]
     parted = (values if "p_rank" in values.columns
-              else with_period_parts(values.select(*base, "period")))
-    parted = parted.select(*base, *PERIOD_COLUMNS)
+              else with_period_parts(values.select(*base, "period", *demo_columns(values))))
+    parted = parted.select(*base, *PERIOD_COLUMNS, *demo_columns(parted))
     current = map_to_current(parted, mapping, indicators)
     own = time_aggregate(current, indicators, bucket_type, bucket_starts)
     return unit_rollup(own, tree, indicators)

@@ -6,11 +6,14 @@ import datetime as dt
 import json
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from chiso.accounts.access import Action
 from chiso.analytics import cache, service
+from chiso.analytics.status import vocabulary
+from chiso.errors import UserError
 from chiso.periods import PeriodError, parse_period
+from chiso.settings import get_settings
 from chiso.text import parse_date
 from chiso.text.dates import DateError
 from chiso.web.deps import AccessDep, SessionDep
@@ -22,10 +25,7 @@ MAX_SERIES_YEARS = 50
 
 def _checked_unit(session: SessionDep, access: AccessDep, unit: str,
                   day: dt.date | None = None) -> int:
-    try:
-        unit_id = service.unit_id_for(session, unit, day)
-    except service.UnknownUnit as exc:
-        raise HTTPException(404, str(exc)) from exc
+    unit_id = service.unit_id_for(session, unit, day)  # UnknownUnit: 404
     access.require(Action.READ, unit_id)
     return unit_id
 
@@ -35,8 +35,10 @@ def _date(text: str | None) -> dt.date | None:
         return None
     try:
         return parse_date(text)
-    except DateError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    except DateError as exc:  # a UserError already where chiso.text makes it one
+        if isinstance(exc, UserError):
+            raise
+        raise UserError(str(exc), data={"field": "as_of"}) from exc
 
 
 @router.get("/status", response_model=dict[str, Any])
@@ -56,18 +58,21 @@ def status(session: SessionDep, access: AccessDep, unit: str = Query(..., exampl
 
 def _status_json(session: SessionDep, unit: str, year: int, day: dt.date | None) -> bytes:
     rows = service.target_statuses(session, unit_code=unit, year=year, as_of=day)
-    counts = {str(s): 0 for s in service.Status}
+    closed = bool(rows) and all(row.closed for row in rows)
+    if not rows:  # no target: count in the vocabulary of the moment asked about
+        closed = (day or get_settings().current_date()) >= dt.date(year, 12, 31)
+    counts = {str(s): 0 for s in vocabulary([r.closed for r in rows] or [closed])}
     for row in rows:
         counts[str(row.status)] += 1
     answer = {"unit": unit, "year": year, "as_of": rows[0].as_of.isoformat()
-              if rows and rows[0].as_of else None, "counts": counts,
+              if rows and rows[0].as_of else None, "closed": closed, "counts": counts,
+              # Figures that could not enter a roll-up (a percentage without its parts)
+              # and targets whose actual rests on figures the demo invented.
+              "not_aggregatable": sum(row.not_aggregatable for row in rows),
+              "illustrative": any(row.illustrative for row in rows),
               "targets": [row.to_dict() for row in rows]}
     return json.dumps(answer, ensure_ascii=False, allow_nan=False,
                       separators=(",", ":")).encode()
-
-
-def _lookup_errors(exc: Exception) -> HTTPException:
-    return HTTPException(404, str(exc))
 
 
 @router.get("/series")
@@ -79,16 +84,14 @@ def series(session: SessionDep, access: AccessDep, unit: str, indicator: str,
     _checked_unit(session, access, unit)
     if period_type not in ("Y", "S", "Q", "M") or not (
             0 <= year_to - year_from < MAX_SERIES_YEARS):
-        raise HTTPException(422, "Loại kỳ Y|S|Q|M, năm đầu ≤ năm cuối, tối đa 50 năm / "
-                                 "period_type Y|S|Q|M, year_from ≤ year_to, at most 50 years")
-    try:
-        frame = service.indicator_series(session, unit_code=unit, indicator_code=indicator,
-                                         year_from=year_from, year_to=year_to,
-                                         period_type=period_type)
-    except service.UnknownIndicator as exc:
-        raise _lookup_errors(exc) from exc
+        raise UserError("Loại kỳ Y|S|Q|M, năm đầu ≤ năm cuối, tối đa 50 năm",
+                        "period_type Y|S|Q|M, year_from ≤ year_to, at most 50 years")
+    frame = service.indicator_series(session, unit_code=unit, indicator_code=indicator,
+                                     year_from=year_from, year_to=year_to,
+                                     period_type=period_type)
     rows = frame.with_columns(frame["period_end"].cast(str)).to_dicts()
-    return {"unit": unit, "indicator": indicator, "series": rows}
+    return {"unit": unit, "indicator": indicator, "series": rows,
+            "illustrative": bool(frame["illustrative"].any())}
 
 
 @router.get("/breakdown")
@@ -96,13 +99,10 @@ def breakdown(session: SessionDep, access: AccessDep, unit: str, indicator: str,
               period: str) -> dict[str, Any]:
     """An indicator's value for each direct sub-unit of a unit in a period."""
     _checked_unit(session, access, unit)
-    try:
-        if not FIRST_YEAR <= parse_period(period).year <= LAST_YEAR:
-            raise PeriodError(f"Năm ngoài khoảng {FIRST_YEAR}–{LAST_YEAR} / year out of range")
-        frame = service.subunit_breakdown(session, unit_code=unit, indicator_code=indicator,
-                                          period=period)
-    except PeriodError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    except service.UnknownIndicator as exc:
-        raise _lookup_errors(exc) from exc
-    return {"unit": unit, "indicator": indicator, "period": period, "rows": frame.to_dicts()}
+    if not FIRST_YEAR <= parse_period(period).year <= LAST_YEAR:  # PeriodError: 422
+        raise PeriodError(f"Năm ngoài khoảng {FIRST_YEAR}–{LAST_YEAR} / year out of range")
+    frame = service.subunit_breakdown(session, unit_code=unit, indicator_code=indicator,
+                                      period=period)
+    return {"unit": unit, "indicator": indicator, "period": period, "rows": frame.to_dicts(),
+            "not_aggregatable": int(frame["not_aggregatable"].sum()),
+            "illustrative": bool(frame["illustrative"].any())}

@@ -15,21 +15,24 @@ from sqlalchemy.orm import Session
 
 from chiso.analytics import cache, evaluate, frames, lineage, projection, rollup
 from chiso.analytics.status import Status
-
-__all__ = ["Status", "TargetStatus", "UnknownIndicator", "UnknownUnit", "indicator_series",
-           "rolled_up_value", "subunit_breakdown", "target_statuses", "unit_id_for"]
+from chiso.errors import NotFound
 from chiso.periods import Period, PeriodType, parse_period
 from chiso.settings import get_settings
 
+__all__ = ["Status", "TargetStatus", "UnknownIndicator", "UnknownUnit", "indicator_series",
+           "rolled_up_value", "subunit_breakdown", "target_statuses", "unit_id_for"]
 
-class UnknownUnit(LookupError):
+
+class UnknownUnit(NotFound, LookupError):
     def __init__(self, code: str) -> None:
-        super().__init__(f"Không có đơn vị mã '{code}' / no unit with code '{code}'")
+        super().__init__(f"Không có đơn vị mã '{code}'", f"no unit with code '{code}'",
+                         data={"unit": code})
 
 
-class UnknownIndicator(LookupError):
+class UnknownIndicator(NotFound, LookupError):
     def __init__(self, code: str) -> None:
-        super().__init__(f"Không có chỉ tiêu mã '{code}' / no indicator with code '{code}'")
+        super().__init__(f"Không có chỉ tiêu mã '{code}'", f"no indicator with code '{code}'",
+                         data={"indicator": code})
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,14 @@ class TargetStatus:
     value_high: float | None = None
     as_of: dt.date | None = None
     projected_year_end: float | None = None
-    year_end: str | None = None  # met | missed | not_implemented | no_data, finished years
+    year_end: str | None = None  # = status once closed (met | missed | not_implemented | no_data)
     not_aggregatable: int = 0  # sub-unit figures left out of a ratio of sums (no parts)
     indicator_id: int = 0
     unit_id: int = 0
+    # The evaluation date has reached the target date: `status` is a year-end word.
+    closed: bool = False
+    # A figure the demo invented (source "demo") is behind the actual.
+    illustrative: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -146,24 +153,28 @@ def _indicator(session: Session, code: str) -> pl.DataFrame:
 # ----------------------------------------------------------------------------- statuses
 
 def target_statuses(session: Session, *, unit_code: str, year: int,
-                    as_of: dt.date | None = None) -> list[TargetStatus]:
-    """Every target of the unit for `year`, evaluated at min(as_of or today, target date).
-    Live: recomputed whenever any value, target, indicator or unit has changed."""
+                    as_of: dt.date | None = None, known_at: dt.datetime | None = None
+                    ) -> list[TargetStatus]:
+    """Every target of the unit for `year`, evaluated at min(as_of or today, target date),
+    on the values stored at `known_at` (default: now). Live: recomputed whenever any value,
+    target, indicator or unit has changed."""
     today = as_of or get_settings().current_date()
     rows = cache.memoized(
-        session, ("target_statuses", unit_code, year, today),
-        lambda: _with_reach(session, unit_code, _target_statuses(session, unit_code, year,
-                                                                  today)),
+        session, ("target_statuses", unit_code, year, today, known_at),
+        lambda: _with_reach(session, unit_code, _target_statuses(
+            session, unit_code, year, today, known_at=known_at)),
         refresh=lambda old, touched: _with_reach(session, unit_code, _refreshed_statuses(
-            session, unit_code, year, today, old, touched)))
+            session, unit_code, year, today, old, touched, known_at)))
     return [replace(row) for row in rows]
 
 
 def target_reach(session: Session, *, unit_code: str, year: int,
-                 as_of: dt.date | None = None) -> cache.Reach:
+                 as_of: dt.date | None = None, known_at: dt.datetime | None = None
+                 ) -> cache.Reach:
     """The values `target_statuses` reads for this unit and year (for callers that memoise
     what they draw from it)."""
-    rows = target_statuses(session, unit_code=unit_code, year=year, as_of=as_of)
+    rows = target_statuses(session, unit_code=unit_code, year=year, as_of=as_of,
+                           known_at=known_at)
     return _with_reach(session, unit_code, rows)[1]
 
 
@@ -175,11 +186,12 @@ def _with_reach(session: Session, unit_code: str, rows: list[TargetStatus]
 
 
 def _target_statuses(session: Session, unit_code: str, year: int, today: dt.date,
-                     indicator_ids: set[int] | None = None) -> list[TargetStatus]:
+                     indicator_ids: set[int] | None = None,
+                     known_at: dt.datetime | None = None) -> list[TargetStatus]:
     world = _world(session, unit_code)
     unit = _unit_row(world, unit_code, min(today, dt.date(year, 12, 31)))
     evaluated = evaluate_unit_targets(session, world, [int(unit["id"])], year, today,
-                                      indicator_ids=indicator_ids)
+                                      indicator_ids=indicator_ids, known_at=known_at)
     if evaluated.is_empty():
         return []
     codes = world.units.select(pl.col("id").alias("unit_id"), pl.col("code").alias("unit_code"))
@@ -188,18 +200,20 @@ def _target_statuses(session: Session, unit_code: str, year: int, today: dt.date
 
 
 def _refreshed_statuses(session: Session, unit_code: str, year: int, today: dt.date,
-                        old: list[TargetStatus], touched: set[int]) -> list[TargetStatus]:
+                        old: list[TargetStatus], touched: set[int],
+                        known_at: dt.datetime | None = None) -> list[TargetStatus]:
     """`old` with the targets of the touched indicators evaluated again: the others read
     no value that changed. Same order as a full evaluation (pillar, indicator, target)."""
-    fresh = _target_statuses(session, unit_code, year, today, indicator_ids=touched)
+    fresh = _target_statuses(session, unit_code, year, today, indicator_ids=touched,
+                             known_at=known_at)
     kept = [row for row in old if row.indicator_id not in touched]
     return sorted([*kept, *fresh], key=lambda r: (r.pillar_code is None, r.pillar_code or "",
                                                   r.indicator_code, r.target_id))
 
 
 def evaluate_unit_targets(session: Session, world: _World, unit_ids: list[int], year: int,
-                          today: dt.date, indicator_ids: set[int] | None = None
-                          ) -> pl.DataFrame:
+                          today: dt.date, indicator_ids: set[int] | None = None,
+                          known_at: dt.datetime | None = None) -> pl.DataFrame:
     """Evaluated targets (one row each) of these units for `year`, sorted by pillar; only
     the targets of `indicator_ids` when given."""
     targets = frames.load_targets(session, unit_ids=unit_ids, year=year)
@@ -213,7 +227,7 @@ def evaluate_unit_targets(session: Session, world: _World, unit_ids: list[int], 
     scope = _scope_ids(world, unit_ids, days, session)
     values = frames.load_values(
         session, unit_ids=scope, indicator_ids=indicators["indicator_id"].to_list(),
-        first_day=_history_start(year, days[0]), last_day=days[-1])
+        first_day=_history_start(year, days[0]), last_day=days[-1], known_at=known_at)
     evaluated = evaluate.evaluate_targets(
         targets=targets.drop("target_pillar"), values=values,
         indicators=indicators.select("indicator_id", "is_ratio", "time_agg", "unit_agg",
@@ -260,14 +274,17 @@ def _to_status(row: dict[str, Any]) -> TargetStatus:
         year_end=row.get("year_end"),
         not_aggregatable=int(row.get("n_nonagg") or 0),
         indicator_id=int(row["indicator_id"]), unit_id=int(row["unit_id"]),
+        closed=bool(row.get("closed")), illustrative=bool(row.get("illustrative")),
     )
 
 
 # ----------------------------------------------------------------------------- values
 
 def _rolled(session: Session, *, unit_code: str, indicator_code: str, bucket_type: PeriodType,
-            buckets: list[Period]) -> tuple[pl.DataFrame, dict[str, Any], _World]:
-    """Rolled-up values per bucket for the unit and everything below it."""
+            buckets: list[Period], known_at: dt.datetime | None = None
+            ) -> tuple[pl.DataFrame, dict[str, Any], _World]:
+    """Rolled-up values per bucket for the unit and everything below it, with an
+    `illustrative` flag per row (a figure the demo invented is behind it)."""
     today = get_settings().current_date()
     world = _world(session, unit_code)
     unit = _unit_row(world, unit_code, today)
@@ -277,58 +294,67 @@ def _rolled(session: Session, *, unit_code: str, indicator_code: str, bucket_typ
     first, last = min(buckets), max(buckets)
     values = frames.load_values(session, unit_ids=scope,
                                 indicator_ids=indicator["indicator_id"].to_list(),
-                                first_day=first.start(), last_day=last.end())
+                                first_day=first.start(), last_day=last.end(),
+                                known_at=known_at)
     starts = [rollup.month_index(p.year, p.first_month) for p in buckets]
     rolled = evaluate.rolled_values(values, indicator, world.units, world.lineage, day,
                                     bucket_type, starts)
-    return rolled, unit, world
+    flag = (pl.col(rollup.DEMO).fill_null(False) if rollup.DEMO in rolled.columns
+            else pl.lit(False))
+    return rolled.with_columns(flag.alias("illustrative")), unit, world
 
 
-def rolled_up_value(session: Session, *, unit_code: str, indicator_code: str, period: str
-                    ) -> float | None:
-    """The unit's value for the period: its own figure, else its sub-units' roll-up."""
+def rolled_up_value(session: Session, *, unit_code: str, indicator_code: str, period: str,
+                    known_at: dt.datetime | None = None) -> float | None:
+    """The unit's value for the period: its own figure, else its sub-units' roll-up (as
+    stored at `known_at`, default now)."""
     target = parse_period(period)
     rolled, unit, _ = _rolled(session, unit_code=unit_code, indicator_code=indicator_code,
-                              bucket_type=target.type, buckets=[target])
+                              bucket_type=target.type, buckets=[target], known_at=known_at)
     mine = rolled.filter(pl.col("unit_id") == unit["id"])
     return None if mine.is_empty() else mine["value"][0]
 
 
 def indicator_series(session: Session, *, unit_code: str, indicator_code: str, year_from: int,
-                     year_to: int, period_type: str = "M") -> pl.DataFrame:
-    """[period, period_end, numerator, denominator, value] for every period of the type in
-    the years, including periods without data (value null), oldest first."""
+                     year_to: int, period_type: str = "M", known_at: dt.datetime | None = None
+                     ) -> pl.DataFrame:
+    """[period, period_end, numerator, denominator, value, illustrative] for every period of
+    the type in the years, including periods without data (value null, not illustrative),
+    oldest first; as stored at `known_at` (default now)."""
     key = ("indicator_series", unit_code, indicator_code, year_from, year_to, period_type,
-           get_settings().current_date())
+           get_settings().current_date(), known_at)
     return cache.memoized(session, key, lambda: (_indicator_series(
-        session, unit_code, indicator_code, year_from, year_to, period_type),
+        session, unit_code, indicator_code, year_from, year_to, period_type, known_at),
         _indicator_reach(session, unit_code, indicator_code)))
 
 
 def _indicator_series(session: Session, unit_code: str, indicator_code: str, year_from: int,
-                      year_to: int, period_type: str) -> pl.DataFrame:
+                      year_to: int, period_type: str, known_at: dt.datetime | None
+                      ) -> pl.DataFrame:
     ptype = PeriodType(period_type)
     periods = [Period(y, ptype, i) for y in range(year_from, year_to + 1)
                for i in range(1, 12 // ptype.months + 1)]
     rolled, unit, _ = _rolled(session, unit_code=unit_code, indicator_code=indicator_code,
-                              bucket_type=ptype, buckets=periods)
+                              bucket_type=ptype, buckets=periods, known_at=known_at)
     skeleton = pl.DataFrame({
         "period": [p.id for p in periods], "period_end": [p.end() for p in periods],
         "b_m0": [rollup.month_index(p.year, p.first_month) for p in periods],
     }, schema={"period": pl.Utf8, "period_end": pl.Date, "b_m0": pl.Int32})
-    mine = rolled.filter(pl.col("unit_id") == unit["id"]).select("b_m0", "num", "den", "value")
+    mine = rolled.filter(pl.col("unit_id") == unit["id"]).select(
+        "b_m0", "num", "den", "value", "illustrative")
     return skeleton.join(mine, on="b_m0", how="left").sort("b_m0").select(
         "period", "period_end", pl.col("num").alias("numerator"),
-        pl.col("den").alias("denominator"), "value")
+        pl.col("den").alias("denominator"), "value",
+        pl.col("illustrative").fill_null(False))
 
 
-def subunit_breakdown(session: Session, *, unit_code: str, indicator_code: str, period: str
-                      ) -> pl.DataFrame:
+def subunit_breakdown(session: Session, *, unit_code: str, indicator_code: str, period: str,
+                      known_at: dt.datetime | None = None) -> pl.DataFrame:
     """See `_subunit_breakdown`; reused while the data is unchanged."""
     key = ("subunit_breakdown", unit_code, indicator_code, period,
-           get_settings().current_date())
+           get_settings().current_date(), known_at)
     return cache.memoized(session, key, lambda: (_subunit_breakdown(
-        session, unit_code, indicator_code, period),
+        session, unit_code, indicator_code, period, known_at),
         _indicator_reach(session, unit_code, indicator_code)))
 
 
@@ -338,14 +364,16 @@ def _indicator_reach(session: Session, unit_code: str, indicator_code: str) -> c
     return cache.Reach(_world(session, unit_code).unit_ids, frozenset(ids))
 
 
-def _subunit_breakdown(session: Session, unit_code: str, indicator_code: str, period: str
-                       ) -> pl.DataFrame:
-    """[unit_code, unit_name, numerator, denominator, value, status] for each direct
-    sub-unit valid today; `status` comes from a sub-unit's own target for the period's year
-    (null when it has none)."""
+def _subunit_breakdown(session: Session, unit_code: str, indicator_code: str, period: str,
+                       known_at: dt.datetime | None = None) -> pl.DataFrame:
+    """[unit_code, unit_name, numerator, denominator, value, status, illustrative,
+    not_aggregatable] for each direct sub-unit valid today; `status` comes from a sub-unit's
+    own target for the period's year (null when it has none); `not_aggregatable` counts the
+    figures of the row (its own, or below it) that cannot enter the unit's ratio of sums
+    (percentages reported without their parts)."""
     target = parse_period(period)
     rolled, unit, world = _rolled(session, unit_code=unit_code, indicator_code=indicator_code,
-                                  bucket_type=target.type, buckets=[target])
+                                  bucket_type=target.type, buckets=[target], known_at=known_at)
     day = _hierarchy_day(unit, get_settings().current_date())
     tree = lineage.current_tree(world.units, world.lineage, day)
     children = tree.filter(pl.col("parent_id") == unit["id"]).select("unit_id")
@@ -353,22 +381,28 @@ def _subunit_breakdown(session: Session, unit_code: str, indicator_code: str, pe
                                pl.col("name").alias("unit_name"))
     table = (
         children.join(names, on="unit_id")
-        .join(rolled.select("unit_id", "num", "den", "value"), on="unit_id", how="left")
+        .join(rolled.select("unit_id", "num", "den", "value", "n_nonagg", "illustrative"),
+              on="unit_id", how="left")
         .join(_child_statuses(session, world, children["unit_id"].to_list(), indicator_code,
-                              target.year), on="unit_id", how="left")
+                              target.year, known_at), on="unit_id", how="left")
     )
+    ratio_of_sums = _indicator(session, indicator_code)["unit_agg"][0] == "ratio_of_sums"
+    no_parts = pl.col("value").is_not_null() & (pl.col("num").is_null()
+                                                | pl.col("den").is_null())
+    left_out = pl.col("n_nonagg").fill_null(0) + (no_parts & ratio_of_sums).cast(pl.Int32)
     return table.sort("unit_code").select(
         "unit_code", "unit_name", pl.col("num").alias("numerator"),
-        pl.col("den").alias("denominator"), "value", "status")
+        pl.col("den").alias("denominator"), "value", "status",
+        pl.col("illustrative").fill_null(False), left_out.alias("not_aggregatable"))
 
 
 def _child_statuses(session: Session, world: _World, unit_ids: list[int], indicator_code: str,
-                    year: int) -> pl.DataFrame:
+                    year: int, known_at: dt.datetime | None = None) -> pl.DataFrame:
     empty = pl.DataFrame(schema={"unit_id": pl.Int64, "status": pl.Utf8})
     if not unit_ids:
         return empty
     evaluated = evaluate_unit_targets(session, world, unit_ids, year,
-                                      get_settings().current_date())
+                                      get_settings().current_date(), known_at=known_at)
     if evaluated.is_empty():
         return empty
     return (evaluated.filter(pl.col("code") == indicator_code)

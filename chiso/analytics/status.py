@@ -21,9 +21,10 @@ Pure and vectorised over a targets frame (one row per target). Rules:
   measured like higher-is-better against the path to the lower bound, above it like
   lower-is-better against the path to the upper bound. Ratios are compared with a tolerance
   of 1e-9 so that exactly 95 % counts as on track.
-- **Year-end result** (Lạng Sơn's report vocabulary) once the target date has passed:
-  `met` (đạt), `missed` (không đạt), `not_implemented` (chưa triển khai — the actual is 0:
-  nothing was done), `no_data` (chưa có số liệu).
+- **Closed targets** (Lạng Sơn's report vocabulary): once the evaluation date has reached
+  the target date the status is the year-end result — `met` (đạt), `missed` (không đạt),
+  `not_implemented` (chưa triển khai — the actual is 0: nothing was done), `no_data` (chưa
+  có số liệu) — and never achieved / on track / at risk / off track.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import math
+from collections.abc import Iterable
 
 import polars as pl
 
@@ -41,14 +43,37 @@ S_CURVE_STEEPNESS = 8.0
 
 
 class Status(enum.StrEnum):
+    """A target's status *of the moment*: while its date is ahead one of the first five;
+    once the evaluation date has reached the target date (the year or campaign is over)
+    one of the year-end words — met, missed, not_implemented — or no_data (both moments)."""
+
     ACHIEVED = "achieved"
     ON_TRACK = "on_track"
     AT_RISK = "at_risk"
     OFF_TRACK = "off_track"
     NO_DATA = "no_data"
+    MET = "met"
+    MISSED = "missed"
+    NOT_IMPLEMENTED = "not_implemented"
 
     def label(self, locale: str = "vi") -> str:
         return STATUS_LABELS[self][0 if locale == "vi" else 1]
+
+    @property
+    def css_class(self) -> str:
+        """The class that colours this status (chiso.css): met shares the achieved
+        colour, missed the off-track colour, not_implemented has its own."""
+        return f"status-{self.value}"
+
+    @property
+    def closed(self) -> bool:
+        """True for the year-end words (met, missed, not_implemented)."""
+        return self in (Status.MET, Status.MISSED, Status.NOT_IMPLEMENTED)
+
+    @classmethod
+    def of_moment(cls, closed: bool) -> list[Status]:
+        """The vocabulary of one moment, in display order."""
+        return list(CLOSED_STATUSES if closed else OPEN_STATUSES)
 
 
 STATUS_LABELS: dict[Status, tuple[str, str]] = {
@@ -57,11 +82,18 @@ STATUS_LABELS: dict[Status, tuple[str, str]] = {
     Status.AT_RISK: ("Có nguy cơ chậm", "At risk"),
     Status.OFF_TRACK: ("Chậm tiến độ", "Off track"),
     Status.NO_DATA: ("Chưa có số liệu", "No data"),
+    Status.MET: ("Đạt", "Met"),
+    Status.MISSED: ("Không đạt", "Missed"),
+    Status.NOT_IMPLEMENTED: ("Chưa triển khai", "Not implemented"),
 }
+OPEN_STATUSES = (Status.ACHIEVED, Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK,
+                 Status.NO_DATA)
+CLOSED_STATUSES = (Status.MET, Status.MISSED, Status.NOT_IMPLEMENTED, Status.NO_DATA)
 
 
 class YearEndResult(enum.StrEnum):
-    """Lạng Sơn's year-end vocabulary for a finished target year."""
+    """The year-end words alone (kept for callers written before `Status` spoke them;
+    new code uses `Status.MET` etc.)."""
 
     MET = "met"
     MISSED = "missed"
@@ -69,15 +101,19 @@ class YearEndResult(enum.StrEnum):
     NO_DATA = "no_data"
 
     def label(self, locale: str = "vi") -> str:
-        return YEAR_END_LABELS[self][0 if locale == "vi" else 1]
+        return Status(self.value).label(locale)
 
 
-YEAR_END_LABELS: dict[YearEndResult, tuple[str, str]] = {
-    YearEndResult.MET: ("Đạt", "Met"),
-    YearEndResult.MISSED: ("Không đạt", "Missed"),
-    YearEndResult.NOT_IMPLEMENTED: ("Chưa triển khai", "Not implemented"),
-    YearEndResult.NO_DATA: ("Chưa có số liệu", "No data"),
-}
+def vocabulary(closed_flags: Iterable[bool]) -> list[Status]:
+    """The statuses to count for a set of targets: the year-end words when every target is
+    closed, the running ones when none is, both (running first) when a campaign ended
+    inside a running year."""
+    flags = set(closed_flags)
+    if flags == {True}:
+        return list(CLOSED_STATUSES)
+    if True in flags:
+        return [*OPEN_STATUSES, *CLOSED_STATUSES[:-1]]
+    return list(OPEN_STATUSES)
 
 
 # ----------------------------------------------------------------------------- baseline
@@ -254,7 +290,7 @@ def classify(targets: pl.DataFrame) -> pl.DataFrame:
     )
     status = (
         pl.when(actual.is_null()).then(pl.lit(Status.NO_DATA.value))
-        .when(pl.col("_achieved")).then(pl.lit(Status.ACHIEVED.value))
+        .when(pl.col("_meets")).then(pl.lit(Status.ACHIEVED.value))
         .when(pl.col("progress_ratio") >= ON_TRACK_RATIO - TOLERANCE)
         .then(pl.lit(Status.ON_TRACK.value))
         .when(pl.col("progress_ratio") >= AT_RISK_RATIO - TOLERANCE)
@@ -263,21 +299,39 @@ def classify(targets: pl.DataFrame) -> pl.DataFrame:
     )
     return (
         targets.with_columns(_mode().alias("_mode"))
-        .with_columns(achieved.alias("_achieved"), ratio.alias("progress_ratio"))
+        .with_columns(achieved.alias("_meets"), ratio.alias("progress_ratio"))
         .with_columns(status.alias("status"))
-        .drop("_mode", "_achieved")
+        .drop("_mode")
     )
 
 
 def year_end_result(targets: pl.DataFrame, today: dt.date) -> pl.DataFrame:
-    """Add `year_end` (met / missed / not_implemented / no_data) for targets whose date has
-    passed; null while the year is still running."""
+    """Add `year_end` for targets whose date is before `today`, leaving `status` as it is
+    (the earlier API; `close` gives the status of the moment)."""
     finished = pl.col("target_date") < pl.lit(today)
     result = (
         pl.when(~finished).then(None)
-        .when(pl.col("status") == Status.NO_DATA.value).then(pl.lit(YearEndResult.NO_DATA.value))
-        .when(pl.col("status") == Status.ACHIEVED.value).then(pl.lit(YearEndResult.MET.value))
-        .when(pl.col("actual") == 0).then(pl.lit(YearEndResult.NOT_IMPLEMENTED.value))
-        .otherwise(pl.lit(YearEndResult.MISSED.value))
+        .when(pl.col("status") == Status.NO_DATA.value).then(pl.lit(Status.NO_DATA.value))
+        .when(pl.col("status") == Status.ACHIEVED.value).then(pl.lit(Status.MET.value))
+        .when(pl.col("actual") == 0).then(pl.lit(Status.NOT_IMPLEMENTED.value))
+        .otherwise(pl.lit(Status.MISSED.value))
     )
     return targets.with_columns(result.cast(pl.Utf8).alias("year_end"))
+
+
+def close(targets: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    """The status of the moment. `closed` is true once the evaluation date `day` has
+    reached the target date; a closed target's `status` becomes met (the comparator is
+    met at the target date), not_implemented (the actual is 0: nothing was done), missed,
+    or stays no_data; `year_end` repeats it (null while the target is open)."""
+    closed = pl.lit(day) >= pl.col("target_date")
+    result = (
+        pl.when(pl.col("status") == Status.NO_DATA.value).then(pl.lit(Status.NO_DATA.value))
+        .when(pl.col("_meets")).then(pl.lit(Status.MET.value))
+        .when(pl.col("actual") == 0).then(pl.lit(Status.NOT_IMPLEMENTED.value))
+        .otherwise(pl.lit(Status.MISSED.value))
+    )
+    return targets.with_columns(closed.alias("closed")).with_columns(
+        pl.when(pl.col("closed")).then(result).otherwise(pl.col("status")).alias("status"),
+        pl.when(pl.col("closed")).then(result).otherwise(None).cast(pl.Utf8).alias("year_end"),
+    ).drop("_meets")

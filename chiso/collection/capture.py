@@ -5,11 +5,11 @@ of the form or none of it. Evidence files are kept under the data directory by s
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from chiso.accounts.access import Access, Action
 from chiso.audit.service import record_event
 from chiso.collection import service
 from chiso.collection.models import DataSet, Evidence
+from chiso.errors import NotFound, UnsupportedType, UserError
 from chiso.indicators.models import Indicator
 from chiso.settings import get_settings
 from chiso.text import nfc
@@ -24,6 +25,7 @@ from chiso.units.models import OrgUnit
 from chiso.values.models import DataValue
 from chiso.values.service import StaleVersion, ValueRejected, save_value
 
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
 EVIDENCE_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx", ".xls", ".doc",
                      ".zip", ".txt", ".csv")
@@ -49,6 +51,102 @@ class FormProblem:
     message_en: str
 
 
+class FormRefused(UserError):
+    """A form save (or its sending) refused: nothing stored, the problems per figure."""
+
+    def __init__(self, problems: list[FormProblem], status: int = 422) -> None:
+        super().__init__("; ".join(p.message_vi for p in problems),
+                         "; ".join(p.message_en for p in problems), status=status)
+        self.problems = problems
+
+
+@dataclass
+class StagedUpload:
+    path: Path
+    digest: str
+    name: str
+
+
+def entry_from_form(form: Any, indicator_id: int) -> FormEntry:
+    """One indicator's fields of the web form (numerator_7, denominator_7, value_7, …)."""
+    def text(name: str) -> str | None:
+        value = form.get(f"{name}_{indicator_id}")
+        return str(value).strip() or None if value is not None else None
+
+    version = text("version")
+    return FormEntry(indicator_id, text("numerator"), text("denominator"), text("value"),
+                     text("comment") or "",
+                     int(version) if version and version.isdigit() else None)
+
+
+def save_and_maybe_submit(session: Session, data_set: DataSet, unit: OrgUnit, period: str,
+                          entries: list[FormEntry], *, access: Access, submit: bool) -> None:
+    """The form's "Save draft" and "Save and submit": all of it or nothing."""
+    problems = save_form(session, data_set, unit, period, entries, access=access)
+    if problems:
+        raise FormRefused(problems)
+    if submit:
+        try:
+            service.submit(session, service.submission_for(session, data_set, unit.id,
+                                                           period), access=access)
+        except service.WorkflowError as exc:
+            raise FormRefused([FormProblem("", exc.message_vi, exc.message_en)],
+                              status=409) from None
+
+
+def stage_upload(file_name: str, content: bytes, access: Access, suffixes: tuple[str, ...]
+                 ) -> StagedUpload:
+    """Keep an uploaded file under data_dir/uploads/<user>/<sha256><suffix> until its dry
+    run is confirmed (the confirmation re-posts only the digest)."""
+    name = nfc(Path(file_name or "upload.xlsx").name)
+    suffix = Path(name).suffix.lower()
+    if suffix not in suffixes:
+        raise UnsupportedType(f"Không nhận tệp '{name}' (chỉ {', '.join(suffixes)})",
+                              f"'{name}' is not accepted (only {', '.join(suffixes)})")
+    digest = hashlib.sha256(content).hexdigest()
+    path = _upload_folder(access) / f"{digest}{suffix}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        partial = path.with_suffix(path.suffix + ".part")
+        partial.write_bytes(content)
+        partial.replace(path)
+    return StagedUpload(path, digest, name)
+
+
+def staged_upload(access: Access, digest: str, suffix: str, name: str,
+                  suffixes: tuple[str, ...]) -> StagedUpload:
+    """The file kept by `stage_upload`, named by its digest (never by a client path)."""
+    if not _DIGEST.match(digest) or suffix not in suffixes:
+        raise UserError("Thiếu tệp", "no file", status=400)
+    path = _upload_folder(access) / f"{digest}{suffix}"
+    if not path.exists():
+        raise UserError("Tệp đã hết hạn, hãy tải lên lại", "the file expired; upload it again",
+                        status=400)
+    return StagedUpload(path, digest, nfc(Path(name).name) or path.name)
+
+
+def _upload_folder(access: Access) -> Path:
+    owner = str(access.user.id) if access.user is not None else f"system-{access.system_name}"
+    return get_settings().data_dir / "uploads" / owner
+
+
+def evidence_file(session: Session, evidence_id: int, *, access: Access
+                  ) -> tuple[Evidence, Path]:
+    """An evidence row and its stored file (READ on its unit); 404 when either is gone."""
+    row = session.get(Evidence, evidence_id)
+    if row is None:
+        raise NotFound(f"Không có tệp minh chứng #{evidence_id}",
+                       f"no evidence file #{evidence_id}")
+    access.require(Action.READ, row.unit_id)
+    path = evidence_path(row.sha256)
+    if not path.is_file():
+        raise NotFound(f"Tệp minh chứng «{row.file_name}» không còn trong kho lưu trữ; đề "
+                       "nghị đơn vị tải lên lại",
+                       f"the evidence file “{row.file_name}” is missing from the store; ask "
+                       "the unit to upload it again")
+    return row, path
+
+
 def form_rows(session: Session, data_set: DataSet, unit: OrgUnit, period: str
               ) -> list[dict[str, Any]]:
     """The form's rows: each indicator with its stored figure and evidence files."""
@@ -66,9 +164,10 @@ def form_rows(session: Session, data_set: DataSet, unit: OrgUnit, period: str
 
 
 def save_form(session: Session, data_set: DataSet, unit: OrgUnit, period: str,
-              entries: list[FormEntry], *, actor: Any, access: Access
-              ) -> list[FormProblem]:
-    """Save every filled entry, or nothing when any is refused (problems returned)."""
+              entries: list[FormEntry], *, access: Access) -> list[FormProblem]:
+    """Save every filled entry, or nothing when any is refused (problems returned). The
+    approval lock (a sent or approved report) is enforced by the values service's write
+    guard with this writer's Access."""
     access.require(Action.CAPTURE, unit.id)
     period = service.check_period(data_set, period).id
     submission = service.submission_for(session, data_set, unit.id, period)
@@ -86,32 +185,28 @@ def save_form(session: Session, data_set: DataSet, unit: OrgUnit, period: str,
                              period=period, numerator=entry.numerator,
                              denominator=entry.denominator, value=entry.value,
                              comment=entry.comment, expected_version=entry.expected_version,
-                             actor=actor, access=access, source="form")
+                             access=access, source="form")
             if row.version != before:
                 changed.append({"unit_id": unit.id, "indicator_id": entry.indicator_id,
                                 "period": period})
         except (ValueRejected, StaleVersion) as exc:
             problems.append(FormProblem(codes[entry.indicator_id], exc.message_vi,
                                         exc.message_en))
-    if not problems and changed:
-        try:
-            service.guard_if_unhooked(session, pl.DataFrame(changed), actor)
-        except ValueRejected as exc:
-            problems.append(FormProblem("", exc.message_vi, exc.message_en))
     if problems:
         nested.rollback()
         return problems
     nested.commit()
     if changed:
-        service.note_saved(session, submission, actor,
+        service.note_saved(session, submission, access,
                            f"biểu mẫu web: {len(changed)} số liệu / web form")
     return []
 
 
 def save_evidence(session: Session, *, unit: OrgUnit, indicator: Indicator, period: str,
-                  file_name: str, content: bytes, actor: Any, access: Access) -> Evidence:
+                  file_name: str, content: bytes, access: Access) -> Evidence:
     """Keep an evidence file (minh chứng) under data_dir/evidence/<sha256> and link it."""
     access.require(Action.CAPTURE, unit.id)
+    actor = access.actor
     name = nfc(Path(file_name).name)[:400] or "minh-chung"
     if Path(name).suffix.lower() not in EVIDENCE_SUFFIXES:
         raise ValueRejected([{"column": "evidence", "rule": "evidence_type",

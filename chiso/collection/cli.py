@@ -1,47 +1,81 @@
-"""`chiso dataset`, `chiso submission`, `chiso quality`, `chiso remind`, `chiso dhis2`."""
+"""`chiso collection …`: data sets, submissions, the scorecard, reminders and DHIS2.
+
+The commands run with the operator's authority (`Access.system(session, "cli")`, audited
+as `system:cli`). The old top-level names (`chiso dataset`, `chiso submission`,
+`chiso quality`, `chiso dhis2`, `chiso remind`) stay as hidden aliases: cron jobs and
+scripts use them.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
+import yaml
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access
+from chiso.collection import quality, service
+from chiso.collection.models import DataSet
+from chiso.collection.outliers import detect_outliers
+from chiso.collection.remind import send_due
+from chiso.collection.rules import RULES_FILE, active_rules, load_rules
+from chiso.db import session_scope
 from chiso.settings import get_settings
+from chiso.text import parse_date
+from chiso.units.models import OrgUnit
+from chiso.units.service import descendant_ids, get_unit
 
 console = Console()
-dataset_app = typer.Typer(help="Data sets (biểu mẫu báo cáo). Example: chiso dataset list",
+collection_app = typer.Typer(
+    help="Chu trình báo cáo: biểu mẫu, báo cáo của đơn vị, chất lượng số liệu, đôn đốc, "
+    "DHIS2 / The reporting cycle. Example: chiso collection submission list CCHC_XA_QUY "
+    "2025Q3", no_args_is_help=True)
+dataset_app = typer.Typer(help="Biểu mẫu báo cáo / Data sets. Example: chiso collection "
+                          "dataset list", no_args_is_help=True)
+submission_app = typer.Typer(help="Báo cáo của đơn vị và phê duyệt / Submissions and "
+                             "approval. Example: chiso collection submission list "
+                             "CCHC_XA_QUY 2025Q3", no_args_is_help=True)
+quality_app = typer.Typer(help="Đúng, đủ, sạch, sống / The data-quality scorecard. Example: "
+                          "chiso collection quality show CCHC_XA_QUY 2025Q3",
                           no_args_is_help=True)
-submission_app = typer.Typer(help="Submissions and their approval. Example: chiso submission "
-                             "list CCHC_XA_QUY 2025Q3", no_args_is_help=True)
-quality_app = typer.Typer(help="The đúng, đủ, sạch, sống scorecard. Example: chiso quality "
-                          "show CCHC_XA_QUY 2025Q3", no_args_is_help=True)
-dhis2_app = typer.Typer(help="DHIS2 dataValueSets import and export. Example: chiso dhis2 "
-                        "export CCHC_XA_QUY 2025Q3 out.json", no_args_is_help=True)
+dhis2_app = typer.Typer(help="DHIS2 dataValueSets nhập và xuất / import and export. "
+                        "Example: chiso collection dhis2 export CCHC_XA_QUY 2025Q3 out.json",
+                        no_args_is_help=True)
+GROUPS = {"dataset": dataset_app, "submission": submission_app, "quality": quality_app,
+          "dhis2": dhis2_app}
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(dataset_app, name="dataset")
-    app.add_typer(submission_app, name="submission")
-    app.add_typer(quality_app, name="quality")
-    app.add_typer(dhis2_app, name="dhis2")
-    app.command("remind")(remind_command)
+    app.add_typer(collection_app, name="collection")
+    for name, group in GROUPS.items():
+        collection_app.add_typer(group, name=name)
+        app.add_typer(group, name=name, hidden=True)  # the old names, kept for scripts
+    collection_app.command("remind")(remind_command)
+    app.command("remind", hidden=True)(remind_command)
 
 
-def _session():  # type: ignore[no-untyped-def]
-    import chiso.db.models  # noqa: F401  (every table)
-    from chiso.db import session_scope
+@contextmanager
+def _operator() -> Iterator[tuple[Session, Access]]:
+    with session_scope() as session:
+        yield session, Access.system(session, "cli")
 
-    return session_scope()
+
+# The template (openpyxl) and DHIS2 (the values import pipeline) modules are imported in
+# the commands that use them: every `chiso` command loads this file, and they would add
+# ~0,25 s to each start.
 
 
-def _fail(exc: Exception) -> None:
-    console.print(f"[red]{exc}[/red]")
-    raise typer.Exit(1)
+def _period_label(period: str) -> str:
+    return service.period_label(period)
 
 
 # ------------------------------------------------------------------ dataset
@@ -49,57 +83,48 @@ def _fail(exc: Exception) -> None:
 
 @dataset_app.command("define")
 def define_command(file: Path = typer.Argument(..., exists=True, dir_okay=False,
-                                               help="YAML: one data set or a list.")) -> None:
-    """Create or update data sets from YAML (idempotent).
+                                               help="YAML: một biểu mẫu hoặc danh sách / "
+                                               "one data set or a list.")) -> None:
+    """Tạo hoặc sửa biểu mẫu từ YAML (chạy lại không đổi gì) / Create or update data sets.
 
-    Example: chiso dataset define bieu-mau.yaml
+    Example: chiso collection dataset define bieu-mau.yaml
     """
-    import yaml
-
-    from chiso.collection import service
-
     specs = yaml.safe_load(file.read_text("utf-8"))
     specs = specs if isinstance(specs, list) else [specs]
-    try:
-        with _session() as session:
-            for spec in specs:
-                data_set = service.define_data_set(session, spec)
-                console.print(f"✓ {data_set.code}: {data_set.name_vi}")
-    except (service.WorkflowError, LookupError, ValueError) as exc:
-        _fail(exc)
+    with _operator() as (session, access):
+        for spec in specs:
+            data_set = service.define_data_set(session, spec, access=access)
+            console.print(f"✓ {data_set.name_vi} ({data_set.code})")
 
 
 @dataset_app.command("list")
 def list_command() -> None:
-    """List data sets with their indicators, period type and due rule.
+    """Các biểu mẫu, chỉ tiêu, kỳ và hạn nộp / Data sets, indicators, period and due rule.
 
-    Example: chiso dataset list
+    Example: chiso collection dataset list
     """
-    from sqlalchemy import select
-
-    from chiso.collection import service
-    from chiso.collection.models import DataSet
-
-    table = Table("Mã / code", "Tên / name", "Kỳ / period", "Hạn / due", "Chỉ tiêu / indicators")
-    with _session() as session:
-        for d in session.scalars(select(DataSet).order_by(DataSet.code)):
+    table = Table("Biểu mẫu / data set", "Kỳ / period", "Hạn / due", "Số chỉ tiêu",
+                  expand=True)
+    with _operator() as (session, _access):
+        for d in session.scalars(select(DataSet).order_by(DataSet.name_vi)):
             rule = f"+{d.due_days} ngày" + (" (NĐ 09)" if d.calendar == "nd09" else "")
-            table.add_row(d.code, d.name_vi, d.period_type, rule,
-                          ", ".join(i.code for i in service.indicators_of(session, d)))
+            table.add_row(f"{d.name_vi}\n[dim]{d.code}[/dim]",
+                          service.PERIOD_TYPE_WORDS.get(d.period_type, ("", ""))[0], rule,
+                          str(len(service.indicators_of(session, d))))
     console.print(table)
 
 
 @dataset_app.command("template")
 def template_command(code: str, unit: str, period: str,
-                     out: Path = typer.Option(None, help="File to write (.xlsx).")) -> None:
-    """Write the Excel template of a data set for a unit and period.
+                     out: Path = typer.Option(None, help="Tệp ghi ra / file to write "
+                                              "(.xlsx).")) -> None:
+    """Tệp Excel mẫu của biểu mẫu cho một đơn vị và kỳ / Write the Excel template.
 
-    Example: chiso dataset template CCHC_XA_QUY 06001 2025Q3 --out mau.xlsx
+    Example: chiso collection dataset template CCHC_XA_QUY 06001 2025Q3 --out mau.xlsx
     """
-    from chiso.collection import service, template
-    from chiso.units.service import get_unit
+    from chiso.collection import template
 
-    with _session() as session:
+    with _operator() as (session, _access):
         data_set = service.data_set_by_code(session, code)
         target = get_unit(session, unit)
         path = out or Path(template.template_file_name(data_set, target, period))
@@ -112,20 +137,19 @@ def template_command(code: str, unit: str, period: str,
 
 @submission_app.command("list")
 def submission_list(code: str, period: str) -> None:
-    """Expected reports of a data set's period with their status.
+    """Báo cáo của các đơn vị trong kỳ và trạng thái / Expected reports and their status.
 
-    Example: chiso submission list CCHC_XA_QUY 2025Q3
+    Example: chiso collection submission list CCHC_XA_QUY 2025Q3
     """
-    from chiso.collection import service
-    from chiso.units.models import OrgUnit
-
-    table = Table("Đơn vị / unit", "Trạng thái / status", "Hạn / due", "Gửi / submitted",
-                  "Sửa sau duyệt / edits")
-    with _session() as session:
+    table = Table("Đơn vị / unit", "Trạng thái", "Hạn / due", "Gửi / sent", "Sửa sau duyệt",
+                  expand=True)
+    with _operator() as (session, _access):
         data_set = service.data_set_by_code(session, code)
+        console.print(f"[bold]{data_set.name_vi}[/bold] — {_period_label(period)}")
         for s in service.expected_submissions(session, data_set, period):
             unit = session.get(OrgUnit, s.unit_id)
-            table.add_row(f"{unit.code} {unit.name}" if unit else str(s.unit_id), s.status,
+            table.add_row(f"{unit.name} [dim]{unit.code}[/dim]" if unit else str(s.unit_id),
+                          service.STATUS_LABELS[s.status][0],
                           s.due_date.strftime("%d/%m/%Y"),
                           s.submitted_at.strftime("%d/%m/%Y") if s.submitted_at else "–",
                           str(s.edits_after_approval))
@@ -134,30 +158,20 @@ def submission_list(code: str, period: str) -> None:
 
 @submission_app.command("step")
 def submission_step(code: str, period: str, unit: str,
-                    step: str = typer.Argument(..., help="submit, approve or return"),
-                    reason: str = typer.Option("", help="Why it is returned.")) -> None:
-    """Submit, approve or return one unit's report (as the system user).
+                    step: str = typer.Argument(..., help="submit, approve hoặc/or return"),
+                    reason: str = typer.Option("", help="Lý do trả lại / why it is "
+                                               "returned.")) -> None:
+    """Gửi, duyệt hoặc trả lại báo cáo của một đơn vị / Submit, approve or return a report.
 
-    Example: chiso submission step CCHC_XA_QUY 2025Q3 06001 return --reason "Thiếu mẫu số"
+    Example: chiso collection submission step CCHC_XA_QUY 2025Q3 06001 approve
     """
-    from chiso.collection import service
-    from chiso.units.service import get_unit
-
-    try:
-        with _session() as session:
-            data_set = service.data_set_by_code(session, code)
-            submission = service.submission_for(session, data_set, get_unit(session, unit).id,
-                                                period)
-            steps = {"submit": lambda: service.submit(session, submission),
-                     "approve": lambda: service.approve(session, submission),
-                     "return": lambda: service.return_submission(session, submission,
-                                                                 reason=reason)}
-            if step not in steps:
-                _fail(ValueError(f"bước '{step}' không có / no step '{step}'"))
-            steps[step]()
-            console.print(f"✓ {unit} {period}: {submission.status}")
-    except service.WorkflowError as exc:
-        _fail(exc)
+    with _operator() as (session, access):
+        data_set = service.data_set_by_code(session, code)
+        submission = service.submission_for(session, data_set, get_unit(session, unit).id,
+                                            period)
+        service.apply_step(session, submission, step, access=access, reason=reason)
+        console.print(f"✓ {unit} {_period_label(period)}: "
+                      f"{service.STATUS_LABELS[submission.status][0]} / {submission.status}")
 
 
 # ------------------------------------------------------------------ quality
@@ -165,64 +179,59 @@ def submission_step(code: str, period: str, unit: str,
 
 @quality_app.command("show")
 def quality_show(code: str, period: str,
-                 as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """The scorecard of a data set's period: per unit and in total, and the late units.
+                 as_json: bool = typer.Option(False, "--json", help="In JSON / print JSON.")
+                 ) -> None:
+    """Bảng điểm của kỳ: từng đơn vị, tổng và đơn vị chậm / The scorecard of a period.
 
-    Example: chiso quality show CCHC_XA_QUY 2025Q3
+    Example: chiso collection quality show CCHC_XA_QUY 2025Q3
     """
-    from chiso.collection import quality, service
-
-    with _session() as session:
-        card = quality.scorecard(session, service.data_set_by_code(session, code), period)
+    with _operator() as (session, _access):
+        data_set = service.data_set_by_code(session, code)
+        card = quality.scorecard(session, data_set, period)
         data = card.as_dict()
+        name = data_set.name_vi
     if as_json:
         console.print_json(json.dumps(data, default=str))
         return
     totals = data["totals"]
-    console.print(f"[bold]{code} {period}[/bold]  đúng {_pct(totals['dung'])} · đủ "
-                  f"{_pct(totals['du'])} · sạch {_pct(totals['sach'])} · sống "
-                  f"{_pct(totals['song'])}  (late: {totals['late']})")
-    table = Table("Đơn vị / unit", "Trạng thái", "Đúng", "Đủ", "Sạch", "Đúng hạn / on time")
+    console.print(f"[bold]{name} — {_period_label(period)}[/bold]\nđúng {_pct(totals['dung'])}"
+                  f" · đủ {_pct(totals['du'])} · sạch {_pct(totals['sach'])} · sống "
+                  f"{_pct(totals['song'])} · chậm / late: {totals['late']}")
+    table = Table("Đơn vị / unit", "Trạng thái", "Đúng", "Đủ", "Sạch", "Đúng hạn",
+                  expand=True)
     for u in data["units"]:
-        table.add_row(f"{u['unit_code']} {u['unit_name']}", u["status"], _pct(u["dung"]),
+        table.add_row(u["unit_name"], service.STATUS_LABELS[u["status"]][0], _pct(u["dung"]),
                       _pct(u["du"]), _pct(u["sach"]),
                       {True: "✓", False: "✗"}.get(u["on_time"], "–"))
     console.print(table)
 
 
 @quality_app.command("outliers")
-def quality_outliers(indicator: str = typer.Option("", help="Only this indicator code.")
-                     ) -> None:
-    """Find outliers against each unit's history and its peers; flag them for follow-up.
+def quality_outliers(indicator: str = typer.Option("", help="Chỉ chỉ tiêu này / only this "
+                                                   "indicator code.")) -> None:
+    """Tìm số liệu bất thường và gắn cờ kiểm tra / Flag outliers for follow-up.
 
-    Example: chiso quality outliers
+    Example: chiso collection quality outliers
     """
-    from chiso.collection.outliers import flag_outliers
-
-    with _session() as session:
-        found = flag_outliers(session, indicator_code=indicator or None)
+    with _operator() as (session, access):
+        found = detect_outliers(session, access=access, indicator_code=indicator or None)
     console.print(f"✓ {found} cờ mới / new flags")
 
 
 @quality_app.command("rules")
 def quality_rules(file: Path = typer.Option(None, exists=True, dir_okay=False,
-                                            help="YAML rules to add or update (default: "
-                                            "the shipped ones).")) -> None:
-    """Load validation rules from YAML (idempotent) and list the active rules.
+                                            help="YAML quy tắc / rules to add or update "
+                                            "(default: the shipped ones).")) -> None:
+    """Nạp quy tắc kiểm tra từ YAML và liệt kê / Load validation rules and list them.
 
-    Example: chiso quality rules --file quy-tac.yaml
+    Example: chiso collection quality rules --file quy-tac.yaml
     """
-    from chiso.collection.rules import RULES_FILE, RuleError, active_rules, load_rules
-
-    try:
-        with _session() as session:
-            changed = load_rules(session, file or RULES_FILE)
-            table = Table("Mã / code", "Quy tắc / rule", "Mức / importance", "Thiếu / missing")
-            for rule in active_rules(session):
-                table.add_row(rule.code, f"{rule.left} {rule.operator} {rule.right}",
-                              rule.importance, rule.missing_strategy)
-    except RuleError as exc:
-        _fail(exc)
+    table = Table("Quy tắc / rule", "Mức / importance", "Khi thiếu / missing", expand=True)
+    with _operator() as (session, access):
+        changed = load_rules(session, file or RULES_FILE, access=access)
+        for rule in active_rules(session):
+            table.add_row(f"{rule.message_vi}\n[dim]{rule.left} {rule.operator} "
+                          f"{rule.right}[/dim]", rule.importance, rule.missing_strategy)
     console.print(table)
     console.print(f"✓ {changed} quy tắc mới hoặc sửa / rules added or changed")
 
@@ -234,20 +243,17 @@ def _pct(value: float | None) -> str:
 # ------------------------------------------------------------------ remind
 
 
-def remind_command(today: str = typer.Option("", help="Pretend today is this date "
-                                             "(dd/mm/yyyy).")) -> None:
-    """Send the reminders (đôn đốc) due now, escalating, never twice; for cron.
+def remind_command(today: str = typer.Option("", help="Coi hôm nay là ngày / pretend today "
+                                             "is (dd/mm/yyyy).")) -> None:
+    """Gửi nhắc việc đến hạn, leo thang, không gửi trùng; cho cron / Send due reminders.
 
-    Example: chiso remind
+    Example: chiso collection remind
     """
-    from chiso.collection.remind import send_due
-    from chiso.text import parse_date
-
     day = parse_date(today) if today else get_settings().current_date()
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         progress.add_task("Đôn đốc / sending reminders", total=None)
-        with _session() as session:
+        with session_scope() as session:
             summary = send_due(session, today=day)
     console.print(f"✓ {summary.reminders} nhắc việc / reminders, {summary.summaries} tổng hợp "
                   f"/ summaries, {summary.emails} email")
@@ -258,23 +264,24 @@ def remind_command(today: str = typer.Option("", help="Pretend today is this dat
 
 @dhis2_app.command("export")
 def dhis2_export(code: str, period: str, out: Path,
-                 unit: str = typer.Option("", help="Only this unit (with --children its "
-                                          "subtree)."),
+                 unit: str = typer.Option("", help="Chỉ đơn vị này / only this unit (with "
+                                          "--children its subtree)."),
                  children: bool = typer.Option(False)) -> None:
-    """Export a data set's values as DHIS2 dataValueSets (.json or .csv by the suffix).
+    """Xuất số liệu dạng DHIS2 dataValueSets (.json hoặc .csv theo đuôi tệp) / Export.
 
-    Example: chiso dhis2 export CCHC_XA_QUY 2025Q3 gia-tri.json
+    Example: chiso collection dhis2 export CCHC_XA_QUY 2025Q3 gia-tri.json
     """
-    from chiso.collection import dhis2, service
-    from chiso.units.service import descendant_ids, get_unit
+    from chiso.collection import dhis2
 
-    with _session() as session:
+    with _operator() as (session, _access):
         data_set = service.data_set_by_code(session, code)
         ids: list[int] | None = None
         if unit:
             root = get_unit(session, unit).id
             ids = [root, *(descendant_ids(session, root) if children else [])]
-        document = dhis2.export_data_values(session, data_set=data_set, periods=[period],
+        document = dhis2.export_data_values(session, data_sets=[data_set],
+                                            periods=[service.check_period(data_set,
+                                                                          period).id],
                                             unit_ids=ids)
     if out.suffix.lower() == ".csv":
         out.write_text(dhis2.to_csv(document), "utf-8")
@@ -285,31 +292,39 @@ def dhis2_export(code: str, period: str, out: Path,
 
 @dhis2_app.command("import")
 def dhis2_import(file: Path = typer.Argument(..., exists=True, dir_okay=False),
-                 dry_run: bool = typer.Option(False, "--dry-run"),
-                 id_scheme: str = typer.Option("CODE", "--id-scheme")) -> None:
-    """Import a DHIS2 dataValueSets file (.json or .csv, codes as identifiers).
+                 dry_run: bool = typer.Option(False, "--dry-run",
+                                              help="Chỉ kiểm tra / check only."),
+                 strategy: str = typer.Option("CREATE_AND_UPDATE", "--strategy",
+                                              help="CREATE_AND_UPDATE, CREATE, UPDATE, "
+                                              "DELETE"),
+                 id_scheme: str = typer.Option("CODE", "--id-scheme",
+                                               help="CODE (UID) hoặc/or NAME")) -> None:
+    """Nhập tệp DHIS2 dataValueSets (.json hoặc .csv) / Import a DHIS2 file.
 
-    Example: chiso dhis2 import tu-dhis2.json --dry-run
+    Example: chiso collection dhis2 import tu-dhis2.json --dry-run
     """
     from chiso.collection import dhis2
 
-    with _session() as session:
-        try:
-            outcome = dhis2.import_file(session, file, dry_run=dry_run,
-                                        options={"idScheme": id_scheme})
-        except dhis2.Dhis2Error as exc:
-            _fail(exc)
-        if dry_run or not outcome.result.ok:
+    options = dhis2.ImportOptions.from_params({"dryRun": str(dry_run).lower(),
+                                               "importStrategy": strategy,
+                                               "idScheme": id_scheme})
+    with _operator() as (session, access):
+        summary = dhis2.import_body(session, file.read_bytes(), dhis2.body_kind("",
+                                                                                file.name),
+                                    options=options, access=access, file_name=file.name)
+        if options.dry_run or summary.status == "ERROR":
             session.rollback()
-    _print_result(outcome.result.as_dict())
-    if not outcome.result.ok:
+    _print_summary(summary.as_dict()["response"])
+    if summary.status == "ERROR":
         raise typer.Exit(1)
 
 
-def _print_result(data: dict[str, Any]) -> None:
-    for error in data["errors"]:
-        console.print(f"[red]✗ {error['text']}[/red]")
-    counts = data["counts"]
-    console.print(f"mới / new {counts['inserted']} · sửa / changed {counts['updated']} · "
-                  f"không đổi / unchanged {counts['unchanged']} · lỗi / errors "
-                  f"{counts['errors']}" + (" (thử / dry run)" if data["dry_run"] else ""))
+def _print_summary(response: dict[str, Any]) -> None:
+    for conflict in response["conflicts"]:
+        rows = ", ".join(str(i + 1) for i in conflict["indexes"])
+        console.print(f"[yellow]! {conflict['value']}[/yellow]" + (f" (giá trị / values "
+                                                                   f"{rows})" if rows else ""))
+    counts = response["importCount"]
+    console.print(f"mới / imported {counts['imported']} · sửa / updated {counts['updated']} · "
+                  f"bỏ qua / ignored {counts['ignored']} · xóa / deleted {counts['deleted']}"
+                  + (" (thử / dry run)" if response["importOptions"]["dryRun"] else ""))

@@ -244,8 +244,8 @@ def _unit_score(submission: Submission, unit: OrgUnit, values: pl.DataFrame,
     wrong = {i for i in ids if any(p["aspect"] == "dung" for p in problems.get(i, []))}
     dirty = {i for i in ids if any(p["aspect"] == "sach" and not p.get("resolved")
                                    for p in problems.get(i, []))}
-    submitted_on = submission.first_submitted_at.date() if submission.first_submitted_at \
-        else None
+    submitted_on = service.vn_date(submission.first_submitted_at) \
+        if submission.first_submitted_at else None
     if submitted_on is not None:
         on_time: bool | None = submitted_on <= submission.due_date
     else:

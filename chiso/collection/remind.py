@@ -112,11 +112,13 @@ def _texts(data_set: DataSet, submission: Submission, unit: OrgUnit, offset: int
         lead_vi, lead_en = "Hôm nay là hạn nộp", "Due today"
     else:
         lead_vi, lead_en = f"Đã quá hạn {offset} ngày", f"{offset} days overdue"
-    subject = f"[chiso] {lead_vi}: {data_set.code} {submission.period} — {unit.name}"
-    body = (f"{lead_vi} báo cáo '{data_set.name_vi}' kỳ {submission.period} của {unit.name} "
+    vi_period = service.period_label(submission.period, "vi")
+    en_period = service.period_label(submission.period, "en")
+    subject = f"[chiso] {lead_vi}: {data_set.name_vi} {vi_period} — {unit.name}"
+    body = (f"{lead_vi} báo cáo «{data_set.name_vi}» {vi_period} của {unit.name} "
             f"(hạn {due}). Đề nghị đơn vị nhập và gửi báo cáo.\n\n"
-            f"{lead_en}: report '{data_set.name_en or data_set.name_vi}' for "
-            f"{submission.period} of {unit.name} (due {due}). Please enter and submit it.")
+            f"{lead_en}: report “{data_set.name_en or data_set.name_vi}” for "
+            f"{en_period} of {unit.name} (due {due}). Please enter and submit it.")
     return subject, body
 
 
@@ -127,11 +129,12 @@ def _summarise(session: Session, data_set: DataSet, period: str, pending: list[S
         return
     units = {u.id: u for u in session.scalars(select(OrgUnit).where(
         OrgUnit.id.in_([s.unit_id for s in late])))}
-    lines = "\n".join(f"- {units[s.unit_id].code} {units[s.unit_id].name}: "
+    lines = "\n".join(f"- {units[s.unit_id].name}: "
                       f"{(today - s.due_date).days} ngày / days" for s in late)
     key = f"collection:summary:{data_set.code}:{period}:{today.isoformat()}"
     sent = notify(session, recipients=standing_office(session), event_key=key,
-                  subject=f"[chiso] {len(late)} đơn vị chậm báo cáo {data_set.code} {period}",
+                  subject=f"[chiso] {len(late)} đơn vị chậm báo cáo «{data_set.name_vi}» "
+                          f"{service.period_label(period)}",
                   body=f"Đơn vị chưa gửi báo cáo đã quá hạn / units late:\n{lines}",
                   link=f"/collection/quality?data_set={data_set.code}&period={period}")
     summary.summaries += 1

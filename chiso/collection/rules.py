@@ -18,8 +18,10 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access, Action
 from chiso.audit.service import record_event
 from chiso.collection.models import ValidationRule, ValueFlag
+from chiso.errors import UserError
 from chiso.text import nfc
 
 RULES_FILE = Path(__file__).parent / "data" / "rules.yaml"
@@ -34,10 +36,8 @@ MIN_HISTORY = 4
 MIN_PEERS = 5
 
 
-class RuleError(ValueError):
-    def __init__(self, vi: str, en: str) -> None:
-        self.message_vi, self.message_en = vi, en
-        super().__init__(f"{vi} / {en}")
+class RuleError(UserError):
+    """A validation rule spec that cannot be used (422)."""
 
 
 # ------------------------------------------------------------------ parsing expressions
@@ -146,8 +146,10 @@ def check_rule_spec(spec: dict[str, Any]) -> dict[str, Any]:
             "missing_strategy": missing}
 
 
-def load_rules(session: Session, path: Path = RULES_FILE, *, actor: Any = None) -> int:
-    """Create or update rules from YAML (idempotent); returns how many changed."""
+def load_rules(session: Session, path: Path = RULES_FILE, *, access: Access) -> int:
+    """Create or update rules from YAML (idempotent); returns how many changed. Rules hold
+    for every unit: MANAGE system-wide (the operator's CLI, the shipped loader)."""
+    access.require(Action.MANAGE)
     changed = 0
     for spec in yaml.safe_load(path.read_text("utf-8")) or []:
         fields = check_rule_spec(spec)
@@ -163,7 +165,7 @@ def load_rules(session: Session, path: Path = RULES_FILE, *, actor: Any = None) 
                 setattr(row, key, value)
         session.flush()
         record_event(session, action="rule.save", object_type="validation_rule",
-                     object_id=row.id, actor=actor, before=before, after=fields)
+                     object_id=row.id, actor=access.actor, before=before, after=fields)
         changed += 1
     return changed
 

@@ -24,8 +24,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chiso.accounts.access import Access
-from chiso.audit.service import record_event
+from chiso.accounts.access import Access, Action
 from chiso.collection import legacy, service
 from chiso.collection.models import DataSet
 from chiso.collection.rules import active_rules, evaluate
@@ -38,8 +37,9 @@ from chiso.values.importer import ImportIssue, ImportResult, diff_frames, valida
 from chiso.values.models import DataValue, ImportBatch
 from chiso.values.parsing import cell_text
 from chiso.values.reader import FileUnreadable, SheetTable, header_key
-from chiso.values.service import apply_changes, plan_changes
+from chiso.values.service import BatchEvent, apply_changes, plan_changes
 
+UPLOAD_SUFFIXES = (".xlsx", ".xls", ".xlsm", ".ods")
 DATA_SHEET = "Số liệu"
 HELP_SHEET = "Hướng dẫn"
 META_SHEET = "_chiso"
@@ -362,11 +362,13 @@ def _converted(texts: list[str | None], encoding: str, sheet: str, lines: list[i
 
 
 def upload_template(session: Session, path: Path, *, data_set: DataSet, unit: OrgUnit,
-                    period: str, dry_run: bool = True, actor: Any = None,
-                    access: Access | None = None, display_name: str | None = None,
+                    period: str, access: Access, dry_run: bool = True,
+                    display_name: str | None = None,
                     encoding: str = "auto") -> TemplateUpload:
     """Check the filled template cell by cell; store all of it or nothing (caller commits)."""
     name = display_name or path.name
+    access.require(Action.CAPTURE, unit.id)
+    actor = access.actor
     parsed = service.check_period(data_set, period)
     result = ImportResult(name, hashlib.sha256(path.read_bytes()).hexdigest(), dry_run)
     upload = TemplateUpload(result)
@@ -381,7 +383,7 @@ def upload_template(session: Session, path: Path, *, data_set: DataSet, unit: Or
     result.rows = frame.height
     issues = _pipeline_issues(errors, frame, sheets, name)
     issues += _form_issues(session, frame, sheets, name, data_set, unit, parsed.id)
-    issues += _lock_issues(session, frame, sheets, name, actor)
+    issues += _lock_issues(session, frame, sheets, name, access)
     rule_issues = _rule_issues(session, frame, sheets, name) if not issues else []
     issues += [i for i, importance in rule_issues if importance == "high"]
     upload.warnings = [i for i, importance in rule_issues if importance != "high"]
@@ -393,25 +395,22 @@ def upload_template(session: Session, path: Path, *, data_set: DataSet, unit: Or
     result.inserts, result.updates, result.unchanged = diff_frames(plan)
     if dry_run or (plan.inserts.is_empty() and plan.updates.is_empty()):
         return upload
-    changed = pl.concat([plan.inserts.select("unit_id", "indicator_id", "period"),
-                         plan.updates.select("unit_id", "indicator_id", "period")])
-    service.guard_if_unhooked(session, changed, actor)
     batch = ImportBatch(kind="collection-template", file_name=name[:400], sha256=result.sha256,
                         user_id=getattr(actor, "id", None))
     session.add(batch)
     session.flush()
-    summary = apply_changes(session, plan, source="template", actor=actor,
-                            import_batch_id=batch.id, audit=False)
+    event = BatchEvent(action="collection.template_upload", object_type="import_batch",
+                       object_id=batch.id, unit_id=unit.id, note=name,
+                       after={"data_set": data_set.code, "period": parsed.id,
+                              "converted_cells": len(upload.converted)})
+    summary = apply_changes(session, plan, source="template", access=access,
+                            import_batch_id=batch.id, event=event)
     batch.inserted, batch.updated, batch.unchanged = summary
     batch.finished_at, batch.status = utcnow(), "done"
     result.batch_id = batch.id
     submission = service.submission_for(session, data_set, unit.id, parsed.id)
-    service.note_saved(session, submission, actor, f"tệp {name}: {summary.inserted} mới, "
+    service.note_saved(session, submission, access, f"tệp {name}: {summary.inserted} mới, "
                        f"{summary.updated} sửa / file {name}")
-    record_event(session, action="collection.template_upload", object_type="import_batch",
-                 object_id=batch.id, actor=actor, unit_id=unit.id, note=name,
-                 after={"data_set": data_set.code, "period": parsed.id, **summary._asdict(),
-                        "converted_cells": len(upload.converted)})
     return upload
 
 
@@ -470,13 +469,13 @@ def _form_issues(session: Session, frame: pl.DataFrame, sheets: list[_Sheet], na
 
 
 def _lock_issues(session: Session, frame: pl.DataFrame, sheets: list[_Sheet], name: str,
-                 actor: Any) -> list[ImportIssue]:
+                 access: Access) -> list[ImportIssue]:
     keys = frame.filter(pl.col("unit_id").is_not_null() & pl.col("indicator_id").is_not_null()
                         & pl.col("period").is_not_null())
     if keys.is_empty():
         return []
     locked = service.locked_for(session, keys.select("unit_id", "indicator_id", "period"),
-                                actor)
+                                access)
     if not locked:
         return []
     plan = plan_changes(session, keys)

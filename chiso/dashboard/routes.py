@@ -9,17 +9,18 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from chiso.accounts.access import Action
+from chiso.analytics.service import UnknownIndicator
 from chiso.analytics.status import Status
 from chiso.dashboard.service import UnitCard, drawn_overview, indicator_detail, unit_card
 from chiso.indicators.models import Indicator
 from chiso.settings import get_settings
 from chiso.units.service import UnitNotFound
 from chiso.web.deps import AccessDep, SessionDep
-from chiso.web.nav import NAV_ITEMS, NavItem
+from chiso.web.nav import NavItem
 from chiso.web.templating import render, render_fragment
 
 router = APIRouter(include_in_schema=False)
-NAV_ITEMS.append(NavItem("Overview", "/units/{unit}/overview", order=10))
+NAV = [NavItem("Overview", "/units/{unit}/overview", order=10)]
 
 
 def _unit_or_404(session: SessionDep, code: str) -> UnitCard:
@@ -46,7 +47,6 @@ def _status_context(request: Request) -> dict[str, object]:
     return {
         "comparator_sign": lambda c: COMPARATOR_SIGNS.get(c, c),
         "measure": lambda value, decimals, unit: _measure(value, decimals, unit, locale),
-        "statuses": list(Status),
         "status_label": lambda value: Status(value).label(locale),
         "statuses_labels": {s.value: s.label(locale) for s in Status},
     }
@@ -77,8 +77,7 @@ def indicator_page(request: Request, code: str, indicator_code: str, session: Se
     access.require(Action.READ, unit.id)
     indicator = session.scalar(select(Indicator).where(Indicator.code == indicator_code))
     if indicator is None:
-        raise HTTPException(404, f"Không có chỉ tiêu {indicator_code} / no indicator "
-                                 f"{indicator_code}")
+        raise UnknownIndicator(indicator_code)
     detail = indicator_detail(session, unit=unit, indicator=indicator,
                               year=year or _default_year())
     return render(request, "dashboard/indicator.html",

@@ -24,7 +24,7 @@ from chiso.analytics.service import (
     target_reach,
     target_statuses,
 )
-from chiso.analytics.status import Status
+from chiso.analytics.status import Status, vocabulary
 from chiso.indicators.models import Indicator, Pillar
 from chiso.plans.models import Target
 from chiso.settings import get_settings
@@ -32,8 +32,8 @@ from chiso.units.models import OrgUnit
 from chiso.units.service import get_unit
 
 # Worst first: what the committee must look at comes to the top of each pillar's table.
-STATUS_ORDER = [Status.OFF_TRACK, Status.AT_RISK, Status.NO_DATA, Status.ON_TRACK,
-                Status.ACHIEVED]
+STATUS_ORDER = [Status.OFF_TRACK, Status.MISSED, Status.AT_RISK, Status.NOT_IMPLEMENTED,
+                Status.NO_DATA, Status.ON_TRACK, Status.ACHIEVED, Status.MET]
 
 
 @dataclass
@@ -57,6 +57,11 @@ class Overview:
     years: list[int]
     pillars: list[PillarSummary]
     counts: dict[str, int]
+    # The vocabulary of the moment (the year-end words once every target is closed).
+    statuses: list[Status] = field(default_factory=list)
+    closed: bool = False
+    illustrative: bool = False  # some actual rests on figures the demo invented
+    not_aggregatable: int = 0  # sub-unit figures that could not enter a total
 
     @property
     def total(self) -> int:
@@ -95,10 +100,15 @@ def overview(session: Session, *, unit: UnitCard | OrgUnit, year: int,
              as_of: dt.date | None = None) -> Overview:
     as_of = as_of or min(get_settings().current_date(), dt.date(year, 12, 31))
     statuses = target_statuses(session, unit_code=unit.code, year=year, as_of=as_of)
-    pillars = _pillar_summaries(session, statuses)
+    closed = all(s.closed for s in statuses) if statuses else as_of >= dt.date(year, 12, 31)
+    words = vocabulary([s.closed for s in statuses] or [closed])
+    pillars = _pillar_summaries(session, statuses, words)
     counts = Counter(str(s.status) for s in statuses)
     return Overview(unit=unit, year=year, as_of=as_of, years=target_years(session, unit.id),
-                    pillars=pillars, counts={s.value: counts.get(s.value, 0) for s in Status})
+                    pillars=pillars, counts={s.value: counts.get(s.value, 0) for s in words},
+                    statuses=words, closed=closed,
+                    illustrative=any(s.illustrative for s in statuses),
+                    not_aggregatable=sum(s.not_aggregatable for s in statuses))
 
 
 def drawn_overview(session: Session, *, unit: UnitCard | OrgUnit, year: int, as_of: dt.date | None,
@@ -115,13 +125,14 @@ def drawn_overview(session: Session, *, unit: UnitCard | OrgUnit, year: int, as_
     return cache.memoized(session, ("overview_html", unit.code, year, as_of, locale), compute)
 
 
-def _pillar_summaries(session: Session, statuses: list[TargetStatus]) -> list[PillarSummary]:
+def _pillar_summaries(session: Session, statuses: list[TargetStatus], words: list[Status]
+                      ) -> list[PillarSummary]:
     pillars = session.scalars(select(Pillar).order_by(Pillar.sort_order)).all()
     by_code = {p.code: PillarSummary(p.code, p.name_vi, p.name_en, dict.fromkeys(
-        [s.value for s in Status], 0)) for p in pillars}
+        [s.value for s in words], 0)) for p in pillars}
     for row in statuses:
         summary = by_code.setdefault(row.pillar_code or "", PillarSummary(
-            row.pillar_code or "", "Khác", "Other", dict.fromkeys([s.value for s in Status], 0)))
+            row.pillar_code or "", "Khác", "Other", dict.fromkeys([s.value for s in words], 0)))
         summary.counts[str(row.status)] += 1
         summary.rows.append(row)
     for summary in by_code.values():
@@ -138,6 +149,9 @@ class IndicatorDetail:
     chart: dict[str, Any]
     breakdown: list[dict[str, Any]]
     silent_units: list[str]  # sub-units with no figure for the year
+    closed: bool = False  # the year (the target's date) is over
+    illustrative: bool = False  # a figure on the page rests on figures the demo invented
+    not_aggregatable: int = 0  # sub-unit figures that could not enter the unit's total
 
 
 def indicator_detail(session: Session, *, unit: UnitCard | OrgUnit, indicator: Indicator,
@@ -148,11 +162,17 @@ def indicator_detail(session: Session, *, unit: UnitCard | OrgUnit, indicator: I
                               year_from=year - 2, year_to=year)
     breakdown = subunit_breakdown(session, unit_code=unit.code, indicator_code=indicator.code,
                                   period=str(year))
+    closed = status.closed if status else get_settings().current_date() >= dt.date(year, 12, 31)
     return IndicatorDetail(
         unit=unit, indicator=indicator, year=year, status=status,
         chart=_chart_data(indicator, series, status, year),
         breakdown=_breakdown_rows(breakdown),
-        silent_units=breakdown.filter(pl.col("value").is_null())["unit_name"].to_list(),
+        silent_units=breakdown.filter(pl.col("value").is_null()
+                                      & (pl.col("not_aggregatable") == 0))["unit_name"].to_list(),
+        closed=closed,
+        illustrative=bool((status and status.illustrative) or series["illustrative"].any()
+                          or breakdown["illustrative"].any()),
+        not_aggregatable=int(breakdown["not_aggregatable"].sum()),
     )
 
 
@@ -205,8 +225,10 @@ def _path_points(status: TargetStatus | None, year: int) -> list[list[Any]]:
 
 
 def _breakdown_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """Sub-units that reported, best first (units that did not report are counted apart)."""
-    return frame.filter(pl.col("value").is_not_null()).sort("value", descending=True).to_dicts()
+    """Sub-units that reported, best first (units that did not report are counted apart;
+    a unit whose figures could not enter the total stays listed, flagged)."""
+    shown = pl.col("value").is_not_null() | (pl.col("not_aggregatable") > 0)
+    return frame.filter(shown).sort("value", descending=True, nulls_last=True).to_dicts()
 
 
 def _round(value: float | None, decimals: int) -> float | None:

@@ -6,6 +6,7 @@
   const statusColours = {
     achieved: colour("achieved"), on_track: colour("on-track"), at_risk: colour("at-risk"),
     off_track: colour("off-track"), no_data: colour("no-data"),
+    met: colour("achieved"), missed: colour("off-track"), not_implemented: colour("not-implemented"),
   };
 
   function viNumber(value, locale) {
