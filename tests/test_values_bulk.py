@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from values_support import build_world
 
+from chiso.accounts.access import Access
 from chiso.audit.models import AuditEvent
 from chiso.units.models import OrgUnit
 from chiso.values.models import DataValue, DataValueVersion
@@ -70,7 +71,8 @@ def _values(session) -> pl.DataFrame:  # type: ignore[no-untyped-def]
 def test_twenty_thousand_rows_write_one_version_each_and_rerun_writes_nothing(
         session, rows) -> None:
     assert rows.height == 20_000
-    assert upsert_values(session, rows, source="bulk-test") == (20_000, 0, 0)
+    assert upsert_values(session, rows, source="bulk-test",
+                         access=Access.system(session, "test")) == (20_000, 0, 0)
     session.commit()
     values, versions = _values(session), _versions(session)
     assert values.height == 20_000 and versions.height == 20_000
@@ -91,19 +93,21 @@ def test_twenty_thousand_rows_write_one_version_each_and_rerun_writes_nothing(
         .to_list() == [dt.date(2025, 3, 1)]
     events = session.scalar(select(func.count()).select_from(AuditEvent))
 
-    assert upsert_values(session, rows, source="bulk-test") == (0, 0, 20_000)
+    assert upsert_values(session, rows, source="bulk-test",
+                         access=Access.system(session, "test")) == (0, 0, 20_000)
     session.commit()
     assert _versions(session).height == 20_000
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == events
 
 
 def test_partial_change_versions_only_the_changed_rows(session, rows) -> None:
-    upsert_values(session, rows, source="bulk-test")
+    upsert_values(session, rows, source="bulk-test", access=Access.system(session, "test"))
     session.commit()
     changed = rows.with_columns(value=pl.when(
         (pl.col("numerator").is_null()) & (pl.col("period") == "202501"))
         .then(pl.col("value") + 1).otherwise(pl.col("value")))
-    assert upsert_values(session, changed, source="bulk-test") == (0, COMMUNES, 19_500)
+    assert upsert_values(session, changed, source="bulk-test",
+                         access=Access.system(session, "test")) == (0, COMMUNES, 19_500)
     session.commit()
     updates = _versions(session).filter(pl.col("version") == 2)
     assert updates.height == COMMUNES
@@ -119,7 +123,8 @@ def test_existing_values_by_staged_keys_equal_the_chunked_lookup(session, rows) 
     exactly the chunked IN lookup narrowed to the batch's keys (absent keys find nothing)."""
     from chiso.values.service import KEY, _existing_by_chunks, _existing_by_stage
 
-    upsert_values(session, rows.filter(pl.col("period") < "202506"), source="bulk-test")
+    upsert_values(session, rows.filter(pl.col("period") < "202506"), source="bulk-test",
+                  access=Access.system(session, "test"))
     session.commit()
     batch = rows.filter(pl.col("unit_id") % 7 == 0, pl.col("period") >= "202505")
     staged = _existing_by_stage(session, batch).sort("id")

@@ -7,6 +7,7 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
 from values_support import build_world
 
+from chiso.accounts.access import Access
 from chiso.values.exporter import export_frame, write_export
 from chiso.values.importer import import_values
 from chiso.values.models import DataValueVersion
@@ -18,15 +19,17 @@ def world(session):  # type: ignore[no-untyped-def]
     built = build_world(session)
     save = dict(indicator_id=built.ratio.id)
     save_value(session, unit_id=built.commune_a.id, period="2025Q1", numerator=1,
-               denominator=3, comment="Một phần ba", **save)
-    save_value(session, unit_id=built.commune_b.id, period="2025Q1", value="76,6%", **save)
+               denominator=3, comment="Một phần ba", **save, access=Access.system(session, "test"))
+    save_value(session, unit_id=built.commune_b.id, period="2025Q1", value="76,6%", **save,
+               access=Access.system(session, "test"))
     save_value(session, unit_id=built.commune_a.id, indicator_id=built.count.id,
-               period="2025", value="1.234.567", source="một cửa")
+               period="2025", value="1.234.567", source="một cửa",
+               access=Access.system(session, "test"))
     save_value(session, unit_id=built.commune_b.id, indicator_id=built.count.id,
-               period="2024", value=12.125)
+               period="2024", value=12.125, access=Access.system(session, "test"))
     gone = save_value(session, unit_id=built.commune_b.id, indicator_id=built.count.id,
-                      period="2023", value=5)
-    delete_value(session, gone.id)
+                      period="2023", value=5, access=Access.system(session, "test"))
+    delete_value(session, gone.id, access=Access.system(session, "test"))
     session.commit()
     return built
 
@@ -37,7 +40,7 @@ def test_export_then_import_changes_nothing(session, world, tmp_path, suffix) ->
     assert frame.height == 4  # the deleted value is not exported
     path = write_export(frame, tmp_path / f"xuat{suffix}")
     versions = session.scalar(select(func.count()).select_from(DataValueVersion))
-    result = import_values(session, path)
+    result = import_values(session, path, access=Access.system(session, "test"))
     session.commit()
     assert result.ok, [e.text() for e in result.errors]
     assert result.counts["unchanged"] == 4

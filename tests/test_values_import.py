@@ -50,7 +50,7 @@ def _good_csv(tmp_path: Path) -> Path:
 
 
 def test_csv_import_stores_clean_values(session, world, tmp_path) -> None:
-    result = import_values(session, _good_csv(tmp_path))
+    result = import_values(session, _good_csv(tmp_path), access=Access.system(session, "test"))
     session.commit()
     assert result.ok, [e.text() for e in result.errors]
     assert result.counts == {"rows": 5, "inserted": 5, "updated": 0, "unchanged": 0,
@@ -76,10 +76,10 @@ def test_csv_import_stores_clean_values(session, world, tmp_path) -> None:
 
 def test_importing_the_same_file_twice_changes_nothing(session, world, tmp_path) -> None:
     path = _good_csv(tmp_path)
-    import_values(session, path)
+    import_values(session, path, access=Access.system(session, "test"))
     session.commit()
     versions, batches = _count(session, DataValueVersion), _count(session, ImportBatch)
-    again = import_values(session, path)
+    again = import_values(session, path, access=Access.system(session, "test"))
     session.commit()
     assert again.ok and again.counts["unchanged"] == 5
     assert again.counts["inserted"] == again.counts["updated"] == 0
@@ -95,7 +95,7 @@ def test_one_bad_row_stores_nothing_and_names_row_and_column(session, world, tmp
         "06002,CQS.HS_TRUC_TUYEN,2025Q3,30,20,,,",
         "06001,CQS.SO_DVCTT,2025,,,7,,",
     ])
-    result = import_values(session, path)
+    result = import_values(session, path, access=Access.system(session, "test"))
     session.commit()
     assert not result.ok
     assert [(e.row, e.column, e.rule) for e in result.errors] == [
@@ -119,7 +119,7 @@ def test_every_problem_is_reported_at_once(session, world, tmp_path) -> None:
         "06001,CQS.SO_DVCTT,2025,,,12,,",
         "06001,CQS.SO_DVCTT,2025,,,13,,",
     ])
-    result = import_values(session, path)
+    result = import_values(session, path, access=Access.system(session, "test"))
     found = {(e.row, e.column, e.rule) for e in result.errors}
     assert {(2, "unit_code", "unit_unknown"), (3, "indicator_code", "indicator_unknown"),
             (4, "period", "period_format"), (5, "value", "percent_range"),
@@ -128,7 +128,7 @@ def test_every_problem_is_reported_at_once(session, world, tmp_path) -> None:
 
 
 def test_dry_run_lists_changes_and_writes_nothing(session, world, tmp_path) -> None:
-    import_values(session, _good_csv(tmp_path))
+    import_values(session, _good_csv(tmp_path), access=Access.system(session, "test"))
     session.commit()
     versions = _count(session, DataValueVersion)
     changed = _csv(tmp_path / "sua.csv", [
@@ -137,7 +137,7 @@ def test_dry_run_lists_changes_and_writes_nothing(session, world, tmp_path) -> N
         "06001,CQS.SO_DVCTT,2025,,,1.234.567,,",
         "06002,CQS.SO_DVCTT,2025,,,42,,",
     ])
-    preview = import_values(session, changed, dry_run=True)
+    preview = import_values(session, changed, dry_run=True, access=Access.system(session, "test"))
     session.commit()
     assert preview.ok and preview.dry_run and preview.batch_id is None
     assert (preview.inserts.height, preview.updates.height, preview.unchanged.height) == (
@@ -173,7 +173,7 @@ def test_xlsx_with_title_and_merged_two_level_header(session, world, tmp_path) -
     sheet.append(["06001", "CQS.SO_DVCTT", "2025", None, None, "12,5", None])
     path = tmp_path / "bao_cao.xlsx"
     book.save(path)
-    result = import_values(session, path)
+    result = import_values(session, path, access=Access.system(session, "test"))
     assert result.ok, [e.text() for e in result.errors]
     session.commit()
     assert sorted(result.inserts.select("sheet", "row").rows()) == [
@@ -187,7 +187,7 @@ def test_xlsx_with_title_and_merged_two_level_header(session, world, tmp_path) -
     sheet["F9"] = "mười hai"
     bad = tmp_path / "bao_cao_loi.xlsx"
     book.save(bad)
-    refused = import_values(session, bad)
+    refused = import_values(session, bad, access=Access.system(session, "test"))
     assert [(e.sheet, e.row, e.column, e.rule) for e in refused.errors] == [
         ("Số liệu", 9, "value", "number_format")]
     assert "trang 'Số liệu', dòng 9, cột 'Giá trị (%)' (value)" in refused.errors[0].text()
@@ -202,7 +202,7 @@ def test_focal_officer_may_import_only_their_unit(session, world, tmp_path, make
         "06001,CQS.SO_DVCTT,2025,,,3,,",
         "06002,CQS.SO_DVCTT,2025,,,4,,",
     ])
-    result = import_values(session, path, access=Access(session, user), actor=user)
+    result = import_values(session, path, access=Access(session, user))
     assert [(e.row, e.rule) for e in result.errors] == [(3, "permission")]
     assert "06002" in result.errors[0].message_vi
     assert _count(session, DataValue) == 0
@@ -212,7 +212,7 @@ def test_legacy_windows_1258_csv_is_read(session, world, tmp_path) -> None:
     path = tmp_path / "cu.csv"
     path.write_bytes(_cp1258("Mã đơn vị;Mã chỉ tiêu;Kỳ báo cáo;Giá trị;Ghi chú\r\n"
                              "06001;CQS.SO_DVCTT;2025;7;Đã kiểm tra\r\n"))
-    result = import_values(session, path)
+    result = import_values(session, path, access=Access.system(session, "test"))
     assert result.ok, [e.text() for e in result.errors]
     session.commit()
     assert session.scalar(select(DataValue.comment)) == "Đã kiểm tra"
@@ -246,7 +246,7 @@ def test_percent_formatted_excel_cells_are_read_as_percentages(session, world, t
     sheet["D3"].number_format = "0%"
     path = tmp_path / "phan_tram.xlsx"
     book.save(path)
-    result = import_values(session, path)
+    result = import_values(session, path, access=Access.system(session, "test"))
     assert result.ok, [e.text() for e in result.errors]
     values = {(r["unit_code"], r["indicator_code"]): r["value"]
               for r in result.inserts.iter_rows(named=True)}

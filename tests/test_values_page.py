@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 from values_support import build_world
 
+from chiso.accounts.access import Access
 from chiso.accounts.models import Role
 from chiso.db import new_session
 from chiso.values.models import DataValue
@@ -21,7 +22,8 @@ def world(db_url):  # type: ignore[no-untyped-def]
     session = new_session(db_url)
     built = build_world(session)
     save_value(session, unit_id=built.commune_a.id, indicator_id=built.ratio.id,
-               period="2025Q2", numerator=300, denominator=500)
+               period="2025Q2", numerator=300, denominator=500,
+               access=Access.system(session, "test"))
     session.commit()
     session.close()
     return built

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from values_support import build_world
 
+from chiso.accounts.access import Access
 from chiso.audit.models import AuditEvent
 from chiso.text import parse_number
 from chiso.text.columns import cell_text, parse_number_columns, parse_number_expr
@@ -30,12 +31,12 @@ def world(session):  # type: ignore[no-untyped-def]
 
 def test_save_then_update_keeps_both_versions(session, world) -> None:
     first = save_value(session, unit_id=world.commune_a.id, indicator_id=world.count.id,
-                       period="2025Q1", value="1.234")
+                       period="2025Q1", value="1.234", access=Access.system(session, "test"))
     session.commit()
     assert first.value == 1234 and first.version == 1
     again = save_value(session, unit_id=world.commune_a.id, indicator_id=world.count.id,
                        period="2025Q1", value=1300, comment="Sửa theo báo cáo",
-                       expected_version=1)
+                       expected_version=1, access=Access.system(session, "test"))
     session.commit()
     history = value_history(session, again.id)
     assert [(v.version, v.value, v.change) for v in history] == [
@@ -47,19 +48,21 @@ def test_save_then_update_keeps_both_versions(session, world) -> None:
 
 def test_saving_the_same_figure_again_writes_no_version(session, world) -> None:
     kwargs = dict(unit_id=world.commune_a.id, indicator_id=world.count.id, period="2025")
-    row = save_value(session, value=12, **kwargs)
-    save_value(session, value="12", **kwargs)
+    row = save_value(session, value=12, **kwargs, access=Access.system(session, "test"))
+    save_value(session, value="12", **kwargs, access=Access.system(session, "test"))
     session.commit()
     assert [v.version for v in value_history(session, row.id)] == [1]
 
 
 def test_stale_expected_version_is_refused_and_nothing_is_lost(session, world) -> None:
     kwargs = dict(unit_id=world.commune_a.id, indicator_id=world.count.id, period="202503")
-    row = save_value(session, value=10, **kwargs)
-    save_value(session, value=11, expected_version=1, **kwargs)
+    row = save_value(session, value=10, **kwargs, access=Access.system(session, "test"))
+    save_value(session, value=11, expected_version=1, **kwargs,
+               access=Access.system(session, "test"))
     session.commit()
     with pytest.raises(StaleVersion) as refused:
-        save_value(session, value=99, expected_version=1, **kwargs)
+        save_value(session, value=99, expected_version=1, **kwargs,
+                   access=Access.system(session, "test"))
     session.rollback()
     assert "phiên bản 2" in str(refused.value) and "version 2" in str(refused.value)
     session.refresh(row)
@@ -69,14 +72,15 @@ def test_stale_expected_version_is_refused_and_nothing_is_lost(session, world) -
 
 def test_ratio_value_is_computed_from_its_parts(session, world) -> None:
     row = save_value(session, unit_id=world.commune_a.id, indicator_id=world.ratio.id,
-                     period="2025Q2", numerator="766", denominator="1.000")
+                     period="2025Q2", numerator="766", denominator="1.000",
+                     access=Access.system(session, "test"))
     assert row.value == pytest.approx(76.6)
     assert (row.numerator, row.denominator) == (766.0, 1000.0)
 
 
 def test_percentage_text_alone_is_accepted(session, world) -> None:
     row = save_value(session, unit_id=world.commune_b.id, indicator_id=world.ratio.id,
-                     period="Quý III/2025", value="76,6%")
+                     period="Quý III/2025", value="76,6%", access=Access.system(session, "test"))
     assert row.value == pytest.approx(76.6) and row.period == "2025Q3"
     assert row.numerator is None
 
@@ -93,7 +97,7 @@ def test_percentage_text_alone_is_accepted(session, world) -> None:
 def test_ratio_rules_refuse_bad_input(session, world, fields, rule) -> None:
     with pytest.raises(ValueRejected) as refused:
         save_value(session, unit_id=world.commune_a.id, indicator_id=world.ratio.id,
-                   period="2025", **fields)
+                   period="2025", **fields, access=Access.system(session, "test"))
     assert rule in {i["rule"] for i in refused.value.issues}
     assert " / " in str(refused.value)  # Vietnamese, then English
     assert session.scalar(select(func.count()).select_from(DataValue)) == 0
@@ -102,33 +106,33 @@ def test_ratio_rules_refuse_bad_input(session, world, fields, rule) -> None:
 def test_count_must_not_be_negative_and_period_must_parse(session, world) -> None:
     with pytest.raises(ValueRejected, match="không được âm"):
         save_value(session, unit_id=world.commune_a.id, indicator_id=world.count.id,
-                   period="2025", value=-3)
+                   period="2025", value=-3, access=Access.system(session, "test"))
     with pytest.raises(ValueRejected, match="kỳ báo cáo '2025Q5' không hợp lệ"):
         save_value(session, unit_id=world.commune_a.id, indicator_id=world.count.id,
-                   period="2025Q5", value=3)
+                   period="2025Q5", value=3, access=Access.system(session, "test"))
     # A word where a number belongs is quoted as typed, spaces and all.
     with pytest.raises(ValueRejected, match="'mười hai' không phải là số"):
         save_value(session, unit_id=world.commune_a.id, indicator_id=world.count.id,
-                   period="2025", value=" mười hai ")
+                   period="2025", value=" mười hai ", access=Access.system(session, "test"))
 
 
 def test_unit_must_be_valid_during_the_period(session, world) -> None:
     with pytest.raises(ValueRejected, match="không có hiệu lực trong kỳ 202509"):
         save_value(session, unit_id=world.old_commune.id, indicator_id=world.count.id,
-                   period="202509", value=3)
+                   period="202509", value=3, access=Access.system(session, "test"))
     row = save_value(session, unit_id=world.old_commune.id, indicator_id=world.count.id,
-                     period="202506", value=3)
+                     period="202506", value=3, access=Access.system(session, "test"))
     assert row.value == 3
 
 
 def test_delete_is_a_new_version_and_saving_restores(session, world) -> None:
     kwargs = dict(unit_id=world.commune_a.id, indicator_id=world.count.id, period="2024")
-    row = save_value(session, value=7, **kwargs)
-    delete_value(session, row.id, comment="Nhập nhầm")
+    row = save_value(session, value=7, **kwargs, access=Access.system(session, "test"))
+    delete_value(session, row.id, comment="Nhập nhầm", access=Access.system(session, "test"))
     session.commit()
     session.refresh(row)
     assert row.deleted and row.version == 2
-    save_value(session, value=7, **kwargs)
+    save_value(session, value=7, **kwargs, access=Access.system(session, "test"))
     session.commit()
     assert [v.change for v in value_history(session, row.id)] == ["insert", "delete",
                                                                    "restore"]
@@ -141,9 +145,11 @@ def test_upsert_inserts_updates_and_leaves_unchanged(session, world) -> None:
         {"unit_id": world.commune_b.id, "indicator_id": world.ratio.id, "period": "2025Q1",
          "numerator": 10, "denominator": 40, "value": None},
     ]
-    assert upsert_values(session, rows, source="demo") == (2, 0, 0)
+    assert upsert_values(session, rows, source="demo",
+                         access=Access.system(session, "test")) == (2, 0, 0)
     rows[1]["numerator"] = 20
-    summary = upsert_values(session, pl.DataFrame(rows), source="demo")
+    summary = upsert_values(session, pl.DataFrame(rows), source="demo",
+                            access=Access.system(session, "test"))
     session.commit()
     assert (summary.inserted, summary.updated, summary.unchanged) == (0, 1, 1)
     values = dict(session.execute(select(DataValue.unit_id, DataValue.value)).all())
@@ -159,7 +165,7 @@ def test_upsert_rejects_a_bad_row_and_writes_nothing(session, world) -> None:
          "numerator": 5, "denominator": 4},
     ]
     with pytest.raises(ValueRejected, match="dòng 2"):
-        upsert_values(session, rows, source="demo")
+        upsert_values(session, rows, source="demo", access=Access.system(session, "test"))
     assert session.scalar(select(func.count()).select_from(DataValue)) == 0
 
 

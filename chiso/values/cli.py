@@ -31,7 +31,7 @@ def import_command(
 
     Example: chiso import so-lieu-quy-3.xlsx --dry-run
     """
-    import chiso.db.models  # noqa: F401  (every table)
+    from chiso.accounts.access import Access
     from chiso.db import session_scope
     from chiso.values.importer import import_values
 
@@ -43,7 +43,9 @@ def import_command(
             progress.update(task, description=STAGES[name], advance=1)
 
         with session_scope() as session:
-            result = import_values(session, file, dry_run=dry_run, on_stage=on_stage)
+            # The operator runs the command: the import is theirs, audited as system:cli.
+            result = import_values(session, file, access=Access.system(session, "cli"),
+                                   dry_run=dry_run, on_stage=on_stage)
             if dry_run or not result.ok:
                 session.rollback()
     if not result.ok:
@@ -106,7 +108,6 @@ def export_command(
 
     Example: chiso export --unit 20 --year 2025 -o so-lieu-2025.xlsx
     """
-    import chiso.db.models  # noqa: F401  (every table)
     from chiso.db import session_scope
     from chiso.values.exporter import ExportError, export_frame, write_export
 

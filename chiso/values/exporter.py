@@ -14,6 +14,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso.errors import UserError
 from chiso.indicators.models import Indicator
 from chiso.periods import parse_period
 from chiso.units.models import OrgUnit
@@ -24,8 +25,10 @@ EXPORT_COLUMNS = ("unit_code", "indicator_code", "period", "numerator", "denomin
 NUMBER_COLUMNS = ("numerator", "denominator", "value")
 
 
-class ExportError(ValueError):
-    """A filter that names nothing (unknown unit or indicator, bad period)."""
+class ExportError(UserError, ValueError):
+    """A filter that names nothing (unknown unit or indicator, bad period): 422."""
+
+    status = 422
 
 
 def export_frame(session: Session, *, unit: str | None = None, indicator: str | None = None,

@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action
-from chiso.audit.service import record_event
 from chiso.db.base import utcnow
 from chiso.indicators.models import Indicator
 from chiso.periods import Calendar, PeriodError, period_of_cell
@@ -30,8 +29,10 @@ from chiso.values.reader import FileUnreadable, SheetTable, read_value_file
 from chiso.values.rules import check_values, empty_errors, error_rows
 from chiso.values.service import (
     SOURCE_MAX,
+    BatchEvent,
     ChangePlan,
     apply_changes,
+    future_period_errors,
     period_errors,
     plan_changes,
     units_frame,
@@ -122,15 +123,15 @@ class ImportResult:
         }
 
 
-def import_values(session: Session, path: Path | str, *, dry_run: bool = False,
-                  actor: Any = None, access: Access | None = None,
-                  display_name: str | None = None,
+def import_values(session: Session, path: Path | str, *, access: Access,
+                  dry_run: bool = False, display_name: str | None = None,
                   on_stage: Callable[[str], None] | None = None) -> ImportResult:
     """Validate the whole file, then store all of it or nothing (the caller commits).
 
-    `access` (when given) must allow CAPTURE on each row's unit; rows for other units are
-    reported as errors. `display_name` is the name the user uploaded the file under;
-    `on_stage` is told each stage as it starts (read, validate, compare, store).
+    `access` must allow CAPTURE on each row's unit (`Access.system(session, "cli")` for an
+    import the operator runs); rows for other units are reported as errors.
+    `display_name` is the name the user uploaded the file under; `on_stage` is told each
+    stage as it starts (read, validate, compare, store).
     """
     stage = on_stage or (lambda _name: None)
     stage("read")
@@ -143,8 +144,8 @@ def import_values(session: Session, path: Path | str, *, dry_run: bool = False,
         result.errors = [ImportIssue(name, exc.sheet, None, "", "file_unreadable",
                                      exc.message_vi, exc.message_en)]
         return result
-    return import_tables(session, tables, result, kind=_kind(path), actor=actor,
-                         access=access, on_stage=stage)
+    return import_tables(session, tables, result, kind=_kind(path), access=access,
+                         on_stage=stage)
 
 
 def _kind(path: Path) -> str:
@@ -152,7 +153,7 @@ def _kind(path: Path) -> str:
 
 
 def import_tables(session: Session, tables: list[SheetTable], result: ImportResult, *,
-                  kind: str, actor: Any = None, access: Access | None = None,
+                  kind: str, access: Access,
                   on_stage: Callable[[str], None] | None = None) -> ImportResult:
     """The shared second half of every import format: validate, plan, store."""
     stage = on_stage or (lambda _name: None)
@@ -168,17 +169,19 @@ def import_tables(session: Session, tables: list[SheetTable], result: ImportResu
     if result.dry_run or (plan.inserts.is_empty() and plan.updates.is_empty()):
         return result
     stage("store")
-    result.batch_id = _store(session, plan, result, kind=kind, actor=actor)
+    result.batch_id = _store(session, plan, result, kind=kind, access=access)
     return result
 
 
 # ------------------------------------------------------------------ validation
 
 
-def validate_tables(session: Session, tables: list[SheetTable], access: Access | None
-                    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+def validate_tables(session: Session, tables: list[SheetTable], access: Access,
+                    source: str = DEFAULT_SOURCE) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(checked rows ready for `plan_changes`, errors with `_row` ids). `_row` is a
-    running id over all sheets; `_sheet` and `_line` locate it for the user."""
+    running id over all sheets; `_sheet` and `_line` locate it for the user. Rows for units
+    `access` may not CAPTURE, and rows for periods not begun (unless their source, or
+    `source` for rows without one, is allowed to carry planned figures) are errors."""
     frame = _cleaned(_stacked(tables))
     frame = with_calendars(session, _with_indicators(session, frame))
     frame = with_period_dates(_with_canonical_periods(frame))
@@ -188,6 +191,7 @@ def validate_tables(session: Session, tables: list[SheetTable], access: Access |
         _required_errors(frame), period_errors(frame.filter(pl.col("period_text").is_not_null())),
         _indicator_errors(frame), _unit_errors(frame), rule_errors, _duplicate_errors(frame),
         _source_errors(frame), _permission_errors(frame, access),
+        future_period_errors(frame.filter(pl.col("period_type").is_not_null()), source),
     ])
     checked = frame.with_columns(value=pl.col("final_value"))
     return checked, _first_error_per_cell(errors)
@@ -340,8 +344,8 @@ def _source_errors(frame: pl.DataFrame) -> pl.DataFrame:
                          "the comment)")
 
 
-def _permission_errors(frame: pl.DataFrame, access: Access | None) -> pl.DataFrame:
-    if access is None or access.can(Action.CAPTURE):
+def _permission_errors(frame: pl.DataFrame, access: Access) -> pl.DataFrame:
+    if access.can(Action.CAPTURE):
         return empty_errors()
     # One question per distinct unit (a file names a handful), not per row.
     unit_ids = frame.get_column("unit_id").drop_nulls().unique().to_list()
@@ -395,19 +399,18 @@ def diff_frames(plan: ChangePlan) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFr
 
 
 def _store(session: Session, plan: ChangePlan, result: ImportResult, *, kind: str,
-           actor: Any) -> int:
+           access: Access) -> int:
     batch = ImportBatch(kind=kind, file_name=result.file_name[:400], sha256=result.sha256,
-                        user_id=getattr(actor, "id", None))
+                        user_id=getattr(access.actor, "id", None))
     session.add(batch)
     session.flush()
-    summary = apply_changes(session, plan, source=DEFAULT_SOURCE, actor=actor,
-                            import_batch_id=batch.id, audit=False)
+    event = BatchEvent(action="values.import", object_type="import_batch",
+                       object_id=batch.id, note=result.file_name,
+                       after={"file": result.file_name, "sha256": result.sha256})
+    summary = apply_changes(session, plan, source=DEFAULT_SOURCE, access=access,
+                            import_batch_id=batch.id, event=event)
     batch.inserted, batch.updated, batch.unchanged = summary
     batch.finished_at, batch.status = utcnow(), "done"
-    record_event(session, action="values.import", object_type="import_batch",
-                 object_id=batch.id, actor=actor, note=result.file_name,
-                 after={"file": result.file_name, "sha256": result.sha256,
-                        **summary._asdict()})
     return batch.id
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
+from chiso.errors import UserError
 from chiso.text import accent_free_key
 from chiso.text.columns import cell_text
 
@@ -57,12 +58,14 @@ ALIAS_TO_COLUMN = {header_key(alias): column
                    for column, aliases in COLUMN_ALIASES.items() for alias in aliases}
 
 
-class FileUnreadable(ValueError):
-    """A file that cannot be read at all, or has no recognisable header."""
+class FileUnreadable(UserError, ValueError):
+    """A file that cannot be read at all, or has no recognisable header (422)."""
+
+    status = 422
 
     def __init__(self, message_vi: str, message_en: str, *, sheet: str = "") -> None:
-        self.message_vi, self.message_en, self.sheet = message_vi, message_en, sheet
-        super().__init__(f"{message_vi} / {message_en}")
+        self.sheet = sheet
+        super().__init__(message_vi, message_en)
 
 
 @dataclass

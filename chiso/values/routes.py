@@ -7,13 +7,14 @@ row's unit (an import reports rows for other units as errors, and stores nothing
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from starlette.background import BackgroundTask
 
 from chiso.accounts.access import ROLE_ACTIONS, Access, Action, PermissionDenied
 from chiso.accounts.models import Role
+from chiso.errors import NotFound, UnsupportedType, UserError
 from chiso.indicators.models import Indicator
 from chiso.settings import get_settings
 from chiso.units.models import OrgUnit
@@ -29,7 +31,7 @@ from chiso.values.exporter import export_frame, subtree_ids, write_export
 from chiso.values.importer import ImportResult, import_values
 from chiso.values.models import DataValue
 from chiso.web.deps import AccessDep, SessionDep, UserDep
-from chiso.web.nav import NAV_ITEMS, NavItem
+from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
 router = APIRouter(tags=["values"])
@@ -58,8 +60,8 @@ class ValueIn(BaseModel):
 # ------------------------------------------------------------------ helpers
 
 
-def _not_found(what_vi: str, what_en: str) -> HTTPException:
-    return HTTPException(404, f"Không tìm thấy {what_vi} / {what_en} not found")
+def _not_found(what_vi: str, what_en: str) -> NotFound:
+    return NotFound(f"Không tìm thấy {what_vi}", f"{what_en} not found")
 
 
 def _units_for_code(session: Session, code: str, subunits: bool) -> set[int]:
@@ -142,12 +144,6 @@ def _period_id(period: str) -> str | None:
         return None
 
 
-def _rejected(exc: service.ValueRejected) -> JSONResponse:
-    return JSONResponse({"detail": str(exc), "message_vi": exc.message_vi,
-                         "message_en": exc.message_en, "issues": exc.issues},
-                        status_code=422)
-
-
 # ------------------------------------------------------------------ JSON API
 
 
@@ -159,33 +155,21 @@ def list_values(session: SessionDep, access: AccessDep, unit: str | None = None,
     """Current values, filtered by unit code (with `subunits=true`, its whole subtree),
     indicator code, period or year."""
     scope = _readable_scope(session, access, unit, subunits)
-    try:
-        return service.find_values(session, unit_ids=None if scope is None else sorted(scope),
-                                   indicator_code=indicator,
-                                   period=period, year=year)
-    except service.ValueRejected as exc:
-        raise HTTPException(422, str(exc)) from None
+    return service.find_values(session, unit_ids=None if scope is None else sorted(scope),
+                               indicator_code=indicator, period=period, year=year)
 
 
-@router.post("/api/values", response_model=None)
-def save_one(body: ValueIn, session: SessionDep, access: AccessDep, user: UserDep
-             ) -> dict[str, Any] | JSONResponse:
-    """Save one figure. 409 when `expected_version` is not the current version."""
+@router.post("/api/values")
+def save_one(body: ValueIn, session: SessionDep, access: AccessDep) -> dict[str, Any]:
+    """Save one figure (any spelling of the period, or a date). 409 with
+    `current_version` when `expected_version` is not the current version; 422 with the
+    rule broken (a period that has not begun included)."""
     unit_id, indicator_id = _resolve_ids(session, body)
-    try:
-        row = service.save_value(
-            session, unit_id=unit_id, indicator_id=indicator_id, period=body.period,
-            numerator=body.numerator, denominator=body.denominator, value=body.value,
-            comment=body.comment, expected_version=body.expected_version, actor=user,
-            access=access, source="manual")
-    except service.StaleVersion as exc:
-        session.rollback()
-        return JSONResponse({"detail": str(exc), "message_vi": exc.message_vi,
-                             "message_en": exc.message_en, "current_version": exc.current},
-                            status_code=409)
-    except service.ValueRejected as exc:
-        session.rollback()
-        return _rejected(exc)
+    row = service.save_value(
+        session, unit_id=unit_id, indicator_id=indicator_id, period=body.period,
+        numerator=body.numerator, denominator=body.denominator, value=body.value,
+        comment=body.comment, expected_version=body.expected_version, access=access,
+        source="manual")
     session.flush()
     return _json_value(row, session)
 
@@ -210,18 +194,12 @@ def history(value_id: int, session: SessionDep, access: AccessDep) -> dict[str, 
     return {"value": _json_value(row, session), "versions": versions}
 
 
-@router.delete("/api/values/{value_id}", response_model=None)
-def delete_one(value_id: int, session: SessionDep, access: AccessDep, user: UserDep,
-               expected_version: int | None = None) -> dict[str, Any] | JSONResponse:
+@router.delete("/api/values/{value_id}")
+def delete_one(value_id: int, session: SessionDep, access: AccessDep,
+               expected_version: int | None = None) -> dict[str, Any]:
     """Soft delete (a new version marked deleted; the history stays)."""
-    row = _value_or_404(session, value_id)
-    try:
-        row = service.delete_value(session, value_id, expected_version=expected_version,
-                                   actor=user, access=access)
-    except service.StaleVersion as exc:
-        session.rollback()
-        return JSONResponse({"detail": str(exc), "current_version": exc.current},
-                            status_code=409)
+    row = service.delete_value(session, value_id, expected_version=expected_version,
+                               access=access)
     return _json_value(row, session)
 
 
@@ -231,8 +209,8 @@ def _saved_upload(upload: UploadFile, user_id: int) -> tuple[Path, str]:
     name = Path(upload.filename or "upload.csv").name
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        raise HTTPException(415, f"Chỉ nhận tệp .csv, .xlsx, .xls: '{name}' / only .csv, "
-                                 f".xlsx and .xls files are accepted: '{name}'")
+        raise UnsupportedType(f"Chỉ nhận tệp .csv, .xlsx, .xls: '{name}'",
+                              f"only .csv, .xlsx and .xls files are accepted: '{name}'")
     content = upload.file.read()
     digest = hashlib.sha256(content).hexdigest()
     path = _upload_dir(user_id) / f"{digest}{suffix}"
@@ -250,8 +228,7 @@ def _run_import(session: Session, path: Path, name: str, dry_run: bool, access: 
                 ) -> ImportResult:
     if not _may_capture_somewhere(access):
         raise PermissionDenied(Action.CAPTURE)
-    result = import_values(session, path, dry_run=dry_run, actor=access.user, access=access,
-                           display_name=name)
+    result = import_values(session, path, dry_run=dry_run, access=access, display_name=name)
     if not result.ok:
         session.rollback()
     return result
@@ -269,8 +246,6 @@ def import_file(session: SessionDep, access: AccessDep, user: UserDep,
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    import json
-
     return json.loads(json.dumps(data, default=str))
 
 
@@ -317,11 +292,11 @@ def import_page_post(
         name, dry_run = Path(file.filename).name, True
     else:
         if not _DIGEST.match(digest) or suffix not in UPLOAD_SUFFIXES:
-            raise HTTPException(400, "Thiếu tệp / no file")
+            raise UserError("Thiếu tệp", "no file", status=400)
         path, name, dry_run = _upload_dir(user.id) / f"{digest}{suffix}", file_name, False
         if not path.exists():
-            raise HTTPException(400, "Tệp đã hết hạn, hãy tải lên lại / the file has "
-                                     "expired, upload it again")
+            raise UserError("Tệp đã hết hạn, hãy tải lên lại",
+                            "the file has expired, upload it again", status=400)
     result = _run_import(session, path, name, dry_run, access)
     context = {"access": access, "result": result, "view": result.as_dict(limit=300),
                "digest": digest, "suffix": path.suffix, "file_name": name}
@@ -329,4 +304,4 @@ def import_page_post(
                   status_code=200 if result.ok else 422)
 
 
-NAV_ITEMS.append(NavItem("Import data", "/values/import", Action.READ, order=70))
+NAV = [NavItem("Import data", "/values/import", Action.READ, order=70)]

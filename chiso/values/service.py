@@ -1,15 +1,22 @@
 """The one way data values change (số liệu): single saves from forms and the API, and the
 set-based bulk path used by imports, record feeds and the demo.
 
+Every write takes a required `access` — a person's (with an API token's scope), or
+`Access.system(session, "job")` for an internal job — checks CAPTURE on every unit it
+touches, runs the write guards (the reporting cycle's approval lock) with that access,
+and writes one audit event, in the caller's transaction. Writing before
+`chiso.boot.boot()` is refused (`require_booted`), so no script can skip a guard.
+
 Nothing is overwritten in place: every insert, update, soft delete and restore appends a
-`DataValueVersion`, and every change writes an audit event in the same transaction.
+`DataValueVersion`. A value for a period that has not begun yet is refused unless its source
+is one of `CHISO_FUTURE_VALUE_SOURCES` (planned figures).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
 import polars as pl
@@ -19,16 +26,19 @@ from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action
 from chiso.audit.service import record_event
+from chiso.boot import require_booted
 from chiso.db.base import utcnow
+from chiso.errors import Conflict, NotFound, UserError
 from chiso.indicators.models import Indicator
 from chiso.periods import Calendar, PeriodError, parse_period, period_of_cell
-from chiso.text import nfc
+from chiso.settings import get_settings
+from chiso.text import format_date, name_key, nfc, vn_today
 from chiso.text.columns import cell_text, parse_number_columns
 from chiso.units.models import OrgUnit
 from chiso.values import changes
-from chiso.values.calendars import calendar_for_indicator
+from chiso.values.calendars import calendar_for_indicator, with_calendars
 from chiso.values.models import DataValue, DataValueVersion
-from chiso.values.rules import check_values
+from chiso.values.rules import check_values, empty_errors, error_rows
 
 VALUES = cast(Table, DataValue.__table__)
 VERSIONS = cast(Table, DataValueVersion.__table__)
@@ -39,14 +49,15 @@ IN_CHUNK = 400
 SOURCE_MAX = 32
 
 
-class ValueRejected(ValueError):
-    """Input that breaks a rule; carries every problem, each in Vietnamese and English."""
+class ValueRejected(UserError):
+    """Input that breaks a rule (422); `issues` carries every problem, each a dict with
+    column, rule, message_vi and message_en."""
+
+    status = 422
 
     def __init__(self, issues: Sequence[dict[str, Any]]) -> None:
-        self.issues = list(issues)
-        self.message_vi = "; ".join(_issue_text(i, "vi") for i in self.issues)
-        self.message_en = "; ".join(_issue_text(i, "en") for i in self.issues)
-        super().__init__(f"{self.message_vi} / {self.message_en}")
+        super().__init__("; ".join(_issue_text(i, "vi") for i in issues),
+                         "; ".join(_issue_text(i, "en") for i in issues), issues=issues)
 
 
 def _issue_text(issue: dict[str, Any], locale: str) -> str:
@@ -55,20 +66,25 @@ def _issue_text(issue: dict[str, Any], locale: str) -> str:
     return prefix + str(issue[f"message_{locale}"])
 
 
-class StaleVersion(Exception):
-    """Someone saved this value after you read it: reload and re-apply your change."""
+class StaleVersion(Conflict):
+    """Someone saved this value after you read it (409): reload and re-apply your change.
+    The API answer carries `current_version`."""
 
     def __init__(self, *, expected: int | None, current: int | None) -> None:
         self.expected, self.current = expected, current
-        self.message_vi = (
+        super().__init__(
             f"Số liệu đã được người khác cập nhật (phiên bản {current}, bạn đang sửa phiên bản "
-            f"{expected}). Hãy tải lại và nhập lại thay đổi."
-        )
-        self.message_en = (
+            f"{expected}). Hãy tải lại và nhập lại thay đổi.",
             f"This value was changed by someone else (version {current}; you edited version "
-            f"{expected}). Reload it and apply your change again."
-        )
-        super().__init__(f"{self.message_vi} / {self.message_en}")
+            f"{expected}). Reload it and apply your change again.",
+            data={"current_version": current})
+
+
+class ValueNotFound(NotFound):
+    """No stored value with that id (404)."""
+
+    def __init__(self, data_value_id: int) -> None:
+        super().__init__(f"Không có số liệu #{data_value_id}", f"no data value #{data_value_id}")
 
 
 class UpsertSummary(NamedTuple):
@@ -79,26 +95,26 @@ class UpsertSummary(NamedTuple):
 
 # ------------------------------------------------------------------ write guards
 
-WriteGuard = Callable[[Session, pl.DataFrame, Any], None]
+WriteGuard = Callable[[Session, pl.DataFrame, Access], None]
 # The one extension point for other domains (used by the reporting cycle's approval lock,
-# chiso/collection/service.py::guard_value_writes). Every write path — save_value,
-# delete_value and apply_changes (so upsert_values and every import) — calls each guard,
-# in the writer's transaction and before writing, with the keys about to change (a frame
-# of unit_id, indicator_id, period; unchanged rows are not included) and the actor. A
-# guard may raise ValueRejected to refuse the whole write, or record what it needs.
+# chiso/collection/service.py::guard_value_writes, installed by chiso.boot.boot()). Every
+# write path — save_value, delete_value and apply_changes (so upsert_values and every
+# import) — calls each guard, in the writer's transaction and before writing, with the
+# keys about to change (a frame of unit_id, indicator_id, period; unchanged rows are not
+# included) and the writer's Access (its token scope included). A guard may raise
+# ValueRejected to refuse the whole write, or record what it needs.
 WRITE_GUARDS: list[WriteGuard] = []
 
 
-def run_write_guards(session: Session, keys: pl.DataFrame, actor: Any) -> None:
-    """Ask every guard about the keys about to change (`actor`: the writer's Access when
-    the caller has one, so that a token's scope holds), then log them in the change log
+def run_write_guards(session: Session, keys: pl.DataFrame, access: Access) -> None:
+    """Ask every guard about the keys about to change, then log them in the change log
     (`chiso.values.changes`), which memoised analytics answers are refreshed from."""
     if keys.is_empty():
         return
     frame = keys.select(pl.col("unit_id").cast(pl.Int64), pl.col("indicator_id").cast(pl.Int64),
                         pl.col("period").cast(pl.String))
     for guard in list(WRITE_GUARDS):
-        guard(session, frame, actor)
+        guard(session, frame, access)
     changes.record(session, frame)
 
 
@@ -122,19 +138,23 @@ def save_value(
     source: str = "manual",
     comment: str = "",
     expected_version: int | None = None,
-    actor: Any = None,
-    access: Access | None = None,
+    access: Access,
     import_batch_id: int | None = None,
 ) -> DataValue:
-    """Save one figure (a ratio's value is computed from its parts) as a new version.
+    """Save one figure (a ratio's value is computed from its parts) as a new version, as
+    `access` (CAPTURE on the unit). `period` may be any spelling of a period, or a date
+    (placed by the calendar of the indicator's data set).
 
     Numbers may be Python numbers or text as users type it ("76,6%", "1.234.567").
     Saving the same figure again changes nothing and writes no version.
     """
-    if access is not None:
-        access.require(Action.CAPTURE, unit_id)
+    require_booted()
+    access.require(Action.CAPTURE, unit_id)
+    actor = access.actor
     indicator = _indicator_or_reject(session, indicator_id)
-    period_id = canonical_period(period, calendar_for_indicator(session, indicator.id))
+    calendar = calendar_for_indicator(session, indicator.id)
+    period_id = canonical_period(period, calendar)
+    _check_period_begun(period_id, calendar, source)
     _check_unit_in_period(session, unit_id, period_id)
     computed = _checked_single(indicator, numerator, denominator, value)
     existing = session.scalar(
@@ -145,7 +165,7 @@ def save_value(
     new_state = {**computed, "comment": nfc(comment), "source": _source(source)}
     if existing is not None and not existing.deleted and _same_state(existing, new_state):
         return existing
-    run_write_guards(session, _key_frame(unit_id, indicator_id, period_id), access or actor)
+    run_write_guards(session, _key_frame(unit_id, indicator_id, period_id), access)
     if existing is None:
         return _insert_single(session, unit_id, indicator_id, period_id, new_state,
                               actor, import_batch_id)
@@ -158,27 +178,25 @@ def delete_value(
     *,
     expected_version: int | None = None,
     comment: str = "",
-    actor: Any = None,
-    access: Access | None = None,
+    access: Access,
 ) -> DataValue:
-    """Soft delete: the value disappears from views but stays, with its history, as a new
-    version marked deleted. Saving it again restores it."""
+    """Soft delete, as `access` (CAPTURE on the value's unit): the value disappears from
+    views but stays, with its history, as a new version marked deleted. Saving it again
+    restores it."""
+    require_booted()
     existing = session.get(DataValue, data_value_id, with_for_update=True)
     if existing is None:
-        raise ValueRejected([{"column": "", "rule": "not_found",
-                              "message_vi": f"không có số liệu #{data_value_id}",
-                              "message_en": f"no data value #{data_value_id}"}])
-    if access is not None:
-        access.require(Action.CAPTURE, existing.unit_id)
+        raise ValueNotFound(data_value_id)
+    access.require(Action.CAPTURE, existing.unit_id)
     _check_expected_version(existing, expected_version)
     if existing.deleted:
         return existing
     run_write_guards(session, _key_frame(existing.unit_id, existing.indicator_id,
-                                         existing.period), access or actor)
+                                         existing.period), access)
     state = {"numerator": existing.numerator, "denominator": existing.denominator,
              "value": existing.value, "comment": nfc(comment) or existing.comment,
              "source": existing.source}
-    return _update_single(session, existing, state, actor, None, change="delete")
+    return _update_single(session, existing, state, access.actor, None, change="delete")
 
 
 def value_history(session: Session, data_value_id: int) -> list[DataValueVersion]:
@@ -214,6 +232,32 @@ def period_issue(text: str) -> dict[str, str]:
                           "202509 hoặc Quý III/2025, Tháng 9/2025)",
             "message_en": f"period '{text}' is not valid (write 2025, 2025S1, 2025Q3, "
                           "202509, or Quý III/2025, Tháng 9/2025)"}
+
+
+def future_sources() -> set[str]:
+    """Sources allowed to carry figures for periods not begun (`CHISO_FUTURE_VALUE_SOURCES`),
+    as name keys: 'Kế hoạch' and 'kế hoạch' are one source."""
+    return {name_key(s) for s in get_settings().future_value_sources.split(",") if s.strip()}
+
+
+def _check_period_begun(period_id: str, calendar: Calendar, source: str | None) -> None:
+    begins = parse_period(period_id).start(calendar)
+    if begins > vn_today() and name_key(_source(source)) not in future_sources():
+        raise ValueRejected([future_period_issue(period_id, begins)])
+
+
+def future_period_issue(period_id: str, begins: dt.date | str) -> dict[str, str]:
+    """A value for a period that has not begun: an actual figure for next quarter is a
+    mistake; planned figures need a source listed in CHISO_FUTURE_VALUE_SOURCES."""
+    period = parse_period(period_id)
+    day = format_date(begins) if isinstance(begins, dt.date) else begins
+    return {"column": "period", "rule": "period_not_begun",
+            "message_vi": f"kỳ {period.label_vi()} chưa bắt đầu (bắt đầu ngày {day}): không "
+                          "nhận số liệu cho kỳ chưa đến (số liệu kế hoạch cần nguồn được phép "
+                          "trong CHISO_FUTURE_VALUE_SOURCES)",
+            "message_en": f"period {period.label_en()} has not begun (it starts on {day}): "
+                          "values for future periods are refused (planned figures need a "
+                          "source listed in CHISO_FUTURE_VALUE_SOURCES)"}
 
 
 def _check_unit_in_period(session: Session, unit_id: int, period_id: str) -> None:
@@ -356,17 +400,19 @@ def upsert_values(
     rows: pl.DataFrame | Iterable[dict[str, Any]],
     *,
     source: str,
-    actor: Any = None,
+    access: Access,
     import_batch_id: int | None = None,
+    event: BatchEvent | None = None,
 ) -> UpsertSummary:
-    """Insert or update many values at once (set-based). `rows` has unit_id, indicator_id,
-    period, numerator, denominator, value and optionally comment (null keeps the stored
-    comment) and source. Ratios with both parts get value = numerator / denominator × scale.
-    Raises ValueRejected (nothing written) when any row breaks a rule."""
-    frame = checked_rows(session, _as_frame(rows))
+    """Insert or update many values at once (set-based), as `access` (CAPTURE on every unit
+    written). `rows` has unit_id, indicator_id, period, numerator, denominator, value and
+    optionally comment (null keeps the stored comment) and source. Ratios with both parts
+    get value = numerator / denominator × scale. Raises ValueRejected (nothing written) when
+    any row breaks a rule. `event` names the one audit event (see `apply_changes`)."""
+    frame = checked_rows(session, _as_frame(rows), source=source)
     plan = plan_changes(session, frame)
-    return apply_changes(session, plan, source=source, actor=actor,
-                         import_batch_id=import_batch_id)
+    return apply_changes(session, plan, source=source, access=access,
+                         import_batch_id=import_batch_id, event=event)
 
 
 def _as_frame(rows: pl.DataFrame | Iterable[dict[str, Any]]) -> pl.DataFrame:
@@ -386,15 +432,17 @@ def _as_frame(rows: pl.DataFrame | Iterable[dict[str, Any]]) -> pl.DataFrame:
     ).with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
 
 
-def checked_rows(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
-    """Apply the value rules to numeric rows from code (no text parsing); compute ratios."""
-    frame = with_indicator_facts(session, frame)
+def checked_rows(session: Session, frame: pl.DataFrame, *, source: str) -> pl.DataFrame:
+    """Apply the value rules to numeric rows from code (no text parsing); compute ratios.
+    Periods are checked under the calendar of each row's indicator."""
+    frame = with_calendars(session, with_indicator_facts(session, frame))
     frame = frame.with_columns(
         *[pl.col(n).cast(pl.String).alias(f"{n}_text") for n in NUMBER_FIELDS],
         *[pl.lit(False).alias(f"{n}_percent") for n in NUMBER_FIELDS])
     checked, errors = check_values(frame)
     with_periods = with_period_dates(checked)
     errors = pl.concat([errors, period_errors(with_periods),
+                        future_period_errors(with_periods, source),
                         unit_validity_errors(session, with_periods)])
     if not errors.is_empty():
         raise ValueRejected(_first_issues(errors))
@@ -425,28 +473,54 @@ def with_indicator_facts(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.drop(drop).join(facts_frame, on="indicator_id", how="left")
 
 
-def with_period_dates(frame: pl.DataFrame, calendar: Calendar = Calendar.STANDARD
-                      ) -> pl.DataFrame:
-    """Add canonical `period` plus period_type/start/end; unparseable periods get nulls.
-    Parsing runs once per distinct period (a file has a handful), never per row."""
+def with_period_dates(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add canonical `period` (any spelling in), `period_type`, `period_start` and
+    `period_end` (the civil bounds of the period id, as stored and queried) and
+    `period_begins` (its first day under the row's `calendar` column — NĐ 09/2019 or
+    standard — or the standard calendar without one). Unparseable periods get nulls.
+    Parsing runs once per distinct period and calendar (a file has a handful)."""
+    calendar = (pl.col("calendar") if "calendar" in frame.columns
+                else pl.lit(Calendar.STANDARD.value)).alias("__calendar")
+    frame = frame.with_columns(calendar)
     facts = []
-    for text in frame.get_column("period").drop_nulls().unique().to_list():
+    for text, name in frame.select("period", "__calendar").unique().iter_rows():
         try:
             period = parse_period(text)
         except PeriodError:
             continue
-        facts.append((text, period.id, period.type.value, period.start(calendar),
-                      period.end(calendar)))
+        facts.append((text, name, period.id, period.type.value, period.start(),
+                      period.end(), period.start(Calendar(name))))
     facts_frame = pl.DataFrame(facts, orient="row", schema={
-        "period": pl.String, "period_id": pl.String, "period_type": pl.String,
-        "period_start": pl.Date, "period_end": pl.Date})
-    return frame.join(facts_frame, on="period", how="left").with_columns(
-        period=pl.coalesce("period_id", "period")).drop("period_id")
+        "period": pl.String, "__calendar": pl.String, "period_id": pl.String,
+        "period_type": pl.String, "period_start": pl.Date, "period_end": pl.Date,
+        "period_begins": pl.Date})
+    return frame.join(facts_frame, on=["period", "__calendar"], how="left").with_columns(
+        period=pl.coalesce("period_id", "period")).drop("period_id", "__calendar")
+
+
+def future_period_errors(frame: pl.DataFrame, source: str) -> pl.DataFrame:
+    """Rows for a period that has not begun (today in Vietnam, under the row's calendar),
+    unless the row's source (or the batch's) is one of CHISO_FUTURE_VALUE_SOURCES."""
+    late = frame.filter(pl.col("period_begins") > vn_today())
+    if late.is_empty():
+        return empty_errors()
+    row_source = (pl.coalesce(pl.col("source"), pl.lit(source)) if "source" in late.columns
+                  else pl.lit(source))
+    late = late.with_columns(row_source.alias("__source"))
+    allowed = future_sources()
+    allowed_here = [text for text in late.get_column("__source").unique().to_list()
+                    if name_key(_source(text)) in allowed]
+    late = late.filter(~pl.col("__source").is_in(allowed_here))
+    issues = {period: future_period_issue(period, begins) for period, begins
+              in late.select("period", "period_begins").unique().iter_rows()}
+    return error_rows(late, pl.lit(True), column="period", rule="period_not_begun",
+                      vi=pl.col("period").replace_strict(
+                          {p: i["message_vi"] for p, i in issues.items()}),
+                      en=pl.col("period").replace_strict(
+                          {p: i["message_en"] for p, i in issues.items()}))
 
 
 def period_errors(frame: pl.DataFrame) -> pl.DataFrame:
-    from chiso.values.rules import error_rows
-
     text = pl.col("period_text") if "period_text" in frame.columns else pl.col("period")
     issue = period_issue("{}")
     return error_rows(
@@ -457,8 +531,6 @@ def period_errors(frame: pl.DataFrame) -> pl.DataFrame:
 
 def unit_validity_errors(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
     """Rows whose unit (by id) did not exist during the row's period."""
-    from chiso.values.rules import error_rows
-
     units = units_frame(session, frame.get_column("unit_id").drop_nulls().unique().to_list())
     joined = frame.join(units.rename({"id": "unit_id", "code": "unit_code_db"}),
                         on="unit_id", how="left")
@@ -577,24 +649,59 @@ def plan_changes(session: Session, frame: pl.DataFrame) -> ChangePlan:
     )
 
 
-def apply_changes(session: Session, plan: ChangePlan, *, source: str, actor: Any = None,
-                  import_batch_id: int | None = None, audit: bool = True,
-                  access: Access | None = None) -> UpsertSummary:
-    """Write a plan: driver-level executemany inserts and updates, one version row per
-    change, one audit event for the batch (the version rows carry the per-value history;
-    `audit=False` when the caller records a more specific event, as the importer does)."""
-    run_write_guards(session, pl.concat([plan.inserts.select(KEY), plan.updates.select(KEY)]),
-                     access or actor)
-    now, user_id = utcnow(), getattr(actor, "id", None)
+@dataclass(frozen=True)
+class BatchEvent:
+    """How the one audit event of a bulk write is recorded: an import names its batch, a
+    reporting form its upload. The counts (inserted, updated, unchanged) and the source are
+    added to `after`."""
+
+    action: str = "values.upsert"
+    object_type: str = "data_value"
+    object_id: int | str = ""
+    unit_id: int | None = None
+    note: str = ""
+    after: dict[str, Any] = field(default_factory=dict)
+
+
+def apply_changes(session: Session, plan: ChangePlan, *, source: str, access: Access,
+                  import_batch_id: int | None = None, event: BatchEvent | None = None
+                  ) -> UpsertSummary:
+    """Write a plan as `access`: CAPTURE on every unit inserted or updated, the write
+    guards, driver-level inserts and updates, one version row per change, and one audit
+    event for the batch (`event`; the version rows carry the per-value history)."""
+    require_booted()
+    keys = pl.concat([plan.inserts.select(KEY), plan.updates.select(KEY)])
+    _require_capture(access, keys)
+    run_write_guards(session, keys, access)
+    now, user_id = utcnow(), getattr(access.actor, "id", None)
     inserted = _bulk_insert(session, plan.inserts, source, now, user_id, import_batch_id)
     updated = _bulk_update(session, plan.updates, source, now, user_id, import_batch_id)
     summary = UpsertSummary(inserted, updated, plan.unchanged.height)
-    if audit and (inserted or updated):
-        record_event(session, action="values.upsert", object_type="import_batch"
-                     if import_batch_id else "data_value", object_id=import_batch_id or "",
-                     actor=actor, after={"inserted": inserted, "updated": updated,
-                                         "unchanged": summary.unchanged, "source": source})
+    if inserted or updated:
+        _record_batch(session, event or _default_event(import_batch_id), access, summary,
+                      source)
     return summary
+
+
+def _require_capture(access: Access, keys: pl.DataFrame) -> None:
+    """CAPTURE on each distinct unit (a batch names a few; a system job may write all)."""
+    if access.can(Action.CAPTURE):
+        return
+    for unit_id in keys.get_column("unit_id").unique().sort().to_list():
+        access.require(Action.CAPTURE, unit_id)
+
+
+def _default_event(import_batch_id: int | None) -> BatchEvent:
+    if import_batch_id:
+        return BatchEvent(object_type="import_batch", object_id=import_batch_id)
+    return BatchEvent()
+
+
+def _record_batch(session: Session, event: BatchEvent, access: Access,
+                  summary: UpsertSummary, source: str) -> None:
+    record_event(session, action=event.action, object_type=event.object_type,
+                 object_id=event.object_id, actor=access.actor, unit_id=event.unit_id,
+                 note=event.note, after={**event.after, **summary._asdict(), "source": source})
 
 
 def _row_source(frame: pl.DataFrame, source: str) -> pl.Expr:
@@ -748,7 +855,7 @@ def _db_time(connection: Connection, moment: dt.datetime) -> Any:
 def unit_for_code(session: Session, code: str, period_id: str | None = None) -> OrgUnit | None:
     """The unit carrying `code` at the end of the period (today's unit without a period):
     codes are re-used, so the date decides."""
-    day = parse_period(period_id).end() if period_id else dt.date.today()
+    day = parse_period(period_id).end() if period_id else vn_today()
     candidates = session.scalars(select(OrgUnit).where(OrgUnit.code == code.strip())).all()
     valid = [u for u in candidates if u.is_valid_on(day)]
     if valid:
