@@ -21,6 +21,7 @@ BENCH_MODULES = [
     "chiso.bench.rollup",
     "chiso.values.bench",
     "chiso.dti.bench",
+    "chiso.funding.bench",
 ]
 
 bench_app = typer.Typer(

@@ -14,6 +14,7 @@ def domain_registrars() -> list[Callable[[typer.Typer], None]]:
     from chiso.collection.cli import register as collection
     from chiso.demo.cli import register as demo
     from chiso.dti.cli import register as dti
+    from chiso.funding.cli import register as funding
     from chiso.indicators.cli import register as catalog
     from chiso.ops.cli import register as ops
     from chiso.plans.cli import register as plan
@@ -23,4 +24,4 @@ def domain_registrars() -> list[Callable[[typer.Typer], None]]:
     from chiso.values.cli import register as values
 
     return [demo, accounts, ops, units, dti, analytics, bench, catalog, plan, values, records,
-            tasks, collection]
+            tasks, collection, funding]

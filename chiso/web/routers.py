@@ -13,6 +13,7 @@ def all_routers() -> list[APIRouter]:
     from chiso.collection.routes import router as collection
     from chiso.dashboard.routes import router as dashboard
     from chiso.dti.routes import router as dti
+    from chiso.funding.routes import router as funding
     from chiso.indicators.routes import router as indicators
     from chiso.meetings.routes import router as meetings
     from chiso.notify.routes import router as notifications
@@ -26,4 +27,4 @@ def all_routers() -> list[APIRouter]:
 
     return [dashboard, accounts, admin, audit, home, units, dti, analytics, indicators, plans,
             values, records,
-            tasks, meetings, reports, notifications, collection]
+            tasks, meetings, reports, notifications, collection, funding]
