@@ -55,7 +55,7 @@ def build(session: Session, *, today: dt.date, access: Access) -> FundingDemo:
     """Create (or leave as it is) the demo's funding data; returns what it stored."""
     story = yaml.safe_load((DATA / "demo.yaml").read_text(encoding="utf-8"))
     load_funding_catalog(session)
-    load_plan(session, DATA / "demo-plan.yaml", actor=access.actor)
+    load_plan(session, DATA / "demo-plan.yaml", access=access)
     province = get_unit(session, "20")
     result = FundingDemo()
     programme = _project(session, story["project"], province.id, access)

@@ -290,7 +290,7 @@ class _Reading:
         if _TOTAL_ROW.match(key):
             return []  # a total the table adds up; chiso adds the lines itself
         if unit_text is None and self._is_section(row, key, amounts):
-            context.update(_section_terms(key))
+            _enter_section(context, (row.get(sheet.column("number")) or "").strip(), key)
             return []
         if unit_text is None:
             if amounts:
@@ -487,6 +487,17 @@ def _contained(key: str, spellings: dict[str, str]) -> str | None:
         if len(spelling) >= 4 and spelling in compact:
             return spellings[spelling]
     return None
+
+
+def _enter_section(context: dict[str, str], number: str, key: str) -> None:
+    """A heading A, B … starts afresh (a new source); I, II … keep the source and start a
+    new type or area; an unnumbered heading only adds what it names."""
+    if re.fullmatch(r"[A-H][.)]?", number):
+        context.clear()
+    elif re.fullmatch(r"[IVX]{1,5}[.)]?", number):
+        context.pop("spend_type", None)
+        context.pop("area", None)
+    context.update(_section_terms(key))
 
 
 def _section_terms(key: str) -> dict[str, str]:

@@ -34,7 +34,7 @@ FUNDING_SOURCE = "funding"
 
 def load_funding_catalog(session: Session) -> CatalogSummary:
     """Reference loader (`chiso init`): the KP pillar and its indicators, idempotent."""
-    return load_catalog(session, FUNDING_CATALOG)
+    return load_catalog(session, FUNDING_CATALOG, access=Access.system(session, "setup"))
 
 
 def indicator_rows(session: Session, *, scope_unit_id: int, year: int) -> pl.DataFrame:
@@ -44,11 +44,11 @@ def indicator_rows(session: Session, *, scope_unit_id: int, year: int) -> pl.Dat
     values = compute.indicator_values(figures, province_id=scope_unit_id, year=year)
     values = pl.concat([values, _cost_per_task(session, scope_unit_id, year)])
     ids = dict(session.execute(select(Indicator.code, Indicator.id).where(
-        Indicator.code.in_(values["indicator_code"].unique().to_list()))).tuples().all())
+        Indicator.code.in_(values["indicator_code"].unique().to_list()))).all())
     missing = set(values["indicator_code"].to_list()) - set(ids)
     if missing:  # the catalogue was not loaded: `chiso init` loads it
         load_funding_catalog(session)
-        ids = dict(session.execute(select(Indicator.code, Indicator.id)).tuples().all())
+        ids = dict(session.execute(select(Indicator.code, Indicator.id)).all())
     rows = values.with_columns(
         pl.col("indicator_code").replace_strict(ids, return_dtype=pl.Int64)
         .alias("indicator_id")).drop("indicator_code")
@@ -57,7 +57,7 @@ def indicator_rows(session: Session, *, scope_unit_id: int, year: int) -> pl.Dat
 
 def _cost_per_task(session: Session, scope_unit_id: int, year: int) -> pl.DataFrame:
     links = session.execute(select(ProgrammeLink.programme_id, ProgrammeLink.task_id).where(
-        ProgrammeLink.task_id.is_not(None))).tuples().all()
+        ProgrammeLink.task_id.is_not(None))).all()
     in_scope = set(session.scalars(select(BudgetLine.programme_id).where(
         BudgetLine.scope_unit_id == scope_unit_id, BudgetLine.programme_id.is_not(None))))
     programmes = sorted({p for p, _t in links if p in in_scope})

@@ -31,6 +31,7 @@ from chiso.funding.vocab import (
     SpendType,
     Stage,
 )
+from chiso.settings import get_settings
 from chiso.text import format_number
 from chiso.text.clock import to_vn, vn_zone
 from chiso.units.models import OrgUnit
@@ -85,7 +86,9 @@ def report_section(session: Session, *, unit_code: str, period_start: dt.date,
     budget = lines.filter(pl.col("kind") == LineKind.LINE)
     state = budget.filter(pl.col("source").is_in([s.value for s in STATE_BUDGET_SOURCES]))
     monthly = compute.disbursement_rollup(compute.state_budget_figures(figures), [])
-    judged_day = to_vn(instant).date() if instant else period_end
+    # The day the report is judged on: its cut-off, else today (a closed year then reads
+    # đạt / không đạt).
+    judged_day = to_vn(instant).date() if instant else get_settings().current_date()
     facts = {
         "year": year, "unit_code": unit.code, "unit_name": unit.name,
         "period_start": period_start, "period_end": period_end, "known_at": instant,

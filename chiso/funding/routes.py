@@ -139,7 +139,7 @@ def unit_page(request: Request, unit_code: str, session: SessionDep, access: Acc
     charts = {"months": _chart_months(view.monthly, locale),
               "sources": _chart_groups(view.by_source, "label"),
               "units": _chart_groups(view.by_unit, "unit_name_en" if locale == "en"
-                                     else "unit_name")}
+                                     else "unit_short")}
     return render(request, "funding/unit.html", {
         "v": view, "charts": charts, "access": access,
         "may_capture": service.may_capture_somewhere(access),
@@ -251,7 +251,7 @@ def import_page_post(
 def _unit_names(session: SessionDep, result: FundingImportResult) -> dict[int, str]:
     ids = {c.input.line.unit_id for c in result.plan.changes}
     return dict(session.execute(select(OrgUnit.id, OrgUnit.name).where(
-        OrgUnit.id.in_(ids))).tuples().all()) if ids else {}
+        OrgUnit.id.in_(ids))).all()) if ids else {}
 
 
 # ------------------------------------------------------------------ approvals

@@ -259,8 +259,8 @@ def _by_unit(session: Session, budget: pl.DataFrame, year: int, today: dt.date
 
 def _unit_names(session: Session, ids: list[int]) -> dict[int, dict[str, str]]:
     units = session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids))).all()
-    return {u.id: {"unit_code": u.code, "unit_name": u.name, "unit_name_en": u.name_en or u.name}
-            for u in units}
+    return {u.id: {"unit_code": u.code, "unit_name": u.name, "unit_name_en": u.name_en or u.name,
+                   "unit_short": u.short_name or u.name} for u in units}
 
 
 def _programmes(session: Session, budget: pl.DataFrame, locale: str) -> list[dict[str, Any]]:
@@ -360,7 +360,7 @@ def _targets(session: Session, target_ids: list[int]) -> list[dict[str, Any]]:
         return []
     rows = session.execute(select(Target, Indicator).join(
         Indicator, Indicator.id == Target.indicator_id).where(Target.id.in_(target_ids))
-        .order_by(Target.year, Indicator.code)).tuples()
+        .order_by(Target.year, Indicator.code))
     return [{"target": t, "indicator": i} for t, i in rows]
 
 

@@ -172,23 +172,41 @@ def _check_size(rows: list[list[object]], name: str, sheet: str) -> None:
 
 def _sheet(sheet_name: str, grid: list[list[object]], merged: list, file_name: str,  # type: ignore[type-arg]
            encoding: str) -> FundingSheet | None:
-    texts = _converted(_texts(grid), encoding)
-    # The values reader's helper spreads a merged title ("Giải ngân lũy kế") across the
-    # columns it covers, so each month column knows its parent.
-    head: list[list[str | None]] = reader._fill_merged(  # type: ignore[assignment]
-        texts[:HEADER_SEARCH_ROWS + 1], merged, 0, 0)  # type: ignore[arg-type]
-    found = _header(head)
+    texts = _texts(grid)
+    found = _find_header(texts[:HEADER_SEARCH_ROWS + 1], merged, encoding)
     if found is None:
         return None
-    index, columns = found
+    index, columns, head = found
     titles = [" ".join(c for c in row if c) for row in head[:max(index - 1, 0)]]
     titles += [c.label for c in columns]
-    body = texts[index + 1:]
+    body = _converted(texts[index + 1:], encoding)
     rows = [(index + 2 + offset, row) for offset, row in enumerate(body)]
     if rows and _is_numbering(rows[0][1], columns):
         rows = rows[1:]
     return FundingSheet(sheet_name, index + 1, columns, titles,
                         [(n, r) for n, r in rows if any(r)])
+
+
+def _find_header(head: list[list[str | None]], merged: list, encoding: str  # type: ignore[type-arg]
+                 ) -> tuple[int, list[Column], list[list[str | None]]] | None:
+    """The header row, trying the header cells as Unicode first, then as TCVN3 and VNI
+    (an old file's headers are as legacy as its data; a short cell cannot tell alone)."""
+    for candidate in ([encoding] if encoding != "auto" else ["unicode", "tcvn3", "vni"]):
+        converted = [[_as(cell, candidate) for cell in row] for row in head]
+        # The values reader's helper spreads a merged title ("Giải ngân lũy kế") across
+        # the columns it covers, so each month column knows its parent.
+        filled: list[list[str | None]] = reader._fill_merged(  # type: ignore[assignment]
+            converted, merged, 0, 0)  # type: ignore[arg-type]
+        found = _header(filled)
+        if found is not None:
+            return found[0], found[1], filled
+    return None
+
+
+def _as(cell: str | None, encoding: str) -> str | None:
+    if cell is None or encoding == "unicode" or _looks_numeric(cell):
+        return cell
+    return nfc(legacy.convert(cell, encoding))
 
 
 def _texts(grid: list[list[object]]) -> list[list[str | None]]:
@@ -207,19 +225,18 @@ def _text(cell: object) -> str | None:
 
 
 def _converted(rows: list[list[str | None]], encoding: str) -> list[list[str | None]]:
-    """Legacy TCVN3/VNI text, decided column by column (header and cells together)."""
+    """Legacy TCVN3/VNI data cells, decided column by column (`auto`) or as forced."""
     if not rows or encoding == "unicode":
         return rows
-    width = len(rows[0])
-    for position in range(width):
-        cells = [r[position] for r in rows]
+    for position in range(len(rows[0])):
+        cells = [r[position] for r in rows if position < len(r)]
         chosen = encoding if encoding != "auto" else legacy.detect_column(
             c for c in cells if c and not _looks_numeric(c))
         if chosen == "unicode":
             continue
         for row in rows:
-            if row[position] and not _looks_numeric(row[position]):  # type: ignore[arg-type]
-                row[position] = nfc(legacy.convert(row[position], chosen))
+            if position < len(row):
+                row[position] = _as(row[position], chosen)
     return rows
 
 

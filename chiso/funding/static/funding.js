@@ -32,8 +32,7 @@
       legend: { top: 0, type: "scroll" },
       tooltip: { trigger: "axis", valueFormatter: (v) => number(v, locale) + " " + labels.unit },
       xAxis: { type: "category", data: data.labels },
-      yAxis: { type: "value", name: labels.unit, nameTextStyle: { align: "left" },
-               axisLabel: { formatter: (v) => number(v, locale, 0) } },
+      yAxis: { type: "value", axisLabel: { formatter: (v) => number(v, locale, 0) } },
       series: [
         { name: labels.disbursed, type: "bar", data: data.disbursed, barMaxWidth: 28,
           itemStyle: { color: colour("accent") } },
@@ -51,8 +50,7 @@
     const horizontal = el.id === "funding-units";
     const category = { type: "category", data: data.labels, inverse: horizontal,
       axisLabel: { width: narrow() ? 110 : 190, overflow: "break", interval: 0 } };
-    const value = { type: "value", name: labels.unit,
-      axisLabel: { formatter: (v) => number(v, locale, 0) } };
+    const value = { type: "value", axisLabel: { formatter: (v) => number(v, locale, 0) } };
     const bar = (name, values, colourName) => ({ name: name, type: "bar", data: values,
       barMaxWidth: 18, itemStyle: { color: colour(colourName) } });
     if (horizontal) el.style.height = Math.max(260, 46 * data.labels.length + 80) + "px";
