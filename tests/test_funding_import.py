@@ -15,7 +15,7 @@ from chiso.funding.importer import import_budget_file
 from chiso.funding.models import BudgetLine, Figure
 from chiso.funding.workbook import MAX_ROWS
 from chiso.values.models import ImportBatch
-from tests.test_funding_support import budget_workbook, make_world, today  # noqa: F401
+from tests.test_funding_support import budget_workbook, make_world, today_fixture  # noqa: F401
 
 MILLION = 1_000_000
 

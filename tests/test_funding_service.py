@@ -17,7 +17,7 @@ from chiso.funding.models import Figure, FigureVersion
 from chiso.funding.service import FigureInput, FundingRejected, LineSpec
 from chiso.indicators.models import Indicator
 from chiso.values.models import DataValue
-from tests.test_funding_support import World, make_world, today  # noqa: F401
+from tests.test_funding_support import World, make_world, today_fixture  # noqa: F401
 
 BILLION = 1_000_000_000
 

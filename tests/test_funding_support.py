@@ -49,8 +49,9 @@ class World:
         return self.units[code]
 
 
-@pytest.fixture
-def today(monkeypatch: pytest.MonkeyPatch) -> dt.date:
+@pytest.fixture(name="today")
+def today_fixture(monkeypatch: pytest.MonkeyPatch) -> dt.date:
+    """Today is 15/10/2026 for chiso (CHISO_TODAY)."""
     monkeypatch.setenv("CHISO_TODAY", TODAY.isoformat())
     reset_settings_cache()
     return TODAY
