@@ -1,5 +1,10 @@
 """A small province for the tasks, meetings and report tests, built directly with the
-models: units, indicators with targets and monthly values, and tasks in every state."""
+models: units, indicators with targets and monthly values, and tasks in every state.
+
+Everything carries the instant it was recorded, as a real province's history would: a
+month's figures on the 10th of the next month, a task on its start date, a progress report
+on its own date. A report for 2025Q3 (closing date 30/09/2025) therefore sees September's
+figures only when its closing date is 10/10 or later."""
 
 from __future__ import annotations
 
@@ -8,15 +13,34 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access
 from chiso.indicators.models import Indicator, Pillar
+from chiso.meetings.service import TaskSpec, add_conclusion, conclusion_to_tasks, create_meeting
 from chiso.periods import parse_period
 from chiso.plans.models import Plan, Target
 from chiso.tasks.models import Task
 from chiso.tasks.service import create_task, update_progress
+from chiso.text import vn_zone
 from chiso.units.models import OrgUnit, UnitKind
-from chiso.values.models import DataValue
+from chiso.values.models import DataValue, DataValueVersion
 
 TODAY = dt.date(2025, 10, 5)  # the report for 2025Q3 is written in early October
+CLOSING = dt.date(2025, 10, 12)  # September's figures are in by the 10th
+
+
+def on_day(day: dt.date, hour: int = 12) -> dt.datetime:
+    """An instant on `day`, Vietnam time (what the world records its history at)."""
+    return dt.datetime.combine(day, dt.time(hour, 0), tzinfo=vn_zone())
+
+
+def system(session: Session) -> Access:
+    return Access.system(session, "test-world")
+
+
+def entered(period: str) -> dt.datetime:
+    """When a month's (or longer period's) figure was entered: the 10th after it ends."""
+    end = parse_period(period).end()
+    return on_day(end + dt.timedelta(days=10))
 
 
 @dataclass
@@ -42,12 +66,28 @@ def _ratio(code: str, name: str, pillar: str, time: str) -> Indicator:
                      scale=100.0, decimals=1, pillar_code=pillar)
 
 
-def _value(unit: OrgUnit, indicator: Indicator, period: str, num: float, den: float
-           ) -> DataValue:
+def _value(unit: OrgUnit, indicator: Indicator, period: str, num: float | None,
+           den: float | None, *, value: float | None = None, comment: str = "",
+           source: str = "form") -> DataValue:
     p = parse_period(period)
+    if value is None and num is not None and den:
+        value = 100.0 * num / den
     return DataValue(unit_id=unit.id, indicator_id=indicator.id, period=period,
                      period_type=p.type.value, period_start=p.start(), period_end=p.end(),
-                     numerator=num, denominator=den, value=100.0 * num / den if den else None)
+                     numerator=num, denominator=den, value=value, comment=comment,
+                     source=source)
+
+
+def add_values(session: Session, rows: list[DataValue],
+               at: dt.datetime | None = None) -> None:
+    """Store values with their first version, recorded when they were entered."""
+    session.add_all(rows)
+    session.flush()
+    session.add_all([DataValueVersion(
+        data_value_id=r.id, version=1, numerator=r.numerator, denominator=r.denominator,
+        value=r.value, source=r.source, comment=r.comment, change="insert",
+        changed_at=at or entered(r.period)) for r in rows])
+    session.flush()
 
 
 def build_world(session: Session, *, with_tasks: bool = True) -> World:
@@ -120,13 +160,20 @@ def _values(session: Session, a: OrgUnit, b: OrgUnit, online: Indicator,
         rows += [_value(a, smartphone, period, 600, 1000), _value(b, smartphone, period,
                                                                   600, 1000)]
     rows.append(_value(b, results, "202508", 120, 100))  # more results than dossiers
-    session.add_all(rows)
+    add_values(session, rows)
 
 
 def _tasks(session: Session, w: World) -> dict[str, Task]:
-    def task(key: str, title: str, lead: OrgUnit, due: dt.date, **kw: object) -> Task:
+    access = system(session)
+
+    def task(key: str, title: str, lead: OrgUnit, due: dt.date) -> Task:
         return create_task(session, title=title, lead_unit_id=lead.id, due_date=due,
-                           start_date=dt.date(2025, 7, 1), plan_id=w.plan.id, **kw)  # type: ignore[arg-type]
+                           start_date=dt.date(2025, 7, 1), plan_id=w.plan.id, access=access,
+                           recorded_at=on_day(dt.date(2025, 7, 1)))
+
+    def progress(key: str, percent: float, day: dt.date, note: str) -> None:
+        update_progress(session, task_id=tasks[key].id, progress_pct=percent, update_date=day,
+                        note=note, access=access, recorded_at=on_day(day))
 
     tasks = {
         "done": task("done", "Triển khai nền tảng tích hợp, chia sẻ dữ liệu tỉnh", w.khcn,
@@ -138,14 +185,10 @@ def _tasks(session: Session, w: World) -> dict[str, Task]:
         "running": task("running", "Phổ cập kỹ năng số cho người dân (Bình dân học vụ số)",
                         w.khcn, dt.date(2025, 12, 31)),
     }
-    update_progress(session, task_id=tasks["done"].id, progress_pct=100,
-                    update_date=dt.date(2025, 8, 20), note="Đã vận hành LGSP")
-    update_progress(session, task_id=tasks["overdue"].id, progress_pct=40,
-                    update_date=dt.date(2025, 9, 1), note="Đã số hóa 40%")
-    update_progress(session, task_id=tasks["late"].id, progress_pct=100,
-                    update_date=dt.date(2025, 8, 10), note="Hoàn thành")
-    update_progress(session, task_id=tasks["running"].id, progress_pct=20,
-                    update_date=dt.date(2025, 9, 30), note="Đã tập huấn 20% số xã")
+    progress("done", 100, dt.date(2025, 8, 20), "Đã vận hành LGSP")
+    progress("overdue", 40, dt.date(2025, 9, 1), "Đã số hóa 40%")
+    progress("late", 100, dt.date(2025, 8, 10), "Hoàn thành")
+    progress("running", 20, dt.date(2025, 9, 30), "Đã tập huấn 20% số xã")
     return tasks
 
 
@@ -181,3 +224,40 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+# ------------------------------------------------------------------ a second year, a cycle
+
+def extend_to_2026(session: Session, w: World) -> None:
+    """Targets for 2026, figures to September 2026 (each entered on the 10th after its
+    month) and two tasks of a meeting held on 12/10/2025, one done in 2026."""
+    access = system(session)
+    for indicator, target in ((w.online, 85.0), (w.smartphone, 92.0)):
+        session.add(Target(plan_id=w.plan.id, indicator_id=indicator.id, unit_id=w.province.id,
+                           year=2026, target_date=dt.date(2026, 12, 31), value=target,
+                           comparator=">=", pillar_code=indicator.pillar_code))
+    w.plan.year_to = 2026
+    rows = []
+    for month in range(1, 10):
+        period = f"2026{month:02d}"
+        rows += [_value(w.commune_a, w.online, period, 400, 500),
+                 _value(w.commune_b, w.online, period, 410, 500)]
+    for month in (3, 6, 9):
+        rows += [_value(w.commune_a, w.smartphone, f"2026{month:02d}", 700, 1000,
+                        comment="Hạ tầng mạng di động ở các thôn vùng cao chưa phủ sóng")]
+    add_values(session, rows)
+    meeting = create_meeting(session, unit_id=w.province.id, held_on=dt.date(2025, 10, 12),
+                             title="Phiên họp quý III/2025", access=access,
+                             recorded_at=on_day(dt.date(2025, 10, 12)))
+    conclusion = add_conclusion(session, meeting_id=meeting.id, access=access,
+                                text="Phổ cập điện thoại thông minh cho hộ nghèo",
+                                recorded_at=on_day(dt.date(2025, 10, 12)))
+    tasks = conclusion_to_tasks(session, conclusion_id=conclusion.id, access=access,
+                                recorded_at=on_day(dt.date(2025, 10, 12)), specs=[
+                                    TaskSpec("Hỗ trợ điện thoại thông minh cho hộ nghèo",
+                                             w.khcn.id, dt.date(2026, 6, 30)),
+                                    TaskSpec("Sóng di động cho 30 thôn vùng cao", w.tai_chinh.id,
+                                             dt.date(2026, 8, 31))])
+    update_progress(session, task_id=tasks[0].id, progress_pct=100, access=access,
+                    update_date=dt.date(2026, 6, 20), recorded_at=on_day(dt.date(2026, 6, 20)))
+    session.flush()

@@ -19,7 +19,7 @@ from chiso.settings import reset_settings_cache
 from chiso.tasks.models import Task
 from chiso.tasks.service import update_progress
 from tests.conftest import login
-from tests.tasks_support import build_world
+from tests.tasks_support import build_world, system
 
 CONCLUSION = ("Giao Sở Nội vụ, Sở Tài chính hoàn thành số hóa hồ sơ, kết quả giải quyết "
               "TTHC còn hiệu lực trước ngày 30/11/2025")
@@ -78,7 +78,8 @@ def test_conclusion_to_two_tasks_on_board_agenda_and_report(
 
     # Sở Nội vụ finishes on time; Sở Tài chính does not
     update_progress(session, task_id=made[0].id, progress_pct=100,
-                    update_date=dt.date(2025, 11, 25), note="Đã số hóa 100%")
+                    update_date=dt.date(2025, 11, 25), note="Đã số hóa 100%",
+                    access=system(session))
     session.commit()
     today(dt.date(2025, 12, 20))
     next_meeting = client.post("/api/meetings", json={
@@ -90,7 +91,8 @@ def test_conclusion_to_two_tasks_on_board_agenda_and_report(
     assert not any("NV-0005" in item for item in agenda)
 
     files = generate_report(session, unit_code="20", kind="quarterly", period="2025Q4",
-                            out_dir=tmp_path, today=dt.date(2025, 12, 20), pdf=False)
+                            out_dir=tmp_path, today=dt.date(2025, 12, 20), pdf=False,
+                            access=system(session))
     text = "\n".join(cell.text for table in Document(str(files.docx)).tables
                      for row in table.rows for cell in row.cells)
     overdue_part, done_part = text.split("Số hóa hồ sơ TTHC còn hiệu lực (NV-0006)", 1)[1], text
@@ -154,7 +156,7 @@ def test_meeting_list_says_when_other_units_meetings_are_not_listed(  # type: ig
 
     w = build_world(session)
     create_meeting(session, unit_id=w.province.id, held_on=dt.date(2025, 7, 15),
-                   title="Phiên họp quý II")
+                   title="Phiên họp quý II", access=system(session))
     session.commit()
     officer, password = make_user(Role.FOCAL_OFFICER, w.noi_vu.id, username="dmnv2")
     login(client, officer.username, password)

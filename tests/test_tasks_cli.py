@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from chiso.cli.main import app
+from chiso.errors import UserError
 from chiso.settings import reset_settings_cache
 from chiso.tasks.models import FocusArea, Task
 from tests.tasks_support import TODAY, build_world
@@ -26,9 +27,14 @@ def run(db_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untype
     runner = CliRunner()
 
     def invoke(*args: str, code: int = 0) -> str:
+        """The command's output and exit code as the `chiso` program gives them: a
+        UserError (a refusal meant for people) is printed with exit code 2."""
         result = runner.invoke(app, list(args))
-        assert result.exit_code == code, result.output
-        return result.output
+        output, exit_code = result.output, result.exit_code
+        if isinstance(result.exception, UserError):
+            output, exit_code = output + result.exception.message, 2
+        assert exit_code == code, output
+        return output
 
     return invoke
 
@@ -67,13 +73,16 @@ def test_report_command_writes_the_files(session: Session, run, tmp_path: Path) 
     build_world(session)
     session.commit()
     output = run("report", "quarterly", "--unit", "20", "--period", "2025Q3", "--out",
-                 str(tmp_path), "--no-pdf")
+                 str(tmp_path), "--no-pdf", "--closing-date", "12/10/2025")
     docx = tmp_path / "bao-cao-cds-quarterly-2025Q3.docx"
     assert docx.exists() and (tmp_path / "bao-cao-cds-quarterly-2025Q3-phu-luc.xlsx").exists()
     assert str(docx) in output.replace("\n", "")
     assert any("76,6%" in c.text for t in Document(str(docx)).tables for r in t.rows
                for c in r.cells)
-    wrong = run("report", "half-year", "--unit", "20", "--period", "2025Q3", code=1)
+    # Today (05/10) is before the closing date: provisional, and the signer is missing.
+    assert "BEFORE SIGNING" in output and "tạm tính" in output
+    assert "Chưa có họ tên người ký" in output
+    wrong = run("report", "half-year", "--unit", "20", "--period", "2025Q3", code=2)
     assert "2025S1" in wrong
 
 

@@ -17,7 +17,7 @@ from chiso.cli.main import app
 from chiso.notify.models import Notification
 from chiso.settings import reset_settings_cache
 from chiso.tasks.service import create_task
-from tests.tasks_support import TODAY, Inbox, build_world, free_port
+from tests.tasks_support import TODAY, Inbox, build_world, free_port, system
 
 NV = "dau-moi@sonoivu.langson.gov.vn"
 KHCN = "dau-moi@sokhcn.langson.gov.vn"
@@ -45,9 +45,9 @@ def _people(session: Session) -> None:
     create_user(session, username="tt", password="x" * 12, role=Role.STANDING_OFFICE,
                 unit_id=w.province.id, email=OFFICE)
     create_task(session, title="Công bố danh mục dữ liệu mở", lead_unit_id=w.khcn.id,
-                due_date=TODAY + dt.timedelta(days=3))
+                due_date=TODAY + dt.timedelta(days=3), access=system(session))
     create_task(session, title="Rà soát hệ thống thông tin cấp độ", lead_unit_id=w.khcn.id,
-                due_date=TODAY)
+                due_date=TODAY, access=system(session))
     session.commit()
 
 

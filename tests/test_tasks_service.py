@@ -29,7 +29,7 @@ from chiso.tasks.service import (
 )
 from chiso.tasks.status import status_of
 from chiso.tasks.xlsx import TaskImportRejected, export_tasks, import_tasks
-from tests.tasks_support import TODAY, build_world
+from tests.tasks_support import TODAY, build_world, system
 
 
 def _row_of(ws, code: str) -> int:  # type: ignore[no-untyped-def]
@@ -57,7 +57,7 @@ def test_every_change_keeps_history_and_writes_audit(session: Session) -> None:
     w = build_world(session)
     task = w.tasks["overdue"]
     update_progress(session, task_id=task.id, progress_pct=70, note="Đã số hóa 70%",
-                    update_date=dt.date(2025, 10, 3))
+                    update_date=dt.date(2025, 10, 3), access=system(session))
     entries = history(session, task.id)
     assert [(h.version, h.change, h.progress_pct) for h in entries] == [
         (3, "progress", 70.0), (2, "progress", 40.0), (1, "create", 0.0)]
@@ -71,7 +71,8 @@ def test_evidence_is_stored_under_the_data_dir_by_sha256(session: Session, db_ur
     w = build_world(session)
     content = "Biên bản nghiệm thu hệ thống LGSP".encode()
     update_progress(session, task_id=w.tasks["running"].id, progress_pct=50, note="nghiệm thu",
-                    files=[EvidenceFile("biên bản.pdf", content, "application/pdf")])
+                    files=[EvidenceFile("biên bản.pdf", content, "application/pdf")],
+                    access=system(session))
     entry = history(session, w.tasks["running"].id)[0]
     assert [e.file_name for e in entry.evidence] == ["biên bản.pdf"]
     digest = hashlib.sha256(content).hexdigest()
@@ -83,9 +84,11 @@ def test_stale_version_is_refused(session: Session) -> None:
     w = build_world(session)
     task = w.tasks["running"]
     version = task.version
-    update_progress(session, task_id=task.id, progress_pct=30, expected_version=version)
+    update_progress(session, task_id=task.id, progress_pct=30, expected_version=version,
+                    access=system(session))
     with pytest.raises(StaleTask, match="người khác"):
-        update_progress(session, task_id=task.id, progress_pct=35, expected_version=version)
+        update_progress(session, task_id=task.id, progress_pct=35, expected_version=version,
+                        access=system(session))
 
 
 def test_focal_officer_updates_only_its_units_tasks(session: Session) -> None:
@@ -93,8 +96,7 @@ def test_focal_officer_updates_only_its_units_tasks(session: Session) -> None:
     officer = create_user(session, username="dm-nv", password="x" * 12,
                           role=Role.FOCAL_OFFICER, unit_id=w.noi_vu.id)
     access = Access(session=session, user=officer)
-    update_progress(session, task_id=w.tasks["overdue"].id, progress_pct=80, access=access,
-                    actor=officer)
+    update_progress(session, task_id=w.tasks["overdue"].id, progress_pct=80, access=access)
     with pytest.raises(PermissionDenied):
         update_progress(session, task_id=w.tasks["running"].id, progress_pct=80, access=access)
     with pytest.raises(PermissionDenied):  # creating tasks needs MANAGE
@@ -104,12 +106,13 @@ def test_focal_officer_updates_only_its_units_tasks(session: Session) -> None:
 
 def test_recurring_task_gets_its_next_occurrence_once(session: Session) -> None:
     w = build_world(session, with_tasks=False)
+    access = system(session)
     report = create_task(session, title="Báo cáo kết quả CĐS quý", lead_unit_id=w.khcn.id,
-                         due_date=dt.date(2025, 9, 30), recurrence="Q")
+                         due_date=dt.date(2025, 9, 30), recurrence="Q", access=access)
     update_progress(session, task_id=report.id, progress_pct=100,
-                    update_date=dt.date(2025, 9, 28))
+                    update_date=dt.date(2025, 9, 28), access=access)
     update_progress(session, task_id=report.id, progress_pct=100, done=True,
-                    update_date=dt.date(2025, 9, 29))
+                    update_date=dt.date(2025, 9, 29), access=access)
     nxt = session.scalars(select(Task).where(Task.previous_id == report.id)).all()
     assert [(t.due_date, t.recurrence) for t in nxt] == [(dt.date(2025, 12, 31), "Q")]
     # an open occurrence past its date also rolls on (the next quarter is still due)
@@ -137,7 +140,7 @@ def test_export_then_import_is_idempotent(session: Session, tmp_path: Path) -> N
     build_world(session)
     path = export_tasks(list_tasks(session, day=TODAY), tmp_path / "nv.xlsx", session=session)
     before = session.scalar(select(func.count()).select_from(TaskUpdate))
-    summary = import_tasks(session, path)
+    summary = import_tasks(session, path, access=system(session))
     assert (len(summary.created), len(summary.updated), len(summary.unchanged)) == (0, 0, 4)
     assert session.scalar(select(func.count()).select_from(TaskUpdate)) == before
 
@@ -151,10 +154,10 @@ def test_import_creates_and_updates_with_a_dry_run(session: Session, tmp_path: P
     ws.append(["", "Kết nối camera an ninh các cửa khẩu", "", "S_KHCN", "S_NV; S_TC",
                "01/10/2025", "31/12/2025", "", "", "", "", "Q", ""])
     wb.save(path)
-    dry = import_tasks(session, path, dry_run=True)
+    dry = import_tasks(session, path, dry_run=True, access=system(session))
     assert (dry.dry_run, dry.updated, len(dry.created)) == (True, ["NV-0002"], 1)
     assert session.scalar(select(func.count()).select_from(Task)) == 4
-    real = import_tasks(session, path)
+    real = import_tasks(session, path, access=system(session))
     assert real.updated == ["NV-0002"]
     new = session.scalar(select(Task).where(Task.title.like("Kết nối camera%")))
     assert new is not None and new.due_date == dt.date(2025, 12, 31)
@@ -173,8 +176,8 @@ def test_a_bad_file_stores_nothing_and_names_sheet_row_column(session: Session,
     ws["D5"] = "S_KHONG_CO"
     wb.save(path)
     with pytest.raises(TaskImportRejected) as caught:
-        import_tasks(session, path)
-    errors = caught.value.errors
+        import_tasks(session, path, access=system(session))
+    errors = caught.value.issues
     assert len(errors) == 2
     assert errors[0].startswith("Tệp nv.xlsx, sheet 'Nhiệm vụ', dòng 4, cột 'Hạn hoàn thành'")
     assert "/ column 'due_date'" in errors[0]

@@ -16,12 +16,14 @@ def domain_registrars() -> list[Callable[[typer.Typer], None]]:
     from chiso.dti.cli import register as dti
     from chiso.funding.cli import register as funding
     from chiso.indicators.cli import register as catalog
+    from chiso.meetings.cli import register as meetings
     from chiso.ops.cli import register as ops
     from chiso.plans.cli import register as plan
     from chiso.records.cli import register as records
-    from chiso.tasks.cli import register as tasks  # tasks, meetings, report
+    from chiso.reports.cli import register as report
+    from chiso.tasks.cli import register as tasks
     from chiso.units.cli import register as units
     from chiso.values.cli import register as values
 
     return [demo, accounts, ops, units, dti, analytics, bench, catalog, plan, values, records,
-            tasks, collection, funding]
+            tasks, meetings, report, collection, funding]

@@ -13,6 +13,7 @@ from chiso.meetings import models as meeting_models  # noqa: F401
 from chiso.notify import models as notify_models  # noqa: F401
 from chiso.plans import models as plan_models  # noqa: F401
 from chiso.records import models as record_models  # noqa: F401
+from chiso.reports import models as report_models  # noqa: F401
 from chiso.tasks import models as task_models  # noqa: F401
 from chiso.units import models as unit_models  # noqa: F401
 from chiso.values import models as value_models  # noqa: F401

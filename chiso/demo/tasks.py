@@ -1,5 +1,7 @@
 """The demo committee's meetings, their conclusions and the tasks they assigned, with
-progress reports, so the task board and the report have a story to tell."""
+progress reports, so the task board and the report have a story to tell. Each is recorded
+on the day the story gives it (noon, Vietnam time), by the system job "demo", so that a
+report for a past quarter sees what was known then."""
 
 from __future__ import annotations
 
@@ -12,12 +14,14 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access
 from chiso.accounts.models import User
 from chiso.meetings.models import Meeting
 from chiso.meetings.service import TaskSpec, add_conclusion, conclusion_to_tasks, create_meeting
 from chiso.plans.models import Plan
 from chiso.tasks.models import FocusArea
 from chiso.tasks.service import add_focus_area, update_progress
+from chiso.text import vn_zone
 from chiso.units.service import get_unit
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -27,7 +31,8 @@ FOCUS_FILE = Path(__file__).parent.parent / "tasks" / "data" / "focus-areas-72-K
 def seed_meetings_and_tasks(session: Session, *, province_code: str, today: dt.date) -> int:
     """Idempotent: meetings already recorded (same date and title) are left alone.
     Returns the number of tasks created."""
-    focus = _focus_areas(session)
+    access = Access.system(session, "demo")
+    focus = _focus_areas(session, access)
     province = get_unit(session, province_code)
     story = yaml.safe_load((DATA_DIR / "meetings.yaml").read_text(encoding="utf-8"))
     created = 0
@@ -37,10 +42,15 @@ def seed_meetings_and_tasks(session: Session, *, province_code: str, today: dt.d
         meeting = create_meeting(
             session, unit_id=province.id, held_on=entry["held_on"], title=entry["title"],
             kind=entry["kind"], chair=entry["chair"], attendees=entry["attendees"],
-            agenda=entry["agenda"])
+            agenda=entry["agenda"], access=access, recorded_at=on_day(entry["held_on"]))
         for conclusion in entry["conclusions"]:
-            created += _conclusion(session, meeting.id, conclusion, focus, today)
+            created += _conclusion(session, meeting, conclusion, focus, today, access)
     return created
+
+
+def on_day(day: dt.date) -> dt.datetime:
+    """When the demo records what the story dates on `day`: noon that day, Vietnam time."""
+    return dt.datetime.combine(day, dt.time(12, 0), tzinfo=vn_zone())
 
 
 def _exists(session: Session, unit_id: int, entry: dict[str, Any]) -> bool:
@@ -49,20 +59,23 @@ def _exists(session: Session, unit_id: int, entry: dict[str, Any]) -> bool:
         Meeting.title == entry["title"])) is not None
 
 
-def _conclusion(session: Session, meeting_id: int, entry: dict[str, Any],
-                focus: dict[str, int], today: dt.date) -> int:
-    conclusion = add_conclusion(session, meeting_id=meeting_id, text=entry["text"])
+def _conclusion(session: Session, meeting: Meeting, entry: dict[str, Any],
+                focus: dict[str, int], today: dt.date, access: Access) -> int:
+    held = on_day(meeting.held_on)
+    conclusion = add_conclusion(session, meeting_id=meeting.id, text=entry["text"],
+                                access=access, recorded_at=held)
     specs = [TaskSpec(title=t["title"], lead_unit_id=get_unit(session, t["lead"]).id,
                       due_date=t["due"], focus_area_id=focus.get(str(t["focus"])),
                       partner_unit_ids=[get_unit(session, p).id for p in t["partners"]],
                       owner_id=_user_id(session, t.get("owner")))
              for t in entry["tasks"]]
-    tasks = conclusion_to_tasks(session, conclusion_id=conclusion.id, specs=specs)
+    tasks = conclusion_to_tasks(session, conclusion_id=conclusion.id, specs=specs,
+                                access=access, recorded_at=held)
     for task, spec in zip(tasks, entry["tasks"], strict=True):
         for day, percent, note in spec["progress"]:
             if day <= today:
                 update_progress(session, task_id=task.id, progress_pct=percent, note=note,
-                                update_date=day)
+                                update_date=day, access=access, recorded_at=on_day(day))
     return len(tasks)
 
 
@@ -72,7 +85,7 @@ def _user_id(session: Session, username: str | None) -> int | None:
     return session.scalar(select(User.id).where(User.username == username.lower()))
 
 
-def _focus_areas(session: Session) -> dict[str, int]:
+def _focus_areas(session: Session, access: Access) -> dict[str, int]:
     """Lạng Sơn's 11 focus contents of 72-KH/BCĐ, loaded once."""
     plan_id = session.scalar(select(Plan.id).where(Plan.code == "72-KH/BCĐ"))
     existing = {f.code: f.id for f in session.scalars(select(FocusArea))}
@@ -81,6 +94,6 @@ def _focus_areas(session: Session) -> dict[str, int]:
             for order, row in enumerate(csv.DictReader(handle), start=1):
                 area = add_focus_area(session, code=row["code"].strip(),
                                       name_vi=row["name_vi"], name_en=row.get("name_en", ""),
-                                      plan_id=plan_id, sort_order=order)
+                                      plan_id=plan_id, sort_order=order, access=access)
                 existing[area.code] = area.id
     return existing

@@ -1,15 +1,35 @@
-"""`chiso meetings …`: record a meeting, add conclusions, turn them into tasks."""
+"""`chiso meetings …`: record a meeting, add conclusions, turn them into tasks.
+
+Run by the operator as the system job "cli" (audited as `system:cli`)."""
 
 from __future__ import annotations
 
 import typer
+from rich.console import Console
 
-from chiso.tasks.cli import console, day_option, fail, unit_id
+from chiso.accounts.access import Access
+from chiso.db import session_scope
+from chiso.meetings.service import (
+    TaskSpec,
+    add_conclusion,
+    conclusion_to_tasks,
+    create_meeting,
+    list_meetings,
+    proposed_agenda,
+)
+from chiso.settings import get_settings
+from chiso.tasks.common import date_option, unit_option
 from chiso.text import format_date
 
+console = Console()
 meetings_app = typer.Typer(help="Committee meetings and their conclusions.\n\n"
                            "Example: chiso meetings list --unit 20",
                            no_args_is_help=True)
+CLI_JOB = "cli"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(meetings_app, name="meetings")
 
 
 @meetings_app.command("list")
@@ -18,12 +38,8 @@ def list_cmd(unit: str = typer.Option(None, help="Unit code.")) -> None:
 
     Example: chiso meetings list --unit 20
     """
-    import chiso.db.models  # noqa: F401
-    from chiso.db import session_scope
-    from chiso.meetings.service import list_meetings
-
     with session_scope() as session:
-        for m in list_meetings(session, unit_id(session, unit)):
+        for m in list_meetings(session, unit_option(session, unit)):
             console.print(f"{m.id:>4}  {format_date(m.held_on)}  {m.kind:<13} {m.title} "
                           f"({len(m.conclusions)} kết luận / conclusions)")
 
@@ -41,24 +57,17 @@ def add(
 
     Example: chiso meetings add "Phiên họp quý IV/2025" --unit 20 --on 15/12/2025
     """
-    import chiso.db.models  # noqa: F401
-    from chiso.db import session_scope
-    from chiso.meetings.service import MeetingError, create_meeting, proposed_agenda
-    from chiso.settings import get_settings
-
+    held_on = date_option(on)
+    assert held_on is not None  # a required option
     with session_scope() as session:
-        uid = unit_id(session, unit) or 0
-        held_on = day_option(on)
-        assert held_on is not None
+        uid = unit_option(session, unit) or 0
         agenda = []
         if agenda_from_open_items:
             agenda = proposed_agenda(session, unit_id=uid, held_on=held_on,
                                      day=get_settings().current_date())
-        try:
-            meeting = create_meeting(session, unit_id=uid, held_on=held_on, title=title,
-                                     kind=kind, chair=chair, agenda=agenda)
-        except (MeetingError, ValueError) as exc:
-            fail(str(exc))
+        meeting = create_meeting(session, unit_id=uid, held_on=held_on, title=title, kind=kind,
+                                 chair=chair, agenda=agenda,
+                                 access=Access.system(session, CLI_JOB))
         console.print(f"[green]✓[/] #{meeting.id} {meeting.title}")
         for item in agenda:
             console.print(f"  - {item}")
@@ -75,25 +84,14 @@ def conclude(
 
     Example: chiso meetings conclude 3 "Số hóa hồ sơ" --lead 20.SNV --lead 20.STC --due 31/12/2026
     """
-    import chiso.db.models  # noqa: F401
-    from chiso.db import session_scope
-    from chiso.meetings.service import (
-        MeetingError,
-        TaskSpec,
-        add_conclusion,
-        conclusion_to_tasks,
-    )
-
+    due_date = date_option(due)
     with session_scope() as session:
-        try:
-            conclusion = add_conclusion(session, meeting_id=meeting, text=text)
-            due_date = day_option(due)
-            if lead and due_date:
-                specs = [TaskSpec(title=text, lead_unit_id=unit_id(session, code) or 0,
-                                  due_date=due_date) for code in lead]
-                for task in conclusion_to_tasks(session, conclusion_id=conclusion.id,
-                                                specs=specs):
-                    console.print(f"[green]✓[/] {task.code}: {task.title}")
-        except MeetingError as exc:
-            fail(str(exc))
+        access = Access.system(session, CLI_JOB)
+        conclusion = add_conclusion(session, meeting_id=meeting, text=text, access=access)
+        if lead and due_date:
+            specs = [TaskSpec(title=text, lead_unit_id=unit_option(session, code) or 0,
+                              due_date=due_date) for code in lead]
+            for task in conclusion_to_tasks(session, conclusion_id=conclusion.id, specs=specs,
+                                            access=access):
+                console.print(f"[green]✓[/] {task.code}: {task.title}")
         console.print(f"[green]✓[/] Kết luận / conclusion {conclusion.seq}")

@@ -7,40 +7,35 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action
 from chiso.meetings import service
 from chiso.meetings.models import Meeting, MeetingKind
-from chiso.meetings.service import MeetingError, TaskSpec
+from chiso.meetings.service import TaskSpec
 from chiso.settings import get_settings
-from chiso.tasks.routes import (
+from chiso.tasks.common import (
     current_units,
+    find_unit,
     manages_somewhere,
-    optional_date,
-    require_manager,
-    row_json,
-    unit_by_code,
+    required_date,
 )
-from chiso.tasks.service import TaskError
 from chiso.tasks.status import STATUS_CSS, status_label
-from chiso.web.deps import AccessDep, SessionDep, UserDep
-from chiso.web.nav import NAV_ITEMS, NavItem
+from chiso.web.deps import AccessDep, SessionDep
+from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
 router = APIRouter(tags=["meetings"])
-NAV_ITEMS.append(NavItem("Meetings", "/meetings", order=76))
+NAV = [NavItem("Meetings", "/meetings", order=76)]
 KIND_LABELS = {"quarterly": ("Phiên họp định kỳ quý", "Quarterly meeting"),
                "extraordinary": ("Phiên họp bất thường", "Extraordinary meeting")}
 
 
-def meeting_or_404(session: Any, meeting_id: int, access: Access) -> Meeting:
-    try:
-        meeting = service.get_meeting(session, meeting_id)
-    except MeetingError as exc:
-        raise HTTPException(404, detail=str(exc)) from exc
+def meeting_or_404(session: Session, meeting_id: int, access: Access) -> Meeting:
+    meeting = service.get_meeting(session, meeting_id)  # MeetingNotFound: 404
     access.require(Action.READ, meeting.unit_id)
     return meeting
 
@@ -54,32 +49,27 @@ def meetings_page(request: Request, session: SessionDep, access: AccessDep) -> R
     access.require(Action.READ, None)
     every = service.list_meetings(session)
     meetings = [m for m in every if access.can(Action.READ, m.unit_id)]
-    default = unit_by_code(session, get_settings().default_unit) if any(
-        u.code == get_settings().default_unit for u in current_units(session)) else None
+    units = current_units(session)
+    default = next((u for u in units if u.code == get_settings().default_unit), None)
     agenda = service.proposed_agenda(session, unit_id=default.id, held_on=today()
                                      + dt.timedelta(days=1), day=today()) if default else []
     return render(request, "meetings/list.html", {
         "access": access, "meetings": meetings, "kinds": KIND_LABELS,
         "hidden": len(every) - len(meetings), "can_manage": manages_somewhere(access),
-        "units": current_units(session),
+        "units": units,
         "default_unit": default, "agenda": agenda, "today": today(), "error": ""})
 
 
 @router.post("/meetings", include_in_schema=False)
-def create_meeting(request: Request, session: SessionDep, access: AccessDep, user: UserDep,
+def create_meeting(session: SessionDep, access: AccessDep,
                    title: Annotated[str, Form()], unit: Annotated[int, Form()],
                    held_on: Annotated[str, Form()], kind: Annotated[str, Form()] = "quarterly",
                    chair: Annotated[str, Form()] = "", attendees: Annotated[str, Form()] = "",
                    agenda: Annotated[str, Form()] = "") -> Response:
-    day = optional_date(held_on)
-    if day is None:
-        raise HTTPException(422, detail="Cần ngày họp / the meeting date is required")
-    try:
-        meeting = service.create_meeting(session, unit_id=unit, held_on=day, title=title,
-                                         kind=kind, chair=chair, attendees=attendees,
-                                         agenda=agenda, actor=user, access=access)
-    except (MeetingError, ValueError) as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
+    day = required_date(held_on, "ngày họp", "the meeting date")
+    meeting = service.create_meeting(session, unit_id=unit, held_on=day, title=title,
+                                     kind=kind, chair=chair, attendees=attendees,
+                                     agenda=agenda, access=access)
     return RedirectResponse(f"/meetings/{meeting.id}", status_code=303)
 
 
@@ -98,34 +88,25 @@ def meeting_page(request: Request, meeting_id: int, session: SessionDep, access:
 
 
 @router.post("/meetings/{meeting_id}/conclusions", include_in_schema=False)
-def add_conclusion(meeting_id: int, session: SessionDep, access: AccessDep, user: UserDep,
+def add_conclusion(meeting_id: int, session: SessionDep, access: AccessDep,
                    text: Annotated[str, Form()]) -> Response:
     meeting_or_404(session, meeting_id, access)
-    try:
-        service.add_conclusion(session, meeting_id=meeting_id, text=text, actor=user,
-                               access=access)
-    except MeetingError as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
+    service.add_conclusion(session, meeting_id=meeting_id, text=text, access=access)
     return RedirectResponse(f"/meetings/{meeting_id}", status_code=303)
 
 
 @router.post("/meetings/{meeting_id}/conclusions/{conclusion_id}/tasks",
              include_in_schema=False)
 def conclusion_tasks(meeting_id: int, conclusion_id: int, session: SessionDep,
-                     access: AccessDep, user: UserDep, title: Annotated[str, Form()],
+                     access: AccessDep, title: Annotated[str, Form()],
                      due_date: Annotated[str, Form()],
                      lead_units: Annotated[list[int], Form()]) -> Response:
     """One task per chosen lead unit ("giao Sở A, Sở B …")."""
     meeting_or_404(session, meeting_id, access)
-    due = optional_date(due_date)
-    if due is None:
-        raise HTTPException(422, detail="Cần hạn hoàn thành / a due date is required")
+    due = required_date(due_date, "hạn hoàn thành", "a due date")
     specs = [TaskSpec(title=title, lead_unit_id=u, due_date=due) for u in lead_units]
-    try:
-        service.conclusion_to_tasks(session, conclusion_id=conclusion_id, specs=specs,
-                                    actor=user, access=access)
-    except (MeetingError, TaskError) as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
+    service.conclusion_to_tasks(session, conclusion_id=conclusion_id, specs=specs,
+                                access=access)
     return RedirectResponse(f"/meetings/{meeting_id}", status_code=303)
 
 
@@ -169,20 +150,14 @@ def api_list(session: SessionDep, access: AccessDep) -> list[dict[str, Any]]:
 
 
 @router.post("/api/meetings", status_code=201)
-def api_create(body: MeetingIn, session: SessionDep, access: AccessDep, user: UserDep
-               ) -> dict[str, Any]:
+def api_create(body: MeetingIn, session: SessionDep, access: AccessDep) -> dict[str, Any]:
     """Record a meeting (MANAGE); without an agenda it starts from the open items."""
-    unit = unit_by_code(session, body.unit)
-    assert unit is not None
+    unit = find_unit(session, body.unit)
     agenda = body.agenda if body.agenda is not None else service.proposed_agenda(
         session, unit_id=unit.id, held_on=body.held_on, day=today())
-    try:
-        meeting = service.create_meeting(session, unit_id=unit.id, held_on=body.held_on,
-                                         title=body.title, kind=body.kind, chair=body.chair,
-                                         attendees=body.attendees, agenda=agenda, actor=user,
-                                         access=access)
-    except MeetingError as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
+    meeting = service.create_meeting(session, unit_id=unit.id, held_on=body.held_on,
+                                     title=body.title, kind=body.kind, chair=body.chair,
+                                     attendees=body.attendees, agenda=agenda, access=access)
     return meeting_json(meeting)
 
 
@@ -195,44 +170,33 @@ def api_get(meeting_id: int, session: SessionDep, access: AccessDep) -> dict[str
     data = meeting_json(meeting)
     tasks = service.conclusion_tasks(session, meeting, today())
     for conclusion in data["conclusions"]:
-        conclusion["tasks"] = [row_json(r) for r in tasks.get(conclusion["id"], [])]
+        conclusion["tasks"] = [r.to_dict() for r in tasks.get(conclusion["id"], [])]
     return data
 
 
 @router.post("/api/meetings/{meeting_id}/conclusions", status_code=201)
 def api_conclusion(meeting_id: int, body: ConclusionIn, session: SessionDep,
-                   access: AccessDep, user: UserDep) -> dict[str, Any]:
+                   access: AccessDep) -> dict[str, Any]:
     """Add a conclusion (non-empty text) to a meeting; it gets the next number. Returns its id,
     number and text; 422 for empty text. Needs MANAGE on the meeting's unit."""
     meeting_or_404(session, meeting_id, access)
-    try:
-        row = service.add_conclusion(session, meeting_id=meeting_id, text=body.text,
-                                     actor=user, access=access)
-    except MeetingError as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
+    row = service.add_conclusion(session, meeting_id=meeting_id, text=body.text, access=access)
     return {"id": row.id, "seq": row.seq, "text": row.text}
 
 
 @router.post("/api/meetings/{meeting_id}/conclusions/{conclusion_id}/tasks",
              status_code=201)
 def api_conclusion_tasks(meeting_id: int, conclusion_id: int, body: list[TaskSpecIn],
-                         session: SessionDep, access: AccessDep, user: UserDep
-                         ) -> list[dict[str, Any]]:
+                         session: SessionDep, access: AccessDep) -> list[dict[str, Any]]:
     """Turn a conclusion into one or more tasks."""
     meeting_or_404(session, meeting_id, access)
-    specs = []
-    for item in body:
-        lead = unit_by_code(session, item.lead_unit)
-        assert lead is not None
-        partners = [u.id for u in (unit_by_code(session, c) for c in item.partner_units) if u]
-        specs.append(TaskSpec(title=item.title, lead_unit_id=lead.id, due_date=item.due_date,
-                              partner_unit_ids=partners))
-    try:
-        tasks = service.conclusion_to_tasks(session, conclusion_id=conclusion_id, specs=specs,
-                                            actor=user, access=access)
-    except (MeetingError, TaskError) as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
+    specs = [TaskSpec(title=item.title, lead_unit_id=find_unit(session, item.lead_unit).id,
+                      due_date=item.due_date,
+                      partner_unit_ids=[find_unit(session, c).id for c in item.partner_units])
+             for item in body]
+    tasks = service.conclusion_to_tasks(session, conclusion_id=conclusion_id, specs=specs,
+                                        access=access)
     return [{"id": t.id, "code": t.code, "title": t.title} for t in tasks]
 
 
-__all__ = ["require_manager", "router"]
+__all__ = ["router"]

@@ -1,5 +1,11 @@
 """Meetings: record them, number their conclusions, turn conclusions into tasks, and start
-the next meeting's agenda from what is still open."""
+the next meeting's agenda from what is still open.
+
+Every write takes an `Access` (a person's, or `Access.system(...)` for a job) and needs
+MANAGE on the meeting's unit; tasks made from a conclusion also need MANAGE on each lead
+unit. Only a system job may record a meeting at a past instant (`recorded_at`: loading
+history), as for tasks.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +17,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action
-from chiso.accounts.models import User
 from chiso.audit.service import record_event
+from chiso.errors import NotFound, UserError
 from chiso.meetings.models import Meeting, MeetingConclusion, MeetingKind
 from chiso.tasks.models import Task, TaskStatus
-from chiso.tasks.service import TaskFilter, TaskRow, create_task, list_tasks
+from chiso.tasks.service import TaskFilter, TaskRow, create_task, list_tasks, recorded_instant
 from chiso.text import format_date, nfc
 
 OPEN_STATUSES = (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.OVERDUE)
 
 
-class MeetingError(ValueError):
+class MeetingError(UserError):
     """A refused change, with a bilingual message."""
+
+
+class MeetingNotFound(NotFound):
+    """No such meeting or conclusion."""
 
 
 def _lines(text: str | Iterable[str]) -> str:
@@ -33,43 +43,45 @@ def _lines(text: str | Iterable[str]) -> str:
 def create_meeting(session: Session, *, unit_id: int, held_on: dt.date, title: str,
                    kind: str = MeetingKind.QUARTERLY, chair: str = "",
                    attendees: str | Iterable[str] = "", agenda: str | Iterable[str] = "",
-                   actor: User | None = None, access: Access | None = None) -> Meeting:
-    if access is not None:
-        access.require(Action.MANAGE, unit_id)
+                   access: Access, recorded_at: dt.datetime | None = None) -> Meeting:
+    access.require(Action.MANAGE, unit_id)
+    at = recorded_instant(access, recorded_at)
     if not nfc(title).strip():
-        raise MeetingError("Cuộc họp cần tiêu đề / the meeting needs a title")
+        raise MeetingError("Cuộc họp cần tiêu đề", "the meeting needs a title")
+    if kind not in MeetingKind.__members__.values():
+        raise MeetingError(f"Loại phiên họp '{kind}' không có", f"unknown meeting kind '{kind}'")
     meeting = Meeting(unit_id=unit_id, held_on=held_on, kind=MeetingKind(kind).value,
                       title=nfc(title).strip(), chair=nfc(chair).strip(),
-                      attendees=_lines(attendees), agenda=_lines(agenda))
+                      attendees=_lines(attendees), agenda=_lines(agenda), created_at=at,
+                      updated_at=at)
     session.add(meeting)
     session.flush()
     record_event(session, action="meeting.create", object_type="meeting", object_id=meeting.id,
-                 actor=actor, unit_id=unit_id,
+                 actor=access.actor, unit_id=unit_id,
                  after={"title": meeting.title, "held_on": held_on, "kind": meeting.kind})
     return meeting
 
 
-def edit_meeting(session: Session, *, meeting_id: int, actor: User | None = None,
-                 access: Access | None = None, **changes: object) -> Meeting:
+def edit_meeting(session: Session, *, meeting_id: int, access: Access,
+                 **changes: object) -> Meeting:
     meeting = get_meeting(session, meeting_id)
-    if access is not None:
-        access.require(Action.MANAGE, meeting.unit_id)
+    access.require(Action.MANAGE, meeting.unit_id)
     before = {k: getattr(meeting, k) for k in changes}
     for name, value in changes.items():
         if name not in {"title", "chair", "attendees", "agenda", "held_on", "kind"}:
-            raise MeetingError(f"Không sửa được '{name}' / '{name}' is not editable")
+            raise MeetingError(f"Không sửa được '{name}'", f"'{name}' is not editable")
         if name in ("attendees", "agenda"):
             value = _lines(value)  # type: ignore[arg-type]
         setattr(meeting, name, nfc(value).strip() if isinstance(value, str) else value)
     record_event(session, action="meeting.edit", object_type="meeting", object_id=meeting.id,
-                 actor=actor, unit_id=meeting.unit_id, before=before, after=changes)
+                 actor=access.actor, unit_id=meeting.unit_id, before=before, after=changes)
     return meeting
 
 
 def get_meeting(session: Session, meeting_id: int) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or meeting.deleted:
-        raise MeetingError(f"Không có cuộc họp {meeting_id} / no meeting {meeting_id}")
+        raise MeetingNotFound(f"Không có cuộc họp {meeting_id}", f"no meeting {meeting_id}")
     return meeting
 
 
@@ -81,21 +93,22 @@ def list_meetings(session: Session, unit_id: int | None = None) -> list[Meeting]
     return list(session.scalars(query))
 
 
-def add_conclusion(session: Session, *, meeting_id: int, text: str, actor: User | None = None,
-                   access: Access | None = None) -> MeetingConclusion:
+def add_conclusion(session: Session, *, meeting_id: int, text: str, access: Access,
+                   recorded_at: dt.datetime | None = None) -> MeetingConclusion:
     meeting = get_meeting(session, meeting_id)
-    if access is not None:
-        access.require(Action.MANAGE, meeting.unit_id)
+    access.require(Action.MANAGE, meeting.unit_id)
+    at = recorded_instant(access, recorded_at)
     if not nfc(text).strip():
-        raise MeetingError("Kết luận không được để trống / a conclusion needs text")
+        raise MeetingError("Kết luận không được để trống", "a conclusion needs text")
     seq = (session.scalar(select(func.max(MeetingConclusion.seq))
                           .where(MeetingConclusion.meeting_id == meeting_id)) or 0) + 1
-    conclusion = MeetingConclusion(meeting_id=meeting_id, seq=seq, text=nfc(text).strip())
+    conclusion = MeetingConclusion(meeting_id=meeting_id, seq=seq, text=nfc(text).strip(),
+                                   created_at=at)
     session.add(conclusion)
     session.flush()
     session.refresh(meeting)
     record_event(session, action="meeting.conclusion", object_type="meeting",
-                 object_id=meeting_id, actor=actor, unit_id=meeting.unit_id,
+                 object_id=meeting_id, actor=access.actor, unit_id=meeting.unit_id,
                  after={"seq": seq, "text": conclusion.text})
     return conclusion
 
@@ -114,21 +127,22 @@ class TaskSpec:
 
 
 def conclusion_to_tasks(session: Session, *, conclusion_id: int, specs: Sequence[TaskSpec],
-                        actor: User | None = None, access: Access | None = None) -> list[Task]:
+                        access: Access, recorded_at: dt.datetime | None = None
+                        ) -> list[Task]:
     """A conclusion becomes one or more tasks (MANAGE on the meeting's and each lead unit)."""
     conclusion = session.get(MeetingConclusion, conclusion_id)
     if conclusion is None:
-        raise MeetingError(f"Không có kết luận {conclusion_id} / no conclusion {conclusion_id}")
+        raise MeetingNotFound(f"Không có kết luận {conclusion_id}",
+                              f"no conclusion {conclusion_id}")
     meeting = get_meeting(session, conclusion.meeting_id)
-    if access is not None:
-        access.require(Action.MANAGE, meeting.unit_id)
+    access.require(Action.MANAGE, meeting.unit_id)
     if not specs:
-        raise MeetingError("Cần ít nhất một nhiệm vụ / at least one task is needed")
+        raise MeetingError("Cần ít nhất một nhiệm vụ", "at least one task is needed")
     return [create_task(session, title=s.title, lead_unit_id=s.lead_unit_id,
                         due_date=s.due_date, start_date=s.start_date or meeting.held_on,
                         partner_unit_ids=s.partner_unit_ids, owner_id=s.owner_id,
                         focus_area_id=s.focus_area_id, conclusion_id=conclusion_id,
-                        actor=actor, access=access) for s in specs]
+                        access=access, recorded_at=recorded_at) for s in specs]
 
 
 def conclusion_tasks(session: Session, meeting: Meeting, day: dt.date) -> dict[int, list[TaskRow]]:

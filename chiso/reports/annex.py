@@ -1,30 +1,44 @@
-"""Phụ lục: every figure of the report in an XLSX workbook, one sheet per part."""
+"""Phụ lục: every figure of the report in an XLSX workbook, one sheet per part.
+
+Numbers stay numbers (a reader can sum them); a ratio is written as a fraction with a
+percentage format, so the progress against the path reads 105,7 %, never 1,1. Every text
+cell goes through `spreadsheet_safe` (a task title typed as a formula stays text). When a
+figure is illustrative (the demo's) every sheet says so under its title.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from chiso.analytics.status import Status
-from chiso.reports.data import ReportData
+from chiso.reports.data import ReportData, period_label, sources_of
+from chiso.reports.sentences import SUB
 from chiso.tasks.status import status_label
+from chiso.text import spreadsheet_safe
 
 HEADER_FILL = PatternFill("solid", fgColor="E7ECF2")
+ILLUSTRATIVE_NOTE = ("Số liệu minh họa — không phải số liệu chính thức / illustrative "
+                     "figures, not official statistics")
+NUMBER = "#,##0.0"
+PERCENT = "0.0%"
 
 
 def build_annex(data: ReportData) -> bytes:
     wb = Workbook()
-    _targets_sheet(wb.active, data)
-    _series_sheet(wb.create_sheet("Chuỗi số liệu"), data)
-    _tasks_sheet(wb.create_sheet("Nhiệm vụ"), data)
-    _units_sheet(wb.create_sheet("Đơn vị theo nhiệm vụ"), data)
-    _issues_sheet(wb.create_sheet("Tồn tại"), data)
+    sheets = [(wb.active, _targets_sheet), (wb.create_sheet(), _series_sheet),
+              (wb.create_sheet(), _tasks_sheet), (wb.create_sheet(), _units_sheet),
+              (wb.create_sheet(), _issues_sheet)]
+    for ws, fill in sheets:
+        fill(ws, data)
     _date_formats(wb)
-    stamp = dt.datetime.combine(data.issue_date, dt.time(0, 0))
+    stamp = dt.datetime.combine(data.stamp_date, dt.time(0, 0))
     wb.properties.created = wb.properties.modified = stamp
     wb.properties.creator = wb.properties.lastModifiedBy = "chiso"
     wb.properties.title = f"Phụ lục số liệu — {data.period_title}"
@@ -33,87 +47,120 @@ def build_annex(data: ReportData) -> bytes:
     return buffer.getvalue()
 
 
-def _header(ws: Any, title: str, headers: list[str], widths: list[int]) -> None:
-    ws.append([title])
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.append(headers)
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for index, width in enumerate(widths):
-        ws.column_dimensions[chr(ord("A") + index)].width = width
-    ws.freeze_panes = "A3"
+class Sheet:
+    """One annex sheet: a title, the illustrative note when needed, a header row."""
+
+    def __init__(self, ws: Any, data: ReportData, name: str, title: str,
+                 headers: Sequence[str], widths: Sequence[int]) -> None:
+        self.ws = ws
+        ws.title = name
+        ws.append([spreadsheet_safe(title)])
+        ws["A1"].font = Font(bold=True, size=13)
+        if data.illustrative:
+            ws.append([ILLUSTRATIVE_NOTE])
+            ws["A2"].font = Font(bold=True, color="B3261E")
+        ws.append(list(headers))
+        header_row = ws.max_row
+        for cell in ws[header_row]:
+            cell.font = Font(bold=True)
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+        for index, width in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(index)].width = width
+        ws.freeze_panes = f"A{header_row + 1}"
+        self.first_row = header_row + 1
+
+    def add(self, values: Sequence[Any]) -> None:
+        self.ws.append([spreadsheet_safe(v) for v in values])
+
+    def formats(self, columns: str, fmt: str) -> None:
+        for column in columns:
+            for cell in self.ws[column][self.first_row - 1:]:
+                cell.number_format = fmt
 
 
 def _targets_sheet(ws: Any, data: ReportData) -> None:
-    ws.title = "Chỉ tiêu"
-    _header(ws, f"Kết quả thực hiện chỉ tiêu {data.period_title} (đến {data.as_of:%d/%m/%Y})",
-            ["Trụ cột", "Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "So sánh",
-             "Mục tiêu", "Giá trị gốc", "Thực hiện", "Kỳ vọng theo lộ trình", "Dự báo cuối năm",
-             "Tỷ lệ so với lộ trình", "Đánh giá", "Ngày mục tiêu"],
-            [18, 24, 48, 10, 14, 8, 10, 10, 10, 12, 12, 12, 18, 12])
+    sheet = Sheet(ws, data, "Chỉ tiêu",
+                  f"Kết quả thực hiện chỉ tiêu {data.period_title} "
+                  f"({data.cutoff.phrase_vi()})",
+                  ["Trụ cột", "Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "So sánh",
+                   "Mục tiêu", "Giá trị gốc", "Thực hiện", "Kỳ vọng theo lộ trình",
+                   "Dự báo cuối năm", "Tỷ lệ so với lộ trình", "Đánh giá", "Ngày mục tiêu",
+                   "Nguồn số liệu"],
+                  [18, 24, 48, 10, 14, 8, 10, 10, 10, 12, 12, 12, 18, 12, 40])
     for pillar in data.pillars:
         for s in pillar.statuses:
-            ws.append([pillar.name_vi, s.indicator_code, s.indicator_name_vi, s.unit_vi,
+            sheet.add([pillar.name_vi, s.indicator_code, s.indicator_name_vi, s.unit_vi,
                        s.plan_code, str(s.comparator), s.target_value, s.baseline_value,
                        s.actual, s.expected, s.projected, s.progress_ratio,
-                       Status(str(s.status)).label("vi"), s.target_date])
-    _number_formats(ws, "GHIJKL", "#,##0.0")
+                       Status(s.status).label("vi"), s.target_date,
+                       sources_of(data, s.indicator_id) or "–"])
+    sheet.formats("GHIJK", NUMBER)
+    sheet.formats("L", PERCENT)
 
 
 def _series_sheet(ws: Any, data: ReportData) -> None:
-    _header(ws, "Chuỗi số liệu theo tháng dùng cho biểu đồ",
-            ["Mã chỉ tiêu", "Cuối kỳ", "Giá trị"], [28, 12, 12])
+    sheet = Sheet(ws, data, "Chuỗi số liệu", "Chuỗi số liệu theo tháng dùng cho biểu đồ",
+                  ["Mã chỉ tiêu", "Chỉ tiêu", "Tháng", "Cuối kỳ", "Giá trị"],
+                  [28, 48, 14, 12, 12])
+    names = {s.indicator_code: s.indicator_name_vi for s in data.statuses}
     for code in sorted(data.series):
         for day, value in data.series[code]:
-            ws.append([code, day, value])
-    _number_formats(ws, "C", "#,##0.0")
+            sheet.add([code, names.get(code, ""), period_label(f"{day:%Y%m}"), day, value])
+    sheet.formats("E", NUMBER)
 
 
 def _tasks_sheet(ws: Any, data: ReportData) -> None:
-    _header(ws, "Nhiệm vụ", ["Mã", "Nhiệm vụ", "Nội dung trọng tâm", "Đơn vị chủ trì",
-                             "Đơn vị phối hợp", "Bắt đầu", "Hạn", "Hoàn thành", "Tiến độ (%)",
-                             "Trạng thái", "Người phụ trách"],
-            [10, 50, 28, 28, 28, 12, 12, 12, 10, 16, 20])
+    sheet = Sheet(ws, data, "Nhiệm vụ",
+                  f"Nhiệm vụ đến ngày {data.as_of:%d/%m/%Y}",
+                  ["Mã", "Nhiệm vụ", "Nội dung trọng tâm", "Đơn vị chủ trì", "Đơn vị phối hợp",
+                   "Bắt đầu", "Hạn", "Hoàn thành", "Tiến độ (%)", "Trạng thái",
+                   "Số ngày quá hạn", "Người phụ trách"],
+                  [10, 50, 28, 28, 28, 12, 12, 12, 10, 16, 10, 20])
     for row in data.tasks:
         t = row.task
-        ws.append([t.code, t.title, row.focus_area_name, row.lead_unit_name,
+        overdue = data.overdue_days(row) if row.status == "overdue" else None
+        sheet.add([t.code, t.title, row.focus_area_name, row.lead_unit_name,
                    "; ".join(row.partner_names), t.start_date, t.due_date, t.completed_on,
-                   t.progress_pct, status_label(row.status),
+                   t.progress_pct, status_label(row.status), overdue,
                    row.owner_name or "(chưa có người phụ trách)"])
 
 
 def _units_sheet(ws: Any, data: ReportData) -> None:
-    _header(ws, "Kết quả thực hiện nhiệm vụ theo đơn vị chủ trì",
-            ["Đơn vị", "Tổng", "Đúng hạn", "Muộn", "Quá hạn", "Đang thực hiện",
-             "Chưa có người phụ trách"], [36, 8, 10, 8, 10, 14, 14])
+    sheet = Sheet(ws, data, "Đơn vị theo nhiệm vụ",
+                  "Kết quả thực hiện nhiệm vụ theo đơn vị chủ trì",
+                  ["Đơn vị", "Tổng", "Đúng hạn", "Muộn", "Quá hạn", "Đang thực hiện",
+                   "Chưa có người phụ trách"], [36, 8, 10, 8, 10, 14, 14])
     for s in data.scores:
-        ws.append([s.unit_name, s.total, s.done_on_time, s.done_late, s.overdue, s.open,
+        sheet.add([s.unit_name, s.total, s.done_on_time, s.done_late, s.overdue, s.open,
                    s.ownerless])
 
 
 def _issues_sheet(ws: Any, data: ReportData) -> None:
-    _header(ws, "Tồn tại, hạn chế; đơn vị chưa báo cáo; số liệu bất thường",
-            ["Loại", "Nội dung"], [22, 120])
-    for sentence in data.limitations:
-        ws.append(["Tồn tại", sentence])
-    for name in data.late_units:
-        ws.append(["Chưa báo cáo", name])
-    for problem in data.quality_problems:
-        ws.append(["Số liệu bất thường", problem])
-
-
-def _number_formats(ws: Any, columns: str, fmt: str) -> None:
-    for column in columns:
-        for cell in ws[column][2:]:
-            cell.number_format = fmt
+    sheet = Sheet(ws, data, "Tồn tại và trọng tâm",
+                  "Tồn tại, hạn chế; đơn vị chưa báo cáo; số liệu bất thường; nhiệm vụ trọng "
+                  "tâm thời gian tới", ["Loại", "Nội dung"], [24, 120])
+    for line in data.limitations:
+        sheet.add(["Tồn tại", line.removeprefix(SUB)])
+    for gap in data.reporting:
+        for unit, missing in gap.missing.items():
+            sheet.add(["Chưa gửi báo cáo", f"{gap.data_set}: {unit} ({missing}/"
+                                           f"{len(gap.periods)} kỳ)"])
+        for unit, period, days in gap.late:
+            sheet.add(["Gửi muộn", f"{gap.data_set}: {unit}, {period_label(period)}, muộn "
+                                   f"{days} ngày"])
+    for name in data.silent_units:
+        sheet.add(["Chưa có số liệu", name])
+    for problem in data.anomalies:
+        sheet.add(["Số liệu bất thường", problem])
+    for item in data.focus:
+        sheet.add(["Nhiệm vụ trọng tâm", item])
 
 
 def _date_formats(wb: Workbook) -> None:
     """Dates read dd/mm/yyyy in the annex as in the report."""
     for ws in wb.worksheets:
-        for row in ws.iter_rows(min_row=3):
+        for row in ws.iter_rows(min_row=2):
             for cell in row:
                 if isinstance(cell.value, dt.date):
                     cell.number_format = "DD/MM/YYYY"

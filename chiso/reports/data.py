@@ -1,7 +1,10 @@
 """Everything a committee report says, gathered from the store as plain data.
 
-The DOCX, the XLSX annex and the web preview are all written from one `ReportData`, so
-they cannot disagree. Sentences of section II are generated here from the figures.
+The DOCX, the XLSX annex and the web page are all written from one `ReportData`, so they
+cannot disagree. Everything is read as it was known at the report's cut-off
+(chiso/reports/cutoff.py): targets from `target_statuses(as_of=E, known_at=K)`, values and
+their comments, submissions, tasks and meetings as recorded by K. Nothing reads today.
+The sentences of sections III–IV and the warnings are written in chiso/reports/sentences.py.
 """
 
 from __future__ import annotations
@@ -11,25 +14,42 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso.analytics.service import TargetStatus, indicator_series, target_statuses
+from chiso.analytics.status import Status, vocabulary
 from chiso.indicators.models import Indicator, IndicatorKind, Pillar
+from chiso.meetings.models import Meeting
 from chiso.periods import parse_period
+from chiso.plans.models import Plan
+from chiso.reports.asof import (
+    KnownValue,
+    ReportingGap,
+    illustrative,
+    reporting_gaps,
+    units_without_figures,
+    values_known_at,
+)
+from chiso.reports.cutoff import Cutoff, cutoff_for
+from chiso.reports.errors import ReportError
 from chiso.reports.texts import current_texts
+from chiso.tasks.common import find_unit
 from chiso.tasks.followup import UnitScore
-from chiso.tasks.models import TaskStatus
-from chiso.tasks.service import TaskFilter, TaskRow, list_tasks
+from chiso.tasks.history import tasks_as_of
+from chiso.tasks.models import StoredState, TaskStatus
+from chiso.tasks.service import TaskRow
 from chiso.text import format_date, format_number, format_percent, parse_date
 from chiso.units.models import OrgUnit
-from chiso.values.models import DataValue
 
 KIND_PERIOD_TYPE = {"quarterly": "Q", "half_year": "S", "annual": "Y"}
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
-
-
-class ReportError(ValueError):
-    """A report that cannot be made as asked, with a bilingual message."""
+SOURCE_WORDS = {  # DataValue.source → how the report names it
+    "demo": "số liệu minh họa (không phải số liệu chính thức)",
+    "records": "hệ thống thông tin giải quyết thủ tục hành chính (một cửa điện tử)",
+    "dhis2": "hệ thống DHIS2",
+}
+REPORTED = "báo cáo của các cơ quan, đơn vị"
 
 
 @dataclass
@@ -37,7 +57,29 @@ class PillarSection:
     code: str
     name_vi: str
     name_en: str
-    statuses: list[Any]  # chiso.analytics TargetStatus
+    statuses: list[TargetStatus]
+
+
+@dataclass(frozen=True)
+class PlanRef:
+    """A plan the targets come from, as its số hiệu names it."""
+
+    code: str
+    issued_on: dt.date | None
+    issuer: str
+
+    def citation(self) -> str:
+        """'Kế hoạch số 72-KH/BCĐ ngày 23/05/2023 của Ban Chỉ đạo …'"""
+        text = f"Kế hoạch số {self.code}"
+        if self.issued_on:
+            text += f" ngày {format_date(self.issued_on)}"
+        return text + (f" của {self.issuer}" if self.issuer else "")
+
+
+@dataclass(frozen=True)
+class FocusConclusion:
+    held_on: dt.date
+    text: str
 
 
 @dataclass
@@ -46,23 +88,65 @@ class ReportData:
     kind: str
     period: str
     period_title: str  # "quý III năm 2025"
-    period_start: dt.date
-    period_end: dt.date
-    as_of: dt.date
-    issue_date: dt.date
+    cutoff: Cutoff
+    issue_date: dt.date | None  # None: the date line is left for the clerk to fill in
     texts: dict[str, str]
     pillars: list[PillarSection]
-    status_counts: dict[str, int]
-    plan_codes: list[str]
-    limitations: list[str]
-    late_units: list[str]
-    quality_problems: list[str]
+    plans: list[PlanRef]
+    values: list[KnownValue]
+    reporting: list[ReportingGap]
+    silent_units: list[str]  # sub-units without figures where no reporting cycle applies
+    anomalies: list[str]
     tasks: list[TaskRow]
     scores: list[UnitScore]
+    conclusions: list[FocusConclusion]
+    indicator_names: dict[int, str]
+    unit_names: dict[int, str]
     series: dict[str, list[tuple[dt.date, float]]] = field(default_factory=dict)
+    limitations: list[str] = field(default_factory=list)
+    focus: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def period_start(self) -> dt.date:
+        return self.cutoff.period_start
+
+    @property
+    def period_end(self) -> dt.date:
+        return self.cutoff.period_end
+
+    @property
+    def as_of(self) -> dt.date:
+        """The day targets and tasks are judged on."""
+        return self.cutoff.judged_on
+
+    @property
+    def statuses(self) -> list[TargetStatus]:
+        return [s for p in self.pillars for s in p.statuses]
+
+    @property
+    def illustrative(self) -> bool:
+        """Any figure the demo invented is behind the report."""
+        return illustrative(self.values) or any(s.illustrative for s in self.statuses)
+
+    @property
+    def stamp_date(self) -> dt.date:
+        """The document's own date (core properties): the issue date, else the closing date."""
+        return self.issue_date or self.cutoff.closing_date
+
+    def status_counts(self) -> dict[Status, int]:
+        """Counts in the vocabulary of the moment (year-end words once the year is over)."""
+        counts = dict.fromkeys(vocabulary(s.closed for s in self.statuses), 0)
+        for s in self.statuses:
+            counts[Status(s.status)] = counts.get(Status(s.status), 0) + 1
+        return counts
 
     def tasks_with(self, *statuses: TaskStatus) -> list[TaskRow]:
         return [r for r in self.tasks if r.status in statuses]
+
+    def overdue_days(self, row: TaskRow) -> int:
+        """Days past the due date on the day the report judges (never today)."""
+        return (self.as_of - row.task.due_date).days
 
 
 def period_title(kind: str, period: str) -> str:
@@ -87,27 +171,21 @@ def period_label(period: str) -> str:
     return f"năm {p.year}"
 
 
-def check_period(kind: str, period: str) -> None:
-    try:
-        parsed = parse_period(period)
-    except ValueError as exc:
-        raise ReportError(f"Kỳ '{period}' không hợp lệ / invalid period '{period}'") from exc
+def check_period(kind: str, period: str) -> str:
+    """The period's id if it is of the report's kind (any spelling: 'Quý III/2025')."""
+    if kind not in KIND_PERIOD_TYPE:
+        raise ReportError(f"Loại báo cáo '{kind}' không có", f"unknown report kind '{kind}'")
+    parsed = parse_period(period)
     wanted = KIND_PERIOD_TYPE[kind]
     if parsed.type.value != wanted:
         example = {"Q": "2025Q3", "S": "2025S1", "Y": "2025"}[wanted]
-        raise ReportError(f"Báo cáo '{kind}' cần kỳ dạng {example}, nhận '{period}' / "
+        raise ReportError(f"Báo cáo '{kind}' cần kỳ dạng {example}, nhận '{period}'",
                           f"a {kind} report needs a period like {example}, got '{period}'")
-
-
-def find_unit(session: Session, code: str) -> OrgUnit:
-    unit = session.scalar(select(OrgUnit).where(OrgUnit.code == code)
-                          .order_by(OrgUnit.valid_to.is_not(None), OrgUnit.valid_from.desc()))
-    if unit is None:
-        raise ReportError(f"Không có đơn vị mã '{code}' / no unit with code '{code}'")
-    return unit
+    return parsed.id
 
 
 def descendant_ids(session: Session, unit_id: int) -> list[int]:
+    """The unit and every unit ever below it (former communes too: past periods)."""
     found, frontier = [unit_id], [unit_id]
     while frontier:
         frontier = list(session.scalars(select(OrgUnit.id).where(
@@ -116,54 +194,72 @@ def descendant_ids(session: Session, unit_id: int) -> list[int]:
     return found
 
 
-def gather(session: Session, *, unit_code: str, kind: str, period: str,
-           today: dt.date) -> ReportData:
-    from chiso.analytics.service import target_statuses
+def closing_date_of(texts: dict[str, str], override: dt.date | None) -> dt.date | None:
+    if override is not None:
+        return override
+    text = texts.get("closing_date", "").strip()
+    return parse_date(text) if text else None
 
-    check_period(kind, period)
+
+def gather(session: Session, *, unit_code: str, kind: str, period: str, today: dt.date,
+           closing_date: dt.date | None = None) -> ReportData:
+    """Everything the report shows, as known at its cut-off (its sentences are added by
+    chiso.reports.sentences.compose)."""
+    period = check_period(kind, period)
     unit = find_unit(session, unit_code)
     parsed = parse_period(period)
     texts = current_texts(session, unit, period)
-    issue_date = parse_date(texts["issue_date"]) if texts["issue_date"].strip() else today
-    as_of = min(parsed.end(), issue_date)
-    statuses = target_statuses(session, unit_code=unit.code, year=parsed.year, as_of=as_of)
-    pillars = _pillar_sections(session, statuses)
-    tasks = _tasks_in_scope(session, unit, issue_date, parsed.end())
-    late_units = units_late_in_reporting(session, unit, parsed.start(), parsed.end())
-    quality = quality_problems(session, unit, parsed.start(), parsed.end())
+    cutoff = cutoff_for(parsed.start(), parsed.end(), closing_date_of(texts, closing_date),
+                        today)
+    units = descendant_ids(session, unit.id)
+    statuses = target_statuses(session, unit_code=unit.code, year=parsed.year,
+                               as_of=cutoff.judged_on, known_at=cutoff.known_at)
+    values = values_known_at(session, units, dt.date(parsed.year, 1, 1), cutoff.judged_on,
+                             cutoff)
+    period_values = [v for v in values if v.period_start >= cutoff.period_start]
+    tasks = _tasks_in_scope(session, units, cutoff)
     data = ReportData(
         unit=unit, kind=kind, period=period, period_title=period_title(kind, period),
-        period_start=parsed.start(), period_end=parsed.end(), as_of=as_of,
-        issue_date=issue_date, texts=texts, pillars=pillars,
-        status_counts=_count_statuses(statuses), plan_codes=sorted({s.plan_code for s in statuses}),
-        limitations=[], late_units=late_units, quality_problems=quality, tasks=tasks,
-        scores=scorecard_for(tasks))
-    data.limitations = limitation_sentences(data)
-    data.series = monthly_series(session, unit.code, statuses, as_of)
+        cutoff=cutoff, issue_date=_issue_date(texts), texts=texts,
+        pillars=_pillar_sections(session, statuses), plans=_plans(session, statuses),
+        values=values, reporting=reporting_gaps(session, units, cutoff),
+        silent_units=[], anomalies=anomalies(session, period_values),
+        tasks=tasks, scores=scorecard_for(tasks),
+        conclusions=_conclusions(session, unit, cutoff),
+        indicator_names=_indicator_names(session),
+        unit_names=dict(session.execute(select(OrgUnit.id, OrgUnit.name)
+                                        .where(OrgUnit.id.in_(units))).all()))
+    if not data.reporting:
+        data.silent_units = units_without_figures(session, unit, period_values, cutoff)
+    data.series = monthly_series(session, unit.code, statuses, cutoff)
     return data
 
 
-def monthly_series(session: Session, unit_code: str, statuses: list[Any], as_of: dt.date
-                   ) -> dict[str, list[tuple[dt.date, float]]]:
-    """Each indicator's monthly values from January to the as-of date (for trend charts)."""
-    from chiso.analytics.service import indicator_series
+def _issue_date(texts: dict[str, str]) -> dt.date | None:
+    text = texts.get("issue_date", "").strip()
+    return parse_date(text) if text else None
 
+
+def monthly_series(session: Session, unit_code: str, statuses: list[TargetStatus],
+                   cutoff: Cutoff) -> dict[str, list[tuple[dt.date, float]]]:
+    """Each indicator's monthly values from January to the judged day (trend charts)."""
     series: dict[str, list[tuple[dt.date, float]]] = {}
+    year = cutoff.judged_on.year
     for status in statuses:
         if status.actual is None or status.indicator_code in series:
             continue
         frame = indicator_series(session, unit_code=unit_code,
-                                 indicator_code=status.indicator_code, year_from=as_of.year,
-                                 year_to=as_of.year, period_type="M")
+                                 indicator_code=status.indicator_code, year_from=year,
+                                 year_to=year, period_type="M", known_at=cutoff.known_at)
         points = [(row["period_end"], float(row["value"])) for row in frame.iter_rows(named=True)
-                  if row["value"] is not None and row["period_end"] <= as_of]
+                  if row["value"] is not None and row["period_end"] <= cutoff.judged_on]
         if len(points) >= 2:
             series[status.indicator_code] = points
     return series
 
 
-def _pillar_sections(session: Session, statuses: list[Any]) -> list[PillarSection]:
-    by_pillar: dict[str, list[Any]] = defaultdict(list)
+def _pillar_sections(session: Session, statuses: list[TargetStatus]) -> list[PillarSection]:
+    by_pillar: dict[str, list[TargetStatus]] = defaultdict(list)
     for status in statuses:
         by_pillar[status.pillar_code or ""].append(status)
     pillars = {p.code: p for p in session.scalars(select(Pillar))}
@@ -174,24 +270,27 @@ def _pillar_sections(session: Session, statuses: list[Any]) -> list[PillarSectio
             for code in order]
 
 
-STATUS_ORDER = ("achieved", "on_track", "at_risk", "off_track", "no_data")
+def _plans(session: Session, statuses: list[TargetStatus]) -> list[PlanRef]:
+    codes = sorted({s.plan_code for s in statuses if s.plan_code})
+    plans = {p.code: p for p in session.scalars(select(Plan).where(Plan.code.in_(codes)))}
+    return [PlanRef(c, plans[c].issued_on, plans[c].issuer) if c in plans
+            else PlanRef(c, None, "") for c in codes]
 
 
-def _count_statuses(statuses: list[Any]) -> dict[str, int]:
-    counts = dict.fromkeys(STATUS_ORDER, 0)
-    for status in statuses:
-        counts[str(status.status)] = counts.get(str(status.status), 0) + 1
-    return counts
+def _indicator_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Indicator.id, Indicator.name_vi)).all())
 
 
-def _tasks_in_scope(session: Session, unit: OrgUnit, day: dt.date, period_end: dt.date
-                    ) -> list[TaskRow]:
-    """Tasks led by the unit or any unit below it, started by the end of the period."""
-    units = set(descendant_ids(session, unit.id))
-    rows = list_tasks(session, TaskFilter(include_partner=False), day)
-    return [r for r in rows if r.task.lead_unit_id in units
-            and (r.task.start_date is None or r.task.start_date <= max(period_end, day))
-            and r.status != TaskStatus.CANCELLED]
+# ------------------------------------------------------------------ tasks and meetings
+
+def _tasks_in_scope(session: Session, units: list[int], cutoff: Cutoff) -> list[TaskRow]:
+    """Tasks led by the unit or a unit below it as they stood at the period end (known at
+    the cut-off): not cancelled, and not finished before the period began."""
+    rows = tasks_as_of(session, day=cutoff.judged_on, known_at=cutoff.known_at,
+                       lead_unit_ids=units)
+    return [r for r in rows if r.status != TaskStatus.CANCELLED
+            and not (r.task.state == StoredState.DONE and r.task.completed_on is not None
+                     and r.task.completed_on < cutoff.period_start)]
 
 
 def scorecard_for(rows: list[TaskRow]) -> list[UnitScore]:
@@ -212,128 +311,66 @@ def scorecard_for(rows: list[TaskRow]) -> list[UnitScore]:
     return sorted(scores.values(), key=lambda s: (-s.overdue, -s.done_late, s.unit_name))
 
 
-# ------------------------------------------------------------------ reporting and quality
-
-def units_late_in_reporting(session: Session, unit: OrgUnit, start: dt.date, end: dt.date
-                            ) -> list[str]:
-    """Direct sub-units with no figure at all in the period while units of the same kind
-    have some (departments that report nothing are not compared with communes)."""
-    children = list(session.scalars(select(OrgUnit).where(
-        OrgUnit.parent_id == unit.id, OrgUnit.valid_from <= end,
-        (OrgUnit.valid_to.is_(None)) | (OrgUnit.valid_to >= end)).order_by(OrgUnit.name)))
-    if not children:
-        return []
-    reporting = set(session.scalars(select(DataValue.unit_id).where(
-        DataValue.unit_id.in_([c.id for c in children]), DataValue.deleted.is_(False),
-        DataValue.period_start >= start, DataValue.period_end <= end).distinct()))
-    if not reporting:
-        return []  # nobody reports at this level: not a lateness signal
-    kinds = {c.kind for c in children if c.id in reporting}
-    return [c.name for c in children if c.id not in reporting and c.kind in kinds]
+def _conclusions(session: Session, unit: OrgUnit, cutoff: Cutoff) -> list[FocusConclusion]:
+    """Conclusions of the committee's meetings held in the period (by the closing date),
+    as recorded by the cut-off: what the committee itself set for the time ahead."""
+    meetings = session.scalars(select(Meeting).where(
+        Meeting.unit_id == unit.id, Meeting.deleted.is_(False),
+        Meeting.held_on >= cutoff.period_start, Meeting.held_on <= cutoff.closing_date)
+        .order_by(Meeting.held_on, Meeting.id))
+    return [FocusConclusion(m.held_on, c.text) for m in meetings
+            if cutoff.known_by(m.created_at) for c in m.conclusions
+            if cutoff.known_by(c.created_at)]
 
 
-def quality_problems(session: Session, unit: OrgUnit, start: dt.date, end: dt.date
-                     ) -> list[str]:
-    """Figures that cannot be right: parts above the whole, zero or missing denominators."""
-    units = descendant_ids(session, unit.id)
-    rows = session.execute(
-        select(OrgUnit.name, Indicator.name_vi, DataValue.period, DataValue.numerator,
-               DataValue.denominator, DataValue.value, Indicator.kind, Indicator.scale)
-        .join(Indicator, Indicator.id == DataValue.indicator_id)
-        .join(OrgUnit, OrgUnit.id == DataValue.unit_id)
-        .where(and_(DataValue.unit_id.in_(units), DataValue.deleted.is_(False),
-                    DataValue.period_start >= start, DataValue.period_end <= end))
-        .order_by(OrgUnit.name, Indicator.code, DataValue.period))
-    problems = []
-    for name, indicator, period, num, den, value, kind, scale in rows:
-        rule = _quality_rule(kind, scale, num, den, value)
+# ------------------------------------------------------------------ figures that cannot be right
+
+def anomalies(session: Session, values: list[KnownValue]) -> list[str]:
+    """Figures that cannot be right: a share whose part exceeds its whole, a part with a
+    zero whole, a negative figure. A unit that sent a rate without its parts (which the
+    reporting form allows) is not one of them."""
+    kinds = {i: (k, scale) for i, k, scale in session.execute(
+        select(Indicator.id, Indicator.kind, Indicator.scale))}
+    units = dict(session.execute(select(OrgUnit.id, OrgUnit.name).where(
+        OrgUnit.id.in_({v.unit_id for v in values}))).all())
+    names = _indicator_names(session)
+    found = []
+    for v in sorted(values, key=lambda v: (units.get(v.unit_id, ""), v.indicator_id, v.period)):
+        kind, scale = kinds.get(v.indicator_id, ("", 1.0))
+        rule = _anomaly(kind, scale, v)
         if rule:
-            problems.append(f"{name} — {indicator}, {period_label(period)}: {rule}")
-    return problems
+            found.append(f"{units.get(v.unit_id, '')} — {names.get(v.indicator_id, '')}, "
+                         f"{period_label(v.period)}: {rule}")
+    return found
 
 
-def _quality_rule(kind: str, scale: float, num: float | None, den: float | None,
-                  value: float | None) -> str:
-    if value is not None and value < 0:
-        return f"giá trị âm ({format_number(value)})"
-    if kind != IndicatorKind.RATIO:
+def _anomaly(kind: str, scale: float, v: KnownValue) -> str:
+    if v.value is not None and v.value < 0:
+        return f"giá trị âm ({format_number(v.value)})"
+    if kind != IndicatorKind.RATIO or v.numerator is None or v.denominator is None:
         return ""
-    if num is None or den is None:
-        return "thiếu tử số hoặc mẫu số"
-    if den == 0:
-        return "mẫu số bằng 0"
-    if scale == 100 and num > den:
-        return (f"tử số ({format_number(num, 0)}) lớn hơn mẫu số "
-                f"({format_number(den, 0)})")
+    if v.denominator == 0 and v.numerator > 0:
+        return f"tử số {format_number(v.numerator, 0)} trên mẫu số bằng 0"
+    if scale == 100 and v.numerator > v.denominator:
+        return (f"tử số ({format_number(v.numerator, 0)}) lớn hơn mẫu số "
+                f"({format_number(v.denominator, 0)})")
     return ""
 
 
-# ------------------------------------------------------------------ section II sentences
+# ------------------------------------------------------------------ values for people
 
 def fmt_value(value: float | None, status: Any) -> str:
     if value is None:
         return "–"
     decimals = getattr(status, "decimals", 1)
-    if (getattr(status, "unit_vi", "") or "").strip() == "%":
-        return format_percent(value, decimals)
     unit = (getattr(status, "unit_vi", "") or "").strip()
+    if unit == "%":
+        return format_percent(value, decimals)
     return f"{format_number(value, decimals)}{' ' + unit if unit else ''}"
 
 
-def limitation_sentences(data: ReportData) -> list[str]:
-    all_statuses = [s for p in data.pillars for s in p.statuses]
-    sentences = _target_sentences(all_statuses, data)
-    if data.late_units:
-        sentences.append(
-            f"Có {len(data.late_units)} đơn vị chưa cập nhật số liệu kỳ {data.period_title}: "
-            f"{_join(data.late_units)}.")
-    if data.quality_problems:
-        sentences.append(
-            f"Phát hiện {len(data.quality_problems)} số liệu bất thường cần rà soát, "
-            f"chuẩn hóa: {_join(data.quality_problems[:5])}"
-            f"{' và các số liệu khác (xem Phụ lục)' if len(data.quality_problems) > 5 else ''}.")
-    overdue = data.tasks_with(TaskStatus.OVERDUE)
-    if overdue:
-        worst = [s for s in data.scores if s.overdue]
-        sentences.append(
-            f"Còn {len(overdue)} nhiệm vụ quá hạn chưa hoàn thành; nhiều nhất tại "
-            f"{_join([f'{s.unit_name} ({s.overdue} nhiệm vụ)' for s in worst[:3]])}.")
-    if not sentences:
-        sentences.append("Không có chỉ tiêu chậm tiến độ hoặc nhiệm vụ quá hạn trong kỳ.")
-    return sentences
-
-
-def _target_sentences(statuses: list[Any], data: ReportData) -> list[str]:
-    out = []
-    off = [s for s in statuses if str(s.status) == "off_track"]
-    risk = [s for s in statuses if str(s.status) == "at_risk"]
-    none = [s for s in statuses if str(s.status) == "no_data"]
-    if off:
-        out.append(f"Có {len(off)} chỉ tiêu chậm tiến độ so với lộ trình đến "
-                   f"{format_date(data.as_of)}: " + "; ".join(
-                       f"{s.indicator_name_vi} mới đạt {fmt_value(s.actual, s)}, "
-                       f"mục tiêu {fmt_value(s.target_value, s)}" for s in off) + ".")
-    if risk:
-        out.append(f"Có {len(risk)} chỉ tiêu có nguy cơ không đạt mục tiêu năm {data.as_of.year}: "
-                   + "; ".join(s.indicator_name_vi for s in risk) + ".")
-    if none:
-        out.append(f"Có {len(none)} chỉ tiêu chưa có số liệu để đánh giá: "
-                   + "; ".join(s.indicator_name_vi for s in none) + ".")
-    bottleneck = _largest_gap(off + risk)
-    if bottleneck is not None:
-        s = bottleneck
-        out.append(f"Điểm nghẽn lớn nhất là chỉ tiêu “{s.indicator_name_vi}”: thực hiện "
-                   f"{fmt_value(s.actual, s)} so với {fmt_value(s.expected, s)} theo lộ trình "
-                   f"(mục tiêu {fmt_value(s.target_value, s)}).")
-    return out
-
-
-def _largest_gap(statuses: list[Any]) -> Any | None:
-    candidates = [s for s in statuses if s.progress_ratio is not None]
-    return min(candidates, key=lambda s: (s.progress_ratio, s.indicator_code), default=None)
-
-
-def _join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " và " + items[-1]
+def sources_of(data: ReportData, indicator_id: int) -> str:
+    """Where an indicator's figures in the report come from, in words."""
+    found = sorted({v.source for v in data.values if v.indicator_id == indicator_id})
+    words = sorted({SOURCE_WORDS.get(s, REPORTED) for s in found})
+    return "; ".join(words)

@@ -2,10 +2,15 @@
 A4, margins 20/20/30/15 mm, Times New Roman 13–14 pt, the two-column header (issuing body
 left, Quốc hiệu and Tiêu ngữ right), số ký hiệu, the italic place-and-date line, the title,
 page numbers at the top centre from page 2, and the "Nơi nhận" and signature blocks.
+
+A report with any illustrative (demo) figure carries the line "SỐ LIỆU MINH HỌA — KHÔNG
+PHẢI SỐ LIỆU CHÍNH THỨC / ILLUSTRATIVE FIGURES" at the top of every page. A missing
+signer's name is left as a visible red gap, never silently blank.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Callable
 from typing import Any
@@ -15,12 +20,13 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Mm, Pt
+from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from chiso.analytics.status import Status
 from chiso.reports import charts
-from chiso.reports.data import ReportData, fmt_value
+from chiso.reports.data import ReportData, fmt_value, sources_of
+from chiso.reports.sentences import SUB, result_summary
 from chiso.tasks.models import TaskStatus
 from chiso.tasks.status import status_label
 from chiso.text import format_date, format_number, format_percent
@@ -31,6 +37,9 @@ TABLE_PT = 12
 QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
 KIND_TITLE = {"quarterly": "quý", "half_year": "6 tháng", "annual": "năm"}
+ILLUSTRATIVE_LINE = ("SỐ LIỆU MINH HỌA — KHÔNG PHẢI SỐ LIỆU CHÍNH THỨC / "
+                     "ILLUSTRATIVE FIGURES, NOT OFFICIAL STATISTICS")
+RED = RGBColor(0xB3, 0x26, 0x1E)
 
 Progress = Callable[[int, str], None]
 
@@ -38,15 +47,16 @@ Progress = Callable[[int, str], None]
 def build_docx(data: ReportData, progress: Progress | None = None) -> bytes:
     step = progress or (lambda _p, _s: None)
     doc = Document()
-    _page_setup(doc)
+    _page_setup(doc, data.illustrative)
     _styles(doc)
     _header_block(doc, data)
     _title(doc, data)
     step(30, "I. Kết quả thực hiện chỉ tiêu")
     _section_results(doc, data, step)
-    step(70, "II–IV")
-    _section_limitations(doc, data)
+    step(70, "II–V")
     _section_tasks(doc, data)
+    _section_limitations(doc, data)
+    _section_focus(doc, data)
     _section_proposals(doc, data)
     _closing(doc, data)
     _fixed_properties(doc, data)
@@ -57,16 +67,28 @@ def build_docx(data: ReportData, progress: Progress | None = None) -> bytes:
 
 # ------------------------------------------------------------------ page, styles, fields
 
-def _page_setup(doc: Any) -> None:
+def _page_setup(doc: Any, illustrative: bool) -> None:
     section = doc.sections[0]
     section.page_height, section.page_width = Mm(297), Mm(210)
     section.top_margin, section.bottom_margin = Mm(20), Mm(20)
     section.left_margin, section.right_margin = Mm(30), Mm(15)
-    section.header_distance = Mm(10)
+    section.header_distance = Mm(8)
     section.different_first_page_header_footer = True  # no number on page 1 (NĐ 30)
     paragraph = section.header.paragraphs[0]
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _field(paragraph, "PAGE", size=13)
+    if illustrative:  # on every page: the first page has a header of its own
+        for header in (section.first_page_header, section.header):
+            _illustrative_line(header)
+
+
+def _illustrative_line(header: Any) -> None:
+    first = header.paragraphs[0]
+    paragraph = first if not first.text and not first.runs else header.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.paragraph_format.space_after = Pt(0)
+    run = _font(paragraph.add_run(ILLUSTRATIVE_LINE), 9, bold=True)
+    run.font.color.rgb = RED
 
 
 def _field(paragraph: Paragraph, code: str, size: int) -> None:
@@ -196,9 +218,19 @@ def _header_block(doc: Any, data: ReportData) -> None:
     _centered(right, QUOC_HIEU, 12.5, bold=True, first=True)
     _centered(right, TIEU_NGU, 14, bold=True)
     _rule(right, 6.0)
+    _centered(right, date_line(data), 14, italic=True)
+
+
+def date_line(data: ReportData) -> str:
+    """'Lạng Sơn, ngày 05 tháng 10 năm 2025'; without an issue date the day and month are
+    left for the clerk to fill in at signing (like the number), in the year after the
+    closing date: the document never takes today's date."""
+    place = data.texts["place"]
     day = data.issue_date
-    _centered(right, f"{texts['place']}, ngày {day.day:02d} tháng {day.month:02d} năm "
-                     f"{day.year}", 14, italic=True)
+    if day is not None:
+        return f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+    year = (data.cutoff.closing_date + dt.timedelta(days=1)).year
+    return f"{place}, ngày      tháng      năm {year}"
 
 
 def balanced_lines(text: str, width: int) -> list[str]:
@@ -220,10 +252,13 @@ def _title(doc: Any, data: ReportData) -> None:
     _para(doc, subtitle, size=14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
           indent=False, before=0, after=0)
     _rule(doc, 4.0, space_after=10)
-    plans = ", ".join(f"Kế hoạch số {code}" for code in data.plan_codes) or "kế hoạch của tỉnh"
+    if data.cutoff.provisional:
+        _para(doc, f"(Báo cáo tạm tính: {data.cutoff.phrase_vi()})", size=13, italic=True,
+              align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=0, after=6)
+    plans = "; ".join(p.citation() for p in data.plans) or "các kế hoạch của Ban Chỉ đạo"
     _para(doc, f"Thực hiện {plans}, {_issuer_in_sentence(data)} báo cáo kết quả thực "
-               f"hiện nhiệm vụ chuyển đổi số {data.period_title} (số liệu tính đến ngày "
-               f"{format_date(data.as_of)}) như sau:")
+               f"hiện nhiệm vụ chuyển đổi số {data.period_title} ({data.cutoff.phrase_vi()}) "
+               f"như sau:")
 
 
 def _issuer_in_sentence(data: ReportData) -> str:
@@ -242,25 +277,33 @@ def _heading(doc: Any, text: str, italic: bool = False) -> None:
 
 def _section_results(doc: Any, data: ReportData, step: Progress) -> None:
     _heading(doc, "I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU")
-    total = sum(data.status_counts.values())
-    c = data.status_counts
-    _para(doc, f"Trong tổng số {total} chỉ tiêu có mục tiêu năm {data.period_end.year}: "
-               f"{c['achieved']} chỉ tiêu đã đạt, {c['on_track']} chỉ tiêu đúng tiến độ, "
-               f"{c['at_risk']} chỉ tiêu có nguy cơ chậm, {c['off_track']} chỉ tiêu chậm "
-               f"tiến độ, {c['no_data']} chỉ tiêu chưa có số liệu.")
+    _para(doc, result_summary(data))
     for number, pillar in enumerate(data.pillars, start=1):
         step(30 + int(40 * number / max(1, len(data.pillars))), pillar.name_vi)
         _heading(doc, f"{number}. {pillar.name_vi}")
         _pillar_table(doc, pillar.statuses, data.period_end.year)
         _caption(doc, f"Bảng {number}. Kết quả thực hiện chỉ tiêu — {pillar.name_vi}")
+        _source_line(doc, data, pillar.statuses)
         _pillar_charts(doc, data, pillar, number)
 
 
 def _pillar_table(doc: Any, statuses: list[Any], year: int) -> None:
     headers = ["TT", "Chỉ tiêu", f"Mục tiêu {year}", "Thực hiện", "Đánh giá"]
     rows = [[str(i), s.indicator_name_vi, _target_text(s), fmt_value(s.actual, s),
-             Status(str(s.status)).label("vi")] for i, s in enumerate(statuses, start=1)]
+             Status(s.status).label("vi")] for i, s in enumerate(statuses, start=1)]
     _table(doc, headers, rows, widths=[1.0, 7.7, 2.6, 2.4, 2.8], numeric={0, 2, 3})
+
+
+def _source_line(doc: Any, data: ReportData, statuses: list[Any]) -> None:
+    """Nguồn: where the targets and the figures of a table come from."""
+    plans = sorted({s.plan_code for s in statuses if s.plan_code})
+    figures = sorted({part for s in statuses for part in
+                      sources_of(data, s.indicator_id).split("; ") if part})
+    text = "Nguồn: mục tiêu theo " + (", ".join(f"Kế hoạch số {c}" for c in plans) or "–")
+    if figures:
+        text += "; số liệu thực hiện: " + "; ".join(figures)
+    _para(doc, text + ".", size=12, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, indent=False,
+          before=0, after=6)
 
 
 def _target_text(status: Any) -> str:
@@ -311,16 +354,20 @@ def _caption(doc: Any, text: str) -> None:
 
 
 def _pillar_charts(doc: Any, data: ReportData, pillar: Any, number: int) -> None:
-    image = charts.progress_chart(pillar.statuses, f"Tiến độ so với lộ trình — {pillar.name_vi}")
+    closed = all(s.closed for s in pillar.statuses)
+    image = charts.progress_chart(pillar.statuses, "Kết quả so với mục tiêu" if closed
+                                  else "Tiến độ so với lộ trình")
     if image:
         _picture(doc, image)
-        _caption(doc, f"Biểu đồ {number}a. Tiến độ thực hiện so với lộ trình "
-                      f"(% mục tiêu năm {data.period_end.year})")
+        _caption(doc, f"Biểu đồ {number}a. " + (
+            f"Kết quả thực hiện so với mục tiêu năm {data.period_end.year} (% mục tiêu)"
+            if closed else f"Tiến độ thực hiện so với lộ trình (% mục tiêu năm "
+                           f"{data.period_end.year})"))
     codes = {s.indicator_code: s for s in pillar.statuses}
     series = {codes[c].indicator_name_vi: v for c, v in data.series.items() if c in codes}
     targets = {codes[c].indicator_name_vi: codes[c].target_value for c in data.series
                if c in codes and codes[c].target_value is not None}
-    image = charts.trend_chart(series, f"Xu hướng theo tháng — {pillar.name_vi}", targets)
+    image = charts.trend_chart(series, "Diễn biến theo tháng", targets)
     if image:
         _picture(doc, image)
         _caption(doc, f"Biểu đồ {number}b. Diễn biến theo tháng (đường chấm: mục tiêu năm)")
@@ -334,13 +381,27 @@ def _picture(doc: Any, image: bytes) -> None:
 # ------------------------------------------------------------------ II, III, IV, closing
 
 def _section_limitations(doc: Any, data: ReportData) -> None:
-    _heading(doc, "II. TỒN TẠI, HẠN CHẾ")
-    for sentence in data.limitations:
-        _para(doc, f"- {sentence}")
+    _heading(doc, "III. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN")
+    _bullets(doc, data.limitations)
+
+
+def _bullets(doc: Any, lines: list[str]) -> None:
+    """'- sentence' lines; a line starting with '+ ' belongs to the one above (indented)."""
+    for line in lines:
+        if line.startswith(SUB):
+            paragraph = _para(doc, line)
+            paragraph.paragraph_format.left_indent = Cm(1)
+        else:
+            _para(doc, f"- {line}")
+
+
+def _section_focus(doc: Any, data: ReportData) -> None:
+    _heading(doc, "IV. NHIỆM VỤ TRỌNG TÂM THỜI GIAN TỚI")
+    _bullets(doc, data.focus)
 
 
 def _section_tasks(doc: Any, data: ReportData) -> None:
-    _heading(doc, "III. TÌNH HÌNH THỰC HIỆN NHIỆM VỤ")
+    _heading(doc, "II. TÌNH HÌNH THỰC HIỆN NHIỆM VỤ")
     done = data.tasks_with(TaskStatus.DONE)
     late = data.tasks_with(TaskStatus.DONE_LATE)
     overdue = data.tasks_with(TaskStatus.OVERDUE)
@@ -378,7 +439,7 @@ def _task_table(doc: Any, rows: list[Any], data: ReportData, empty: str) -> None
     for i, row in enumerate(rows, start=1):
         task = row.task
         finished = format_date(task.completed_on) if task.completed_on else (
-            f"{(data.issue_date - task.due_date).days} ngày")
+            f"{data.overdue_days(row)} ngày")
         lines.append([str(i), f"{task.title} ({task.code})", row.lead_unit_name,
                       format_date(task.due_date), format_number(task.progress_pct, 0) + "%",
                       finished if task.completed_on else f"Quá {finished}"
@@ -389,7 +450,7 @@ def _task_table(doc: Any, rows: list[Any], data: ReportData, empty: str) -> None
 
 
 def _section_proposals(doc: Any, data: ReportData) -> None:
-    _heading(doc, "IV. ĐỀ XUẤT, KIẾN NGHỊ")
+    _heading(doc, "V. ĐỀ XUẤT, KIẾN NGHỊ")
     for line in data.texts["proposals"].splitlines():
         if line.strip():
             _para(doc, line.strip() if line.lstrip().startswith("-") else f"- {line.strip()}")
@@ -418,15 +479,17 @@ def _closing(doc: Any, data: ReportData) -> None:
     _centered(right, texts["signer_title"], 14, bold=True)
     for _ in range(4):
         _centered(right, "", 14)
-    _centered(right, texts["signer_name"], 14, bold=True)
+    if texts["signer_name"].strip():
+        _centered(right, texts["signer_name"], 14, bold=True)
+    else:  # never a silent blank: the reader sees what is missing
+        missing = _centered(right, "[Chưa có họ tên người ký]", 13, italic=True)
+        missing.runs[0].font.color.rgb = RED
 
 
 def _fixed_properties(doc: Any, data: ReportData) -> None:
     """Same data → same document: no clock time, no random ids in the core properties."""
-    import datetime as dt
-
     props = doc.core_properties
-    stamp = dt.datetime.combine(data.issue_date, dt.time(0, 0))
+    stamp = dt.datetime.combine(data.stamp_date, dt.time(0, 0))
     props.created = props.modified = stamp
     props.last_printed = stamp
     props.author = props.last_modified_by = data.texts["issuer"]

@@ -1,7 +1,13 @@
 """Generate the committee report: DOCX, XLSX annex and (when LibreOffice is installed) PDF.
 
-Reproducible: the same data and issue date give byte-identical DOCX and XLSX files (fixed
-core properties, fixed zip timestamps, no random ids).
+Reproducible: a report reads only what was known at its cut-off (chiso/reports/cutoff.py),
+and its files have fixed core properties, fixed zip timestamps and no random ids, so the
+same report generated again — any day after its closing date — is byte-identical.
+
+Every run writes its own folder (`reports/<unit>/<period>/<run>/`), so a later run never
+replaces a file whose checksum an earlier run recorded. Web runs are background jobs with
+a heartbeat; `reap_stale_jobs` fails those whose worker died (a restart), which the app
+calls at start-up and before starting a job, so no page polls a dead job forever.
 """
 
 from __future__ import annotations
@@ -12,23 +18,29 @@ import io
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
+import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action
-from chiso.accounts.models import User
 from chiso.audit.service import record_event
 from chiso.db import session_scope
-from chiso.meetings.models import GeneratedReport
-from chiso.reports.data import ReportData, find_unit, gather
+from chiso.db.base import utcnow
+from chiso.reports.data import ReportData, check_period, gather
+from chiso.reports.models import GeneratedReport
+from chiso.reports.sentences import compose
 from chiso.settings import get_settings
+from chiso.tasks.common import find_unit
+from chiso.text import vn_now
 
 KINDS = ("quarterly", "half_year", "annual")
 Progress = Callable[[int, str], None]
@@ -41,36 +53,60 @@ class ReportFiles:
     pdf: Path | None
     pdf_skipped_reason: str = ""
     docx_sha256: str = ""
+    warnings: list[str] = field(default_factory=list)
     data: ReportData | None = field(default=None, repr=False)
+
+    def paths(self) -> list[Path]:
+        return [p for p in (self.docx, self.xlsx, self.pdf) if p is not None]
 
 
 def report_dir(unit_code: str, period: str) -> Path:
     return get_settings().data_dir / "reports" / unit_code / period
 
 
+def new_run_dir(unit_code: str, period: str, name: str | None = None) -> Path:
+    """A folder of its own for one run: `job-12`, or the time and a random tail."""
+    name = name or f"{vn_now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    return report_dir(unit_code, period) / name
+
+
 def file_stem(kind: str, period: str) -> str:
     return f"bao-cao-cds-{kind.replace('_', '-')}-{period}"
 
 
-def generate_report(session: Session, *, unit_code: str, kind: str, period: str,
-                    out_dir: Path | None = None, progress: Progress | None = None,
-                    today: dt.date | None = None, pdf: bool = True) -> ReportFiles:
-    from chiso.reports.annex import build_annex
-    from chiso.reports.docx_writer import build_docx
+def report_data(session: Session, *, unit_code: str, kind: str, period: str,
+                today: dt.date | None = None, closing_date: dt.date | None = None
+                ) -> ReportData:
+    """What the report says, sentences included (the web page shows its warnings)."""
+    return compose(gather(session, unit_code=unit_code, kind=kind, period=period,
+                          today=today or get_settings().current_date(),
+                          closing_date=closing_date))
 
+
+def generate_report(session: Session, *, unit_code: str, kind: str, period: str,
+                    access: Access, out_dir: Path | None = None,
+                    progress: Progress | None = None, today: dt.date | None = None,
+                    pdf: bool = True, closing_date: dt.date | None = None) -> ReportFiles:
+    """Write the report's files (READ on the unit: a report shows the unit's figures)."""
+    from chiso.reports.annex import build_annex  # openpyxl, python-docx and matplotlib:
+    from chiso.reports.docx_writer import build_docx  # loaded only when a report is made
+
+    access.require(Action.READ, find_unit(session, unit_code).id)
     step = progress or (lambda _p, _s: None)
     step(5, "Tổng hợp số liệu / gathering data")
-    data = gather(session, unit_code=unit_code, kind=kind, period=period,
-                  today=today or get_settings().current_date())
-    out = out_dir or report_dir(unit_code, period)
+    data = report_data(session, unit_code=unit_code, kind=kind, period=period, today=today,
+                       closing_date=closing_date)
+    out = out_dir or new_run_dir(unit_code, data.period)
     out.mkdir(parents=True, exist_ok=True)
+    period = data.period
     stem = file_stem(kind, period)
     docx_bytes = normalise_zip(build_docx(data, step))
     docx_path = _write(out / f"{stem}.docx", docx_bytes)
     step(85, "Phụ lục XLSX / annex")
     xlsx_path = _write(out / f"{stem}-phu-luc.xlsx", normalise_zip(build_annex(data)))
     files = ReportFiles(docx=docx_path, xlsx=xlsx_path, pdf=None, data=data,
-                        docx_sha256=hashlib.sha256(docx_bytes).hexdigest())
+                        docx_sha256=hashlib.sha256(docx_bytes).hexdigest(),
+                        warnings=list(data.warnings))
     if pdf:
         step(90, "PDF")
         files.pdf, files.pdf_skipped_reason = to_pdf(docx_path)
@@ -138,19 +174,31 @@ def to_pdf(docx: Path) -> tuple[Path | None, str]:
 
 # ------------------------------------------------------------------ web jobs
 
+WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+"""This process, as a job's `worker` names it: host, process id and a token of this run."""
+STALE_AFTER = dt.timedelta(minutes=10)
+"""A running job beats at every step; the longest (the PDF) is limited to 4 minutes."""
+JOB_NAME = "report-job"
+
+
 def start_job(session: Session, *, unit_code: str, kind: str, period: str,
-              user: User, access: Access) -> GeneratedReport:
-    """Record a generation run and do the work in a background thread (web page polls)."""
+              access: Access) -> GeneratedReport:
+    """Record a generation run and do the work in a background thread (the page polls).
+    Needs READ on the unit; the thread then works as the system job `report-job`."""
     unit = find_unit(session, unit_code)
     access.require(Action.READ, unit.id)
-    job = GeneratedReport(unit_id=unit.id, kind=kind, period=period, requested_by_id=user.id,
-                          step="Đang chuẩn bị / starting")
+    period = check_period(kind, period)
+    reap_stale_jobs(session)
+    job = GeneratedReport(unit_id=unit.id, kind=kind, period=period,
+                          requested_by_id=access.user.id if access.user else None,
+                          step="Đang chuẩn bị / starting", worker=WORKER,
+                          heartbeat_at=utcnow())
     session.add(job)
     session.flush()
     record_event(session, action="report.generate", object_type="report", object_id=job.id,
-                 actor=user, unit_id=unit.id, after={"kind": kind, "period": period})
+                 actor=access.actor, unit_id=unit.id, after={"kind": kind, "period": period})
     session.commit()
-    threading.Thread(target=_run_job, args=(job.id, unit_code, kind, period),
+    threading.Thread(target=_run_job, args=(job.id, unit.code, kind, period),
                      daemon=True).start()
     return job
 
@@ -160,20 +208,88 @@ def _run_job(job_id: int, unit_code: str, kind: str, period: str) -> None:
         with session_scope() as s:
             job = s.get(GeneratedReport, job_id)
             if job is not None:
-                job.progress, job.step = percent, step[:200]
+                job.progress, job.step, job.heartbeat_at = percent, step[:200], utcnow()
 
     try:
         with session_scope() as session:
             files = generate_report(session, unit_code=unit_code, kind=kind, period=period,
+                                    access=Access.system(session, JOB_NAME),
+                                    out_dir=new_run_dir(unit_code, period, f"job-{job_id}"),
                                     progress=progress)
-        with session_scope() as s:
-            job = s.get(GeneratedReport, job_id)
-            assert job is not None
-            job.status, job.progress, job.docx_sha256 = "done", 100, files.docx_sha256
-            job.files = "\n".join(p.name for p in (files.docx, files.xlsx, files.pdf) if p)
-            job.step = files.pdf_skipped_reason or "Xong / done"
+        _finish(job_id, files)
     except Exception as exc:  # the page must show the failure, not spin forever
-        with session_scope() as s:
-            job = s.get(GeneratedReport, job_id)
-            if job is not None:
-                job.status, job.error = "failed", str(exc)[:2000]
+        _fail(job_id, str(exc))
+
+
+def _finish(job_id: int, files: ReportFiles) -> None:
+    root = get_settings().data_dir
+    with session_scope() as s:
+        job = s.get(GeneratedReport, job_id)
+        assert job is not None
+        job.status, job.progress, job.docx_sha256 = "done", 100, files.docx_sha256
+        job.files = "\n".join(p.relative_to(root).as_posix() for p in files.paths())
+        job.warnings = "\n".join(files.warnings)
+        job.step = files.pdf_skipped_reason or "Xong / done"
+        job.heartbeat_at = utcnow()
+
+
+def _fail(job_id: int, message: str) -> None:
+    with session_scope() as s:
+        job = s.get(GeneratedReport, job_id)
+        if job is not None:
+            job.status, job.error = "failed", message[:2000]
+
+
+INTERRUPTED = ("Việc tạo báo cáo bị gián đoạn (máy chủ khởi động lại); hãy tạo lại / "
+               "the generation was interrupted (the server restarted); generate it again")
+
+
+def is_stale(job: GeneratedReport, now: dt.datetime | None = None) -> bool:
+    """A running job whose worker is gone: a process of this host that no longer runs (or
+    this process after a restart), or no heartbeat for STALE_AFTER."""
+    if job.status != "running":
+        return False
+    host, _, rest = (job.worker or "").partition(":")
+    pid_text = rest.partition(":")[0]
+    if host == socket.gethostname() and pid_text.isdigit() and job.worker != WORKER:
+        pid = int(pid_text)  # our own pid under another token: this process restarted
+        if pid == os.getpid() or not _process_alive(pid):
+            return True
+    beat = job.heartbeat_at or job.created_at
+    if beat.tzinfo is None:
+        beat = beat.replace(tzinfo=dt.UTC)
+    return (now or utcnow()) - beat > STALE_AFTER
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_stale_jobs(session: Session, now: dt.datetime | None = None) -> int:
+    """Mark stale running jobs failed; returns how many. Called by the web app at start-up
+    and before each new job (the platform's boot calls it once per process)."""
+    running = session.scalars(select(GeneratedReport).where(
+        GeneratedReport.status == "running"))
+    reaped = 0
+    for job in running:
+        if is_stale(job, now):
+            job.status, job.error = "failed", INTERRUPTED
+            reaped += 1
+    session.flush()
+    return reaped
+
+
+def job_file(job: GeneratedReport, name: str, unit_code: str) -> Path | None:
+    """The file of this job called `name`, if the job made it (and only then)."""
+    for stored in job.files.splitlines():
+        if Path(stored).name == name:
+            if "/" in stored:
+                return get_settings().data_dir / stored
+            return report_dir(unit_code, job.period) / stored  # before per-run folders
+    return None

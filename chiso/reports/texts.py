@@ -10,15 +10,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action
-from chiso.accounts.models import User
 from chiso.audit.service import record_event
-from chiso.meetings.models import ReportText
-from chiso.text import nfc
+from chiso.reports.errors import ReportError
+from chiso.reports.models import ReportText
+from chiso.text import nfc, parse_date
 from chiso.units.models import OrgUnit
 
 DEFAULT_PROPOSALS = (
     "Đề nghị các sở, ban, ngành, UBND các xã, phường tập trung chỉ đạo hoàn thành các "
-    "chỉ tiêu chậm tiến độ nêu tại Mục II; cập nhật số liệu đầy đủ, đúng hạn hằng tháng.\n"
+    "chỉ tiêu chậm tiến độ, chưa đạt nêu tại Mục III; cập nhật số liệu đầy đủ, đúng hạn "
+    "hằng tháng.\n"
     "Đề nghị các đơn vị chủ trì khẩn trương hoàn thành các nhiệm vụ quá hạn, báo cáo kết "
     "quả và minh chứng về cơ quan thường trực Ban Chỉ đạo.\n"
     "Giao cơ quan thường trực Ban Chỉ đạo tiếp tục theo dõi, đôn đốc và tổng hợp, báo cáo "
@@ -31,7 +32,10 @@ BLOCKS: dict[str, tuple[str, str]] = {
     "issuer": ("Cơ quan ban hành", "Issuing body"),
     "symbol": ("Ký hiệu văn bản", "Document symbol"),
     "place": ("Địa danh", "Place"),
-    "issue_date": ("Ngày ban hành (dd/mm/yyyy, để trống = hôm nay)", "Issue date"),
+    "issue_date": ("Ngày ban hành (dd/mm/yyyy; để trống = để ngày, tháng cho văn thư ghi)",
+                   "Issue date (empty: left blank for the clerk)"),
+    "closing_date": ("Ngày chốt số liệu (dd/mm/yyyy; để trống = ngày cuối kỳ)",
+                     "Closing date of the figures (empty: the last day of the period)"),
     "proposals": ("IV. Đề xuất, kiến nghị (mỗi dòng một ý)", "IV. Proposals (one per line)"),
     "recipients": ("Nơi nhận (mỗi dòng một nơi)", "Recipients (one per line)"),
     "signer_authority": ("Thẩm quyền ký", "Signing authority"),
@@ -67,6 +71,7 @@ def defaults(unit: OrgUnit) -> dict[str, str]:
         "symbol": "BC-BCĐ",
         "place": _place(unit),
         "issue_date": "",
+        "closing_date": "",
         "proposals": DEFAULT_PROPOSALS,
         "recipients": "\n".join([
             "Ban Chỉ đạo Trung ương về phát triển KHCN, ĐMST và CĐS (b/c)",
@@ -99,26 +104,32 @@ def _latest(session: Session, unit_id: int, period: str) -> dict[str, str]:
     return dict(rows.all())
 
 
+DATE_BLOCKS = ("issue_date", "closing_date")
+
+
 def save_texts(session: Session, *, unit: OrgUnit, period: str, texts: dict[str, str],
-               actor: User | None = None, access: Access | None = None) -> int:
-    """Store the blocks that changed as new versions; returns how many changed."""
-    if access is not None:
-        access.require(Action.MANAGE, unit.id)
+               access: Access) -> int:
+    """Store the blocks that changed as new versions (MANAGE on the unit); returns how
+    many changed. Dates are checked here, so a report is never refused later for them."""
+    access.require(Action.MANAGE, unit.id)
     current = current_texts(session, unit, period)
     changed = 0
     for key, text in texts.items():
         if key not in BLOCKS:
-            raise ValueError(f"Không có mục '{key}' / no block '{key}'")
+            raise ReportError(f"Không có mục '{key}'", f"no block '{key}'")
         text = "\n".join(line.rstrip() for line in nfc(text).strip().splitlines())
+        if key in DATE_BLOCKS and text:
+            text = parse_date(text).strftime("%d/%m/%Y")  # DateError: 422 naming the text
         if text == current.get(key, ""):
             continue
         version = (session.scalar(select(func.max(ReportText.version)).where(
             ReportText.unit_id == unit.id, ReportText.period == period,
             ReportText.key == key)) or 0) + 1
         session.add(ReportText(unit_id=unit.id, period=period, key=key, version=version,
-                               text=text, changed_by_id=getattr(actor, "id", None)))
+                               text=text, changed_by_id=access.user.id if access.user else None))
         record_event(session, action="report_text.save", object_type="report_text",
-                     object_id=f"{unit.code}/{period}/{key}", actor=actor, unit_id=unit.id,
+                     object_id=f"{unit.code}/{period}/{key}", actor=access.actor,
+                     unit_id=unit.id,
                      before={"text": current.get(key, "")}, after={"text": text})
         changed += 1
     session.flush()

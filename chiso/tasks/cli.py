@@ -1,54 +1,39 @@
-"""`chiso tasks …` and `chiso meetings …`: assign, update, import/export, remind, scorecard."""
+"""`chiso tasks …`: assign, update, import/export, remind, scorecard.
+
+Commands are run by the operator of the installation: they act as the system job "cli"
+(`Access.system`), audited as `system:cli`. Refusals are `UserError`s, printed by the
+`chiso` program with exit code 2.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+import csv
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
-from chiso.text import format_date, format_number, format_percent, parse_date
+from chiso.accounts.access import Access
+from chiso.accounts.models import User
+from chiso.db import session_scope
+from chiso.errors import NotFound
+from chiso.plans.models import Plan
+from chiso.settings import get_settings
+from chiso.tasks.common import date_option, unit_option
+from chiso.tasks.models import Task
+from chiso.text import format_date, format_number, format_percent, nfc
 
 console = Console()
 tasks_app = typer.Typer(help="Tasks (nhiệm vụ): assign, follow up, remind.\n\n"
                         "Example: chiso tasks list --status overdue",
                         no_args_is_help=True)
+CLI_JOB = "cli"
 
 
 def register(app: typer.Typer) -> None:
-    from chiso.meetings.cli import meetings_app
-    from chiso.reports.cli import report_app
-
     app.add_typer(tasks_app, name="tasks")
-    app.add_typer(meetings_app, name="meetings")
-    app.add_typer(report_app, name="report")
-
-
-def day_option(text: str | None) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-
-
-def unit_id(session, code: str | None) -> int | None:  # type: ignore[no-untyped-def]
-    if not code:
-        return None
-    from chiso.reports.data import ReportError, find_unit
-
-    try:
-        return find_unit(session, code).id
-    except ReportError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-
-
-def fail(message: str) -> None:
-    console.print(f"[red]✗[/] {message}")
-    raise typer.Exit(1)
 
 
 @tasks_app.command("list")
@@ -62,14 +47,12 @@ def list_cmd(
 
     Example: chiso tasks list --unit 20.SNV --status overdue
     """
-    import chiso.db.models  # noqa: F401
-    from chiso.db import session_scope
     from chiso.tasks.service import TaskFilter, list_tasks
     from chiso.tasks.status import status_label
 
     with session_scope() as session:
-        rows = list_tasks(session, TaskFilter(unit_id=unit_id(session, unit), status=status,
-                                              due_to=day_option(due_before)))
+        rows = list_tasks(session, TaskFilter(unit_id=unit_option(session, unit), status=status,
+                                              due_to=date_option(due_before)))
         table = Table("Mã", "Nhiệm vụ", "Chủ trì", "Hạn", "Tiến độ", "Trạng thái",
                       "Phụ trách")
         for r in rows:
@@ -93,26 +76,27 @@ def add(
 
     Example: chiso tasks add "Báo cáo quý" --lead 20.SKHCN --due 20/12/2025 --recurrence Q
     """
-    from sqlalchemy import select
+    from chiso.tasks.service import create_task
 
-    import chiso.db.models  # noqa: F401
-    from chiso.accounts.models import User
-    from chiso.db import session_scope
-    from chiso.tasks.service import TaskError, create_task
-
+    due_date = date_option(due)
     with session_scope() as session:
-        owner_id = session.scalar(select(User.id).where(User.username == owner)) if owner else None
-        if owner and owner_id is None:
-            fail(f"Không có người dùng '{owner}' / no user '{owner}'")
-        try:
-            task = create_task(session, title=title, lead_unit_id=unit_id(session, lead) or 0,
-                               due_date=day_option(due) or dt.date.today(),
-                               start_date=day_option(start), owner_id=owner_id,
-                               partner_unit_ids=[unit_id(session, p) or 0 for p in partner or []],
-                               recurrence=recurrence.upper())
-        except TaskError as exc:
-            fail(str(exc))
+        task = create_task(session, title=title, lead_unit_id=unit_option(session, lead) or 0,
+                           due_date=due_date or get_settings().current_date(),
+                           start_date=date_option(start), owner_id=_user_id(session, owner),
+                           partner_unit_ids=[unit_option(session, p) or 0
+                                             for p in partner or []],
+                           recurrence=recurrence.upper(),
+                           access=Access.system(session, CLI_JOB))
         console.print(f"[green]✓[/] {task.code}: {task.title}")
+
+
+def _user_id(session, username: str | None) -> int | None:  # type: ignore[no-untyped-def]
+    if not username:
+        return None
+    found = session.scalar(select(User.id).where(User.username == username))
+    if found is None:
+        raise NotFound(f"Không có người dùng '{username}'", f"no user '{username}'")
+    return int(found)
 
 
 @tasks_app.command("progress")
@@ -127,24 +111,15 @@ def progress(
 
     Example: chiso tasks progress NV-0002 --percent 60 --note "Đã số hóa 60%" --evidence bb.pdf
     """
-    from sqlalchemy import select
-
-    import chiso.db.models  # noqa: F401
-    from chiso.db import session_scope
-    from chiso.tasks.models import Task
-    from chiso.tasks.service import EvidenceFile, TaskError, update_progress
+    from chiso.tasks.service import EvidenceFile, update_progress
 
     with session_scope() as session:
         task_id = session.scalar(select(Task.id).where(Task.code == code))
         if task_id is None:
-            fail(f"Không có nhiệm vụ '{code}' / no task '{code}'")
-            return
+            raise NotFound(f"Không có nhiệm vụ '{code}'", f"no task '{code}'")
         files = [EvidenceFile(p.name, p.read_bytes()) for p in evidence or []]
-        try:
-            task = update_progress(session, task_id=task_id, progress_pct=percent, note=note,
-                                   done=done, files=files)
-        except TaskError as exc:
-            fail(str(exc))
+        task = update_progress(session, task_id=task_id, progress_pct=percent, note=note,
+                               done=done, files=files, access=Access.system(session, CLI_JOB))
         console.print(f"[green]✓[/] {task.code}: {format_percent(task.progress_pct, 0)}")
 
 
@@ -157,18 +132,16 @@ def import_cmd(
 
     Example: chiso tasks import nhiem-vu.xlsx --dry-run
     """
-    import chiso.db.models  # noqa: F401
-    from chiso.db import session_scope
     from chiso.tasks.xlsx import TaskImportRejected, import_tasks
 
     try:
         with session_scope() as session:
-            summary = import_tasks(session, file, dry_run=dry_run)
+            summary = import_tasks(session, file, dry_run=dry_run,
+                                   access=Access.system(session, CLI_JOB))
     except TaskImportRejected as exc:
-        for line in exc.errors:
+        for line in exc.issues:  # every rejected cell, then the one-line verdict
             console.print(f"[red]✗[/] {line}")
-        console.print("Không lưu gì / nothing stored")
-        raise typer.Exit(1) from exc
+        raise
     mode = "Thử / dry run: " if dry_run else ""
     console.print(f"[green]✓[/] {mode}thêm {len(summary.created)} created, cập nhật "
                   f"{len(summary.updated)} updated, giữ nguyên {len(summary.unchanged)} unchanged")
@@ -183,13 +156,11 @@ def export_cmd(
 
     Example: chiso tasks export nhiem-vu.xlsx --unit 20.SKHCN
     """
-    import chiso.db.models  # noqa: F401
-    from chiso.db import session_scope
     from chiso.tasks.service import TaskFilter, list_tasks
     from chiso.tasks.xlsx import export_tasks
 
     with session_scope() as session:
-        rows = list_tasks(session, TaskFilter(unit_id=unit_id(session, unit)))
+        rows = list_tasks(session, TaskFilter(unit_id=unit_option(session, unit)))
         export_tasks(rows, file, session=session)
     console.print(f"[green]✓[/] {len(rows)} nhiệm vụ / tasks → {file}")
 
@@ -203,13 +174,10 @@ def remind(
 
     Example: chiso tasks remind
     """
-    import chiso.db.models  # noqa: F401
-    from chiso.db import session_scope
-    from chiso.settings import get_settings
     from chiso.tasks.followup import send_reminders
 
     with session_scope() as session:
-        summary = send_reminders(session, day=day_option(on) or get_settings().current_date())
+        summary = send_reminders(session, day=date_option(on) or get_settings().current_date())
     console.print(f"[green]✓[/] {summary.events} nhắc việc / reminders due, {summary.emails} "
                   f"email đã gửi / sent, {summary.new_tasks} nhiệm vụ định kỳ mới / "
                   f"new recurring tasks")
@@ -221,14 +189,11 @@ def scorecard_cmd(unit: str = typer.Option(None, help="Only tasks led by this un
 
     Example: chiso tasks scorecard
     """
-    import chiso.db.models  # noqa: F401
-    from chiso.db import session_scope
-    from chiso.settings import get_settings
     from chiso.tasks.followup import scorecard
 
     with session_scope() as session:
         scores = scorecard(session, day=get_settings().current_date(),
-                           unit_id=unit_id(session, unit))
+                           unit_id=unit_option(session, unit))
     table = Table("Đơn vị / unit", "Tổng", "Đúng hạn", "Muộn", "Quá hạn", "Đang làm",
                   "Không người phụ trách", "Tỷ lệ đúng hạn")
     for s in scores:
@@ -249,24 +214,18 @@ def focus_areas_cmd(
 
     Example: chiso tasks focus-areas chiso/tasks/data/focus-areas-72-KH-BCD.csv --plan 72-KH/BCĐ
     """
-    import csv
-
-    from sqlalchemy import select
-
-    import chiso.db.models  # noqa: F401
-    from chiso.db import session_scope
-    from chiso.plans.models import Plan
     from chiso.tasks.service import add_focus_area
-    from chiso.text import nfc
 
     with session_scope() as session, file.open(encoding="utf-8-sig") as handle:
         plan_id = None
         if plan:
             plan_id = session.scalar(select(Plan.id).where(Plan.code == nfc(plan)))
             if plan_id is None:
-                fail(f"Không có kế hoạch '{plan}' / no plan '{plan}'")
+                raise NotFound(f"Không có kế hoạch '{plan}'", f"no plan '{plan}'")
         rows = list(csv.DictReader(handle))
+        access = Access.system(session, CLI_JOB)
         for order, row in enumerate(rows, start=1):
             add_focus_area(session, code=row["code"].strip(), name_vi=row["name_vi"],
-                           name_en=row.get("name_en", ""), plan_id=plan_id, sort_order=order)
+                           name_en=row.get("name_en", ""), plan_id=plan_id, sort_order=order,
+                           access=access)
     console.print(f"[green]✓[/] {len(rows)} nội dung trọng tâm / focus areas")

@@ -1,8 +1,12 @@
 """Tasks (nhiệm vụ): assigned actions with a lead unit, partners, dates and progress.
 
 A task row holds the current state; `task_update` keeps every state it ever had (nothing
-is overwritten without a history row), and evidence files hang off an update.
-Overdue and done-late are never stored: they follow from the dates (see service.status_of).
+is overwritten without a history row), and evidence files hang off an update. A history
+row holds everything a report shows about the task (title, lead unit, partners, focus
+area, dates, progress, state, owner), when it was recorded (`changed_at`) and the day the
+change took effect (`update_date`), so the task as it stood on any past day, as known at
+any past instant, can be told (chiso.tasks.history).
+Overdue and done-late are never stored: they follow from the dates (see status.status_of).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import datetime as dt
 import enum
 
 from sqlalchemy import (
+    JSON,
     Date,
     DateTime,
     Float,
@@ -135,6 +140,10 @@ class TaskUpdate(Base):
     lead_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    focus_area_id: Mapped[int | None] = mapped_column(ForeignKey("focus_area.id"))
+    partner_unit_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    # When the change was recorded (a system job loading history may give a past instant).
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 

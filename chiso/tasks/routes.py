@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -18,75 +18,34 @@ from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action
 from chiso.accounts.models import User
+from chiso.errors import NotFound, UserError
+from chiso.indicators.models import Indicator
 from chiso.notify.service import unread_count
-from chiso.settings import get_settings
 from chiso.tasks import followup, service
-from chiso.tasks.models import Task, TaskStatus
-from chiso.tasks.service import EvidenceFile, TaskError, TaskFilter, TaskRow
+from chiso.tasks.common import (
+    current_units,
+    find_unit,
+    managed_units,
+    manages_somewhere,
+    optional_date,
+    readable_units,
+    require_manager,
+    required_date,
+    unit_by_code,
+)
+from chiso.tasks.models import Task, TaskEvidence, TaskStatus
+from chiso.tasks.service import EvidenceFile, TaskFilter, TaskRow
 from chiso.tasks.status import STATUS_CSS, status_label
 from chiso.tasks.xlsx import TaskImportRejected, export_tasks, import_tasks
-from chiso.text import parse_date
-from chiso.units.models import OrgUnit, UnitKind
-from chiso.units.service import descendant_ids
-from chiso.web.deps import AccessDep, SessionDep, UserDep
-from chiso.web.nav import NAV_ITEMS, NavItem
+from chiso.web.deps import AccessDep, SessionDep
+from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
 router = APIRouter(tags=["tasks"])
-NAV_ITEMS.append(NavItem("Tasks", "/tasks", order=75))
+NAV = [NavItem("Tasks", "/tasks", order=75)]
 
 
 # ------------------------------------------------------------------ helpers
-
-def current_units(session: Session) -> list[OrgUnit]:
-    """The units a unit list offers: the province and the units under it today, by level
-    (province, departments, communes), then name. With the national register loaded, every
-    list had 3,371 units with other provinces first, and a new task defaulted to Cần Thơ."""
-    query = (select(OrgUnit).outerjoin(UnitKind, UnitKind.code == OrgUnit.kind)
-             .where(OrgUnit.valid_to.is_(None)))
-    province = session.scalar(query.where(OrgUnit.code == get_settings().default_unit))
-    if province is not None:
-        query = query.where(OrgUnit.id.in_([province.id, *descendant_ids(session, province.id)]))
-    return list(session.scalars(query.order_by(UnitKind.level, OrgUnit.name)))
-
-
-def managed_units(session: Session, access: Access) -> list[OrgUnit]:
-    """The units this user may give a task to (leading it needs MANAGE on the unit)."""
-    return [u for u in current_units(session) if access.can(Action.MANAGE, u.id)]
-
-
-def unit_by_code(session: Session, code: str | None) -> OrgUnit | None:
-    if not code:
-        return None
-    unit = session.scalar(select(OrgUnit).where(OrgUnit.code == code)
-                          .order_by(OrgUnit.valid_to.is_not(None)))
-    if unit is None:
-        raise HTTPException(404, detail=f"Không có đơn vị '{code}' / no unit '{code}'")
-    return unit
-
-
-def manages_somewhere(access: Access) -> bool:
-    """Whether to offer "new task", "import" and similar buttons (the action itself is
-    checked on its unit)."""
-    from chiso.accounts.access import ROLE_ACTIONS
-    from chiso.accounts.models import Role
-
-    return any(Action.MANAGE in ROLE_ACTIONS[Role(r)] for r in access.roles())
-
-
-def require_manager(access: Access) -> None:
-    if not manages_somewhere(access):
-        access.require(Action.MANAGE, None)
-
-
-def optional_date(text: str | None) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
-
 
 def visible(rows: list[TaskRow], access: Access) -> list[TaskRow]:
     """A scoped user sees the tasks its units lead or take part in."""
@@ -97,32 +56,18 @@ def visible(rows: list[TaskRow], access: Access) -> list[TaskRow]:
 def task_or_404(session: Session, task_id: int, access: Access) -> Task:
     task = service.get_task(session, task_id)
     if task is None:
-        raise HTTPException(404, detail=f"Không có nhiệm vụ {task_id} / no task {task_id}")
+        raise service.TaskNotFound(f"Không có nhiệm vụ {task_id}", f"no task {task_id}")
     if not (access.can(Action.READ, task.lead_unit_id)
             or any(access.can(Action.READ, p.unit_id) for p in task.partners)):
         access.require(Action.READ, task.lead_unit_id)
     return task
 
 
-def row_json(row: TaskRow) -> dict[str, Any]:
-    t = row.task
-    return {"id": t.id, "code": t.code, "title": t.title, "status": str(row.status),
-            "status_label": status_label(row.status), "lead_unit_id": t.lead_unit_id,
-            "lead_unit_name": row.lead_unit_name, "focus_area": row.focus_area_name,
-            "partner_unit_ids": [p.unit_id for p in t.partners],
-            "start_date": t.start_date.isoformat() if t.start_date else None,
-            "due_date": t.due_date.isoformat(),
-            "completed_on": t.completed_on.isoformat() if t.completed_on else None,
-            "progress_pct": t.progress_pct, "owner": row.owner_name or None,
-            "ownerless": row.ownerless, "recurrence": t.recurrence or None,
-            "conclusion_id": t.conclusion_id, "version": t.version}
-
-
 def board_filter(session: Session, unit: str | None, status: str | None,
                  focus: str | None, due_from: str | None, due_to: str | None) -> TaskFilter:
     chosen = unit_by_code(session, unit)
     if status and status not in TaskStatus.__members__.values():
-        raise HTTPException(422, detail=f"Trạng thái '{status}' không hợp lệ / bad status")
+        raise UserError(f"Trạng thái '{status}' không hợp lệ", f"unknown status '{status}'")
     return TaskFilter(unit_id=chosen.id if chosen else None, status=status or None,
                       focus_area_id=int(focus) if focus and focus.isdigit() else None,
                       due_from=optional_date(due_from), due_to=optional_date(due_to))
@@ -146,12 +91,14 @@ def board(request: Request, session: SessionDep, access: AccessDep, unit: str | 
         "access": access, "rows": rows, "counts": counts, "statuses": list(TaskStatus),
         "status_label": status_label, "status_css": STATUS_CSS,
         # The unit filter offers only units the reader may open (another answered 403).
-        "units": [u for u in current_units(session) if access.can(Action.READ, u.id)],
+        "units": readable_units(session, access),
         "areas": service.focus_areas(session), "today": day,
         "filters": {"unit": unit or "", "status": status or "", "focus": focus or "",
                     "due_from": due_from or "", "due_to": due_to or ""},
         "due_soon": visible(followup.due_soon(session, day=day, unit_id=flt.unit_id), access),
-        "scores": followup.scorecard(session, day=day, unit_id=flt.unit_id),
+        # Only the units the reader may read: a commune officer saw every department's.
+        "scores": [s for s in followup.scorecard(session, day=day, unit_id=flt.unit_id)
+                   if access.can(Action.READ, s.unit_id)],
         "can_manage": manages_somewhere(access),
         "query": str(request.url.query),
         "unread": unread_count(session, access.user) if access.user else 0,
@@ -189,7 +136,7 @@ def _users(session: Session) -> list[User]:
 
 
 @router.post("/tasks/new", include_in_schema=False)
-def create(request: Request, session: SessionDep, access: AccessDep, user: UserDep,
+def create(request: Request, session: SessionDep, access: AccessDep,
            title: Annotated[str, Form()], lead_unit: Annotated[int, Form()],
            due_date: Annotated[str, Form()], start_date: Annotated[str, Form()] = "",
            partners: Annotated[list[int] | None, Form()] = None,
@@ -198,26 +145,23 @@ def create(request: Request, session: SessionDep, access: AccessDep, user: UserD
            ) -> Response:
     try:
         task = service.create_task(
-            session, title=title, lead_unit_id=lead_unit, due_date=_required_date(due_date),
+            session, title=title, lead_unit_id=lead_unit, due_date=_due(due_date),
             start_date=optional_date(start_date), partner_unit_ids=partners or [],
             focus_area_id=int(focus_area) if focus_area else None,
             owner_id=int(owner) if owner else None, recurrence=recurrence,
-            description=description, actor=user, access=access)
-    except TaskError as exc:
+            description=description, access=access)
+    except UserError as exc:  # the form again, with the reason, instead of an error page
         session.rollback()
         return render(request, "tasks/new.html", {
             "access": access, "units": managed_units(session, access),
             "all_units": current_units(session),
-            "areas": service.focus_areas(session), "users": _users(session), "error": str(exc)},
-            status_code=422)
+            "areas": service.focus_areas(session), "users": _users(session),
+            "error": exc.in_locale(request.state.locale)}, status_code=exc.status)
     return RedirectResponse(f"/tasks/{task.id}", status_code=303)
 
 
-def _required_date(text: str) -> dt.date:
-    day = optional_date(text)
-    if day is None:
-        raise TaskError("Cần hạn hoàn thành / a due date is required")
-    return day
+def _due(text: str) -> dt.date:
+    return required_date(text, "hạn hoàn thành", "a due date")
 
 
 @router.get("/tasks/import", include_in_schema=False)
@@ -229,20 +173,23 @@ def import_form(request: Request, access: AccessDep) -> Response:
 
 @router.post("/tasks/import", include_in_schema=False)
 async def import_upload(request: Request, session: SessionDep, access: AccessDep,
-                        user: UserDep, file: Annotated[UploadFile, File()],
+                        file: Annotated[UploadFile, File()],
                         dry_run: Annotated[str, Form()] = "") -> Response:
+    """Every row is checked against the reader's rights on the units it touches (the task's
+    current lead unit and any new one): a read-only token or a commune's office renamed
+    another department's task here."""
     require_manager(access)
     content = await file.read()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(file.filename or "tasks.xlsx").name
         path.write_bytes(content)
         try:
-            summary = import_tasks(session, path, dry_run=bool(dry_run), actor=user)
+            summary = import_tasks(session, path, dry_run=bool(dry_run), access=access)
         except TaskImportRejected as exc:
             session.rollback()
             return render(request, "tasks/import.html", {"access": access,
-                                                         "errors": exc.errors, "summary": None},
-                          status_code=422)
+                                                         "errors": exc.issues, "summary": None},
+                          status_code=exc.status)
     return render(request, "tasks/import.html", {"access": access, "errors": [],
                                                  "summary": summary})
 
@@ -251,16 +198,12 @@ async def import_upload(request: Request, session: SessionDep, access: AccessDep
 def task_page(request: Request, task_id: int, session: SessionDep, access: AccessDep
               ) -> Response:
     task = task_or_404(session, task_id, access)
-    row = service.list_tasks(session, TaskFilter(unit_id=task.lead_unit_id,
-                                                 include_partner=False))
-    this = next(r for r in row if r.task.id == task.id)
-    return render(request, "tasks/task.html", _task_context(session, access, this))
+    return render(request, "tasks/task.html", _task_context(session, access,
+                                                            _row_of(session, task)))
 
 
 def _task_context(session: Session, access: Access, row: TaskRow, error: str = ""
                   ) -> dict[str, Any]:
-    from chiso.indicators.models import Indicator
-
     history = service.history(session, row.task.id)
     users = {u.id: (u.full_name or u.username) for u in _users(session)}
     units = {u.id: u.name for u in current_units(session)}
@@ -278,7 +221,7 @@ def _task_context(session: Session, access: Access, row: TaskRow, error: str = "
 
 @router.post("/tasks/{task_id}/progress", include_in_schema=False)
 async def progress_form(request: Request, task_id: int, session: SessionDep,
-                        access: AccessDep, user: UserDep,
+                        access: AccessDep,
                         progress_pct: Annotated[float, Form()],
                         note: Annotated[str, Form()] = "",
                         version: Annotated[int | None, Form()] = None,
@@ -289,55 +232,59 @@ async def progress_form(request: Request, task_id: int, session: SessionDep,
                 for f in files or [] if f.filename]
     try:
         service.update_progress(session, task_id=task.id, progress_pct=progress_pct, note=note,
-                                done=bool(done), files=evidence, actor=user, access=access,
+                                done=bool(done), files=evidence, access=access,
                                 expected_version=version)
-    except TaskError as exc:
-        session.rollback()
-        row = next(r for r in service.list_tasks(session, TaskFilter(
-            unit_id=task.lead_unit_id, include_partner=False)) if r.task.id == task_id)
-        return render(request, "tasks/task.html", _task_context(session, access, row, str(exc)),
-                      status_code=409 if isinstance(exc, service.StaleTask) else 422)
+    except UserError as exc:
+        return _task_page_again(request, session, access, task_id, exc)
     return RedirectResponse(f"/tasks/{task.id}", status_code=303)
+
+
+def _task_page_again(request: Request, session: Session, access: Access, task_id: int,
+                     exc: UserError) -> Response:
+    """The task's page with the refusal above the form (a stale version: 409)."""
+    session.rollback()
+    task = task_or_404(session, task_id, access)
+    row = _row_of(session, task)
+    return render(request, "tasks/task.html", _task_context(
+        session, access, row, exc.in_locale(request.state.locale)), status_code=exc.status)
+
+
+def _row_of(session: Session, task: Task) -> TaskRow:
+    return service.decorate(session, [task], service.today())[0]
 
 
 @router.post("/tasks/{task_id}/edit", include_in_schema=False)
 def edit(request: Request, task_id: int, session: SessionDep, access: AccessDep,
-         user: UserDep, title: Annotated[str, Form()], lead_unit: Annotated[int, Form()],
+         title: Annotated[str, Form()], lead_unit: Annotated[int, Form()],
          due_date: Annotated[str, Form()], owner: Annotated[str, Form()] = "",
          focus_area: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
          version: Annotated[int | None, Form()] = None) -> Response:
     """Change what was assigned (MANAGE): the history keeps the earlier state."""
     task = task_or_404(session, task_id, access)
     try:
-        service.edit_task(session, task_id=task.id, actor=user, access=access,
+        service.edit_task(session, task_id=task.id, access=access,
                           expected_version=version, note=note, title=title,
-                          lead_unit_id=lead_unit, due_date=_required_date(due_date),
+                          lead_unit_id=lead_unit, due_date=_due(due_date),
                           owner_id=int(owner) if owner else None,
                           focus_area_id=int(focus_area) if focus_area else None)
-    except TaskError as exc:
-        session.rollback()
-        row = next(r for r in service.list_tasks(session, TaskFilter(
-            unit_id=task.lead_unit_id, include_partner=False)) if r.task.id == task_id)
-        return render(request, "tasks/task.html", _task_context(session, access, row, str(exc)),
-                      status_code=409 if isinstance(exc, service.StaleTask) else 422)
+    except UserError as exc:
+        return _task_page_again(request, session, access, task_id, exc)
     return RedirectResponse(f"/tasks/{task.id}", status_code=303)
 
 
 @router.post("/tasks/{task_id}/cancel", include_in_schema=False)
-def cancel(task_id: int, session: SessionDep, access: AccessDep, user: UserDep,
+def cancel(task_id: int, session: SessionDep, access: AccessDep,
            reason: Annotated[str, Form()] = "") -> Response:
     task = task_or_404(session, task_id, access)
-    service.cancel_task(session, task_id=task.id, reason=reason, actor=user, access=access)
+    service.cancel_task(session, task_id=task.id, reason=reason, access=access)
     return RedirectResponse(f"/tasks/{task.id}", status_code=303)
 
 
 @router.get("/tasks/evidence/{evidence_id}", include_in_schema=False)
 def evidence(evidence_id: int, session: SessionDep, access: AccessDep) -> Response:
-    from chiso.tasks.models import TaskEvidence
-
     row = session.get(TaskEvidence, evidence_id)
     if row is None:
-        raise HTTPException(404)
+        raise NotFound(f"Không có minh chứng {evidence_id}", f"no evidence file {evidence_id}")
     task_or_404(session, row.task_id, access)
     return FileResponse(service.evidence_path(row.sha256), filename=row.file_name,
                         media_type=row.content_type or "application/octet-stream")
@@ -371,36 +318,24 @@ def api_list(session: SessionDep, access: AccessDep, unit: str | None = None,
     """Tasks with their derived status; filters as on the board."""
     flt = board_filter(session, unit, status, focus, due_from, due_to)
     access.require(Action.READ, flt.unit_id)
-    return [row_json(r) for r in visible(service.list_tasks(session, flt), access)]
+    return [r.to_dict() for r in visible(service.list_tasks(session, flt), access)]
 
 
 @router.post("/api/tasks", status_code=201)
-def api_create(body: TaskIn, session: SessionDep, access: AccessDep, user: UserDep
-               ) -> dict[str, Any]:
+def api_create(body: TaskIn, session: SessionDep, access: AccessDep) -> dict[str, Any]:
     """Assign a task (MANAGE on the lead unit)."""
-    lead = unit_by_code(session, body.lead_unit)
-    assert lead is not None
+    lead = find_unit(session, body.lead_unit)
     owner_id = None
     if body.owner:
         owner_id = session.scalar(select(User.id).where(User.username == body.owner))
         if owner_id is None:
-            raise HTTPException(422, detail=f"Không có người dùng '{body.owner}' / no user")
-    partners = [u.id for u in (unit_by_code(session, c) for c in body.partner_units) if u]
-    try:
-        task = service.create_task(
-            session, title=body.title, lead_unit_id=lead.id, due_date=body.due_date,
-            start_date=body.start_date, partner_unit_ids=partners, owner_id=owner_id,
-            recurrence=body.recurrence, description=body.description, actor=user,
-            access=access)
-    except TaskError as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
-    return _one_json(session, task)
-
-
-def _one_json(session: Session, task: Task) -> dict[str, Any]:
-    rows = service.list_tasks(session, TaskFilter(unit_id=task.lead_unit_id,
-                                                  include_partner=False))
-    return row_json(next(r for r in rows if r.task.id == task.id))
+            raise UserError(f"Không có người dùng '{body.owner}'", f"no user '{body.owner}'")
+    partners = [find_unit(session, c).id for c in body.partner_units]
+    task = service.create_task(
+        session, title=body.title, lead_unit_id=lead.id, due_date=body.due_date,
+        start_date=body.start_date, partner_unit_ids=partners, owner_id=owner_id,
+        recurrence=body.recurrence, description=body.description, access=access)
+    return _row_of(session, task).to_dict()
 
 
 @router.get("/api/tasks/scorecard")
@@ -421,7 +356,7 @@ def api_scorecard(session: SessionDep, access: AccessDep, unit: str | None = Non
 def api_get(task_id: int, session: SessionDep, access: AccessDep) -> dict[str, Any]:
     """One task with its full history."""
     task = task_or_404(session, task_id, access)
-    data = _one_json(session, task)
+    data = _row_of(session, task).to_dict()
     data["history"] = [
         {"version": h.version, "change": h.change, "update_date": h.update_date.isoformat(),
          "note": h.note, "progress_pct": h.progress_pct, "state": h.state,
@@ -433,16 +368,11 @@ def api_get(task_id: int, session: SessionDep, access: AccessDep) -> dict[str, A
 
 
 @router.post("/api/tasks/{task_id}/progress")
-def api_progress(task_id: int, body: ProgressIn, session: SessionDep, access: AccessDep,
-                 user: UserDep) -> dict[str, Any]:
+def api_progress(task_id: int, body: ProgressIn, session: SessionDep, access: AccessDep
+                 ) -> dict[str, Any]:
     """Report progress (CAPTURE on the lead unit). A stale `version` answers 409."""
     task = task_or_404(session, task_id, access)
-    try:
-        service.update_progress(session, task_id=task.id, progress_pct=body.progress_pct,
-                                note=body.note, done=body.done, update_date=body.update_date,
-                                actor=user, access=access, expected_version=body.version)
-    except service.StaleTask as exc:
-        raise HTTPException(409, detail=str(exc)) from exc
-    except TaskError as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
-    return _one_json(session, task)
+    service.update_progress(session, task_id=task.id, progress_pct=body.progress_pct,
+                            note=body.note, done=body.done, update_date=body.update_date,
+                            access=access, expected_version=body.version)
+    return _row_of(session, task).to_dict()

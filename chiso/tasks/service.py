@@ -1,13 +1,22 @@
-"""The one way to create and change tasks: permission check, history row, audit event."""
+"""The one way to create and change tasks: permission check, history row, audit event.
+
+Every write takes an `Access` — the signed-in user's (with an API token's scope) or an
+explicit `Access.system(session, "job")` — and checks it on every unit whose task it is:
+the lead unit before the change and the lead unit after it. Only a system
+job may record a change at a past instant (`recorded_at`, for loading history such as
+the demo's); a person's change is recorded when it is made.
+"""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,6 +24,9 @@ from sqlalchemy.orm import Session
 from chiso.accounts.access import Access, Action
 from chiso.accounts.models import User
 from chiso.audit.service import record_event
+from chiso.db.base import utcnow
+from chiso.errors import Conflict, Forbidden, NotFound, UserError
+from chiso.plans.models import Plan, Target
 from chiso.settings import get_settings
 from chiso.tasks.models import (
     FocusArea,
@@ -27,16 +39,20 @@ from chiso.tasks.models import (
     TaskStatus,
     TaskUpdate,
 )
-from chiso.tasks.status import status_of
-from chiso.text import nfc
+from chiso.tasks.status import status_label, status_of
+from chiso.text import nfc, to_vn
 from chiso.units.models import OrgUnit
 
 
-class TaskError(ValueError):
+class TaskError(UserError):
     """A refused change, with a bilingual message."""
 
 
-class StaleTask(TaskError):
+class TaskNotFound(NotFound):
+    """No such task (or it was deleted)."""
+
+
+class StaleTask(Conflict):
     """Someone else changed the task since it was read."""
 
 
@@ -73,6 +89,23 @@ class TaskRow:
     def ownerless(self) -> bool:
         return self.task.owner_id is None
 
+    def to_dict(self) -> dict[str, Any]:
+        """The task as the JSON API gives it (tasks, and the tasks of a meeting)."""
+        t = self.task
+        return {"id": t.id, "code": t.code, "title": t.title, "status": str(self.status),
+                "status_label": status_label(self.status), "lead_unit_id": t.lead_unit_id,
+                "lead_unit_name": self.lead_unit_name, "focus_area": self.focus_area_name,
+                "partner_unit_ids": [p.unit_id for p in t.partners],
+                "start_date": _iso(t.start_date), "due_date": t.due_date.isoformat(),
+                "completed_on": _iso(t.completed_on), "progress_pct": t.progress_pct,
+                "owner": self.owner_name or None, "ownerless": self.ownerless,
+                "recurrence": t.recurrence or None, "conclusion_id": t.conclusion_id,
+                "version": t.version}
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
 
 def today() -> dt.date:
     return get_settings().current_date()
@@ -86,12 +119,13 @@ def create_task(
     focus_area_id: int | None = None, plan_id: int | None = None,
     conclusion_id: int | None = None, partner_unit_ids: Iterable[int] = (),
     owner_id: int | None = None, recurrence: str = "", indicator_ids: Iterable[int] = (),
-    target_ids: Iterable[int] = (), actor: User | None = None, access: Access | None = None,
-    change: str = "create", previous_id: int | None = None,
+    target_ids: Iterable[int] = (), access: Access, change: str = "create",
+    previous_id: int | None = None, recorded_at: dt.datetime | None = None,
 ) -> Task:
-    """Giao nhiệm vụ: MANAGE on the lead unit."""
-    if access is not None:
-        access.require(Action.MANAGE, lead_unit_id)
+    """Giao nhiệm vụ: MANAGE on the lead unit (partner units are only told; they gain
+    sight of the task, not charge of it)."""
+    access.require(Action.MANAGE, lead_unit_id)
+    at = recorded_instant(access, recorded_at)
     title = nfc(title).strip()
     _check_fields(title, start_date, due_date)
     task = Task(code=code or f"tmp-{uuid.uuid4().hex[:20]}", title=title,
@@ -106,72 +140,97 @@ def create_task(
     session.flush()
     if code is None:
         task.code = f"NV-{task.id:04d}"
-    _append_history(session, task, change=change, note="", actor=actor, day=today())
+    task.created_at = task.updated_at = at
+    _append_history(session, task, change=change, note="", access=access, at=at,
+                    day=_effective_day(recorded_at))
     record_event(session, action="task.create", object_type="task", object_id=task.id,
-                 actor=actor, unit_id=lead_unit_id, after=_snapshot(task))
+                 actor=access.actor, unit_id=lead_unit_id, after=_snapshot(task))
     return task
+
+
+def recorded_instant(access: Access, recorded_at: dt.datetime | None) -> dt.datetime:
+    """When a change is recorded: now, or — for a system job loading history — the past
+    instant it names (a person cannot claim to have recorded something earlier)."""
+    if recorded_at is None:
+        return utcnow()
+    if not access.system_name:
+        raise Forbidden("Chỉ tác vụ hệ thống được ghi thời điểm trong quá khứ",
+                        "only a system job may record a change at a past instant")
+    return utc(recorded_at)
+
+
+def utc(moment: dt.datetime) -> dt.datetime:
+    """An instant in UTC, as stored (SQLite keeps no offset: everything stored is UTC)."""
+    if moment.tzinfo is None:
+        raise ValueError("an instant needs its time zone")
+    return moment.astimezone(dt.UTC)
+
+
+def _effective_day(recorded_at: dt.datetime | None) -> dt.date:
+    """The day a change takes effect when it names none: the day a system job says it was
+    recorded, else today (`CHISO_TODAY` when pinned)."""
+    return to_vn(recorded_at).date() if recorded_at is not None else today()
 
 
 def _links(session: Session, indicator_ids: Iterable[int], target_ids: Iterable[int]
            ) -> list[TaskLink]:
-    from chiso.plans.models import Target
-
     links = [TaskLink(indicator_id=i) for i in sorted(set(indicator_ids))]
     for target_id in sorted(set(target_ids)):
         target = session.get(Target, target_id)
         if target is None:
-            raise TaskError(f"Không có chỉ tiêu {target_id} / no target {target_id}")
+            raise TaskError(f"Không có chỉ tiêu {target_id}", f"no target {target_id}")
         links.append(TaskLink(indicator_id=target.indicator_id, target_id=target_id))
     return links
 
 
 def _check_fields(title: str, start: dt.date | None, due: dt.date) -> None:
     if not title:
-        raise TaskError("Tên nhiệm vụ không được để trống / the task needs a title")
+        raise TaskError("Tên nhiệm vụ không được để trống", "the task needs a title")
     if start is not None and start > due:
-        raise TaskError(f"Ngày bắt đầu {start:%d/%m/%Y} sau hạn {due:%d/%m/%Y} / "
+        raise TaskError(f"Ngày bắt đầu {start:%d/%m/%Y} sau hạn {due:%d/%m/%Y}",
                         f"start date {start} is after due date {due}")
 
 
-def edit_task(session: Session, *, task_id: int, actor: User | None = None,
-              access: Access | None = None, expected_version: int | None = None,
-              note: str = "", partner_unit_ids: Iterable[int] | None = None,
-              **changes: object) -> Task:
-    """Change title, dates, lead unit, owner, focus area…: MANAGE on the old and new lead."""
+def edit_task(session: Session, *, task_id: int, access: Access,
+              expected_version: int | None = None, note: str = "",
+              partner_unit_ids: Iterable[int] | None = None, **changes: object) -> Task:
+    """Change title, dates, lead unit, owner, focus area, partners: MANAGE on the current
+    lead unit and on a new one."""
     task = _get_for_change(session, task_id, expected_version)
-    if access is not None:
-        access.require(Action.MANAGE, task.lead_unit_id)
-        if "lead_unit_id" in changes:
-            access.require(Action.MANAGE, int(str(changes["lead_unit_id"])))
+    access.require(Action.MANAGE, task.lead_unit_id)
+    if "lead_unit_id" in changes:
+        access.require(Action.MANAGE, int(str(changes["lead_unit_id"])))
     before = _snapshot(task)
     allowed = {"title", "description", "lead_unit_id", "owner_id", "start_date", "due_date",
                "focus_area_id", "recurrence", "plan_id"}
     for name, value in changes.items():
         if name not in allowed:
-            raise TaskError(f"Không sửa được trường '{name}' / field '{name}' is not editable")
+            raise TaskError(f"Không sửa được trường '{name}'", f"field '{name}' is not editable")
         setattr(task, name, nfc(value) if isinstance(value, str) else value)
     if partner_unit_ids is not None:
         task.partners = [TaskPartner(unit_id=u) for u in sorted(set(partner_unit_ids))
                          if u != task.lead_unit_id]
     _check_fields(task.title, task.start_date, task.due_date)
-    return _commit_change(session, task, "edit", note, actor, before, today())
+    return _commit_change(session, task, "edit", note, access, before, today())
 
 
 def update_progress(
     session: Session, *, task_id: int, progress_pct: float, note: str = "",
     update_date: dt.date | None = None, done: bool = False,
-    files: Sequence[EvidenceFile] = (), actor: User | None = None,
-    access: Access | None = None, expected_version: int | None = None,
+    files: Sequence[EvidenceFile] = (), access: Access,
+    expected_version: int | None = None, recorded_at: dt.datetime | None = None,
 ) -> Task:
-    """Báo cáo tiến độ: the lead unit's focal officer (CAPTURE on the lead unit)."""
+    """Báo cáo tiến độ: the lead unit's focal officer (CAPTURE on the lead unit). A done
+    recurring task gets its next occurrence, created by the system (not by the officer,
+    who may not assign tasks)."""
     task = _get_for_change(session, task_id, expected_version)
-    if access is not None:
-        access.require(Action.CAPTURE, task.lead_unit_id)
+    access.require(Action.CAPTURE, task.lead_unit_id)
+    at = recorded_instant(access, recorded_at)
     if task.state == StoredState.CANCELLED:
-        raise TaskError("Nhiệm vụ đã hủy / the task is cancelled")
+        raise TaskError("Nhiệm vụ đã hủy", "the task is cancelled")
     if not 0 <= progress_pct <= 100:
-        raise TaskError(f"Tiến độ {progress_pct} phải từ 0 đến 100 / progress must be 0–100")
-    day = update_date or today()
+        raise TaskError(f"Tiến độ {progress_pct} phải từ 0 đến 100", "progress must be 0–100")
+    day = update_date or _effective_day(recorded_at)
     before = _snapshot(task)
     task.progress_pct = float(progress_pct)
     if done or progress_pct >= 100:
@@ -179,56 +238,63 @@ def update_progress(
         task.completed_on = task.completed_on or day
     else:
         task.state, task.completed_on = StoredState.OPEN, None
-    _commit_change(session, task, "progress", note, actor, before, day)
+    _commit_change(session, task, "progress", note, access, before, day, at)
     history = _latest_update(session, task.id)
     for file in files:
         _store_evidence(session, task, history, file)
     if task.state == StoredState.DONE:
-        schedule_next_occurrence(session, task, actor=actor)
+        schedule_next_occurrence(session, task, recorded_at=recorded_at)
     return task
 
 
-def cancel_task(session: Session, *, task_id: int, reason: str, actor: User | None = None,
-                access: Access | None = None) -> Task:
+def cancel_task(session: Session, *, task_id: int, reason: str, access: Access) -> Task:
+    """Hủy nhiệm vụ (MANAGE on the lead unit); the history keeps what it was."""
     task = _get_for_change(session, task_id, None)
-    if access is not None:
-        access.require(Action.MANAGE, task.lead_unit_id)
+    access.require(Action.MANAGE, task.lead_unit_id)
     before = _snapshot(task)
     task.state = StoredState.CANCELLED
-    return _commit_change(session, task, "cancel", reason, actor, before, today())
+    return _commit_change(session, task, "cancel", reason, access, before, today())
 
 
 def _get_for_change(session: Session, task_id: int, expected_version: int | None) -> Task:
     task = session.get(Task, task_id)
     if task is None or task.deleted:
-        raise TaskError(f"Không có nhiệm vụ {task_id} / no task {task_id}")
+        raise TaskNotFound(f"Không có nhiệm vụ {task_id}", f"no task {task_id}")
     if expected_version is not None and expected_version != task.version:
         raise StaleTask(
             f"Nhiệm vụ {task.code} vừa được người khác cập nhật (phiên bản {task.version}); "
-            f"hãy tải lại trang / task {task.code} was changed by someone else "
-            f"(version {task.version}); reload the page")
+            "hãy tải lại trang",
+            f"task {task.code} was changed by someone else (version {task.version}); "
+            "reload the page", data={"version": task.version})
     return task
 
 
-def _commit_change(session: Session, task: Task, change: str, note: str,
-                   actor: User | None, before: dict[str, object], day: dt.date) -> Task:
+def _commit_change(session: Session, task: Task, change: str, note: str, access: Access,
+                   before: dict[str, object], day: dt.date,
+                   at: dt.datetime | None = None) -> Task:
     task.version += 1
     session.flush()
-    _append_history(session, task, change=change, note=note, actor=actor, day=day)
+    _append_history(session, task, change=change, note=note, access=access,
+                    at=at or utcnow(), day=day)
     record_event(session, action=f"task.{change}", object_type="task", object_id=task.id,
-                 actor=actor, unit_id=task.lead_unit_id, before=before, after=_snapshot(task),
-                 note=note[:500])
+                 actor=access.actor, unit_id=task.lead_unit_id, before=before,
+                 after=_snapshot(task), note=note[:500])
     return task
 
 
 def _append_history(session: Session, task: Task, *, change: str, note: str,
-                    actor: User | None, day: dt.date) -> TaskUpdate:
+                    access: Access, at: dt.datetime, day: dt.date) -> TaskUpdate:
+    """The whole state after the change, recorded at `at`, taking effect on `day` (a
+    progress report names its own date)."""
     entry = TaskUpdate(
         task_id=task.id, version=task.version, change=change, update_date=day,
-        note=nfc(note).strip(), progress_pct=task.progress_pct, state=task.state,
-        title=task.title, due_date=task.due_date, lead_unit_id=task.lead_unit_id,
-        owner_id=task.owner_id, completed_on=task.completed_on,
-        changed_by_id=getattr(actor, "id", None))
+        note=nfc(note).strip(),
+        progress_pct=task.progress_pct, state=task.state, title=task.title,
+        due_date=task.due_date, lead_unit_id=task.lead_unit_id, owner_id=task.owner_id,
+        completed_on=task.completed_on, start_date=task.start_date,
+        focus_area_id=task.focus_area_id,
+        partner_unit_ids=sorted(p.unit_id for p in task.partners),
+        changed_at=at, changed_by_id=access.user.id if access.user else None)
     session.add(entry)
     session.flush()
     return entry
@@ -283,8 +349,6 @@ def _store_evidence(session: Session, task: Task, update: TaskUpdate,
 def _add_months(day: dt.date, months: int) -> dt.date:
     month0 = day.month - 1 + months
     year, month = day.year + month0 // 12, month0 % 12 + 1
-    import calendar
-
     last = calendar.monthrange(year, month)[1]
     # A due date on a month's last day stays on the last day (30/6 → 30/9, not 28/9).
     if day.day == calendar.monthrange(day.year, day.month)[1]:
@@ -295,9 +359,11 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 RECURRENCE_MONTHS = {"M": 1, "Q": 3, "S": 6, "Y": 12}
 
 
-def schedule_next_occurrence(session: Session, task: Task, *, actor: User | None = None
-                             ) -> Task | None:
-    """A recurring task (e.g. the quarterly report) gets its next occurrence once."""
+def schedule_next_occurrence(session: Session, task: Task, *,
+                             recorded_at: dt.datetime | None = None) -> Task | None:
+    """A recurring task (e.g. the quarterly report) gets its next occurrence once. The
+    system creates it (audited as system:task-recurrence): the officer whose progress
+    report finished the occurrence may not assign tasks."""
     if not task.recurrence:
         return None
     existing = session.scalar(select(Task).where(Task.previous_id == task.id))
@@ -313,7 +379,8 @@ def schedule_next_occurrence(session: Session, task: Task, *, actor: User | None
         recurrence=task.recurrence, indicator_ids=[lk.indicator_id for lk in task.links
                                                    if lk.target_id is None],
         target_ids=[lk.target_id for lk in task.links if lk.target_id is not None],
-        actor=actor, change="recur", previous_id=task.id)
+        access=Access.system(session, "task-recurrence"), change="recur",
+        previous_id=task.id, recorded_at=recorded_at)
 
 
 def roll_recurring_tasks(session: Session, day: dt.date) -> list[Task]:
@@ -361,13 +428,14 @@ def list_tasks(session: Session, flt: TaskFilter | None = None,
     if flt.conclusion_ids is not None:
         query = query.where(Task.conclusion_id.in_(list(flt.conclusion_ids)))
     tasks = list(session.scalars(query))
-    rows = _decorate(session, tasks, day)
+    rows = decorate(session, tasks, day)
     if flt.status:
         rows = [r for r in rows if r.status == flt.status]
     return rows
 
 
-def _decorate(session: Session, tasks: list[Task], day: dt.date) -> list[TaskRow]:
+def decorate(session: Session, tasks: list[Task], day: dt.date) -> list[TaskRow]:
+    """Tasks with their status on `day` and the names a list shows."""
     unit_ids = {t.lead_unit_id for t in tasks} | {p.unit_id for t in tasks for p in t.partners}
     units = _names(session, OrgUnit, unit_ids)
     areas = _names(session, FocusArea, {t.focus_area_id for t in tasks if t.focus_area_id})
@@ -403,8 +471,10 @@ def focus_areas(session: Session, plan_id: int | None = None) -> list[FocusArea]
 
 def add_focus_area(session: Session, *, code: str, name_vi: str, name_en: str = "",
                    plan_id: int | None = None, sort_order: int | None = None,
-                   actor: User | None = None) -> FocusArea:
-    """Idempotent on (plan, code): the same list loaded twice changes nothing."""
+                   access: Access) -> FocusArea:
+    """Idempotent on (plan, code): the same list loaded twice changes nothing. MANAGE on
+    the plan's unit (system-wide for a list that belongs to no plan)."""
+    access.require(Action.MANAGE, _plan_unit(session, plan_id))
     existing = session.scalar(select(FocusArea).where(FocusArea.plan_id == plan_id,
                                                       FocusArea.code == code))
     if existing is not None:
@@ -417,8 +487,17 @@ def add_focus_area(session: Session, *, code: str, name_vi: str, name_en: str = 
     session.add(area)
     session.flush()
     record_event(session, action="focus_area.create", object_type="focus_area",
-                 object_id=area.id, actor=actor, after={"code": code, "name_vi": name_vi})
+                 object_id=area.id, actor=access.actor, after={"code": code, "name_vi": name_vi})
     return area
+
+
+def _plan_unit(session: Session, plan_id: int | None) -> int | None:
+    if plan_id is None:
+        return None
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound(f"Không có kế hoạch {plan_id}", f"no plan {plan_id}")
+    return plan.scope_unit_id
 
 
 def evidence_for_task(session: Session, task_id: int) -> list[TaskEvidence]:

@@ -1,6 +1,10 @@
 """Tasks to and from XLSX. Import is all-or-nothing, idempotent (matched on the task code),
 with a dry run; every rejected cell is named by file, sheet, row and column, in Vietnamese
-then English."""
+then English. Each row is also checked against the importer's rights: MANAGE on the task's
+current lead unit and on the lead unit the file gives it (a row that only reports progress
+needs CAPTURE on the lead unit, as on the task's page). Every text cell written goes
+through `spreadsheet_safe` (a title typed as `=HYPERLINK(…)` stays text), and the import
+reads such a cell back as typed."""
 
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access, Action
 from chiso.accounts.models import User
+from chiso.errors import UserError
 from chiso.indicators.models import Indicator
 from chiso.tasks.models import FocusArea, StoredState, Task
 from chiso.tasks.service import (
@@ -24,7 +30,7 @@ from chiso.tasks.service import (
     update_progress,
 )
 from chiso.tasks.status import status_label
-from chiso.text import name_key, nfc, parse_date, parse_number
+from chiso.text import name_key, nfc, parse_date, parse_number, spreadsheet_safe, unguard_cell
 from chiso.units.models import OrgUnit
 
 SHEET = "Nhiệm vụ"
@@ -48,10 +54,14 @@ COLUMNS: list[tuple[str, str, str, bool]] = [
 YES = {"x", "có", "co", "yes", "y", "1", "true", "đã", "da", "hoàn thành"}
 
 
-class TaskImportRejected(ValueError):
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        super().__init__("\n".join(errors))
+class TaskImportRejected(UserError):
+    """Nothing was stored; `issues` names every rejected cell or row."""
+
+    def __init__(self, errors: list[str], *, status: int = 422) -> None:
+        count = len(errors)
+        super().__init__(f"Không lưu gì: {count} lỗi trong tệp nhiệm vụ",
+                         f"nothing stored: {count} problems in the task file",
+                         issues=errors, status=status)
 
 
 @dataclass
@@ -76,7 +86,7 @@ def export_tasks(rows: list[TaskRow], path: Path, *, session: Session) -> Path:
     codes = _unit_codes(session, {u for r in rows for u in
                                   [r.task.lead_unit_id, *(p.unit_id for p in r.task.partners)]})
     for row in rows:
-        ws.append(_export_row(session, row, codes))
+        ws.append([spreadsheet_safe(v) for v in _export_row(session, row, codes)])
     widths = (10, 50, 28, 12, 18, 13, 13, 10, 10, 13, 16, 10, 28, 16)
     for col, width in zip("ABCDEFGHIJKLMN", widths, strict=True):
         ws.column_dimensions[col].width = width
@@ -108,15 +118,19 @@ def _unit_codes(session: Session, ids: set[int]) -> dict[int, str]:
 
 # ------------------------------------------------------------------ import
 
-def import_tasks(session: Session, path: Path, *, dry_run: bool = False,
-                 actor: User | None = None) -> ImportSummary:
-    """Validate every row first; store nothing unless every row is valid."""
+def import_tasks(session: Session, path: Path, *, access: Access,
+                 dry_run: bool = False) -> ImportSummary:
+    """Validate every row, then the importer's rights on every unit each row touches;
+    store nothing unless all of it passes."""
     parsed = _read_rows(session, path)
+    refused = _refused_rows(session, parsed, access)
+    if refused:
+        raise TaskImportRejected(refused, status=403)
     summary = ImportSummary(dry_run=dry_run)
     savepoint = session.begin_nested()
     try:
         for fields in parsed:
-            _apply_row(session, fields, summary, actor)
+            _apply_row(session, fields, summary, access)
     except Exception:
         savepoint.rollback()
         raise
@@ -190,7 +204,7 @@ def _cell_text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return nfc(str(value)).strip()
+    return nfc(str(unguard_cell(value))).strip()
 
 
 def _parse_row(values: tuple[Any, ...], columns: dict[str, int], where: str,
@@ -297,10 +311,55 @@ def _duplicate_codes(parsed: list[dict[str, Any]], file: str, sheet: str) -> lis
     return errors
 
 
+# ------------------------------------------------------------------ rights, row by row
+
+def _refused_rows(session: Session, parsed: list[dict[str, Any]], access: Access
+                  ) -> list[str]:
+    """One message per row the importer may not apply: a new task needs MANAGE on its lead
+    unit; a changed task MANAGE on its current and its new lead unit; a row that changes
+    only progress CAPTURE on the lead unit."""
+    refused = []
+    for f in parsed:
+        task = session.scalar(select(Task).where(Task.code == f["code"])) if f["code"] else None
+        for action, unit_id in _needed_rights(task, f):
+            if not access.can(action, unit_id):
+                refused.append(_refusal(session, f["where"], action, unit_id))
+                break
+    return refused
+
+
+def _needed_rights(task: Task | None, f: dict[str, Any]) -> list[tuple[Action, int]]:
+    if task is None:
+        return [(Action.MANAGE, f["lead_unit_id"])]
+    if _assignment_changes(task, f):
+        return [(Action.MANAGE, task.lead_unit_id), (Action.MANAGE, f["lead_unit_id"])]
+    return [(Action.CAPTURE, task.lead_unit_id)]
+
+
+def _refusal(session: Session, where: str, action: Action, unit_id: int) -> str:
+    unit = session.get(OrgUnit, unit_id)
+    name = f"{unit.name} ({unit.code})" if unit else str(unit_id)
+    verb_vi = "quản lý nhiệm vụ của" if action is Action.MANAGE else "báo cáo tiến độ cho"
+    verb_en = "manage the tasks of" if action is Action.MANAGE else "report progress for"
+    return (f"{where}, cột 'Đơn vị chủ trì': không có quyền {verb_vi} {name} / "
+            f"column 'lead_unit': not allowed to {verb_en} {name}")
+
+
+def _assignment_changes(task: Task, f: dict[str, Any]) -> dict[str, Any]:
+    """What the row changes in the assignment itself (everything but progress)."""
+    changes = {k: f[k] for k in ("title", "lead_unit_id", "due_date", "start_date",
+                                 "focus_area_id", "owner_id", "recurrence")
+               if getattr(task, k) != f[k]}
+    partners = sorted(u for u in f["partner_unit_ids"] if u and u != f["lead_unit_id"])
+    if partners != [p.unit_id for p in task.partners]:
+        changes["partner_unit_ids"] = partners
+    return changes
+
+
 # ------------------------------------------------------------------ apply one valid row
 
 def _apply_row(session: Session, f: dict[str, Any], summary: ImportSummary,
-               actor: User | None) -> None:
+               access: Access) -> None:
     task = session.scalar(select(Task).where(Task.code == f["code"])) if f["code"] else None
     if task is None:
         task = create_task(
@@ -308,23 +367,21 @@ def _apply_row(session: Session, f: dict[str, Any], summary: ImportSummary,
             start_date=f["start_date"], code=f["code"], focus_area_id=f["focus_area_id"],
             partner_unit_ids=[u for u in f["partner_unit_ids"] if u], owner_id=f["owner_id"],
             recurrence=f["recurrence"], indicator_ids=[i for i in f["indicator_ids"] if i],
-            actor=actor, change="import")
-        _apply_progress(session, task, f, actor)
+            access=access, change="import")
+        _apply_progress(session, task, f, access)
         summary.created.append(task.code)
         return
     version = task.version
-    changes = {k: f[k] for k in ("title", "lead_unit_id", "due_date", "start_date",
-                                 "focus_area_id", "owner_id", "recurrence")
-               if getattr(task, k) != f[k]}
-    partners = sorted(u for u in f["partner_unit_ids"] if u and u != f["lead_unit_id"])
-    if changes or partners != [p.unit_id for p in task.partners]:
-        edit_task(session, task_id=task.id, actor=actor, note="import",
+    changes = _assignment_changes(task, f)
+    if changes:
+        partners = changes.pop("partner_unit_ids", [p.unit_id for p in task.partners])
+        edit_task(session, task_id=task.id, access=access, note="import",
                   partner_unit_ids=partners, **changes)
-    _apply_progress(session, task, f, actor)
+    _apply_progress(session, task, f, access)
     (summary.updated if task.version != version else summary.unchanged).append(task.code)
 
 
-def _apply_progress(session: Session, task: Task, f: dict[str, Any], actor: User | None) -> None:
+def _apply_progress(session: Session, task: Task, f: dict[str, Any], access: Access) -> None:
     progress = f["progress"] if f["progress"] is not None else task.progress_pct
     done = f["done"] or progress >= 100
     same_state = (task.state == StoredState.DONE) == done and (
@@ -334,7 +391,7 @@ def _apply_progress(session: Session, task: Task, f: dict[str, Any], actor: User
         return
     update_progress(session, task_id=task.id, progress_pct=100.0 if done else progress,
                     done=done, update_date=f["completed_on"] if done else None,
-                    note="import", actor=actor)
+                    note="import", access=access)
 
 
 __all__ = ["ImportSummary", "TaskImportRejected", "export_tasks", "import_tasks"]
