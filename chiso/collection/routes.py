@@ -470,7 +470,9 @@ def reporting_page(request: Request, session: SessionDep, access: AccessDep,
     if session.scalar(select(DataSet.id).limit(1)) is None:
         return render(request, "collection/reporting.html", {
             "access": access, "data_set": None, "work": work, "today": today})
-    chosen = _data_set(session, data_set)
+    chosen = _data_set(session, data_set) if data_set else _first_concern(session, work)
+    if period is None and not data_set and (work.to_review or work.to_send):
+        period = (work.to_review or work.to_send)[0].period.id
     chosen_period = _period(chosen, period)
     rows = _visible(session, access, service.expected_submissions(session, chosen,
                                                                   chosen_period))
@@ -489,6 +491,16 @@ def reporting_page(request: Request, session: SessionDep, access: AccessDep,
                     for s in rows),
         "late_days": {s.id: review.late_days(s) for s in rows},
         "work": work, "labels": _labels()})
+
+
+def _first_concern(session: Session, work: Any) -> DataSet:
+    """The data set a person opening /collection cares about first: what waits for their
+    approval, else what they owe, else the first one (a commune officer landed on the
+    departments' form)."""
+    for items in (work.to_review, work.to_send):
+        if items:
+            return items[0].data_set
+    return _data_set(session, None)
 
 
 def _period_choices(data_set: DataSet) -> list[Any]:

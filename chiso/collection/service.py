@@ -364,9 +364,10 @@ def submit(session: Session, submission: Submission, *, access: Access) -> Submi
 
 
 def return_submission(session: Session, submission: Submission, *, reason: str,
-                      access: Access) -> Submission:
+                      access: Access, tell: bool = True) -> Submission:
     """Send a report back to its unit with the reason (APPROVE on its unit); its figures
-    open again for the unit's officers."""
+    open again for the unit's officers, who are told (unless `tell` is off: the demo's
+    history of past quarters is not news)."""
     access.require(Action.APPROVE, submission.unit_id)
     reason = nfc(reason).strip()
     if not reason:
@@ -377,12 +378,15 @@ def return_submission(session: Session, submission: Submission, *, reason: str,
     submission.return_reason = reason
     submission.approved_at, submission.approved_by_id = None, None
     _move(session, submission, "return", RETURNED, access, reason)
-    tell_outcome(session, submission, "return", reason)
+    if tell:
+        tell_outcome(session, submission, "return", reason)
     return submission
 
 
-def approve(session: Session, submission: Submission, *, access: Access) -> Submission:
-    """Approve a sent report (APPROVE on its unit), never by the person who sent it."""
+def approve(session: Session, submission: Submission, *, access: Access, tell: bool = True
+            ) -> Submission:
+    """Approve a sent report (APPROVE on its unit), never by the person who sent it; the
+    unit is told (unless `tell` is off)."""
     access.require(Action.APPROVE, submission.unit_id)
     if submission.status != SUBMITTED:
         raise WorkflowError("chỉ duyệt được báo cáo đã gửi",
@@ -396,7 +400,8 @@ def approve(session: Session, submission: Submission, *, access: Access) -> Subm
     submission.approved_at = utcnow()
     submission.approved_by_id = getattr(access.actor, "id", None)
     _move(session, submission, "approve", APPROVED, access)
-    tell_outcome(session, submission, "approve")
+    if tell:
+        tell_outcome(session, submission, "approve")
     return submission
 
 
