@@ -42,6 +42,7 @@ def reference_loaders() -> list:  # type: ignore[type-arg]
         units.load_unit_kinds, units.load_official_units, units.load_shipped_departments,
         catalogue.load_shipped_catalog,
         __import__("chiso.dti.service", fromlist=["x"]).load_shipped_frameworks,
+        __import__("chiso.dti.service", fromlist=["x"]).load_published_results,
         __import__("chiso.collection.service", fromlist=["x"]).load_shipped,
         __import__("chiso.funding.indicators", fromlist=["x"]).load_funding_catalog,
     ]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from chiso.settings import get_settings
+
+if TYPE_CHECKING:  # the CLI starts without polars
+    from chiso.demo.provenance import Provenance
 
 console = Console()
 
@@ -37,21 +41,31 @@ def demo(
         os.environ["CHISO_TODAY"] = dt.date.fromisoformat(today).isoformat()
         reset_settings_cache()
     day = get_settings().current_date()
-    from chiso.text import format_number
-
     with console.status("Đang dựng dữ liệu minh họa / building the demo…") as status:
         result = build_demo(today=day, step=lambda text: status.update(text))
-    console.print(f"[green]✓[/] Demo Lạng Sơn: {format_number(result.values, 0)} số liệu / "
-                  f"values; {format_number(result.records, 0)} hồ sơ một cửa / one-stop "
-                  "dossiers; "
-                  f"{result.tasks} nhiệm vụ / tasks; DTI minh họa / illustrative DTI: "
-                  f"{result.dti_provinces} tỉnh / provinces; "
-                  f"tình trạng 2025 / 2025 statuses: {result.statuses_2025}")
+    _print_summary(result.provenance)
     _print_credentials(result.credentials)
     if serve:
         from chiso.cli.core import run_server
 
         run_server()
+
+
+def _print_summary(facts: Provenance) -> None:
+    """What was built: the real parts with their documents, the invented parts marked
+    (they are marked 'Số liệu minh họa' on every page and report too)."""
+    from chiso.demo.provenance import invented_lines, real_lines, status_line
+
+    console.print("[green]✓[/] Demo Lạng Sơn đã dựng / built")
+    console.print("[bold]Số liệu thật, có nguồn / real, with their source:[/]")
+    for line in real_lines(facts):
+        console.print(f"  • {line}")
+    console.print("[bold yellow]Số liệu minh họa (bịa, có đánh dấu) / illustrative (invented, "
+                  "marked):[/]")
+    for line in invented_lines(facts):
+        console.print(f"  • {line}")
+    console.print("Mục tiêu năm 2025 (năm đã kết thúc; số liệu minh họa) / 2025 targets (a "
+                  f"closed year; illustrative): {status_line(facts.statuses_2025)}")
 
 
 def _print_credentials(credentials: list[tuple[str, str, str]]) -> None:

@@ -14,6 +14,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access
 from chiso.accounts.models import Role, User
 from chiso.accounts.passwords import generate_password
 from chiso.accounts.service import create_user
@@ -29,8 +30,11 @@ from chiso.demo.generate import (
     province_values,
     with_value,
 )
+from chiso.demo.history import by_entry_time
+from chiso.demo.provenance import Provenance
 from chiso.demo.tasks import seed_meetings_and_tasks
 from chiso.indicators.models import Indicator
+from chiso.plans.models import Plan, Target
 from chiso.plans.service import load_plan
 from chiso.records.engine import INDICATORS as RECORDS_INDICATORS
 from chiso.records.generator import Adoption
@@ -57,14 +61,19 @@ DEMO_USERS = [
 Step = Callable[[str], None]
 
 
+REAL_PLAN = "72-KH/BCĐ"
+DEMO_PLAN = "DEMO-KH/BCĐ-2024-2026"
+
+
 @dataclass
 class DemoResult:
     credentials: list[tuple[str, str, str]] = field(default_factory=list)  # user, pw, role
-    values: int = 0
-    tasks: int = 0
-    dti_provinces: int = 0
-    records: int = 0
-    statuses_2025: dict[str, int] = field(default_factory=dict)
+    # What was built, real and invented (chiso/demo/provenance.py words it).
+    provenance: Provenance = field(default_factory=Provenance)
+
+    @property
+    def values(self) -> int:
+        return self.provenance.values
 
 
 def build_demo(*, today: dt.date, step: Step = lambda _: None) -> DemoResult:
@@ -80,23 +89,46 @@ def build_demo(*, today: dt.date, step: Step = lambda _: None) -> DemoResult:
             load_plan(session, path)
         step("Tạo tài khoản minh họa")
         result.credentials += _demo_users(session)
+    facts = result.provenance
     with session_scope() as session:
-        step("Sinh số liệu hằng tháng 2022 – nay")
-        result.values = _demo_values(session, today)
+        step("Sinh số liệu hằng tháng 2022 – nay (minh họa, ghi ngày nhập như thật)")
+        facts.values = _demo_values(session, today)
     with session_scope() as session:
         step("Ghi các phiên họp, kết luận và nhiệm vụ")
-        result.tasks = seed_meetings_and_tasks(session, province_code=PROVINCE_CODE, today=today)
+        facts.tasks = seed_meetings_and_tasks(session, province_code=PROVINCE_CODE, today=today)
     with session_scope() as session:
         step("Sinh và nạp hồ sơ một cửa năm nay (chỉ tiêu tính trực tiếp từ hồ sơ)")
-        result.records = _records_feed(session, today)
+        facts.records = _records_feed(session, today)
     with session_scope() as session:
-        step("Bảng DTI minh họa và phiên tự đánh giá")
-        result.dti_provinces = seed_dti(session, province_code=PROVINCE_CODE)
+        step("Kết quả DTI đã công bố, phần minh họa và phiên tự đánh giá")
+        dti = seed_dti(session, province_code=PROVINCE_CODE,
+                       access=Access.system(session, "demo"))
+        facts.dti_invented = dti.invented
     with session_scope() as session:
-        statuses = target_statuses(session, unit_code=PROVINCE_CODE, year=2025)
-        for row in statuses:
-            result.statuses_2025[str(row.status)] = result.statuses_2025.get(str(row.status), 0) + 1
+        _count_facts(session, facts, today)
     return result
+
+
+def _count_facts(session: Session, facts: Provenance, today: dt.date) -> None:
+    """The counts the summary names: units, targets, the months generated, and the 2025
+    statuses (a closed year: its year-end words)."""
+    facts.communes = _communes(session, today).height
+    department = select(UnitKind.code).where(UnitKind.code == "so_ban_nganh")
+    province = get_unit(session, PROVINCE_CODE)
+    facts.departments = len(session.scalars(select(OrgUnit.id).where(
+        OrgUnit.kind.in_(department), OrgUnit.parent_id == province.id,
+        (OrgUnit.valid_to.is_(None)) | (OrgUnit.valid_to >= today))).all())
+    facts.real_targets, facts.demo_targets = (_target_count(session, code)
+                                              for code in (REAL_PLAN, DEMO_PLAN))
+    months = months_until(today)
+    facts.first_month, facts.last_month = (f"{m[4:]}/{m[:4]}" for m in (months[0], months[-1]))
+    for row in target_statuses(session, unit_code=PROVINCE_CODE, year=2025):
+        facts.statuses_2025[str(row.status)] = facts.statuses_2025.get(str(row.status), 0) + 1
+
+
+def _target_count(session: Session, plan_code: str) -> int:
+    return len(session.scalars(select(Target.id).join(Plan, Plan.id == Target.plan_id).where(
+        Plan.code == plan_code)).all())
 
 
 def _records_indicator_ids(session: Session) -> list[int]:
@@ -170,5 +202,12 @@ def _demo_values(session: Session, today: dt.date) -> int:
     # reporting them by hand as well would make a rebuild flip them back and forth.
     live = pl.col("indicator_id").is_in(_records_indicator_ids(session))
     rows = rows.filter(~(live & (pl.col("period") >= f"{today.year}01")))
-    summary = upsert_values(session, rows, source="demo")
-    return summary.inserted + summary.updated + summary.unchanged
+    # Each period's figures dated when a province would have entered them (history.py),
+    # so a report for a past quarter sees what was known at its cut-off.
+    access = Access.system(session, "demo")
+    stored = 0
+    for entered, batch in by_entry_time(rows, today=today):
+        summary = upsert_values(session, batch, source="demo", access=access,
+                                recorded_at=entered)
+        stored += summary.inserted + summary.updated + summary.unchanged
+    return stored

@@ -303,8 +303,11 @@ def load_framework_file(path: Path) -> Framework:
     return parse_framework(text, source=path.name)
 
 
+PUBLISHED_MANIFEST = "published.yaml"  # the list of shipped published results, not a framework
+
+
 def shipped_framework_files() -> list[Path]:
-    return sorted(DATA_DIR.glob("*.yaml"))
+    return sorted(p for p in DATA_DIR.glob("*.yaml") if p.name != PUBLISHED_MANIFEST)
 
 
 def shipped_frameworks() -> dict[str, Framework]:

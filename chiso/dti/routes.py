@@ -26,9 +26,9 @@ from chiso.dti.framework import parse_framework
 from chiso.dti.models import DtiAssessment, DtiCriterion, DtiEvidence
 from chiso.errors import NotFound, TooLarge, UserError
 from chiso.settings import get_settings
-from chiso.text import parse_date
+from chiso.text import format_number, parse_date
 from chiso.units.models import OrgUnit
-from chiso.web.deps import AccessDep, SessionDep
+from chiso.web.deps import AccessDep, LocaleDep, SessionDep
 from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
@@ -92,7 +92,7 @@ def _require_assessment_read(session: Session, access: Access, source: str, unit
 
 
 @router.get("/dti", include_in_schema=False)
-def ranking_page(request: Request, session: SessionDep, access: AccessDep,
+def ranking_page(request: Request, session: SessionDep, access: AccessDep, locale: LocaleDep,
                  year: int | None = None, merged: bool = False) -> Response:
     access.require(Action.READ)
     if not service.result_years(session):
@@ -103,6 +103,7 @@ def ranking_page(request: Request, session: SessionDep, access: AccessDep,
     rows = result.rows()
     own = get_settings().default_unit
     chart = [{"name": r["unit_name"], "value": r["total"], "own": r["unit_code"] == own,
+              "label": format_number(r["total"], result.decimals or 4, locale),
               "illustrative": r["illustrative"]} for r in rows if r["total"] is not None]
     return render(request, "dti/ranking.html", {
         "access": access, "result": result, "rows": rows, "mains": mains, "chart": chart,
@@ -431,7 +432,8 @@ class WhatIfRequest(BaseModel):
 
 
 @router.post("/api/dti/what-if")
-def api_what_if(body: WhatIfRequest, session: SessionDep, access: AccessDep) -> dict[str, Any]:
+def api_what_if(body: WhatIfRequest, session: SessionDep, access: AccessDep,
+                locale: LocaleDep) -> dict[str, Any]:
     """Recompute the ranking with changed indicator values for one unit (`changes`: indicator
     code → new value, a number or text as typed: "0,85", "0.85", or "65%" of the
     indicator's scale) and return its index and rank before and after and the points
@@ -441,7 +443,21 @@ def api_what_if(body: WhatIfRequest, session: SessionDep, access: AccessDep) -> 
     _require_assessment_read(session, access, body.source, body.unit)
     result = _ranking(session, body.year, body.framework, source=body.source)
     _unit_row(result, body.unit)
-    return asdict(service.what_if(result, body.unit, dict(body.changes)))
+    found = service.what_if(result, body.unit, dict(body.changes))
+    return {**asdict(found), "display": _what_if_display(found, result.decimals, locale)}
+
+
+def _what_if_display(found: service.WhatIf, decimals: int | None, locale: str
+                     ) -> dict[str, str]:
+    """The outcome as the page shows it, formatted once, here, in the reader's language."""
+    arrow = " ▲" if found.rank_after < found.rank_before else (
+        " ▼" if found.rank_after > found.rank_before else "")
+    sign = "+" if found.points_gained >= 0 else ""
+    points = "điểm" if locale == "vi" else "points"
+    return {"total_before": format_number(found.total_before, decimals or 4, locale),
+            "total_after": format_number(found.total_after, decimals or 4, locale),
+            "rank": f"{found.rank_after}/{found.units}{arrow}",
+            "points_gained": f"{sign}{format_number(found.points_gained, 2, locale)} {points}"}
 
 
 @router.get("/api/dti/bottlenecks/{code}")

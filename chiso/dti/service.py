@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,8 @@ from chiso.accounts.access import Access, Action
 from chiso.audit.service import record_event
 from chiso.dti import engine
 from chiso.dti.framework import (
+    DATA_DIR,
+    PUBLISHED_MANIFEST,
     Framework,
     FrameworkError,
     FrameworkNotFound,
@@ -108,6 +111,35 @@ def load_shipped_frameworks(session: Session) -> None:
     access = Access.system(session, "reference")
     for path in shipped_framework_files():
         load_framework_path(session, path, access=access)
+
+
+def load_published_results(session: Session) -> int:
+    """Reference loader: the published DTI tables shipped in chiso/dti/data (only figures
+    found, each row with its document). A table is (re)loaded unless it already holds
+    figures from another source — a user's import or the demo's — which are never
+    overwritten. Returns the number of files loaded."""
+    access = Access.system(session, "reference")
+    manifest = yaml.safe_load((DATA_DIR / PUBLISHED_MANIFEST).read_text(encoding="utf-8"))
+    loaded = 0
+    for entry in manifest:
+        path, basis = DATA_DIR / entry["file"], entry.get("basis", "")
+        shipped = _table_sources(path)
+        existing = set(session.scalars(select(DtiResult.source).where(
+            DtiResult.framework_code == entry["framework"], DtiResult.year == entry["year"],
+            DtiResult.basis == basis, DtiResult.is_current).distinct()))
+        if existing - shipped:
+            continue
+        import_results(session, path, framework_code=entry["framework"], year=entry["year"],
+                       basis=basis, access=access)
+        loaded += 1
+    return loaded
+
+
+def _table_sources(path: Path) -> set[str]:
+    """The documents a results table's 'Nguồn' column names."""
+    rows = read_table(path)[1]
+    column = next(i for i, h in enumerate(rows[0]) if _header_key(h) in SOURCE_HEADERS)
+    return {nfc(str(r[column])).strip() for r in rows[1:] if len(r) > column}
 
 
 def current_frameworks(session: Session) -> list[Framework]:
@@ -627,6 +659,13 @@ class Ranking:
     matrix: ResultMatrix | None = None
     cf: engine.CompiledFramework | None = None
     units_in_field: int | None = None  # units ranked when the table is partial (34, 63)
+    computed_total: np.ndarray | None = None  # the engine's index, before published ones
+    computed_rank: np.ndarray | None = None  # the rank of the shown index among these units
+
+    @property
+    def computed(self) -> np.ndarray:
+        """The engine's own index of every unit (the check against what was published)."""
+        return self.total if self.computed_total is None else self.computed_total
 
     @property
     def total(self) -> np.ndarray:
@@ -709,10 +748,18 @@ def rank_matrix(matrix: ResultMatrix, *, weights: dict[str, float] | None = None
     fw = matrix.framework
     decimals = fw.rank_decimals
     codes = list(fw.nodes)
+    computed = None
     if fw.weights_known or weights:
         cf = engine.compile_framework(fw, weights)
         scores = engine.compute(cf, matrix.raw)
         source = "computed"
+        # A published index is what people read (the ministry computes it from the
+        # sub-indicators, so recomputing from the rounded main indicators can differ in
+        # the last digit: TP. Hồ Chí Minh 2022 0,71636 vs the published 0,7163). Shown and
+        # ranked: the published index where there is one, ours elsewhere.
+        computed = scores[:, 0].copy()
+        known = ~np.isnan(matrix.published_total)
+        scores[known, 0] = matrix.published_total[known]
     else:
         cf = None
         scores = np.full((len(matrix.unit_codes), len(codes)), np.nan)
@@ -721,12 +768,16 @@ def rank_matrix(matrix: ResultMatrix, *, weights: dict[str, float] | None = None
         scores[:, 0] = matrix.published_total
         source = "published"
     ranks = engine.competition_rank(scores.T, decimals=decimals).T
-    if source == "published" and not np.all(np.isnan(matrix.published_rank)):
-        ranks[:, 0] = matrix.published_rank
+    computed_rank = ranks[:, 0].copy()
+    # The rank shown is the published one where there is one: a partial table (eight
+    # provinces of 34, or Trà Vinh's index without its neighbours') must not re-rank its
+    # rows 1 to 8. `check_against_published` compares the two where the table is whole.
+    ranks[:, 0] = np.where(np.isnan(matrix.published_rank), computed_rank,
+                           matrix.published_rank)
     none = np.full(len(matrix.unit_codes), np.nan)
     return Ranking(fw, matrix.year, codes, matrix.unit_codes, matrix.unit_names, scores, ranks,
                    source, matrix.published_total, matrix.published_rank, none, none.copy(),
-                   matrix, cf)
+                   matrix, cf, computed_total=computed, computed_rank=computed_rank)
 
 
 def ranking(session: Session, *, year: int, framework_code: str | None = None,
@@ -803,9 +854,11 @@ def _attach_previous(session: Session, result: Ranking, *, level: str, merged: b
         before = rank_matrix(previous)
     except FrameworkError:
         return
+    # A real row never shows a change computed from invented figures.
     lookup = {code: i for i, code in enumerate(before.unit_codes)}
+    invented_before, invented_now = before.illustrative(), result.illustrative()
     for i, code in enumerate(result.unit_codes):
-        if code in lookup:
+        if code in lookup and not (invented_before[lookup[code]] and not invented_now[i]):
             result.previous_rank[i] = before.rank[lookup[code]]
             result.previous_total[i] = before.total[lookup[code]]
 
@@ -828,11 +881,17 @@ class PublishedCheck:
 
 
 def check_against_published(result: Ranking) -> list[PublishedCheck]:
-    """Does the engine reproduce what was published (total within 0.0001, same rank)?"""
-    return [PublishedCheck(code, float(result.total[i]), float(result.published_total[i]),
-                           _i(result.rank[i]), _i(result.published_rank[i]))
+    """Does the engine reproduce what was published (index within 0.0001; the same rank,
+    where every unit of the table has an index to rank by)?"""
+    if result.total_source != "computed":
+        return []
+    computed = result.computed
+    whole = not np.isnan(computed).any()
+    ranks = result.computed_rank if result.computed_rank is not None else result.rank
+    return [PublishedCheck(code, float(computed[i]), float(result.published_total[i]),
+                           _i(ranks[i]), _i(result.published_rank[i]) if whole else None)
             for i, code in enumerate(result.unit_codes)
-            if not np.isnan(result.published_total[i]) and result.total_source == "computed"]
+            if not np.isnan(result.published_total[i]) and not np.isnan(computed[i])]
 
 
 # ------------------------------------------------------------------ profile, what-if
@@ -942,7 +1001,10 @@ def what_if(result: Ranking, unit_code: str, changes: dict[str, Any]) -> WhatIf:
     for code, value in values.items():
         raw[i, leaves.index(code)] = value
     scores = engine.compute(cf, raw)
-    ranks = engine.competition_rank(scores[:, 0], decimals=cf.framework.rank_decimals)
+    # Units whose index the change did not move keep the index shown (a published one).
+    moved = np.abs(scores[:, 0] - result.computed) > 1e-12
+    totals = np.where(moved, scores[:, 0], result.total)
+    ranks = engine.competition_rank(totals, decimals=cf.framework.rank_decimals)
     total_points = cf.framework.total_points
     nodes = [{"code": c, "name_vi": cf.framework.nodes[c].name_vi,
               "name_en": cf.framework.nodes[c].name_en,
@@ -951,8 +1013,8 @@ def what_if(result: Ranking, unit_code: str, changes: dict[str, Any]) -> WhatIf:
              for k, c in enumerate(cf.codes) if k and (cf.framework.nodes[c].main
                                                       or c in cf.framework.root.children)]
     return WhatIf(unit_code, values, shown_value(result, result.total[i]),
-                  shown_value(result, scores[i, 0]), int(result.rank[i]), int(ranks[i]),
-                  float((scores[i, 0] - result.total[i]) * total_points),
+                  shown_value(result, totals[i]), int(result.rank[i]), int(ranks[i]),
+                  float((scores[i, 0] - result.computed[i]) * total_points),
                   int(np.sum(~np.isnan(ranks))), nodes,
                   illustrative=bool(result.illustrative()[i]))
 

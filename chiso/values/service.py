@@ -24,7 +24,7 @@ from sqlalchemy import Connection, CursorResult, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from chiso.accounts.access import Access, Action
+from chiso.accounts.access import Access, Action, PermissionDenied
 from chiso.audit.service import record_event
 from chiso.boot import require_booted
 from chiso.db.base import utcnow
@@ -403,16 +403,18 @@ def upsert_values(
     access: Access,
     import_batch_id: int | None = None,
     event: BatchEvent | None = None,
+    recorded_at: dt.datetime | None = None,
 ) -> UpsertSummary:
     """Insert or update many values at once (set-based), as `access` (CAPTURE on every unit
     written). `rows` has unit_id, indicator_id, period, numerator, denominator, value and
     optionally comment (null keeps the stored comment) and source. Ratios with both parts
     get value = numerator / denominator × scale. Raises ValueRejected (nothing written) when
-    any row breaks a rule. `event` names the one audit event (see `apply_changes`)."""
+    any row breaks a rule. `event` names the one audit event (see `apply_changes`);
+    `recorded_at` dates the versions of a system job's history backfill (`apply_changes`)."""
     frame = checked_rows(session, _as_frame(rows), source=source)
     plan = plan_changes(session, frame)
     return apply_changes(session, plan, source=source, access=access,
-                         import_batch_id=import_batch_id, event=event)
+                         import_batch_id=import_batch_id, event=event, recorded_at=recorded_at)
 
 
 def _as_frame(rows: pl.DataFrame | Iterable[dict[str, Any]]) -> pl.DataFrame:
@@ -664,16 +666,20 @@ class BatchEvent:
 
 
 def apply_changes(session: Session, plan: ChangePlan, *, source: str, access: Access,
-                  import_batch_id: int | None = None, event: BatchEvent | None = None
-                  ) -> UpsertSummary:
+                  import_batch_id: int | None = None, event: BatchEvent | None = None,
+                  recorded_at: dt.datetime | None = None) -> UpsertSummary:
     """Write a plan as `access`: CAPTURE on every unit inserted or updated, the write
     guards, driver-level inserts and updates, one version row per change, and one audit
-    event for the batch (`event`; the version rows carry the per-value history)."""
+    event for the batch (`event`; the version rows carry the per-value history).
+    `recorded_at` (a system job only, e.g. the demo backfilling a history, so that a past
+    quarter's report sees what was known then) dates the versions; default now."""
     require_booted()
+    if recorded_at is not None and not access.system_name:
+        raise PermissionDenied(Action.ADMIN)  # people never backdate what they enter
     keys = pl.concat([plan.inserts.select(KEY), plan.updates.select(KEY)])
     _require_capture(access, keys)
     run_write_guards(session, keys, access)
-    now, user_id = utcnow(), getattr(access.actor, "id", None)
+    now, user_id = recorded_at or utcnow(), getattr(access.actor, "id", None)
     inserted = _bulk_insert(session, plan.inserts, source, now, user_id, import_batch_id)
     updated = _bulk_update(session, plan.updates, source, now, user_id, import_batch_id)
     summary = UpsertSummary(inserted, updated, plan.unchanged.height)
