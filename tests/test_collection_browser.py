@@ -1,5 +1,6 @@
-"""Browser: a focal officer fills the web form and submits; the standing office sees the
-report in the list and approves it."""
+"""Browser: a focal officer fills the web form and submits; the standing office opens the
+review view from the list and approves it after confirming; a form in progress survives a
+lost connection (kept in the browser, sent when the connection returns) and a reload."""
 
 from __future__ import annotations
 
@@ -62,7 +63,13 @@ def test_focal_officer_submits_and_standing_office_approves(session, live_server
     row = page.locator("#submissions tr[data-unit='06001']")
     assert "Đã gửi" in row.inner_text()
     page.screenshot(path="/tmp/collection-list.png", full_page=True)
-    row.locator("button[value=approve]").click()
+    row.locator("text=Xem và duyệt").click()
+    page.wait_for_load_state("networkidle")
+    review = page.locator("#review")
+    assert "76,6%" in review.inner_text() and "Theo Cổng dịch vụ công" in review.inner_text()
+    page.screenshot(path="/tmp/collection-review.png", full_page=True)
+    page.check("#confirm")
+    page.click("#approve")
     page.wait_for_load_state("networkidle")
     assert "Đã duyệt" in page.locator("#submissions tr[data-unit='06001']").inner_text()
 
@@ -77,3 +84,44 @@ def test_focal_officer_submits_and_standing_office_approves(session, live_server
     assert status == "approved"
     value = session.scalar(select(DataValue.value).where(DataValue.indicator_id == w.ratio.id))
     assert value == pytest.approx(76.6)
+
+
+def test_a_form_in_progress_survives_a_lost_connection(session, live_server, page,
+                                                       make_user) -> None:
+    province = build_province(session)
+    session.commit()
+    w = province.world
+    focal, focal_pw = make_user(Role.FOCAL_OFFICER, w.commune_b.id)
+    browser_login(page, live_server, focal.username, focal_pw)
+    form = f"{live_server}/collection/CCHC_QUY/{P}/06002"
+    page.goto(form)
+    page.fill(f"input[name=numerator_{w.ratio.id}]", "500")
+    page.fill(f"input[name=denominator_{w.ratio.id}]", "1000")
+
+    page.context.set_offline(True)  # the commune's connection drops
+    page.fill(f"input[name=value_{w.count.id}]", "7")
+    state = page.locator("#offline-state")
+    assert "is-offline" in (state.get_attribute("class") or "")
+    page.click("#save-draft")  # held on the device, not lost
+    assert "sẽ tự gửi" in state.inner_text()
+    session.expire_all()
+    assert session.scalar(select(DataValue).where(DataValue.unit_id == w.commune_b.id)) \
+        is None
+
+    with page.expect_navigation():
+        page.context.set_offline(False)  # back: the form is sent by itself
+    page.wait_for_load_state("networkidle")
+    assert "saved=1" in page.url
+    session.expire_all()
+    stored = {v.indicator_id: v for v in session.scalars(select(DataValue).where(
+        DataValue.unit_id == w.commune_b.id))}
+    assert stored[w.ratio.id].value == pytest.approx(50.0) and stored[w.count.id].value == 7
+
+    # Typed, then the tab is closed before saving: opening the form again restores it.
+    page.fill(f"input[name=comment_{w.count.id}]", "Số liệu tạm")
+    page.close()
+    again = page.context.new_page()
+    again.goto(form)
+    again.wait_for_load_state("networkidle")
+    assert again.input_value(f"input[name=comment_{w.count.id}]") == "Số liệu tạm"
+    assert "khôi phục" in again.locator("#offline-state").inner_text()
