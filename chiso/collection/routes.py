@@ -433,16 +433,14 @@ async def dhis2_import(request: Request, session: SessionDep, access: Dhis2Acces
     return JSONResponse(summary.as_dict(), status_code=summary.http_status)
 
 
-@router.get("/api/collection/dhis2/dataValueSets", response_model=None,
-            include_in_schema=False)
+@router.get("/api/collection/dhis2/dataValueSets", response_model=None)
 def old_dhis2_export(request: Request, session: SessionDep, access: Dhis2AccessDep
                      ) -> Response:
     """The path used before chiso served DHIS2's own (kept for existing scripts)."""
     return _export(request, session, access, csv_path=False)
 
 
-@router.post("/api/collection/dhis2/dataValueSets", response_model=None,
-             include_in_schema=False)
+@router.post("/api/collection/dhis2/dataValueSets", response_model=None)
 async def old_dhis2_import(request: Request, session: SessionDep, access: Dhis2AccessDep
                            ) -> JSONResponse:
     """The path used before chiso served DHIS2's own (kept for existing scripts)."""
