@@ -32,6 +32,7 @@ INDICATORS = {
     "XHS.THUE_BAO": ("count", "sum", "last", 1.0, "higher", "XHS"),
     "CQS.SU_CO": ("count", "sum", "sum", 1.0, "lower", "CQS"),
     "CQS.DVCTT_PHAT_SINH_HS": ("ratio", "none", "sum", 100.0, "higher", "CQS"),
+    "CQS.HS_TON": ("count", "sum", "last", 1.0, "lower", "CQS"),  # backlog: a stock
 }
 
 
@@ -49,7 +50,8 @@ class World:
         upsert_values(self.session, [
             {"unit_id": self.units[u], "indicator_id": self.indicators[i], "period": p,
              "numerator": n, "denominator": d, "value": v}
-            for u, i, p, n, d, v in rows], source=source)
+            for u, i, p, n, d, v in rows], source=source,
+                      access=Access.system(self.session, "test"))
         self.session.commit()
 
     def delete(self, unit: str, indicator: str, period: str) -> None:

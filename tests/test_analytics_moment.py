@@ -161,8 +161,8 @@ def demo_figures(session, monkeypatch):  # type: ignore[no-untyped-def]
     world.target(DOSSIERS, 100.0)
     world.target(SUBSCRIBERS, 100.0)
     world.target(FIBRE, 50.0)
-    world.save([("06001", DOSSIERS, "202507", None, None, 30),
-                ("06001", FIBRE, "202507", 30, 100, None)], source="demo")
+    world.save([("06001", DOSSIERS, "202507", None, None, 30)], source="demo")
+    world.save([("06001", FIBRE, "202507", 30, 100, None)], source="demo: bản demo")
     world.save([("06002", DOSSIERS, "202508", None, None, 20),
                 ("06002", SUBSCRIBERS, "202508", None, None, 40)])
     return world

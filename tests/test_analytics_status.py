@@ -14,6 +14,7 @@ from tests.analytics_world import build_world
 DOSSIERS = "CQS.SO_HS"  # flow count, higher is better
 INCIDENTS = "CQS.SU_CO"  # flow count, lower is better
 SUBSCRIBERS = "XHS.THUE_BAO"  # stock count
+BACKLOG = "CQS.HS_TON"  # stock count, lower is better
 HS = "CQS.HS_TRUC_TUYEN"  # flow ratio
 MIDYEAR = dt.date(2025, 7, 2)  # exactly half-way from 1/1/2025 to 31/12/2025
 
@@ -33,9 +34,9 @@ def statuses(session, as_of: dt.date = MIDYEAR) -> dict[str, service.TargetStatu
     (42.5, Status.AT_RISK), (42.49, Status.OFF_TRACK)])
 def test_status_boundaries_at_95_and_85_percent_of_the_path(world, session, actual,
                                                            expected_status):
-    world.target(DOSSIERS, 100.0, baseline_value=0.0, baseline_date=dt.date(2025, 1, 1))
-    world.save([("20", DOSSIERS, "2025", None, None, actual)])
-    row = statuses(session)[DOSSIERS]
+    world.target(SUBSCRIBERS, 100.0, baseline_value=0.0, baseline_date=dt.date(2025, 1, 1))
+    world.save([("20", SUBSCRIBERS, "2025", None, None, actual)])
+    row = statuses(session)[SUBSCRIBERS]
     assert row.expected == pytest.approx(50.0)
     assert row.actual == actual
     assert row.status is expected_status, row
@@ -45,10 +46,10 @@ def test_status_boundaries_at_95_and_85_percent_of_the_path(world, session, actu
     (49.0, Status.ACHIEVED), (75 / 0.95, Status.ON_TRACK), (80.0, Status.AT_RISK),
     (75 / 0.85, Status.AT_RISK), (90.0, Status.OFF_TRACK)])
 def test_lower_is_better_is_inverted(world, session, actual, expected_status):
-    world.target(INCIDENTS, 50.0, comparator="<=", baseline_value=100.0,
+    world.target(BACKLOG, 50.0, comparator="<=", baseline_value=100.0,
                  baseline_date=dt.date(2025, 1, 1))
-    world.save([("20", INCIDENTS, "2025", None, None, actual)])
-    row = statuses(session)[INCIDENTS]
+    world.save([("20", BACKLOG, "2025", None, None, actual)])
+    row = statuses(session)[BACKLOG]
     assert row.expected == pytest.approx(75.0)
     assert row.status is expected_status, row
 
@@ -71,7 +72,9 @@ def test_projection_of_a_perfect_linear_stock_hits_the_line(world, session):
     assert row.projected_year_end == pytest.approx(330)
 
 
-def test_flow_projection_is_year_to_date_plus_monthly_rate(world, session):
+def test_flow_projection_runs_at_the_year_to_date_pace(world, session):
+    """A count continues at its pace so far (no full previous year: spread linearly);
+    a flow ratio adds the average monthly numerator and denominator."""
     months = [f"2024{m:02d}" for m in range(7, 13)] + [f"2025{m:02d}" for m in range(1, 7)]
     world.save([("20", DOSSIERS, p, None, None, 5) for p in months]
                + [("20", HS, p, 30, 100, None) for p in months])
@@ -79,7 +82,7 @@ def test_flow_projection_is_year_to_date_plus_monthly_rate(world, session):
     world.target(HS, 50.0)
     rows = statuses(session, dt.date(2025, 6, 30))
     assert rows[DOSSIERS].actual == 30
-    assert rows[DOSSIERS].projected == pytest.approx(60)
+    assert rows[DOSSIERS].projected == pytest.approx(30 * 365 / 181)  # 181 days of 365
     assert rows[HS].projected == pytest.approx(30.0)
 
 

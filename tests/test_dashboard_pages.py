@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from sqlalchemy import select
 
+from chiso.accounts.access import Access
 from chiso.accounts.models import Role
 from chiso.indicators.models import Indicator
 from chiso.indicators.service import load_catalog
@@ -49,7 +50,7 @@ def province(session, monkeypatch):  # type: ignore[no-untyped-def]
             {"unit_id": communes[1].id, "period": "202509", "numerator": 90.0}]
     upsert_values(session, pl.DataFrame(rows).with_columns(
         indicator_id=pl.lit(online.id), denominator=pl.lit(100.0), value=pl.lit(None)),
-        source="manual")
+        source="manual", access=Access.system(session, "test"))
     session.commit()
     return {"root": root, "communes": communes, "other": other}
 

@@ -11,7 +11,7 @@ import datetime as dt
 
 import polars as pl
 
-from chiso.analytics import lineage, projection, rollup, status
+from chiso.analytics import flows, lineage, projection, rollup, status
 from chiso.periods import PeriodType
 
 ROLLED = ["unit_id", "indicator_id", "b_m0", "num", "den", "value", "n_nonagg", "source"]
@@ -80,7 +80,7 @@ def _evaluate_group(targets: pl.DataFrame, values: pl.DataFrame, indicators: pl.
     monthly = rollup.unit_rollup(
         rollup.time_aggregate(current, indicators, PeriodType.MONTH, month_starts, keep), tree,
         indicators)
-    framed = _attach_actuals(targets, yearly, monthly)
+    framed = flows.judge(_attach_actuals(targets, yearly, monthly), monthly)
     framed = status.fill_baseline(framed)
     framed = status.expected_on_path(framed)
     framed = status.classify(framed)

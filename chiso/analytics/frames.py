@@ -32,7 +32,7 @@ INDICATOR_SCHEMA = {"indicator_id": pl.Int64, "code": pl.Utf8, "name_vi": pl.Utf
                     "unit_en": pl.Utf8}
 VALUE_SCHEMA = {"unit_id": pl.Int64, "indicator_id": pl.Int64, "period": pl.Utf8,
                 "num": pl.Float64, "den": pl.Float64, "value": pl.Float64, "demo": pl.Int8}
-DEMO_SOURCE = "demo"  # the source the demo stores its invented figures with
+DEMO_SOURCE = "demo"  # the source the demo stores its invented figures with ("demo: …" too)
 TARGET_SCHEMA = {"target_id": pl.Int64, "plan_code": pl.Utf8, "unit_id": pl.Int64,
                  "indicator_id": pl.Int64, "year": pl.Int64, "target_date": pl.Date,
                  "comparator": pl.Utf8, "target_value": pl.Float64, "value_high": pl.Float64,
@@ -145,7 +145,8 @@ def load_values(session: Session, *, unit_ids: Sequence[int] | None, indicator_i
 
 
 def _demo_flag(source: Any) -> Any:
-    return case((source == DEMO_SOURCE, 1), else_=0)
+    invented = or_(source == DEMO_SOURCE, source.like(f"{DEMO_SOURCE}:%"))
+    return case((invented, 1), else_=0)
 
 
 def _current_values(window: Any) -> Select:

@@ -116,10 +116,24 @@ def project(targets: pl.DataFrame, monthly: pl.DataFrame) -> pl.DataFrame:
     target_m = month_of(pl.col("target_date"))
     year_end_m = pl.col("year") * 12 + 11
     added = [c for c in (*stats.columns, "last_m") if c not in ("unit_id", "indicator_id")]
-    return framed.with_columns(
+    projected = framed.with_columns(
         _projection_at(target_m).alias("projected"),
         _projection_at(year_end_m).alias("projected_year_end"),
     ).drop([*added, "as_of_m"])
+    return _flow_run_rate(projected) if "ytd" in projected.columns else projected
+
+
+def _flow_run_rate(targets: pl.DataFrame) -> pl.DataFrame:
+    """A flow judged year to date continues at its year-to-date pace, spread by the same
+    share of the year as its expected value (`flows`): projected = actual × S(target date)
+    ÷ S(judged date), and actual ÷ S(judged date) at 31/12."""
+    run_rate = pl.col("ytd").fill_null(False) & (pl.col("share_end") > 0)
+    return targets.with_columns(
+        pl.when(run_rate).then(pl.col("actual") * pl.col("share_target") / pl.col("share_end"))
+        .otherwise(pl.col("projected")).alias("projected"),
+        pl.when(run_rate).then(pl.col("actual") / pl.col("share_end"))
+        .otherwise(pl.col("projected_year_end")).alias("projected_year_end"),
+    )
 
 
 def _trend_at(horizon: pl.Expr) -> pl.Expr:

@@ -138,7 +138,36 @@ def fill_baseline(targets: pl.DataFrame) -> pl.DataFrame:
 
 def expected_on_path(targets: pl.DataFrame) -> pl.DataFrame:
     """Add `expected` (tiến độ kỳ vọng) at each target's `as_of`, and `expected_high` for
-    band targets. Needs `b_value`, `b_date` (see `fill_baseline`)."""
+    band targets. Needs `b_value`, `b_date` (see `fill_baseline`). Flows judged year to
+    date (`ytd`, see `flows.judge`) follow their own path instead: from 0 on 31/12 of the
+    previous year to the target, read at the judged date `ytd_end`; a linear one spread
+    over the year by the share S (seasonal where the unit has a profile)."""
+    if "ytd" not in targets.columns or not targets["ytd"].any():
+        return _level_path(targets)
+    kept = targets.select(pl.col("b_value").alias("_b_value"), pl.col("b_date").alias("_b_date"),
+                          pl.col("as_of").alias("_as_of"))
+    ytd = pl.col("ytd").fill_null(False)
+    as_flows = targets.hstack(kept.get_columns()).with_columns(
+        pl.when(ytd).then(0.0).otherwise(pl.col("b_value")).alias("b_value"),
+        pl.when(ytd).then(pl.date(pl.col("year") - 1, 12, 31)).otherwise(pl.col("b_date"))
+        .alias("b_date"),
+        pl.when(ytd).then(pl.col("ytd_end")).otherwise(pl.col("as_of")).alias("as_of"))
+    spread = pl.col("target_value") * pl.col("share_end") / pl.col("share_target")
+    over_year = ytd & (pl.col("trajectory") == "linear") & (pl.col("share_target") > 0)
+    path = _level_path(as_flows).with_columns(
+        pl.when(over_year).then(spread).otherwise(pl.col("expected")).alias("expected"))
+    scale = pl.when(pl.col("target_value") != 0).then(
+        pl.col("expected") / pl.col("target_value"))
+    return path.with_columns(
+        pl.when(ytd).then(pl.col("value_high") * scale).otherwise(pl.col("expected_high"))
+        .alias("expected_high"),
+        pl.col("_b_value").alias("b_value"), pl.col("_b_date").alias("b_date"),
+        pl.col("_as_of").alias("as_of"),
+    ).drop("_b_value", "_b_date", "_as_of")
+
+
+def _level_path(targets: pl.DataFrame) -> pl.DataFrame:
+    """The path from the baseline to the target, read at `as_of`."""
     if _two_knots_only(targets):
         out = targets.with_columns(_two_knot_path().alias("expected"))
         return out.with_columns(
@@ -267,30 +296,44 @@ def _lower_ratio(actual: pl.Expr, expected: pl.Expr) -> pl.Expr:
 
 def classify(targets: pl.DataFrame) -> pl.DataFrame:
     """Add `status` and `progress_ratio` from `actual`, `expected`, the comparator and the
-    indicator `direction`."""
+    indicator `direction`, and `_meets` (the actual meets the comparator: what `close`
+    calls met).
+
+    A flow judged year to date (`ytd`) can be achieved early only against a floor (≥): a
+    ceiling (≤, the upper bound of a band, =) can be met only when the year closes, and a
+    total that has already crossed it is off track at once. Otherwise a flow is measured
+    like a level, against its year-to-date expected value."""
     actual, target = pl.col("actual"), pl.col("target_value")
     expected = pl.coalesce(pl.col("expected"), target)
     expected_high = pl.coalesce(pl.col("expected_high"), pl.col("value_high"))
     tolerance = TOLERANCE * pl.max_horizontal(target.abs(), pl.lit(1.0))
     half_unit = 0.5 * pl.lit(10.0).pow(-pl.col("decimals").cast(pl.Float64))
     mode = pl.col("_mode")
+    flow = pl.col("ytd").fill_null(False) if "ytd" in targets.columns else pl.lit(False)
     lower_is_better = (mode == "lower") | ((mode == "equal") & (pl.col("direction") == "lower"))
-    achieved = (
+    meets = (
         pl.when(mode == "higher").then(actual >= target - tolerance)
         .when(mode == "lower").then(actual <= target + tolerance)
         .when(mode == "band").then((actual >= target - tolerance)
                                    & (actual <= pl.col("value_high") + tolerance))
         .otherwise((actual - target).abs() <= half_unit + tolerance)
     )
+    ceiling = pl.when(mode == "band").then(pl.col("value_high")).otherwise(target)
+    crossed = flow & (mode != "higher") & (actual > ceiling + tolerance)
     ratio = (
-        pl.when((mode == "band") & (actual > pl.col("value_high")))
+        pl.when(flow & (mode != "higher") & ~lower_is_better)  # band or '=' year to date
+        .then(_band_ratio(actual, expected, pl.when(mode == "band").then(expected_high)
+                          .otherwise(expected)))
+        .when((mode == "band") & (actual > pl.col("value_high")))
         .then(_lower_ratio(actual, expected_high))
         .when(lower_is_better).then(_lower_ratio(actual, expected))
         .otherwise(_higher_ratio(actual, expected))
     )
+    achieved_now = pl.col("_meets") & (~flow | (pl.col("_mode") == "higher"))
     status = (
         pl.when(actual.is_null()).then(pl.lit(Status.NO_DATA.value))
-        .when(pl.col("_meets")).then(pl.lit(Status.ACHIEVED.value))
+        .when(pl.col("_crossed")).then(pl.lit(Status.OFF_TRACK.value))
+        .when(achieved_now).then(pl.lit(Status.ACHIEVED.value))
         .when(pl.col("progress_ratio") >= ON_TRACK_RATIO - TOLERANCE)
         .then(pl.lit(Status.ON_TRACK.value))
         .when(pl.col("progress_ratio") >= AT_RISK_RATIO - TOLERANCE)
@@ -299,10 +342,19 @@ def classify(targets: pl.DataFrame) -> pl.DataFrame:
     )
     return (
         targets.with_columns(_mode().alias("_mode"))
-        .with_columns(achieved.alias("_meets"), ratio.alias("progress_ratio"))
+        .with_columns(meets.alias("_meets"), crossed.alias("_crossed"),
+                      ratio.alias("progress_ratio"))
         .with_columns(status.alias("status"))
-        .drop("_mode")
+        .drop("_mode", "_crossed")
     )
+
+
+def _band_ratio(actual: pl.Expr, low: pl.Expr, high: pl.Expr) -> pl.Expr:
+    """Progress against a year-to-date band [low, high]: 1 inside, like higher-is-better
+    below it, like lower-is-better above it."""
+    return (pl.when(actual < low).then(_higher_ratio(actual, low))
+            .when(actual > high).then(_lower_ratio(actual, high))
+            .otherwise(1.0))
 
 
 def year_end_result(targets: pl.DataFrame, today: dt.date) -> pl.DataFrame:

@@ -2,7 +2,10 @@
 analyst would in pandas (vectorised groupby/merge, no row loops). Only the benchmark uses
 it: it is the yardstick chiso's figures and times are checked against.
 
-Covers what the benchmark data holds: linear paths, one as-of date for all targets.
+Covers what the benchmark data holds: linear paths, one as-of date for all targets. Flows
+(counts and amounts summed over time) are judged year to date on a linear share of the year
+(`chiso.analytics.flows`); the units' seasonal profiles are not reproduced — at the
+benchmark's as-of date, the target date, every share of the year is whole, seasonal or not.
 """
 
 from __future__ import annotations
@@ -226,9 +229,32 @@ def evaluate_targets(targets: pd.DataFrame, values: pd.DataFrame, indicators: pd
                                          list(range(as_of_m - 23, as_of_m + 1))),
                           tree, indicators)
     framed = _attach(targets.assign(as_of=day), yearly, monthly, indicators)
+    framed = _judge_flows(framed, monthly, pd.Timestamp(today))
     framed = _expected(framed)
-    framed = _classify(framed)
+    framed = _classify(framed, pd.Timestamp(today))
     return _project(framed, monthly, as_of_m)
+
+
+def _judge_flows(t: pd.DataFrame, monthly: pd.DataFrame, today: pd.Timestamp) -> pd.DataFrame:
+    """Flows: the judged date E (the target date once closed; the end of the previous
+    month when that is the last month reported; else the as-of date) and the linear
+    shares of the year S(E), S(target date)."""
+    t["ytd"] = (t["time_agg"] == "sum") & ~t["is_ratio"].astype(bool)
+    keys = ["unit_id", "indicator_id"]
+    present = monthly[monthly["value"].notna()].assign(year=lambda f: f["b_m0"] // 12)
+    last = present.groupby([*keys, "year"])["b_m0"].max().rename("last_m").reset_index()
+    t = t.merge(last, on=[*keys, "year"], how="left")
+    as_of_m = t["as_of"].dt.year * 12 + t["as_of"].dt.month - 1
+    month_before_end = t["as_of"].dt.to_period("M").dt.start_time - pd.Timedelta(days=1)
+    judged = t["as_of"].where(t["last_m"] != as_of_m - 1, month_before_end)
+    judged = judged.where(t["as_of"] < t["target_date"], t["target_date"])
+    t["ytd_end"] = judged.where(t["ytd"])
+    start = pd.to_datetime(dict(year=t["year"] - 1, month=12, day=31))
+    days = (pd.to_datetime(dict(year=t["year"], month=12, day=31)) - start).dt.days
+    share = lambda day: ((day - start).dt.days / days).clip(0, 1)  # noqa: E731
+    t["share_end"] = share(t["ytd_end"]).where(t["ytd"])
+    t["share_target"] = share(t["target_date"]).where(t["ytd"])
+    return t.drop(columns="last_m")
 
 
 def _attach(targets: pd.DataFrame, yearly: pd.DataFrame, monthly: pd.DataFrame,
@@ -260,8 +286,12 @@ def _attach(targets: pd.DataFrame, yearly: pd.DataFrame, monthly: pd.DataFrame,
 
 
 def _expected(t: pd.DataFrame) -> pd.DataFrame:
-    a = t["as_of"]
-    d0, v0, d1, v1 = t["b_date"], t["b_value"], t["target_date"], t["target_value"]
+    # A flow's path runs from 0 on 31/12 of the previous year, read at its judged date.
+    flow = t["ytd"]
+    a = t["ytd_end"].where(flow, t["as_of"])
+    d0 = pd.to_datetime(dict(year=t["year"] - 1, month=12, day=31)).where(flow, t["b_date"])
+    v0 = pd.Series(0.0, index=t.index).where(flow, t["b_value"])
+    d1, v1 = t["target_date"], t["target_value"]
     has_base = v0.notna() & d0.notna()
     span = (d1 - d0).dt.days.astype(float)
     x = ((a - d0).dt.days / span).clip(0, 1)
@@ -274,12 +304,12 @@ def _expected(t: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
-def _classify(t: pd.DataFrame) -> pd.DataFrame:
+def _classify(t: pd.DataFrame, today: pd.Timestamp) -> pd.DataFrame:
     actual, target = t["actual"], t["target_value"]
     expected = t["expected"].fillna(target)
     tol = 1e-9 * np.maximum(target.abs(), 1.0)
     lower = t["comparator"] == "<="
-    achieved = np.where(lower, actual <= target + tol, actual >= target - tol)
+    meets = np.where(lower, actual <= target + tol, actual >= target - tol)
     with np.errstate(divide="ignore", invalid="ignore"):
         higher_ratio = np.where(expected > 0, actual / expected,
                                 np.where(actual >= expected, 1.0, 0.0))
@@ -287,9 +317,16 @@ def _classify(t: pd.DataFrame) -> pd.DataFrame:
     ratio = np.where(lower, lower_ratio, higher_ratio)
     ratio = np.where(actual.isna(), np.nan, ratio)
     t["progress_ratio"] = ratio
-    t["status"] = np.select(
-        [actual.isna(), achieved, ratio >= 0.95 - 1e-9, ratio >= 0.85 - 1e-9],
-        ["no_data", "achieved", "on_track", "at_risk"], "off_track")
+    # Year to date a ceiling is never achieved, and once crossed it is off track.
+    flow = t["ytd"].to_numpy()
+    crossed = flow & lower & (actual > target + tol)
+    achieved_now = meets & ~(flow & lower)
+    running = np.select(
+        [actual.isna(), crossed, achieved_now, ratio >= 0.95 - 1e-9, ratio >= 0.85 - 1e-9],
+        ["no_data", "off_track", "achieved", "on_track", "at_risk"], "off_track")
+    year_end = np.select([actual.isna(), meets, actual == 0],
+                         ["no_data", "met", "not_implemented"], "missed")
+    t["status"] = np.where(today >= t["target_date"], year_end, running)
     return t
 
 
@@ -311,8 +348,11 @@ def _project(t: pd.DataFrame, monthly: pd.DataFrame, as_of_m: int) -> pd.DataFra
     t = t.merge(stats.join(latest).reset_index(), on=keys, how="left")
     t = t.merge(per_year, on=[*keys, "year"], how="left")
     target_m = t["target_date"].dt.year * 12 + t["target_date"].dt.month - 1
-    t["projected"] = _projection_at(t, target_m, as_of_m)
-    t["projected_year_end"] = _projection_at(t, t["year"] * 12 + 11, as_of_m)
+    run_rate = (t["ytd"] & (t["share_end"] > 0)).to_numpy()
+    t["projected"] = np.where(run_rate, _flow_run_rate(t, True),
+                              _projection_at(t, target_m, as_of_m))
+    t["projected_year_end"] = np.where(run_rate, _flow_run_rate(t, False),
+                                       _projection_at(t, t["year"] * 12 + 11, as_of_m))
     return t
 
 
@@ -335,3 +375,11 @@ def _projection_at(t: pd.DataFrame, month: pd.Series, as_of_m: int) -> np.ndarra
     projected = np.where(t["actual"].isna() & t["h_n"].isna(), np.nan, projected)
     clipped = np.clip(projected, 0.0, t["scale"])
     return np.where(t["is_ratio"], clipped, projected)
+
+
+def _flow_run_rate(t: pd.DataFrame, at_target: bool) -> np.ndarray:
+    """A flow continues at its year-to-date pace: actual × S(target) ÷ S(judged date), or
+    actual ÷ S(judged date) at 31/12."""
+    reach = t["share_target"] if at_target else 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (t["actual"] * reach / t["share_end"]).to_numpy()
