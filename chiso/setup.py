@@ -39,7 +39,7 @@ def reference_loaders() -> list:  # type: ignore[type-arg]
     from chiso.units import service as units
 
     return [
-        units.load_unit_kinds, units.load_official_units, units.load_shipped_departments,
+        units.load_shipped_unit_kinds, units.load_shipped_units, units.load_shipped_departments,
         catalogue.load_shipped_catalog,
         __import__("chiso.dti.service", fromlist=["x"]).load_shipped_frameworks,
         __import__("chiso.dti.service", fromlist=["x"]).load_published_results,

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access
 from chiso.indicators.service import load_catalog
 from chiso.units.models import OrgUnit, UnitKind
 
@@ -46,7 +47,7 @@ def make_units(session: Session) -> Units:
 def prepared(session: Session) -> Units:
     """Units and the shipped catalogue, committed."""
     units = make_units(session)
-    load_catalog(session)
+    load_catalog(session, access=Access.system(session, "test"))
     session.commit()
     return units
 

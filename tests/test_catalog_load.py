@@ -10,6 +10,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from chiso.accounts.access import Access
 from chiso.audit.models import AuditEvent
 from chiso.indicators.models import Indicator, Pillar
 from chiso.indicators.problems import InputRejected
@@ -49,7 +50,7 @@ def _contract_codes() -> set[str]:
 
 
 def test_shipped_catalogue_has_every_contract_code_with_its_semantics(session) -> None:
-    summary = load_catalog(session)
+    summary = load_catalog(session, access=Access.system(session, "test"))
     session.commit()
     assert summary.version == "2026.1"
     assert summary.pillars_inserted == ["CQS", "KTS", "XHS", "CKS", "DANG"]
@@ -79,10 +80,10 @@ def test_shipped_catalogue_text_is_nfc_and_complete() -> None:
 
 
 def test_loading_twice_changes_nothing(session) -> None:
-    load_catalog(session)
+    load_catalog(session, access=Access.system(session, "test"))
     session.commit()
     events = count(session, AuditEvent)
-    second = load_catalog(session)
+    second = load_catalog(session, access=Access.system(session, "test"))
     session.commit()
     assert not second.changed
     assert len(second.unchanged) == count(session, Indicator)
@@ -106,13 +107,13 @@ def _entry(code: str, **changes: object) -> dict:
 
 
 def test_user_file_with_one_bad_entry_stores_nothing_and_names_it(session, tmp_path) -> None:
-    load_catalog(session)
+    load_catalog(session, access=Access.system(session, "test"))
     session.commit()
     before = count(session, Indicator)
     path = _write(tmp_path, {"version": "lang-son-1", "indicators": [
         _entry("XHS.THON_WIFI"), _entry("XHS.DIEM_WIFI", kind="percent")]})
     with pytest.raises(InputRejected) as caught:
-        load_catalog(session, path)
+        load_catalog(session, path, access=Access.system(session, "test"))
     session.rollback()
     message = str(caught.value)
     assert "Tệp 'mine.yaml', danh sách 'indicators', mục 2 (XHS.DIEM_WIFI), trường 'kind'" \
@@ -142,13 +143,13 @@ def test_each_rule_is_named(session, tmp_path, entries, field, rule) -> None:
     pillars = [{"code": "XHS", "name_vi": "Xã hội số", "name_en": "Digital society"}]
     path = _write(tmp_path, {"version": "x", "pillars": pillars, "indicators": entries})
     with pytest.raises(InputRejected) as caught:
-        load_catalog(session, path)
+        load_catalog(session, path, access=Access.system(session, "test"))
     assert any(f"field '{field}'" in p.message() and rule in p.message()
                for p in caught.value.problems), str(caught.value)
 
 
 def test_user_file_adds_and_updates_with_audit(session, tmp_path) -> None:
-    load_catalog(session)
+    load_catalog(session, access=Access.system(session, "test"))
     session.commit()
     old_name = get_indicator(session, "XHS.SMARTPHONE").name_vi
     renamed = "Tỷ lệ dân số có điện thoại di động thông minh"
@@ -156,10 +157,10 @@ def test_user_file_adds_and_updates_with_audit(session, tmp_path) -> None:
     path = _write(tmp_path, {"version": "lang-son-1", "indicators": [
         _entry("XHS.THON_WIFI", name_vi=unicodedata.normalize("NFD", "Tỷ lệ thôn có Wi-Fi")),
         {**_entry("XHS.SMARTPHONE"), **_shipped("XHS.SMARTPHONE"), "name_vi": renamed}]})
-    dry = load_catalog(session, path, dry_run=True)
+    dry = load_catalog(session, path, dry_run=True, access=Access.system(session, "test"))
     assert (dry.inserted, dry.updated) == (["XHS.THON_WIFI"], ["XHS.SMARTPHONE"])
     assert session.scalar(select(Indicator).where(Indicator.code == "XHS.THON_WIFI")) is None
-    summary = load_catalog(session, path)
+    summary = load_catalog(session, path, access=Access.system(session, "test"))
     session.commit()
     assert (summary.inserted, summary.updated) == (["XHS.THON_WIFI"], ["XHS.SMARTPHONE"])
     assert get_indicator(session, "XHS.THON_WIFI").name_vi == "Tỷ lệ thôn có Wi-Fi"
@@ -168,7 +169,7 @@ def test_user_file_adds_and_updates_with_audit(session, tmp_path) -> None:
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "indicator.update"))
     assert event is not None and event.object_id == "XHS.SMARTPHONE"
     assert event.before == {"name_vi": old_name} and event.after == {"name_vi": renamed}
-    assert not load_catalog(session, path).changed
+    assert not load_catalog(session, path, access=Access.system(session, "test")).changed
 
 
 def _shipped(code: str) -> dict:
@@ -180,12 +181,12 @@ def test_yaml_syntax_error_names_the_line(session, tmp_path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text('version: "1"\nindicators:\n  - code: [unclosed\n', encoding="utf-8")
     with pytest.raises(InputRejected) as caught:
-        load_catalog(session, path)
+        load_catalog(session, path, access=Access.system(session, "test"))
     assert "broken.yaml" in str(caught.value) and "YAML" in str(caught.value)
 
 
 def test_lookups(session) -> None:
-    load_catalog(session)
+    load_catalog(session, access=Access.system(session, "test"))
     assert get_indicator(session, " CQS.HS_TRUC_TUYEN ").unit_aggregation == "ratio_of_sums"
     with pytest.raises(IndicatorNotFound) as caught:
         get_indicator(session, "CQS.KHONG_CO")

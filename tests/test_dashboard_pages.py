@@ -26,7 +26,7 @@ def province(session, monkeypatch):  # type: ignore[no-untyped-def]
     from chiso.settings import reset_settings_cache
 
     reset_settings_cache()
-    load_catalog(session)
+    load_catalog(session, access=Access.system(session, "test"))
     session.add_all([UnitKind(code="tinh", name_vi="tỉnh", name_en="province", level=1),
                      UnitKind(code="xa", name_vi="xã", name_en="commune", level=3)])
     session.flush()

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 
+from chiso.accounts.access import Access
 from chiso.accounts.models import Role
 from chiso.audit.models import AuditEvent
 from chiso.plans.models import Target
@@ -26,7 +27,7 @@ def _csrf(client) -> str:  # type: ignore[no-untyped-def]
 
 def _loaded(session):  # type: ignore[no-untyped-def]
     units = prepared(session)
-    load_plan(session, PLAN_YAML)
+    load_plan(session, PLAN_YAML, access=Access.system(session, "test"))
     session.commit()
     return units
 

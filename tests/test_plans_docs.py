@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from chiso.accounts.access import Access
 from chiso.indicators.models import Direction, IndicatorKind, TimeAggregation, UnitAggregation
 from chiso.indicators.problems import InputRejected
 from chiso.indicators.service import INDICATOR_KEYS, get_indicator, load_catalog
@@ -42,11 +43,12 @@ def test_documented_examples_load(session, tmp_path) -> None:
     prepared(session)
     catalogue = tmp_path / "mine.yaml"
     catalogue.write_text(_yaml_blocks("catalog.md")[0], encoding="utf-8")
-    assert load_catalog(session, catalogue).inserted == ["XHS.THON_WIFI"]
+    loaded = load_catalog(session, catalogue, access=Access.system(session, "test"))
+    assert loaded.inserted == ["XHS.THON_WIFI"]
     assert get_indicator(session, "XHS.THON_WIFI").catalog_version == "lang-son-2025.1"
     plan = tmp_path / "plan.yaml"
     plan.write_text(_yaml_blocks("plan-format.md")[0], encoding="utf-8")
-    summary = load_plan(session, plan)
+    summary = load_plan(session, plan, access=Access.system(session, "test"))
     assert len(summary.inserted) == 3
     band = [t for t in get_plan(session, "72-KH/BCĐ").targets if t.comparator == "between"]
     assert [(t.value, t.value_high, t.baseline_value, len(t.milestones or [])) for t in band] \
@@ -59,6 +61,6 @@ def test_unquoted_decimal_comma_in_a_yaml_mapping_is_caught(session, tmp_path) -
     plan = tmp_path / "plan.yaml"
     plan.write_text(text, encoding="utf-8")
     with pytest.raises(InputRejected) as caught:
-        load_plan(session, plan)
+        load_plan(session, plan, access=Access.system(session, "test"))
     assert "mục 3 (CQS.HS_DUNG_HAN), trường 'baseline.5': trường không được hỗ trợ" in str(
         caught.value)

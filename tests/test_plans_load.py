@@ -11,6 +11,7 @@ import yaml
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from chiso.accounts.access import Access
 from chiso.audit.models import AuditEvent
 from chiso.indicators.problems import InputRejected
 from chiso.indicators.service import get_indicator
@@ -44,7 +45,7 @@ def _targets(session) -> dict[str, dict]:  # type: ignore[no-untyped-def]
 
 def test_shipped_yaml_plan_loads(session) -> None:
     units = prepared(session)
-    summary = load_plan(session, PLAN_YAML)
+    summary = load_plan(session, PLAN_YAML, access=Access.system(session, "test"))
     session.commit()
     assert summary.plan_created and len(summary.inserted) == len(EXPECTED_2023)
     plan = get_plan(session, PLAN_CODE)
@@ -64,11 +65,12 @@ def test_shipped_yaml_plan_loads(session) -> None:
 
 def test_loading_twice_changes_nothing_and_xlsx_matches_yaml(session) -> None:
     prepared(session)
-    load_plan(session, PLAN_YAML)
+    load_plan(session, PLAN_YAML, access=Access.system(session, "test"))
     session.commit()
     events = count(session, AuditEvent)
-    again = load_plan(session, PLAN_YAML)
-    from_excel = load_plan(session, PLAN_XLSX)  # the shipped XLSX example is the same plan
+    again = load_plan(session, PLAN_YAML, access=Access.system(session, "test"))
+    # the shipped XLSX example is the same plan
+    from_excel = load_plan(session, PLAN_XLSX, access=Access.system(session, "test"))
     session.commit()
     assert not again.changed and not from_excel.changed, from_excel
     assert len(from_excel.unchanged) == len(EXPECTED_2023)
@@ -77,7 +79,7 @@ def test_loading_twice_changes_nothing_and_xlsx_matches_yaml(session) -> None:
 
 def test_shipped_xlsx_loads_into_an_empty_database(session) -> None:
     prepared(session)
-    summary = load_plan(session, PLAN_XLSX)
+    summary = load_plan(session, PLAN_XLSX, access=Access.system(session, "test"))
     session.commit()
     assert summary.plan_created
     assert {code: row["value"] for code, row in _targets(session).items()} == EXPECTED_2023
@@ -85,18 +87,19 @@ def test_shipped_xlsx_loads_into_an_empty_database(session) -> None:
 
 def test_export_then_load_changes_nothing(session, tmp_path) -> None:
     units = prepared(session)
-    load_plan(session, PLAN_YAML)
+    load_plan(session, PLAN_YAML, access=Access.system(session, "test"))
     plan_code = PLAN_CODE
     create_target(session, plan_code, {
         "indicator": "CQS.HS_DUNG_HAN", "comparator": "between", "value": "95,5",
         "value_high": 100, "baseline_value": "87,25", "baseline_date": "30/06/2023",
         "trajectory": "milestones", "milestones": "30/09/2023: 90,125; 31/12/2023: 95,5",
-        "note": "Chỉ tiêu thử: hồ sơ đúng hạn"})
+        "note": "Chỉ tiêu thử: hồ sơ đúng hạn"}, access=Access.system(session, "test"))
     create_target(session, plan_code, {"indicator": "CQS.HS_TRE_HAN", "comparator": "<=",
-                                       "value": 1.5, "unit": "06130", "year": 2023})
+                                       "value": 1.5, "unit": "06130", "year": 2023},
+                  access=Access.system(session, "test"))
     session.commit()
     exported = export_plan_xlsx(session, plan_code, tmp_path / "out" / "plan.xlsx")
-    summary = load_plan(session, exported)
+    summary = load_plan(session, exported, access=Access.system(session, "test"))
     assert not summary.changed, summary
     assert len(summary.unchanged) == len(EXPECTED_2023) + 2
     between = _targets(session)["CQS.HS_DUNG_HAN"]
@@ -125,7 +128,7 @@ def test_bad_rows_are_named_by_sheet_row_and_column_and_nothing_is_stored(sessio
     prepared(session)
     path = _edited_copy(tmp_path, {"B5": "CQS.KHONG_CO", "D7": "99999", "H9": "nhiều"})
     with pytest.raises(InputRejected) as caught:
-        load_plan(session, path)
+        load_plan(session, path, access=Access.system(session, "test"))
     session.rollback()
     messages = [p.message() for p in caught.value.problems]
     assert len(messages) == 3, messages
@@ -150,7 +153,7 @@ def test_unit_is_resolved_on_the_target_date(session, tmp_path) -> None:
     path = tmp_path / "units.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     with pytest.raises(InputRejected) as caught:
-        load_plan(session, path)
+        load_plan(session, path, access=Access.system(session, "test"))
     messages = [p.message() for p in caught.value.problems]
     assert [m.split(": ")[0] for m in messages] == [
         "Tệp 'units.yaml', danh sách 'targets', mục 2 (XHS.HO_CAP_QUANG), trường 'unit'",
@@ -169,7 +172,7 @@ def test_campaign_end_date_percent_cells_and_multi_year_rules(session, tmp_path)
                              "target_date": "31/12/2023"}]}
     path = tmp_path / "campaign.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
-    load_plan(session, path)
+    load_plan(session, path, access=Access.system(session, "test"))
     rows = {t.indicator_id: t for t in get_plan(session, "15/KH-BCĐ").targets}
     campaign = rows[get_indicator(session, "CQS.HS_TRUC_TUYEN").id]
     assert (campaign.target_date, campaign.year, campaign.value) == (
@@ -184,7 +187,7 @@ def test_campaign_end_date_percent_cells_and_multi_year_rules(session, tmp_path)
     sheet[f"H{row}"] = 0.8
     sheet[f"H{row}"].number_format = "0%"
     workbook.save(export)
-    summary = load_plan(session, export)
+    summary = load_plan(session, export, access=Access.system(session, "test"))
     assert summary.updated == ["CQS.HS_TOAN_TRINH @ 20 31/12/2023"]
     assert rows[get_indicator(session, "CQS.HS_TOAN_TRINH").id].value == 80.0
 
@@ -202,7 +205,7 @@ def test_multi_year_plan_needs_a_year_and_years_inside_the_plan(session, tmp_pat
     path = tmp_path / "nq.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     with pytest.raises(InputRejected) as caught:
-        load_plan(session, path, dry_run=True)
+        load_plan(session, path, dry_run=True, access=Access.system(session, "test"))
     rules = [p.rule_en for p in caught.value.problems]
     assert rules == ["missing the target's year (the plan spans several years)",
                      "year 2030 is outside the plan's years (2021–2025)",
@@ -213,7 +216,7 @@ def test_multi_year_plan_needs_a_year_and_years_inside_the_plan(session, tmp_pat
 
 def test_dry_run_stores_nothing(session) -> None:
     prepared(session)
-    summary = load_plan(session, PLAN_YAML, dry_run=True)
+    summary = load_plan(session, PLAN_YAML, dry_run=True, access=Access.system(session, "test"))
     session.commit()
     assert summary.plan_created and len(summary.inserted) == len(EXPECTED_2023)
     assert count(session, Plan) == 0 and count(session, Target) == 0
@@ -221,11 +224,12 @@ def test_dry_run_stores_nothing(session) -> None:
 
 def test_update_keeps_the_old_value_in_the_audit_trail(session) -> None:
     prepared(session)
-    load_plan(session, PLAN_YAML)
+    load_plan(session, PLAN_YAML, access=Access.system(session, "test"))
     target = session.scalar(select(Target).where(
         Target.indicator_id == get_indicator(session, "XHS.SMARTPHONE").id))
-    update_target(session, target.id, {"value": "87,5", "note": "Điều chỉnh"})
-    update_target(session, target.id, {"value": 88})
+    update_target(session, target.id, {"value": "87,5", "note": "Điều chỉnh"},
+                  access=Access.system(session, "test"))
+    update_target(session, target.id, {"value": 88}, access=Access.system(session, "test"))
     session.commit()
     assert target.value == 88.0
     events = session.scalars(select(AuditEvent).where(
@@ -234,7 +238,7 @@ def test_update_keeps_the_old_value_in_the_audit_trail(session) -> None:
     assert [(e.before["value"], e.after["value"]) for e in events] == [(85.0, 87.5),
                                                                        (87.5, 88.0)]
     # Reloading the file restores the planned value, and says so.
-    summary = load_plan(session, PLAN_YAML)
+    summary = load_plan(session, PLAN_YAML, access=Access.system(session, "test"))
     assert summary.updated == ["XHS.SMARTPHONE @ 20 31/12/2023"] and target.value == 85.0
 
 
@@ -264,7 +268,7 @@ def test_messy_hand_made_workbook_loads(session, tmp_path) -> None:
     targets.append([2, "cqs.hs_tre_han", None, None, None, "≤"])
     path = tmp_path / "messy.xlsx"
     workbook.save(path)
-    summary = load_plan(session, path)
+    summary = load_plan(session, path, access=Access.system(session, "test"))
     session.commit()
     plan = get_plan(session, "15-KH/UBND")
     assert plan.title == "Kế hoạch chuyển đổi số năm 2024"
@@ -283,7 +287,7 @@ def test_plan_header_problems_name_the_field(session, tmp_path) -> None:
     path.write_text('plan:\n  code: 1/KH\n  year_from: "năm nay"\n  scope_unit: "99"\n'
                     "targets: []\n", encoding="utf-8")
     with pytest.raises(InputRejected) as caught:
-        load_plan(session, path)
+        load_plan(session, path, access=Access.system(session, "test"))
     assert [p.message().split(" / ")[0] for p in caught.value.problems] == [
         "Tệp 'header.yaml', trường 'plan.title': thiếu trích yếu văn bản",
         "Tệp 'header.yaml', trường 'plan.year_from': năm 'năm nay' không hợp lệ (ví dụ 2023)"]

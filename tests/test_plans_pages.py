@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from chiso.accounts.access import Access
 from chiso.accounts.models import Role
 from chiso.plans.models import Plan, Target
 from chiso.plans.service import get_plan, load_plan
@@ -17,7 +18,7 @@ from tests.plans_support import PLAN_CODE, PLAN_YAML, prepared
 
 def _loaded(session):  # type: ignore[no-untyped-def]
     units = prepared(session)
-    load_plan(session, PLAN_YAML)
+    load_plan(session, PLAN_YAML, access=Access.system(session, "test"))
     session.commit()
     return units
 

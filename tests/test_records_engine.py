@@ -258,10 +258,12 @@ def test_full_recompute_repairs_values(session, world, tmp_path):
                                                  DataValue.period == "202508"))
     assert row is not None
     original = (row.numerator, row.denominator, row.value)
+    from chiso.accounts.access import Access
     from chiso.values.service import save_value
 
     save_value(session, unit_id=row.unit_id, indicator_id=row.indicator_id, period="202508",
-               numerator=1, denominator=1, source="manual")
+               numerator=1, denominator=1, source="manual",
+               access=Access.system(session, "test"))
     session.commit()
     result = service.recompute(session)
     session.commit()

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from units_support import count_rows
 
+from chiso.accounts.access import Access
 from chiso.audit.models import AuditEvent
 from chiso.units import service
 from chiso.units.departments import DepartmentFileError
@@ -24,14 +25,14 @@ AFTER = dt.date(2025, 3, 1)
 
 @pytest.fixture
 def lang_son(session: Session) -> OrgUnit:
-    service.load_official_units(session, provinces=["20"])
+    service.load_official_units(session, provinces=["20"], access=Access.system(session, "test"))
     session.commit()
     return service.get_unit(session, "20")
 
 
 def test_shipped_file_records_the_2025_reorganisation(session: Session,
                                                        lang_son: OrgUnit) -> None:
-    summary = service.load_departments(session, SHIPPED)
+    summary = service.load_departments(session, SHIPPED, access=Access.system(session, "test"))
     session.commit()
     assert len(summary.inserted) == 23 and not summary.updated
     assert summary.lineage_inserted == 10
@@ -58,7 +59,7 @@ def test_shipped_file_records_the_2025_reorganisation(session: Session,
 
 
 def test_department_rename_lineage(session: Session, lang_son: OrgUnit) -> None:
-    service.load_departments(session, SHIPPED)
+    service.load_departments(session, SHIPPED, access=Access.system(session, "test"))
     old = service.get_unit(session, "20.BDT", BEFORE)
     with pytest.raises(service.UnitNotFound):
         service.get_unit(session, "20.BDT", AFTER)
@@ -69,11 +70,11 @@ def test_department_rename_lineage(session: Session, lang_son: OrgUnit) -> None:
 
 
 def test_loading_twice_changes_nothing(session: Session, lang_son: OrgUnit) -> None:
-    service.load_departments(session, SHIPPED)
+    service.load_departments(session, SHIPPED, access=Access.system(session, "test"))
     session.commit()
     units, links, events = (count_rows(session, OrgUnit), count_rows(session, UnitLineage),
                             count_rows(session, AuditEvent))
-    again = service.load_departments(session, SHIPPED)
+    again = service.load_departments(session, SHIPPED, access=Access.system(session, "test"))
     session.commit()
     assert (again.inserted, again.updated, again.lineage_inserted) == ([], [], 0)
     assert len(again.unchanged) == 23
@@ -83,11 +84,11 @@ def test_loading_twice_changes_nothing(session: Session, lang_son: OrgUnit) -> N
 
 def test_edited_name_is_updated_with_an_audit_event(session: Session, lang_son: OrgUnit,
                                                     tmp_path: Path) -> None:
-    service.load_departments(session, SHIPPED)
+    service.load_departments(session, SHIPPED, access=Access.system(session, "test"))
     edited = tmp_path / "departments-20.yaml"
     edited.write_text(SHIPPED.read_text("utf-8").replace(
         "name: Sở Y tế", "name: Sở Y tế tỉnh Lạng Sơn"), "utf-8")
-    summary = service.load_departments(session, edited)
+    summary = service.load_departments(session, edited, access=Access.system(session, "test"))
     session.commit()
     assert summary.updated == ["20.SYT"]
     assert service.get_unit(session, "20.SYT").name == "Sở Y tế tỉnh Lạng Sơn"
@@ -98,7 +99,8 @@ def test_edited_name_is_updated_with_an_audit_event(session: Session, lang_son: 
 
 def test_dry_run_stores_nothing(session: Session, lang_son: OrgUnit) -> None:
     before = count_rows(session, OrgUnit)
-    summary = service.load_departments(session, SHIPPED, dry_run=True)
+    summary = service.load_departments(session, SHIPPED, dry_run=True,
+                                       access=Access.system(session, "test"))
     assert summary.dry_run and len(summary.inserted) == 23
     assert count_rows(session, OrgUnit) == before
 
@@ -130,7 +132,7 @@ def test_bad_file_is_rejected_whole_with_bilingual_messages(session: Session,
     bad.write_text(BAD_FILE, "utf-8")
     before = count_rows(session, OrgUnit)
     with pytest.raises(DepartmentFileError) as excinfo:
-        service.load_departments(session, bad)
+        service.load_departments(session, bad, access=Access.system(session, "test"))
     problems = excinfo.value.problems
     text = "\n".join(problems)
     assert all(p.startswith("so-nganh.yaml, ") and " / so-nganh.yaml, " in p for p in problems)
@@ -148,13 +150,13 @@ def test_unreadable_yaml_names_the_file(session: Session, tmp_path: Path) -> Non
     bad = tmp_path / "hong.yaml"
     bad.write_text("units: [\n  - code: 1", "utf-8")
     with pytest.raises(DepartmentFileError) as excinfo:
-        service.load_departments(session, bad)
+        service.load_departments(session, bad, access=Access.system(session, "test"))
     assert "hong.yaml: YAML không hợp lệ" in str(excinfo.value)
     assert "hong.yaml: invalid YAML" in str(excinfo.value)
 
 
 def test_departments_need_their_province(session: Session) -> None:
     with pytest.raises(DepartmentFileError) as excinfo:
-        service.load_departments(session, SHIPPED)
+        service.load_departments(session, SHIPPED, access=Access.system(session, "test"))
     assert "chưa có trong danh mục đơn vị" in str(excinfo.value)
     assert "run 'chiso units load' first" in str(excinfo.value)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from units_support import count_rows, loaded_database
 
+from chiso.accounts.access import Access
 from chiso.audit.models import AuditEvent
 from chiso.db import new_session
 from chiso.units import service
@@ -140,7 +141,7 @@ def test_reused_province_code_names_two_units(db: Session) -> None:
 def test_reloading_changes_nothing(db: Session) -> None:
     units, links = count_rows(db, OrgUnit), count_rows(db, UnitLineage)
     events = count_rows(db, AuditEvent)
-    summary = service.load_official_units(db)
+    summary = service.load_official_units(db, access=Access.system(db, "test"))
     db.flush()
     assert (summary.units_inserted, summary.units_updated, summary.lineage_inserted) == (0, 0, 0)
     assert summary.units_unchanged == 3355 + 10767
@@ -170,7 +171,7 @@ def test_unit_kinds_are_data(db: Session) -> None:
     kinds = {k.code: k for k in db.scalars(select(UnitKind))}
     assert kinds["so_ban_nganh"].name_vi == "sở, ban, ngành"
     assert kinds["dac_khu"].level == kinds["xa"].level == 3
-    assert service.load_unit_kinds(db) == 0
+    assert service.load_unit_kinds(db, access=Access.system(db, "test")) == 0
 
 
 def test_successor_map_agrees_with_current_successor(db: Session) -> None:

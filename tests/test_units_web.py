@@ -10,13 +10,15 @@ from conftest import browser_login, login
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from chiso.accounts.access import Access
 from chiso.accounts.models import Role
 from chiso.units import service
 
 
 @pytest.fixture
 def units(session: Session) -> dict[str, int]:
-    service.load_official_units(session, provinces=["20", "19"])
+    service.load_official_units(session, provinces=["20", "19"],
+                                access=Access.system(session, "test"))
     service.load_shipped_departments(session)
     session.commit()
     return {code: service.get_unit(session, code).id for code in ("20", "19")}

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access
 from chiso.db import new_session
 from chiso.units.service import load_official_units, load_shipped_departments
 
@@ -20,7 +21,7 @@ def loaded_database(url: str, provinces: list[str] | None = None) -> Iterator[st
     _empty_all_tables(url)
     session = new_session(url)
     try:
-        load_official_units(session, provinces=provinces)
+        load_official_units(session, provinces=provinces, access=Access.system(session, "test"))
         load_shipped_departments(session)
         session.commit()
     finally:

@@ -86,7 +86,7 @@ def build_demo(*, today: dt.date, step: Step = lambda _: None) -> DemoResult:
     with session_scope() as session:
         step("Nạp kế hoạch và mục tiêu 2023–2026")
         for path in PLAN_FILES:
-            load_plan(session, path)
+            load_plan(session, path, access=Access.system(session, "demo"))
         step("Tạo tài khoản minh họa")
         result.credentials += _demo_users(session)
     facts = result.provenance

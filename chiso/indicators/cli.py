@@ -30,14 +30,15 @@ def load(
 
     Example: chiso catalog load my-indicators.yaml --dry-run
     """
-    import chiso.db.models  # noqa: F401  (every table)
+    from chiso.accounts.access import Access
     from chiso.db import session_scope
     from chiso.indicators.problems import InputRejected
     from chiso.indicators.service import load_catalog
 
     try:
         with session_scope() as session:
-            summary = load_catalog(session, file, dry_run=dry_run)
+            summary = load_catalog(session, file, access=Access.system(session, "cli"),
+                                   dry_run=dry_run)
             if dry_run:
                 session.rollback()
     except InputRejected as exc:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chiso.errors import UserError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -22,9 +24,9 @@ class Problem:
 
     def message(self) -> str:
         """'Tệp …, trang …, dòng 7, cột …: quy tắc / file …, sheet …, row 7, column …: rule'."""
-        return f"{self._where_vi()}: {self.rule_vi} / {self._where_en()}: {self.rule_en}"
+        return f"{self.where_vi()}: {self.rule_vi} / {self.where_en()}: {self.rule_en}"
 
-    def _where_vi(self) -> str:
+    def where_vi(self) -> str:
         parts = [f"tệp '{self.file}'"] if self.file else []
         if self.sheet:
             kind = "trang" if self.spreadsheet else "danh sách"
@@ -38,7 +40,7 @@ class Problem:
         text = ", ".join(parts)
         return text[:1].upper() + text[1:]
 
-    def _where_en(self) -> str:
+    def where_en(self) -> str:
         parts = [f"file '{self.file}'"] if self.file else []
         if self.sheet:
             parts.append(f"sheet '{self.sheet}'" if self.spreadsheet else f"list '{self.sheet}'")
@@ -51,12 +53,27 @@ class Problem:
         return ", ".join(parts)
 
 
-class InputRejected(ValueError):
-    """A file was refused as a whole: nothing from it was stored."""
+class InputRejected(UserError):
+    """A file or an entry was refused as a whole: nothing from it was stored (422). Each
+    problem is in `problems` (and `issues`, and the API answer's `problems`); the message
+    lists them all, Vietnamese lines then English ones."""
+
+    status = 422
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         count = len(problems)
+        lines_vi = [f"Tệp bị từ chối, không lưu gì: {count} lỗi",
+                    *(f"{p.where_vi()}: {p.rule_vi}" for p in problems)]
+        lines_en = [f"file rejected, nothing stored: {count} problem(s)",
+                    *(f"{p.where_en()}: {p.rule_en}" for p in problems)]
+        messages = [p.message() for p in problems]
+        super().__init__("\n".join(lines_vi), "\n".join(lines_en), issues=messages,
+                         data={"problems": messages})
+
+    def __str__(self) -> str:
+        """One problem per line, each in both languages (the CLI prints this)."""
+        count = len(self.problems)
         head = (f"Tệp bị từ chối, không lưu gì: {count} lỗi / file rejected, nothing stored: "
                 f"{count} problem(s)")
-        super().__init__("\n".join([head, *(p.message() for p in problems)]))
+        return "\n".join([head, *(p.message() for p in self.problems)])

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
 
 from chiso.accounts.access import Action
+from chiso.errors import ERROR_RESPONSES
 from chiso.indicators import service
 from chiso.indicators.models import Indicator
+from chiso.settings import get_settings
+from chiso.text import accent_free_key, nfc
+from chiso.units.models import OrgUnit
 from chiso.web.deps import AccessDep, SessionDep
-from chiso.web.nav import NAV_ITEMS, NavItem
+from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
-router = APIRouter(tags=["catalogue"])
+router = APIRouter(tags=["catalogue"], responses=ERROR_RESPONSES)
 
 
 @router.get("/api/pillars")
@@ -44,10 +49,7 @@ def list_indicators(session: SessionDep, access: AccessDep, pillar: str | None =
 def show_indicator(code: str, session: SessionDep, access: AccessDep) -> dict[str, Any]:
     """One indicator with its definition, unit, kind, direction and aggregation rules."""
     access.require(Action.READ)
-    try:
-        return service.indicator_as_dict(service.get_indicator(session, code))
-    except service.IndicatorNotFound as exc:
-        raise HTTPException(404, detail=str(exc)) from exc
+    return service.indicator_as_dict(service.get_indicator(session, code))
 
 
 @router.get("/catalog", response_class=HTMLResponse, include_in_schema=False)
@@ -67,11 +69,6 @@ def catalog_page(request: Request, session: SessionDep, access: AccessDep,
 def _progress_unit(session: Any, access: Any) -> str | None:
     """The province's code when the reader may see its progress: each indicator's name then
     links to its progress page (the catalogue was a dead end for a leader)."""
-    from sqlalchemy import select
-
-    from chiso.settings import get_settings
-    from chiso.units.models import OrgUnit
-
     code = get_settings().default_unit
     unit_id = session.scalar(select(OrgUnit.id).where(OrgUnit.code == code))
     return code if unit_id is not None and access.can(Action.READ, unit_id) else None
@@ -80,8 +77,6 @@ def _progress_unit(session: Any, access: Any) -> str | None:
 def _search_keys(indicators: list[Indicator]) -> dict[str, dict[str, str]]:
     """Per indicator, its searchable text with accents (lower-case NFC) and without, so the
     page's filter finds 'cap quang' in 'cáp quang' but 'đúng hạn' only where it is written."""
-    from chiso.text import accent_free_key, nfc
-
     keys = {}
     for i in indicators:
         text = " ".join([i.code, i.name_vi, i.name_en, i.definition_vi, i.definition_en])
@@ -90,4 +85,4 @@ def _search_keys(indicators: list[Indicator]) -> dict[str, dict[str, str]]:
 
 
 # "Indicators" alone is translated differently by another domain ("Chỉ số liên quan").
-NAV_ITEMS.append(NavItem("Indicator catalogue", "/catalog", order=60))
+NAV = [NavItem("Indicator catalogue", "/catalog", order=60)]

@@ -3,6 +3,8 @@
 A catalogue file is validated as a whole before anything is written, so a file with one bad
 entry stores nothing; loading the same file twice changes nothing the second time; every
 created or changed pillar and indicator writes an audit event with its before and after.
+The catalogue serves the whole installation: loading it takes a required `access` with
+MANAGE on the installation's own unit (`CHISO_DEFAULT_UNIT`), or a system Access.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access
 from chiso.audit.service import assign_fields, changed_fields, record_event
+from chiso.boot import require_booted
+from chiso.errors import NotFound
 from chiso.indicators.models import (
     Direction,
     Indicator,
@@ -28,6 +33,7 @@ from chiso.indicators.models import (
 from chiso.indicators.problems import InputRejected, Problem
 from chiso.text import nfc, parse_number
 from chiso.text.numbers import NumberError
+from chiso.units.service import require_manage_installation
 
 SHIPPED_CATALOG = Path(__file__).parent / "data" / "catalog.yaml"
 
@@ -53,11 +59,11 @@ INDICATOR_KEYS = frozenset({"code", "pillar", "owner_unit", *INDICATOR_FIELDS}) 
 PILLAR_FIELDS = ("name_vi", "name_en", "sort_order", "optional")
 
 
-class IndicatorNotFound(LookupError):
+class IndicatorNotFound(NotFound):
     def __init__(self, code: str) -> None:
         self.code = code
-        super().__init__(f"Không có chỉ số '{code}' trong danh mục / no indicator '{code}' "
-                         "in the catalogue")
+        super().__init__(f"Không có chỉ số '{code}' trong danh mục",
+                         f"no indicator '{code}' in the catalogue")
 
 
 @dataclass
@@ -82,13 +88,17 @@ class CatalogSummary:
 # ------------------------------------------------------------------------------ loading
 
 
-def load_catalog(session: Session, path: str | Path | None = None, *, dry_run: bool = False,
-                 actor: Any = None) -> CatalogSummary:
-    """Load the shipped catalogue, or a user's YAML that adds or updates indicators.
+def load_catalog(session: Session, path: str | Path | None = None, *, access: Access,
+                 dry_run: bool = False) -> CatalogSummary:
+    """Load the shipped catalogue, or a user's YAML that adds or updates indicators, as
+    `access` (MANAGE on the installation's unit).
 
     Nothing is deleted: indicators absent from the file stay as they are.
     Raises InputRejected (bilingual, naming file, entry and field) before writing anything.
     """
+    require_booted()
+    require_manage_installation(session, access)
+    actor = access.actor
     source = Path(path) if path else SHIPPED_CATALOG
     document = read_yaml_mapping(source)
     validator = _CatalogValidator(session, source.name, document)
@@ -391,7 +401,7 @@ def _insert_indicator(session: Session, data: dict[str, Any], summary: CatalogSu
 
 def load_shipped_catalog(session: Session) -> CatalogSummary:
     """The reference loader run by `chiso init`: the shipped catalogue, idempotent."""
-    return load_catalog(session)
+    return load_catalog(session, access=Access.system(session, "setup"))
 
 
 # ------------------------------------------------------------------------------ reading

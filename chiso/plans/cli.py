@@ -29,14 +29,15 @@ def load(
 
     Example: chiso plan load chiso/plans/data/20-72-KH-BCD-2023.yaml
     """
-    import chiso.db.models  # noqa: F401  (every table)
+    from chiso.accounts.access import Access
     from chiso.db import session_scope
     from chiso.indicators.problems import InputRejected
     from chiso.plans.service import load_plan
 
     try:
         with session_scope() as session:
-            summary = load_plan(session, file, dry_run=dry_run)
+            summary = load_plan(session, file, access=Access.system(session, "cli"),
+                                dry_run=dry_run)
             if dry_run:
                 session.rollback()
     except InputRejected as exc:

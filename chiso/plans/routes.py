@@ -11,22 +11,24 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 from chiso.accounts.access import Action
+from chiso.errors import ERROR_RESPONSES
 from chiso.indicators.models import Indicator, Pillar
-from chiso.indicators.problems import InputRejected
+from chiso.indicators.service import list_indicators, list_pillars
 from chiso.plans import service
 from chiso.plans.models import Plan
 from chiso.units.models import OrgUnit
-from chiso.web.deps import AccessDep, SessionDep, UserDep
-from chiso.web.nav import NAV_ITEMS, NavItem
+from chiso.web.deps import AccessDep, SessionDep
+from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
-router = APIRouter(tags=["plans"])
+router = APIRouter(tags=["plans"], responses=ERROR_RESPONSES)
 
 Number = float | str  # "76,6%" and "1.234.567" are accepted as typed
 
@@ -69,18 +71,6 @@ class TargetChanges(BaseModel):
     note: str | None = None
 
 
-def _rejected(exc: InputRejected) -> JSONResponse:
-    return JSONResponse({"detail": str(exc), "problems": [p.message() for p in exc.problems]},
-                        status_code=422)
-
-
-def _plan_or_404(session: SessionDep, code: str) -> Plan:
-    try:
-        return service.get_plan(session, code)
-    except service.PlanNotFound as exc:
-        raise HTTPException(404, detail=str(exc)) from exc
-
-
 # ------------------------------------------------------------------------------ API
 
 
@@ -92,17 +82,13 @@ def list_plans(session: SessionDep, access: AccessDep) -> list[dict[str, Any]]:
             for plan, count in service.list_plans(session)]
 
 
-@router.post("/api/plans/{code:path}/targets", status_code=201, response_model=None)
-def create_target(code: str, body: TargetIn, session: SessionDep, access: AccessDep,
-                  user: UserDep) -> dict[str, Any] | JSONResponse:
+@router.post("/api/plans/{code:path}/targets", status_code=201)
+def create_target(code: str, body: TargetIn, session: SessionDep, access: AccessDep
+                  ) -> dict[str, Any]:
     """Add a target to a plan (MANAGE on the target's unit). Errors are bilingual and name
-    the field."""
-    plan = _plan_or_404(session, code)
-    try:
-        target = service.create_target(session, plan.code, body.model_dump(exclude_unset=True),
-                                       actor=user, access=access)
-    except InputRejected as exc:
-        return _rejected(exc)
+    the field (422, with `problems`); an unknown plan is 404."""
+    target = service.create_target(session, code, body.model_dump(exclude_unset=True),
+                                   access=access)
     return service.target_as_dict(session, target)
 
 
@@ -110,24 +96,19 @@ def create_target(code: str, body: TargetIn, session: SessionDep, access: Access
 def show_plan(code: str, session: SessionDep, access: AccessDep) -> dict[str, Any]:
     """One plan with its targets (in pillar order)."""
     access.require(Action.READ)
-    plan = _plan_or_404(session, code)
+    plan = service.get_plan(session, code)
     return {**service.plan_as_dict(session, plan),
             "targets": [service.target_as_dict(session, t)
                         for t in service.plan_targets(session, plan)]}
 
 
-@router.put("/api/targets/{target_id}", response_model=None)
+@router.put("/api/targets/{target_id}")
 def update_target(target_id: int, body: TargetChanges, session: SessionDep,
-                  access: AccessDep, user: UserDep) -> dict[str, Any] | JSONResponse:
+                  access: AccessDep) -> dict[str, Any]:
     """Change a target (MANAGE on its unit, and on the new unit if it moves). The old values
     stay in the audit trail."""
-    try:
-        target = service.update_target(session, target_id, body.model_dump(exclude_unset=True),
-                                       actor=user, access=access)
-    except service.TargetNotFound as exc:
-        raise HTTPException(404, detail=str(exc)) from exc
-    except InputRejected as exc:
-        return _rejected(exc)
+    target = service.update_target(session, target_id, body.model_dump(exclude_unset=True),
+                                   access=access)
     return service.target_as_dict(session, target)
 
 
@@ -146,7 +127,7 @@ def plans_page(request: Request, session: SessionDep, access: AccessDep) -> HTML
 def plan_page(plan_id: int, request: Request, session: SessionDep, access: AccessDep
               ) -> HTMLResponse:
     access.require(Action.READ)
-    plan = _plan_by_id(session, plan_id)
+    plan = service.get_plan_by_id(session, plan_id)
     targets = service.plan_targets(session, plan)
     can_add = plan.scope_unit_id is not None and access.can(Action.MANAGE, plan.scope_unit_id)
     return render(request, "plans/plan.html", {
@@ -163,7 +144,7 @@ def plan_page(plan_id: int, request: Request, session: SessionDep, access: Acces
 def plan_export(plan_id: int, session: SessionDep, access: AccessDep) -> Response:
     """The plan as XLSX, in the layout `chiso plan load` reads."""
     access.require(Action.READ)
-    plan = _plan_by_id(session, plan_id)
+    plan = service.get_plan_by_id(session, plan_id)
     with tempfile.TemporaryDirectory() as folder:
         path = service.export_plan_xlsx(session, plan.code, Path(folder) / "plan.xlsx")
         content = path.read_bytes()
@@ -176,8 +157,6 @@ def plan_export(plan_id: int, session: SessionDep, access: AccessDep) -> Respons
 
 def _quote(text: str) -> str:
     """Percent-encode everything, '/' included: plan codes such as 72-KH/BCĐ contain it."""
-    from urllib.parse import quote
-
     return quote(text, safe="")
 
 
@@ -187,18 +166,9 @@ def _scope_code(session: SessionDep, plan: Plan) -> str:
 
 
 def _indicator_choices(session: SessionDep) -> list[tuple[Pillar, list[Indicator]]]:
-    from chiso.indicators.service import list_indicators, list_pillars
-
     indicators = list_indicators(session)
     return [(p, [i for i in indicators if i.pillar_code == p.code])
             for p in list_pillars(session)]
-
-
-def _plan_by_id(session: SessionDep, plan_id: int) -> Plan:
-    try:
-        return service.get_plan_by_id(session, plan_id)
-    except service.PlanNotFound as exc:
-        raise HTTPException(404, detail=str(exc)) from exc
 
 
 def _scope_name(session: SessionDep, plan: Plan) -> str:
@@ -216,4 +186,4 @@ def _grouped(session: SessionDep, targets: list[Any]) -> list[tuple[Pillar | Non
     return [(session.get(Pillar, code) if code else None, rows) for code, rows in groups.items()]
 
 
-NAV_ITEMS.append(NavItem("Plans", "/plans", order=65))
+NAV = [NavItem("Plans", "/plans", order=65)]

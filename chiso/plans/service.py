@@ -1,8 +1,10 @@
 """Plans and targets: load from YAML or XLSX, create and update targets, export to XLSX.
 
-The one way to change a plan or a target: every change is checked (permission when an
-Access is given), written in the caller's transaction with an audit event that keeps the
-old and new values, so no earlier target value is ever lost.
+The one way to change a plan or a target: every write takes a required `access` (a
+person's, or `Access.system(session, "cli")` for the operator's command) and needs MANAGE
+on every unit it touches — the plan's scope unit (old and new), each target's unit, and a
+moved target's old unit — refuses to run before `chiso.boot.boot()`, and writes an audit
+event that keeps the old and new values, so no earlier target value is ever lost.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action
 from chiso.audit.service import assign_fields, changed_fields, record_event
+from chiso.boot import require_booted
+from chiso.errors import NotFound
 from chiso.indicators.models import Indicator, Pillar
 from chiso.indicators.problems import InputRejected, Problem
 from chiso.plans.files import RawPlan, RawRow, read_plan_file, write_plan_xlsx
@@ -37,14 +41,14 @@ EDITABLE_TARGET_FIELDS = frozenset({"indicator", "unit", "year", "target_date", 
                                     "trajectory", "milestones", "note"})
 
 
-class PlanNotFound(LookupError):
+class PlanNotFound(NotFound):
     def __init__(self, code: object) -> None:
-        super().__init__(f"Không có kế hoạch '{code}' / no plan '{code}'")
+        super().__init__(f"Không có kế hoạch '{code}'", f"no plan '{code}'")
 
 
-class TargetNotFound(LookupError):
+class TargetNotFound(NotFound):
     def __init__(self, target_id: object) -> None:
-        super().__init__(f"Không có chỉ tiêu số {target_id} / no target {target_id}")
+        super().__init__(f"Không có chỉ tiêu số {target_id}", f"no target {target_id}")
 
 
 @dataclass
@@ -70,19 +74,36 @@ class PlanSummary:
 # ------------------------------------------------------------------------------ loading
 
 
-def load_plan(session: Session, path: str | Path, *, dry_run: bool = False,
-              actor: Any = None) -> PlanSummary:
-    """Load a plan and its targets from YAML or XLSX (by extension). All-or-nothing:
-    raises InputRejected naming file, sheet, row, column and rule before writing anything.
-    Idempotent; targets missing from the file are kept (listed in `kept`), never deleted."""
+def load_plan(session: Session, path: str | Path, *, access: Access,
+              dry_run: bool = False) -> PlanSummary:
+    """Load a plan and its targets from YAML or XLSX (by extension), as `access` (MANAGE on
+    the plan's scope unit and on every target's unit). All-or-nothing: raises InputRejected
+    naming file, sheet, row, column and rule before writing anything. Idempotent; targets
+    missing from the file are kept (listed in `kept`), never deleted."""
+    require_booted()
     raw = read_plan_file(path)
     draft = PlanValidator(session, raw).run()
+    _require_manage_plan(session, access, draft)
     summary = PlanSummary(file=raw.file, plan_code=draft.code, dry_run=dry_run)
+    actor = access.actor
     plan = _apply_plan(session, draft, summary, actor)
     _apply_targets(session, plan, draft, summary, actor)
     if not dry_run:
         session.flush()
     return summary
+
+
+def _require_manage_plan(session: Session, access: Access, draft: PlanDraft) -> None:
+    """MANAGE on the scope unit the file gives, on the one the stored plan has (a file
+    cannot take over another unit's plan), and on each target's unit."""
+    stored = session.scalar(select(Plan.scope_unit_id).where(Plan.code == draft.code))
+    scopes = sorted(u for u in {draft.scope_unit_id, stored} if u is not None)
+    if not scopes:
+        access.require(Action.MANAGE)  # a plan of no unit: system-wide
+    for unit_id in scopes:
+        access.require(Action.MANAGE, unit_id)
+    for unit_id in sorted({t.unit_id for t in draft.targets}):
+        access.require(Action.MANAGE, unit_id)
 
 
 def _apply_plan(session: Session, draft: PlanDraft, summary: PlanSummary, actor: Any
@@ -173,34 +194,36 @@ def _target_label(session: Session, target: Target) -> str:
 
 
 def create_target(session: Session, plan_code: str, values: dict[str, Any], *,
-                  actor: Any = None, access: Access | None = None) -> Target:
-    """Add one target to a plan. `values` as in a plan file's target entry.
-    Raises InputRejected (bilingual, naming the field) or PermissionDenied."""
+                  access: Access) -> Target:
+    """Add one target to a plan, as `access` (MANAGE on the target's unit). `values` as in
+    a plan file's target entry. Raises InputRejected (bilingual, naming the field) or
+    PermissionDenied."""
+    require_booted()
     plan = get_plan(session, plan_code)
     draft = _validate_one(session, plan, values)
-    if access is not None:
-        access.require(Action.MANAGE, draft.unit_id)
+    access.require(Action.MANAGE, draft.unit_id)
     _refuse_duplicate(session, plan, draft, exclude_id=None)
-    return _insert_target(session, plan, draft, actor, note="api")
+    return _insert_target(session, plan, draft, access.actor, note="api")
 
 
 def update_target(session: Session, target_id: int, changes: dict[str, Any], *,
-                  actor: Any = None, access: Access | None = None) -> Target:
-    """Change fields of a target; the audit event records every old and new value."""
+                  access: Access) -> Target:
+    """Change fields of a target, as `access` (MANAGE on its unit, and on the new one when
+    it moves); the audit event records every old and new value."""
+    require_booted()
     target = session.get(Target, target_id) if _is_row_id(target_id) else None
     if target is None:
         raise TargetNotFound(target_id)
-    if access is not None:
-        access.require(Action.MANAGE, target.unit_id)
+    access.require(Action.MANAGE, target.unit_id)
     plan = session.get(Plan, target.plan_id)
     assert plan is not None
     draft = _validate_one(session, plan, _merged_values(session, target, changes))
-    if access is not None and draft.unit_id != target.unit_id:
+    if draft.unit_id != target.unit_id:
         access.require(Action.MANAGE, draft.unit_id)
     _refuse_duplicate(session, plan, draft, exclude_id=target.id)
     before, after = changed_fields(target, draft.fields(), TARGET_MODEL_FIELDS)
     if after:
-        _update(session, target, before, after, actor, note="api")
+        _update(session, target, before, after, access.actor, note="api")
     return target
 
 

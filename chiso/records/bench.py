@@ -150,10 +150,10 @@ def _feed(work: Path, *, rows: int, months: int, seed: int,
 
 def _national_units(session: Session) -> None:
     from chiso.records.service import indicator_ids
-    from chiso.units.service import load_official_units, load_unit_kinds
+    from chiso.units.service import load_shipped_unit_kinds, load_shipped_units
 
-    load_unit_kinds(session)
-    load_official_units(session)
+    load_shipped_unit_kinds(session)
+    load_shipped_units(session)
     try:
         indicator_ids(session)
     except ValueError:

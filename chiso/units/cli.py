@@ -41,7 +41,7 @@ def load(
 
     Example: chiso units load
     """
-    import chiso.db.models  # noqa: F401  (every table, for the audit event's foreign keys)
+    from chiso.accounts.access import Access
     from chiso.db import session_scope
     from chiso.units.service import load_official_units
 
@@ -51,7 +51,7 @@ def load(
         task = bar.add_task("load", total=None)
         summary = load_official_units(
             session, lambda done, total: bar.update(task, completed=done, total=total),
-            provinces=province or None)
+            access=Access.system(session, "cli"), provinces=province or None)
     console.print(
         f"[green]✓[/] Đơn vị / units: thêm {summary.units_inserted} inserted, "
         f"cập nhật {summary.units_updated} updated, giữ nguyên {summary.units_unchanged} "
@@ -69,14 +69,15 @@ def load_departments(
 
     Example: chiso units load-departments chiso/units/data/departments-20.yaml
     """
-    import chiso.db.models  # noqa: F401
+    from chiso.accounts.access import Access
     from chiso.db import session_scope
     from chiso.units.departments import DepartmentFileError
     from chiso.units.service import load_departments as load_file
 
     try:
         with session_scope() as session:
-            summary = load_file(session, file, dry_run=dry_run)
+            summary = load_file(session, file, access=Access.system(session, "cli"),
+                                dry_run=dry_run)
             if dry_run:
                 session.rollback()
     except DepartmentFileError as exc:

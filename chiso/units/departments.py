@@ -17,10 +17,12 @@ import yaml
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Actor
 from chiso.audit.service import record_event
-from chiso.text import accent_free_key, name_key, nfc, parse_date
+from chiso.errors import UserError
+from chiso.text import accent_free_key, name_key, nfc, parse_date, vn_today
 from chiso.units.models import FAR_PAST, OrgUnit, UnitKind, UnitLineage
-from chiso.units.service import UnitIndex, load_unit_kinds
+from chiso.units.service import UnitIndex, ensure_unit_kinds
 
 CODE_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$")
 LINK_KINDS = ("merge", "split", "rename", "absorb")
@@ -28,12 +30,20 @@ EDITABLE = ("name", "short_name", "name_en", "kind", "parent_id", "valid_to", "n
             "search_key")
 
 
-class DepartmentFileError(ValueError):
-    """Every problem found in a departments file; nothing was stored."""
+class DepartmentFileError(UserError, ValueError):
+    """Every problem found in a departments file; nothing was stored (422). Each problem
+    is one line, Vietnamese / English."""
+
+    status = 422
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("\n".join(problems))
+        super().__init__("\n".join(p.partition(" / ")[0] for p in problems),
+                         "\n".join(p.partition(" / ")[2] or p for p in problems),
+                         issues=problems)
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
 
 
 @dataclass
@@ -82,10 +92,12 @@ class Problems:
 
 
 def load_departments_file(session: Session, path: Path, *, dry_run: bool = False,
-                          actor: object = None) -> DepartmentSummary:
+                          actor: Actor | None) -> DepartmentSummary:
+    """Check the whole file, then write it as `actor` (the caller checked its access:
+    `chiso.units.service.load_departments`)."""
     problems = Problems(path)
     document = _read_yaml(path, problems)
-    load_unit_kinds(session)
+    ensure_unit_kinds(session, actor)
     kinds = set(session.scalars(select(UnitKind.code)))
     departments = _parse_units(document, kinds, problems)
     links = _parse_links(document, problems)
@@ -206,7 +218,7 @@ def _resolve_parents(document: dict[str, Any], departments: list[Department],
     for department in departments:
         # A department older than its (re-formed) province hangs under today's province.
         parent = (index.valid_id(province, department.valid_from)
-                  or index.valid_id(province, department.valid_to or dt.date.today()))
+                  or index.valid_id(province, department.valid_to or vn_today()))
         if parent is None:
             problems.add(f"mục {department.code}", f"entry {department.code}",
                          f"tỉnh '{province}' chưa có trong danh mục đơn vị (chạy "
@@ -249,7 +261,7 @@ def _values(d: Department) -> dict[str, object]:
 
 
 def _write_departments(session: Session, departments: list[Department], index: UnitIndex,
-                       summary: DepartmentSummary, actor: object, dry_run: bool) -> None:
+                       summary: DepartmentSummary, actor: Actor | None, dry_run: bool) -> None:
     for department in departments:
         values = _values(department)
         unit_id = index.ids.get((department.code, department.valid_from))
@@ -273,7 +285,7 @@ def _write_departments(session: Session, departments: list[Department], index: U
 
 
 def _insert(session: Session, values: dict[str, object], index: UnitIndex,
-            actor: object) -> None:
+            actor: Actor | None) -> None:
     unit_id = session.execute(insert(OrgUnit).values(**values)
                               .returning(OrgUnit.id)).scalar_one()
     index.add(str(values["code"]), values["valid_from"], values["valid_to"],  # type: ignore[arg-type]
@@ -283,7 +295,7 @@ def _insert(session: Session, values: dict[str, object], index: UnitIndex,
 
 
 def _write_links(session: Session, links: list[Link], departments: list[Department],
-                 index: UnitIndex, summary: DepartmentSummary, actor: object) -> None:
+                 index: UnitIndex, summary: DepartmentSummary, actor: Actor | None) -> None:
     existing = set(session.execute(select(UnitLineage.predecessor_id,
                                           UnitLineage.successor_id,
                                           UnitLineage.event_date)))

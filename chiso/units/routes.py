@@ -8,22 +8,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Action
+from chiso.errors import ERROR_RESPONSES, UserError
 from chiso.text import parse_date
 from chiso.text.dates import DateError
 from chiso.units import service
 from chiso.units.models import FAR_PAST, OrgUnit, UnitKind
 from chiso.units.tree import ancestor_ids
 from chiso.web.deps import AccessDep, SessionDep
-from chiso.web.nav import NAV_ITEMS, NavItem
+from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
-router = APIRouter(tags=["units"])
+router = APIRouter(tags=["units"], responses=ERROR_RESPONSES)
 
 
 def parse_on(on: str | None) -> dt.date:
@@ -32,15 +33,14 @@ def parse_on(on: str | None) -> dt.date:
         return service.today()
     try:
         return parse_date(on)
-    except DateError as exc:
-        raise HTTPException(422, detail=f"Tham số 'on': {exc}") from exc
+    except DateError as exc:  # name the parameter: the date alone does not say where
+        raise UserError(f"Tham số 'on': {exc.message_vi}", f"parameter 'on': "
+                        f"{exc.message_en}") from exc
 
 
 def unit_or_404(session: Session, code: str, on: dt.date) -> OrgUnit:
-    try:
-        return service.get_unit(session, code, on)
-    except service.UnitNotFound as exc:
-        raise HTTPException(404, detail=str(exc)) from exc
+    """The unit valid on `on` (UnitNotFound, a 404, otherwise)."""
+    return service.get_unit(session, code, on)
 
 
 def unit_json(unit: OrgUnit, parent_code: str | None = None) -> dict[str, Any]:
@@ -143,4 +143,4 @@ def unit_page(code: str, request: Request, session: SessionDep, access: AccessDe
 # Kinds whose sub-unit count is worth a column (historic districts hold communes).
 GROUPING_KINDS = frozenset({"huyen", "quan", "thi_xa", "thanh_pho_thuoc_tinh"})
 
-NAV_ITEMS.append(NavItem("Units", "/units/{unit}", order=80))
+NAV = [NavItem("Units", "/units/{unit}", order=80)]

@@ -1,6 +1,10 @@
 """Org units: load the official lists and the departments file, look units up by code,
 date and name, walk the hierarchy and the lineage.
 
+Loading changes the register of the whole installation: every loader takes a required
+`access` with MANAGE on the installation's unit (a system Access for `chiso init` and the
+operator's commands), refuses to run before `chiso.boot.boot()` and audits what changed.
+
 A code is unique only with its `valid_from` (the 2025 reform re-used commune codes), so
 every lookup takes a date: `on`, today by default.
 """
@@ -16,9 +20,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access, Action, Actor
 from chiso.audit.service import record_event
+from chiso.boot import require_booted
+from chiso.errors import NotFound
 from chiso.settings import get_settings
-from chiso.text import accent_free_key, format_date, name_key, nfc
+from chiso.text import accent_free_key, format_date, name_key, nfc, vn_today
 from chiso.units.models import OrgUnit, UnitKind, UnitLineage
 from chiso.units.official import (
     DATA_DIR,
@@ -37,19 +44,19 @@ UNIT_FIELDS = ("name", "short_name", "name_en", "kind", "valid_to", "area_km2", 
 COMPARED = (*UNIT_FIELDS, "parent_id")
 
 
-class UnitNotFound(LookupError):
-    """No unit with that code is valid on that date."""
+class UnitNotFound(NotFound):
+    """No unit with that code is valid on that date (404)."""
 
     def __init__(self, code: str, on: dt.date) -> None:
         self.code, self.on = code, on
         super().__init__(
-            f"Không tìm thấy đơn vị mã '{code}' có hiệu lực ngày {format_date(on, 'vi')} / "
-            f"no unit with code '{code}' valid on {on.isoformat()}"
-        )
+            f"Không tìm thấy đơn vị mã '{code}' có hiệu lực ngày {format_date(on, 'vi')}",
+            f"no unit with code '{code}' valid on {on.isoformat()}")
 
 
 def today() -> dt.date:
-    return get_settings().current_date()
+    """Today in Vietnam (or the pinned CHISO_TODAY): the default date of every lookup."""
+    return vn_today()
 
 
 def valid_on(on: dt.date) -> ColumnElement[bool]:
@@ -61,8 +68,24 @@ def valid_on(on: dt.date) -> ColumnElement[bool]:
 # ------------------------------------------------------------------ kinds
 
 
-def load_unit_kinds(session: Session) -> int:
-    """Insert or correct the shipped unit kinds; returns how many rows changed."""
+def require_manage_installation(session: Session, access: Access) -> None:
+    """Reference data of the whole installation (the unit register, the catalogue) is
+    changed with MANAGE on its own unit (`CHISO_DEFAULT_UNIT`), or with MANAGE everywhere
+    before that unit is loaded (a first `chiso init` runs as a system Access)."""
+    unit_id = session.scalar(select(OrgUnit.id).where(
+        OrgUnit.code == get_settings().default_unit, valid_on(today())).limit(1))
+    access.require(Action.MANAGE, unit_id)
+
+
+def load_unit_kinds(session: Session, *, access: Access) -> int:
+    """Insert or correct the shipped unit kinds, as `access`; returns how many changed."""
+    require_booted()
+    require_manage_installation(session, access)
+    return ensure_unit_kinds(session, access.actor)
+
+
+def ensure_unit_kinds(session: Session, actor: Actor | None) -> int:
+    """The shipped unit kinds, for a loader that has checked its access already."""
     existing = {k.code: k for k in session.scalars(select(UnitKind))}
     changed = 0
     for row in read_kinds():
@@ -76,7 +99,7 @@ def load_unit_kinds(session: Session) -> int:
             current.name_vi, current.name_en, current.level = (
                 row["name_vi"], row["name_en"], row["level"])
             record_event(session, action="update", object_type="unit_kind",
-                         object_id=row["code"], before=before, after=row)
+                         object_id=row["code"], actor=actor, before=before, after=row)
         else:
             continue
         changed += 1
@@ -101,23 +124,28 @@ class LoadSummary:
 
 
 def load_official_units(session: Session, progress: Progress | None = None, *,
-                        provinces: Iterable[str] | None = None) -> LoadSummary:
-    """Load the shipped official units (before and after 1/7/2025) and their lineage.
+                        access: Access, provinces: Iterable[str] | None = None
+                        ) -> LoadSummary:
+    """Load the shipped official units (before and after 1/7/2025) and their lineage, as
+    `access` (MANAGE on the installation's unit).
 
     Idempotent: a second run changes nothing. `provinces` (today's codes) restricts the
     load to those provinces and the old provinces merged into them — for a one-province
     install or a small test database."""
-    load_unit_kinds(session)
+    require_booted()
+    require_manage_installation(session, access)
+    actor = access.actor
+    ensure_unit_kinds(session, actor)
     units, links = read_official(DATA_DIR, provinces=set(provinces) if provinces else None)
     total = len(units) + len(links)
     report = progress or (lambda done, total: None)
     summary = LoadSummary()
     index = UnitIndex.from_db(session)
-    _load_units(session, units, index, summary, report, total)
+    _load_units(session, units, index, summary, report, total, actor)
     _load_lineage(session, links, index, summary)
     report(total, total)
     if summary.changed:
-        record_event(session, action="load", object_type="org_unit",
+        record_event(session, action="load", object_type="org_unit", actor=actor,
                      object_id="official", after=summary.__dict__,
                      note="Danh mục đơn vị hành chính / official administrative units")
     session.flush()
@@ -163,7 +191,8 @@ def _unit_values(record: UnitRecord, parent_id: int | None) -> dict[str, object]
 
 
 def _load_units(session: Session, units: list[UnitRecord], index: UnitIndex,
-                summary: LoadSummary, report: Progress, total: int) -> None:
+                summary: LoadSummary, report: Progress, total: int,
+                actor: Actor | None) -> None:
     """Insert level by level, so every parent has an id before its children arrive."""
     existing = _existing_units(session)
     pending = list(units)
@@ -176,7 +205,7 @@ def _load_units(session: Session, units: list[UnitRecord], index: UnitIndex,
             raise ValueError(f"Thiếu đơn vị cha {missing} / missing parent units {missing}")
         ready_keys = {(u.code, u.valid_from) for u in ready}
         pending = [u for u in pending if (u.code, u.valid_from) not in ready_keys]
-        _write_units(session, ready, index, existing, summary)
+        _write_units(session, ready, index, existing, summary, actor)
         done += len(ready)
         report(done, total)
 
@@ -190,7 +219,7 @@ def _existing_units(session: Session) -> dict[tuple[str, dt.date], dict[str, obj
 
 def _write_units(session: Session, records: list[UnitRecord], index: UnitIndex,
                  existing: dict[tuple[str, dt.date], dict[str, object]],
-                 summary: LoadSummary) -> None:
+                 summary: LoadSummary, actor: Actor | None) -> None:
     new_rows = []
     for record in records:
         parent_id = (index.valid_id(record.parent_code, record.valid_from)
@@ -200,7 +229,7 @@ def _write_units(session: Session, records: list[UnitRecord], index: UnitIndex,
         if old is None:
             new_rows.append(values)
         elif _differs(old, values):
-            _update_unit(session, old, values)
+            _update_unit(session, old, values, actor)
             summary.units_updated += 1
         else:
             summary.units_unchanged += 1
@@ -219,11 +248,12 @@ def _norm(value: object) -> object:
     return round(value, 6) if isinstance(value, float) else value
 
 
-def _update_unit(session: Session, old: dict[str, object], new: dict[str, object]) -> None:
+def _update_unit(session: Session, old: dict[str, object], new: dict[str, object],
+                 actor: Actor | None) -> None:
     changes = {k: new[k] for k in COMPARED if _norm(old[k]) != _norm(new[k])}
     session.execute(update(OrgUnit).where(OrgUnit.id == old["id"]).values(**changes))
     record_event(session, action="update", object_type="org_unit", object_id=old["id"],
-                 before={k: old[k] for k in changes}, after=changes)
+                 actor=actor, before={k: old[k] for k in changes}, after=changes)
 
 
 def _index_new(session: Session, index: UnitIndex, rows: list[dict[str, object]]) -> None:
@@ -444,16 +474,32 @@ def _follow(start: int, primary: dict[int, int], valid: set[int],
 # ------------------------------------------------------------------ departments
 
 
-def load_departments(session: Session, path: str | Path, *, dry_run: bool = False,
-                     actor: object = None) -> DepartmentSummary:
-    """Load an editable departments file (sở, ban, ngành; see departments-20.yaml).
-    All or nothing: any error raises DepartmentFileError listing every problem."""
-    from chiso.units.departments import load_departments_file
+def load_departments(session: Session, path: str | Path, *, access: Access,
+                     dry_run: bool = False) -> DepartmentSummary:
+    """Load an editable departments file (sở, ban, ngành; see departments-20.yaml), as
+    `access` (MANAGE on the installation's unit). All or nothing: any error raises
+    DepartmentFileError listing every problem."""
+    from chiso.units.departments import load_departments_file  # it imports this module
 
-    return load_departments_file(session, Path(path), dry_run=dry_run, actor=actor)
+    require_booted()
+    require_manage_installation(session, access)
+    return load_departments_file(session, Path(path), dry_run=dry_run, actor=access.actor)
+
+
+# The loaders `chiso init` runs (chiso.setup.reference_loaders): shipped data, idempotent,
+# loaded by the set-up job itself.
+
+
+def load_shipped_unit_kinds(session: Session) -> int:
+    return load_unit_kinds(session, access=Access.system(session, "setup"))
+
+
+def load_shipped_units(session: Session) -> LoadSummary:
+    return load_official_units(session, access=Access.system(session, "setup"))
 
 
 def load_shipped_departments(session: Session) -> list[DepartmentSummary]:
     """The departments files shipped in chiso/units/data (departments-<province>.yaml)."""
-    return [load_departments(session, path)
+    access = Access.system(session, "setup")
+    return [load_departments(session, path, access=access)
             for path in sorted(DATA_DIR.glob("departments-*.yaml"))]

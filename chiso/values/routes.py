@@ -22,7 +22,7 @@ from starlette.background import BackgroundTask
 
 from chiso.accounts.access import ROLE_ACTIONS, Access, Action, PermissionDenied
 from chiso.accounts.models import Role
-from chiso.errors import NotFound, UnsupportedType, UserError
+from chiso.errors import ERROR_RESPONSES, NotFound, UnsupportedType, UserError
 from chiso.indicators.models import Indicator
 from chiso.settings import get_settings
 from chiso.units.models import OrgUnit
@@ -34,7 +34,7 @@ from chiso.web.deps import AccessDep, SessionDep, UserDep
 from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
-router = APIRouter(tags=["values"])
+router = APIRouter(tags=["values"], responses=ERROR_RESPONSES)
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xls")
 Number = float | str | None  # "76,6%" and "1.234.567" are accepted as typed
 
