@@ -11,8 +11,10 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access
 from chiso.indicators.models import Indicator
 from chiso.records.engine import INDICATORS
 from chiso.units.models import OrgUnit, UnitKind, UnitLineage
@@ -58,6 +60,11 @@ def make_units(session: Session) -> dict[str, OrgUnit]:
     session.flush()
     return {"20": province, "H01": district, "old_a": old_a, "old_b": old_b,
             "merged": merged, "06200": c200, "06300": c300}
+
+
+def feed_access(session: Session) -> Access:
+    """The authority of the province's one-stop feed (a system job)."""
+    return Access.system(session, "records-feed")
 
 
 def make_indicators(session: Session) -> dict[str, int]:
@@ -119,3 +126,39 @@ def august_records() -> list[dict[str, str]]:
         record("D6", "P3", "06300", "2025-08-11 07:45", "Bưu chính công ích",
                level="không", fee="10000"),
     ]
+
+
+def put_on_calendar(session: Session, calendar: str, codes: list[str]) -> None:
+    """A reporting form (data set) on `calendar` holding these indicators: their dossiers
+    are then placed in that calendar's periods."""
+    from chiso.collection.models import DataSet, DataSetIndicator
+
+    data_set = DataSet(code=f"HS_{calendar.upper()}", name_vi="Hồ sơ một cửa",
+                       period_type="M", calendar=calendar)
+    session.add(data_set)
+    session.flush()
+    ids = dict(session.execute(select(Indicator.code, Indicator.id)
+                               .where(Indicator.code.in_(codes))).all())
+    session.add_all(DataSetIndicator(data_set_id=data_set.id, indicator_id=ids[code])
+                    for code in codes)
+    session.flush()
+
+
+def make_world(session: Session, tmp_path: Path) -> dict[str, OrgUnit]:
+    """Units, the seven indicators and the procedure catalogue, committed."""
+    from chiso.records.service import load_procedures
+
+    units = make_units(session)
+    make_indicators(session)
+    load_procedures(session, write_procedures(tmp_path / "procedures.csv"),
+                    access=feed_access(session))
+    session.commit()
+    return units
+
+
+def post_batch(client, records: list[dict[str, str]]):  # type: ignore[no-untyped-def]
+    """POST a batch as a signed-in browser session would (with its CSRF token)."""
+    from tests.accounts_support import csrf_of
+
+    return client.post("/api/records/batches", json={"records": records},
+                       headers={"X-CSRF-Token": csrf_of(client)})

@@ -8,32 +8,25 @@ import pytest
 from conftest import browser_login, login
 from records_support import (
     august_records,
-    make_indicators,
-    make_units,
+    feed_access,
+    make_world,
     record,
     write_csv,
-    write_procedures,
+)
+from records_support import (
+    post_batch as post,
 )
 from sqlalchemy.orm import Session
 
 from chiso.accounts.models import Role
 from chiso.records import service
-from tests.accounts_support import csrf_of
 
 
 @pytest.fixture
 def world(session: Session, tmp_path: Path):  # type: ignore[no-untyped-def]
-    units = make_units(session)
-    make_indicators(session)
-    service.load_procedures(session, write_procedures(tmp_path / "procedures.csv"))
-    session.commit()
+    units = make_world(session, tmp_path)
     return {k: (u.id, u.code) for k, u in units.items()}
 
-
-def post(client, records):  # type: ignore[no-untyped-def]
-    """POST a batch as a signed-in browser session would (with its CSRF token)."""
-    return client.post("/api/records/batches", json={"records": records},
-                       headers={"X-CSRF-Token": csrf_of(client)})
 
 
 def test_anonymous_gets_401_and_the_page_redirects(client, world):
@@ -70,9 +63,12 @@ def test_a_bad_record_is_refused_with_its_row_and_nothing_stored(admin_client, w
     records[3]["fee_due"] = "-5"
     response = post(admin_client, records)
     assert response.status_code == 422
-    errors = response.json()["errors"]
+    body = response.json()
+    errors = body["issues"]
     assert [(e["row"], e["column"], e["rule"]) for e in errors] == [(4, "fee_due", "amount")]
-    assert "dòng 4, cột 'fee_due'" in errors[0]["message"]
+    assert "dòng 4, cột 'fee_due'" in errors[0]["message_vi"]
+    assert "row 4, column 'fee_due'" in errors[0]["message_en"]
+    assert body["status"] == 422 and "nothing from this file was stored" in body["message_en"]
     assert admin_client.get("/api/records/batches").json() == []
 
 
@@ -82,7 +78,8 @@ def test_focal_officer_may_post_only_for_their_unit(client, make_user, world):
     theirs = [r for r in august_records() if r["unit_code"] == "06300"]
     others = [r for r in august_records() if r["unit_code"] == "06200"]
     assert post(client, others).status_code == 403
-    assert post(client, theirs).status_code == 201
+    response = post(client, theirs)
+    assert response.status_code == 201, response.text
     assert client.get("/records/units/06200?year=2025").status_code == 403
     assert client.get("/records/units/06300?year=2025").status_code == 200
 
@@ -113,7 +110,8 @@ def test_unit_page_shows_indicators_targets_and_procedures(admin_client, world, 
     from chiso.indicators.models import Indicator
     from chiso.plans.models import Plan, Target
 
-    service.ingest_file(session, write_csv(tmp_path / "aug.csv", august_records()))
+    service.ingest_file(session, write_csv(tmp_path / "aug.csv", august_records()),
+                        access=feed_access(session))
     plan = Plan(code="72-KH/BCĐ", title="Kế hoạch chuyển đổi số", year_from=2025,
                 year_to=2025)
     session.add(plan)
@@ -147,7 +145,8 @@ def test_unit_page_in_the_browser(live_server, page, make_user, world, session, 
                due=f"2025-{m:02d}-28 17:00", finished=f"2025-{m:02d}-28 12:00",
                e_result="1" if i % 3 == 0 else "0")
         for m in range(1, 8) for i in range(12)]
-    service.ingest_file(session, write_csv(tmp_path / "year.csv", rows))
+    service.ingest_file(session, write_csv(tmp_path / "year.csv", rows),
+                        access=feed_access(session))
     session.commit()
     user, password = make_user(Role.ADMIN)
     browser_login(page, live_server, user.username, password)

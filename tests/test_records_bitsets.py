@@ -79,7 +79,7 @@ def test_bitset_counts_equal_pandas_beyond_one_word() -> None:
         engine.register_procedures(con, procedures)
         assert con.execute("SELECT max(word), max(gword) FROM proc").fetchall() == [(4, 1)]
         con.register("dossiers_df", frame.to_arrow())
-        con.execute("CREATE TEMP VIEW cur AS SELECT * FROM dossiers_df")
+        con.execute("CREATE TEMP VIEW cur AS SELECT *, month AS period FROM dossiers_df")
         engine.procedure_counts(con)
         ours = engine.indicator_table(con, umap, closure)
     finally:

@@ -7,12 +7,19 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from records_support import august_records, make_indicators, make_units, write_csv
+from records_support import (
+    august_records,
+    feed_access,
+    make_indicators,
+    make_units,
+    write_csv,
+)
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from chiso.cli.main import app
+from chiso.records.feed import FeedRejected
 from chiso.records.generator import generate
 from chiso.records.models import RecordBatch
 from chiso.values.models import DataValue
@@ -91,8 +98,9 @@ def test_cli_refuses_a_bad_file_and_says_where(world, tmp_path):
     rows = august_records()
     rows[1]["digitised"] = "maybe"
     result = runner.invoke(app, ["records", "ingest", str(write_csv(tmp_path / "x.csv", rows))])
-    assert result.exit_code == 1
-    text = " ".join(result.output.split())
+    # A UserError: the `chiso` program prints it and exits with code 2.
+    assert isinstance(result.exception, FeedRejected), result.output
+    text = str(result.exception)
     assert "Tệp 'x.csv', dòng 3, cột 'digitised': phải là có/không (1/0)" in text
     assert "nothing from this file was stored" in text
 
@@ -112,7 +120,8 @@ def test_generated_feed_rolls_up_consistently(session, world):
     from chiso.indicators.models import Indicator
     from chiso.records.service import load_generated_feed
 
-    result = load_generated_feed(session, province="20", months=3, seed=3, rows=4000,
+    result = load_generated_feed(session, access=feed_access(session), province="20", months=3,
+                                 seed=3, rows=4000,
                                  end=dt.date(2025, 9, 30))
     session.commit()
     assert result.rows_stored > 4000 * 0.95 and result.months == [202507, 202508, 202509]

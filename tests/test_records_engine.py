@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 from records_support import (
     august_records,
-    make_indicators,
-    make_units,
+    feed_access,
+    make_world,
     record,
     write_csv,
-    write_procedures,
 )
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access
 from chiso.records import service
 from chiso.records.feed import FeedRejected
 from chiso.records.models import RecordBatch
@@ -24,11 +24,7 @@ from chiso.values.models import DataValue, DataValueVersion
 
 @pytest.fixture
 def world(session: Session, tmp_path: Path):  # type: ignore[no-untyped-def]
-    units = make_units(session)
-    make_indicators(session)
-    service.load_procedures(session, write_procedures(tmp_path / "procedures.csv"))
-    session.commit()
-    return units
+    return make_world(session, tmp_path)
 
 
 def values_of(session: Session, unit_id: int, period: str) -> dict[str, tuple]:
@@ -43,7 +39,7 @@ def values_of(session: Session, unit_id: int, period: str) -> dict[str, tuple]:
 
 
 def ingest(session: Session, path: Path) -> service.IngestResult:
-    result = service.ingest_file(session, path)
+    result = service.ingest_file(session, path, access=feed_access(session))
     session.commit()
     return result
 
@@ -172,7 +168,7 @@ def test_a_malformed_row_stores_nothing_and_names_the_row(session, world, tmp_pa
     rows[4]["channel"] = "fax"
     path = write_csv(tmp_path / "bad.csv", rows)
     with pytest.raises(FeedRejected) as caught:
-        service.ingest_file(session, path)
+        service.ingest_file(session, path, access=feed_access(session))
     session.rollback()
     text = str(caught.value)
     assert ("Tệp 'bad.csv', dòng 4, cột 'received_at': ngày giờ không hợp lệ" in text)
@@ -191,7 +187,8 @@ def test_unknown_unit_and_procedure_are_named(session, world, tmp_path):
     rows[0]["unit_code"] = "99999"
     rows[1]["procedure_code"] = "NOPE"
     with pytest.raises(FeedRejected) as caught:
-        service.ingest_file(session, write_csv(tmp_path / "x.csv", rows))
+        service.ingest_file(session, write_csv(tmp_path / "x.csv", rows),
+                            access=feed_access(session))
     text = str(caught.value)
     assert "dòng 2, cột 'unit_code': mã đơn vị không có trong danh mục đơn vị" in text
     assert "row 3, column 'procedure_code'" in text
@@ -219,7 +216,7 @@ def test_unreadable_files_are_refused_naming_line_and_column(session, world, tmp
     }
     for path, (vi, en) in expected.items():
         with pytest.raises(FeedRejected) as caught:
-            service.ingest_file(session, path)
+            service.ingest_file(session, path, access=feed_access(session))
         session.rollback()
         assert vi in str(caught.value) and en in str(caught.value), str(caught.value)
     assert session.scalar(select(func.count()).select_from(RecordBatch)) == 0
@@ -258,14 +255,12 @@ def test_full_recompute_repairs_values(session, world, tmp_path):
                                                  DataValue.period == "202508"))
     assert row is not None
     original = (row.numerator, row.denominator, row.value)
-    from chiso.accounts.access import Access
     from chiso.values.service import save_value
 
     save_value(session, unit_id=row.unit_id, indicator_id=row.indicator_id, period="202508",
-               numerator=1, denominator=1, source="manual",
-               access=Access.system(session, "test"))
+               numerator=1, denominator=1, source="manual", access=Access.system(session, "test"))
     session.commit()
-    result = service.recompute(session)
+    result = service.recompute(session, access=feed_access(session))
     session.commit()
     assert result.months == [202508] and result.updated == 1
     session.refresh(row)

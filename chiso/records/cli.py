@@ -1,4 +1,9 @@
-"""`chiso records …`: ingest one-stop dossier feeds, generate a synthetic feed, recompute."""
+"""`chiso records …`: ingest one-stop dossier feeds, generate a synthetic feed, recompute.
+
+The operator's commands act as the system job "records-feed" (`Access.system`, audited as
+`system:records-feed`). A refused file or unit is a `UserError`, which `chiso` prints with
+exit code 2. Services are imported inside the commands so that `chiso` itself starts
+without loading DuckDB and Polars."""
 
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ records_app = typer.Typer(
          "Example: chiso records ingest mot-cua-2025-08.csv",
     no_args_is_help=True)
 
+JOB = "records-feed"
 STEP_LABELS = {"check": "Kiểm tra / checking", "store": "Ghi kho / storing",
                "compute": "Tính chỉ tiêu / computing indicators",
                "save": "Lưu số liệu / saving values"}
@@ -36,12 +42,16 @@ def register(app: typer.Typer) -> None:
 
 
 def _month(text: str | None) -> int | None:
+    """A period month in any spelling `chiso.periods` reads (2025-08, 08/2025, Tháng 8/2025)."""
+    from chiso.periods import PeriodType, parse_period
+
     if not text:
         return None
-    digits = text.replace("-", "").replace("/", "")
-    if len(digits) == 6 and digits.isdigit() and 1 <= int(digits[4:]) <= 12:
-        return int(digits)
-    raise typer.BadParameter(f"'{text}': dùng YYYY-MM / use YYYY-MM")
+    period = parse_period(text)
+    if period.type is not PeriodType.MONTH:
+        raise typer.BadParameter(f"'{text}': cần một tháng, ví dụ 2025-08 / a month, e.g. "
+                                 "2025-08")
+    return int(period.id)
 
 
 @records_app.command("procedures")
@@ -52,15 +62,12 @@ def procedures(file: Path = typer.Argument(..., exists=True, dir_okay=False,
 
     Example: chiso records procedures data/feed.procedures.csv
     """
+    from chiso.accounts.access import Access
     from chiso.db import session_scope
-    from chiso.records.service import RecordsError, load_procedures
+    from chiso.records.service import load_procedures
 
-    try:
-        with session_scope() as session:
-            counts = load_procedures(session, file)
-    except RecordsError as exc:
-        console.print(f"[red]✗[/] {exc}")
-        raise typer.Exit(1) from exc
+    with session_scope() as session:
+        counts = load_procedures(session, file, access=Access.system(session, JOB))
     console.print(f"[green]✓[/] Thủ tục / procedures: thêm {counts['inserted']} inserted, "
                   f"cập nhật {counts['updated']} updated, giữ nguyên {counts['unchanged']} "
                   "unchanged")
@@ -80,10 +87,10 @@ def ingest(
 
     Example: chiso records ingest data/feed.parquet --procedures data/feed.procedures.csv
     """
+    from chiso.accounts.access import Access
     from chiso.db import session_scope
     from chiso.records.engine import DEFAULT_MEMORY_MB
-    from chiso.records.feed import FeedRejected
-    from chiso.records.service import RecordsError, ingest_file
+    from chiso.records.service import ingest_file
 
     memory_mb = memory_mb or DEFAULT_MEMORY_MB
     if procedures_file:
@@ -98,13 +105,9 @@ def ingest(
             def step(name: str, task: TaskID = step_task, file: str = path.name) -> None:
                 bar.update(task, advance=0 if name == "check" else 1,
                            description=f"{file}: {STEP_LABELS[name]}")
-            try:
-                with session_scope() as session:
-                    result = ingest_file(session, path, step=step, memory_mb=memory_mb)
-            except (FeedRejected, RecordsError) as exc:
-                bar.stop()
-                console.print(f"[red]✗[/] {exc}")
-                raise typer.Exit(1) from exc
+            with session_scope() as session:
+                result = ingest_file(session, path, access=Access.system(session, JOB),
+                                     step=step, memory_mb=memory_mb)
             bar.update(step_task, completed=4, description=f"{path.name}: xong / done")
             bar.advance(files_task)
             _print_result(result)
@@ -159,7 +162,8 @@ def generate(
 @records_app.command("recompute")
 def recompute(
     unit: str = typer.Option(None, help="Only this unit and the units below it."),
-    month_from: str = typer.Option(None, "--from", help="First month, YYYY-MM."),
+    month_from: str = typer.Option(None, "--from", help="First month, YYYY-MM (the period "
+                                   "month of the indicator's calendar)."),
     month_to: str = typer.Option(None, "--to", help="Last month, YYYY-MM."),
 ) -> None:
     """Recompute the indicators from all stored records (repairs); unchanged values are
@@ -167,19 +171,15 @@ def recompute(
 
     Example: chiso records recompute --unit 20 --from 2025-01 --to 2025-12
     """
+    from chiso.accounts.access import Access
     from chiso.db import session_scope
-    from chiso.records.service import RecordsError
     from chiso.records.service import recompute as run
 
     columns = (SpinnerColumn(), TextColumn("Tính lại / recomputing"), TimeElapsedColumn())
-    try:
-        with Progress(*columns, console=console) as bar, session_scope() as session:
-            bar.add_task("recompute", total=None)
-            result = run(session, unit_code=unit, month_from=_month(month_from),
-                         month_to=_month(month_to))
-    except RecordsError as exc:
-        console.print(f"[red]✗[/] {exc}")
-        raise typer.Exit(1) from exc
+    with Progress(*columns, console=console) as bar, session_scope() as session:
+        bar.add_task("recompute", total=None)
+        result = run(session, access=Access.system(session, JOB), unit_code=unit,
+                     month_from=_month(month_from), month_to=_month(month_to))
     console.print(f"[green]✓[/] {len(result.months)} tháng / months; thêm {result.inserted} "
                   f"inserted, cập nhật {result.updated} updated, giữ nguyên {result.unchanged} "
                   f"unchanged ({result.seconds:.1f} s)")

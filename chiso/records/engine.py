@@ -10,15 +10,19 @@ and ORs (DESIGN §4: columnar engine).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from chiso.periods import Calendar
 from chiso.records.models import Channel, ServiceLevel
+from chiso.settings import get_settings
 
 MIN_MEMORY_MB, MAX_MEMORY_MB = 1024, 4096
+CUTOFF_DAY = 15  # Nghị định 09/2019: a day on or after the 15th is in the next month's period
 
 
 def default_memory_mb() -> int:
@@ -33,7 +37,6 @@ def default_memory_mb() -> int:
 
 
 DEFAULT_MEMORY_MB = default_memory_mb()
-LOCAL_TZ = "Asia/Ho_Chi_Minh"
 STORED_COLUMNS = (
     "dossier_code", "procedure_code", "unit_code", "received_at", "channel",
     "service_level", "status", "due_at", "finished_at", "electronic_result", "digitised",
@@ -63,7 +66,8 @@ def connect(root: Path, *, memory_mb: int = DEFAULT_MEMORY_MB,
     con = duckdb.connect(config={"threads": threads or os.cpu_count() or 2,
                                  "memory_limit": f"{memory_mb}MB",
                                  "temp_directory": str(tmp)})
-    con.execute(f"SET TimeZone = '{LOCAL_TZ}'")
+    # Times without an offset are the province's local time (setting CHISO_TIME_ZONE).
+    con.execute(f"SET TimeZone = '{get_settings().time_zone}'")
     return con
 
 
@@ -71,9 +75,35 @@ def _list(files: list[str]) -> str:
     return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
 
 
+CIVIL_MONTH = "(year({col}) * 100 + month({col}))::INTEGER"
+
+
+def period_sql(calendar: Calendar, column: str) -> str:
+    """The period month (YYYYMM) that contains the time `column` under `calendar`, in SQL:
+    the civil month, or under Nghị định 09/2019 the next month from the 15th on (so
+    15/12/2025 is in 202601). The rule of `chiso.periods.period_containing`, vectorised."""
+    civil = CIVIL_MONTH.format(col=column)
+    if calendar is not Calendar.CUTOFF_ND09:
+        return civil
+    return (f"(CASE WHEN day({column}) < {CUTOFF_DAY} THEN {civil} "
+            f"WHEN month({column}) = 12 THEN (year({column}) + 1) * 100 + 1 "
+            f"ELSE {civil} + 1 END)::INTEGER")
+
+
+def store_months(periods: Iterable[int], calendar: Calendar) -> list[int]:
+    """The civil months whose store partitions hold the dossiers of these period months
+    (under NĐ 09 a period month also takes the second half of the month before)."""
+    wanted = set(periods)
+    if calendar is Calendar.CUTOFF_ND09:
+        wanted |= {p - 1 if p % 100 > 1 else p - 89 for p in wanted}
+    return sorted(wanted)
+
+
 def register_current(con: duckdb.DuckDBPyConnection, versions: list[str],
-                     superseded: list[str]) -> None:
-    """View `cur`: the current version of every dossier (stored versions − superseded)."""
+                     superseded: list[str], calendar: Calendar = Calendar.STANDARD) -> None:
+    """View `cur`: the current version of every dossier (stored versions − superseded),
+    with `period`, its period month under `calendar` (`month` is its civil month, the
+    store partition)."""
     if not versions:
         cols = ", ".join(f"NULL::VARCHAR AS {c}" for c in ("dossier_code", "procedure_code",
                                                             "unit_code", "channel",
@@ -83,9 +113,11 @@ def register_current(con: duckdb.DuckDBPyConnection, versions: list[str],
                     "NULL::TIMESTAMP AS received_at, NULL::TIMESTAMP AS due_at, "
                     "NULL::TIMESTAMP AS finished_at, NULL::TIMESTAMP AS updated_at, "
                     "NULL::BOOLEAN AS electronic_result, NULL::BOOLEAN AS digitised, "
-                    "NULL::BOOLEAN AS paid_online, NULL::DOUBLE AS fee_due WHERE false")
+                    "NULL::BOOLEAN AS paid_online, NULL::DOUBLE AS fee_due, "
+                    "NULL::INTEGER AS period WHERE false")
         return
-    body = f"SELECT * FROM read_parquet({_list(versions)})"
+    period = "month" if calendar is Calendar.STANDARD else period_sql(calendar, "received_at")
+    body = f"SELECT *, {period} AS period FROM read_parquet({_list(versions)})"
     if superseded:
         body = (f"SELECT v.* FROM ({body}) v ANTI JOIN read_parquet({_list(superseded)}) s "
                 "ON v.k = s.k AND v.batch_id = s.batch_id")
@@ -95,24 +127,28 @@ def register_current(con: duckdb.DuckDBPyConnection, versions: list[str],
 # ----------------------------------------------------------------------------- ingestion
 
 @dataclass
+class BatchPlan:
+    rows_read: int
+    unique: int  # distinct dossiers in the batch
+
+
+@dataclass
 class BatchWrite:
     rows_read: int
     rows_stored: int
     rows_ignored: int
-    touched: pl.DataFrame  # unit_code, month of every dossier whose current state changed
+    # unit_code, month (civil) and p_<calendar> (the period month under each calendar) of
+    # every dossier whose current state changed, before and after.
+    touched: pl.DataFrame
 
 
-def write_batch(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -> BatchWrite:
-    """Store the view `feed` as batch `batch_id`, given `cur` over the committed store.
-
-    A dossier's version is stored only when it is newer (by updated_at) than the current
-    one; the version it replaces is listed in `superseded` under its own month, so the
-    month it used to count in is recomputed too. Within the batch the newest row of a
-    dossier wins (ties: the later row).
-    """
+def plan_batch(con: duckdb.DuckDBPyConnection) -> BatchPlan:
+    """Decide what the staged batch changes, given `cur` over the committed store: temp
+    tables `prev` (the stored versions of its dossiers), `incoming` (its newest row of each
+    dossier; ties: the later row) and `replaced` (stored versions it supersedes)."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE prev AS
-        SELECT k, dossier_code, batch_id, updated_at, month, unit_code FROM cur
+        SELECT k, dossier_code, batch_id, updated_at, month, unit_code, received_at FROM cur
         WHERE k IN (SELECT DISTINCT k FROM staged)""")
     # Most dossiers appear once in a batch: only the repeated ones need ranking, which
     # keeps the sort (and its spill to disk) to a small share of a large file.
@@ -127,29 +163,47 @@ def write_batch(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -> Ba
             SELECT *, row_number() OVER (
                 PARTITION BY k, dossier_code ORDER BY updated_at DESC, row_no DESC) AS rn
             FROM staged WHERE k IN (SELECT k FROM repeated)) WHERE rn = 1""")
-    # Distinct dossiers = rows − the extra rows of repeated ones (no DISTINCT over the file).
-    rows_read, extra = con.execute(
-        "SELECT (SELECT count(*) FROM staged), (SELECT coalesce(sum(n - 1), 0) FROM repeated)"
-    ).fetchone()  # type: ignore[misc]
-    unique = int(rows_read) - int(extra)
-    _write_superseded(con, root, batch_id)
-    stored = _write_versions(con, root, batch_id)
-    touched = con.sql(f"""
-        SELECT DISTINCT unit_code, month FROM read_parquet(
-            '{root}/versions/month=*/b{batch_id:08d}_*.parquet')
-        UNION SELECT DISTINCT unit_code, month FROM replaced""").pl() if stored else \
-        pl.DataFrame(schema={"unit_code": pl.String, "month": pl.Int32})
-    return BatchWrite(int(rows_read), int(stored), int(unique) - int(stored), touched)
-
-
-def _write_superseded(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -> int:
     con.execute("""
         CREATE OR REPLACE TEMP TABLE replaced AS
-        SELECT p.k, p.batch_id, p.month, p.unit_code FROM prev p
+        SELECT p.k, p.batch_id, p.month, p.unit_code, p.received_at FROM prev p
         JOIN (SELECT k, dossier_code, max(updated_at) AS newest FROM staged
               WHERE k IN (SELECT k FROM prev) GROUP BY ALL) n
           ON n.k = p.k AND n.dossier_code = p.dossier_code
         WHERE n.newest > p.updated_at""")
+    # Distinct dossiers = rows − the extra rows of repeated ones (no DISTINCT over the file).
+    [(rows_read, extra)] = con.execute(
+        "SELECT (SELECT count(*) FROM staged), (SELECT coalesce(sum(n - 1), 0) FROM repeated)"
+    ).fetchall()
+    return BatchPlan(int(rows_read), int(rows_read) - int(extra))
+
+
+def owners(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """unit_code, month (civil) of every row of the planned batch and of every stored
+    version it would replace: the units whose records it changes (CAPTURE on each)."""
+    return con.sql(f"""
+        SELECT DISTINCT unit_code, {CIVIL_MONTH.format(col="received_at")} AS month
+        FROM staged
+        UNION SELECT DISTINCT unit_code, month FROM replaced""").pl()
+
+
+def store_batch(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int,
+                plan: BatchPlan) -> BatchWrite:
+    """Write the planned batch as `batch_id`: its new versions, and the stored versions
+    they replace listed in `superseded` under their own month (so the month a dossier used
+    to count in is recomputed too). A version no newer than the stored one is ignored."""
+    _write_superseded(con, root, batch_id)
+    stored = _write_versions(con, root, batch_id)
+    periods = ", ".join(f"{period_sql(c, 'received_at')} AS p_{c.value}" for c in Calendar)
+    touched = con.sql(f"""
+        SELECT DISTINCT unit_code, month, {periods} FROM read_parquet(
+            '{root}/versions/month=*/b{batch_id:08d}_*.parquet')
+        UNION SELECT DISTINCT unit_code, month, {periods} FROM replaced""").pl() if stored \
+        else pl.DataFrame(schema={"unit_code": pl.String, "month": pl.Int32,
+                                  **{f"p_{c.value}": pl.Int32 for c in Calendar}})
+    return BatchWrite(plan.rows_read, int(stored), plan.unique - int(stored), touched)
+
+
+def _write_superseded(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -> int:
     count = con.execute("SELECT count(*) FROM replaced").fetchone()[0]  # type: ignore[index]
     if count:
         con.execute(f"""
@@ -163,7 +217,7 @@ def _write_versions(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -
     columns = ", ".join(f"i.{c}" for c in STORED_COLUMNS)
     query = f"""
         SELECT i.k, {columns}, {batch_id}::INTEGER AS batch_id,
-               (year(i.received_at) * 100 + month(i.received_at))::INTEGER AS month
+               {CIVIL_MONTH.format(col="i.received_at")} AS month
         FROM incoming i
         WHERE NOT EXISTS (SELECT 1 FROM prev p WHERE p.k = i.k
                           AND p.dossier_code = i.dossier_code
@@ -180,17 +234,19 @@ def _write_versions(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -
 
 # --------------------------------------------------------------------------- computation
 
-def procedure_counts(con: duckdb.DuckDBPyConnection, months: list[int] | None = None,
+def procedure_counts(con: duckdb.DuckDBPyConnection, periods: list[int] | None = None,
                      unit_codes: list[str] | None = None) -> None:
-    """Temp table `grp`: per (unit code, month, procedure word) the additive counts of the
-    current dossiers and two bitsets — the online procedures used online (`online_mask`)
+    """Temp table `grp`: per (unit code, period month, procedure word) the additive counts
+    of the current dossiers and two bitsets — the online procedures used online (`online_mask`)
     and the (level, field) groups that received dossiers (`active_groups`).
 
     This one pass over the dossiers is the only heavy step. Distinct services are bits, so
     every level above is an OR of its leaves' bitsets instead of a DISTINCT over
     (unit, procedure) pairs; with at most 64 procedures a unit-month is one row.
     """
-    conditions = [f"c.month IN ({', '.join(map(str, months))})"] if months else []
+    # Only whole periods: under NĐ 09 the files read for a period also hold half of the
+    # periods next to it.
+    conditions = [f"c.period IN ({', '.join(map(str, periods))})"] if periods else []
     if unit_codes is not None:
         con.register("scope_df", pl.DataFrame({"code": unit_codes},
                                               schema={"code": pl.String}).to_arrow())
@@ -201,7 +257,7 @@ def procedure_counts(con: duckdb.DuckDBPyConnection, months: list[int] | None = 
     online, full = Channel.ONLINE.value, ServiceLevel.FULL.value
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE grp AS
-        SELECT c.unit_code, c.month, p.word, p.gword,
+        SELECT c.unit_code, c.period AS month, p.word, p.gword,
           count(*) AS received,
           count(*) FILTER (c.channel = '{online}') AS online,
           count(*) FILTER (c.channel = '{online}'
@@ -331,7 +387,7 @@ def procedures_without_online(con: duckdb.DuckDBPyConnection, unit_codes: list[s
     month_list = ", ".join(map(str, months)) or "NULL"
     return con.sql(f"""
         WITH mine AS (SELECT * FROM cur WHERE unit_code IN ({codes})
-                      AND month IN ({month_list})),
+                      AND period IN ({month_list})),
         active AS (SELECT DISTINCT p.level, p.field FROM mine m
                    JOIN proc p ON p.code = m.procedure_code),
         used AS (SELECT procedure_code, count(*) AS dossiers,

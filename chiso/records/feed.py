@@ -7,6 +7,7 @@ bad row is refused before anything is written; the errors name file, row, column
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -14,7 +15,10 @@ from pathlib import Path
 
 import duckdb
 
+from chiso.errors import UserError
 from chiso.records.models import Channel, ServiceLevel
+from chiso.settings import get_settings
+from chiso.text import vn_today
 
 TEXT_COLUMNS = ("dossier_code", "procedure_code", "unit_code", "status")
 TIME_COLUMNS = ("received_at", "due_at", "finished_at", "updated_at")
@@ -26,7 +30,6 @@ ALL_COLUMNS = (
 )
 REQUIRED = ("dossier_code", "procedure_code", "unit_code", "received_at", "channel",
             "updated_at")
-LOCAL_TZ = "Asia/Ho_Chi_Minh"
 
 # Accepted spellings, compared after lower-casing, removing accents and joining words by "_".
 CHANNEL_ALIASES = {
@@ -55,6 +58,7 @@ RULES = {
     "amount": ("phí phải là số không âm", "the fee must be a non-negative number"),
     "finished_before_received": ("ngày hoàn thành sớm hơn ngày tiếp nhận",
                                  "finished before it was received"),
+    "future": ("ngày tiếp nhận chưa tới (sau hôm nay)", "received after today"),
     "unknown_unit": ("mã đơn vị không có trong danh mục đơn vị",
                      "the unit code is not a known unit"),
     "unknown_procedure": ("mã thủ tục không có trong danh mục thủ tục (nạp danh mục trước)",
@@ -78,29 +82,49 @@ class RowError:
     value: str
     rule: str
 
-    def message(self) -> str:
+    def parts(self) -> tuple[str, str]:
+        """The refusal of this row in Vietnamese and in English."""
         vi, en = RULES[self.rule]
         shown = f" ('{self.value}')" if self.value else ""
         # A line that cannot be parsed at all may have no column to name.
         cot = f", cột '{self.column}'" if self.column else ""
         column = f", column '{self.column}'" if self.column else ""
-        return (f"Tệp '{self.file}', dòng {self.row}{cot}: {vi}{shown} / "
+        return (f"Tệp '{self.file}', dòng {self.row}{cot}: {vi}{shown}",
                 f"file '{self.file}', row {self.row}{column}: {en}{shown}")
 
+    def message(self) -> str:
+        return " / ".join(self.parts())
 
-class FeedRejected(ValueError):
-    """The feed has bad rows or columns; nothing was stored."""
+    def to_dict(self) -> dict[str, object]:
+        """One item of the refusal's `issues` (the API's JSON)."""
+        vi, en = self.parts()
+        return {"row": self.row, "column": self.column, "rule": self.rule,
+                "value": self.value, "message": self.message(), "message_vi": vi,
+                "message_en": en}
 
-    def __init__(self, errors: list[RowError], total_bad: int, problem: str = "") -> None:
+
+class FeedRejected(UserError):
+    """The feed has bad rows or columns; nothing was stored (422). `issues` lists the first
+    bad rows (file, row, column, rule); `problem` is a (vi, en) pair about the whole file."""
+
+    status = 422
+
+    def __init__(self, errors: list[RowError], total_bad: int,
+                 problem: tuple[str, str] | None = None) -> None:
         self.errors = errors
         self.total_bad = total_bad
-        lines = [problem] if problem else []
-        lines += [e.message() for e in errors]
+        vi_lines, en_lines = [problem[0]] if problem else [], [problem[1]] if problem else []
+        for error in errors:
+            vi, en = error.parts()
+            vi_lines.append(vi)
+            en_lines.append(en)
         if total_bad > len(errors):
-            lines.append(f"… và {total_bad - len(errors)} dòng lỗi khác / "
-                         f"… and {total_bad - len(errors)} more bad rows")
-        lines.append("Không lưu gì từ tệp này / nothing from this file was stored")
-        super().__init__("\n".join(lines))
+            vi_lines.append(f"… và {total_bad - len(errors)} dòng lỗi khác")
+            en_lines.append(f"… and {total_bad - len(errors)} more bad rows")
+        vi_lines.append("Không lưu gì từ tệp này")
+        en_lines.append("nothing from this file was stored")
+        super().__init__("\n".join(vi_lines), "\n".join(en_lines), issues=errors,
+                         data={"bad_rows": total_bad})
 
 
 def file_format(path: Path) -> str:
@@ -110,8 +134,8 @@ def file_format(path: Path) -> str:
         if suffixes.endswith(ending) or suffixes.endswith(ending + ".gz"):
             return kind
     raise FeedRejected([], 0, (
-        f"Tệp '{path.name}': chỉ nhận CSV, JSON Lines hoặc Parquet / file '{path.name}': "
-        "only CSV, JSON Lines or Parquet are accepted"))
+        f"Tệp '{path.name}': chỉ nhận CSV, JSON Lines hoặc Parquet",
+        f"file '{path.name}': only CSV, JSON Lines or Parquet are accepted"))
 
 
 def _quote(text: str) -> str:
@@ -151,14 +175,18 @@ def _text(col: str, kind: str) -> str:
     return f"nullif(trim(nfc_normalize({value})), '')"
 
 
+def _zone() -> str:
+    return get_settings().time_zone
+
+
 def _time(col: str, kind: str) -> str:
     if kind.startswith("TIMESTAMP WITH TIME ZONE"):
-        return f"timezone('{LOCAL_TZ}', {col})"
+        return f"timezone('{_zone()}', {col})"
     if kind.startswith("TIMESTAMP") or kind == "DATE":
         return f"{col}::TIMESTAMP"
     text = f"nullif(trim({col}::VARCHAR), '')"
     # Offsets such as +07:00 or Z are honoured; a time without one is Vietnam local time.
-    return (f"coalesce(timezone('{LOCAL_TZ}', try_cast({text} AS TIMESTAMPTZ)), "
+    return (f"coalesce(timezone('{_zone()}', try_cast({text} AS TIMESTAMPTZ)), "
             f"try_strptime({text}, ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y', "
             f"'%d-%m-%Y %H:%M:%S', '%d-%m-%Y']))")
 
@@ -247,7 +275,9 @@ def normalised_select(columns: dict[str, str]) -> str:
 
 
 def _checks() -> list[tuple[str, str, str]]:
-    """(column, rule, SQL condition that marks the row bad) — one entry per rule."""
+    """(column, rule, SQL condition that marks the row bad) — one entry per rule. A
+    dossier received after today (Vietnam time) is a clock or typing slip: its period has
+    not begun, and the values service would refuse the whole batch without naming it."""
     checks = [(c, "required", f"nullif(trim(raw_{c}), '') IS NULL") for c in REQUIRED]
     checks += [(c, "datetime", f"raw_{c} IS NOT NULL AND trim(raw_{c}) <> '' AND {c} IS NULL")
                for c in TIME_COLUMNS]
@@ -258,6 +288,7 @@ def _checks() -> list[tuple[str, str, str]]:
          "trim(raw_service_level) <> '' AND service_level IS NULL"),
         ("fee_due", "amount", "fee_due IS NULL OR fee_due < 0"),
         ("finished_at", "finished_before_received", "finished_at < received_at"),
+        ("received_at", "future", f"received_at >= DATE '{vn_today() + dt.timedelta(days=1)}'"),
         ("unit_code", "unknown_unit",
          "unit_code IS NOT NULL AND unit_code NOT IN (SELECT code FROM known_units)"),
         ("procedure_code", "unknown_procedure", "procedure_code IS NOT NULL AND "
@@ -280,8 +311,8 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> No
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise FeedRejected([], 0, (
-            f"Tệp '{display_name}': thiếu cột {', '.join(missing)} / file '{display_name}': "
-            f"missing column(s) {', '.join(missing)}"))
+            f"Tệp '{display_name}': thiếu cột {', '.join(missing)}",
+            f"file '{display_name}': missing column(s) {', '.join(missing)}"))
     con.execute(f"CREATE OR REPLACE TEMP VIEW feed AS SELECT {normalised_select(columns)} "
                 "FROM src")
 

@@ -1,37 +1,40 @@
 """Records: the unit page `/records/units/{code}` and the JSON API under `/api/records`.
 
-Reads ask READ on the unit; a batch POST asks CAPTURE on every unit its records name.
-System-to-system feeds will authenticate with API tokens through the same dependency.
+Reads ask READ on the unit; a batch POST is checked by the service (CAPTURE on every unit
+whose records it changes, within the token's scope). Feed systems authenticate with API
+tokens through the same dependency. Refusals are `UserError`s, rendered by the app.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any
 
 import polars as pl
-from fastapi import APIRouter, Body, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chiso.accounts.access import Access, Action
+from chiso.accounts.access import Action
+from chiso.errors import ERROR_RESPONSES, NotFound, TooLarge
 from chiso.indicators.models import Indicator
 from chiso.plans.models import Target
 from chiso.records import engine, service
-from chiso.records.feed import FeedRejected
 from chiso.records.models import RecordBatch
-from chiso.settings import get_settings
+from chiso.text import to_vn, vn_today
 from chiso.units.models import OrgUnit
+from chiso.units.service import UnitNotFound, get_unit
 from chiso.web.deps import AccessDep, SessionDep
-from chiso.web.nav import NAV_ITEMS, NavItem
+from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
-router = APIRouter(tags=["records"])
+router = APIRouter(tags=["records"], responses=ERROR_RESPONSES)
 MAX_API_RECORDS = 100_000
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # as the overview's; beyond them a year is a typing slip
+YearQuery = Annotated[int | None, Query(ge=FIRST_YEAR, le=LAST_YEAR, examples=[2025])]
 
-NAV_ITEMS.append(NavItem("One-stop records", "/records/units/{unit}", order=68))
+NAV = [NavItem("One-stop records", "/records/units/{unit}", order=68)]
 # Column headings of the monthly table (Vietnamese, English).
 SHORT_LABELS = {
     "CQS.DVCTT_PHAT_SINH_HS": ("DVCTT có hồ sơ", "Services used online"),
@@ -42,32 +45,25 @@ SHORT_LABELS = {
     "CQS.KQ_DIEN_TU": ("Kết quả điện tử", "E-results"),
     "CQS.TT_TRUC_TUYEN": ("Thanh toán trực tuyến", "Paid online"),
 }
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def local_time(moment: dt.datetime | None) -> str:
     """dd/mm/yyyy HH:MM in Vietnam time (SQLite hands back naive UTC)."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+    return to_vn(moment).strftime("%d/%m/%Y %H:%M") if moment is not None else ""
 
 
 def _unit(session: Session, code: str, year: int) -> OrgUnit:
     """The unit with this code today, else the one that had it at the end of `year`."""
-    from chiso.units.service import UnitNotFound, get_unit
-
-    for day in (get_settings().current_date(), dt.date(year, 12, 31)):
+    for day in (vn_today(), dt.date(year, 12, 31)):
         try:
             return get_unit(session, code, day)
         except UnitNotFound:
             continue
-    raise HTTPException(404, detail=f"Không có đơn vị mã '{code}' / no unit with code '{code}'")
+    raise service.UnitUnknown(code)
 
 
 def _year(year: int | None) -> int:
-    return year or get_settings().current_date().year
+    return year or vn_today().year
 
 
 def _indicators(session: Session) -> list[Indicator]:
@@ -87,7 +83,7 @@ def _targets(session: Session, unit_id: int, year: int) -> dict[str, float]:
 def unit_series(session: Session, unit: OrgUnit, year: int) -> pl.DataFrame:
     """month, indicator_code, numerator, denominator, value, live — stored values for the
     months the unit existed; before that, computed from its predecessors' records."""
-    months = service.month_range(year, get_settings().current_date())
+    months = service.year_months(session, year, vn_today())
     stored = service.unit_values(session, unit.id, months).with_columns(
         pl.lit(False).alias("live"))
     before = [m for m in months if m < unit.valid_from.year * 100 + unit.valid_from.month]
@@ -121,7 +117,7 @@ def _cards(indicators: list[Indicator], series: pl.DataFrame, targets: dict[str,
 
 @router.get("/records/units/{code}", response_class=HTMLResponse)
 def unit_page(request: Request, code: str, session: SessionDep, access: AccessDep,
-              year: int | None = None) -> HTMLResponse:
+              year: YearQuery = None) -> HTMLResponse:
     """The seven public-service indicators of a unit by month, with targets, and the online
     procedures that received no online dossier."""
     year = _year(year)
@@ -129,7 +125,7 @@ def unit_page(request: Request, code: str, session: SessionDep, access: AccessDe
     access.require(Action.READ, unit.id)
     series = unit_series(session, unit, year)
     indicators = _indicators(session)
-    months = service.month_range(year, get_settings().current_date())
+    months = service.year_months(session, year, vn_today())
     missing = service.procedures_without_online(session, unit.id, months)
     table = {(r["month"], r["indicator_code"]): r for r in series.iter_rows(named=True)}
     return render(request, "records/unit.html", {
@@ -145,7 +141,7 @@ def unit_page(request: Request, code: str, session: SessionDep, access: AccessDe
 
 @router.get("/api/records/units/{code}/indicators")
 def unit_indicators(code: str, session: SessionDep, access: AccessDep,
-                    year: int | None = None) -> dict[str, Any]:
+                    year: YearQuery = None) -> dict[str, Any]:
     """The indicators of a unit by month (`live` marks months computed from predecessors'
     records on today's boundaries)."""
     year = _year(year)
@@ -158,43 +154,28 @@ def unit_indicators(code: str, session: SessionDep, access: AccessDep,
 
 @router.get("/api/records/units/{code}/procedures-without-online")
 def procedures_without_online(code: str, session: SessionDep, access: AccessDep,
-                              year: int | None = None) -> list[dict[str, Any]]:
+                              year: YearQuery = None) -> list[dict[str, Any]]:
     """Online procedures offered in the unit's area (its level and field had dossiers) that
     received no online dossier in the year: code, name, service_level, field, dossiers —
     the list a department acts on. Needs READ on the unit."""
     year = _year(year)
     unit = _unit(session, code, year)
     access.require(Action.READ, unit.id)
-    months = service.month_range(year, get_settings().current_date())
+    months = service.year_months(session, year, vn_today())
     return service.procedures_without_online(session, unit.id, months).to_dicts()
-
-
-def _require_capture(session: Session, access: Access, records: list[dict[str, Any]]) -> None:
-    codes = {str(r.get("unit_code", "")).strip() for r in records if isinstance(r, dict)}
-    ids = session.scalars(select(OrgUnit.id).where(OrgUnit.code.in_(codes))).all()
-    if not ids:
-        access.require(Action.CAPTURE, None)
-    for unit_id in set(ids):
-        access.require(Action.CAPTURE, unit_id)
 
 
 @router.post("/api/records/batches", status_code=201)
 def post_batch(session: SessionDep, access: AccessDep,
-               records: list[dict[str, Any]] = Body(..., embed=True)) -> Any:
+               records: list[dict[str, Any]] = Body(..., embed=True)) -> dict[str, Any]:
     """Ingest a batch of dossier records (the same columns as the files). All-or-nothing:
-    a bad record stores nothing and the answer names it (422)."""
+    a bad record stores nothing and the answer names it (422, one issue per bad row); 403
+    without CAPTURE on a unit whose records the batch changes, including the current owner
+    of a dossier it re-sends under another unit."""
     if len(records) > MAX_API_RECORDS:
-        raise HTTPException(413, detail=f"Tối đa {MAX_API_RECORDS} bản ghi mỗi lô / at most "
-                                        f"{MAX_API_RECORDS} records per batch")
-    _require_capture(session, access, records)
-    try:
-        result = service.ingest_records(session, records, actor=access.user)
-    except FeedRejected as exc:
-        return JSONResponse(status_code=422, content={
-            "detail": str(exc), "errors": [
-                {"row": e.row, "column": e.column, "rule": e.rule, "value": e.value,
-                 "message": e.message()} for e in exc.errors]})
-    return result.as_dict()
+        raise TooLarge(f"Tối đa {MAX_API_RECORDS} bản ghi mỗi lô",
+                       f"at most {MAX_API_RECORDS} records per batch")
+    return service.ingest_records(session, records, access=access).as_dict()
 
 
 def batch_json(batch: RecordBatch) -> dict[str, Any]:
@@ -222,5 +203,5 @@ def get_batch(batch_id: int, session: SessionDep, access: AccessDep) -> dict[str
     access.require(Action.READ)
     batch = session.get(RecordBatch, batch_id)
     if batch is None:
-        raise HTTPException(404, detail=f"Không có lô {batch_id} / no batch {batch_id}")
+        raise NotFound(f"Không có lô {batch_id}", f"no batch {batch_id}")
     return batch_json(batch)

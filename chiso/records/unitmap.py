@@ -6,6 +6,10 @@ longer existed in the month — an old commune code still used after the merger 
 1/7/2025 — the lineage is followed to the successor valid then. With `current=True`
 every code maps to today's successor whatever the month: the view "on today's
 boundaries" used to show a merged commune's history as one series.
+
+"Month" is a period month id (YYYYMM) under a calendar: the civil month by default; under
+Nghị định 09/2019 month 202601 runs from 15/12/2025 to 14/01/2026, and a unit is valid in it
+when its validity overlaps those dates (the values service's rule).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chiso.db.engine import bind_url as _bind_url
+from chiso.periods import Calendar, Period, PeriodType
 from chiso.units.models import OrgUnit, UnitLineage
 
 CACHE_SECONDS = 60.0
@@ -38,12 +43,21 @@ class UnitRow:
         return self.valid_from <= last and (self.valid_to is None or self.valid_to >= first)
 
 
-@lru_cache(maxsize=4096)
-def month_bounds(month: int) -> tuple[dt.date, dt.date]:
-    year, mon = divmod(int(month), 100)
-    first = dt.date(year, mon, 1)
-    nxt = dt.date(year + mon // 12, mon % 12 + 1, 1)
-    return first, nxt - dt.timedelta(days=1)
+@lru_cache(maxsize=8192)
+def month_bounds(month: int, calendar: Calendar = Calendar.STANDARD
+                 ) -> tuple[dt.date, dt.date]:
+    """First and last day of period month `month` (YYYYMM) under `calendar`."""
+    period = Period(int(month) // 100, PeriodType.MONTH, int(month) % 100)
+    return period.start(calendar), period.end(calendar)
+
+
+def month_bounds_exprs(calendar: Calendar) -> tuple[pl.Expr, pl.Expr]:
+    """`month_bounds` as polars expressions over an integer column `month`."""
+    year, mon = pl.col("month") // 100, pl.col("month") % 100
+    civil = pl.date(year, mon, 1)
+    if calendar is Calendar.CUTOFF_ND09:
+        return (civil.dt.offset_by("-1mo").dt.offset_by("14d"), civil.dt.offset_by("13d"))
+    return civil, civil.dt.month_end()
 
 
 class UnitResolver:
@@ -74,7 +88,7 @@ class UnitResolver:
         self.by_code: dict[str, list[UnitRow]] = {}
         for unit in sorted(self.units.values(), key=lambda u: u.valid_from):
             self.by_code.setdefault(unit.code, []).append(unit)
-        self._leaves_by_era: dict[tuple[str, tuple[int, int], bool], int | None] = {}
+        self._leaves_by_era: dict[tuple[str, tuple[int, int], bool, Calendar], int | None] = {}
         self.successor: dict[int, int] = {}
         links = session.execute(select(UnitLineage.predecessor_id, UnitLineage.successor_id,
                                        UnitLineage.is_primary, UnitLineage.event_date)
@@ -86,16 +100,33 @@ class UnitResolver:
     def codes(self) -> list[str]:
         return list(self.by_code)
 
-    def leaf(self, code: str, month: int, *, current: bool = False) -> int | None:
+    def leaf(self, code: str, month: int, *, current: bool = False,
+             calendar: Calendar = Calendar.STANDARD) -> int | None:
         candidates = self.by_code.get(code)
         if not candidates:
             return None
-        first, last = month_bounds(month)
-        valid = [u for u in candidates if u.valid_in(first, last)]
+        first, last = month_bounds(month, calendar)
+        # The unit that holds the code at the end of the period reports for it: under NĐ 09
+        # period 07/2025 (15/06–14/07) belongs to the commune formed on 1/7, not to the one
+        # it replaced (the values service accepts both, but a unit gone by then would leave
+        # its ancestors — an abolished district — with a value for a period they missed).
+        valid = [u for u in candidates if u.valid_in(last, last)] or [
+            u for u in candidates if u.valid_in(first, last)]
         unit = valid[-1] if valid else max(
             (u for u in candidates if u.valid_from <= last), key=lambda u: u.valid_from,
             default=candidates[0])
-        return self._follow(unit.id, None if current else (first, last))
+        return self._follow(unit.id, None if current else (last, last))
+
+    def successor_today(self, unit_id: int) -> int:
+        """The unit that carries on `unit_id` today (itself when it was never merged)."""
+        return self._follow(unit_id, None)
+
+    def lineage(self, unit_id: int) -> list[int]:
+        """The unit and every unit that carried it on, in order (primary links)."""
+        chain = [unit_id]
+        while chain[-1] in self.successor and self.successor[chain[-1]] not in chain:
+            chain.append(self.successor[chain[-1]])
+        return chain
 
     @cache  # noqa: B019  (one resolver per request or batch)
     def _edges(self, code: str) -> tuple[dt.date, ...]:
@@ -169,19 +200,20 @@ class UnitResolver:
              for day in self._edges(code)],
             schema={"unit_code": pl.String, "edge": pl.Date}, orient="row")
 
-    def _resolved(self, rest: pl.DataFrame, current: bool) -> pl.DataFrame:
+    def _resolved(self, rest: pl.DataFrame, current: bool, calendar: Calendar
+                  ) -> pl.DataFrame:
         """Pairs of re-used or merged codes: each (code, era) — months between the same
         edges — resolved once in Python, then joined back (a national store has about
         110,000 such pairs and a few thousand eras). The resolver outlives one batch
         (`cached`), so the next batch finds its eras resolved."""
-        first = pl.date(pl.col("month") // 100, pl.col("month") % 100, 1)
-        eras = (rest.with_columns(first.alias("first"), first.dt.month_end().alias("last"))
+        first, last = month_bounds_exprs(calendar)
+        eras = (rest.with_columns(first.alias("first"), last.alias("last"))
                 .join(self._edge_frame, on="unit_code", how="left")
                 .group_by("unit_code", "month")
                 .agg((pl.col("edge") <= pl.col("first")).sum().alias("lo"),
                      (pl.col("edge") <= pl.col("last")).sum().alias("hi")))
         keys = eras.group_by("unit_code", "lo", "hi").agg(pl.col("month").min())
-        leaves = [(code, lo, hi, self._era_leaf(code, (lo, hi), month, current))
+        leaves = [(code, lo, hi, self._era_leaf(code, (lo, hi), month, current, calendar))
                   for code, lo, hi, month in keys.iter_rows()]
         table = pl.DataFrame(leaves, orient="row", schema={
             "unit_code": pl.String, "lo": eras.schema["lo"], "hi": eras.schema["hi"],
@@ -190,19 +222,22 @@ class UnitResolver:
                 .filter(pl.col("leaf_id").is_not_null())
                 .select("unit_code", pl.col("month").cast(pl.Int32), "leaf_id"))
 
-    def _era_leaf(self, code: str, era: tuple[int, int], month: int, current: bool
-                  ) -> int | None:
-        key = (code, era, current)
+    def _era_leaf(self, code: str, era: tuple[int, int], month: int, current: bool,
+                  calendar: Calendar) -> int | None:
+        key = (code, era, current, calendar)
         if key not in self._leaves_by_era:
-            self._leaves_by_era[key] = self.leaf(code, month, current=current)
+            self._leaves_by_era[key] = self.leaf(code, month, current=current,
+                                                 calendar=calendar)
         return self._leaves_by_era[key]
 
-    def umap(self, pairs: pl.DataFrame, *, current: bool = False) -> pl.DataFrame:
-        """unit_code, month → leaf_id for every pair (unknown codes are dropped)."""
+    def umap(self, pairs: pl.DataFrame, *, current: bool = False,
+             calendar: Calendar = Calendar.STANDARD) -> pl.DataFrame:
+        """unit_code, month → leaf_id for every pair (unknown codes are dropped); `month`
+        is a period month under `calendar`."""
         pairs = pairs.select("unit_code", pl.col("month").cast(pl.Int32)).unique()
         simple = pairs.join(self._constant, on="unit_code")
         rest = pairs.join(self._constant, on="unit_code", how="anti")
-        resolved = self._resolved(rest, current)
+        resolved = self._resolved(rest, current, calendar)
         return pl.concat([simple.select(resolved.columns), resolved])
 
     def closure(self, leaf_ids: list[int]) -> pl.DataFrame:
@@ -218,15 +253,17 @@ class UnitResolver:
             schema={"unit_id": pl.Int64, "valid_from": pl.Date, "valid_to": pl.Date},
             orient="row")
 
-    def valid_mask(self, frame: pl.DataFrame) -> pl.Series:
-        """For a frame with unit_id and month: does the unit exist in that month?"""
+    def valid_mask(self, frame: pl.DataFrame, calendar: Calendar = Calendar.STANDARD
+                   ) -> pl.Series:
+        """For a frame with unit_id and month: does the unit exist at the end of that
+        period month (the rule `leaf` follows; it implies the values service's overlap)?"""
         units = self._validity
-        month_start = pl.date(pl.col("month") // 100, pl.col("month") % 100, 1)
+        _first, last = month_bounds_exprs(calendar)
         joined = frame.select("unit_id", "month").join(units, on="unit_id", how="left",
                                                        maintain_order="left")
         return joined.select(
-            (pl.col("valid_from") <= month_start.dt.month_end())
-            & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= month_start))
+            (pl.col("valid_from") <= last)
+            & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= last))
         ).to_series().fill_null(False)
 
     def with_predecessors(self, unit_ids: set[int]) -> set[int]:

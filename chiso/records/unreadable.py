@@ -35,8 +35,8 @@ def refusal(path: Path, display_name: str, kind: str, error: Exception) -> FeedR
                                       "csv_format")], 1)
     first = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
     return FeedRejected([], 0, (
-        f"Tệp '{display_name}': không đọc được tệp {kind.upper()} ({first}) / file "
-        f"'{display_name}': the {kind.upper()} file cannot be read ({first})"))
+        f"Tệp '{display_name}': không đọc được tệp {kind.upper()} ({first})",
+        f"file '{display_name}': the {kind.upper()} file cannot be read ({first})"))
 
 
 def _open(path: Path) -> IO[bytes]:
