@@ -64,3 +64,20 @@ def test_board_unit_filter_offers_only_units_the_officer_may_open(  # type: igno
     options = client.get("/tasks").text.split('name="unit"')[1].split("</select>")[0]
     assert '<option value="S_NV"' in options
     assert '<option value="20"' not in options and '<option value="S_KHCN"' not in options
+
+
+def test_the_scorecard_shows_a_commune_officer_only_what_it_may_read(  # type: ignore[no-untyped-def]
+        session: Session, client, make_user) -> None:
+    """A commune officer saw every department's scorecard on /tasks (issue 12, Low)."""
+    from chiso.accounts.models import Role
+    from tests.conftest import login
+
+    world = build_world(session)
+    session.commit()
+    officer, password = make_user(Role.FOCAL_OFFICER, world.commune_a.id)
+    login(client, officer.username, password)
+    board = client.get("/tasks", params={"lang": "vi"}).text
+    scorecard = board.split("Kết quả theo đơn vị chủ trì")[1].split("</table>")[0]
+    for department in ("Sở Nội vụ", "Sở Tài chính", "Sở Khoa học và Công nghệ"):
+        assert department not in scorecard
+    assert "Chưa có nhiệm vụ" in scorecard

@@ -82,7 +82,10 @@ def progress_chart(statuses: list[Any], title: str) -> bytes | None:
     expected = [None if s.closed else completion(s, s.expected) for s in rows][::-1]
     colours = [STATUS_COLOURS.get(str(s.status), "#9aa5b1") for s in rows][::-1]
     positions = list(range(len(rows)))
-    ax.barh(positions, [a or 0.0 for a in actual], color=colours, height=0.55)
+    drawn = [(y, a, c) for y, a, c in zip(positions, actual, colours, strict=True)
+             if a is not None]
+    ax.barh([y for y, _a, _c in drawn], [a for _y, a, _c in drawn],
+            color=[c for _y, _a, c in drawn], height=0.55)
     top = max([110.0] + [a + 22 for a in actual if a is not None])
     for y, (a, e) in enumerate(zip(actual, expected, strict=True)):
         if a is None:
