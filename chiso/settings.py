@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -87,7 +88,9 @@ class Settings(BaseSettings):
         return path.read_text().strip()
 
     def current_date(self) -> dt.date:
-        return self.today or dt.date.today()
+        """Today in the province (`time_zone`), not on the server's clock (often UTC), or
+        the pinned `today`. `chiso.text.vn_today()` is the same answer."""
+        return self.today or dt.datetime.now(ZoneInfo(self.time_zone)).date()
 
 
 @lru_cache

@@ -170,3 +170,16 @@ def test_vietnam_time_is_one_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         monkeypatch.undo()
         reset_settings_cache()
+
+
+def test_today_is_the_provinces_date_not_the_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """UTC+14 and UTC−12 are 26 hours apart: whatever the server's clock says, their dates
+    differ, and chiso's "today" follows the configured zone."""
+    days = {}
+    for zone in ("Pacific/Kiritimati", "Etc/GMT+12"):
+        monkeypatch.setenv("CHISO_TIME_ZONE", zone)
+        reset_settings_cache()
+        days[zone] = vn_today()
+    monkeypatch.undo()
+    reset_settings_cache()
+    assert days["Pacific/Kiritimati"] > days["Etc/GMT+12"]

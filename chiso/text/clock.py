@@ -39,5 +39,6 @@ def vn_now() -> dt.datetime:
 
 
 def vn_today() -> dt.date:
-    """Today in Vietnam (or the pinned `CHISO_TODAY`)."""
-    return get_settings().today or vn_now().date()
+    """Today in Vietnam (or the pinned `CHISO_TODAY`): `Settings.current_date()`, which
+    every domain already asks, reads the same zone."""
+    return get_settings().current_date()
