@@ -17,12 +17,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from chiso.periods import Calendar
+from chiso.periods import Calendar, month_key_sql
 from chiso.records.models import Channel, ServiceLevel
 from chiso.settings import get_settings
 
 MIN_MEMORY_MB, MAX_MEMORY_MB = 1024, 4096
-CUTOFF_DAY = 15  # Nghị định 09/2019: a day on or after the 15th is in the next month's period
 
 
 def default_memory_mb() -> int:
@@ -78,16 +77,10 @@ def _list(files: list[str]) -> str:
 CIVIL_MONTH = "(year({col}) * 100 + month({col}))::INTEGER"
 
 
-def period_sql(calendar: Calendar, column: str) -> str:
-    """The period month (YYYYMM) that contains the time `column` under `calendar`, in SQL:
-    the civil month, or under Nghị định 09/2019 the next month from the 15th on (so
-    15/12/2025 is in 202601). The rule of `chiso.periods.period_containing`, vectorised."""
-    civil = CIVIL_MONTH.format(col=column)
-    if calendar is not Calendar.CUTOFF_ND09:
-        return civil
-    return (f"(CASE WHEN day({column}) < {CUTOFF_DAY} THEN {civil} "
-            f"WHEN month({column}) = 12 THEN (year({column}) + 1) * 100 + 1 "
-            f"ELSE {civil} + 1 END)::INTEGER")
+def _period(column: str, calendar: Calendar) -> str:
+    """The period month (YYYYMM) holding each time of `column` under `calendar`: the
+    rule of `chiso.periods` (under NĐ 09/2019, 15/12/2025 is in 202601)."""
+    return f"({month_key_sql(column, calendar)})::INTEGER"
 
 
 def store_months(periods: Iterable[int], calendar: Calendar) -> list[int]:
@@ -116,7 +109,7 @@ def register_current(con: duckdb.DuckDBPyConnection, versions: list[str],
                     "NULL::BOOLEAN AS paid_online, NULL::DOUBLE AS fee_due, "
                     "NULL::INTEGER AS period WHERE false")
         return
-    period = "month" if calendar is Calendar.STANDARD else period_sql(calendar, "received_at")
+    period = "month" if calendar is Calendar.STANDARD else _period("received_at", calendar)
     body = f"SELECT *, {period} AS period FROM read_parquet({_list(versions)})"
     if superseded:
         body = (f"SELECT v.* FROM ({body}) v ANTI JOIN read_parquet({_list(superseded)}) s "
@@ -193,7 +186,7 @@ def store_batch(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int,
     to count in is recomputed too). A version no newer than the stored one is ignored."""
     _write_superseded(con, root, batch_id)
     stored = _write_versions(con, root, batch_id)
-    periods = ", ".join(f"{period_sql(c, 'received_at')} AS p_{c.value}" for c in Calendar)
+    periods = ", ".join(f"{_period('received_at', c)} AS p_{c.value}" for c in Calendar)
     touched = con.sql(f"""
         SELECT DISTINCT unit_code, month, {periods} FROM read_parquet(
             '{root}/versions/month=*/b{batch_id:08d}_*.parquet')
