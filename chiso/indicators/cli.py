@@ -66,7 +66,6 @@ def list_indicators(
 
     Example: chiso catalog list --pillar CQS
     """
-    import chiso.db.models  # noqa: F401
     from chiso.db import session_scope
     from chiso.indicators.service import list_indicators as indicators
 

@@ -65,7 +65,6 @@ def list_plans() -> None:
 
     Example: chiso plan list
     """
-    import chiso.db.models  # noqa: F401
     from chiso.db import session_scope
     from chiso.plans.service import list_plans as plans
     from chiso.text import format_date
@@ -90,7 +89,6 @@ def show(code: str = typer.Argument(..., help="The plan's số hiệu, e.g. 72-K
 
     Example: chiso plan show 72-KH/BCĐ
     """
-    import chiso.db.models  # noqa: F401
     from chiso.db import session_scope
     from chiso.plans.service import PlanNotFound, get_plan, plan_targets, target_as_dict
     from chiso.text import format_date, format_number
@@ -124,7 +122,6 @@ def export(
 
     Example: chiso plan export 72-KH/BCĐ -o 72-KH-BCD.xlsx
     """
-    import chiso.db.models  # noqa: F401
     from chiso.db import session_scope
     from chiso.plans.service import PlanNotFound, export_plan_xlsx
 
