@@ -141,3 +141,16 @@ def test_import_page_previews_then_confirms(client, world, officer_a, db_url) ->
     confirmed = client.post("/values/import", data={"csrf_token": token, **fields})
     assert confirmed.status_code == 200
     assert "Đã lưu: 2 số liệu mới" in confirmed.text and _count(db_url) == 2
+
+
+def test_any_spelling_of_a_period_is_one_period(client, world, officer_a) -> None:
+    """'Quý III/2025' saved, 'quý 3 năm 2025' and 'Q3/2025' asked: the same 2025Q3."""
+    body = {"unit": "06001", "indicator": "CQS.SO_DVCTT", "period": "Quý III/2025",
+            "value": 12}
+    saved = client.post("/api/values", json=body, headers=officer_a)
+    assert saved.status_code == 200 and saved.json()["period"] == "2025Q3", saved.text
+    for spelling in ("quý 3 năm 2025", "Q3/2025", "2025q3"):
+        listed = client.get("/api/values", params={"unit": "06001", "period": spelling})
+        assert [(r["period"], r["value"]) for r in listed.json()] == [("2025Q3", 12.0)], spelling
+    refused = client.get("/api/values", params={"period": "9 tháng đầu năm 2025"})
+    assert refused.status_code == 422 and "Quý III/2025" in refused.json()["message_vi"]
