@@ -17,7 +17,7 @@ from chiso.accounts.access import Access
 from chiso.db import session_scope
 from chiso.funding import roadmap, service
 from chiso.funding.importer import FundingImportResult, import_budget_file
-from chiso.funding.indicators import refresh_indicators
+from chiso.funding.indicators import derived_access, refresh_indicators
 from chiso.funding.service import ProgrammeInput
 from chiso.funding.summary import province_of
 from chiso.periods import parse_period
@@ -170,7 +170,7 @@ def refresh_command(
     with session_scope() as session:
         province = get_unit(session, unit)
         summary = refresh_indicators(session, scope_unit_id=province.id, year=year,
-                                     access=Access.system(session, "cli"))
+                                     access=derived_access(session))
     console.print(f"[green]✓[/] Chỉ tiêu kinh phí / funding indicators: mới / new "
                   f"{summary.inserted}, thay đổi / changed {summary.updated}, không đổi / "
                   f"unchanged {summary.unchanged}")

@@ -73,8 +73,11 @@ def build(session: Session, *, today: dt.date, access: Access) -> FundingDemo:
         result.approved += approval.approved
     result.years = sorted({f.line.year for f in figures if f.line.year <= today.year})
     for year in result.years:
+        # A closed year's values as the province would have had them in January.
+        recorded = (dt.datetime(year + 1, 1, 10, 2, tzinfo=dt.UTC) if year < today.year
+                    else None)
         summary = refresh_indicators(session, scope_unit_id=province.id, year=year,
-                                     access=access, source=DEMO_SOURCE)
+                                     access=access, source=DEMO_SOURCE, recorded_at=recorded)
         result.values += summary.inserted + summary.updated
     return result
 

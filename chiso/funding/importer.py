@@ -121,6 +121,7 @@ def import_budget_file(session: Session, path: Path | str, *, access: Access,
     scope = scope_unit_id or _province_id(session)
     reading = _Reading(session, name, scope, year, amount_unit, result)
     figures = [f for sheet in sheets for f in reading.sheet(sheet)]
+    result.years = sorted({f.line.year for f in figures})
     result.errors += reading.errors
     if not result.errors:
         result.errors += _rule_errors(session, figures, access, reading)
@@ -558,7 +559,6 @@ def _rule_errors(session: Session, figures: list[FigureInput], access: Access,
     lines = service.find_lines(session, [f.line for f in figures])
     problems += service.cumulative_problems(session, figures, lines)
     problems += _permission_problems(figures, access)
-    reading.result.years = sorted({f.line.year for f in figures})
     return [_located(reading.file_name, p) for p in problems]
 
 

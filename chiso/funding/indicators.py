@@ -99,10 +99,19 @@ def _valid_units_only(session: Session, rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def refresh_indicators(session: Session, *, scope_unit_id: int, year: int, access: Access,
-                       source: str = FUNDING_SOURCE) -> UpsertSummary:
+                       source: str = FUNDING_SOURCE, recorded_at: dt.datetime | None = None
+                       ) -> UpsertSummary:
     """Compute the year's funding indicators from approved figures and store them through
-    the values service (a new version only where a value changed)."""
+    the values service (a new version only where a value changed), as `access` — the system
+    job "funding-indicators" after an approval: the values are derived, the person's right
+    was checked when they approved. `recorded_at` dates them (the demo's history)."""
     rows = indicator_rows(session, scope_unit_id=scope_unit_id, year=year)
     if rows.is_empty():
         return UpsertSummary(0, 0, 0)
-    return upsert_values(session, rows, source=source, access=access)
+    return upsert_values(session, rows, source=source, access=access,
+                         recorded_at=recorded_at)
+
+
+def derived_access(session: Session) -> Access:
+    """Who writes the funding indicators: the system, never a person typing them."""
+    return Access.system(session, "funding-indicators")

@@ -35,7 +35,7 @@ from chiso.boot import require_booted
 from chiso.db.base import utcnow
 from chiso.errors import Conflict, NotFound, UserError
 from chiso.funding.compute import DISBURSEMENT, SHARE
-from chiso.funding.indicators import refresh_indicators
+from chiso.funding.indicators import derived_access, refresh_indicators
 from chiso.funding.models import BudgetLine, Figure, FigureVersion, Programme, ProgrammeLink
 from chiso.funding.paths import default_path
 from chiso.funding.vocab import (
@@ -684,7 +684,8 @@ def approve_figures(session: Session, *, access: Access, figure_ids: Sequence[in
                      after={"approved": result.approved, "comment": nfc(comment)})
     if refresh:
         for scope, touched_year in sorted(result.years):
-            refresh_indicators(session, scope_unit_id=scope, year=touched_year, access=access)
+            refresh_indicators(session, scope_unit_id=scope, year=touched_year,
+                               access=derived_access(session))
     return result
 
 
