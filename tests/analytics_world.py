@@ -1,8 +1,9 @@
 """A tiny hand-made province for the analytics tests, built with the real models.
 
 Province 20 has two communes valid since 1/7/2025 (A = 06001, B = 06002). Before the
-reform it had district 178 with communes X (06101) and Y (06102); X and Y were merged into
-A on 1/7/2025 and the district was absorbed into the province.
+reform it had district 178 with communes X (06101) and Y (06102), and district 179 with
+commune Z (06201); X and Y were merged into A and Z into B on 1/7/2025, and both districts
+were absorbed into the province.
 """
 
 from __future__ import annotations
@@ -89,13 +90,18 @@ def build_world(session: Session) -> World:
     b = _unit(session, "06002", "Xã Cao Lộc", "xa", province, valid_from=REFORM)
     x = _unit(session, "06101", "Thị trấn Đồng Đăng (cũ)", "xa", district, valid_to=BEFORE)
     y = _unit(session, "06102", "Xã Hồng Phong (cũ)", "xa", district, valid_to=BEFORE)
+    other = _unit(session, "179", "Huyện Lộc Bình", "huyen", province, valid_to=BEFORE)
+    z = _unit(session, "06201", "Xã Tú Đoạn (cũ)", "xa", other, valid_to=BEFORE)
     session.add_all([
         UnitLineage(predecessor_id=x.id, successor_id=a.id, event_date=REFORM, kind="merge"),
         UnitLineage(predecessor_id=y.id, successor_id=a.id, event_date=REFORM, kind="merge"),
+        UnitLineage(predecessor_id=z.id, successor_id=b.id, event_date=REFORM, kind="merge"),
         UnitLineage(predecessor_id=district.id, successor_id=province.id, event_date=REFORM,
                     kind="absorb"),
+        UnitLineage(predecessor_id=other.id, successor_id=province.id, event_date=REFORM,
+                    kind="absorb"),
     ])
-    world.units = {u.code: u.id for u in (province, district, a, b, x, y)}
+    world.units = {u.code: u.id for u in (province, district, a, b, x, y, other, z)}
     for code, (kind, unit_agg, time_agg, scale, direction, pillar) in INDICATORS.items():
         row = Indicator(code=code, name_vi=f"Chỉ tiêu {code}", name_en=f"Indicator {code}",
                         kind=kind, unit_aggregation=unit_agg, time_aggregation=time_agg,

@@ -11,7 +11,7 @@ import datetime as dt
 
 import polars as pl
 
-from chiso.analytics import flows, lineage, projection, rollup, status
+from chiso.analytics import flows, lineage, parts, projection, rollup, status
 from chiso.periods import PeriodType
 
 ROLLED = ["unit_id", "indicator_id", "b_m0", "num", "den", "value", "n_nonagg", "source"]
@@ -47,12 +47,13 @@ def rolled_values(values: pl.DataFrame, indicators: pl.DataFrame, units: pl.Data
                   unit_lineage: pl.DataFrame, day: dt.date, bucket_type: PeriodType,
                   bucket_starts: list[int]) -> pl.DataFrame:
     """Roll-up on the hierarchy valid on `day`, using only periods starting by `day`."""
-    mapping = lineage.resolve_units(units, unit_lineage, day)
-    tree = lineage.current_tree(units, unit_lineage, day)
     if "p_rank" not in values.columns:
         values = rollup.with_period_parts(values)
-    seen = values.filter(pl.col("p_m0") <= rollup.month_index(day.year, day.month))
-    return rollup.rollup(seen, indicators, mapping, tree, bucket_type, bucket_starts)
+    seen = values.filter(pl.col("p_m0") <= rollup.month_index(day.year, day.month)).select(
+        "unit_id", "indicator_id", *rollup.VALUE_COLUMNS, *rollup.PERIOD_COLUMNS,
+        *rollup.demo_columns(values))
+    placed = parts.place(seen, indicators, units, unit_lineage, day)
+    return parts.bucket_rollup(placed, indicators, bucket_type, bucket_starts)
 
 
 def _evaluate_group(targets: pl.DataFrame, values: pl.DataFrame, indicators: pl.DataFrame,
@@ -67,19 +68,14 @@ def _evaluate_group(targets: pl.DataFrame, values: pl.DataFrame, indicators: pl.
     year_starts = sorted({y * 12 for y in years} | {(y - 1) * 12 for y in years})
     as_of_m = rollup.month_index(day.year, day.month)
     month_starts = list(range(as_of_m - projection.TREND_MONTHS + 1, as_of_m + 1))
-    tree = lineage.current_tree(units, unit_lineage, day)
     seen = values.select("unit_id", "indicator_id", *rollup.VALUE_COLUMNS,
                          *rollup.PERIOD_COLUMNS, *rollup.demo_columns(values))
     latest_start = seen["p_m0"].max()
     if isinstance(latest_start, int) and latest_start > as_of_m:  # else nothing to drop
         seen = seen.filter(pl.col("p_m0") <= as_of_m)
-    current, keep = rollup.current_parts(seen, mapping, indicators)
-    yearly = rollup.unit_rollup(
-        rollup.time_aggregate(current, indicators, PeriodType.YEAR, year_starts, keep), tree,
-        indicators)
-    monthly = rollup.unit_rollup(
-        rollup.time_aggregate(current, indicators, PeriodType.MONTH, month_starts, keep), tree,
-        indicators)
+    placed = parts.place(seen, indicators, units, unit_lineage, day)
+    yearly = parts.bucket_rollup(placed, indicators, PeriodType.YEAR, year_starts)
+    monthly = parts.bucket_rollup(placed, indicators, PeriodType.MONTH, month_starts)
     framed = flows.judge(_attach_actuals(targets, yearly, monthly), monthly)
     framed = status.fill_baseline(framed)
     framed = status.expected_on_path(framed)

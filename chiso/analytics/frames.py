@@ -24,7 +24,8 @@ UNIT_SCHEMA = {"id": pl.Int64, "code": pl.Utf8, "name": pl.Utf8, "name_en": pl.U
                "kind": pl.Utf8, "parent_id": pl.Int64, "valid_from": pl.Date,
                "valid_to": pl.Date}
 LINEAGE_SCHEMA = {"predecessor_id": pl.Int64, "successor_id": pl.Int64,
-                  "event_date": pl.Date, "share": pl.Float64, "is_primary": pl.Boolean}
+                  "event_date": pl.Date, "share": pl.Float64, "is_primary": pl.Boolean,
+                  "kind": pl.Utf8}
 INDICATOR_SCHEMA = {"indicator_id": pl.Int64, "code": pl.Utf8, "name_vi": pl.Utf8,
                     "name_en": pl.Utf8, "kind": pl.Utf8, "direction": pl.Utf8,
                     "unit_agg": pl.Utf8, "time_agg": pl.Utf8, "scale": pl.Float64,
@@ -100,7 +101,8 @@ def load_units(session: Session, unit_ids: Iterable[int] | None = None) -> pl.Da
 def load_lineage(session: Session, unit_ids: Iterable[int] | None = None) -> pl.DataFrame:
     """Lineage links, all or those whose predecessor is one of `unit_ids`."""
     query = select(UnitLineage.predecessor_id, UnitLineage.successor_id,
-                   UnitLineage.event_date, UnitLineage.share, UnitLineage.is_primary)
+                   UnitLineage.event_date, UnitLineage.share, UnitLineage.is_primary,
+                   UnitLineage.kind)
     if unit_ids is not None:
         query = query.where(_in(UnitLineage.predecessor_id, unit_ids))
     return _frame(session, query, LINEAGE_SCHEMA)

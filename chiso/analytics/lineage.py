@@ -131,6 +131,58 @@ def current_tree(units: pl.DataFrame, lineage: pl.DataFrame, day: dt.date) -> pl
     return with_depth(tree)
 
 
+@_same_frames_same_answer
+def part_units(units: pl.DataFrame, lineage: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    """Units that no longer exist on `day` and stand for a *part* of the unit carrying their
+    history: `unit_id` (the old unit), `parent_id` (its heir, which has sub-units on `day`).
+
+    An absorbed district, or a province merged with others, covered only part of the unit
+    that carries its history today; its own figure must replace only its own former
+    sub-units' figures, never the heir's other sub-units'. Such a unit keeps its figures
+    as a node of its own under its heir (see `rollup.place`). A predecessor of a unit
+    without sub-units (communes merged into a commune) or a renamed unit is the whole of
+    its heir: its figures join the heir's own timeline instead."""
+    mapping = resolve_units(units, lineage, day)
+    tree = current_tree(units, lineage, day)
+    parents = tree.filter(pl.col("parent_id").is_not_null()).select(
+        pl.col("parent_id").alias("current_id")).unique()
+    moved = mapping.filter(pl.col("unit_id") != pl.col("current_id")).join(
+        parents, on="current_id", how="semi")
+    if "kind" in lineage.columns:
+        renamed = _first_links(lineage, day).filter(pl.col("kind") == "rename")
+        moved = moved.join(renamed.select("unit_id"), on="unit_id", how="anti")
+    return moved.select("unit_id", pl.col("current_id").alias("parent_id"))
+
+
+def _first_links(lineage: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    """The link each predecessor follows first (as `primary_successors` chooses it)."""
+    return (
+        lineage.filter(pl.col("event_date") <= day)
+        .sort(["predecessor_id", "is_primary", "share", "successor_id"],
+              descending=[False, True, True, False])
+        .group_by("predecessor_id", maintain_order=True).first()
+        .select(pl.col("predecessor_id").alias("unit_id"), "kind")
+    )
+
+
+def recorded_ancestors(units: pl.DataFrame, among: pl.DataFrame) -> pl.DataFrame:
+    """(`unit_id`, `ancestor_id`) for every unit and each of its ancestors by the parent
+    recorded on the unit (the hierarchy of its own time) that is in `among.unit_id`."""
+    links = units.select(pl.col("id").alias("unit_id"), pl.col("parent_id").alias("above"))
+    pairs = []
+    step = links.filter(pl.col("above").is_not_null())
+    for _ in range(MAX_HOPS):
+        if step.is_empty():
+            break
+        pairs.append(step.join(among.select(pl.col("unit_id").alias("above")), on="above",
+                               how="semi"))
+        step = step.join(links.rename({"unit_id": "above", "above": "next"}), on="above"
+                         ).select("unit_id", pl.col("next").alias("above")).filter(
+            pl.col("above").is_not_null())
+    found = pl.concat(pairs) if pairs else links.clear()
+    return found.select("unit_id", pl.col("above").alias("ancestor_id")).unique()
+
+
 def with_depth(tree: pl.DataFrame) -> pl.DataFrame:
     """Add `depth` (0 at the roots) by walking one level per join."""
     depth = tree.filter(pl.col("parent_id").is_null()).select(

@@ -4,10 +4,12 @@ DESIGN §5.2, done in three vectorised steps (Polars; no Python loop over data r
 
 1. **Lineage.** Figures reported by a unit that no longer exists are moved to the unit that
    carries its history today (`lineage.resolve_units`): a commune merged on 1/7/2025 hands
-   its 2024 figures to its successor commune, and so to that commune's province; a district
-   hands its figures to the province that absorbed it. When several predecessors land on one
-   unit for the same period they are combined with the indicator's unit aggregation; a
-   figure the successor reported itself for that period wins over its predecessors'.
+   its 2024 figures to its successor commune, and so to that commune's province. When
+   several predecessors land on one unit for the same period they are combined with the
+   indicator's unit aggregation; a figure the successor reported itself for that period
+   wins over its predecessors'. A predecessor that was only a part of its heir (a district
+   absorbed into the province) keeps its figures as a unit of its own under the heir
+   instead (`parts`).
 2. **Over time** (per unit): a value reported for exactly the period P is used as it is;
    otherwise the finest sub-periods present inside P are combined — flows
    (`time_aggregation = sum`) add up, stocks (`last`) take the latest sub-period, and ratios
@@ -17,11 +19,11 @@ DESIGN §5.2, done in three vectorised steps (Polars; no Python loop over data r
    (Σnumerator/Σdenominator × scale, NEVER a mean of percentages), mean, max, min, or none
    (only a unit's own figure counts).
 
-**Precedence: a unit's own figure beats the aggregate of its sub-units.** When a province
-reports a figure that its communes also report, the province's own figure is used for the
-province and the communes' figures are not added to it again; each commune still shows its
-own figure. The same rule makes a district's figure (absorbed into the province) count as
-the province's own figure for the periods the district reported.
+**Precedence: a unit's own figure beats the aggregate of its sub-units** — its own, never
+its siblings'. When a province reports a figure that its communes also report, the
+province's own figure is used for the province and the communes' figures are not added to
+it again; each commune still shows its own figure. An absorbed district's figure replaces
+only its own former communes' figures in the province total (`parts`).
 
 **Not aggregatable.** A ratio reported only as a percentage, without numerator and
 denominator, is shown for the unit that reported it but cannot enter a ratio of sums: the
@@ -293,22 +295,15 @@ def _unit_combination(single_passes: bool) -> list[pl.Expr]:
             nonagg.cast(pl.Int32).alias("n_nonagg")]
 
 
-def map_to_current(values: pl.DataFrame, mapping: pl.DataFrame,
-                   indicators: pl.DataFrame) -> pl.DataFrame:
-    """Move every figure to the unit valid today that carries its history (step 1).
-
-    The successor's own figure for a period wins over its predecessors'; predecessors
-    landing on the same unit and period are combined with the unit aggregation."""
-    current, keep = current_parts(values, mapping, indicators)
-    return current.filter(keep)
-
-
 def current_parts(values: pl.DataFrame, mapping: pl.DataFrame, indicators: pl.DataFrame
                   ) -> tuple[pl.DataFrame, pl.Expr]:
-    """`map_to_current` without copying the values: the values with the predecessors'
-    combined figures appended (no copy: chunks are appended), and the filter that keeps the
-    rows of units valid today (the appended rows belong to such units too). Callers apply
-    the filter inside their own lazy pass."""
+    """Move every figure to the unit valid today that carries its history (step 1), without
+    copying the values: the values with the predecessors' combined figures appended (no
+    copy: chunks are appended), and the filter that keeps the rows of units valid today (the
+    appended rows belong to such units too). Callers apply the filter inside their own lazy
+    pass. The successor's own figure for a period wins over its predecessors'; predecessors
+    landing on the same unit and period are combined with the unit aggregation. Units that
+    `mapping` maps to themselves (today's, and the parts of `parts.place`) stay."""
     stays = mapping.filter(pl.col("unit_id") == pl.col("current_id"))["unit_id"]
     moving = mapping.filter(pl.col("unit_id") != pl.col("current_id"))
     keep = pl.col("unit_id").is_in(stays.implode())
@@ -464,7 +459,8 @@ def _time_combination() -> list[pl.Expr]:
 SOURCE = pl.Enum(["own", "aggregate"])  # one byte a row, not a string
 
 
-def unit_rollup(own: pl.DataFrame, tree: pl.DataFrame, indicators: pl.DataFrame
+def unit_rollup(own: pl.DataFrame, tree: pl.DataFrame, indicators: pl.DataFrame,
+                lift: pl.DataFrame | None = None, lift_pairs: pl.DataFrame | None = None
                 ) -> pl.DataFrame:
     """Bottom-up over `tree` (step 3): a unit's own value, else its sub-units' aggregate.
 
@@ -472,7 +468,12 @@ def unit_rollup(own: pl.DataFrame, tree: pl.DataFrame, indicators: pl.DataFrame
     source is 'own' or 'aggregate': every own value of a unit in the tree, then the
     aggregates level by level. The own values are never split or copied: each level's
     children are picked and lifted to their parents inside the streaming group-by (a
-    lookup, not a materialised join)."""
+    lookup, not a materialised join).
+
+    `lift` (same columns as `own`) replaces, for the (unit, indicator) pairs of
+    `lift_pairs`, what those units hand up to their parents: their own values without the
+    figures a former parent's own figure replaces (`parts.place`). Their own value as
+    shown stays the one in `own`."""
     if tree.is_empty():
         return own.clear().with_columns(pl.lit("own", SOURCE).alias("source"))
     depth_of = pl.col("_depth")  # looked up once, as a column, not in every pass
@@ -485,12 +486,21 @@ def unit_rollup(own: pl.DataFrame, tree: pl.DataFrame, indicators: pl.DataFrame
     parents = tree.filter(pl.col("parent_id").is_not_null())
     if parents.is_empty():
         return mine.drop("_depth")
+    lifting = mine
+    if lift is not None and lift_pairs is not None and not lift_pairs.is_empty():
+        pairs = ["unit_id", "indicator_id"]
+        lifted_own = lift.join(lift_pairs, on=pairs, how="semi").with_columns(
+            pl.lit("own", SOURCE).alias("source"),
+            pl.col("unit_id").replace_strict(tree["unit_id"], tree["depth"], default=-1)
+            .alias("_depth"))
+        lifting = pl.concat([mine.join(lift_pairs, on=pairs, how="anti"),
+                             lifted_own.select(mine.columns)])
     bounds = _unit_bounds(own, tree)
     aggregates: list[pl.DataFrame] = []
     below: pl.DataFrame | None = None  # the aggregates of the level below
     deepest = tree["depth"].max()
     for depth in range(int(deepest) if isinstance(deepest, int) else 0, 0, -1):
-        children = mine.lazy().filter(depth_of == depth).drop("_depth")
+        children = lifting.lazy().filter(depth_of == depth).drop("_depth")
         if below is not None and not below.is_empty():
             children = pl.concat([children, below.lazy()])
         level_own = mine.lazy().filter(depth_of == depth - 1).select(KEYS)
@@ -523,23 +533,3 @@ def _aggregate_children(children: pl.LazyFrame, parents: pl.DataFrame,
     aggregated = aggregated.filter(pl.col("value").is_not_null() | (pl.col("n_nonagg") > 0))
     return aggregated.lazy().join(level_own, on=KEYS, how="anti").with_columns(
         pl.lit("aggregate", SOURCE).alias("source")).collect()
-
-
-# ----------------------------------------------------------------------------- all steps
-
-def rollup(values: pl.DataFrame, indicators: pl.DataFrame, mapping: pl.DataFrame,
-           tree: pl.DataFrame, bucket_type: PeriodType, bucket_starts: list[int]
-           ) -> pl.DataFrame:
-    """Lineage, then time, then units: the value of every unit of `tree` per bucket.
-
-    `values`: `unit_id, indicator_id, period, num, den, value` (or, instead of `period`, the
-    columns of `with_period_parts`); `indicators`:
-    `indicator_id, is_ratio, time_agg, unit_agg, scale`; `mapping` from
-    `lineage.resolve_units`, `tree` from `lineage.current_tree`."""
-    base = ["unit_id", "indicator_id", *VALUE_COLUMNS]
-    parted = (values if "p_rank" in values.columns
-              else with_period_parts(values.select(*base, "period", *demo_columns(values))))
-    parted = parted.select(*base, *PERIOD_COLUMNS, *demo_columns(parted))
-    current = map_to_current(parted, mapping, indicators)
-    own = time_aggregate(current, indicators, bucket_type, bucket_starts)
-    return unit_rollup(own, tree, indicators)

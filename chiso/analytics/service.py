@@ -367,22 +367,30 @@ def _indicator_reach(session: Session, unit_code: str, indicator_code: str) -> c
 def _subunit_breakdown(session: Session, unit_code: str, indicator_code: str, period: str,
                        known_at: dt.datetime | None = None) -> pl.DataFrame:
     """[unit_code, unit_name, numerator, denominator, value, status, illustrative,
-    not_aggregatable] for each direct sub-unit valid today; `status` comes from a sub-unit's
-    own target for the period's year (null when it has none); `not_aggregatable` counts the
-    figures of the row (its own, or below it) that cannot enter the unit's ratio of sums
-    (percentages reported without their parts)."""
+    not_aggregatable, former, replaced] for each direct sub-unit valid today, then each
+    former part of the unit with a figure (an absorbed district: `former`); `status` comes
+    from a sub-unit's own target for the period's year (null when it has none);
+    `not_aggregatable` counts the figures of the row (its own, or below it) that cannot
+    enter the unit's ratio of sums (percentages reported without their parts); `replaced`
+    says some figures behind the row are counted in the total through a former unit's own
+    figure instead."""
     target = parse_period(period)
     rolled, unit, world = _rolled(session, unit_code=unit_code, indicator_code=indicator_code,
                                   bucket_type=target.type, buckets=[target], known_at=known_at)
     day = _hierarchy_day(unit, get_settings().current_date())
     tree = lineage.current_tree(world.units, world.lineage, day)
     children = tree.filter(pl.col("parent_id") == unit["id"]).select("unit_id")
+    formers = lineage.part_units(world.units, world.lineage, day).filter(
+        pl.col("parent_id") == unit["id"]).join(
+        rolled.filter(pl.col("value").is_not_null()), on="unit_id", how="semi")
+    rows = pl.concat([children.with_columns(pl.lit(False).alias("former")),
+                      formers.select("unit_id", pl.lit(True).alias("former"))])
     names = world.units.select(pl.col("id").alias("unit_id"), pl.col("code").alias("unit_code"),
                                pl.col("name").alias("unit_name"))
     table = (
-        children.join(names, on="unit_id")
-        .join(rolled.select("unit_id", "num", "den", "value", "n_nonagg", "illustrative"),
-              on="unit_id", how="left")
+        rows.join(names, on="unit_id")
+        .join(rolled.select("unit_id", "num", "den", "value", "n_nonagg", "illustrative",
+                            "replaced"), on="unit_id", how="left")
         .join(_child_statuses(session, world, children["unit_id"].to_list(), indicator_code,
                               target.year, known_at), on="unit_id", how="left")
     )
@@ -390,10 +398,11 @@ def _subunit_breakdown(session: Session, unit_code: str, indicator_code: str, pe
     no_parts = pl.col("value").is_not_null() & (pl.col("num").is_null()
                                                 | pl.col("den").is_null())
     left_out = pl.col("n_nonagg").fill_null(0) + (no_parts & ratio_of_sums).cast(pl.Int32)
-    return table.sort("unit_code").select(
+    return table.sort("former", "unit_code").select(
         "unit_code", "unit_name", pl.col("num").alias("numerator"),
         pl.col("den").alias("denominator"), "value", "status",
-        pl.col("illustrative").fill_null(False), left_out.alias("not_aggregatable"))
+        pl.col("illustrative").fill_null(False), left_out.alias("not_aggregatable"),
+        "former", pl.col("replaced").fill_null(False))
 
 
 def _child_statuses(session: Session, world: _World, unit_ids: list[int], indicator_code: str,
