@@ -166,3 +166,22 @@ def test_total_rows_are_not_lines(session, today, tmp_path, text) -> None:  # ty
     result = import_budget_file(session, path, access=Access.system(session, "test"),
                                 year=2026)
     assert result.ok and result.lines == 1
+
+
+def test_a_new_source_heading_starts_afresh(session, today, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Under "B. Ngân sách trung ương" the type of section A's "I. Chi đầu tư phát triển" no
+    longer holds: a line there without its own type is refused, not silently typed."""
+    make_world(session, tmp_path, targets=False)
+    path = tmp_path / "hai-nguon.csv"
+    path.write_text(
+        "STT,Nội dung,Đơn vị,Lĩnh vực,Dự toán giao\n"
+        "A,Ngân sách địa phương,,,\n"
+        "I,Chi đầu tư phát triển,,,\n"
+        "1,Nền tảng số,Sở Y tế,CĐS,1.200\n"
+        "B,Ngân sách trung ương,,,\n"
+        "1,Bệnh án điện tử,Sở Y tế,CĐS,800\n", encoding="utf-8")
+    result = import_budget_file(session, path, access=Access.system(session, "test"),
+                                year=2026)
+    assert [(e.row, e.column, e.rule) for e in result.errors] == [(6, "spend_type",
+                                                                   "required")]
+    assert "thiếu loại chi" in result.errors[0].message_vi

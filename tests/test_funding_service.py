@@ -13,7 +13,7 @@ from chiso.accounts.models import Role, User
 from chiso.analytics.service import target_statuses
 from chiso.audit.models import AuditEvent
 from chiso.funding import service
-from chiso.funding.models import Figure, FigureVersion
+from chiso.funding.models import BudgetLine, Figure, FigureVersion
 from chiso.funding.service import FigureInput, FundingRejected, LineSpec
 from chiso.indicators.models import Indicator
 from chiso.values.models import DataValue
@@ -228,3 +228,20 @@ def test_a_closed_year_reads_met_or_missed(session, monkeypatch, tmp_path) -> No
                                      period_end=dt.date(2026, 12, 31), known_at=None)
     assert section["disbursement"]["year_end"] == "missed"
     assert "90,0% kế hoạch vốn (lộ trình 100,0%: không đạt)" in section["paragraph_vi"]
+
+
+def test_the_total_spending_is_one_line_whatever_it_is_called(session, today, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A table's "Tổng chi NSĐP năm 2026" and the API's "Tổng chi ngân sách địa phương" are
+    the same total: a second one corrects the first instead of adding to it (the share was
+    0,92 % instead of 0,97 % in the demo when two totals were summed)."""
+    world = make_world(session, tmp_path, targets=False)
+    system = Access.system(session, "test")
+    for name, amount in (("Tổng chi ngân sách địa phương", 19_000), ("Tổng chi NSĐP 2026",
+                                                                      19_800)):
+        line = LineSpec(scope_unit_id=world.province.id, unit_id=world.province.id, year=2026,
+                        name=name, kind="total")
+        service.save_figures(session, [FigureInput(line, "estimate", "2026",
+                                                   amount * BILLION)], access=system)
+    totals = session.scalars(select(Figure).join(
+        BudgetLine, BudgetLine.id == Figure.line_id).where(BudgetLine.kind == "total")).all()
+    assert [(f.amount, f.version) for f in totals] == [(19_800 * BILLION, 2)]

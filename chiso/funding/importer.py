@@ -203,11 +203,12 @@ class _Reading:
     # -- problems
 
     def problem(self, row: _Row | None, column: Column | None, rule: str, vi: str, en: str,
-                sheet: FundingSheet | None = None) -> None:
+                sheet: FundingSheet | None = None, field: str = "") -> None:
+        """One problem; `field` names what is missing when the table has no such column."""
         where = row.sheet if row else sheet
         self.errors.append(ImportIssue(
             self.file_name, where.name if where else "", row.number if row else None,
-            column.field if column else "", rule, vi, en, column.label if column else ""))
+            column.field if column else field, rule, vi, en, column.label if column else ""))
 
     # -- a sheet
 
@@ -447,9 +448,11 @@ class _Reading:
             if column_name in context:
                 return context[column_name]
             self.problem(row, column, "required",
-                         f"thiếu {_WORDS[column_name][0]} (một trong: {allowed_words(terms)})",
+                         f"thiếu {_WORDS[column_name][0]} (một trong: {allowed_words(terms)}): "
+                         "ghi vào cột, hoặc trong dòng mục phía trên",
                          f"the {_WORDS[column_name][1]} is missing (one of: "
-                         f"{', '.join(t.name_en for t in terms.values())})")
+                         f"{', '.join(t.name_en for t in terms.values())}): write it in its "
+                         "column or in a section row above", field=column_name)
             return None
         code = spellings.get(header_key(text)) or _contained(accent_free_key(text), spellings)
         if code is None:
