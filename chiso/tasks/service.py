@@ -208,10 +208,18 @@ def edit_task(session: Session, *, task_id: int, access: Access,
             raise TaskError(f"Không sửa được trường '{name}'", f"field '{name}' is not editable")
         setattr(task, name, nfc(value) if isinstance(value, str) else value)
     if partner_unit_ids is not None:
-        task.partners = [TaskPartner(unit_id=u) for u in sorted(set(partner_unit_ids))
-                         if u != task.lead_unit_id]
+        _set_partners(task, partner_unit_ids)
     _check_fields(task.title, task.start_date, task.due_date)
     return _commit_change(session, task, "edit", note, access, before, today())
+
+
+def _set_partners(task: Task, unit_ids: Iterable[int]) -> None:
+    """Keep the partners that stay (replacing them all inserted the kept ones again before
+    the old rows were deleted: a unique-constraint error), drop the others, add new ones."""
+    wanted = sorted(set(unit_ids) - {task.lead_unit_id})
+    kept = [p for p in task.partners if p.unit_id in wanted]
+    have = {p.unit_id for p in kept}
+    task.partners = kept + [TaskPartner(unit_id=u) for u in wanted if u not in have]
 
 
 def update_progress(
