@@ -84,8 +84,9 @@ def test_reminders_escalate_and_are_sent_once(session, inbox: Inbox) -> None:
     session.commit()
     office_mail = inbox.subjects(OFFICE)
     escalated = sorted(s for s in office_mail if "Đã quá hạn 7 ngày" in s)
-    assert escalated == ["[chiso] Đã quá hạn 7 ngày: CCHC_QUY 2025Q3 — Xã Mới",
-                         "[chiso] Đã quá hạn 7 ngày: CCHC_QUY 2025Q3 — Xã Đồng Đăng"]
+    form = "Báo cáo quý thủ tục hành chính Quý III/2025"  # names, never CCHC_QUY 2025Q3
+    assert escalated == [f"[chiso] Đã quá hạn 7 ngày: {form} — Xã Mới",
+                         f"[chiso] Đã quá hạn 7 ngày: {form} — Xã Đồng Đăng"]
     assert len(office_mail) == 4  # two daily summaries and one escalation per late unit
     assert len(inbox.to(FOCAL_A)) == 3
 
@@ -103,4 +104,5 @@ def test_remind_command_runs_for_cron(db_url: str, session, inbox: Inbox) -> Non
     second = runner.invoke(app, ["remind", "--today", "10/10/2025"])
     assert "0 email" in second.output
     assert inbox.subjects(FOCAL_A) == [
-        "[chiso] Hôm nay là hạn nộp: CCHC_QUY 2025Q3 — Xã Đồng Đăng"]
+        "[chiso] Hôm nay là hạn nộp: Báo cáo quý thủ tục hành chính Quý III/2025 — "
+        "Xã Đồng Đăng"]

@@ -146,6 +146,22 @@ class ReasonIn(BaseModel):
     reason: str = ""
 
 
+class Dhis2WebMessage(BaseModel):
+    """DHIS2's answer to an import: its web message wrapping the ImportSummary."""
+
+    httpStatus: str
+    httpStatusCode: int
+    status: str
+    message: str
+    response: dict[str, Any]
+
+
+DHIS2_IMPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": Dhis2WebMessage, "description": "Every data value was used"},
+    409: {"model": Dhis2WebMessage, "description": "Some data values are conflicts (status "
+          "WARNING) or the data set is unknown (ERROR): DHIS2's import summary"}}
+
+
 @router.get("/api/collection/datasets")
 def api_data_sets(session: SessionDep, access: AccessDep) -> list[dict[str, Any]]:
     """Every reporting form (data set): code, names, period type, calendar, days until due,
@@ -347,8 +363,8 @@ def api_template_upload(session: SessionDep, access: AccessDep,
         encoding=encoding if encoding in ENCODINGS else "auto")
     if not upload.result.ok:
         session.rollback()
-    return JSONResponse(_jsonable(upload.as_dict()),
-                        status_code=200 if upload.result.ok else 422)
+        raise template.TemplateRefused(upload)
+    return JSONResponse(_jsonable(upload.as_dict()))
 
 
 # ------------------------------------------------------------------ DHIS2 on the wire
@@ -415,7 +431,7 @@ def _export(request: Request, session: Session, access: Access, *, csv_path: boo
     return JSONResponse(document)
 
 
-@router.post("/api/dataValueSets", response_model=None)
+@router.post("/api/dataValueSets", response_model=None, responses=DHIS2_IMPORT_RESPONSES)
 async def dhis2_import(request: Request, session: SessionDep, access: Dhis2AccessDep
                        ) -> JSONResponse:
     """DHIS2's own endpoint: a JSON or CSV body (`Content-Type: application/json` or
@@ -440,7 +456,8 @@ def old_dhis2_export(request: Request, session: SessionDep, access: Dhis2AccessD
     return _export(request, session, access, csv_path=False)
 
 
-@router.post("/api/collection/dhis2/dataValueSets", response_model=None)
+@router.post("/api/collection/dhis2/dataValueSets", response_model=None,
+             responses=DHIS2_IMPORT_RESPONSES)
 async def old_dhis2_import(request: Request, session: SessionDep, access: Dhis2AccessDep
                            ) -> JSONResponse:
     """The path used before chiso served DHIS2's own (kept for existing scripts)."""

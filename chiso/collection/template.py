@@ -12,6 +12,7 @@ approved figures, the data set's validation rules), and shown as a dry-run diff 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from chiso.collection import legacy, service
 from chiso.collection.models import DataSet
 from chiso.collection.rules import active_rules, evaluate
 from chiso.db.base import utcnow
+from chiso.errors import UserError
 from chiso.indicators.models import Indicator
 from chiso.periods import parse_period
 from chiso.text import format_date, name_key
@@ -359,6 +361,18 @@ def _converted(texts: list[str | None], encoding: str, sheet: str, lines: list[i
 
 
 # ------------------------------------------------------------------ checking and storing
+
+
+class TemplateRefused(UserError):
+    """A filled template with errors: nothing stored (422). The body carries the check's
+    whole result (errors by sheet, row and column) besides the error fields."""
+
+    def __init__(self, upload: TemplateUpload) -> None:
+        errors = upload.result.errors
+        super().__init__(f"tệp có {len(errors)} lỗi, chưa lưu gì",
+                         f"the file has {len(errors)} errors; nothing was stored",
+                         issues=[e.text for e in errors[:500]],
+                         data=json.loads(json.dumps(upload.as_dict(), default=str)))
 
 
 def upload_template(session: Session, path: Path, *, data_set: DataSet, unit: OrgUnit,
