@@ -250,3 +250,20 @@ def test_copied_reports_and_unit_slips_make_data_unclean(session, province) -> N
     assert ("06001", "duplicate") in problems and ("06002", "duplicate") in problems
     assert ("06003", "unit_inconsistency") in problems
     assert card.totals()["sach"] == 0.0
+
+
+def test_due_dates_and_the_reported_period_follow_the_form_calendar_across_new_year(
+        session, province) -> None:
+    from chiso.collection.routes import default_period
+    from chiso.collection.worklist import ended_periods
+
+    data_set = province.data_set
+    data_set.calendar, data_set.due_days = "nd09", 5
+    # NĐ 09/2019: Q4/2025 runs 15/09–14/12/2025, so it is due on 19/12/2025 …
+    assert service.due_date(data_set, "2025Q4") == dt.date(2025, 12, 19)
+    # … and on 16/12/2025 it is the quarter being reported (Q1/2026 has begun).
+    assert default_period(data_set, dt.date(2025, 12, 16)) == "2025Q4"
+    assert ended_periods(data_set, dt.date(2025, 12, 16))[0].id == "2025Q4"
+    data_set.calendar = "standard"
+    assert default_period(data_set, dt.date(2025, 12, 16)) == "2025Q3"
+    assert service.due_date(data_set, "2025Q4") == dt.date(2026, 1, 5)
