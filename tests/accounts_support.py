@@ -57,3 +57,34 @@ def make_indicator(session: Session, code: str = "CQS.HS_TRUC_TUYEN") -> int:
     session.add(indicator)
     session.commit()
     return indicator.id
+
+
+def serve_process(env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """`chiso serve` in its own process on a free loopback port, started and answering;
+    returns (process, base URL). The caller stops it (SIGINT, then wait)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    chiso = str(Path(sys.executable).with_name("chiso"))
+    process = subprocess.Popen([chiso, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                               env=env or os.environ.copy(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise AssertionError("server did not start")

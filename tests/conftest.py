@@ -169,10 +169,26 @@ def client(app):  # type: ignore[no-untyped-def]
 
 
 def login(client, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    """Sign a TestClient in through the real login form."""
-    response = client.post("/login", data={"username": username, "password": password},
+    """Sign a TestClient in through the real login form (with its CSRF token)."""
+    response = client.post("/login", data={"username": username, "password": password,
+                                           "csrf_token": form_token(client)},
                            follow_redirects=False)
     assert response.status_code == 303, response.text
+
+
+def form_token(client, path: str = "/login") -> str:  # type: ignore[no-untyped-def]
+    """The CSRF token of a form shown before signing in (its cookie stays in the client)."""
+    import re
+
+    page = client.get(path)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def submit(client, path: str, data: dict | None = None, **options):  # type: ignore[no-untyped-def]
+    """Post a form shown before signing in (sign-in, password reset) as a browser does:
+    with the CSRF token of the form's page."""
+    return client.post(path, data={"csrf_token": form_token(client, path), **(data or {})},
+                       **options)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from chiso.audit.models import AuditEvent
 from chiso.cli.main import app as cli
 from chiso.db import new_session
 from tests.accounts_support import csrf_of, make_units
-from tests.conftest import login
+from tests.conftest import login, submit
 
 
 def _actions(db_url: str) -> list[str]:
@@ -94,7 +94,7 @@ def test_set_role_disable_and_new_password_are_audited(admin_client, make_user, 
 
     with TestClient(admin_client.app) as other:
         for attempt in (password, new_password):
-            assert other.post("/login", data={"username": user.username,
+            assert submit(other, "/login", {"username": user.username,
                                               "password": attempt}).status_code == 401
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from chiso.accounts.access import Access, Action
 from chiso.accounts.models import Role
 from chiso.units.models import OrgUnit, UnitKind
-from tests.conftest import login
+from tests.conftest import login, submit
 
 
 def _units(session):  # type: ignore[no-untyped-def]
@@ -28,7 +28,7 @@ def _units(session):  # type: ignore[no-untyped-def]
 
 def test_login_wrong_password_then_right(client, make_user) -> None:
     user, password = make_user(Role.VIEWER)
-    bad = client.post("/login", data={"username": user.username, "password": "nope"})
+    bad = submit(client, "/login", {"username": user.username, "password": "nope"})
     assert bad.status_code == 401
     assert "Sai tên đăng nhập" in bad.text
     login(client, user.username, password)
@@ -38,8 +38,8 @@ def test_login_wrong_password_then_right(client, make_user) -> None:
 def test_lockout_after_repeated_failures(client, make_user) -> None:
     user, password = make_user(Role.VIEWER)
     for _ in range(5):
-        client.post("/login", data={"username": user.username, "password": "wrong"})
-    locked = client.post("/login", data={"username": user.username, "password": password})
+        submit(client, "/login", {"username": user.username, "password": "wrong"})
+    locked = submit(client, "/login", {"username": user.username, "password": password})
     assert locked.status_code == 401
 
 
@@ -65,7 +65,7 @@ def test_focal_officer_scope(session, make_user) -> None:
 def test_sign_in_lands_on_a_page_the_user_may_read(client, session, make_user) -> None:  # type: ignore[no-untyped-def]
     _province, commune, _b = _units(session)
     officer, password = make_user(Role.FOCAL_OFFICER, unit_id=commune.id)
-    answer = client.post("/login", data={"username": officer.username, "password": password},
+    answer = submit(client, "/login", {"username": officer.username, "password": password},
                          follow_redirects=False)
     # Not the province's overview behind "/", which answers this officer with a 403.
     assert answer.headers["location"] == "/units/06187/overview"
@@ -79,12 +79,12 @@ def test_sign_in_lands_on_a_page_the_user_may_read(client, session, make_user) -
     refused = client.get("/units/20/overview")
     assert refused.status_code == 403 and "/admin" not in refused.text
     client.post("/logout", data={"csrf_token": _csrf(client)})
-    asked = client.post("/login", data={"username": officer.username, "password": password,
+    asked = submit(client, "/login", {"username": officer.username, "password": password,
                                         "next": "/tasks"}, follow_redirects=False)
     assert asked.headers["location"] == "/tasks"
     leader, leader_pw = make_user(Role.LEADER)
     client.post("/logout", data={"csrf_token": _csrf(client)})
-    assert client.post("/login", data={"username": leader.username, "password": leader_pw},
+    assert submit(client, "/login", {"username": leader.username, "password": leader_pw},
                        follow_redirects=False).headers["location"] == "/"
 
 

@@ -18,9 +18,9 @@ from chiso.accounts.models import Role, User, UserSession
 from chiso.audit.models import AuditEvent
 from chiso.db import new_session
 from chiso.settings import reset_settings_cache
-from chiso.web.limits import reset_all_windows
+from chiso.web.ratelimit import reset_all_windows
 from tests.accounts_support import csrf_of
-from tests.conftest import login
+from tests.conftest import login, submit
 
 
 class Mailbox:
@@ -79,7 +79,7 @@ def test_change_password_ends_sessions_and_needs_the_current_one(client, make_us
         "confirm": "mật khẩu mới 2025"})
     assert done.status_code == 303
     assert client.get("/account/password", follow_redirects=False).status_code == 303
-    bad = client.post("/login", data={"username": user.username, "password": password})
+    bad = submit(client, "/login", {"username": user.username, "password": password})
     assert bad.status_code == 401
     login(client, user.username, "mật khẩu mới 2025")
     assert [e.object_id for e in _events(db_url, "user.password_change")] == [str(user.id)]
@@ -92,7 +92,7 @@ def test_reset_by_emailed_link(client, make_user, mailbox, db_url) -> None:
     db.commit()
     db.close()
     for who in ("nobody-here", "CANBO@langson.gov.vn"):  # same answer for both
-        answer = client.post("/password/forgot", data={"who": who})
+        answer = submit(client, "/password/forgot", {"who": who})
         assert answer.status_code == 200 and "liên kết" in answer.text
     deadline = time.time() + 5
     while not mailbox.messages and time.time() < deadline:
@@ -106,14 +106,13 @@ def test_reset_by_emailed_link(client, make_user, mailbox, db_url) -> None:
     token = link.group(1)
     page = client.get(f"/password/reset?token={token}")
     assert page.status_code == 200
-    changed = client.post("/password/reset", follow_redirects=False,
-                          data={"token": token, "new": "Lạng Sơn 2025!", "confirm":
-                                "Lạng Sơn 2025!"})
+    changed = submit(client, "/password/reset", follow_redirects=False,
+                     data={"token": token, "new": "Lạng Sơn 2025!", "confirm": "Lạng Sơn 2025!"})
     assert changed.status_code == 303
-    again = client.post("/password/reset", data={"token": token, "new": "x" * 12,
+    again = submit(client, "/password/reset", {"token": token, "new": "x" * 12,
                                                  "confirm": "x" * 12})
     assert again.status_code == 400 and "không hợp lệ hoặc đã hết hạn" in again.text
-    assert client.post("/login", data={"username": user.username, "password": old}
+    assert submit(client, "/login", {"username": user.username, "password": old}
                        ).status_code == 401
     login(client, user.username, "Lạng Sơn 2025!")
     assert _events(db_url, "user.password_reset")
@@ -123,9 +122,9 @@ def test_lockout_holds_even_with_the_right_password_then_expires(client, make_us
                                                                  ) -> None:
     user, password = make_user(Role.VIEWER)
     for _ in range(5):
-        assert client.post("/login", data={"username": user.username, "password": "x"}
+        assert submit(client, "/login", {"username": user.username, "password": "x"}
                            ).status_code == 401
-    assert client.post("/login", data={"username": user.username, "password": password}
+    assert submit(client, "/login", {"username": user.username, "password": password}
                        ).status_code == 401
     assert _events(db_url, "login.locked")
     db = new_session(db_url)
@@ -140,8 +139,8 @@ def test_lockout_holds_even_with_the_right_password_then_expires(client, make_us
 def test_login_rate_limit_per_address_and_account(client, make_user) -> None:
     user, password = make_user(Role.VIEWER)
     for _ in range(10):
-        client.post("/login", data={"username": "ghost", "password": "x"})
-    throttled = client.post("/login", data={"username": "ghost", "password": "x"})
+        submit(client, "/login", {"username": "ghost", "password": "x"})
+    throttled = submit(client, "/login", {"username": "ghost", "password": "x"})
     assert throttled.status_code == 429
     assert "Quá nhiều lần đăng nhập" in throttled.text
     login(client, user.username, password)  # another account from the same place still works
@@ -149,7 +148,7 @@ def test_login_rate_limit_per_address_and_account(client, make_user) -> None:
 
 def test_session_cookie_flags_and_server_side_revocation(client, make_user, db_url) -> None:
     user, password = make_user(Role.VIEWER)
-    response = client.post("/login", data={"username": user.username, "password": password},
+    response = submit(client, "/login", {"username": user.username, "password": password},
                            follow_redirects=False)
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
@@ -178,6 +177,6 @@ def test_no_default_password_anywhere(db_url, monkeypatch: pytest.MonkeyPatch) -
         from chiso.accounts.service import authenticate
 
         db = new_session(db_url)
-        assert authenticate(db, username="admin", password=guess) is None
+        assert authenticate(db, username="admin", password=guess).user is None
         db.rollback()
         db.close()

@@ -14,7 +14,7 @@ from chiso.accounts.models import ApiToken, Role, User
 from chiso.accounts.service import create_api_token, revoke_api_token
 from chiso.audit.models import AuditEvent
 from chiso.db import new_session
-from chiso.web.limits import reset_all_windows
+from chiso.web.ratelimit import reset_all_windows
 from tests.accounts_support import Units, csrf_of, make_indicator, make_units
 from tests.conftest import login
 

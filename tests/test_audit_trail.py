@@ -14,9 +14,9 @@ from chiso.accounts.models import Role
 from chiso.audit.models import AuditEvent, AuditImmutable
 from chiso.audit.service import record_event
 from chiso.db import get_engine, new_session
-from chiso.web.limits import reset_all_windows
+from chiso.web.ratelimit import reset_all_windows
 from tests.accounts_support import csrf_of, make_units
-from tests.conftest import login
+from tests.conftest import login, submit
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +77,7 @@ def test_sign_in_out_and_permission_changes_are_recorded(app, admin_client, make
     units = make_units(session)
     user, password = make_user(Role.VIEWER, unit_id=units.commune_a.id)
     with TestClient(app) as client:
-        client.post("/login", data={"username": user.username, "password": "wrong"})
+        submit(client, "/login", {"username": user.username, "password": "wrong"})
         login(client, user.username, password)
         client.post("/logout", data={"csrf_token": csrf_of(client)})
     token = csrf_of(admin_client)

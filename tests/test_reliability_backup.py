@@ -17,7 +17,7 @@ from chiso.audit.service import record_event
 from chiso.cli.main import app as cli
 from chiso.db import Base, get_engine, new_session
 from chiso.ops.service import BackupError, restore
-from chiso.web.limits import reset_all_windows
+from chiso.web.ratelimit import reset_all_windows
 from tests.accounts_support import make_indicator, make_units
 from tests.conftest import login
 

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from chiso.accounts.models import Role
 from chiso.db import get_engine
 from tests.accounts_support import make_indicator, make_units
+from tests.conftest import submit
 
 WRITERS = 4
 ROUNDS = 6
@@ -19,7 +20,7 @@ ROUNDS = 6
 
 def _signed_in(base_url: str, username: str, password: str) -> tuple[httpx.Client, str]:
     client = httpx.Client(base_url=base_url, timeout=30)
-    answer = client.post("/login", data={"username": username, "password": password},
+    answer = submit(client, "/login", {"username": username, "password": password},
                          follow_redirects=False)
     assert answer.status_code == 303, answer.text
     page = client.get("/account/password")

@@ -4,15 +4,9 @@ other, and simultaneous saves of one value through both give one winner and 409s
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -20,36 +14,16 @@ from sqlalchemy import text
 
 from chiso.accounts.models import Role
 from chiso.db import get_engine
-from tests.accounts_support import make_indicator, make_units
-
-CHISO = str(Path(sys.executable).with_name("chiso"))
-
-
-def _serve() -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen([CHISO, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                               env=os.environ.copy(), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise AssertionError("server did not start")
+from tests.accounts_support import make_indicator, make_units, serve_process
+from tests.conftest import submit
 
 
 @pytest.fixture
 def two_servers(db_url: str, is_postgres: bool) -> Iterator[tuple[str, str]]:
     if not is_postgres:
         pytest.skip("several processes share one database only on PostgreSQL")
-    first, a = _serve()
-    second, b = _serve()
+    first, a = serve_process()
+    second, b = serve_process()
     yield a, b
     for process in (first, second):
         process.send_signal(signal.SIGINT)
@@ -58,8 +32,8 @@ def two_servers(db_url: str, is_postgres: bool) -> Iterator[tuple[str, str]]:
 
 def _login(base: str, username: str, password: str) -> httpx.Client:
     client = httpx.Client(base_url=base, timeout=30)
-    answer = client.post("/login", data={"username": username, "password": password},
-                         follow_redirects=False)
+    answer = submit(client, "/login", {"username": username, "password": password},
+                    follow_redirects=False)
     assert answer.status_code == 303, answer.text
     return client
 
@@ -78,9 +52,10 @@ def test_sessions_and_lockout_are_shared(two_servers, make_user) -> None:
     on_b.post("/logout", data={"csrf_token": _csrf(on_b)})
     assert on_a.get("/account/password", follow_redirects=False).status_code == 303
     locked, lpw = make_user(Role.VIEWER)
-    for _ in range(5):
-        httpx.post(f"{a}/login", data={"username": locked.username, "password": "x"})
-    assert httpx.post(f"{b}/login", data={"username": locked.username, "password": lpw}
+    with httpx.Client(base_url=a) as guesser, httpx.Client(base_url=b) as owner:
+        for _ in range(5):
+            submit(guesser, "/login", {"username": locked.username, "password": "x"})
+        assert submit(owner, "/login", {"username": locked.username, "password": lpw}
                       ).status_code == 401
 
 

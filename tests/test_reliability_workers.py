@@ -12,6 +12,7 @@ import pytest
 
 from chiso.accounts.models import Role
 from chiso.ops.load import free_port, start_server, wait_ready
+from tests.conftest import submit
 from tests.test_dashboard_pages import province  # noqa: F401  (fixture)
 
 
@@ -44,7 +45,7 @@ def test_a_write_shows_on_every_worker(two_workers, province, make_user) -> None
     base = two_workers
     user, password = make_user(Role.STANDING_OFFICE, unit_id=province["root"].id)
     client = httpx.Client(base_url=base, timeout=30)
-    assert client.post("/login", data={"username": user.username, "password": password}
+    assert submit(client, "/login", {"username": user.username, "password": password}
                        ).status_code in (200, 303)
     token = client.get("/account/password").text.split(
         'name="csrf_token" value="', 1)[1].split('"', 1)[0]

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from chiso.accounts.models import Role
 from chiso.db import get_engine
-from chiso.web.limits import reset_all_windows
+from chiso.web.ratelimit import reset_all_windows
 from tests.accounts_support import make_indicator, make_units
 from tests.conftest import browser_login
 

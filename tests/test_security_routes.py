@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import Mount, Route
 
 from chiso.accounts.models import Role
-from chiso.web.limits import reset_all_windows
+from chiso.web.ratelimit import reset_all_windows
 from tests.accounts_support import Units, csrf_of, make_units
 from tests.conftest import login
 

@@ -3,18 +3,15 @@ without stack traces, no open redirect."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from chiso.accounts.models import Role, User
 from chiso.db import new_session
-from chiso.settings import reset_settings_cache
-from chiso.web.limits import reset_all_windows
+from chiso.web.ratelimit import reset_all_windows
 from tests.accounts_support import csrf_of
-from tests.conftest import login
+from tests.conftest import login, submit
 
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
 
@@ -73,52 +70,13 @@ def test_user_supplied_text_is_escaped(admin_client, make_user, db_url) -> None:
 def test_login_next_cannot_redirect_to_another_site(client, make_user) -> None:
     user, password = make_user(Role.VIEWER)
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
-        response = client.post("/login", follow_redirects=False, data={
+        response = submit(client, "/login", follow_redirects=False, data={
             "username": user.username, "password": password, "next": target})
         assert response.status_code == 303
         assert response.headers["location"] == "/", target
 
 
-def _multipart(name: str, content: bytes) -> dict[str, tuple[str, io.BytesIO, str]]:
-    return {"file": (name, io.BytesIO(content), "application/octet-stream")}
-
-
-def test_upload_size_limit(client, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CHISO_MAX_UPLOAD_MB", "1")
-    reset_settings_cache()
-    big = b"PK\x03\x04" + b"0" * (1024 * 1024 + 10)
-    response = client.post("/api/values/import", files=_multipart("so-lieu.xlsx", big))
-    assert response.status_code == 413
-    assert "tối đa 1 MB" in response.json()["detail"]
-    page = client.post("/values/import", files=_multipart("so-lieu.xlsx", big))
-    assert page.status_code == 413 and "Tệp quá lớn" in page.text
-
-
-@pytest.mark.parametrize(("name", "content"), [
-    ("virus.exe", b"MZ\x90\x00"),
-    ("so-lieu.xlsx", b"this is not a zip file"),
-    ("bao-cao.pdf", b"PK\x03\x04 a zip named pdf"),
-    ("so-lieu.csv", b"ma_don_vi,gia_tri\x00\x00\x01binary"),
-    ("khong-duoi", b"abc"),
-])
-def test_upload_type_limit(client, name: str, content: bytes) -> None:
-    response = client.post("/api/values/import", files=_multipart(name, content))
-    assert response.status_code == 415, response.text
-    assert name in response.json()["detail"]
-
-
-def test_accepted_upload_types_reach_the_route(client) -> None:
-    for name, content in (("so-lieu.csv", "mã,giá trị\n06187,76,6%\n".encode()),
-                          ("so-lieu.xlsx", b"PK\x03\x04rest"), ("minh-chung.pdf", b"%PDF-1.7")):
-        response = client.post("/api/values/import", files=_multipart(name, content))
-        assert response.status_code == 401, (name, response.text)  # the route's own answer
-
-
-def test_upload_rate_limit(client) -> None:
-    answers = [client.post("/api/values/import", files=_multipart("a.csv", b"x,y\n")
-                           ).status_code for _ in range(125)]
-    assert answers[:120] == [401] * 120
-    assert answers[-1] == 429
+# Upload limits: tests/test_security_uploads.py.
 
 
 def test_crash_shows_a_friendly_page_without_stack_trace(app) -> None:

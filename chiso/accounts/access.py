@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.accounts.models import Role, User
+from chiso.errors import Forbidden
 from chiso.settings import get_settings
 from chiso.units.models import OrgUnit
 from chiso.units.tree import ancestor_ids
@@ -47,9 +48,9 @@ ACTION_WORDS_VI = {Action.READ: "xem", Action.CAPTURE: "nhập số liệu cho",
                    Action.ADMIN: "quản trị"}
 
 
-class PermissionDenied(Exception):
-    """Raised when a user may not do an action; the web layer turns it into 403. The
-    message names the unit as people know it (name and code), not its database id."""
+class PermissionDenied(Forbidden):
+    """Raised when a user may not do an action: a 403 user error. The message names the
+    unit as people know it (name and code), not its database id."""
 
     def __init__(self, action: Action, unit_id: int | None = None,
                  unit_label: str | None = None) -> None:
@@ -59,8 +60,8 @@ class PermissionDenied(Exception):
             f"đơn vị #{unit_id}" if unit_id is not None else "toàn hệ thống")
         target_en = f"unit {unit_label}" if unit_label else (
             f"unit #{unit_id}" if unit_id is not None else "system-wide")
-        super().__init__(f"Không có quyền {ACTION_WORDS_VI[action]} {target_vi} / not allowed "
-                         f"to {action} {target_en}")
+        super().__init__(f"Không có quyền {ACTION_WORDS_VI[action]} {target_vi}",
+                         f"not allowed to {action} {target_en}")
 
 
 @dataclass(frozen=True)

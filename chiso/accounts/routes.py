@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from chiso.accounts import throttle
 from chiso.accounts.access import Access
 from chiso.accounts.mail import reset_mail_body
 from chiso.accounts.models import User
@@ -25,12 +26,23 @@ from chiso.accounts.service import (
 )
 from chiso.notify.service import send_email
 from chiso.settings import get_settings
-from chiso.web.deps import SESSION_COOKIE, OptionalUserDep, SessionDep, UserDep
-from chiso.web.limits import RESET_REQUESTS_PER_ADDRESS, login_allowed, record_login_failure
+from chiso.web.deps import (
+    SESSION_COOKIE,
+    AnonymousFormDep,
+    OptionalUserDep,
+    SessionDep,
+    UserDep,
+    anonymous_form_token,
+    keep_form_token,
+)
 from chiso.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("chiso.accounts")
+
+# Password-reset e-mails asked from one address: 5 in 5 minutes (counted in the database).
+RESET_REQUESTS_PER_ADDRESS = 5
+RESET_WINDOW_SECONDS = 300
 
 
 def _safe_next(target: str) -> str:
@@ -53,12 +65,20 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
+def _form(request: Request, template: str, context: dict[str, Any],
+          status_code: int = 200) -> Response:
+    """A page with a form posted before signing in: it carries this browser's form token."""
+    anonymous_form_token(request)
+    return keep_form_token(request, render(request, template, context,
+                                           status_code=status_code))
+
+
 @router.get("/login")
 def login_form(request: Request, next: str = "/") -> Response:
-    return render(request, "login.html", {"next": _safe_next(next), "failed": False})
+    return _form(request, "login.html", {"next": _safe_next(next), "failed": False})
 
 
-@router.post("/login")
+@router.post("/login", dependencies=[AnonymousFormDep])
 def login(
     request: Request,
     session: SessionDep,
@@ -66,16 +86,14 @@ def login(
     password: Annotated[str, Form(max_length=500)],
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    address, account = _address(request), username.strip().lower()
-    if not login_allowed(address, account):
-        return render(request, "login.html", {"next": _safe_next(next), "failed": False,
-                                              "throttled": True}, status_code=429)
-    user = authenticate(session, username=username, password=password)
-    if user is None:
-        record_login_failure(address, account)
-        session.commit()  # keep the failure count and the audit event
-        return render(request, "login.html", {"next": _safe_next(next), "failed": True},
-                      status_code=401)
+    outcome = authenticate(session, username=username, password=password,
+                           address=_address(request))
+    if outcome.user is None:
+        session.commit()  # keep the audit event of the failure
+        return _form(request, "login.html", {
+            "next": _safe_next(next), "failed": not outcome.throttled,
+            "throttled": outcome.throttled}, status_code=429 if outcome.throttled else 401)
+    user = outcome.user
     token, _row = open_session(session, user)
     response = RedirectResponse(_landing(session, user, _safe_next(next)), status_code=303)
     response.set_cookie(
@@ -125,15 +143,16 @@ def password_change(
 
 @router.get("/password/forgot")
 def forgot_form(request: Request) -> Response:
-    return render(request, "accounts/forgot.html", {"sent": False})
+    return _form(request, "accounts/forgot.html", {"sent": False})
 
 
-@router.post("/password/forgot")
+@router.post("/password/forgot", dependencies=[AnonymousFormDep])
 def forgot(request: Request, session: SessionDep,
            who: Annotated[str, Form(max_length=200)]) -> Response:
-    if not RESET_REQUESTS_PER_ADDRESS.hit(_address(request)):
-        return render(request, "accounts/forgot.html", {"sent": False, "throttled": True},
-                      status_code=429)
+    if not throttle.hit(session, f"reset|{_address(request)}", limit=RESET_REQUESTS_PER_ADDRESS,
+                        seconds=RESET_WINDOW_SECONDS):
+        return _form(request, "accounts/forgot.html", {"sent": False, "throttled": True},
+                     status_code=429)
     started = start_password_reset(session, username_or_email=who)
     session.commit()
     if started is not None:
@@ -146,15 +165,15 @@ def forgot(request: Request, session: SessionDep,
         except OSError:
             log.exception("could not send the password-reset e-mail to user %s", user.id)
     # The same answer whether or not the account exists.
-    return render(request, "accounts/forgot.html", {"sent": True})
+    return _form(request, "accounts/forgot.html", {"sent": True})
 
 
 @router.get("/password/reset")
 def reset_form(request: Request, token: str = "") -> Response:
-    return render(request, "accounts/reset.html", {"token": token, "error": ""})
+    return _form(request, "accounts/reset.html", {"token": token, "error": ""})
 
 
-@router.post("/password/reset")
+@router.post("/password/reset", dependencies=[AnonymousFormDep])
 def reset(
     request: Request,
     session: SessionDep,
@@ -167,6 +186,6 @@ def reset(
             raise AccountError("Hai mật khẩu mới không khớp / the two new passwords differ")
         finish_password_reset(session, token=token, new_password=new)
     except AccountError as exc:
-        return render(request, "accounts/reset.html", {"token": token, "error": str(exc)},
-                      status_code=400)
+        return _form(request, "accounts/reset.html", {"token": token, "error": str(exc)},
+                     status_code=400)
     return RedirectResponse("/login?changed=1", status_code=303)

@@ -6,11 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from chiso.accounts import throttle, usage
 from chiso.accounts.access import Action, TokenScope
+from chiso.accounts.errors import AccountError, AccountNotFound
 from chiso.accounts.models import (
     ApiToken,
     Membership,
@@ -19,15 +24,13 @@ from chiso.accounts.models import (
     User,
     UserSession,
 )
+from chiso.accounts.names import check_new_username
 from chiso.accounts.passwords import hash_password, verify_password
 from chiso.audit.service import record_event
 from chiso.db.base import utcnow
+from chiso.db.engine import bind_url
 from chiso.settings import get_settings
 from chiso.text import nfc
-
-
-class AccountError(ValueError):
-    """A bad request about accounts, with a bilingual message."""
 
 
 def create_user(
@@ -42,10 +45,8 @@ def create_user(
     include_subunits: bool = True,
     actor: User | None = None,
 ) -> User:
-    username = nfc(username).strip().lower()
+    username = check_new_username(session, username)
     _check_password_strength(password)
-    if session.scalar(select(User).where(User.username == username)):
-        raise AccountError(f"Tài khoản '{username}' đã tồn tại / user '{username}' exists")
     user = User(
         username=username,
         full_name=nfc(full_name),
@@ -68,28 +69,81 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def authenticate(session: Session, *, username: str, password: str) -> User | None:
-    """The user if the password is right and the account is usable; counts failures and
-    locks the account for a while after too many."""
-    settings = get_settings()
-    user = session.scalar(select(User).where(User.username == nfc(username).lower()))
-    now = utcnow()
+# Failed sign-ins per (address, user name) in a 5-minute window. Not per address alone: a
+# whole office behind one NAT address shares it, and one person guessing there locked every
+# colleague out (M8). The account lockout (CHISO_LOGIN_MAX_FAILURES) bounds guesses per
+# account wherever they come from.
+SIGN_IN_ATTEMPTS_PER_PAIR = 10
+SIGN_IN_WINDOW_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt: the user, or why not (`throttled`: too many
+    attempts from this address for this name; otherwise wrong, locked or disabled — which
+    one is never told)."""
+
+    user: User | None
+    throttled: bool = False
+
+
+def login_name(username: str) -> str:
+    """How a typed user name is compared: NFKC (fullwidth 'ａ' is 'a'), trimmed, lower case."""
+    return unicodedata.normalize("NFKC", username).strip().lower()
+
+
+def authenticate(session: Session, *, username: str, password: str,
+                 address: str = "?") -> SignIn:
+    """Check a password, counting the attempt first (atomically, in the database) so that
+    no burst of simultaneous guesses gets more than `login_max_failures` of them checked.
+    Every refusal costs one password hash, so the time taken does not tell whether the
+    account exists."""
+    name = login_name(username)
+    pair = f"sign-in|{address}|{name}"
+    if not throttle.hit(session, pair, limit=SIGN_IN_ATTEMPTS_PER_PAIR,
+                        seconds=SIGN_IN_WINDOW_SECONDS):
+        _waste_a_hash(password)
+        return SignIn(None, throttled=True)
+    user = session.scalar(select(User).where(User.username == name))
     if user is None or not user.is_active:
-        return None
-    if user.locked_until and _aware(user.locked_until) > now:
-        record_event(session, action="login.locked", object_type="user", object_id=user.id)
-        return None
-    if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= settings.login_max_failures:
-            user.locked_until = now + dt.timedelta(minutes=settings.login_lock_minutes)
-        record_event(session, action="login.failed", object_type="user", object_id=user.id,
-                     after={"failed_logins": user.failed_logins})
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
+        _waste_a_hash(password)
+        return SignIn(None)
+    if not _check_counted(session, user, password):
+        return SignIn(None)
+    throttle.clear_sign_in(session, user.id)
+    throttle.forget(session, pair)
     record_event(session, action="login", object_type="user", object_id=user.id, actor=user)
-    return user
+    return SignIn(user)
+
+
+def _check_counted(session: Session, user: User, password: str) -> bool:
+    """The password check of a counted attempt; locks the account at the limit."""
+    settings = get_settings()
+    attempt = throttle.reserve_sign_in(session, user.id)
+    until = utcnow() + dt.timedelta(minutes=settings.login_lock_minutes)
+    if attempt is None or attempt > settings.login_max_failures:
+        _waste_a_hash(password)
+        if attempt is not None:  # beyond the limit in a burst: lock now
+            throttle.lock_account(session, user.id, until)
+        record_event(session, action="login.locked", object_type="user", object_id=user.id)
+        return False
+    if verify_password(user.password_hash, password):
+        return True
+    if attempt >= settings.login_max_failures:
+        throttle.lock_account(session, user.id, until)
+    record_event(session, action="login.failed", object_type="user", object_id=user.id,
+                 after={"failed_logins": attempt})
+    return False
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def _waste_a_hash(password: str) -> None:
+    """Spend what a real check would: refusals must take as long as a wrong password."""
+    verify_password(_dummy_hash(), password)
 
 
 def open_session(session: Session, user: User) -> tuple[str, UserSession]:
@@ -152,12 +206,14 @@ def _check_password_strength(password: str) -> None:
 
 def set_password(session: Session, user: User, new_password: str, *,
                  actor: User | None = None, reason: str = "set") -> None:
-    """Replace a password, end every open session of the user, clear the lockout."""
+    """Replace a password, end every open session of the user, clear the lockout and
+    void every reset link still outstanding (an older e-mail must not work afterwards)."""
     _check_password_strength(new_password)
     user.password_hash = hash_password(new_password)
     user.failed_logins = 0
     user.locked_until = None
     _revoke_sessions(session, user.id)
+    _void_reset_tokens(session, user.id)
     record_event(session, action=f"user.password_{reason}", object_type="user",
                  object_id=user.id, actor=actor)
 
@@ -174,6 +230,13 @@ def _revoke_sessions(session: Session, user_id: int) -> None:
         row.revoked = True
 
 
+def _void_reset_tokens(session: Session, user_id: int) -> None:
+    session.execute(update(PasswordResetToken)
+                    .where(PasswordResetToken.user_id == user_id,
+                           PasswordResetToken.used_at.is_(None))
+                    .values(used_at=utcnow()))
+
+
 RESET_TOKEN_MINUTES = 60
 
 
@@ -181,7 +244,7 @@ def start_password_reset(session: Session, *, username_or_email: str) -> tuple[U
     """Create a one-time reset token for the account; returns (user, token) so the caller
     can e-mail the link, or None (the caller must answer the same either way, so the form
     does not reveal which accounts exist)."""
-    key = nfc(username_or_email).strip().lower()
+    key = login_name(username_or_email)
     user = session.scalar(select(User).where(
         (User.username == key) | (func.lower(User.email) == key)))
     if user is None or not user.is_active or not user.email:
@@ -203,17 +266,16 @@ def finish_password_reset(session: Session, *, token: str, new_password: str) ->
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise AccountError("Tài khoản đã bị khoá / the account is disabled")
-    row.used_at = utcnow()
-    set_password(session, user, new_password, actor=user, reason="reset")
+    set_password(session, user, new_password, actor=user, reason="reset")  # voids `row` too
     return user
 
 
 # ---------------------------------------------------------------- administration
 
 def find_user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == nfc(username).strip().lower()))
+    user = session.scalar(select(User).where(User.username == login_name(username)))
     if user is None:
-        raise AccountError(f"Không có tài khoản '{username}' / no user '{username}'")
+        raise AccountNotFound(f"Không có tài khoản '{username}' / no user '{username}'")
     return user
 
 
@@ -296,7 +358,10 @@ def resolve_api_token(session: Session, secret: str) -> tuple[User, TokenScope] 
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
-    row.last_used_at = utcnow()
+    # Noted in memory and written later, outside this request: a read must not write (M5).
+    now = utcnow()
+    usage.note_use(bind_url(session), row.id,
+                   _aware(row.last_used_at) if row.last_used_at else None, now)
     scope = TokenScope(actions=frozenset(Action(a) for a in row.actions),
                        unit_ids=frozenset(row.unit_ids))
     return user, scope

@@ -30,7 +30,7 @@ from chiso.admin.service import (
     unit_by_code,
 )
 from chiso.web.deps import AccessDep, SessionDep, requires
-from chiso.web.nav import NAV_ITEMS, NavItem
+from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False,
@@ -169,4 +169,4 @@ def token_revoke(session: SessionDep, access: AccessDep, token_id: int) -> Respo
     return RedirectResponse("/admin/tokens", status_code=303)
 
 
-NAV_ITEMS.append(NavItem("Administration", "/admin/users", Action.ADMIN, order=95))
+NAV = [NavItem("Administration", "/admin/users", Action.ADMIN, order=95)]

@@ -197,12 +197,17 @@ def wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
 async def _signed_in(base: str, username: str, password: str) -> tuple[httpx.AsyncClient, str]:
     client = httpx.AsyncClient(base_url=base, timeout=30,
                                limits=httpx.Limits(max_connections=4))
-    answer = await client.post("/login", data={"username": username, "password": password})
+    form = await client.get("/login")
+    answer = await client.post("/login", data={"username": username, "password": password,
+                                               "csrf_token": _form_token(form.text)})
     if answer.status_code >= 400:
         raise RuntimeError(f"{username} could not sign in: {answer.status_code}")
     page = await client.get("/account/password")
-    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    return client, token
+    return client, _form_token(page.text)
+
+
+def _form_token(page: str) -> str:
+    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
 
 
 async def _drive(base: str, target: Target, passwords: dict[str, str], seconds: int,

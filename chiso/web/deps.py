@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import hmac
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action
 from chiso.accounts.models import User
 from chiso.accounts.service import resolve_api_token, resolve_session
 from chiso.db import new_session
+from chiso.errors import Forbidden, UserError
 from chiso.settings import get_settings
 from chiso.web.i18n import SUPPORTED_LOCALES
 
@@ -30,8 +32,13 @@ class LoginRequired(Exception):
     """No signed-in user: pages redirect to the login form, the API answers 401."""
 
 
-class CsrfFailed(Exception):
+class CsrfFailed(Forbidden):
     """A state-changing browser request without the session's CSRF token: 403."""
+
+    def __init__(self) -> None:
+        super().__init__("Biểu mẫu đã hết hạn (thiếu hoặc sai mã CSRF); hãy tải lại trang rồi "
+                         "thử lại", "the form has expired (missing or wrong CSRF token); "
+                         "reload the page and try again")
 
 
 def get_db() -> Iterator[Session]:
@@ -66,8 +73,15 @@ class SignedIn:
         return cls(user.id, user.username, user.full_name, user.email, user.locale)
 
 
-class BadToken(Exception):
-    """An `Authorization: Bearer` header with an unknown, revoked or expired token."""
+class BadToken(UserError):
+    """An `Authorization: Bearer` header with an unknown, revoked or expired token: 401."""
+
+    status = 401
+    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+    def __init__(self) -> None:
+        super().__init__("Mã truy cập không hợp lệ, đã thu hồi hoặc hết hạn",
+                         "the API token is invalid, revoked or expired")
 
 
 def _bearer(request: Request) -> str | None:
@@ -123,6 +137,46 @@ def _is_form(request: Request) -> bool:
 
 
 OptionalUserDep = Annotated[User | None, Depends(get_optional_user)]
+
+
+# ------------------------------------------------------------ forms before signing in
+# The sign-in and password-reset forms have no session to hold a CSRF token, yet another
+# site must not post them (signing a victim into the attacker's account, or spending the
+# reset budget). A random token is kept in a SameSite=Strict cookie and repeated in the
+# form ("double submit"): a page of another site can neither read nor send the cookie.
+
+FORM_COOKIE = "chiso_form"
+
+
+def anonymous_form_token(request: Request) -> str:
+    """The token for this browser's anonymous forms (created on first use); templates get
+    it as `csrf_token`."""
+    token = request.cookies.get(FORM_COOKIE, "")
+    if not 20 <= len(token) <= 64:
+        token = request.state.new_form_token = secrets.token_urlsafe(24)
+    request.state.csrf_token = token
+    return token
+
+
+def keep_form_token(request: Request, response: Response) -> Response:
+    """Send the cookie of a token `anonymous_form_token` has just created."""
+    token = getattr(request.state, "new_form_token", None)
+    if token:
+        response.set_cookie(FORM_COOKIE, token, httponly=True, samesite="strict",
+                            secure=get_settings().base_url.startswith("https"))
+    return response
+
+
+async def verify_anonymous_form(request: Request) -> None:
+    """Refuse (403) an anonymous form posted without this browser's token."""
+    expected = request.cookies.get(FORM_COOKIE)
+    if not expected:
+        raise CsrfFailed
+    await verify_csrf(request, expected)
+    request.state.csrf_token = expected
+
+
+AnonymousFormDep = Depends(verify_anonymous_form)
 
 
 def get_user(user: OptionalUserDep) -> User:

@@ -1,8 +1,12 @@
-"""The main navigation. A domain with pages adds one entry; entries a user may not use
-are hidden (the routes still check permissions themselves)."""
+"""The main navigation. Each domain with pages declares its entries in its routes module
+(`NAV = [NavItem(...)]`); the web boot step (`chiso.boot.boot_web`) collects them through
+`chiso.web.routers` into `MENU`. Nothing is added by importing a module. Entries a user
+may not use are hidden (the routes still check permissions themselves)."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -20,6 +24,27 @@ class NavItem:
     order: int = 50
 
 
+class NavRegistry:
+    """The menu's entries, filled once by the boot step (filling again replaces them)."""
+
+    def __init__(self) -> None:
+        self._items: tuple[NavItem, ...] = ()
+        self._lock = threading.Lock()
+
+    def fill(self, items: Iterable[NavItem]) -> None:
+        ordered = sorted(dict.fromkeys(items), key=lambda item: (item.order, item.label_en))
+        with self._lock:
+            self._items = tuple(ordered)
+
+    def items(self) -> tuple[NavItem, ...]:
+        return self._items
+
+
+MENU = NavRegistry()
+
+# Deprecated: entries appended here at import time are still shown (the boot step merges
+# them) so that a domain not yet converted keeps its menu entry, but declare `NAV = [...]`
+# in the routes module instead; tests/test_web_nav.py fails while anything appends here.
 NAV_ITEMS: list[NavItem] = []
 
 
@@ -28,7 +53,7 @@ def nav_items(request: Request, access: Access | None) -> list[dict[str, object]
     _ = gettext_for(getattr(request.state, "locale", "vi"))
     unit = access.home_unit_code() if access is not None else get_settings().default_unit
     items = []
-    for item in sorted(NAV_ITEMS, key=lambda i: i.order):
+    for item in MENU.items():
         if access is not None and not access.can(item.action):
             continue
         href = item.path.format(unit=unit)

@@ -1,30 +1,46 @@
-"""Every domain's router, in one list. A new domain adds one line here."""
+"""Every domain's web module, in one list: its `router` and its menu entries (`NAV`).
+A new domain adds one line to `web_modules()`; `chiso.boot.boot_web` does the rest."""
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from fastapi import APIRouter
 
+from chiso.web.nav import NAV_ITEMS, NavItem
 
-def all_routers() -> list[APIRouter]:
-    from chiso.accounts.routes import router as accounts
-    from chiso.admin.routes import router as admin
-    from chiso.analytics.routes import router as analytics
-    from chiso.audit.routes import router as audit
-    from chiso.collection.routes import router as collection
-    from chiso.dashboard.routes import router as dashboard
-    from chiso.dti.routes import router as dti
-    from chiso.funding.routes import router as funding
-    from chiso.indicators.routes import router as indicators
-    from chiso.meetings.routes import router as meetings
-    from chiso.notify.routes import router as notifications
-    from chiso.plans.routes import router as plans
-    from chiso.records.routes import router as records
-    from chiso.reports.routes import router as reports
-    from chiso.tasks.routes import router as tasks
-    from chiso.units.routes import router as units
-    from chiso.values.routes import router as values
-    from chiso.web.home import router as home
+
+def web_modules() -> list[ModuleType]:
+    """In the order their routers are tried (a more specific path before a general one)."""
+    from chiso.accounts import routes as accounts
+    from chiso.admin import routes as admin
+    from chiso.analytics import routes as analytics
+    from chiso.audit import routes as audit
+    from chiso.collection import routes as collection
+    from chiso.dashboard import routes as dashboard
+    from chiso.dti import routes as dti
+    from chiso.funding import routes as funding
+    from chiso.indicators import routes as indicators
+    from chiso.meetings import routes as meetings
+    from chiso.notify import routes as notifications
+    from chiso.plans import routes as plans
+    from chiso.records import routes as records
+    from chiso.reports import routes as reports
+    from chiso.tasks import routes as tasks
+    from chiso.units import routes as units
+    from chiso.values import routes as values
+    from chiso.web import home
 
     return [dashboard, accounts, admin, audit, home, units, dti, analytics, indicators, plans,
             values, records,
             tasks, meetings, reports, notifications, collection, funding]
+
+
+def all_routers() -> list[APIRouter]:
+    return [module.router for module in web_modules()]
+
+
+def all_nav_items() -> list[NavItem]:
+    """Every domain's declared entries (and any still appended the deprecated way)."""
+    declared = [item for module in web_modules() for item in getattr(module, "NAV", [])]
+    return declared + NAV_ITEMS
