@@ -253,11 +253,12 @@ def future_period_issue(period_id: str, begins: dt.date | str) -> dict[str, str]
     day = format_date(begins) if isinstance(begins, dt.date) else begins
     return {"column": "period", "rule": "period_not_begun",
             "message_vi": f"kỳ {period.label_vi()} chưa bắt đầu (bắt đầu ngày {day}): không "
-                          "nhận số liệu cho kỳ chưa đến (số liệu kế hoạch cần nguồn được phép "
-                          "trong CHISO_FUTURE_VALUE_SOURCES)",
+                          "nhận số liệu cho kỳ chưa đến; số liệu kế hoạch cần ghi nguồn được "
+                          "quản trị hệ thống cho phép",
             "message_en": f"period {period.label_en()} has not begun (it starts on {day}): "
-                          "values for future periods are refused (planned figures need a "
-                          "source listed in CHISO_FUTURE_VALUE_SOURCES)"}
+                          "values for a period not yet begun are refused; planned figures "
+                          "need a source the administrator allows "
+                          "(CHISO_FUTURE_VALUE_SOURCES)"}
 
 
 def _check_unit_in_period(session: Session, unit_id: int, period_id: str) -> None:
