@@ -12,10 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from chiso.accounts.models import Role
 from chiso.analytics.evaluate import evaluate_targets
 from chiso.analytics.status import Status
 from chiso.cli.main import app as cli_app
 from tests.analytics_world import build_world
+from tests.conftest import login
 
 DOSSIERS = "CQS.SO_HS"  # flow count, higher is better
 INCIDENTS = "CQS.SU_CO"  # flow count, lower is better
@@ -66,7 +68,8 @@ def test_a_total_heading_past_its_target_is_on_track(world, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "● Đúng tiến độ" in result.output and "● Chậm tiến độ" not in result.output
     assert "1.330,9" in result.output  # the projection: 660 × 365 / 181
-    assert "595,1" in result.output  # expected by 30/6: 1.200 × 181 / 365
+    assert "595,1 (lũy kế đến 30/06/2025)" in result.output  # 1.200 × 181 / 365
+    assert "so sánh lũy kế từ đầu năm" in result.output
 
 
 def test_a_ceiling_already_crossed_is_off_track_at_once(world, monkeypatch, admin_client):
@@ -128,6 +131,20 @@ def test_a_band_on_a_yearly_total(world, monkeypatch, admin_client):
     _today(monkeypatch, "2025-07-31")
     world.save([("20", DOSSIERS, "202507", None, None, 70)])  # 124 by July: over 120
     assert _status(admin_client, "31/07/2025")[DOSSIERS]["status"] == "off_track"
+
+
+def test_overview_says_a_total_is_judged_year_to_date(world, monkeypatch, client,
+                                                      make_user):
+    _today(monkeypatch, "2025-07-20")
+    world.target(DOSSIERS, 100.0, comparator="between", value_high=120.0)
+    world.save([("20", DOSSIERS, p, None, None, v) for p, v in _months(2025, [9] * 6)])
+    user, password = make_user(Role.VIEWER, unit_id=world.units["20"])
+    login(client, user.username, password)
+    page = client.get("/units/20/overview?year=2025").text
+    assert "∈ 100,0–120,0" in page
+    assert "lũy kế đến 30/06/2025" in page  # June is the last month reported
+    chart = client.get(f"/units/20/indicators/{DOSSIERS}?year=2025").text
+    assert '"path": [["202412", 0.0], ["202506", ' in chart.replace("&#34;", '"')
 
 
 def test_stocks_keep_their_level_semantics(world, monkeypatch, admin_client):

@@ -34,6 +34,7 @@ STATUS_STYLE = {
     Status.MISSED: "bold red",
     Status.NOT_IMPLEMENTED: "magenta",
 }
+COMPARATOR_SIGNS = {">=": "≥", "<=": "≤", "=": "=", "between": "∈"}
 ILLUSTRATIVE_MARK = "*"  # after an actual that rests on figures the demo invented
 LEFT_OUT_MARK = "†"  # after an actual that some sub-unit figures could not enter
 
@@ -115,14 +116,24 @@ def _cells(row: TargetStatus, lang: str) -> list[str]:
         else row.indicator_name_vi
     marks = (ILLUSTRATIVE_MARK if row.illustrative else "") + (
         LEFT_OUT_MARK if row.not_aggregatable else "")
+    target = show(row.target_value)
+    if row.comparator == "between":
+        target = f"{target}–{show(row.value_high)}"
+    expected = show(row.expected)
+    if row.year_to_date and not row.closed:  # a flow: the share of the target by then
+        expected += " " + gettext_for(lang)("(to {day})",
+                                            day=format_date(row.year_to_date, lang))
     style = STATUS_STYLE[row.status]
-    return [f"  {name}", f"{row.comparator} {show(row.target_value)}",
-            show(row.actual) + marks, show(row.expected), show(row.projected),
+    return [f"  {name}", f"{COMPARATOR_SIGNS.get(row.comparator, row.comparator)} {target}",
+            show(row.actual) + marks, expected, show(row.projected),
             f"[{style}]● {row.status.label(lang)}[/]"]
 
 
 def _footnotes(rows: list[TargetStatus], _: Callable[..., str]) -> list[str]:
     notes = []
+    if any(row.year_to_date and not row.closed for row in rows):
+        notes.append(_("Yearly totals (counts, amounts) are compared year to date with the "
+                       "share of the target expected by the date shown."))
     if any(row.illustrative for row in rows):
         notes.append(f"[bold yellow]{ILLUSTRATIVE_MARK} "
                      + _("Illustrative figures: invented by the demo, not reported data.")

@@ -72,10 +72,14 @@ class TargetStatus:
     closed: bool = False
     # A figure the demo invented (source "demo") is behind the actual.
     illustrative: bool = False
+    # For a flow (a yearly total built from monthly figures): the date its year-to-date
+    # actual is judged at, against the share of the target expected by then (null for
+    # stocks and ratios, judged as levels).
+    year_to_date: dt.date | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
-        for key in ("target_date", "as_of"):
+        for key in ("target_date", "as_of", "year_to_date"):
             data[key] = data[key].isoformat() if data[key] else None
         data["status"] = str(self.status)
         return data
@@ -275,6 +279,7 @@ def _to_status(row: dict[str, Any]) -> TargetStatus:
         not_aggregatable=int(row.get("n_nonagg") or 0),
         indicator_id=int(row["indicator_id"]), unit_id=int(row["unit_id"]),
         closed=bool(row.get("closed")), illustrative=bool(row.get("illustrative")),
+        year_to_date=row.get("ytd_end"),
     )
 
 

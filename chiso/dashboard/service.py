@@ -210,14 +210,18 @@ def _year_to_date(indicator: Indicator, months: pl.DataFrame) -> pl.DataFrame:
 
 def _path_points(status: TargetStatus | None, year: int) -> list[list[Any]]:
     """The expected path as (month id, value) points: the baseline at the start of the
-    year, the expected value at the as-of date, the target at its date."""
+    year (for a yearly total, drawn against its running total: 0 at the end of last year),
+    the expected value at the date it is judged at, the target at its date."""
     if status is None:
         return []
-    points = []
-    if status.baseline_value is not None:
+    points: list[list[Any]] = []
+    if status.year_to_date:  # a running total starts from 0 at the end of last year
+        points.append([f"{year - 1}12", 0.0])
+    elif status.baseline_value is not None:
         points.append([f"{year}01", status.baseline_value])
-    if status.expected is not None and status.as_of:
-        points.append([f"{status.as_of.year}{status.as_of.month:02d}", status.expected])
+    judged = status.year_to_date or status.as_of
+    if status.expected is not None and judged:
+        points.append([f"{judged.year}{judged.month:02d}", status.expected])
     end = status.target_date
     points.append([f"{end.year}{end.month:02d}", status.target_value])
     # The last point for a month wins: at the target date the target replaces the path.
