@@ -56,8 +56,8 @@ def build_cycle(session: Session, *, today: dt.date, access: Access) -> CycleSum
     data_sets = session.scalars(select(DataSet).where(DataSet.active.is_(True))
                                 .order_by(DataSet.code)).all()
     for data_set in data_sets:
-        periods = ended_periods(data_set, today)[:PAST_PERIODS if data_set.period_type in
-                                                 ("Q", "M") else 1]
+        periods = ended_periods(data_set, today, PAST_PERIODS if data_set.period_type in
+                                ("Q", "M") else 1)
         for rank, period in enumerate(periods):
             _period(session, data_set, period, today, current=rank == 0, access=access,
                     summary=summary)
@@ -91,6 +91,8 @@ def _period(session: Session, data_set: DataSet, period: Period, today: dt.date,
             continue  # already moved on an earlier run: kept as it is
         counts[fate] = counts.get(fate, 0) + 1
         _live(session, submission, fate, due, today, access, summary)
+        if fate == "returned" and not current:
+            _resend(session, submission, today, access, summary)
 
 
 def _code(session: Session, submission: Submission) -> str:
@@ -173,6 +175,21 @@ def _live(session: Session, submission: Submission, fate: str, due: dt.date,
     _date_steps(session, submission, stamps)
 
 
+def _resend(session: Session, submission: Submission, today: dt.date, access: Access,
+            summary: CycleSummary) -> None:
+    """In a past period a returned report was corrected, sent again and approved: its
+    history keeps the return."""
+    returned_on = service.vn_date(submission.updated_at)
+    first_sent = service.vn_date(submission.first_submitted_at) \
+        if submission.first_submitted_at else returned_on
+    resent = min(returned_on + dt.timedelta(days=2 + _day(submission.id + 3, 4)), today)
+    approved = min(resent + dt.timedelta(days=1 + _day(submission.id + 5, 3)), today)
+    service.submit(session, submission, access=access)
+    service.approve(session, submission, access=access, tell=False)
+    summary.approved += 1
+    _date_steps(session, submission, [first_sent, returned_on, resent, approved])
+
+
 def _day(seed: int, spread: int) -> int:
     return int(hashlib.sha256(str(seed).encode()).hexdigest()[:6], 16) % max(spread, 1)
 
@@ -185,7 +202,9 @@ def _date_steps(session: Session, submission: Submission, days: list[dt.date]) -
         SubmissionEvent.submission_id == submission.id).order_by(SubmissionEvent.id)).all()
     for event, moment in zip(events[-len(moments):], moments, strict=False):
         event.at = moment
-    submission.submitted_at = submission.first_submitted_at = moments[0]
+    submission.first_submitted_at = moments[0]
+    sends = [e.at for e in events if e.action == "submit"]
+    submission.submitted_at = sends[-1] if sends else moments[0]
     submission.updated_at = moments[-1]
     if submission.status == service.APPROVED:
         submission.approved_at = moments[-1]

@@ -20,7 +20,9 @@ from chiso.collection.models import DataSet, Submission
 from chiso.periods import Calendar, Period, PeriodType, parse_period, period_containing
 from chiso.units.models import OrgUnit
 
-LOOKBACK_PERIODS = 4  # earlier periods still unsent stay on the list this long
+# Earlier periods still unsent stay on the list for about a year: four quarters, twelve
+# months, two halves, one year (a 2022 annual report nobody sent is history, not a task).
+LOOKBACK = {"Y": 1, "S": 2, "Q": 4, "M": 12}
 
 
 @dataclass
@@ -54,13 +56,22 @@ class Worklist:
     def late(self) -> list[Owed]:
         return [o for o in self.to_send if o.days_late > 0]
 
+    def review_groups(self) -> list[tuple[DataSet, Period, list[Owed]]]:
+        """What waits for approval, by data set and period (a province reviews dozens)."""
+        groups: dict[tuple[int, str], list[Owed]] = {}
+        for owed in self.to_review:
+            groups.setdefault((owed.data_set.id, owed.period.id), []).append(owed)
+        return [(items[0].data_set, items[0].period, items) for items in groups.values()]
 
-def ended_periods(data_set: DataSet, today: dt.date) -> list[Period]:
-    """The periods that have ended by `today` under the data set's calendar, newest first."""
+
+def ended_periods(data_set: DataSet, today: dt.date, count: int | None = None
+                  ) -> list[Period]:
+    """The periods that have ended by `today` under the data set's calendar, newest first
+    (`count` of them; by default about a year's worth)."""
     current = period_containing(today, PeriodType(data_set.period_type),
                                 Calendar(data_set.calendar))
     periods = [current.previous()]
-    for _ in range(LOOKBACK_PERIODS - 1):
+    for _ in range((count or LOOKBACK.get(data_set.period_type, 4)) - 1):
         periods.append(periods[-1].previous())
     return periods
 
