@@ -195,7 +195,8 @@ def _chart_data(indicator: Indicator, series: pl.DataFrame, status: TargetStatus
 
 
 def _year_to_date(indicator: Indicator, months: pl.DataFrame) -> pl.DataFrame:
-    """A flow's running total (Σnum/Σden for ratios); a stock's own latest value."""
+    """A flow's running total (Σnum/Σden for ratios) up to its last reported month (not
+    drawn flat into months to come); a stock's own latest value."""
     if indicator.time_aggregation != "sum":
         return months.select("period", pl.col("value").alias("ytd"))
     ytd: pl.Expr
@@ -205,7 +206,8 @@ def _year_to_date(indicator: Indicator, months: pl.DataFrame) -> pl.DataFrame:
             pl.col("numerator").fill_null(0).cum_sum() / denominators * indicator.scale)
     else:
         ytd = pl.col("value").fill_null(0).cum_sum()
-    return months.select("period", ytd.alias("ytd"))
+    reported = pl.col("value").is_not_null().cast(pl.Int32).cum_sum(reverse=True) > 0
+    return months.select("period", pl.when(reported).then(ytd).alias("ytd"))
 
 
 def _path_points(status: TargetStatus | None, year: int) -> list[list[Any]]:
