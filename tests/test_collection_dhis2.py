@@ -264,3 +264,33 @@ def test_bad_values_are_conflicts_with_their_index(session, province) -> None:
     assert session.scalar(select(func.count()).select_from(DataValue)) == 0
     with pytest.raises(dhis2.Dhis2Error):
         dhis2.ImportOptions.from_params({"idScheme": "attribute:abc"})
+
+
+def test_a_comment_that_looks_like_a_formula_stays_text_both_ways(session, province,
+                                                                   tmp_path: Path) -> None:
+    from chiso.collection import template
+
+    w = province.world
+    access = _system(session)
+    trap = '=HYPERLINK("http://x.invalid","bấm")'
+    save_value(session, unit_id=w.commune_a.id, indicator_id=w.count.id, period="2025Q3",
+               value=5, comment=trap, access=access)
+    session.commit()
+    document = dhis2.export_data_values(session, data_sets=[province.data_set],
+                                        periods=["2025Q3"])
+    text = dhis2.to_csv(document)
+    row = next(csv.reader(io.StringIO(text.splitlines()[1])))
+    assert row[8] == "'" + trap and row[5] == "5"  # the comment guarded, the figure not
+    assert dhis2.read_csv(text)["dataValues"][0]["comment"] == trap  # read back as typed
+
+    path = template.build_template(session, province.data_set, w.commune_a, "2025Q3",
+                                   tmp_path / "mau.xlsx")
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(path)["Số liệu"]
+    written = [c.value for r in sheet.iter_rows() for c in r if isinstance(c.value, str)
+               and "HYPERLINK" in c.value]
+    assert written == ["'" + trap] and sheet.cell(9, 11).data_type == "s"
+    again = template.upload_template(session, path, data_set=province.data_set,
+                                     unit=w.commune_a, period="2025Q3", access=access)
+    assert again.result.ok and again.result.counts["updated"] == 0  # unchanged round trip

@@ -44,6 +44,7 @@ from chiso.db.base import utcnow
 from chiso.errors import UnsupportedType, UserError
 from chiso.indicators.models import Indicator
 from chiso.periods import Period, PeriodError, PeriodType, parse_period
+from chiso.text import spreadsheet_safe, unguard_cell
 from chiso.units.models import OrgUnit
 from chiso.units.service import UnitNotFound, descendant_ids, get_unit
 from chiso.values import service as values_service
@@ -155,7 +156,8 @@ def read_csv(text: str, *, first_row_is_header: bool = True) -> dict[str, Any]:
         if not any(c.strip() for c in cells):
             continue
         padded = [*cells, *[""] * (len(JSON_KEYS) - len(cells))]
-        values.append(dict(zip(JSON_KEYS, padded, strict=False)))
+        value = dict(zip(JSON_KEYS, padded, strict=False))
+        values.append({k: unguard_cell(v) if k in FREE_TEXT else v for k, v in value.items()})
     return {"dataValues": values}
 
 
@@ -794,13 +796,19 @@ def _text(number: float | None) -> str:
     return str(int(number)) if float(number).is_integer() else repr(float(number))
 
 
+# Free text a spreadsheet could run as a formula ("=…") is guarded with a leading "'";
+# numbers ("-5") are data and stay as they are. Reading guarded text back removes it.
+FREE_TEXT = ("storedBy", "comment")
+
+
 def to_csv(document: dict[str, Any]) -> str:
     """DHIS2's CSV: its eleven columns in its order, header first (no `created`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for value in document["dataValues"]:
-        writer.writerow([_csv_cell(value.get(key)) for key in JSON_KEYS])
+        writer.writerow([_csv_cell(spreadsheet_safe(value.get(key)) if key in FREE_TEXT
+                                   else value.get(key)) for key in JSON_KEYS])
     return buffer.getvalue()
 
 

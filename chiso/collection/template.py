@@ -33,7 +33,7 @@ from chiso.db.base import utcnow
 from chiso.errors import UserError
 from chiso.indicators.models import Indicator
 from chiso.periods import parse_period
-from chiso.text import format_date, name_key
+from chiso.text import format_date, name_key, spreadsheet_safe, unguard_cell
 from chiso.units.models import OrgUnit
 from chiso.values.importer import ImportIssue, ImportResult, diff_frames, validate_tables
 from chiso.values.models import DataValue, ImportBatch
@@ -162,7 +162,8 @@ def _write_rows(sheet: Any, indicators: list[Indicator], unit: OrgUnit, period: 
                           value=None if with_parts else current.value,
                           comment=current.comment or None)
         for index, (column, _label, _width) in enumerate(LAYOUT, start=1):
-            cell = sheet.cell(row, index, values.get(column))
+            # A comment or name that starts like a formula ("=…") is written as text.
+            cell = sheet.cell(row, index, spreadsheet_safe(values.get(column)))
             cell.number_format = "@" if column in ("unit_code", "period") else "General"
             cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
             editable = column in open_columns and (ratio or column not in
@@ -297,7 +298,8 @@ def _read_sheet(sheet: Any, encoding: str, converted: list[dict[str, Any]]) -> _
     data = rows[last_header + 1:]
     columns: dict[str, list[str | None]] = {}
     for position, column in mapping.items():
-        columns[column] = [cell_text(r[position]) if position < len(r) else None for r in data]
+        columns[column] = [unguard_cell(cell_text(r[position])) if position < len(r) else None
+                           for r in data]
     lines = [first_row + last_header + 2 + i for i in range(len(data))]
     letters = {column: get_column_letter(first_col + p + 1) for p, column in mapping.items()}
     for column in LEGACY_COLUMNS:
