@@ -246,6 +246,7 @@ def bottlenecks_command(unit: str, year: int = typer.Option(...),
         table.add_row(row["name_vi"], _num(row["score"]), _num(row["lost_vs_max"], 2),
                       _num(row["lost_vs_best"], 2))
     console.print(table)
+    _print_provenance(result)
     console.print(f"Hạng / rank {found.rank} → {found.target_rank}: cần / needs "
                   f"{_num(found.needed_gain, 2)} điểm / points")
     for move in found.plan_fewest:

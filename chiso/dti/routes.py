@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from chiso.accounts.access import Access, Action
 from chiso.dti import assessment as workspace
 from chiso.dti import service
-from chiso.dti.framework import parse_framework
+from chiso.dti.framework import FrameworkError, parse_framework
 from chiso.dti.models import DtiAssessment, DtiCriterion, DtiEvidence
 from chiso.errors import NotFound, TooLarge, UserError
 from chiso.settings import get_settings
@@ -39,7 +39,9 @@ ASSESSMENT = service.ASSESSMENT
 
 
 def _ranking(session: Session, year: int | None, framework: str | None = None,
-             merged: bool = False, source: str = "results") -> service.Ranking:
+             merged: bool | None = False, source: str = "results") -> service.Ranking:
+    """The ranking asked for. `merged=None` (the page, unasked) shows today's provinces
+    when the year was republished for them (DTI 2024 for the 34), else as assessed."""
     if source == ASSESSMENT:
         if not (framework and year):
             raise UserError("source=assessment cần framework và year",
@@ -51,17 +53,27 @@ def _ranking(session: Session, year: int | None, framework: str | None = None,
             raise NotFound("Chưa có kết quả DTI nào — nhập bằng 'chiso dti results import'",
                            "no DTI results yet — import them with 'chiso dti results import'")
         year = years[0]
-    return service.ranking(session, year=year, framework_code=framework,
-                           merged=merged or _only_merged(session, year, framework))
+    if merged is None:
+        merged = _republished(session, year, framework)
+    return service.ranking(session, year=year, framework_code=framework, merged=merged)
 
 
-def _only_merged(session: Session, year: int, framework: str | None) -> bool:
-    """A year published only over today's units (DTI 2024 for the 34 provinces) is shown
-    that way without asking."""
+def _republished(session: Session, year: int, framework: str | None) -> bool:
+    """Was the year republished over today's units (DTI 2024 for the 34 provinces)?"""
     fw = service.get_framework(session, framework) if framework else \
         service.framework_for_year(session, year)
-    return not service.result_matrix(session, fw, year).unit_codes and bool(
-        service.result_matrix(session, fw, year, basis=service.MERGED).unit_codes)
+    return bool(service.result_matrix(session, fw, year, basis=service.MERGED).unit_codes)
+
+
+def _computable_years(session: Session) -> list[int]:
+    """Years whose framework has its official points (what-if can recompute them), newest
+    first: not DTI 2024 (405, points unknown)."""
+    return [year for year in service.result_years(session)
+            if service.framework_for_year(session, year).weights_known]
+
+
+def _latest_computable_year(session: Session) -> int | None:
+    return next(iter(_computable_years(session)), None)
 
 
 def _unit_row(result: service.Ranking, code: str) -> None:
@@ -93,14 +105,17 @@ def _require_assessment_read(session: Session, access: Access, source: str, unit
 
 @router.get("/dti", include_in_schema=False)
 def ranking_page(request: Request, session: SessionDep, access: AccessDep, locale: LocaleDep,
-                 year: int | None = None, merged: bool = False) -> Response:
+                 year: int | None = None, merged: bool | None = None) -> Response:
     access.require(Action.READ)
     if not service.result_years(session):
         return render(request, "dti/empty.html", {"access": access})
     result = _ranking(session, year, merged=merged)
-    mains = [n for n in result.framework.main_indicators if n.weight or not
-             result.framework.weights_known]
     rows = result.rows()
+    # Main indicators with a weight (or of unknown weight) and a value somewhere: DTI 2024
+    # was published as totals only, eight columns of dashes say nothing.
+    mains = [n for n in result.framework.main_indicators
+             if (n.weight or not result.framework.weights_known)
+             and any(r["nodes"][n.code]["score"] is not None for r in rows)]
     own = get_settings().default_unit
     chart = [{"name": r["unit_name"], "value": r["total"], "own": r["unit_code"] == own,
               "label": format_number(r["total"], result.decimals or 4, locale),
@@ -136,7 +151,14 @@ def what_if_page(request: Request, session: SessionDep, access: AccessDep,
                  year: int | None = None, unit: str | None = None,
                  framework: str | None = None, source: str = "results") -> Response:
     access.require(Action.READ)
+    if year is None and source != ASSESSMENT:
+        year = _latest_computable_year(session)
     result = _ranking(session, year, framework, source=source)
+    if result.cf is None:
+        raise FrameworkError(
+            f"Chưa biết điểm chính thức của khung {result.framework.code} nên không thể mô "
+            f"phỏng năm {result.year}", f"the official points of {result.framework.code} are "
+            f"not known, so {result.year} cannot be simulated")
     units = _readable_units(session, access, result)
     if not units:
         raise NotFound("Chưa có số liệu để mô phỏng", "nothing to simulate yet")
@@ -154,10 +176,10 @@ def what_if_page(request: Request, session: SessionDep, access: AccessDep,
     return render(request, "dti/what_if.html", {
         "access": access, "result": result, "unit_code": code, "leaves": leaves,
         "unit_name": names[code], "total": service.shown_value(result, result.total[i]),
-        "rank": service._i(result.rank[i]), "years": service.result_years(session),
+        "rank": service._i(result.rank[i]), "years": _computable_years(session),
         "units": sorted((names[c], c) for c in units), "source": source,
         "framework_code": result.framework.code,
-        "illustrative": bool(result.illustrative()[i]),
+        "illustrative": result.any_illustrative,
     })
 
 

@@ -714,6 +714,11 @@ class Ranking:
         order = np.argsort(np.where(np.isnan(self.rank), np.inf, self.rank), kind="stable")
         shown = self.shown(self.scores)
         invented = self.illustrative()
+        # A real row's rank on one indicator among a field holding invented figures would
+        # itself be invented: it is left out.
+        node_ranks = self.ranks.copy()
+        if invented.any():
+            node_ranks[~invented, 1:] = np.nan
         result = []
         for i in order:
             prev = self.previous_rank[i]
@@ -727,7 +732,7 @@ class Ranking:
                 "published_rank": _i(self.published_rank[i]),
                 "illustrative": bool(invented[i]),
                 "nodes": {c: {"score": _f(shown[i, self.codes.index(c)]),
-                              "rank": _i(self.ranks[i, self.codes.index(c)])} for c in show},
+                              "rank": _i(node_ranks[i, self.codes.index(c)])} for c in show},
             })
         return result
 
@@ -907,7 +912,9 @@ class Profile:
     units: int
     rank_change: int | None
     indicators: list[dict[str, Any]] = field(default_factory=list)
-    illustrative: bool = False
+    illustrative: bool = False  # the unit's own figures are invented (the demo's)
+    # medians, best peers and indicator ranks come from a field holding invented figures
+    field_illustrative: bool = False
 
 
 def profile(result: Ranking, unit_code: str) -> Profile:
@@ -931,7 +938,8 @@ def profile(result: Ranking, unit_code: str) -> Profile:
     return Profile(unit_code, result.unit_names[i], result.year,
                    shown_value(result, result.total[i]), _i(result.rank[i]), result.field_size(),
                    _i(result.previous_rank[i] - result.rank[i]), rows,
-                   illustrative=bool(result.illustrative()[i]))
+                   illustrative=bool(result.illustrative()[i]),
+                   field_illustrative=result.any_illustrative)
 
 
 def shown_value(result: Ranking, value: float) -> float | None:
@@ -1016,7 +1024,8 @@ def what_if(result: Ranking, unit_code: str, changes: dict[str, Any]) -> WhatIf:
                   shown_value(result, totals[i]), int(result.rank[i]), int(ranks[i]),
                   float((scores[i, 0] - result.computed[i]) * total_points),
                   int(np.sum(~np.isnan(ranks))), nodes,
-                  illustrative=bool(result.illustrative()[i]))
+                  # the new rank is among the others: invented if any of them is
+                  illustrative=result.any_illustrative)
 
 
 @dataclass
@@ -1058,7 +1067,7 @@ def merger_breakdown(session: Session, framework: Framework, year: int, unit_cod
     rows = [before.unit_codes.index(c) for c in codes if c in before.unit_codes]
     if not rows:
         return None
-    mains = [n.code for n in framework.main_indicators or framework.leaves]
+    mains = [n.code for n in framework.main_indicators or framework.leaves if n.weight != 0]
     columns = [before.codes.index(c) for c in mains]
     names = register_names(session, codes, dt.date(year, 12, 31))
     invented = before.illustrative()
