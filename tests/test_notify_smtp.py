@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from chiso.accounts.models import Role, User
 from chiso.accounts.service import create_user
 from chiso.notify.models import Notification
-from chiso.notify.service import mark_all_read, notify, unread_count
+from chiso.notify.service import mark_all_read, notify, send_pending, unread_count
 from chiso.settings import reset_settings_cache
 from tests.tasks_support import Inbox, free_port
 
@@ -78,3 +78,18 @@ def test_a_failed_email_is_retried_but_the_in_app_row_stays_single(
         controller.stop()
     assert len(handler.messages) == 1
     assert session.scalar(select(func.count()).select_from(Notification)) == 1
+
+
+def test_a_deferred_email_waits_for_the_sender_then_goes_once(session: Session,
+                                                              inbox: Inbox) -> None:
+    lan = _user(session, "lan", "lan@sokhcn.langson.gov.vn")
+    nobody = _user(session, "noemail")
+    sent = notify(session, recipients=[lan, nobody], event_key="collection:approve:3:2",
+                  subject="Đã duyệt", body="Báo cáo đã được duyệt", email_now=False)
+    session.commit()
+    assert sent == 0 and inbox.messages == []  # the approver did not wait for the mail
+    statuses = {row.user_id: row.email_status for row in session.scalars(select(Notification))}
+    assert statuses == {lan.id: "pending", nobody.id: "none"}
+    assert send_pending(session) == 1 and inbox.subjects("lan@sokhcn.langson.gov.vn") == [
+        "Đã duyệt"]
+    assert send_pending(session) == 0  # never twice

@@ -170,8 +170,10 @@ def submission_step(code: str, period: str, unit: str,
         submission = service.submission_for(session, data_set, get_unit(session, unit).id,
                                             period)
         service.apply_step(session, submission, step, access=access, reason=reason)
-        console.print(f"✓ {unit} {_period_label(period)}: "
-                      f"{service.STATUS_LABELS[submission.status][0]} / {submission.status}")
+        status = submission.status
+    service.deliver_notices()  # the unit's e-mails, once the step is committed
+    console.print(f"✓ {unit} {_period_label(period)}: {service.STATUS_LABELS[status][0]} / "
+                  f"{status}")
 
 
 # ------------------------------------------------------------------ quality

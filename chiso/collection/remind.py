@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from chiso.accounts.models import Membership, Role, User
 from chiso.collection import service
 from chiso.collection.models import DataSet, Submission
-from chiso.notify.service import notify
+from chiso.notify.service import notify, send_pending
 from chiso.periods import Calendar, PeriodType, period_containing
 from chiso.settings import get_settings
 from chiso.text import format_date
@@ -55,6 +55,7 @@ def send_due(session: Session, *, today: dt.date | None = None) -> RemindSummary
     """Send every reminder and summary due on `today` that was not sent before."""
     today = today or get_settings().current_date()
     summary = RemindSummary()
+    summary.emails += send_pending(session)  # approvals and returns not yet e-mailed
     for data_set in session.scalars(select(DataSet).where(DataSet.active.is_(True))
                                     .order_by(DataSet.code)):
         for period in recent_periods(data_set, today):

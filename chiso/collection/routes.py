@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -274,12 +274,14 @@ def api_owed(session: SessionDep, access: AccessDep) -> dict[str, Any]:
 
 @router.post("/api/collection/submissions/{submission_id}/{step}")
 def api_step(submission_id: int, step: str, session: SessionDep, access: AccessDep,
-             body: ReasonIn | None = None) -> dict[str, Any]:
+             background: BackgroundTasks, body: ReasonIn | None = None) -> dict[str, Any]:
     """step: submit (CAPTURE), approve or return (APPROVE; return needs a reason). The
-    person who sent a report cannot approve it (403)."""
+    person who sent a report cannot approve it (403). The unit is e-mailed after the
+    answer."""
     submission = _submission(session, submission_id)
     service.apply_step(session, submission, step, access=access,
                        reason=(body or ReasonIn()).reason)
+    background.add_task(service.deliver_notices)
     return _submission_json(session, submission)
 
 
@@ -640,7 +642,7 @@ async def form_save(request: Request, code: str, period: str, unit_code: str,
 
 @router.post("/collection/{code}/{period}/{unit_code}/step", include_in_schema=False)
 def form_step(request: Request, code: str, period: str, unit_code: str, session: SessionDep,
-              access: AccessDep, step: Annotated[str, Form()],
+              access: AccessDep, background: BackgroundTasks, step: Annotated[str, Form()],
               reason: Annotated[str, Form()] = "", back: Annotated[str, Form()] = "",
               confirm: Annotated[str, Form()] = "") -> Response:
     chosen = _data_set(session, code)
@@ -658,6 +660,7 @@ def form_step(request: Request, code: str, period: str, unit_code: str, session:
         return _form(request, session, access, chosen, chosen_period, unit,
                      problems=[capture.FormProblem("", exc.message_vi, exc.message_en)],
                      status_code=exc.status)
+    background.add_task(service.deliver_notices)
     target = back if back.startswith("/collection") else \
         service.form_link(chosen, chosen_period, unit.code)
     return RedirectResponse(target, status_code=303)

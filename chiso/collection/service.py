@@ -36,10 +36,11 @@ from chiso.collection.models import (
     Submission,
     SubmissionEvent,
 )
+from chiso.db import session_scope
 from chiso.db.base import utcnow
 from chiso.errors import Conflict, Forbidden, NotFound, UserError
 from chiso.indicators.models import Indicator
-from chiso.notify.service import notify
+from chiso.notify.service import notify, send_pending
 from chiso.periods import (
     Calendar,
     Period,
@@ -423,7 +424,14 @@ def tell_outcome(session: Session, submission: Submission, action: str, reason: 
     subject, body = outcome_texts(data_set, submission, unit, action, reason)
     return notify(session, recipients=recipients, subject=subject, body=body,
                   event_key=f"collection:{action}:{submission.id}:{count}",
-                  link=form_link(data_set, submission.period, unit.code))
+                  link=form_link(data_set, submission.period, unit.code), email_now=False)
+
+
+def deliver_notices() -> int:
+    """Send the e-mails the workflow left pending, in a session of its own: run after a
+    request has answered (FastAPI background task) and by the daily reminder run."""
+    with session_scope() as session:
+        return send_pending(session)
 
 
 def outcome_texts(data_set: DataSet, submission: Submission, unit: OrgUnit, action: str,

@@ -24,6 +24,6 @@ class Notification(Base):
     link: Mapped[str] = mapped_column(String(400), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    # sent | failed | none (the user has no email address)
+    # sent | failed | pending (to send after the request) | none (no e-mail address)
     email_status: Mapped[str] = mapped_column(String(16), default="none")
     email_error: Mapped[str] = mapped_column(Text, default="")

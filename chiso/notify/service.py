@@ -20,8 +20,11 @@ from chiso.settings import get_settings
 
 
 def notify(session: Session, *, recipients: list[User], event_key: str, subject: str,
-           body: str, link: str = "") -> int:
-    """Tell each recipient once about `event_key`; returns the number of emails sent."""
+           body: str, link: str = "", email_now: bool = True) -> int:
+    """Tell each recipient once about `event_key`; returns the number of emails sent.
+    With `email_now=False` the e-mails wait as `pending` for `send_pending` (called after
+    the request has answered): a slow mail server then never holds up the person who
+    approved a report."""
     sent = 0
     for user in _distinct(recipients):
         row = session.scalar(select(Notification).where(
@@ -31,7 +34,25 @@ def notify(session: Session, *, recipients: list[User], event_key: str, subject:
                                body=body, link=link)
             session.add(row)
             session.flush()
-        elif row.email_status != "failed":
+        elif row.email_status not in ("failed", "pending"):
+            continue
+        if email_now:
+            sent += _email(row, user)
+        else:
+            row.email_status = "pending" if user.email else "none"
+    return sent
+
+
+def send_pending(session: Session, limit: int = 200) -> int:
+    """Send the e-mails left `pending` (oldest first); returns how many went out. A failure
+    stays `failed`, retried when the same event is notified again."""
+    rows = session.scalars(select(Notification).where(Notification.email_status == "pending")
+                           .order_by(Notification.id).limit(limit)).all()
+    sent = 0
+    for row in rows:
+        user = session.get(User, row.user_id)
+        if user is None or not user.is_active:
+            row.email_status = "none"
             continue
         sent += _email(row, user)
     return sent
