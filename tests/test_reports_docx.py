@@ -136,8 +136,8 @@ def test_sections_follow_the_title(quarterly) -> None:  # type: ignore[no-untype
 def test_limitations_are_sentences_from_the_data(quarterly) -> None:  # type: ignore[no-untyped-def]
     text = _all_text(Document(str(quarterly.docx)))
     section = text.split("III. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN")[1].split("IV. NHIỆM VỤ")[0]
-    assert ("Tỷ lệ người trưởng thành có điện thoại thông minh mới đạt 60,0%, "
-            "mục tiêu 90,0%") in section
+    assert ("Tỷ lệ người trưởng thành có điện thoại thông minh: thực hiện 60,0% (lộ trình "
+            "87,5%), mục tiêu ≥ 90,0%.") in section
     assert "chưa có số liệu để đánh giá: Tỷ lệ doanh nghiệp sử dụng hóa đơn điện tử" in section
     assert "Có 1 đơn vị chưa cập nhật số liệu kỳ quý III năm 2025: Xã Chi Lăng." in section
     assert ("Xã Hữu Lũng — Tỷ lệ kết quả giải quyết TTHC điện tử, tháng 08/2025: tử số (120) "

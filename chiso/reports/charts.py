@@ -70,10 +70,11 @@ def completion(status: Any, value: float | None) -> float | None:
 
 def progress_chart(statuses: list[Any], title: str) -> bytes | None:
     """Actual (bar) and, while the year runs, the expected value on the path (black tick),
-    both as % of the target; a target without a figure has no bar."""
+    both as % of the target; a target without a figure has no bar, and a pillar without
+    any figure no chart."""
     rows = [s for s in statuses if s.target_value]
-    if not rows:
-        return None
+    if not any(s.actual is not None for s in rows):
+        return None  # a chart of nothing but "no data" says less than the table above it
     _setup()
     names = [wrapped(s.indicator_name_vi) for s in rows][::-1]
     lines = sum(n.count("\n") + 1 for n in names)
@@ -131,8 +132,10 @@ def trend_chart(series: dict[str, list[tuple[dt.date, float]]], title: str,
                 label=wrapped(name, 60))
         if targets and name in targets:
             ax.axhline(targets[name], color=colour, linestyle=":", linewidth=1)
+    low, high = ax.get_ylim()
+    decimals = 0 if high - low >= 10 else 1 if high - low >= 1 else 2  # no "2, 2, 1, 1"
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
-        lambda v, _p: format_number(v, 0)))
+        lambda v, _p: format_number(v, decimals)))
     ax.xaxis.set_major_locator(matplotlib.dates.MonthLocator())
     ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%m/%Y"))
     ax.tick_params(axis="x", labelsize=7)

@@ -369,6 +369,23 @@ def fmt_value(value: float | None, status: Any) -> str:
     return f"{format_number(value, decimals)}{' ' + unit if unit else ''}"
 
 
+def reached(status: Any) -> float | None:
+    """How far the actual is toward the target, as a share of it (inverted when lower is
+    better): 0,74 for 37,1 % against 50 %."""
+    target, actual = status.target_value, status.actual
+    if actual is None or not target:
+        return None
+    if str(getattr(status, "direction", "higher")) == "lower":
+        return target / actual if actual else None
+    return actual / target
+
+
+def target_text(status: Any) -> str:
+    """'≥ 80,0%', '≤ 2,0%': the target with its comparator."""
+    comparator = {">=": "≥ ", "<=": "≤ ", "=": ""}.get(str(status.comparator), "")
+    return comparator + fmt_value(status.target_value, status)
+
+
 def sources_of(data: ReportData, indicator_id: int) -> str:
     """Where an indicator's figures in the report come from, in words."""
     found = sorted({v.source for v in data.values if v.indicator_id == indicator_id})

@@ -25,7 +25,7 @@ from docx.text.paragraph import Paragraph
 
 from chiso.analytics.status import Status
 from chiso.reports import charts
-from chiso.reports.data import ReportData, fmt_value, sources_of
+from chiso.reports.data import ReportData, fmt_value, sources_of, target_text
 from chiso.reports.sentences import SUB, result_summary
 from chiso.tasks.models import TaskStatus
 from chiso.tasks.status import status_label
@@ -37,8 +37,7 @@ TABLE_PT = 12
 QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
 KIND_TITLE = {"quarterly": "quý", "half_year": "6 tháng", "annual": "năm"}
-ILLUSTRATIVE_LINE = ("SỐ LIỆU MINH HỌA — KHÔNG PHẢI SỐ LIỆU CHÍNH THỨC / "
-                     "ILLUSTRATIVE FIGURES, NOT OFFICIAL STATISTICS")
+ILLUSTRATIVE_LINE = "SỐ LIỆU MINH HỌA — KHÔNG PHẢI SỐ LIỆU CHÍNH THỨC / ILLUSTRATIVE FIGURES"
 RED = RGBColor(0xB3, 0x26, 0x1E)
 
 Progress = Callable[[int, str], None]
@@ -289,7 +288,7 @@ def _section_results(doc: Any, data: ReportData, step: Progress) -> None:
 
 def _pillar_table(doc: Any, statuses: list[Any], year: int) -> None:
     headers = ["TT", "Chỉ tiêu", f"Mục tiêu {year}", "Thực hiện", "Đánh giá"]
-    rows = [[str(i), s.indicator_name_vi, _target_text(s), fmt_value(s.actual, s),
+    rows = [[str(i), s.indicator_name_vi, target_text(s), fmt_value(s.actual, s),
              Status(s.status).label("vi")] for i, s in enumerate(statuses, start=1)]
     _table(doc, headers, rows, widths=[1.0, 7.7, 2.6, 2.4, 2.8], numeric={0, 2, 3})
 
@@ -304,11 +303,6 @@ def _source_line(doc: Any, data: ReportData, statuses: list[Any]) -> None:
         text += "; số liệu thực hiện: " + "; ".join(figures)
     _para(doc, text + ".", size=12, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, indent=False,
           before=0, after=6)
-
-
-def _target_text(status: Any) -> str:
-    comparator = {">=": "≥ ", "<=": "≤ ", "=": ""}.get(str(status.comparator), "")
-    return comparator + fmt_value(status.target_value, status)
 
 
 def _table(doc: Any, headers: list[str], rows: list[list[str]], widths: list[float],
@@ -408,9 +402,11 @@ def _section_tasks(doc: Any, data: ReportData) -> None:
     running = data.tasks_with(TaskStatus.IN_PROGRESS, TaskStatus.NOT_STARTED)
     total = len(data.tasks)
     on_time = _share(len(done), len(done) + len(late) + len(overdue))
-    _para(doc, f"Tổng số {total} nhiệm vụ được giao: {len(done)} nhiệm vụ hoàn thành đúng "
-               f"hạn, {len(late)} nhiệm vụ hoàn thành muộn, {len(overdue)} nhiệm vụ quá hạn "
-               f"chưa hoàn thành, {len(running)} nhiệm vụ đang thực hiện trong hạn"
+    parts = [f"{n} nhiệm vụ {what}" for n, what in (
+        (len(done), "hoàn thành đúng hạn"), (len(late), "hoàn thành muộn"),
+        (len(overdue), "quá hạn chưa hoàn thành"), (len(running), "đang thực hiện trong hạn"))
+        if n]
+    _para(doc, f"Tổng số {total} nhiệm vụ được giao: {', '.join(parts) or 'chưa có'}"
                f"{f'; tỷ lệ đúng hạn {on_time}' if on_time else ''}.")
     _heading(doc, "1. Kết quả theo đơn vị chủ trì", italic=True)
     rows = [[str(i), s.unit_name, str(s.total), str(s.done_on_time), str(s.done_late),
@@ -454,8 +450,9 @@ def _section_proposals(doc: Any, data: ReportData) -> None:
     for line in data.texts["proposals"].splitlines():
         if line.strip():
             _para(doc, line.strip() if line.lstrip().startswith("-") else f"- {line.strip()}")
-    _para(doc, f"Trên đây là báo cáo kết quả thực hiện nhiệm vụ chuyển đổi số "
-               f"{data.period_title} của {_issuer_in_sentence(data)}./.", before=6)
+    last = _para(doc, f"Trên đây là báo cáo kết quả thực hiện nhiệm vụ chuyển đổi số "
+                      f"{data.period_title} của {_issuer_in_sentence(data)}./.", before=6)
+    last.paragraph_format.keep_with_next = True  # the signature never starts a page alone
 
 
 def _closing(doc: Any, data: ReportData) -> None:
@@ -463,6 +460,9 @@ def _closing(doc: Any, data: ReportData) -> None:
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
     _set_widths(table, [8.5, 8.0])
+    # One block on one page: a page break inside it left "TM. BAN CHỈ ĐẠO" on one page and
+    # the signer's name on the next.
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     left, right = table.rows[0].cells
     heading = left.paragraphs[0]
     heading.paragraph_format.space_before = Pt(12)

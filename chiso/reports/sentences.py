@@ -21,12 +21,14 @@ from chiso.analytics.service import TargetStatus
 from chiso.analytics.status import Status
 from chiso.periods import Period, parse_period
 from chiso.reports.asof import ReportingGap
-from chiso.reports.data import ReportData, fmt_value, period_label
+from chiso.reports.data import ReportData, fmt_value, period_label, reached, target_text
 from chiso.tasks.models import TaskStatus
 from chiso.tasks.service import TaskRow
 from chiso.text import format_date, nfc
 
-LIST_LIMIT = 8  # names listed in a sentence before "và n … khác (xem Phụ lục)"
+LIST_LIMIT = 8  # items listed in a sentence before "và n … khác (xem Phụ lục)"
+UNIT_LIMIT = 20  # units named in a sentence (the annex names them all)
+FOCUS_TARGETS = 3  # the targets furthest from their goal named in section IV
 CAUSES_LIMIT = 3
 SUB = "+ "  # a line that belongs to the sentence above it (indented in the document)
 
@@ -101,7 +103,7 @@ def _target_lines(data: ReportData) -> list[str]:
     missed = _with(data, Status.MISSED)
     if missed:
         lines.append(f"Có {len(missed)} chỉ tiêu không đạt mục tiêu năm {year}:")
-        lines += [SUB + _shortfall(data, s, "đạt") for s in missed]
+        lines += [SUB + _shortfall(data, s) for s in missed]
     idle = _with(data, Status.NOT_IMPLEMENTED)
     if idle:
         lines.append(f"Có {len(idle)} chỉ tiêu chưa triển khai (chưa có kết quả) trong năm "
@@ -110,7 +112,11 @@ def _target_lines(data: ReportData) -> list[str]:
     if off:
         lines.append(f"Có {len(off)} chỉ tiêu chậm tiến độ so với lộ trình đến ngày "
                      f"{format_date(data.as_of)}:")
-        lines += [SUB + _shortfall(data, s, "mới đạt") for s in off]
+        lines += [SUB + _shortfall(data, s) for s in off]
+    silent = [s for s in missed + off if not causes_for(data, s)]
+    if silent:
+        lines.append(f"Các đơn vị chưa nêu nguyên nhân cho {len(silent)}/{len(missed + off)} "
+                     "chỉ tiêu trên (ghi trong ý kiến kèm số liệu khi báo cáo).")
     risk = _with(data, Status.AT_RISK)
     if risk:
         lines.append(f"Có {len(risk)} chỉ tiêu có nguy cơ không đạt mục tiêu năm {year}: "
@@ -128,13 +134,15 @@ def _target_lines(data: ReportData) -> list[str]:
     return lines
 
 
-def _shortfall(data: ReportData, s: TargetStatus, verb: str) -> str:
-    text = (f"{s.indicator_name_vi} {verb} {fmt_value(s.actual, s)}, mục tiêu "
-            f"{fmt_value(s.target_value, s)}")
+def _shortfall(data: ReportData, s: TargetStatus) -> str:
+    """'X: thực hiện 60,0% (lộ trình 87,5%), mục tiêu ≥ 90,0%. Nguyên nhân …'"""
+    path = "" if s.closed or s.expected is None else f" (lộ trình {fmt_value(s.expected, s)})"
+    text = (f"{s.indicator_name_vi}: thực hiện {fmt_value(s.actual, s)}{path}, mục tiêu "
+            f"{target_text(s)}")
     causes = causes_for(data, s)
     if causes:
         return text + ". Nguyên nhân (theo báo cáo của đơn vị): " + "; ".join(causes) + "."
-    return text + "; các đơn vị chưa nêu nguyên nhân."
+    return text + "."
 
 
 def causes_for(data: ReportData, s: TargetStatus) -> list[str]:
@@ -170,15 +178,18 @@ def _gap_lines(gap: ReportingGap) -> list[str]:
     periods = join([period_label(p) for p in gap.periods])
     lines = []
     never = gap.never
-    if never:
-        what = "báo cáo nào" if len(gap.periods) > 1 else "báo cáo"
+    what = "báo cáo nào" if len(gap.periods) > 1 else "báo cáo"
+    if never and len(never) == gap.expected:
+        lines.append(f"Biểu mẫu “{gap.data_set}” ({periods}): chưa đơn vị nào gửi {what} "
+                     f"(0/{gap.expected} đơn vị; danh sách tại Phụ lục).")
+    elif never:
         lines.append(f"Biểu mẫu “{gap.data_set}” ({periods}): {len(never)}/{gap.expected} "
-                     f"đơn vị chưa gửi {what}: {listed(never, 'đơn vị')}.")
+                     f"đơn vị chưa gửi {what}: {listed(never, 'đơn vị', UNIT_LIMIT)}.")
     partly = gap.partly
     if partly:
         lines.append(f"Biểu mẫu “{gap.data_set}”: {len(partly)} đơn vị còn thiếu báo cáo: "
                      + listed([f"{u} ({n}/{len(gap.periods)} kỳ)" for u, n in partly],
-                              "đơn vị") + ".")
+                              "đơn vị", UNIT_LIMIT) + ".")
     if gap.late:
         lines.append(f"Biểu mẫu “{gap.data_set}”: {len(gap.late)} báo cáo gửi muộn: "
                      + listed([f"{u} ({period_label(p)}, muộn {d} ngày)"
@@ -202,9 +213,12 @@ def focus_items(data: ReportData) -> list[str]:
         items.append(f"Hoàn thành các nhiệm vụ đang thực hiện có hạn đến ngày "
                      f"{format_date(until)}: "
                      + listed([_task_phrase(r) for r in upcoming], "nhiệm vụ") + ".")
-    for c in data.conclusions:
+    for held_on in dict.fromkeys(c.held_on for c in data.conclusions):
+        texts = [c.text.rstrip(".") for c in data.conclusions if c.held_on == held_on]
+        body = texts[0] if len(texts) == 1 else "; ".join(
+            f"({i}) {t}" for i, t in enumerate(texts, start=1))
         items.append(f"Triển khai kết luận của Ban Chỉ đạo tại phiên họp ngày "
-                     f"{format_date(c.held_on)}: {c.text.rstrip('.')}.")
+                     f"{format_date(held_on)}: {body}.")
     if not items:
         items.append("Duy trì kết quả các chỉ tiêu đã đạt; cập nhật số liệu đầy đủ, đúng hạn "
                      "hằng tháng.")
@@ -216,18 +230,25 @@ def _target_focus(data: ReportData) -> list[str]:
     items = []
     missed = _with(data, Status.MISSED, Status.NOT_IMPLEMENTED)
     if missed:
-        items.append(f"Đưa vào kế hoạch năm {year + 1} và tập trung chỉ đạo hoàn thành các "
-                     f"chỉ tiêu năm {year} chưa đạt: " + "; ".join(
-                         f"{s.indicator_name_vi} (thực hiện {fmt_value(s.actual, s)}, mục "
-                         f"tiêu {fmt_value(s.target_value, s)})" for s in missed) + ".")
+        items.append(f"Đưa vào kế hoạch năm {year + 1} và tập trung chỉ đạo hoàn thành "
+                     f"{len(missed)} chỉ tiêu năm {year} chưa đạt (nêu tại Mục III)"
+                     + _furthest(missed, "trước hết là") + ".")
     behind = _with(data, Status.OFF_TRACK, Status.AT_RISK)
     if behind:
-        items.append(f"Tập trung thúc đẩy các chỉ tiêu chậm tiến độ, có nguy cơ không đạt mục "
-                     f"tiêu năm {year}: " + "; ".join(
-                         f"{s.indicator_name_vi} (thực hiện {fmt_value(s.actual, s)}, lộ "
-                         f"trình {fmt_value(s.expected, s)}, mục tiêu "
-                         f"{fmt_value(s.target_value, s)})" for s in behind) + ".")
+        items.append(f"Tập trung thúc đẩy {len(behind)} chỉ tiêu chậm tiến độ, có nguy cơ không "
+                     f"đạt mục tiêu năm {year}" + _furthest(behind, "nhất là") + ".")
     return items
+
+
+def _furthest(statuses: list[TargetStatus], lead: str) -> str:
+    """', trước hết là A (thực hiện 37,1%, mục tiêu ≥ 50,0%); B (…)': the targets furthest
+    from their goal (all of them when there are few)."""
+    ranked = sorted(statuses, key=lambda s: (reached(s) is None, reached(s) or 0.0,
+                                             s.indicator_code))[:FOCUS_TARGETS]
+    opening = ": " if len(statuses) <= FOCUS_TARGETS else f", {lead} "
+    return opening + "; ".join(
+        f"{s.indicator_name_vi} (thực hiện {fmt_value(s.actual, s)}, mục tiêu "
+        f"{target_text(s)})" for s in ranked)
 
 
 def _task_phrase(row: TaskRow) -> str:
