@@ -1,8 +1,13 @@
-"""`chiso demo` then `chiso status --unit 20 --year 2025`: every status occurs, and the JSON
-API says the same. The demo is deterministic: building it again changes no value."""
+"""`chiso demo` on SQLite and PostgreSQL: the summary says what is real (with its document)
+and what is invented, in words and not codes, and speaks of 2025 — a closed year — in its
+year-end words; the current year shows every in-year status in the CLI and the API; every
+figure is dated when a province would have entered it (a past quarter's report has
+content); the DTI pages and CLI mark the invented rows and name the published sources; a
+rebuild changes nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 
@@ -11,15 +16,28 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from chiso.cli.main import app
-from chiso.values.models import DataValueVersion
+from chiso.dti.models import DtiResult
+from chiso.indicators.models import Indicator
+from chiso.values.models import DataValue, DataValueVersion
 from tests.conftest import login
 
-ALL_STATUSES = {"achieved", "on_track", "at_risk", "off_track", "no_data"}
+IN_YEAR = {"achieved", "on_track", "at_risk", "off_track", "no_data"}
 VI_LABELS = ["Đã đạt", "Đúng tiến độ", "Có nguy cơ chậm", "Chậm tiến độ", "Chưa có số liệu"]
 
 
+def _versions_of(session, code: str, period: str) -> list[dt.datetime]:  # type: ignore[no-untyped-def]
+    return list(session.scalars(select(DataValueVersion.changed_at).join(
+        DataValue, DataValue.id == DataValueVersion.data_value_id).join(
+        Indicator, Indicator.id == DataValue.indicator_id).where(
+        DataValue.period == period, Indicator.code == code)))
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 @pytest.mark.slow
-def test_demo_status_cli_and_api_agree(db_url, monkeypatch, session) -> None:
+def test_demo_says_what_is_real_and_what_is_invented(db_url, monkeypatch, session) -> None:
     monkeypatch.setenv("CHISO_TODAY", "2026-11-22")
     monkeypatch.setenv("COLUMNS", "200")
     from chiso.settings import reset_settings_cache
@@ -28,10 +46,22 @@ def test_demo_status_cli_and_api_agree(db_url, monkeypatch, session) -> None:
     runner = CliRunner()
     built = runner.invoke(app, ["demo"])
     assert built.exit_code == 0, built.output
+    summary = " ".join(built.output.split())
     password = re.search(r"admin\s*│\s*(\S+)", built.output)
     assert password, built.output
+    # Real facts, each with its document; invented parts said to be invented.
+    assert "Số liệu thật, có nguồn / real, with their source" in summary
+    assert "72-KH/BCĐ ngày 23/5/2023" in summary and "16/63 — DTI 2020" in summary
+    assert "dti.gov.vn/xep-hang-2022" in summary
+    assert "Số liệu minh họa (bịa, có đánh dấu)" in summary
+    assert "DEMO-KH/BCĐ-2024-2026" in summary
+    # 2025 is over: its year-end words, never a raw code or an in-year word.
+    line = summary[summary.index("Mục tiêu năm 2025"):]
+    assert "Đạt / Met" in line and "Không đạt / Missed" in line
+    assert "achieved" not in summary and "{" not in summary
+    assert not any(word in line for word in ("Đúng tiến độ", "Có nguy cơ chậm"))
 
-    shown = runner.invoke(app, ["status", "--unit", "20", "--year", "2025"])
+    shown = runner.invoke(app, ["status", "--unit", "20", "--year", "2026"])
     assert shown.exit_code == 0, shown.output
     for label in VI_LABELS:
         assert label in shown.output, shown.output
@@ -42,13 +72,33 @@ def test_demo_status_cli_and_api_agree(db_url, monkeypatch, session) -> None:
 
     with TestClient(create_app()) as client:
         login(client, "admin", password.group(1))
-        body = client.get("/api/status", params={"unit": "20", "year": 2025}).json()
-    statuses = Counter(row["status"] for row in body["targets"])
-    assert set(statuses) == ALL_STATUSES, statuses
+        body = client.get("/api/status", params={"unit": "20", "year": 2026}).json()
+        dti = client.get("/api/dti/ranking", params={"year": 2022}).json()
+        merged = client.get("/api/dti/ranking", params={"year": 2024, "merged": True}).json()
+    assert set(Counter(row["status"] for row in body["targets"])) == IN_YEAR
+    real = [row["indicator_code"] for row in body["targets"]
+            if row["actual"] is not None and not row["illustrative"]]
+    assert real == [], f"invented figures shown as real: {real}"
+    rows = {r["unit_code"]: r for r in dti["rows"]}
+    assert not rows["48"]["illustrative"] and rows["48"]["total"] == 0.8002
+    assert rows["20"]["illustrative"] and rows["20"]["rank"] == 6  # invented, rank real
+    assert all(c["total_ok"] and c["rank_ok"] for c in dti["published_check"])
+    assert not merged["illustrative"] and merged["rows"][0]["total"] == 0.8241
+
+    ranked = runner.invoke(app, ["dti", "rank", "--year", "2022"])
+    assert "minh họa / illustrative" in ranked.output and "Nguồn / source" in ranked.output
+
+    # A month's figures are entered on the 5th of the next month, 09:00 Vietnam time.
+    september = {_utc(m) for m in _versions_of(session, "CQS.HS_TRUC_TUYEN", "202509")}
+    assert september == {dt.datetime(2025, 10, 5, 2, 0, tzinfo=dt.UTC)}
+    quarter = {_utc(m) for m in _versions_of(session, "KTS.HOA_DON_DT", "2025Q3")}
+    assert quarter == {dt.datetime(2025, 10, 10, 2, 0, tzinfo=dt.UTC)}
 
     versions_before = session.scalar(select(func.count()).select_from(DataValueVersion))
+    results_before = session.scalar(select(func.count()).select_from(DtiResult))
     again = runner.invoke(app, ["demo"])
     assert again.exit_code == 0, again.output
     session.expire_all()
-    versions_after = session.scalar(select(func.count()).select_from(DataValueVersion))
-    assert versions_after == versions_before, "rebuilding the demo must change nothing"
+    assert session.scalar(select(func.count()).select_from(DataValueVersion)) == \
+        versions_before, "rebuilding the demo must change nothing"
+    assert session.scalar(select(func.count()).select_from(DtiResult)) == results_before

@@ -74,7 +74,8 @@ def invented_lines(p: Provenance) -> list[str]:
 
 def status_line(statuses: dict[str, int]) -> str:
     """2025 (a closed year) in its year-end words, e.g. 'Đạt 4 · Không đạt 3'."""
-    order = list(Status)
+    order = Status.of_moment(True) + [s for s in Status.of_moment(False)
+                                      if s not in Status.of_moment(True)]
     parts = [f"{Status(key).label('vi')} / {Status(key).label('en')}: {count}"
              for key, count in sorted(statuses.items(), key=lambda kv: order.index(Status(kv[0])))]
     return " · ".join(parts) or "–"
