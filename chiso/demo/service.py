@@ -33,6 +33,7 @@ from chiso.demo.generate import (
 from chiso.demo.history import by_entry_time
 from chiso.demo.provenance import Provenance
 from chiso.demo.tasks import seed_meetings_and_tasks
+from chiso.funding.demo import build as build_funding
 from chiso.indicators.models import Indicator
 from chiso.plans.models import Plan, Target
 from chiso.plans.service import load_plan
@@ -105,6 +106,9 @@ def build_demo(*, today: dt.date, step: Step = lambda _: None) -> DemoResult:
                        access=Access.system(session, "demo"))
         facts.dti_invented = dti.invented
     with session_scope() as session:
+        step("Kinh phí minh họa: dự án hạ tầng CĐS 2021–2025, dự toán 2026")
+        build_funding(session, today=today, access=Access.system(session, "demo"))
+    with session_scope() as session:
         _count_facts(session, facts, today)
     return result
 
@@ -136,20 +140,14 @@ def _records_indicator_ids(session: Session) -> list[int]:
 
 
 def _records_feed(session: Session, today: dt.date) -> int:
-    """This year's one-stop dossiers, from January to the last full month (like every other
-    figure of the demo; the generator fills whole months, and the feed refuses a dossier
-    received after today): the dossier indicators of the current year then come live from
-    the records (earlier years stay as reported, which keeps the 2025 story intact).
-    Already ingested: the batch is skipped by its hash."""
-    months = today.month - 1
-    if months == 0:
-        return 0  # January: no full month of this year yet
+    """This year's one-stop dossiers, from January to today: the dossier indicators of the
+    current year then come live from the records (earlier years stay as reported, which
+    keeps the 2025 story intact). Already ingested: the batch is skipped by its hash."""
     # A province already past 75 % online filing in 2025 keeps climbing slowly in 2026.
     mature = Adoption(online=(0.79, 0.86), digitised=(0.90, 0.97))
-    last_full_month = today.replace(day=1) - dt.timedelta(days=1)
     result = load_generated_feed(session, access=Access.system(session, "demo"),
-                                 province=PROVINCE_CODE, months=months,
-                                 seed=SEED, end=last_full_month, adoption=mature)
+                                 province=PROVINCE_CODE, months=today.month,
+                                 seed=SEED, end=today, adoption=mature)
     return result.rows_stored
 
 

@@ -58,7 +58,8 @@ def build(session: Session, *, today: dt.date, access: Access) -> FundingDemo:
     load_plan(session, DATA / "demo-plan.yaml", access=access)
     province = get_unit(session, "20")
     result = FundingDemo()
-    programme = _project(session, story["project"], province.id, access)
+    programme = _project(session, story["project"], story.get("links", {}), province.id,
+                         access)
     result.programme_id = programme.id
     figures = _project_figures(session, story["project"], programme, province.id, today)
     figures += _budget(session, story, province.id, today)
@@ -115,8 +116,8 @@ def _by_moment(figures: list[FigureInput], today: dt.date
     return groups
 
 
-def _project(session: Session, data: dict[str, Any], province_id: int, access: Access
-             ) -> Programme:
+def _project(session: Session, data: dict[str, Any], links: dict[str, list[str]],
+             province_id: int, access: Access) -> Programme:
     owner = get_unit(session, data["owner_unit"])
     plan = session.scalar(select(Plan).where(Plan.code == data["plan"]))
     return service.save_programme(session, ProgrammeInput(
@@ -125,21 +126,23 @@ def _project(session: Session, data: dict[str, Any], province_id: int, access: A
         year_from=data["year_from"], year_to=data["year_to"],
         total_investment=data["total_investment"] * BILLION,
         plan_id=plan.id if plan else None, note=data["note"], illustrative=True,
-        target_ids=_linked_targets(session, plan, data), task_ids=_linked_tasks(session, data),
+        target_ids=_linked_targets(session, plan, links.get("targets", [])),
+        task_ids=_linked_tasks(session, links.get("tasks", [])),
     ), access=access)
 
 
-def _linked_targets(session: Session, plan: Plan | None, data: dict[str, Any]) -> list[int]:
+def _linked_targets(session: Session, plan: Plan | None, codes: list[str]) -> list[int]:
+    """The plan's targets of these indicators (none when the plan is not loaded)."""
     if plan is None:
         return []
     return list(session.scalars(select(Target.id).join(
         Indicator, Indicator.id == Target.indicator_id).where(
-        Target.plan_id == plan.id, Indicator.code.in_(data.get("links", {}).get("targets", [])))
-        .order_by(Target.id)))
+        Target.plan_id == plan.id, Indicator.code.in_(codes)).order_by(Target.id)))
 
 
-def _linked_tasks(session: Session, data: dict[str, Any]) -> list[int]:
-    words = [name_key(w) for w in data.get("links", {}).get("tasks", [])]
+def _linked_tasks(session: Session, phrases: list[str]) -> list[int]:
+    """The demo's tasks whose titles contain these words (none when there are no tasks)."""
+    words = [name_key(w) for w in phrases]
     tasks = session.execute(select(Task.id, Task.title).where(Task.deleted.is_(False))).all()
     return sorted(task_id for task_id, title in tasks
                   if any(w in name_key(title) for w in words))
@@ -153,7 +156,7 @@ def _project_figures(session: Session, data: dict[str, Any], programme: Programm
             continue
         owner = get_unit(session, entry["owner"], dt.date(year, 12, 31))
         line = LineSpec(scope_unit_id=province_id, unit_id=owner.id, year=year,
-                        name=f"Dự án {data['code']} năm {year}", source="local",
+                        name=f"{data['line_name']} năm {year}", source="local",
                         spend_type="investment", area="dx", programme_id=programme.id,
                         illustrative=True)
         estimate = entry["estimate"] * BILLION

@@ -365,14 +365,19 @@ def _targets(session: Session, target_ids: list[int]) -> list[dict[str, Any]]:
 
 
 def _roadmap_rows(figures: pl.DataFrame, years: list[int]) -> list[dict[str, Any]]:
-    """Each year of the programme: its stage totals (đồng)."""
+    """Each year of the programme: its stage totals (đồng; None where no figure exists)."""
     lines = compute.line_table(figures) if figures.height else None
     rows = []
     for year in years:
         chosen = lines.filter(pl.col("year") == year) if lines is not None else None
-        rows.append({"year": year, **{s: _stage_sum(chosen, s) if chosen is not None
-                                      and chosen.height else 0.0 for s in STAGE_COLUMNS}})
+        rows.append({"year": year, **{s: _stage_or_none(chosen, s) for s in STAGE_COLUMNS}})
     return rows
+
+
+def _stage_or_none(lines: pl.DataFrame | None, stage: str) -> float | None:
+    if lines is None or not lines.height or lines[stage].is_null().all():
+        return None
+    return float(lines[stage].sum())
 
 
 # ------------------------------------------------------------------ pending approvals

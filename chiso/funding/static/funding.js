@@ -48,12 +48,18 @@
   function groups(el) {
     const { data, labels, locale } = read(el);
     const horizontal = el.id === "funding-units";
+    // Category names wrap within their own room: beside a bar (horizontal) or under its
+    // group (vertical), so long names such as "Ngân sách địa phương" never overlap.
+    const room = horizontal ? (narrow() ? 110 : 190)
+      : Math.max(48, (el.clientWidth - 60) / Math.max(1, data.labels.length) - 8);
     const category = { type: "category", data: data.labels, inverse: horizontal,
-      axisLabel: { width: narrow() ? 110 : 190, overflow: "break", interval: 0 } };
+      axisLabel: { width: room, overflow: "break", interval: 0, lineHeight: 14 } };
     const value = { type: "value", axisLabel: { formatter: (v) => number(v, locale, 0) } };
     const bar = (name, values, colourName) => ({ name: name, type: "bar", data: values,
       barMaxWidth: 18, itemStyle: { color: colour(colourName) } });
-    if (horizontal) el.style.height = Math.max(260, 46 * data.labels.length + 80) + "px";
+    if (horizontal) {
+      el.style.height = Math.max(260, (narrow() ? 58 : 46) * data.labels.length + 80) + "px";
+    }
     draw(el, {
       grid: { left: 8, right: 24, top: 40, bottom: 8, containLabel: true },
       legend: { top: 0 },
