@@ -140,14 +140,20 @@ def _records_indicator_ids(session: Session) -> list[int]:
 
 
 def _records_feed(session: Session, today: dt.date) -> int:
-    """This year's one-stop dossiers, from January to today: the dossier indicators of the
-    current year then come live from the records (earlier years stay as reported, which
-    keeps the 2025 story intact). Already ingested: the batch is skipped by its hash."""
+    """This year's one-stop dossiers, from January to the last full month (like every other
+    figure of the demo; the generator fills whole months, and the feed refuses a dossier
+    received after today): the dossier indicators of the current year then come live from
+    the records (earlier years stay as reported, which keeps the 2025 story intact).
+    Already ingested: the batch is skipped by its hash."""
+    months = today.month - 1
+    if months == 0:
+        return 0  # January: no full month of this year yet
     # A province already past 75 % online filing in 2025 keeps climbing slowly in 2026.
     mature = Adoption(online=(0.79, 0.86), digitised=(0.90, 0.97))
+    last_full_month = today.replace(day=1) - dt.timedelta(days=1)
     result = load_generated_feed(session, access=Access.system(session, "demo"),
-                                 province=PROVINCE_CODE, months=today.month,
-                                 seed=SEED, end=today, adoption=mature)
+                                 province=PROVINCE_CODE, months=months,
+                                 seed=SEED, end=last_full_month, adoption=mature)
     return result.rows_stored
 
 
