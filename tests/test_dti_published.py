@@ -100,6 +100,19 @@ def test_dti_2024_republished_for_the_34_and_the_mean_rule(published) -> None:
     assert (breakdown.published_total, breakdown.published_rank) == (0.7069, 17)
     assert breakdown.agrees is True
     assert service.merger_breakdown(published, merged.framework, 2024, "20") is None
+    # An old district absorbed by Lạng Sơn is no province merger: no breakdown on its profile.
+    published.add(UnitKind(code="huyen", name_vi="Huyện", name_en="District", level=2))
+    published.flush()
+    district = OrgUnit(code="178", name="Huyện Tràng Định", kind="huyen",
+                       valid_to=dt.date(2025, 6, 30))
+    published.add(district)
+    published.flush()
+    lang_son = published.scalar(select(OrgUnit.id).where(OrgUnit.code == "20"))
+    published.add(UnitLineage(predecessor_id=district.id, successor_id=lang_son,
+                              event_date=dt.date(2025, 7, 1), kind="absorb"))
+    published.flush()
+    twenty_three = service.get_framework(published, "DTI_TINH_922")
+    assert service.merger_breakdown(published, twenty_three, 2023, "20") is None
 
 
 def test_reloading_the_shipped_tables_changes_nothing_and_never_overwrites(published,

@@ -35,15 +35,17 @@ T = TypeVar("T")
 MAX_ENTRIES = 512
 
 # Only maxima and counts over indexed or small tables: the stamp must cost well under a
-# millisecond. Ids are never reused; `chiso restore` replaces the whole database and the
-# app is restarted after it. Edits in place (a unit renamed or closed, a pillar renamed)
-# leave the maxima alone, but every one of them writes an audit event.
+# millisecond. Ids are never reused, except by `chiso restore`, which writes a new data
+# generation token (chiso.ops.models): every process recomputes after it. Edits in place
+# (a unit renamed or closed, a pillar renamed) leave the maxima alone, but every one of
+# them writes an audit event.
 STRUCTURE = (
     "(SELECT MAX(updated_at) FROM target), (SELECT COUNT(*) FROM target),"
     " (SELECT MAX(updated_at) FROM indicator), (SELECT MAX(id) FROM org_unit),"
     " (SELECT MAX(id) FROM unit_lineage), (SELECT MAX(updated_at) FROM plan),"
     " (SELECT MAX(id) FROM audit_event WHERE object_type IN"
-    " ('org_unit', 'unit_lineage', 'unit_kind', 'pillar', 'indicator', 'target', 'plan'))"
+    " ('org_unit', 'unit_lineage', 'unit_kind', 'pillar', 'indicator', 'target', 'plan')),"
+    " (SELECT MAX(token) FROM data_generation)"
 )
 STRUCTURE_SQL = text(f"SELECT {STRUCTURE}")
 # On SQLite the change log's position comes in the same round trip (values.changes).

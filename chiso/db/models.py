@@ -11,6 +11,7 @@ from chiso.funding import models as funding_models  # noqa: F401
 from chiso.indicators import models as indicator_models  # noqa: F401
 from chiso.meetings import models as meeting_models  # noqa: F401
 from chiso.notify import models as notify_models  # noqa: F401
+from chiso.ops import models as ops_models  # noqa: F401
 from chiso.plans import models as plan_models  # noqa: F401
 from chiso.records import models as record_models  # noqa: F401
 from chiso.reports import models as report_models  # noqa: F401

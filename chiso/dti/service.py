@@ -1065,7 +1065,7 @@ def merger_breakdown(session: Session, framework: Framework, year: int, unit_cod
         return None
     before = rank_matrix(result_matrix(session, framework, year))
     rows = [before.unit_codes.index(c) for c in codes if c in before.unit_codes]
-    if not rows:
+    if len(rows) < 2:  # (a district absorbed into the province is no province merger)
         return None
     mains = [n.code for n in framework.main_indicators or framework.leaves if n.weight != 0]
     columns = [before.codes.index(c) for c in mains]

@@ -21,24 +21,24 @@ def _default_target() -> Path:
     from chiso.settings import get_settings
 
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    suffix = "sqlite" if get_settings().is_sqlite else "pgdump"
-    return get_settings().data_dir / "backups" / f"chiso-{stamp}.{suffix}"
+    return get_settings().data_dir / "backups" / f"chiso-{stamp}.tar"
 
 
 def backup_command(
-    target: Path = typer.Argument(None, help="File to write (default: data/backups/…)."),
-    portable: bool = typer.Option(False, help="chiso's own gzip'd JSON-lines format, readable "
-                                              "by SQLite and PostgreSQL alike."),
+    target: Path = typer.Argument(None, help="Archive to write (default: data/backups/…)."),
+    portable: bool = typer.Option(False, help="Copy the database in chiso's own gzip'd "
+                                              "JSON-lines format, readable by SQLite and "
+                                              "PostgreSQL alike."),
 ) -> None:
-    """Back up the whole database while the application keeps running.
+    """Back up the whole installation while it keeps running: one archive of the database,
+    the records store, evidence files, uploads and generated reports, with a manifest of
+    checksums.
 
-    Example: chiso backup /mnt/usb/chiso-2025-06-30.sqlite
+    Example: chiso backup /mnt/usb/chiso-2025-06-30.tar
     """
     from chiso.ops.service import BackupError, backup
 
     target = target or _default_target()
-    if portable and target.suffix != ".gz":
-        target = target.with_name(target.name + ".jsonl.gz")
     try:
         with _progress() as (bar, task):
             result = backup(target, portable=portable,
@@ -52,15 +52,28 @@ def backup_command(
 
 
 def restore_command(
-    source: Path = typer.Argument(..., help="A file written by `chiso backup`."),
+    source: Path = typer.Argument(..., help="An archive written by `chiso backup`."),
     yes: bool = typer.Option(False, "--yes", help="Confirm: the current content is replaced."),
+    check: bool = typer.Option(False, "--check", help="Only verify the archive against its "
+                                                      "manifest; change nothing."),
 ) -> None:
-    """Replace the database's content by a backup, all or nothing.
+    """Replace the database and the data directory's files by a backup's, all or nothing,
+    after checking every file against the archive's manifest. Running servers drop their
+    memoised figures on their next request.
 
-    Example: chiso restore data/backups/chiso-20250630-170000.sqlite --yes
+    Example: chiso restore data/backups/chiso-20250630-170000.tar --yes
     """
-    from chiso.ops.service import BackupError, restore
+    from chiso.ops.service import BackupError, restore, verify
 
+    if check:
+        try:
+            manifest = verify(source)
+        except BackupError as exc:
+            console.print(f"[red]✗[/] {exc}")
+            raise typer.Exit(1) from exc
+        console.print(f"[green]✓[/] Tệp sao lưu nguyên vẹn / the backup is intact: "
+                      f"{len(manifest.files)} tệp / files, {manifest.created_at}")
+        return
     if not yes:
         console.print("[yellow]![/] Khôi phục sẽ thay toàn bộ dữ liệu hiện có; thêm --yes để "
                       "xác nhận / restoring replaces all current data; add --yes to confirm")

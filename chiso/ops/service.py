@@ -1,296 +1,360 @@
-"""Backup and restore of the whole database.
+"""Backup and restore of the whole installation: the database AND the files chiso keeps.
 
-- SQLite: SQLite's online backup API, so a backup taken while the app serves is consistent,
-  and a restore copies pages into the live file under SQLite's own locking.
-- PostgreSQL: `pg_dump --format=custom` / `pg_restore --single-transaction` when the client
-  tools are installed; otherwise (or with `portable=True`) a logical dump written by chiso
-  itself: gzip'd JSON lines, one row per line, read back in one transaction. The portable
-  format also moves a database between backends (SQLite → PostgreSQL and back).
+A backup that held only the database restored an installation whose evidence downloads
+answered 500 and whose next one-stop batch recomputed a month from an empty records store
+(H6). `backup()` therefore writes ONE archive (a tar file):
+
+    database/<dump>      a consistent copy of the database (`chiso.ops.database`)
+    data/<path>          every file under CHISO_DATA_DIR: the records store, evidence
+                         files, uploads, generated reports… — except the backups
+                         themselves, the SQLite database file (copied above, consistently)
+                         and the development signing key (no secret in a backup)
+    manifest.json        format, version, when, the database method, and each file's
+                         size and SHA-256
+
+The records writer lock is held from the database copy to the last file, so no batch can
+add or remove store files in between: the copy is one moment of the installation.
+
+`restore()` is all or nothing. It first unpacks the archive beside the data directory and
+checks every file against the manifest (and refuses unsafe paths); only then does it swap
+the data directory's contents for the unpacked ones and load the database in one
+transaction — if that fails, the files are swapped back. Finally it writes a new data
+generation (`chiso.ops.models.DataGeneration`), which every running server process reads in
+its memo's stamp and so drops every memoised answer (M6).
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import decimal
-import gzip
+import hashlib
 import json
 import shutil
-import sqlite3
-import subprocess
-from collections.abc import Callable, Iterator
+import tarfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
 
-from sqlalchemy import Connection, Table, func, insert, select, text
-from sqlalchemy import types as satypes
+from sqlalchemy import delete, insert, inspect
 from sqlalchemy.engine import make_url
 
-import chiso.db.models  # noqa: F401  (every table in Base.metadata)
-from chiso.db import Base, get_engine, reset_engines
+from chiso.db import get_engine
+from chiso.db.base import utcnow
+from chiso.ops.database import (
+    BackupError,
+    BackupResult,
+    Progress,
+    dump_database,
+    is_database_dump,
+    load_database,
+)
+from chiso.ops.models import DataGeneration
+from chiso.records.store import store_dir, writer_lock
 from chiso.settings import get_settings
 
-PORTABLE_MAGIC = "chiso-dump"
-PORTABLE_VERSION = 1
-PG_CUSTOM_MAGIC = b"PGDMP"
-Progress = Callable[[str, int], None]
+__all__ = ["BackupError", "BackupResult", "backup", "restore", "verify"]
 
-
-class BackupError(RuntimeError):
-    """A backup or restore that cannot proceed; the message is bilingual."""
+ARCHIVE_FORMAT = "chiso-backup"
+ARCHIVE_VERSION = 1
+MANIFEST = "manifest.json"
+DATABASE_DIR = "database"
+DATA_DIR = "data"
+STAGING_PREFIX = ".restore-"
+# Never copied from the data directory: earlier backups, a restore in progress, the
+# development signing key, lock files. The SQLite database is copied by the database step.
+SKIPPED_TOP = frozenset({"backups", ".secret_key"})
+SKIPPED_NAMES = frozenset({".lock"})
+CHUNK = 1024 * 1024
 
 
 @dataclass
-class BackupResult:
-    path: Path
-    method: str  # sqlite-online | pg_dump | portable
-    rows: int | None = None
+class Manifest:
+    created_at: str
+    database: dict[str, str]
+    files: dict[str, dict[str, Any]]  # archive path → {"size", "sha256"}
+
+    def to_json(self) -> bytes:
+        return json.dumps({"format": ARCHIVE_FORMAT, "version": ARCHIVE_VERSION,
+                           "created_at": self.created_at, "database": self.database,
+                           "files": self.files}, ensure_ascii=False, indent=1).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes, source: Path) -> Manifest:
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise _not_a_backup(source) from exc
+        if data.get("format") != ARCHIVE_FORMAT or data.get("version") != ARCHIVE_VERSION:
+            raise _not_a_backup(source)
+        return cls(data["created_at"], data["database"], data["files"])
 
 
-def _url(url: str | None) -> str:
-    return url or get_settings().sqlalchemy_url
-
-
-def _libpq_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+# ---------------------------------------------------------------- backup
 
 
 def backup(target: Path, *, url: str | None = None, portable: bool = False,
            progress: Progress | None = None) -> BackupResult:
-    url = _url(url)
+    """Write the one archive of the installation to `target`."""
+    data_dir = get_settings().data_dir
     target.parent.mkdir(parents=True, exist_ok=True)
-    if portable:
-        return BackupResult(target, "portable", _portable_dump(url, target, progress))
-    if url.startswith("sqlite"):
-        _sqlite_backup(_sqlite_path(url), target)
-        return BackupResult(target, "sqlite-online")
-    if shutil.which("pg_dump"):
-        _run(["pg_dump", "--format=custom", "--no-owner", f"--file={target}", _libpq_url(url)])
-        return BackupResult(target, "pg_dump")
-    return BackupResult(target, "portable", _portable_dump(url, target, progress))
+    partial = target.with_name(target.name + ".partial")
+    with _scratch(data_dir) as scratch, writer_lock(store_dir(data_dir)):
+        dump = dump_database(scratch / "database.dump", url=url, portable=portable,
+                             progress=progress)
+        manifest = Manifest(utcnow().isoformat(), {"method": dump.method,
+                                                   "member": f"{DATABASE_DIR}/{dump.method}"},
+                            {})
+        with tarfile.open(partial, "w") as archive:
+            _add(archive, manifest, dump.path, manifest.database["member"])
+            for path in _data_files(data_dir, url, target):
+                relative = path.relative_to(data_dir).as_posix()
+                _add(archive, manifest, path, f"{DATA_DIR}/{relative}")
+                if progress:
+                    progress(relative, len(manifest.files))
+            _add_bytes(archive, MANIFEST, manifest.to_json())
+    partial.replace(target)  # a backup cut short never looks like a finished one
+    return BackupResult(target, f"archive+{dump.method}", dump.rows)
+
+
+def _data_files(data_dir: Path, url: str | None, target: Path) -> Iterator[Path]:
+    """The files to copy, in a stable order."""
+    skipped = {target.resolve()}
+    database = _sqlite_file(url)
+    if database is not None:
+        skipped |= {database.with_name(database.name + suffix).resolve()
+                    for suffix in ("", "-wal", "-shm", "-journal")}
+    if not data_dir.is_dir():
+        return
+    for path in sorted(data_dir.rglob("*")):
+        top = path.relative_to(data_dir).parts[0]
+        if (not path.is_file() or path.is_symlink() or top in SKIPPED_TOP
+                or top.startswith(STAGING_PREFIX) or path.name in SKIPPED_NAMES
+                or path.name.endswith(".partial") or path.resolve() in skipped):
+            continue
+        yield path
+
+
+def _sqlite_file(url: str | None) -> Path | None:
+    url = url or get_settings().sqlalchemy_url
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    return Path(database) if database and database != ":memory:" else None
+
+
+def _add(archive: tarfile.TarFile, manifest: Manifest, path: Path, name: str) -> None:
+    size, digest = _digest(path)
+    info = archive.gettarinfo(str(path), arcname=name)
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    with path.open("rb") as handle:
+        archive.addfile(info, handle)
+    manifest.files[name] = {"size": size, "sha256": digest}
+
+
+def _add_bytes(archive: tarfile.TarFile, name: str, content: bytes) -> None:
+    import io
+
+    info = tarfile.TarInfo(name)
+    info.size = len(content)
+    info.mtime = int(utcnow().timestamp())
+    archive.addfile(info, io.BytesIO(content))
+
+
+def _digest(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while block := handle.read(CHUNK):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
+
+
+# ---------------------------------------------------------------- verify
+
+
+def verify(source: Path) -> Manifest:
+    """Check an archive completely (every file against the manifest) without restoring."""
+    data_dir = get_settings().data_dir
+    with _scratch(data_dir) as scratch:
+        return _unpack(source, scratch)
+
+
+def _unpack(source: Path, into: Path) -> Manifest:
+    """Unpack into `into`, hashing each file; refuse anything the manifest does not vouch
+    for (a changed, missing or extra file, an unsafe path)."""
+    seen: dict[str, dict[str, Any]] = {}
+    manifest_raw: bytes | None = None
+    try:
+        with tarfile.open(source, "r:") as archive:
+            for member in archive:
+                if member.name == MANIFEST:
+                    manifest_raw = _read(archive, member)
+                    continue
+                seen[member.name] = _extract(archive, member, into)
+    except (tarfile.TarError, EOFError) as exc:
+        raise BackupError(f"Tệp sao lưu '{source}' bị hỏng hoặc bị cắt ({exc})",
+                          f"the backup '{source}' is damaged or cut short ({exc})") from exc
+    if manifest_raw is None:
+        raise _not_a_backup(source)
+    manifest = Manifest.from_json(manifest_raw, source)
+    if seen != manifest.files:
+        wrong = sorted(set(seen) ^ set(manifest.files)) or sorted(
+            name for name in seen if seen[name] != manifest.files.get(name))
+        raise BackupError(
+            f"Tệp sao lưu '{source}' không khớp với bản kê (tệp sai, thiếu hoặc thừa: "
+            f"{', '.join(wrong[:5])}); không khôi phục gì",
+            f"the backup '{source}' does not match its manifest (changed, missing or extra: "
+            f"{', '.join(wrong[:5])}); nothing was restored")
+    return manifest
+
+
+def _read(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    handle = archive.extractfile(member)
+    return handle.read() if handle is not None else b""
+
+
+def _extract(archive: tarfile.TarFile, member: tarfile.TarInfo, into: Path
+             ) -> dict[str, Any]:
+    path = PurePosixPath(member.name)
+    if (not member.isfile() or path.is_absolute() or ".." in path.parts
+            or path.parts[0] not in (DATABASE_DIR, DATA_DIR)):
+        raise BackupError(f"Tệp sao lưu chứa mục không hợp lệ '{member.name}'",
+                          f"the backup holds an entry that is not allowed: '{member.name}'")
+    target = into.joinpath(*path.parts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = archive.extractfile(member)
+    assert source is not None
+    return _copy_hashing(source, target)
+
+
+def _copy_hashing(source: IO[bytes], target: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    size = 0
+    with target.open("wb") as out:
+        while block := source.read(CHUNK):
+            digest.update(block)
+            size += len(block)
+            out.write(block)
+    return {"size": size, "sha256": digest.hexdigest()}
+
+
+def _not_a_backup(source: Path) -> BackupError:
+    return BackupError(f"'{source}' không phải tệp sao lưu của chiso",
+                       f"'{source}' is not a chiso backup")
+
+
+# ---------------------------------------------------------------- restore
 
 
 def restore(source: Path, *, url: str | None = None, progress: Progress | None = None
             ) -> BackupResult:
-    """Replace the database's content by the backup's, all or nothing."""
-    url = _url(url)
+    """Replace the database and the data directory's files by the archive's, all or
+    nothing. A bare database dump (written by chiso before 2026-12) restores the
+    database alone."""
     if not source.is_file():
-        raise BackupError(f"Không thấy tệp sao lưu '{source}' / backup file not found")
-    kind = _detect(source)
-    reset_engines()  # no pooled connection may keep the old content open
-    if kind == "portable":
-        rows = _portable_restore(url, source, progress)
-        return BackupResult(source, "portable", rows)
-    if kind == "sqlite":
-        if not url.startswith("sqlite"):
-            raise BackupError("Bản sao SQLite chỉ khôi phục vào SQLite; dùng --portable / a "
-                              "SQLite backup restores only into SQLite; use --portable")
-        _sqlite_backup(source, _sqlite_path(url))
-        return BackupResult(source, "sqlite-online")
-    if url.startswith("sqlite"):
-        raise BackupError("Bản sao pg_dump chỉ khôi phục vào PostgreSQL / a pg_dump backup "
-                          "restores only into PostgreSQL")
-    _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-          f"--dbname={_libpq_url(url)}", str(source)])
-    return BackupResult(source, "pg_dump")
+        raise BackupError(f"Không thấy tệp sao lưu '{source}'", "backup file not found")
+    if not tarfile.is_tarfile(source):
+        if not is_database_dump(source):
+            raise _not_a_backup(source)
+        result = load_database(source, url=url, progress=progress)
+        new_generation(url)
+        return result
+    data_dir = get_settings().data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with _scratch(data_dir) as scratch, writer_lock(store_dir(data_dir)):
+        manifest = _unpack(source, scratch)
+        moved = _swap_in(data_dir, scratch / DATA_DIR, scratch / "previous", url)
+        try:
+            result = load_database(scratch / manifest.database["member"], url=url,
+                                   progress=progress)
+        except BaseException:
+            _swap_back(data_dir, moved, scratch / "previous", url)
+            raise
+    new_generation(url)
+    return BackupResult(source, f"archive+{result.method}", result.rows)
 
 
-def _detect(path: Path) -> str:
-    with path.open("rb") as handle:
-        head = handle.read(16)
-    if head.startswith(b"SQLite format 3"):
-        return "sqlite"
-    if head.startswith(PG_CUSTOM_MAGIC):
-        return "pg_dump"
-    if head.startswith(b"\x1f\x8b"):
-        return "portable"
-    raise BackupError(f"'{path}' không phải tệp sao lưu của chiso / is not a chiso backup")
+def _managed(data_dir: Path, url: str | None) -> list[Path]:
+    """The data directory's entries a restore replaces: what a backup copies, less the
+    live SQLite database (restored in place by the database step) and lock files."""
+    database = _sqlite_file(url)
+    live = set()
+    if database is not None and database.resolve().is_relative_to(data_dir.resolve()):
+        top = database.resolve().relative_to(data_dir.resolve()).parts[0]
+        live = {top} | {top + suffix for suffix in ("-wal", "-shm", "-journal")}
+    return [entry for entry in sorted(data_dir.iterdir())
+            if entry.name not in SKIPPED_TOP | SKIPPED_NAMES | live
+            and not entry.name.startswith(STAGING_PREFIX)]
 
 
-def _run(command: list[str]) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        safe = " ".join(part if "://" not in part else "<database>" for part in command)
-        raise BackupError(f"Lệnh thất bại / command failed: {safe}\n{done.stderr.strip()}")
+def _swap_in(data_dir: Path, unpacked: Path, previous: Path, url: str | None) -> list[str]:
+    """Move the current entries aside and the unpacked ones in (renames within one disk:
+    each is atomic); returns what was moved aside."""
+    previous.mkdir(parents=True, exist_ok=True)
+    moved = []
+    for entry in _managed(data_dir, url):
+        entry.rename(previous / entry.name)
+        moved.append(entry.name)
+    if unpacked.is_dir():
+        for entry in sorted(unpacked.iterdir()):
+            entry.rename(data_dir / entry.name)
+    _keep_lock_files(previous, data_dir, moved)
+    return moved
 
 
-# ---------------------------------------------------------------- SQLite
-
-def _sqlite_path(url: str) -> Path:
-    database = make_url(url).database
-    if not database or database == ":memory:":
-        raise BackupError("Cơ sở dữ liệu SQLite trong bộ nhớ / in-memory SQLite database")
-    return Path(database)
-
-
-def _sqlite_backup(source: Path, target: Path) -> None:
-    """Page-by-page copy under SQLite's locks; consistent while others read and write."""
-    src = sqlite3.connect(source, timeout=30)
-    dst = sqlite3.connect(target, timeout=30)
-    try:
-        with dst:
-            src.backup(dst, pages=1024)
-        if dst.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise BackupError(f"Tệp '{target}' bị hỏng / failed the integrity check")
-    finally:
-        dst.close()
-        src.close()
-
-
-# ---------------------------------------------------------------- portable logical dump
-
-def _tables() -> list[Table]:
-    return list(Base.metadata.sorted_tables)
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return {"$t": value.isoformat()}
-    if isinstance(value, decimal.Decimal):
-        return {"$d": str(value)}
-    if isinstance(value, bytes):
-        return {"$b": base64.b64encode(value).decode()}
-    return value
-
-
-def _decode(value: Any, column_type: satypes.TypeEngine[Any]) -> Any:
-    if isinstance(value, dict) and len(value) == 1 and not isinstance(column_type, satypes.JSON):
-        (key, raw), = value.items()
-        if key == "$t":
-            if isinstance(column_type, satypes.DateTime):
-                return dt.datetime.fromisoformat(raw)
-            return dt.date.fromisoformat(raw)
-        if key == "$d":
-            return decimal.Decimal(raw)
-        if key == "$b":
-            return base64.b64decode(raw)
-    return value
-
-
-def _portable_dump(url: str, target: Path, progress: Progress | None) -> int:
-    engine = get_engine(url)
-    count = 0
-    with engine.connect() as conn, gzip.open(target, "wt", encoding="utf-8") as out:
-        if conn.dialect.name == "postgresql":  # one snapshot for every table
-            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-        header = {"format": PORTABLE_MAGIC, "version": PORTABLE_VERSION,
-                  "alembic": _alembic_heads(conn), "tables": [t.name for t in _tables()]}
-        out.write(json.dumps(header) + "\n")
-        for table in _tables():
-            for row in conn.execute(select(table).order_by(*table.primary_key.columns)):
-                out.write(json.dumps({"t": table.name, "r": {k: _encode(v) for k, v in
-                                                             row._mapping.items()}},
-                                     ensure_ascii=False) + "\n")
-                count += 1
-            if progress:
-                progress(table.name, count)
-    return count
-
-
-def _alembic_heads(conn: Connection) -> list[str]:
-    return sorted(r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version")))
-
-
-def _read_portable(source: Path) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
-    handle = gzip.open(source, "rt", encoding="utf-8")  # noqa: SIM115 (closed by rows())
-    header = json.loads(handle.readline())
-    if header.get("format") != PORTABLE_MAGIC:
-        handle.close()
-        raise BackupError(f"'{source}' không phải bản sao chiso / is not a chiso dump")
-
-    def rows() -> Iterator[dict[str, Any]]:
-        with handle:
-            for line in handle:
-                yield json.loads(line)
-
-    return header, rows()
-
-
-def _portable_restore(url: str, source: Path, progress: Progress | None) -> int:
-    header, rows = _read_portable(source)
-    engine = get_engine(url)
-    tables = {t.name: t for t in _tables()}
-    count = 0
-    with engine.begin() as conn:  # all or nothing
-        if header["alembic"] != _alembic_heads(conn):
-            raise BackupError(
-                f"Bản sao ở phiên bản CSDL {header['alembic']}, CSDL đích ở "
-                f"{_alembic_heads(conn)}; chạy 'chiso db upgrade' cho khớp / the dump's "
-                "schema version differs from the target's; run 'chiso db upgrade' first")
-        _empty_tables(conn)
-        batch: list[dict[str, Any]] = []
-        current: str | None = None
-        for item in rows:
-            if item["t"] != current and batch:
-                count += _insert(conn, tables[current], batch, progress)  # type: ignore[index]
-                batch = []
-            current = item["t"]
-            table = tables[current]
-            batch.append({k: _decode(v, table.c[k].type) for k, v in item["r"].items()})
-            if len(batch) >= 2000:
-                count += _insert(conn, table, batch, progress)
-                batch = []
-        if batch and current:
-            count += _insert(conn, tables[current], batch, progress)
-        _reset_sequences(conn)
-    return count
-
-
-def _empty_tables(conn: Connection) -> None:
-    names = [t.name for t in reversed(_tables())]
-    if conn.dialect.name == "postgresql":
-        # TRUNCATE, not DELETE: the append-only trigger on audit_event refuses row deletes.
-        conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
-        return
-    conn.execute(text("PRAGMA defer_foreign_keys = ON"))
+def _keep_lock_files(old_root: Path, new_root: Path, names: list[str]) -> None:
+    """A folder's `.lock` (the records writer lock other processes wait on) moves into its
+    replacement, so a process locking that path still finds the same, held, lock."""
     for name in names:
-        conn.execute(text(f"DELETE FROM {name}"))
+        lock = old_root / name / ".lock"
+        if lock.is_file() and (new_root / name).is_dir():
+            lock.rename(new_root / name / ".lock")
 
 
-def _insert(conn: Connection, table: Table, batch: list[dict[str, Any]],
-            progress: Progress | None) -> int:
-    for row in _parents_first(table, batch):
-        conn.execute(insert(table), row)
-    if progress:
-        progress(table.name, len(batch))
-    return len(batch)
+def _swap_back(data_dir: Path, moved: list[str], previous: Path, url: str | None) -> None:
+    restored = [entry.name for entry in _managed(data_dir, url)]
+    for name in restored:
+        if (data_dir / name / ".lock").is_file() and (previous / name).is_dir():
+            (data_dir / name / ".lock").rename(previous / name / ".lock")
+        _remove(data_dir / name)
+    for name in moved:
+        (previous / name).rename(data_dir / name)
 
 
-def _parents_first(table: Table, batch: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Chunks to insert in order: for a table that points to itself (org_unit.parent_id),
-    parents go in before their children so that foreign keys hold at every statement."""
-    self_refs = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
-    if not self_refs:
-        return [batch]
-    key = next(iter(table.primary_key.columns)).name
-    placed: set[Any] = set()
-    remaining = batch
-    chunks: list[list[dict[str, Any]]] = []
-    while remaining:
-        ready = [r for r in remaining
-                 if all(r.get(c) is None or r.get(c) in placed or r.get(c) == r[key]
-                        for c in self_refs)]
-        if not ready:  # a cycle or a parent outside the dump: insert as they are
-            ready = remaining
-        chunks.append(ready)
-        placed.update(r[key] for r in ready)
-        ready_ids = {id(r) for r in ready}
-        remaining = [r for r in remaining if id(r) not in ready_ids]
-    return chunks
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
-def _reset_sequences(conn: Connection) -> None:
-    """PostgreSQL serials must continue after the restored ids."""
-    if conn.dialect.name != "postgresql":
-        return
-    for table in _tables():
-        for column in table.primary_key.columns:
-            if not isinstance(column.type, satypes.Integer) or not column.autoincrement:
-                continue
-            sequence = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
-                                    {"t": table.name, "c": column.name}).scalar()
-            if sequence:
-                highest = conn.execute(select(func.max(column))).scalar()
-                conn.execute(text("SELECT setval(:s, :v, :called)"),
-                             {"s": sequence, "v": highest or 1, "called": highest is not None})
+@contextmanager
+def _scratch(data_dir: Path) -> Iterator[Path]:
+    """A working folder inside the data directory (same disk: renames are atomic),
+    removed afterwards whatever happens."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    folder = data_dir / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
+    folder.mkdir()
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def new_generation(url: str | None = None) -> str | None:
+    """Mark the data as a new generation: every server process's memo drops its answers
+    on its next request (their stamps include this token). None when the restored
+    database predates the table (`chiso db upgrade` creates it; the app waits for that)."""
+    engine = get_engine(url)
+    if not inspect(engine).has_table(DataGeneration.__tablename__):
+        return None
+    token = uuid.uuid4().hex
+    with engine.begin() as connection:
+        connection.execute(delete(DataGeneration))
+        connection.execute(insert(DataGeneration).values(id=1, token=token,
+                                                         changed_at=dt.datetime.now(dt.UTC)))
+    return token

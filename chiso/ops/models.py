@@ -1,0 +1,25 @@
+"""The installation's data generation: a stamp that `chiso restore` replaces.
+
+A restore puts back older data whose change marks can be lower than what running server
+processes have already seen, so "nothing written since" would wrongly hold and their memo
+would keep serving pre-restore figures. Every restore writes a new random `token` here;
+the analytics memo reads it in its structure stamp, so any change of it drops every
+memoised answer in every process on its next request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import DateTime, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chiso.db.base import Base, utcnow
+
+
+class DataGeneration(Base):
+    __tablename__ = "data_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
