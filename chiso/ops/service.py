@@ -145,13 +145,13 @@ def _sqlite_file(url: str | None) -> Path | None:
 
 
 def _add(archive: tarfile.TarFile, manifest: Manifest, path: Path, name: str) -> None:
-    size, digest = _digest(path)
+    checked = _digest(path)
     info = archive.gettarinfo(str(path), arcname=name)
     info.uid = info.gid = 0
     info.uname = info.gname = ""
     with path.open("rb") as handle:
         archive.addfile(info, handle)
-    manifest.files[name] = {"size": size, "sha256": digest}
+    manifest.files[name] = checked
 
 
 def _add_bytes(archive: tarfile.TarFile, name: str, content: bytes) -> None:
@@ -163,14 +163,21 @@ def _add_bytes(archive: tarfile.TarFile, name: str, content: bytes) -> None:
     archive.addfile(info, io.BytesIO(content))
 
 
-def _digest(path: Path) -> tuple[int, str]:
+def _digest(path: Path) -> dict[str, Any]:
+    with path.open("rb") as handle:
+        return _hash_stream(handle)
+
+
+def _hash_stream(source: IO[bytes], copy_to: IO[bytes] | None = None) -> dict[str, Any]:
+    """Size and SHA-256 of a stream read in pieces, optionally copying it as it goes."""
     digest = hashlib.sha256()
     size = 0
-    with path.open("rb") as handle:
-        while block := handle.read(CHUNK):
-            digest.update(block)
-            size += len(block)
-    return size, digest.hexdigest()
+    while block := source.read(CHUNK):
+        digest.update(block)
+        size += len(block)
+        if copy_to is not None:
+            copy_to.write(block)
+    return {"size": size, "sha256": digest.hexdigest()}
 
 
 # ---------------------------------------------------------------- verify
@@ -228,18 +235,8 @@ def _extract(archive: tarfile.TarFile, member: tarfile.TarInfo, into: Path
     target.parent.mkdir(parents=True, exist_ok=True)
     source = archive.extractfile(member)
     assert source is not None
-    return _copy_hashing(source, target)
-
-
-def _copy_hashing(source: IO[bytes], target: Path) -> dict[str, Any]:
-    digest = hashlib.sha256()
-    size = 0
     with target.open("wb") as out:
-        while block := source.read(CHUNK):
-            digest.update(block)
-            size += len(block)
-            out.write(block)
-    return {"size": size, "sha256": digest.hexdigest()}
+        return _hash_stream(source, out)
 
 
 def _not_a_backup(source: Path) -> BackupError:
