@@ -22,6 +22,7 @@ BENCH_MODULES = [
     "chiso.values.bench",
     "chiso.dti.bench",
     "chiso.funding.bench",
+    "chiso.extract.bench",
 ]
 
 bench_app = typer.Typer(
