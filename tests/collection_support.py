@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
+import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy.orm import Session
 from values_support import World, build_world
 
@@ -18,6 +21,8 @@ from chiso.collection.models import DataSet
 from chiso.collection.rules import load_rules
 from chiso.indicators.models import Indicator
 from chiso.periods import PeriodType, period_containing
+from chiso.settings import reset_settings_cache
+from tests.tasks_support import Inbox, free_port
 
 CURRENT_QUARTER = period_containing(dt.date.today(), PeriodType.QUARTER).id
 
@@ -61,3 +66,18 @@ def fill_template(content: bytes, cells: dict[str, object], path: Path) -> Path:
         sheet[ref] = value
     workbook.save(path)
     return path
+
+
+def local_smtp(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """A local SMTP server (aiosmtpd) that chiso's e-mails go to for the test; a test
+    module makes it a fixture with `inbox = pytest.fixture(local_smtp, name="inbox")`."""
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("CHISO_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHISO_SMTP_PORT", str(port))
+    reset_settings_cache()
+    yield handler
+    controller.stop()
+    reset_settings_cache()

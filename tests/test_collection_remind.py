@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
-from aiosmtpd.controller import Controller
-from collection_support import build_province
+from collection_support import build_province, local_smtp
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -17,26 +15,12 @@ from chiso.accounts.service import create_user
 from chiso.collection import service
 from chiso.collection.models import Submission
 from chiso.collection.remind import send_due
-from chiso.settings import reset_settings_cache
-from tests.tasks_support import Inbox, free_port
-
-
-@pytest.fixture
-def inbox(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("CHISO_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CHISO_SMTP_PORT", str(port))
-    reset_settings_cache()
-    yield handler
-    controller.stop()
-    reset_settings_cache()
-
+from tests.tasks_support import Inbox
 
 FOCAL_A, FOCAL_B = "dau-moi@dongdang.langson.gov.vn", "dau-moi@huulung.langson.gov.vn"
 HEAD_A, OFFICE = "chu-tich@dongdang.langson.gov.vn", "vanphong@sokhcn.langson.gov.vn"
+
+inbox = pytest.fixture(local_smtp, name="inbox")
 
 
 def test_reminders_escalate_and_are_sent_once(session, inbox: Inbox) -> None:

@@ -16,11 +16,9 @@ import datetime as dt
 import email
 import email.policy
 import re
-from collections.abc import Iterator
 
 import pytest
-from aiosmtpd.controller import Controller
-from collection_support import CURRENT_QUARTER, build_province
+from collection_support import CURRENT_QUARTER, build_province, local_smtp
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -36,10 +34,12 @@ from chiso.settings import reset_settings_cache
 from chiso.values.models import DataValue
 from chiso.values.service import save_value
 from tests.conftest import login
-from tests.tasks_support import Inbox, free_port
+from tests.tasks_support import Inbox
 
 P = CURRENT_QUARTER
 FOCAL_MAIL = "dau-moi@dongdang.langson.gov.vn"
+
+inbox = pytest.fixture(local_smtp, name="inbox")
 
 
 @pytest.fixture
@@ -47,20 +47,6 @@ def province(session):  # type: ignore[no-untyped-def]
     built = build_province(session)
     session.commit()
     return built
-
-
-@pytest.fixture
-def inbox(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("CHISO_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CHISO_SMTP_PORT", str(port))
-    reset_settings_cache()
-    yield handler
-    controller.stop()
-    reset_settings_cache()
 
 
 def _signed_in(app, user, password) -> tuple[TestClient, dict[str, str]]:  # type: ignore[no-untyped-def]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from aiosmtpd.controller import Controller
+from collection_support import local_smtp
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,19 +15,7 @@ from chiso.notify.service import mark_all_read, notify, send_pending, unread_cou
 from chiso.settings import reset_settings_cache
 from tests.tasks_support import Inbox, free_port
 
-
-@pytest.fixture
-def inbox(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("CHISO_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CHISO_SMTP_PORT", str(port))
-    reset_settings_cache()
-    yield handler
-    controller.stop()
-    reset_settings_cache()
+inbox = pytest.fixture(local_smtp, name="inbox")
 
 
 def _user(session: Session, name: str, email: str = "") -> User:
