@@ -7,6 +7,7 @@ from chiso.accounts import models as accounts_models  # noqa: F401
 from chiso.audit import models as audit_models  # noqa: F401
 from chiso.collection import models as collection_models  # noqa: F401
 from chiso.dti import models as dti_models  # noqa: F401
+from chiso.extract import models as extract_models  # noqa: F401
 from chiso.funding import models as funding_models  # noqa: F401
 from chiso.indicators import models as indicator_models  # noqa: F401
 from chiso.meetings import models as meeting_models  # noqa: F401
