@@ -267,3 +267,27 @@ def test_due_dates_and_the_reported_period_follow_the_form_calendar_across_new_y
     data_set.calendar = "standard"
     assert default_period(data_set, dt.date(2025, 12, 16)) == "2025Q3"
     assert service.due_date(data_set, "2025Q4") == dt.date(2026, 1, 5)
+
+
+def test_two_people_opening_a_new_quarter_at_once_both_get_the_list(session, db_url,
+                                                                    province) -> None:
+    from chiso.db import new_session
+
+    session.commit()
+    first = service.expected_submissions(session, province.data_set, "2025Q3")  # not committed
+    other = new_session(db_url)
+    try:
+        # Someone else's request created the same rows first … (a separate connection
+        # cannot wait on ours under SQLite's one writer, so ours is rolled back meanwhile)
+        session.rollback()
+        created = service.expected_submissions(other, province.data_set, "2025Q3")
+        other.commit()
+        # … and ours, which had read "none yet", tries the same rows again.
+        drafts = [Submission(data_set_id=province.data_set.id, unit_id=s.unit_id,
+                             period="2025Q3", status="draft", due_date=s.due_date)
+                  for s in first]
+        assert service.insert_drafts(session, drafts) is False  # no error, no duplicate
+        again = service.expected_submissions(session, province.data_set, "2025Q3")
+        assert [s.id for s in again] == [s.id for s in created]
+    finally:
+        other.close()

@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 import yaml
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action, SystemActor
@@ -305,14 +306,31 @@ def expected_submissions(session: Session, data_set: DataSet, period: str) -> li
     existing = {s.unit_id: s for s in session.scalars(select(Submission).where(
         Submission.data_set_id == data_set.id, Submission.period == parsed.id))}
     due = due_date(data_set, parsed)
-    for unit in units:
-        if unit.id not in existing:
-            existing[unit.id] = Submission(data_set_id=data_set.id, unit_id=unit.id,
-                                           period=parsed.id, status=DRAFT, due_date=due)
-            session.add(existing[unit.id])
-    session.flush()
+    missing = [Submission(data_set_id=data_set.id, unit_id=unit.id, period=parsed.id,
+                          status=DRAFT, due_date=due) for unit in units
+               if unit.id not in existing]
+    if not insert_drafts(session, missing):
+        existing = {s.unit_id: s for s in session.scalars(select(Submission).where(
+            Submission.data_set_id == data_set.id, Submission.period == parsed.id))}
+    else:
+        existing.update({s.unit_id: s for s in missing})
     wanted = {u.id for u in units}
     return sorted((s for s in existing.values() if s.unit_id in wanted), key=lambda s: s.id)
+
+
+def insert_drafts(session: Session, drafts: list[Submission]) -> bool:
+    """Create the expected report rows. Two people opening a new quarter's list at the
+    same moment both try: the unique key lets one win, and the other reads its rows (False)
+    instead of answering with an error."""
+    if not drafts:
+        return True
+    try:
+        with session.begin_nested():
+            session.add_all(drafts)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def submission_for(session: Session, data_set: DataSet, unit_id: int, period: str
@@ -322,10 +340,13 @@ def submission_for(session: Session, data_set: DataSet, unit_id: int, period: st
         Submission.data_set_id == data_set.id, Submission.unit_id == unit_id,
         Submission.period == parsed.id))
     if found is None:
-        found = Submission(data_set_id=data_set.id, unit_id=unit_id, period=parsed.id,
+        draft = Submission(data_set_id=data_set.id, unit_id=unit_id, period=parsed.id,
                            status=DRAFT, due_date=due_date(data_set, parsed))
-        session.add(found)
-        session.flush()
+        found = draft if insert_drafts(session, [draft]) else session.scalar(
+            select(Submission).where(Submission.data_set_id == data_set.id,
+                                     Submission.unit_id == unit_id,
+                                     Submission.period == parsed.id))
+    assert found is not None
     return found
 
 
