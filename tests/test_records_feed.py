@@ -1,50 +1,83 @@
-"""The feed's channel and service-level spellings: the exact-match fast path gives the same
-code as the accent-stripping path for every spelling it knows, and odd spellings still
-reach the slow path. DuckDB only, no database."""
+"""The feed reads channel, service level and yes/no spellings once per distinct spelling of
+the file; the result must be the same as reading every row with the accent-stripping rule,
+including for a file with more spellings than the look-up takes. Typed and text files of
+the same rows are read alike. DuckDB only, no database."""
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
+from pathlib import Path
 
-import duckdb
+import polars as pl
 import pytest
 
-from chiso.records import feed
+from chiso.records import engine, feed
+
+SPELLINGS = {
+    "channel": ["Trực tuyến", "  TRỰC   TUYẾN ", "online", "truc_tiep", "Trực tiếp", "2",
+                "Bưu-chính", "BCCI", "bưu chính công ích", "fax"],
+    "service_level": ["toàn trình", unicodedata.normalize("NFD", "Toàn trình"), "MỘT PHẦN",
+                      "partial", "không", "muc_4", "", "lung tung"],
+    "digitised": ["1", "có", "Có", "x", "TRUE", "0", "không", "", "sai", "maybe"],
+}
+EXPECTED = {
+    "channel": ["truc_tuyen", "truc_tuyen", "truc_tuyen", "truc_tiep", "truc_tiep",
+                "truc_tuyen", "buu_chinh", "buu_chinh", "buu_chinh", None],
+    "service_level": ["toan_trinh", "toan_trinh", "mot_phan", "mot_phan", "khong",
+                      "toan_trinh", None, None],
+    "digitised": [True, True, True, True, True, False, False, False, False, None],
+}
 
 
-def _slow_case(column: str, aliases: dict) -> str:  # type: ignore[type-arg]
-    """The accent-stripping path alone (what `_enum` falls back to)."""
-    key = feed._key(column)
-    whens = []
-    for code, words in aliases.items():
-        listed = ", ".join(feed._quote(a) for a in words)
-        whens.append(f"WHEN {key} IN ({listed}) THEN '{code.value}'")
-    return f"CASE {' '.join(whens)} END"
+def rows(column: str, values: list[str]) -> pl.DataFrame:
+    n = len(values)
+    frame = pl.DataFrame({
+        "dossier_code": [f"D{i}" for i in range(n)], "procedure_code": ["P1"] * n,
+        "unit_code": ["06200"] * n, "received_at": ["2025-08-04 08:00"] * n,
+        "channel": ["truc_tuyen"] * n, "updated_at": ["2025-08-04 08:00"] * n})
+    return frame.with_columns(pl.Series(column, values, dtype=pl.String))
 
 
-@pytest.mark.parametrize("aliases", [feed.CHANNEL_ALIASES, feed.SERVICE_LEVEL_ALIASES],
-                         ids=["channel", "service_level"])
-def test_exact_spellings_map_like_the_accent_stripping_path(aliases) -> None:  # type: ignore[no-untyped-def]
-    exact = feed._exact_spellings(aliases)
-    odd = ["  TRỰC   TUYẾN ", unicodedata.normalize("NFD", "Toàn trình"), "Bưu-chính",
-           "MỘT PHẦN", "fax", ""]
-    con = duckdb.connect()
+def read(path: Path, column: str) -> list[object]:
+    con = engine.connect(path.parent, memory_mb=256)  # times without offset: Vietnam time
     try:
-        con.execute("CREATE TABLE t (v VARCHAR)")
-        con.executemany("INSERT INTO t VALUES (?)", [[v] for v in [*exact, *odd]])
-        slow = _slow_case("v", aliases)
-        rows = con.execute(f"SELECT v, {feed._enum('v', aliases, 'VARCHAR')}, {slow} "
-                           "FROM t").fetchall()
+        engine.register_units(con, ["06200"])
+        engine.register_procedures(con, pl.DataFrame({
+            "code": ["P1"], "level": ["xa"], "field": ["Hộ tịch"],
+            "service_level": ["toan_trinh"]}))
+        feed.prepare(con, path, path.name)
+        return [r[0] for r in con.execute(f"SELECT {column} FROM feed ORDER BY row_no")
+                .fetchall()]
     finally:
         con.close()
-    assert len(exact) > 15
-    for value, fast_code, slow_code in rows:
-        assert fast_code == slow_code, value
-        if value in exact:
-            assert fast_code == exact[value]
-    codes = dict((v, c) for v, c, _ in rows)
-    assert codes["fax"] is None
-    if aliases is feed.CHANNEL_ALIASES:
-        assert codes["  TRỰC   TUYẾN "] == "truc_tuyen" and codes["Bưu-chính"] == "buu_chinh"
-    else:
-        assert codes["MỘT PHẦN"] == "mot_phan"
+
+
+@pytest.mark.parametrize("column", list(SPELLINGS))
+def test_each_spelling_is_read_once_and_alike(tmp_path: Path, column: str) -> None:
+    path = tmp_path / f"{column}.csv"
+    rows(column, SPELLINGS[column]).write_csv(path)
+    assert read(path, column) == EXPECTED[column]
+    # More distinct spellings than the look-up takes: read row by row, same values.
+    many = SPELLINGS[column] * 2 + [f"x{i}" for i in range(feed.LOOKUP_LIMIT)]
+    path = tmp_path / f"{column}-many.csv"
+    rows(column, many).write_csv(path)
+    found = read(path, column)
+    assert found[:2 * len(SPELLINGS[column])] == EXPECTED[column] * 2
+    assert set(found[2 * len(SPELLINGS[column]):]) == {None}
+
+
+def test_a_typed_parquet_file_reads_like_its_text(tmp_path: Path) -> None:
+    text = rows("digitised", ["1", "0", ""]).with_columns(
+        pl.Series("fee_due", ["50.000", "1.234.567,5", ""]),
+        pl.Series("due_at", ["05/08/2025 17:00", "", "2025-08-06T10:00+07:00"]))
+    typed = text.with_columns(
+        pl.Series("digitised", [True, False, None]),
+        pl.Series("fee_due", [50000.0, 1234567.5, None]),
+        pl.Series("due_at", [dt.datetime(2025, 8, 5, 17), None, dt.datetime(2025, 8, 6, 10)]),
+        pl.col("received_at", "updated_at").str.to_datetime())
+    text.write_csv(tmp_path / "text.csv")
+    typed.write_parquet(tmp_path / "typed.parquet")
+    columns = ("digitised", "fee_due", "due_at", "received_at")
+    for column in columns:
+        assert read(tmp_path / "text.csv", column) == read(tmp_path / "typed.parquet", column)

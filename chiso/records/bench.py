@@ -114,6 +114,8 @@ def _run(work: Path, *, rows: int, months: int, seed: int, repeat: int,
                      progress=lambda n: bar.advance(task, n))
         bar.update(task, description="chiso: nạp + tính / ingest + compute", total=None)
         ingest = _ingest(feed.procedures, feed.path, memory_mb)
+        bar.update(task, description="DuckDB: đọc, kiểm tra, ghi / read, check, write")
+        ingest["reference"] = _reference_ingest(work, feed.path, memory_mb)
         bar.update(task, description="So sánh / comparison")
         comparison = _compare(repeat, memory_mb)
         bar.update(task, description="Lô 10.000 hồ sơ / 10,000-record batch")
@@ -151,14 +153,14 @@ def _feed(work: Path, *, rows: int, months: int, seed: int,
 
 
 def _national_units(session: Session) -> None:
-    from chiso.records.service import indicator_ids
+    from chiso.records.service import RecordsError, indicator_ids
     from chiso.units.service import load_shipped_unit_kinds, load_shipped_units
 
     load_shipped_unit_kinds(session)
     load_shipped_units(session)
     try:
         indicator_ids(session)
-    except ValueError:
+    except RecordsError:
         _make_indicators(session)
 
 
@@ -198,9 +200,45 @@ def _ingest(procedures: Path, feed: Path, memory_mb: int) -> dict[str, Any]:
     return {"memory_mb": memory_mb, "check": span("start", "store", "check"),
             "store": span("store", "compute", "store"),
             "compute": span("compute", "save", "compute"), "save": span("save", "done", "save"),
+            "ingest": span("start", "compute", "ingest"),
             "total": span("start", "save", "total"), "visible": span("start", "done", "visible"),
             "stored": result.rows_stored, "read": result.rows_read,
             "values": result.values_inserted + result.values_updated, "rss_mb": _rss_mb()}
+
+
+def _reference_ingest(work: Path, feed: Path, memory_mb: int) -> dict[str, Any]:
+    """The plain DuckDB read-check-write of the same feed (`reference_ingest`), timed from
+    the unit and procedure codes to the written files, and the rows it stored compared with
+    chiso's."""
+    from chiso.db import session_scope
+    from chiso.records import engine, reference_ingest
+    from chiso.records.service import procedures_frame
+    from chiso.text import vn_today
+    from chiso.units.models import OrgUnit
+
+    out = work / "reference"
+    shutil.rmtree(out, ignore_errors=True)
+    con = engine.connect(work, memory_mb=memory_mb)
+    try:
+        def read_check_write() -> int:
+            with session_scope() as session:
+                codes = list(session.scalars(select(OrgUnit.code).distinct()))
+                procedures = procedures_frame(session)
+            engine.register_units(con, codes)
+            engine.register_procedures(con, procedures)
+            return reference_ingest.ingest(con, feed, out, today=vn_today().isoformat())
+
+        written, timing = measured(read_check_write, "reference")
+        with session_scope() as session:
+            _root, versions, _superseded = _store_inputs(session)
+        differences = reference_ingest.differences(con, versions, out)
+    finally:
+        con.close()
+    shutil.rmtree(out, ignore_errors=True)
+    if differences:
+        raise AssertionError(f"chiso and the DuckDB reference stored different rows "
+                             f"({differences:,} differ)")
+    return {"timing": timing, "rows": written}
 
 
 def _store_inputs(session: Session):  # type: ignore[no-untyped-def]

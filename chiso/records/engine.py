@@ -75,6 +75,10 @@ def _list(files: list[str]) -> str:
 
 
 CIVIL_MONTH = "(year({col}) * 100 + month({col}))::INTEGER"
+# Parquet 2 pages (delta encodings) write the store a tenth faster and smaller than
+# version 1; small row groups keep the partitioned write's open groups (one per month)
+# within the memory cap. DuckDB and pyarrow read both.
+PARQUET_OPTIONS = "PARQUET_VERSION V2, ROW_GROUP_SIZE 65536"
 
 
 def _period(column: str, calendar: Calendar) -> str:
@@ -137,25 +141,24 @@ class BatchWrite:
 
 def plan_batch(con: duckdb.DuckDBPyConnection) -> BatchPlan:
     """Decide what the staged batch changes, given `cur` over the committed store: temp
-    tables `prev` (the stored versions of its dossiers), `incoming` (its newest row of each
-    dossier; ties: the later row) and `replaced` (stored versions it supersedes)."""
+    tables `prev` (the stored versions of its dossiers), `losers` (its rows that another
+    row of the same dossier in the batch supersedes: older, or as old and earlier in the
+    file) and `replaced` (stored versions it supersedes)."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE prev AS
         SELECT k, dossier_code, batch_id, updated_at, month, unit_code, received_at FROM cur
-        WHERE k IN (SELECT DISTINCT k FROM staged)""")
+        WHERE k IN (SELECT k FROM staged)""")
     # Most dossiers appear once in a batch: only the repeated ones need ranking, which
     # keeps the sort (and its spill to disk) to a small share of a large file.
     con.execute("""
         CREATE OR REPLACE TEMP TABLE repeated AS
         SELECT k, count(*) AS n FROM staged GROUP BY k HAVING count(*) > 1""")
     con.execute("""
-        CREATE OR REPLACE TEMP VIEW incoming AS
-        SELECT * EXCLUDE (bad) FROM staged WHERE k NOT IN (SELECT k FROM repeated)
-        UNION ALL
-        SELECT * EXCLUDE (rn, bad) FROM (
-            SELECT *, row_number() OVER (
+        CREATE OR REPLACE TEMP TABLE losers AS
+        SELECT row_no FROM (
+            SELECT row_no, row_number() OVER (
                 PARTITION BY k, dossier_code ORDER BY updated_at DESC, row_no DESC) AS rn
-            FROM staged WHERE k IN (SELECT k FROM repeated)) WHERE rn = 1""")
+            FROM staged WHERE k IN (SELECT k FROM repeated)) WHERE rn > 1""")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE replaced AS
         SELECT p.k, p.batch_id, p.month, p.unit_code, p.received_at FROM prev p
@@ -202,26 +205,26 @@ def _write_superseded(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int)
         con.execute(f"""
             COPY (SELECT k, batch_id, month FROM replaced) TO '{root}/superseded'
             (FORMAT parquet, PARTITION_BY (month), WRITE_PARTITION_COLUMNS true, APPEND,
-             FILENAME_PATTERN 's{batch_id:08d}_{{uuid}}')""")
+             FILENAME_PATTERN 's{batch_id:08d}_{{uuid}}', {PARQUET_OPTIONS})""")
     return int(count)
 
 
 def _write_versions(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -> int:
-    columns = ", ".join(f"i.{c}" for c in STORED_COLUMNS)
+    """Read the file again through `feed` and write its newest row of each dossier, when it
+    is newer than the stored version, into one file per civil month of receipt."""
+    columns = ", ".join(f"f.{c}" for c in STORED_COLUMNS)
     query = f"""
-        SELECT i.k, {columns}, {batch_id}::INTEGER AS batch_id,
-               {CIVIL_MONTH.format(col="i.received_at")} AS month
-        FROM incoming i
-        WHERE NOT EXISTS (SELECT 1 FROM prev p WHERE p.k = i.k
-                          AND p.dossier_code = i.dossier_code
-                          AND p.updated_at >= i.updated_at)
+        SELECT hash(f.dossier_code) AS k, {columns}, {batch_id}::INTEGER AS batch_id,
+               {CIVIL_MONTH.format(col="f.received_at")} AS month
+        FROM feed f
+        ANTI JOIN losers l ON l.row_no = f.row_no
+        ANTI JOIN prev p ON p.k = hash(f.dossier_code) AND p.dossier_code = f.dossier_code
+                        AND p.updated_at >= f.updated_at
 """
-    # Small row groups: the partitioned write keeps one open per month, and under the memory
-    # cap 65,536-row groups wrote a 10-million-row batch about a quarter faster than 262,144.
     result = con.execute(f"""
         COPY ({query}) TO '{root}/versions'
         (FORMAT parquet, PARTITION_BY (month), WRITE_PARTITION_COLUMNS true, APPEND,
-         FILENAME_PATTERN 'b{batch_id:08d}_{{uuid}}', ROW_GROUP_SIZE 65536)""").fetchone()
+         FILENAME_PATTERN 'b{batch_id:08d}_{{uuid}}', {PARQUET_OPTIONS})""").fetchone()
     return int(result[0]) if result else 0
 
 

@@ -8,8 +8,6 @@ bad row is refused before anything is written; the errors name file, row, column
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +41,8 @@ SERVICE_LEVEL_ALIASES = {
     ServiceLevel.NONE: ("khong", "none", "not_online", "truc_tiep", "thong_tin", "muc_2", "2",
                         "0"),
 }
+NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
+                "UINTEGER", "UBIGINT", "HUGEINT", "DOUBLE", "FLOAT")
 TRUE_WORDS = ("1", "true", "t", "yes", "y", "co", "x", "dung")
 FALSE_WORDS = ("0", "false", "f", "no", "n", "khong", "sai")
 
@@ -172,7 +172,10 @@ def _key(expr: str) -> str:
 
 def _text(col: str, kind: str) -> str:
     value = col if kind == "VARCHAR" else f"{col}::VARCHAR"
-    return f"nullif(trim(nfc_normalize({value})), '')"
+    # trim() is the dearest step for a column of unique codes: only where a space is.
+    trimmed = f"CASE WHEN {value} LIKE ' %' OR {value} LIKE '% ' THEN trim({value}) " \
+              f"ELSE {value} END"
+    return f"nullif(nfc_normalize({trimmed}), '')"
 
 
 def _zone() -> str:
@@ -194,13 +197,15 @@ def _time(col: str, kind: str) -> str:
 def _flag(col: str, kind: str) -> str:
     if kind == "BOOLEAN":
         return f"coalesce({col}, false)"
-    if kind in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "DOUBLE", "FLOAT"):
+    if kind in NUMBER_TYPES:
         return f"coalesce({col} <> 0, false)"
     key = _key(f"coalesce({col}::VARCHAR, '')")
     true_list = ", ".join(_quote(w) for w in TRUE_WORDS)
     false_list = ", ".join(_quote(w) for w in (*FALSE_WORDS, ""))
-    return f"CASE WHEN {key} IN ({true_list}) THEN true WHEN {key} IN ({false_list}) " \
-           "THEN false END"
+    # The plain words first: the accent-stripping regex is for odd spellings only.
+    return (f"CASE WHEN {col} IS NULL THEN false WHEN {col} IN ({true_list}) THEN true "
+            f"WHEN {col} IN ({false_list}) THEN false WHEN {key} IN ({true_list}) "
+            f"THEN true WHEN {key} IN ({false_list}) THEN false END")
 
 
 def _amount(col: str, kind: str) -> str:
@@ -214,78 +219,114 @@ def _amount(col: str, kind: str) -> str:
             f"THEN {vietnamese} ELSE try_cast(replace({text}, ',', '.') AS DOUBLE) END")
 
 
-# Spellings a one-stop system usually sends, besides the aliases themselves.
-USUAL_LABELS = ("Trực tuyến", "Trực tiếp", "Bưu chính", "Bưu chính công ích", "Toàn trình",
-                "Một phần", "Không")
-
-
-def plain_key(text: str) -> str:
-    """What `_key` computes in SQL, in Python (for the exact-match fast path)."""
-    lowered = text.strip().lower().replace("đ", "d")
-    bare = "".join(c for c in unicodedata.normalize("NFD", lowered)
-                   if unicodedata.category(c) != "Mn")
-    return re.sub(r"[^a-z0-9]+", "_", bare)
-
-
-def _exact_spellings(aliases: dict) -> dict[str, str]:  # type: ignore[type-arg]
-    """Raw value → code for the aliases and usual labels (and their lower case)."""
-    code_of = {alias: code.value for code, words in aliases.items() for alias in words}
-    labels = [*code_of, *USUAL_LABELS, *(label.lower() for label in USUAL_LABELS)]
-    return {label: code_of[plain_key(label)] for label in labels
-            if plain_key(label) in code_of}
-
-
-def _enum(col: str, aliases: dict, kind: str) -> str:  # type: ignore[type-arg]
-    """Code of an alias after accents, case and separators are dropped. The usual exact
-    spellings are matched first: the accent-stripping regex costs about as much as all the
-    other checks of a large file together, and gives these the same code."""
-    raw = f"{col}::VARCHAR"
-    key = _key(raw)
-    exact = _exact_spellings(aliases)
-    fast = " ".join(
-        f"WHEN {raw} IN ({', '.join(_quote(s) for s, c in exact.items() if c == code.value)})"
-        f" THEN '{code.value}'" for code in aliases)
+def _enum(col: str, aliases: dict) -> str:  # type: ignore[type-arg]
+    """Code of an alias after accents, case and separators are dropped (SQL over text)."""
+    key = _key(col)
     cases = " ".join(
         f"WHEN {key} IN ({', '.join(_quote(a) for a in words)}) THEN '{code.value}'"
         for code, words in aliases.items())
-    return f"CASE {fast} {cases} END"
+    return f"CASE {cases} END"
 
 
-def normalised_select(columns: dict[str, str]) -> str:
-    """SELECT list turning raw columns into typed ones; a missing optional column is NULL."""
+LOOKUP_LIMIT = 1000
+"""A file has a handful of spellings of each channel, level and yes/no; beyond this many
+the column is read row by row (slower, same result)."""
+
+
+def _readers(columns: dict[str, str]) -> dict[str, str]:
+    """Per spelled column: SQL over a text `v` giving its value (code, or true/false)."""
+    readers = {"channel": _enum("v", CHANNEL_ALIASES),
+               "service_level": _enum("v", SERVICE_LEVEL_ALIASES)}
+    readers |= {c: _flag("v", "VARCHAR") for c in FLAG_COLUMNS}
+    return {c: sql for c, sql in readers.items()
+            if columns.get(c) == "VARCHAR" or (c in ("channel", "service_level")
+                                               and c in columns)}
+
+
+def spelled_columns(con: duckdb.DuckDBPyConnection, columns: dict[str, str]
+                    ) -> dict[str, str]:
+    """SQL reading each spelled column through the file's own distinct spellings, each
+    read once: `CASE channel WHEN 'Trực tuyến' THEN 'truc_tuyen' … END`. Reading every row
+    with the accent-stripping rule (and its IN lists, which DuckDB runs as joins even when
+    the column is not asked for) cost more than all the other checks of a large file."""
+    readers = _readers(columns)
+    if not readers:
+        return {}
+    lists = ", ".join(f"list(DISTINCT {c}::VARCHAR)[:{LOOKUP_LIMIT + 1}]" for c in readers)
+    [found] = con.execute(f"SELECT {lists} FROM src").fetchall()
+    lookups = {}
+    for (col, reader), values in zip(readers.items(), found, strict=True):
+        if len(values) > LOOKUP_LIMIT:
+            continue
+        spelled = [v for v in values if v is not None]
+        pairs = con.execute(f"SELECT v, {reader} FROM unnest(?::VARCHAR[]) AS t(v)",
+                            [spelled]).fetchall()
+        whens = " ".join(f"WHEN {_quote(v)} THEN {_literal(value)}" for v, value in pairs
+                         if value is not None)
+        lookups[col] = f"CASE {col}::VARCHAR {whens} END" if whens else "NULL"
+    return lookups
+
+
+def _literal(value: object) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else _quote(str(value))
+
+
+def normalised_select(columns: dict[str, str], lookups: dict[str, str] | None = None) -> str:
+    """SELECT list turning raw columns into typed ones (`raw_<name>` keeps each as read, in
+    its own type); a missing optional column is NULL. `lookups`: SQL for the spelled
+    columns (`spelled_columns`)."""
+    lookups = lookups or {}
     parts = ["row_no"]
     for col in ALL_COLUMNS:
         kind = columns.get(col)
-        raw = col if kind else "NULL"
+        raw = col if kind else "NULL::VARCHAR"
         kind = kind or "VARCHAR"
-        parts.append(f"{raw}::VARCHAR AS raw_{col}")
-        if col in TEXT_COLUMNS:
-            parts.append(f"{_text(raw, kind)} AS {col}")
+        parts.append(f"{raw} AS raw_{col}")
+        if col in lookups:
+            typed = lookups[col]
+            if col in FLAG_COLUMNS:  # blank is "no"; an unknown word stays null (refused)
+                typed = f"CASE WHEN {raw} IS NULL THEN false ELSE {typed} END"
+        elif col in TEXT_COLUMNS:
+            typed = _text(raw, kind)
         elif col in TIME_COLUMNS:
-            parts.append(f"{_time(raw, kind)} AS {col}")
+            typed = _time(raw, kind)
         elif col in FLAG_COLUMNS:
-            parts.append(f"{_flag(raw, kind)} AS {col}")
+            typed = _flag(raw, kind)
         elif col == "fee_due":
-            parts.append(f"{_amount(raw, kind)} AS {col}")
-        elif col == "channel":
-            parts.append(f"{_enum(raw, CHANNEL_ALIASES, kind)} AS {col}")
-        elif col == "service_level":
-            parts.append(f"{_enum(raw, SERVICE_LEVEL_ALIASES, kind)} AS {col}")
+            typed = _amount(raw, kind)
+        else:
+            aliases = CHANNEL_ALIASES if col == "channel" else SERVICE_LEVEL_ALIASES
+            typed = _enum(f"{raw}::VARCHAR", aliases)
+        parts.append(f"{typed} AS {col}")
     return ", ".join(parts)
 
 
-def _checks() -> list[tuple[str, str, str]]:
-    """(column, rule, SQL condition that marks the row bad) — one entry per rule. A
-    dossier received after today (Vietnam time) is a clock or typing slip: its period has
-    not begun, and the values service would refuse the whole batch without naming it."""
-    checks = [(c, "required", f"nullif(trim(raw_{c}), '') IS NULL") for c in REQUIRED]
-    checks += [(c, "datetime", f"raw_{c} IS NOT NULL AND trim(raw_{c}) <> '' AND {c} IS NULL")
-               for c in TIME_COLUMNS]
+def _given(col: str, columns: dict[str, str]) -> str:
+    """SQL: the file gave a value in this text column (not blank)."""
+    return f"nullif(trim(raw_{col}::VARCHAR), '') IS NOT NULL"
+
+
+def _misread(col: str, columns: dict[str, str]) -> str:
+    """SQL: a value was given but could not be read. Only text can be misread: a typed
+    Parquet column (timestamp, boolean, number) is valid or null, so it costs nothing."""
+    if columns.get(col, "VARCHAR") != "VARCHAR" and col in (*TIME_COLUMNS, *FLAG_COLUMNS):
+        return "false"
+    if col in FLAG_COLUMNS:
+        return f"{col} IS NULL"
+    return f"{col} IS NULL AND {_given(col, columns)}"
+
+
+def _checks(columns: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(column, rule, SQL condition over `feed` that marks the row bad) — one entry per rule,
+    as the refusal names them. A dossier received after today (Vietnam time) is a clock or
+    typing slip: its period has not begun, and the values service would refuse the whole
+    batch without naming it."""
+    checks = [(c, "required", f"{c} IS NULL AND NOT ({_given(c, columns)})"
+               if columns.get(c) == "VARCHAR" else f"{c} IS NULL") for c in REQUIRED]
+    checks += [(c, "datetime", _misread(c, columns)) for c in TIME_COLUMNS]
     checks += [
-        ("channel", "channel", "raw_channel IS NOT NULL AND trim(raw_channel) <> '' "
-         "AND channel IS NULL"),
-        ("service_level", "service_level", "raw_service_level IS NOT NULL AND "
-         "trim(raw_service_level) <> '' AND service_level IS NULL"),
+        ("channel", "channel", _misread("channel", columns)),
+        ("service_level", "service_level", _misread("service_level", columns)),
         ("fee_due", "amount", "fee_due IS NULL OR fee_due < 0"),
         ("finished_at", "finished_before_received", "finished_at < received_at"),
         ("received_at", "future", f"received_at >= DATE '{vn_today() + dt.timedelta(days=1)}'"),
@@ -294,8 +335,18 @@ def _checks() -> list[tuple[str, str, str]]:
         ("procedure_code", "unknown_procedure", "procedure_code IS NOT NULL AND "
          "procedure_code NOT IN (SELECT code FROM known_procedures)"),
     ]
-    checks += [(c, "flag", f"{c} IS NULL") for c in FLAG_COLUMNS]
-    return checks
+    checks += [(c, "flag", _misread(c, columns)) for c in FLAG_COLUMNS]
+    return [(c, rule, cond) for c, rule, cond in checks if cond != "false"]
+
+
+def _any_bad(columns: dict[str, str]) -> str:
+    """SQL: the row breaks at least one rule — the rules of `_checks`, with a required
+    column's two (missing, misread) folded into `IS NULL`: the read value is null exactly
+    when the text was blank or could not be read, so no text is trimmed twice."""
+    required = [f"{c} IS NULL" for c in REQUIRED]
+    others = [cond for c, rule, cond in _checks(columns)
+              if not (c in REQUIRED and rule in ("required", "datetime", "channel"))]
+    return " OR ".join(f"coalesce({cond}, false)" for cond in (*required, *others))
 
 
 def prepare(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> None:
@@ -313,35 +364,49 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> No
         raise FeedRejected([], 0, (
             f"Tệp '{display_name}': thiếu cột {', '.join(missing)}",
             f"file '{display_name}': missing column(s) {', '.join(missing)}"))
-    con.execute(f"CREATE OR REPLACE TEMP VIEW feed AS SELECT {normalised_select(columns)} "
-                "FROM src")
+    try:
+        lookups = spelled_columns(con, columns)
+    except duckdb.Error as exc:
+        raise _unreadable(con, display_name, exc) from None
+    con.execute(f"CREATE OR REPLACE TEMP VIEW feed AS SELECT "
+                f"{normalised_select(columns, lookups)} FROM src")
+
+
+STAGED = ("row_no", "k", "dossier_code", "updated_at", "unit_code", "received_at")
 
 
 def stage(con: duckdb.DuckDBPyConnection, display_name: str, limit: int = 20) -> int:
-    """Parse the file once into temp table `staged` (typed columns, key `k`, a `bad` flag);
-    DuckDB spills it to disk beyond its memory limit. Raises FeedRejected naming the first
-    bad rows (re-read from the file, only on that error path). Returns the row count."""
-    checks = _checks()
-    any_bad = " OR ".join(f"coalesce({cond}, false)" for _c, _r, cond in checks)
-    typed = ", ".join(ALL_COLUMNS)
+    """Check the whole file in one streamed pass and keep what deduplication needs in temp
+    table `staged` (row_no, key `k`, dossier_code, updated_at, unit_code, received_at) —
+    not the whole file: the rows are read again from `feed` when they are written. Raises
+    FeedRejected naming the first bad rows (found again only on that error path). Returns
+    the row count."""
+    columns = source_columns(con)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT row_no, {typed}, "
-                    f"hash(dossier_code) AS k, ({any_bad}) AS bad FROM feed")
+        con.execute("CREATE OR REPLACE TEMP TABLE staged AS SELECT row_no, "
+                    "hash(dossier_code) AS k, dossier_code, updated_at, unit_code, "
+                    f"received_at, ({_any_bad(columns)}) AS bad FROM feed")
     except duckdb.Error as exc:
         raise _unreadable(con, display_name, exc) from None
-    total, bad = con.execute("SELECT count(*), count(*) FILTER (bad) FROM staged").fetchone()  # type: ignore[misc]
+    [(total, bad)] = con.execute(
+        "SELECT count(*), count(*) FILTER (bad) FROM staged").fetchall()
     if not bad:
         return int(total)
+    raise FeedRejected(_first_bad(con, display_name, _checks(columns), limit), int(bad))
+
+
+def _first_bad(con: duckdb.DuckDBPyConnection, display_name: str,
+               checks: list[tuple[str, str, str]], limit: int) -> list[RowError]:
+    """The first `limit` (row, column, rule) breaches, with the value as written."""
     per_rule = " UNION ALL ".join(
-        f"SELECT row_no, '{col}' AS col, coalesce(raw_{col}, '') AS raw, '{rule}' AS rule "
-        f"FROM bad_rows WHERE {cond}" for col, rule, cond in checks)
+        f"SELECT row_no, '{col}' AS col, coalesce(raw_{col}::VARCHAR, '') AS raw, "
+        f"'{rule}' AS rule FROM bad_rows WHERE {cond}" for col, rule, cond in checks)
     rows = con.execute(
         f"WITH first_bad AS (SELECT row_no FROM staged WHERE bad ORDER BY row_no "
         f"LIMIT {limit}), bad_rows AS (SELECT * FROM feed WHERE row_no IN "
         f"(SELECT row_no FROM first_bad)) {per_rule} ORDER BY row_no, col LIMIT {limit}"
     ).fetchall()
-    errors = [RowError(display_name, int(r[0]), r[1], str(r[2])[:60], r[3]) for r in rows]
-    raise FeedRejected(errors, int(bad))
+    return [RowError(display_name, int(r[0]), r[1], str(r[2])[:60], r[3]) for r in rows]
 
 
 def _unreadable(con: duckdb.DuckDBPyConnection, display_name: str,

@@ -41,7 +41,7 @@ from chiso.indicators.models import Indicator
 from chiso.periods import Calendar, PeriodType, period_containing
 from chiso.records import engine, feed, keyindex, store
 from chiso.records.models import BatchStatus, RecordBatch, RecordProcedure, ServiceLevel
-from chiso.records.unitmap import UnitResolver
+from chiso.records.unitmap import UnitResolver, unit_codes
 from chiso.text import nfc
 from chiso.values.calendars import indicator_calendars
 from chiso.values.models import DataValue
@@ -235,8 +235,8 @@ def _committed_with_sha(session: Session, sha: str) -> bool:
 
 
 def _stage(session: Session, con: duckdb.DuckDBPyConnection, path: Path, name: str) -> int:
-    # The cached resolver holds every unit code already (an incremental batch reuses it).
-    engine.register_units(con, UnitResolver.cached(session).codes())
+    # Only the codes: the unit tree is loaded (or reused) when the figures are computed.
+    engine.register_units(con, unit_codes(session))
     engine.register_procedures(con, procedures_frame(session))
     feed.prepare(con, path, name)
     return feed.stage(con, name)

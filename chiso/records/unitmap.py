@@ -60,6 +60,11 @@ def month_bounds_exprs(calendar: Calendar) -> tuple[pl.Expr, pl.Expr]:
     return civil, civil.dt.month_end()
 
 
+def unit_codes(session: Session) -> list[str]:
+    """Every unit code, of any time (a feed names units by code)."""
+    return list(session.scalars(select(OrgUnit.code).distinct()))
+
+
 class UnitResolver:
     """Loads the unit tree and lineage once; resolves (code, month) pairs in memory."""
 
