@@ -32,6 +32,7 @@ from chiso.periods import Period, PeriodType
 from chiso.plans.models import Plan, Target
 from chiso.plans.service import create_target, load_plan
 from chiso.tasks.service import create_task
+from chiso.text import nfc, parse_date, parse_number
 from chiso.units.service import get_unit
 from chiso.values.service import save_value
 
@@ -173,8 +174,22 @@ def _merged(proposal: ExtractProposal, changes: dict[str, Any]) -> dict[str, Any
     merged = dict(proposal.fields)
     for name, value in changes.items():
         if value not in (None, ""):
-            merged[name] = value
+            merged[name] = _typed(name, value)
     return merged
+
+
+def _typed(name: str, value: Any) -> Any:
+    """Form text as the proposal holds it: '76,6' → 76.6, '2025' → 2025, '30/6/2026' → ISO."""
+    if name in ("value", "rank", "total") and isinstance(value, str):
+        number = parse_number(value).value
+        return int(number) if number == number.to_integral_value() else float(number)
+    if name == "year" and isinstance(value, str):
+        return int(value)
+    if name == "due" and isinstance(value, str):
+        return parse_date(value).isoformat()
+    if name == "partner_codes" and isinstance(value, str):
+        return [code.strip() for code in value.split(",") if code.strip()]
+    return nfc(value) if isinstance(value, str) else value
 
 
 def _decide(proposal: ExtractProposal, decision: Decision, fields: dict[str, Any] | None,
