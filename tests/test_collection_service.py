@@ -291,3 +291,27 @@ def test_two_people_opening_a_new_quarter_at_once_both_get_the_list(session, db_
         assert [s.id for s in again] == [s.id for s in created]
     finally:
         other.close()
+
+
+def test_every_way_in_writes_one_save_in_the_reports_history(session, province) -> None:
+    w = province.world
+    focal = create_user(session, username="lan-hs", password="pw-lanlanlan-2",
+                        role=Role.FOCAL_OFFICER, unit_id=w.commune_a.id)
+    access = Access(session, focal)
+    submission = service.submission_for(session, province.data_set, w.commune_a.id, "2025Q3")
+    session.commit()
+    # The raw values import (or the API, or DHIS2): two figures, one transaction.
+    upsert_values(session, [
+        {"unit_id": w.commune_a.id, "indicator_id": w.count.id, "period": "2025Q3",
+         "value": 4},
+        {"unit_id": w.commune_a.id, "indicator_id": w.ratio.id, "period": "2025Q3",
+         "numerator": 3, "denominator": 4}], source="import", access=access)
+    session.commit()
+    saves = [e for e in service.history(session, submission) if e.action == "save"]
+    assert len(saves) == 1 and saves[0].actor_id == focal.id
+    # A figure of another report (another period) is not this report's history.
+    upsert_values(session, [{"unit_id": w.commune_a.id, "indicator_id": w.count.id,
+                             "period": "2025Q2", "value": 1}], source="import",
+                  access=access)
+    session.commit()
+    assert len([e for e in service.history(session, submission) if e.action == "save"]) == 1

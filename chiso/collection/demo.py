@@ -200,6 +200,8 @@ def _date_steps(session: Session, submission: Submission, days: list[dt.date]) -
                for d in days]
     events = session.scalars(select(SubmissionEvent).where(
         SubmissionEvent.submission_id == submission.id).order_by(SubmissionEvent.id)).all()
+    for event in events[:-len(moments)]:  # the figures were saved before they were sent
+        event.at = moments[0]
     for event, moment in zip(events[-len(moments):], moments, strict=False):
         event.at = moment
     submission.first_submitted_at = moments[0]

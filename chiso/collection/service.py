@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -574,9 +574,11 @@ def guard_value_writes(session: Session, rows: pl.DataFrame,
     without APPROVE on its unit; an approver's edit of an approved report is counted and
     re-opens approval."""
     locked = locked_cells(session, rows)
+    access = writer_access(session, writer)
+    if access is not None:
+        note_open_reports(session, rows, access)
     if not locked:
         return
-    access = writer_access(session, writer)
     refused = [c for c in locked if access is None or not access.can(Action.APPROVE,
                                                                      c.unit_id)]
     if refused:
@@ -616,13 +618,53 @@ def locked_for(session: Session, rows: pl.DataFrame, access: Access
             if not access.can(Action.APPROVE, c.unit_id)}
 
 
+OPEN_STATUSES = (DRAFT, RETURNED)
+NOTED = "collection_saved_reports"  # session.info: report id → its "save" event, this transaction
+SAVED_NOTE = "cập nhật số liệu / figures updated"
+
+
+def note_open_reports(session: Session, rows: pl.DataFrame, access: Access) -> None:
+    """Any write into a report still in progress (the form, a template, a DHIS2 file, the
+    raw values import, the API) is kept in that report's history: one "save" event per
+    report and transaction, whatever the path."""
+    if rows.is_empty():
+        return
+    periods = rows.get_column("period").unique().to_list()
+    found = session.execute(
+        select(Submission.unit_id, DataSetIndicator.indicator_id, Submission.period,
+               Submission.id)
+        .join(DataSetIndicator, DataSetIndicator.data_set_id == Submission.data_set_id)
+        .where(Submission.status.in_(OPEN_STATUSES), Submission.period.in_(periods))).all()
+    keys = set(rows.select(pl.col("unit_id").cast(pl.Int64), pl.col("indicator_id")
+                           .cast(pl.Int64), pl.col("period").cast(pl.String)).iter_rows())
+    for submission_id in sorted({r[3] for r in found if (r[0], r[1], r[2]) in keys}):
+        submission = session.get(Submission, submission_id)
+        assert submission is not None
+        note_saved(session, submission, access, SAVED_NOTE)
+
+
 def note_saved(session: Session, submission: Submission, access: Access, note: str) -> None:
-    """A save into a report is kept in its history (status unchanged)."""
-    session.add(SubmissionEvent(submission_id=submission.id, action="save",
-                                from_status=submission.status, to_status=submission.status,
-                                actor_id=getattr(access.actor, "id", None), note=note))
+    """A save into a report is kept in its history (status unchanged): once per report
+    and transaction; a later, more precise note (the form's, the file's) replaces the
+    generic one."""
+    noted: dict[int, SubmissionEvent] = session.info.setdefault(NOTED, {})
+    event = noted.get(submission.id)
+    if event is not None:
+        if note != SAVED_NOTE:
+            event.note = note
+        return
+    event = SubmissionEvent(submission_id=submission.id, action="save",
+                            from_status=submission.status, to_status=submission.status,
+                            actor_id=getattr(access.actor, "id", None), note=note)
+    session.add(event)
+    noted[submission.id] = event
     submission.updated_at = utcnow()
     session.flush()
+
+
+def _forget_noted(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction ended
+        session.info.pop(NOTED, None)
 
 
 def register_write_guard() -> None:
@@ -630,6 +672,8 @@ def register_write_guard() -> None:
     guards = values_service.WRITE_GUARDS
     if guard_value_writes not in guards:
         guards.append(guard_value_writes)
+    if not event.contains(Session, "after_transaction_end", _forget_noted):
+        event.listen(Session, "after_transaction_end", _forget_noted)
 
 
 # ------------------------------------------------------------------ permission in bulk
