@@ -3,6 +3,7 @@ and accept, edit or reject each (/extract/{id}). Thin: every change is one servi
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -52,6 +53,8 @@ def review_page(request: Request, session: SessionDep, access: AccessDep,
              for p in proposals}
     return render(request, "extract/review.html", {
         "access": access, "document": document, "proposals": proposals, "shown": shown,
+        "issued": dt.date.fromisoformat(document.meta["date"]) if document.meta.get("date")
+        else None,
         "indicators": indicators, "counts": _counts(proposals)})
 
 
