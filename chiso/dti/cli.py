@@ -284,6 +284,7 @@ def sensitivity_command(
         table.add_row(str(row["rank"]), row["unit_name"], str(row["p05"]), str(row["median"]),
                       str(row["p95"]))
     console.print(table)
+    _print_provenance(result)
 
 
 def _assessment(session: Session, framework: str, year: int, unit: str) -> DtiAssessment:
@@ -348,3 +349,4 @@ def drag_command(year: int = typer.Option(...), framework: str = typer.Option(..
         table.add_row(row["unit_code"], row["unit_name"], _num(row["score"]),
                       _num(row["drag"], 5), row["worst_indicator"] or "–")
     console.print(table)
+    _print_provenance(result)
