@@ -20,7 +20,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from chiso.bench.core import Timing, assert_close, console, timed
+from benchmarks.core import Timing, assert_close, console, timed
 from chiso.funding import compute
 from chiso.funding.frames import FIGURE_SCHEMA
 

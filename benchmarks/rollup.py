@@ -11,10 +11,10 @@ import polars as pl
 import typer
 from rich.progress import Progress
 
+from benchmarks import rollup_pandas
+from benchmarks.core import Comparison, assert_close, console, print_comparison, timed
+from benchmarks.rollup_data import NationalData, generate
 from chiso.analytics.evaluate import evaluate_targets
-from chiso.bench import rollup_pandas
-from chiso.bench.core import Comparison, assert_close, console, print_comparison, timed
-from chiso.bench.rollup_data import NationalData, generate
 
 COMPARED = ["actual", "actual_num", "actual_den", "prev_value", "b_value", "expected",
             "progress_ratio", "projected", "projected_year_end"]

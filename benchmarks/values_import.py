@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -16,7 +17,7 @@ import pandas as pd
 import polars as pl
 import typer
 
-from chiso.bench.core import (
+from benchmarks.core import (
     Comparison,
     Timing,
     assert_close,
@@ -85,7 +86,7 @@ def _generated(rows: int) -> pl.DataFrame:
 
 
 def _bench_one(work: Path, frame: pl.DataFrame, suffix: str) -> None:
-    work.mkdir(parents=True, exist_ok=True)
+    _fresh(work)
     path = work / f"so-lieu.{suffix}"
     with console.status(f"Tạo tệp / writing {path.name} ({frame.height:,} rows)…"):
         _write(frame, path)
@@ -101,6 +102,16 @@ def _bench_one(work: Path, frame: pl.DataFrame, suffix: str) -> None:
                         f"version row per value ({versions[1]:,}); chiso also writes the "
                         "import batch and an audit event")
     print_comparison(result)
+
+
+def _fresh(work: Path) -> None:
+    """An empty scratch folder for one run: `--keep DIR` run again on the same folder
+    starts from new databases (the reference data would otherwise be inserted twice)."""
+    work.mkdir(parents=True, exist_ok=True)
+    for name in ("chiso.sqlite", "pandas.sqlite"):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            (work / f"{name}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(work / "data", ignore_errors=True)
 
 
 def _version_count(db: Path) -> int:
