@@ -70,15 +70,23 @@ def test_a_read_only_token_scoped_to_a_commune_cannot_rename_a_departments_task(
     _unchanged(session, task)
 
 
-def test_a_communes_standing_office_cannot_rename_a_departments_task(
-        session: Session, client, make_user, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    office, password = make_user(Role.STANDING_OFFICE, world.commune_a.id)
+def _office_imports(session: Session, client, make_user, unit_id: int, task: Task,  # type: ignore[no-untyped-def]
+                    tmp_path: Path):
+    """A standing office of `unit_id` signs in and imports the tampered export."""
+    office, password = make_user(Role.STANDING_OFFICE, unit_id)
     login(client, office.username, password)
     token = client.get("/tasks/import").text.split('name="csrf_token" value="')[1].split('"')[0]
-    task = world.tasks["overdue"]
     content = _tampered_export(session, tmp_path, task.code)
     response = client.post("/tasks/import", data={"csrf_token": token},
                            files={"file": ("nv.xlsx", content, XLSX)})
+    return office, response
+
+
+def test_a_communes_standing_office_cannot_rename_a_departments_task(
+        session: Session, client, make_user, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    task = world.tasks["overdue"]
+    _office, response = _office_imports(session, client, make_user, world.commune_a.id, task,
+                                        tmp_path)
     assert response.status_code == 403, response.text
     assert "Sở Nội vụ (S_NV)" in response.text  # the refusal names the unit and the row
     assert "dòng" in response.text
@@ -87,13 +95,9 @@ def test_a_communes_standing_office_cannot_rename_a_departments_task(
 
 def test_the_province_office_imports_and_each_change_is_audited(
         session: Session, client, make_user, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    office, password = make_user(Role.STANDING_OFFICE, world.province.id)
-    login(client, office.username, password)
-    token = client.get("/tasks/import").text.split('name="csrf_token" value="')[1].split('"')[0]
     task = world.tasks["overdue"]
-    content = _tampered_export(session, tmp_path, task.code)
-    response = client.post("/tasks/import", data={"csrf_token": token},
-                           files={"file": ("nv.xlsx", content, XLSX)})
+    office, response = _office_imports(session, client, make_user, world.province.id, task,
+                                       tmp_path)
     assert response.status_code == 200, response.text
     session.expire_all()
     assert session.scalar(select(Task.title).where(Task.id == task.id)) == "Đã bị đổi tên"

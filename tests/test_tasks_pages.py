@@ -52,16 +52,22 @@ def test_import_page_links_to_the_export_it_tells_you_to_start_from(admin_client
     assert '<a href="/tasks/export.xlsx">Xuất XLSX</a>' in page
 
 
-def test_board_unit_filter_offers_only_units_the_officer_may_open(  # type: ignore[no-untyped-def]
-        session: Session, client, make_user) -> None:
+def _board_of_an_officer(session: Session, client, make_user, unit: str) -> str:  # type: ignore[no-untyped-def]
+    """The /tasks page as a focal officer of the world's `unit` sees it, in Vietnamese."""
     from chiso.accounts.models import Role
     from tests.conftest import login
 
     world = build_world(session)
     session.commit()
-    officer, password = make_user(Role.FOCAL_OFFICER, world.noi_vu.id)
+    officer, password = make_user(Role.FOCAL_OFFICER, getattr(world, unit).id)
     login(client, officer.username, password)
-    options = client.get("/tasks").text.split('name="unit"')[1].split("</select>")[0]
+    return str(client.get("/tasks", params={"lang": "vi"}).text)
+
+
+def test_board_unit_filter_offers_only_units_the_officer_may_open(  # type: ignore[no-untyped-def]
+        session: Session, client, make_user) -> None:
+    board = _board_of_an_officer(session, client, make_user, "noi_vu")
+    options = board.split('name="unit"')[1].split("</select>")[0]
     assert '<option value="S_NV"' in options
     assert '<option value="20"' not in options and '<option value="S_KHCN"' not in options
 
@@ -69,14 +75,7 @@ def test_board_unit_filter_offers_only_units_the_officer_may_open(  # type: igno
 def test_the_scorecard_shows_a_commune_officer_only_what_it_may_read(  # type: ignore[no-untyped-def]
         session: Session, client, make_user) -> None:
     """A commune officer saw every department's scorecard on /tasks (issue 12, Low)."""
-    from chiso.accounts.models import Role
-    from tests.conftest import login
-
-    world = build_world(session)
-    session.commit()
-    officer, password = make_user(Role.FOCAL_OFFICER, world.commune_a.id)
-    login(client, officer.username, password)
-    board = client.get("/tasks", params={"lang": "vi"}).text
+    board = _board_of_an_officer(session, client, make_user, "commune_a")
     scorecard = board.split("Kết quả theo đơn vị chủ trì")[1].split("</table>")[0]
     for department in ("Sở Nội vụ", "Sở Tài chính", "Sở Khoa học và Công nghệ"):
         assert department not in scorecard
