@@ -162,7 +162,8 @@ def test_a_mistyped_search_is_explained_above_the_form(admin_client) -> None:  #
                                               "lang": "vi"})
     assert page.status_code == 422
     assert "Mã số đơn vị phải là số, nhận &#39;abc&#39;" in page.text
-    assert "Từ ngày / from: &#39;31/02/2026&#39; không phải ngày hợp lệ" in page.text
+    assert "Từ ngày: &#39;31/02/2026&#39; không phải ngày hợp lệ" in page.text
+    assert "from: &#39;31/02/2026&#39; is not a valid date" in page.text
     assert 'name="unit_id" value="abc"' in page.text and "string_pattern" not in page.text
     api = admin_client.get("/api/audit", params={"unit_id": "12a"})
     assert api.status_code == 422 and "unit id must be a number" in api.json()["detail"]

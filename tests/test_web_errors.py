@@ -60,3 +60,39 @@ def test_user_error_in_cli_exits_2(monkeypatch, capsys) -> None:
         cli_main.main()
     assert exit_info.value.code == 2
     assert "no unit with code '99'" in capsys.readouterr().err
+
+
+ERROR_KEYS = {"detail", "message_vi", "message_en", "status", "issues"}
+
+
+def _shape(answer, status: int) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    assert answer.status_code == status, answer.text
+    body = answer.json()
+    assert set(body) >= ERROR_KEYS and body["status"] == status, body
+    assert body["detail"] == f"{body['message_vi']} / {body['message_en']}" or (
+        body["message_vi"] == body["message_en"] == body["detail"]), body
+    return body  # type: ignore[no-any-return]
+
+
+def test_every_refusal_of_the_api_has_one_shape(client, make_user) -> None:  # type: ignore[no-untyped-def]
+    """401, 403 (no right; no CSRF token), 404, 405, 422: ErrorBody, Vietnamese first."""
+    from chiso.accounts.models import Role
+    from tests.conftest import login
+
+    anonymous = client.get("/api/audit")
+    assert _shape(anonymous, 401)["message_en"].startswith("Not authenticated")
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    bad = client.get("/api/audit", headers={"Authorization": "Bearer chiso_nope"})
+    assert "thu hồi" in _shape(bad, 401)["message_vi"]
+    assert "invalid_token" in bad.headers["www-authenticate"]
+    assert _shape(client.get("/api/khong-co"), 404)["message_vi"]
+    leader, password = make_user(Role.LEADER)
+    login(client, leader.username, password)
+    assert _shape(client.get("/api/audit"), 403)["message_vi"].startswith("Không có quyền")
+    no_token = client.post("/api/values", json={})
+    assert "CSRF" in _shape(no_token, 403)["detail"]
+    wrong = client.options("/api/values")
+    _shape(wrong, 405)
+    assert wrong.headers["allow"] == "GET, POST"  # both routes of the path, not the first's
+    invalid = _shape(client.get("/api/status", params={"unit": "20", "year": "hai-nghin"}), 422)
+    assert "'year'" in invalid["message_en"] and invalid["issues"][0]["loc"] == ["query", "year"]

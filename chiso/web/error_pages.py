@@ -19,8 +19,10 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from chiso.db.engine import DatabaseNotMigrated
 from chiso.errors import ERROR_RESPONSES, UserError
@@ -130,6 +132,18 @@ class HttpRefusal(UserError):
         self.headers = exc.headers
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods of the routes that own `path`: Starlette's 405 names only the first
+    matching route's, while GET and POST of one path are often two routes (/api/values).
+    Where templates overlap (/api/values/import and /api/values/{value_id}), the most
+    specific one — fewest parameters — owns the path, as the API description says."""
+    owners: dict[int, set[str]] = {}
+    for route in iter_route_contexts(app.routes):
+        if route.path and route.methods and compile_path(route.path)[0].match(path):
+            owners.setdefault(route.path.count("{"), set()).update(route.methods)
+    return sorted(owners[min(owners)]) if owners else []
+
+
 def _busy(exc: OperationalError) -> bool:
     """SQLite's lock wait ran out (another process held the write lock past busy_timeout)."""
     code = getattr(exc.orig, "sqlite_errorcode", None)
@@ -152,7 +166,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return user_error_response(request, HttpRefusal(exc))
+        refusal = HttpRefusal(exc)
+        if exc.status_code == 405:
+            refusal.headers = {"Allow": ", ".join(allowed_methods(app, request.url.path))}
+        return user_error_response(request, refusal)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
