@@ -22,6 +22,7 @@ from chiso.extract.spelled import parse_spelled_number
 from chiso.plans.models import Plan, Target
 from chiso.tasks.models import Task
 from chiso.values.models import DataValue
+from tests.conftest import IN_CI
 from tests.extract_support import DATA, PLAN_PARAGRAPHS, prepared, write_docx
 
 cli_app = typer.Typer()
@@ -129,14 +130,46 @@ def _image_only_pdf(path: Path) -> Path:
     return path
 
 
-def test_a_scanned_pdf_without_ocr_says_what_to_do(tmp_path: Path) -> None:
-    if ocr_available():
-        pytest.skip("tesseract-ocr-vie is installed here: the scan is read by OCR instead")
+def test_a_scanned_pdf_without_ocr_says_what_to_do(tmp_path: Path, monkeypatch) -> None:
+    # A server without tesseract: nothing named tesseract on the PATH.
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    assert not ocr_available()
     pdf = _image_only_pdf(tmp_path / "ban-quet.pdf")
     with pytest.raises(UserError) as refused:
         read_document(pdf.read_bytes(), pdf.name)
     assert "tesseract-ocr-vie" in refused.value.message_vi
     assert "no text layer" in refused.value.message_en
+
+
+def _scanned_sentence_pdf(path: Path, lines: list[str]) -> Path:
+    """A one-page PDF that is only a picture of printed Vietnamese lines (a scan)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font_path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not font_path.exists():
+        pytest.skip("fonts-dejavu-core is not installed (CI installs it)")
+    font = ImageFont.truetype(str(font_path), 34)
+    image = Image.new("RGB", (1700, 120 + 70 * len(lines)), "white")
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((60, 60 + 70 * i), line, fill="black", font=font)
+    image.save(path, "PDF", resolution=200)
+    return path
+
+
+def test_a_scanned_pdf_is_read_by_ocr(tmp_path: Path) -> None:
+    if not ocr_available():
+        if IN_CI:
+            pytest.fail("CI installs tesseract-ocr-vie: the OCR path must run there")
+        pytest.skip("tesseract-ocr-vie is not installed here")
+    pdf = _scanned_sentence_pdf(tmp_path / "bao-cao-quet.pdf", [
+        "Tỷ lệ hộ gia đình có cáp quang đạt 76,6%.",
+        "Tỷ lệ hồ sơ thủ tục hành chính xử lý trực tuyến đạt 50%.",
+    ])
+    read = read_document(pdf.read_bytes(), pdf.name)
+    assert read.kind == "pdf-ocr"
+    assert "cáp quang" in read.text and "76,6" in read.text
+    assert any("OCR" in note for note in read.notes)
 
 
 def test_a_200_page_document_is_read_in_under_a_minute(tmp_path: Path, db_url: str) -> None:
