@@ -357,13 +357,13 @@ def _incremental(work: Path, seed: int, province: str | None) -> dict[str, Any]:
     from one province's one-stop system, or from all over the country."""
     from chiso.db import session_scope
     from chiso.db.engine import wait_for_checkpoints
-    from chiso.records import engine
+    from chiso.records import engine, store
     from chiso.records.service import ingest_file
 
     with session_scope() as session:
         root, versions, superseded = _store_inputs(session)
         codes = _province_codes(session, province) if province else None
-    last = max(int(Path(f).parent.name.split("=")[1]) for f in versions)
+    last = store.stored_months(root)[-1]
     con = engine.connect(root)
     engine.register_current(con, versions, superseded)
     if codes is not None:

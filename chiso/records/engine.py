@@ -10,6 +10,7 @@ and ORs (DESIGN §4: columnar engine).
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import polars as pl
 
 from chiso.periods import Calendar, month_key_sql
 from chiso.records.models import Channel, ServiceLevel
+from chiso.records.store import months_between, range_dir
 from chiso.settings import get_settings
 
 MIN_MEMORY_MB, MAX_MEMORY_MB = 1024, 4096
@@ -78,7 +80,8 @@ CIVIL_MONTH = "(year({col}) * 100 + month({col}))::INTEGER"
 # Parquet 2 pages (delta encodings) write the store a tenth faster and smaller than
 # version 1; small row groups keep the partitioned write's open groups (one per month)
 # within the memory cap. DuckDB and pyarrow read both.
-PARQUET_OPTIONS = "PARQUET_VERSION V2, ROW_GROUP_SIZE 65536"
+ROW_GROUP_ROWS = 65536
+PARQUET_OPTIONS = f"PARQUET_VERSION V2, ROW_GROUP_SIZE {ROW_GROUP_ROWS}"
 
 
 def _period(column: str, calendar: Calendar) -> str:
@@ -97,10 +100,12 @@ def store_months(periods: Iterable[int], calendar: Calendar) -> list[int]:
 
 
 def register_current(con: duckdb.DuckDBPyConnection, versions: list[str],
-                     superseded: list[str], calendar: Calendar = Calendar.STANDARD) -> None:
+                     superseded: list[str], calendar: Calendar = Calendar.STANDARD,
+                     months: Iterable[int] | None = None) -> None:
     """View `cur`: the current version of every dossier (stored versions − superseded),
     with `period`, its period month under `calendar` (`month` is its civil month, the
-    store partition)."""
+    store partition). With `months`, only the dossiers received in those civil months: a
+    one-file batch's row groups of other months are then not read."""
     if not versions:
         cols = ", ".join(f"NULL::VARCHAR AS {c}" for c in ("dossier_code", "procedure_code",
                                                             "unit_code", "channel",
@@ -114,7 +119,8 @@ def register_current(con: duckdb.DuckDBPyConnection, versions: list[str],
                     "NULL::INTEGER AS period WHERE false")
         return
     period = "month" if calendar is Calendar.STANDARD else _period("received_at", calendar)
-    body = f"SELECT *, {period} AS period FROM read_parquet({_list(versions)})"
+    only = f" WHERE month IN ({', '.join(map(str, months))})" if months is not None else ""
+    body = f"SELECT *, {period} AS period FROM read_parquet({_list(versions)}){only}"
     if superseded:
         body = (f"SELECT v.* FROM ({body}) v ANTI JOIN read_parquet({_list(superseded)}) s "
                 "ON v.k = s.k AND v.batch_id = s.batch_id")
@@ -159,6 +165,16 @@ def plan_batch(con: duckdb.DuckDBPyConnection) -> BatchPlan:
             SELECT row_no, row_number() OVER (
                 PARTITION BY k, dossier_code ORDER BY updated_at DESC, row_no DESC) AS rn
             FROM staged WHERE k IN (SELECT k FROM repeated)) WHERE rn > 1""")
+    # Which rows of the file are written, as a flag per row in file order: the write reads
+    # the file again beside it (a positional join keeps the file's order, so that a file
+    # that came in order of receipt is stored in that order; a hash join would not).
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE keep AS
+        SELECT s.row_no, NOT (l.row_no IS NOT NULL OR coalesce(p.updated_at >= s.updated_at,
+                                                              false)) AS keep
+        FROM staged s LEFT JOIN losers l ON l.row_no = s.row_no
+        LEFT JOIN prev p ON p.k = s.k AND p.dossier_code = s.dossier_code
+        ORDER BY s.row_no""")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE replaced AS
         SELECT p.k, p.batch_id, p.month, p.unit_code, p.received_at FROM prev p
@@ -192,7 +208,7 @@ def store_batch(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int,
     periods = ", ".join(f"{_period('received_at', c)} AS p_{c.value}" for c in Calendar)
     touched = con.sql(f"""
         SELECT DISTINCT unit_code, month, {periods} FROM read_parquet(
-            '{root}/versions/month=*/b{batch_id:08d}_*.parquet')
+            '{root}/versions/*/b{batch_id:08d}_*.parquet')
         UNION SELECT DISTINCT unit_code, month, {periods} FROM replaced""").pl() if stored \
         else pl.DataFrame(schema={"unit_code": pl.String, "month": pl.Int32,
                                   **{f"p_{c.value}": pl.Int32 for c in Calendar}})
@@ -211,21 +227,47 @@ def _write_superseded(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int)
 
 def _write_versions(con: duckdb.DuckDBPyConnection, root: Path, batch_id: int) -> int:
     """Read the file again through `feed` and write its newest row of each dossier, when it
-    is newer than the stored version, into one file per civil month of receipt."""
+    is newer than the stored version: as one file when the file came in order of receipt,
+    else one file per civil month of receipt."""
     columns = ", ".join(f"f.{c}" for c in STORED_COLUMNS)
     query = f"""
         SELECT hash(f.dossier_code) AS k, {columns}, {batch_id}::INTEGER AS batch_id,
                {CIVIL_MONTH.format(col="f.received_at")} AS month
-        FROM feed f
-        ANTI JOIN losers l ON l.row_no = f.row_no
-        ANTI JOIN prev p ON p.k = hash(f.dossier_code) AND p.dossier_code = f.dossier_code
-                        AND p.updated_at >= f.updated_at
+        FROM feed f POSITIONAL JOIN keep g
+        WHERE CASE WHEN f.row_no = g.row_no THEN g.keep
+                   ELSE error('records: the file changed while it was read') END
 """
-    result = con.execute(f"""
-        COPY ({query}) TO '{root}/versions'
-        (FORMAT parquet, PARTITION_BY (month), WRITE_PARTITION_COLUMNS true, APPEND,
-         FILENAME_PATTERN 'b{batch_id:08d}_{{uuid}}', {PARQUET_OPTIONS})""").fetchone()
+    span = _in_order_of_receipt(con)
+    if span is None:
+        target = (f"'{root}/versions' (FORMAT parquet, PARTITION_BY (month), "
+                  f"WRITE_PARTITION_COLUMNS true, APPEND, "
+                  f"FILENAME_PATTERN 'b{batch_id:08d}_{{uuid}}', {PARQUET_OPTIONS})")
+    else:
+        folder = root / "versions" / range_dir(*span)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = (f"'{folder / f'b{batch_id:08d}_{uuid.uuid4().hex}.parquet'}' "
+                  f"(FORMAT parquet, {PARQUET_OPTIONS})")
+    result = con.execute(f"COPY ({query}) TO {target}").fetchone()
     return int(result[0]) if result else 0
+
+
+def _in_order_of_receipt(con: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
+    """(first, last) civil month of the staged rows when they came in order of receipt, so
+    that written as one file in their own order each month is a few row groups that a
+    reader finds by their statistics — and the write skips the partitioning that costs
+    about a third of it. In order: the row-group-sized blocks of the file overlap in a
+    month or two at most (sorted rows: each block shares one month with the next; shuffled
+    rows: every block holds every month). A single month is one partition anyway."""
+    month = CIVIL_MONTH.format(col="received_at")
+    [(spans, blocks, first, last)] = con.execute(f"""
+        SELECT sum(months), count(*), min(first), max(last) FROM (
+            SELECT count(DISTINCT {month}) AS months, min({month}) AS first,
+                   max({month}) AS last
+            FROM staged GROUP BY row_no // {ROW_GROUP_ROWS})""").fetchall()
+    if not blocks or first == last:
+        return None
+    months = len(months_between(int(first), int(last)))
+    return (int(first), int(last)) if spans <= months + 2 * blocks else None
 
 
 # --------------------------------------------------------------------------- computation

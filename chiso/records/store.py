@@ -2,6 +2,10 @@
 
 Layout (see docs/records.md):
     versions/month=YYYYMM/b<batch>_<n>.parquet    one row per stored dossier version
+    versions/months=YYYYMM-YYYYMM/b<batch>_<n>.parquet
+                                                   a batch whose rows came in order of
+                                                   receipt, as one file (its row groups
+                                                   each hold a month or two)
     superseded/month=YYYYMM/s<batch>_<n>.parquet  (key, batch_id) of versions a later
                                                    batch replaced, in the old version's month
 A file belongs to the batch named in its file name and is read only when that batch is
@@ -27,6 +31,21 @@ from chiso.settings import get_settings
 
 FILE_BATCH = re.compile(r"^[bs](\d+)_")
 MONTH_DIR = re.compile(r"^month=(\d{6})$")
+RANGE_DIR = re.compile(r"^months=(\d{6})-(\d{6})$")
+
+
+def range_dir(first: int, last: int) -> str:
+    """The folder of a one-file batch holding the months first..last (YYYYMM)."""
+    return f"months={first}-{last}"
+
+
+def _dir_months(name: str) -> tuple[int, int] | None:
+    """(first, last) month a store folder may hold, or None for anything else."""
+    if match := MONTH_DIR.match(name):
+        return int(match.group(1)), int(match.group(1))
+    if match := RANGE_DIR.match(name):
+        return int(match.group(1)), int(match.group(2))
+    return None
 
 
 def store_dir(data_dir: Path | None = None) -> Path:
@@ -56,17 +75,21 @@ def _files(root: Path, kind: str, batches: set[int], months: Iterable[int] | Non
     base = root / kind
     if not base.exists():
         return []
-    wanted = None if months is None else {str(m) for m in months}
+    wanted = None if months is None else sorted(set(months))
     found = []
-    for month_dir in sorted(base.iterdir()):
-        match = MONTH_DIR.match(month_dir.name)
-        if not match or (wanted is not None and match.group(1) not in wanted):
+    for folder in sorted(base.iterdir()):
+        span = _dir_months(folder.name)
+        if span is None or (wanted is not None and not _overlaps(span, wanted)):
             continue
-        for path in sorted(month_dir.glob("*.parquet")):
+        for path in sorted(folder.glob("*.parquet")):
             batch = FILE_BATCH.match(path.name)
             if batch and int(batch.group(1)) in batches:
                 found.append(str(path))
     return found
+
+
+def _overlaps(span: tuple[int, int], months: list[int]) -> bool:
+    return any(span[0] <= m <= span[1] for m in months)
 
 
 def version_files(root: Path, batches: set[int], months: Iterable[int] | None = None
@@ -80,16 +103,32 @@ def superseded_files(root: Path, batches: set[int], months: Iterable[int] | None
 
 
 def stored_months(root: Path) -> list[int]:
+    """Every month the store may hold dossiers of (a one-file batch: each month of its
+    span)."""
     base = root / "versions"
     if not base.exists():
         return []
-    return sorted(int(m.group(1)) for d in base.iterdir() if (m := MONTH_DIR.match(d.name)))
+    months: set[int] = set()
+    for folder in base.iterdir():
+        span = _dir_months(folder.name)
+        if span is not None:
+            months.update(months_between(*span))
+    return sorted(months)
+
+
+def months_between(first: int, last: int) -> list[int]:
+    """YYYYMM months from first to last, inclusive."""
+    found, month = [], first
+    while month <= last:
+        found.append(month)
+        month = month + 1 if month % 100 < 12 else month + 89
+    return found
 
 
 def remove_batch_files(root: Path, batch_id: int) -> None:
     """Delete what an uncommitted batch wrote (it was never visible)."""
     for kind, prefix in (("versions", "b"), ("superseded", "s")):
-        for path in (root / kind).glob(f"month=*/{prefix}{batch_id:08d}_*.parquet"):
+        for path in (root / kind).glob(f"*/{prefix}{batch_id:08d}_*.parquet"):
             path.unlink(missing_ok=True)
 
 
@@ -97,7 +136,7 @@ def remove_orphans(root: Path, committed: set[int]) -> int:
     """Delete files of batches that never committed; call only under the writer lock."""
     removed = 0
     for kind in ("versions", "superseded"):
-        for path in (root / kind).glob("month=*/*.parquet"):
+        for path in (root / kind).glob("*/*.parquet"):
             batch = FILE_BATCH.match(path.name)
             if batch and int(batch.group(1)) not in committed:
                 path.unlink(missing_ok=True)
