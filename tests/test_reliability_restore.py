@@ -248,3 +248,18 @@ def test_a_running_server_serves_restored_figures(installation, tmp_path: Path) 
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(20)
+
+
+def test_a_missing_evidence_file_is_a_404_that_names_it(installation, tmp_path: Path) -> None:
+    """A file lost from the store (a restore without files, a disk mishap) is the reader's
+    404 naming it — for every kind of evidence — not a 500."""
+    for stored in (tmp_path / "data").rglob("*"):
+        if stored.is_file() and "evidence" in stored.parts:
+            stored.unlink()
+    with signed_in() as client:
+        for path, name in zip(installation["evidence"], ("bien-ban-thang-8.pdf",
+                                                         "ke-hoach-cds.docx", "anh-chup.png"),
+                              strict=True):
+            page = client.get(path)
+            assert page.status_code == 404, (path, page.status_code)
+            assert name in page.text and "không còn trong kho" in page.text, path

@@ -29,6 +29,7 @@ from chiso.settings import get_settings
 from chiso.text import format_number, parse_date
 from chiso.units.models import OrgUnit
 from chiso.web.deps import AccessDep, LocaleDep, SessionDep
+from chiso.web.files import stored_file
 from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
@@ -309,7 +310,7 @@ def _evidence(session: Session, evidence_id: int) -> DtiEvidence:
 def evidence_download(evidence_id: int, session: SessionDep, access: AccessDep) -> Response:
     evidence = _evidence(session, evidence_id)
     access.require(Action.READ, _unit_id(session, evidence.criterion.assessment.unit_code))
-    return FileResponse(workspace.evidence_path(evidence), filename=evidence.file_name)
+    return stored_file(workspace.evidence_path(evidence), evidence.file_name)
 
 
 @router.post("/dti/evidence/{evidence_id}/delete", include_in_schema=False)

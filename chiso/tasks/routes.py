@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,6 +38,7 @@ from chiso.tasks.service import EvidenceFile, TaskFilter, TaskRow
 from chiso.tasks.status import STATUS_CSS, status_label
 from chiso.tasks.xlsx import TaskImportRejected, export_tasks, import_tasks
 from chiso.web.deps import AccessDep, SessionDep
+from chiso.web.files import stored_file
 from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
@@ -286,8 +287,8 @@ def evidence(evidence_id: int, session: SessionDep, access: AccessDep) -> Respon
     if row is None:
         raise NotFound(f"Không có minh chứng {evidence_id}", f"no evidence file {evidence_id}")
     task_or_404(session, row.task_id, access)
-    return FileResponse(service.evidence_path(row.sha256), filename=row.file_name,
-                        media_type=row.content_type or "application/octet-stream")
+    return stored_file(service.evidence_path(row.sha256), row.file_name,
+                       row.content_type or "application/octet-stream")
 
 
 # ------------------------------------------------------------------ JSON API
