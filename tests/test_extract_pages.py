@@ -74,3 +74,41 @@ def test_upload_accept_edit_reject_then_see_targets_on_the_overview(
                                                            "rejected"]
     assert {(e.actor_label, e.after["filename"]) for e in events} == {
         (officer.username, "ke-hoach-90-KH-BCD.docx")}
+
+
+def test_a_document_is_read_only_by_readers_of_its_unit(db_url: str, client, make_user) -> None:  # type: ignore[no-untyped-def]
+    """A plan read for the province is not shown to a department's officer (404 on the
+    page and the API, absent from the list), and they cannot decide its proposals."""
+    from sqlalchemy import select as sql_select
+
+    from chiso.units.models import OrgUnit
+    from tests.conftest import form_token, login
+
+    session = new_session(db_url)
+    province = prepared(session)
+    department = session.scalar(sql_select(OrgUnit).where(OrgUnit.parent_id == province.id)
+                                .limit(1))
+    assert department is not None
+    session.close()
+    office, office_pw = make_user(Role.STANDING_OFFICE, unit_id=province.id)
+    officer, officer_pw = make_user(Role.FOCAL_OFFICER, unit_id=department.id)
+
+    login(client, office.username, office_pw)
+    made = client.post("/extract", data={"pasted": "\n".join(PLAN_PARAGRAPHS),
+                                         "csrf_token": form_token(client, "/extract")},
+                       follow_redirects=False)
+    assert made.status_code == 303, made.text
+    document_path = made.headers["location"]
+    document_id = int(document_path.rsplit("/", 1)[1])
+    proposals = client.get(f"/api/extract/{document_id}").json()["proposals"]
+    assert proposals
+    client.cookies.clear()
+
+    login(client, officer.username, officer_pw)
+    assert client.get(document_path).status_code == 404
+    assert client.get(f"/api/extract/{document_id}").status_code == 404
+    assert document_path not in client.get("/extract").text
+    refused = client.post(f"{document_path}/proposals/{proposals[0]['id']}",
+                          data={"action": "reject", "csrf_token": form_token(client, "/extract")},
+                          follow_redirects=False)
+    assert refused.status_code == 404

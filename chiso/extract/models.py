@@ -34,6 +34,9 @@ class ExtractDocument(Timestamped, Base):
     notes: Mapped[list[str]] = mapped_column(JSON)
     uploaded_by: Mapped[str] = mapped_column(String(200))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    # The unit the document is read for: who may read it and its proposals (READ there)
+    # and decide them (CAPTURE there) follows from it.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))  # the draft plan made
 
 

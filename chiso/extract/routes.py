@@ -26,7 +26,7 @@ NAV = [NavItem("Read a document", "/extract", Action.CAPTURE, order=48)]
 @router.get("/extract", response_class=HTMLResponse)
 def extract_page(request: Request, session: SessionDep, access: AccessDep) -> HTMLResponse:
     return render(request, "extract/index.html",
-                  {"access": access, "documents": service.list_documents(session)})
+                  {"access": access, "documents": service.list_documents(session, access=access)})
 
 
 @router.post("/extract")
@@ -45,7 +45,7 @@ def extract_upload(session: SessionDep, access: AccessDep,
 @router.get("/extract/{document_id}", response_class=HTMLResponse)
 def review_page(request: Request, session: SessionDep, access: AccessDep,
                 document_id: int) -> HTMLResponse:
-    document = service.get_document(session, document_id)
+    document = service.get_document(session, document_id, access=access)
     proposals = service.proposals_of(session, document_id)
     indicators = list(session.scalars(select(Indicator).where(Indicator.active)
                                       .order_by(Indicator.code)))
@@ -105,7 +105,9 @@ def _shown(value: Any) -> str:
 
 @router.get("/api/extract/{document_id}")
 def document_json(session: SessionDep, access: AccessDep, document_id: int) -> JSONResponse:
-    document = service.get_document(session, document_id)
+    """A document read by chiso extract: its metadata and every proposal with its decision
+    (only for readers of the document's unit)."""
+    document = service.get_document(session, document_id, access=access)
     return JSONResponse({
         "id": document.id, "filename": document.filename, "kind": document.kind,
         "sha256": document.sha256, "metadata": document.meta, "notes": document.notes,

@@ -17,7 +17,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chiso.accounts.access import Access
+from chiso.accounts.access import Access, Action
 from chiso.audit.service import record_event
 from chiso.boot import require_booted
 from chiso.db.base import utcnow
@@ -33,6 +33,7 @@ from chiso.plans.models import Plan, Target
 from chiso.plans.service import create_target, load_plan
 from chiso.tasks.service import create_task
 from chiso.text import nfc, parse_date, parse_number
+from chiso.units.models import OrgUnit
 from chiso.units.service import get_unit
 from chiso.values.service import save_value
 
@@ -68,18 +69,21 @@ def read_file(data: bytes, filename: str, progress: PageProgress | None = None) 
 
 
 def propose(session: Session, *, access: Access, data: bytes | None = None,
-            filename: str = "", pasted: str | None = None,
+            filename: str = "", pasted: str | None = None, unit_code: str | None = None,
             progress: Progress | None = None) -> ExtractDocument:
-    """Read an upload (or pasted text), store it and its proposals, all pending review."""
+    """Read an upload (or pasted text) for a unit (by default the reader's own), store it
+    and its proposals, all pending review. Needs CAPTURE on that unit."""
     require_booted()
     _require_person_or_job(access)
+    unit_id = _unit_id(session, unit_code or access.home_unit_code())
+    access.require(Action.CAPTURE, unit_id)
     read = read_pasted(pasted) if pasted is not None else read_document(data or b"", filename)
     extraction = extract_text(session, read.text, progress)
     actor = access.actor
     document = ExtractDocument(
         filename=read.filename, kind=read.kind, sha256=read.sha256, size_bytes=read.size_bytes,
         pages=read.pages, text=read.text, meta=extraction.meta.to_dict(), notes=read.notes,
-        uploaded_by=_label(actor), uploaded_by_id=getattr(actor, "id", None))
+        uploaded_by=_label(actor), uploaded_by_id=getattr(actor, "id", None), unit_id=unit_id)
     session.add(document)
     session.flush()
     for position, found in enumerate(extraction.proposals):
@@ -108,9 +112,21 @@ def _label(actor: Any) -> str:
 # ------------------------------------------------------------------------------ review
 
 
-def get_document(session: Session, document_id: int) -> ExtractDocument:
+def _unit_id(session: Session, code: str) -> int:
+    found = session.scalar(select(OrgUnit.id).where(OrgUnit.code == code)
+                           .order_by(OrgUnit.valid_to.is_not(None), OrgUnit.valid_from.desc())
+                           .limit(1))
+    if found is None:
+        raise NotFound(f"Không có đơn vị mã '{code}'", f"no unit with code '{code}'")
+    return found
+
+
+def get_document(session: Session, document_id: int, *, access: Access,
+                 action: Action = Action.READ) -> ExtractDocument:
+    """The document, if `access` may do `action` on its unit (a document read for another
+    unit is as unknown as one that does not exist: 404, not 403, names nothing)."""
     document = session.get(ExtractDocument, document_id) if 0 < document_id < 2**31 else None
-    if document is None:
+    if document is None or not access.can(action, document.unit_id):
         raise DocumentNotFound(document_id)
     return document
 
@@ -121,16 +137,19 @@ def proposals_of(session: Session, document_id: int) -> list[ExtractProposal]:
                                 .order_by(ExtractProposal.position)))
 
 
-def list_documents(session: Session, limit: int = 50) -> list[ExtractDocument]:
-    return list(session.scalars(select(ExtractDocument)
-                                .order_by(ExtractDocument.id.desc()).limit(limit)))
+def list_documents(session: Session, *, access: Access, limit: int = 50
+                   ) -> list[ExtractDocument]:
+    """The latest documents the reader may read."""
+    latest = session.scalars(select(ExtractDocument).order_by(ExtractDocument.id.desc())
+                             .limit(limit * 4))
+    return [d for d in latest if access.can(Action.READ, d.unit_id)][:limit]
 
 
 def reject(session: Session, *, proposal_id: int, access: Access, note: str = ""
            ) -> ExtractProposal:
     require_booted()
     _require_person_or_job(access)
-    proposal, document = _pending(session, proposal_id)
+    proposal, document = _pending(session, proposal_id, access)
     _decide(proposal, Decision.REJECTED, None, access, note)
     _audit(session, proposal, document, access, "extract.reject")
     return proposal
@@ -142,7 +161,7 @@ def accept(session: Session, *, proposal_id: int, access: Access,
     domain's service (which checks `access` and writes its own audit event)."""
     require_booted()
     _require_person_or_job(access)
-    proposal, document = _pending(session, proposal_id)
+    proposal, document = _pending(session, proposal_id, access)
     fields = _merged(proposal, changes or {})
     writer = {"target": _write_target, "value": _write_value, "task": _write_task,
               "rank": _write_rank}[proposal.kind]
@@ -155,14 +174,16 @@ def accept(session: Session, *, proposal_id: int, access: Access,
     return proposal
 
 
-def _pending(session: Session, proposal_id: int) -> tuple[ExtractProposal, ExtractDocument]:
+def _pending(session: Session, proposal_id: int, access: Access
+             ) -> tuple[ExtractProposal, ExtractDocument]:
     proposal = session.get(ExtractProposal, proposal_id) if 0 < proposal_id < 2**31 else None
     if proposal is None:
         raise ProposalNotFound(proposal_id)
     if proposal.decision != Decision.PENDING:
         raise Conflict(f"Đề xuất số {proposal_id} đã được xử lý ({proposal.decided_by})",
                        f"proposal {proposal_id} was already decided ({proposal.decided_by})")
-    return proposal, get_document(session, proposal.document_id)
+    return proposal, get_document(session, proposal.document_id, access=access,
+                                  action=Action.CAPTURE)
 
 
 def _merged(proposal: ExtractProposal, changes: dict[str, Any]) -> dict[str, Any]:

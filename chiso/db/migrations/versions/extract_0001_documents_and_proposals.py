@@ -29,15 +29,18 @@ def upgrade() -> None:
     sa.Column('notes', sa.JSON(), nullable=False),
     sa.Column('uploaded_by', sa.String(length=200), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
     sa.Column('plan_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.ForeignKeyConstraint(['plan_id'], ['plan.id'], name=op.f('fk_extract_document_plan_id_plan')),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['app_user.id'], name=op.f('fk_extract_document_uploaded_by_id_app_user')),
+    sa.ForeignKeyConstraint(['unit_id'], ['org_unit.id'], name=op.f('fk_extract_document_unit_id_org_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_extract_document'))
     )
     with op.batch_alter_table('extract_document', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_extract_document_sha256'), ['sha256'], unique=False)
+        batch_op.create_index(batch_op.f('ix_extract_document_unit_id'), ['unit_id'], unique=False)
 
     op.create_table('extract_proposal',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -72,5 +75,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_extract_proposal_document_id'))
     op.drop_table('extract_proposal')
     with op.batch_alter_table('extract_document', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_extract_document_unit_id'))
         batch_op.drop_index(batch_op.f('ix_extract_document_sha256'))
     op.drop_table('extract_document')
