@@ -47,9 +47,6 @@ class Settings(BaseSettings):
     # Zip-based uploads (XLSX, DOCX, ZIP…) are refused beyond these once expanded.
     max_unzipped_mb: int = 200
     max_spreadsheet_cells: int = 2_000_000
-    # Zip-based uploads (XLSX, DOCX, ZIP…) are refused beyond these once expanded.
-    max_unzipped_mb: int = 200
-    max_spreadsheet_cells: int = 2_000_000
     session_days: int = 7
     login_max_failures: int = 5
     login_lock_minutes: int = 15
