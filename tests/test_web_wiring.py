@@ -6,12 +6,16 @@ tests/test_values_writes.py.)"""
 from __future__ import annotations
 
 import importlib
+from typing import Annotated
 
+from fastapi import Query
 from fastapi.routing import iter_route_contexts
 
 from chiso.accounts.models import Role
+from chiso.web.deps import ManagerDep, PersonDay, UnitFilterDep
 from chiso.web.nav import MENU, NAV_ITEMS
 from chiso.web.routers import all_nav_items, web_modules
+from tests.accounts_support import make_units
 from tests.conftest import login
 
 
@@ -61,3 +65,27 @@ def test_every_api_route_documents_the_error_shape(app) -> None:
                 if not ref.endswith("/ErrorBody"):
                     missing.append(f"{method.upper()} {path} {status}")
     assert not missing, missing[:20]
+
+
+def test_shared_typed_dependencies(app, client, make_user, session) -> None:
+    """ManagerDep, UnitFilterDep and PersonDay (chiso/web/deps.py), as a route uses them."""
+    units = make_units(session)
+
+    def probe(access: ManagerDep, unit: UnitFilterDep,
+              day: Annotated[PersonDay, Query()] = None) -> dict[str, str | None]:
+        return {"unit": unit.code if unit else None, "day": day.isoformat() if day else None}
+
+    app.add_api_route("/api/_probe", probe)
+    officer, password = make_user(Role.FOCAL_OFFICER, unit_id=units.commune_a.id)
+    login(client, officer.username, password)
+    refused = client.get("/api/_probe")
+    assert refused.status_code == 403, refused.text  # manages no unit
+    office, password = make_user(Role.STANDING_OFFICE, unit_id=units.province.id)
+    login(client, office.username, password)
+    assert client.get("/api/_probe").json() == {"unit": None, "day": None}
+    asked = client.get("/api/_probe", params={"unit": "06187", "day": "23/5/2025"})
+    assert asked.json() == {"unit": "06187", "day": "2025-05-23"}
+    missing = client.get("/api/_probe", params={"unit": "99"})
+    assert missing.status_code == 404 and "'99'" in missing.json()["message_en"]
+    wrong = client.get("/api/_probe", params={"day": "31/02/2025"})
+    assert wrong.status_code == 422 and "31/02/2025" in wrong.json()["detail"]

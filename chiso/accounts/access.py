@@ -160,6 +160,15 @@ class Access:
     def roles(self) -> set[str]:
         return {m.role for m in self.user.memberships} if self.user else set()
 
+    def manages_somewhere(self) -> bool:
+        """Whether to offer "new …" and "import" buttons (the action itself is checked on
+        its unit). A token without the manage right manages nowhere."""
+        if self.system_name:
+            return True
+        if self.scope is not None and Action.MANAGE not in self.scope.actions:
+            return False
+        return any(Action.MANAGE in ROLE_ACTIONS[Role(r)] for r in self.roles())
+
     def _grants(self, membership, action: Action, unit_id: int | None) -> bool:  # type: ignore[no-untyped-def]
         role = Role(membership.role)
         if action not in ROLE_ACTIONS[role]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Query, Request, Response
+from pydantic import BeforeValidator, WithJsonSchema
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action
@@ -17,6 +19,9 @@ from chiso.accounts.service import resolve_api_token, resolve_session
 from chiso.db import new_session
 from chiso.errors import Forbidden, UserError
 from chiso.settings import get_settings
+from chiso.text import parse_date
+from chiso.units.models import OrgUnit
+from chiso.units.service import get_unit
 from chiso.web.i18n import SUPPORTED_LOCALES
 
 SESSION_COOKIE = "chiso_session"
@@ -204,6 +209,49 @@ def request_locale(request: Request) -> str:
 
 
 LocaleDep = Annotated[str, Depends(request_locale)]
+
+
+# ------------------------------------------------------------ shared route helpers
+# Typed dependencies that several domains' routes need alike (issue 13: they lived in
+# chiso/tasks/routes.py and were imported from there by meetings and reports).
+
+
+def get_manager(access: AccessDep) -> Access:
+    """The reader's rights, refused (403) unless they manage some unit: for pages and
+    actions that create things (new task, import, new meeting)."""
+    if not access.manages_somewhere():
+        access.require(Action.MANAGE, None)
+    return access
+
+
+ManagerDep = Annotated[Access, Depends(get_manager)]
+
+
+def get_unit_filter(session: SessionDep, unit: Annotated[str | None, Query(
+        max_length=40, description="A unit's code (today's unit for a re-used code); "
+                                   "empty: no filter")] = None) -> OrgUnit | None:
+    """The `?unit=` filter of a list or export: the unit valid today, or 404 naming the
+    code; None when no code was given."""
+    return get_unit(session, unit.strip()) if unit and unit.strip() else None
+
+
+UnitFilterDep = Annotated[OrgUnit | None, Depends(get_unit_filter)]
+
+
+def _person_day(value: object) -> object:
+    if isinstance(value, str):
+        return parse_date(value) if value.strip() else None
+    return value
+
+
+PersonDay = Annotated[
+    dt.date | None, BeforeValidator(_person_day),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date"},
+                              {"type": "string", "maxLength": 0}],
+                    "description": "dd/mm/yyyy or yyyy-mm-dd; empty: none"})]
+"""A day typed by a person, for a query or form field: `day: Annotated[PersonDay,
+Query()] = None` takes 23/5/2025 or 2025-05-23 (`chiso.text.parse_date`), empty is None,
+anything else a 422 naming the value."""
 
 
 def requires(action: Action) -> Callable[[Access], Access]:
