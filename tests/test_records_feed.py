@@ -81,3 +81,27 @@ def test_a_typed_parquet_file_reads_like_its_text(tmp_path: Path) -> None:
     columns = ("digitised", "fee_due", "due_at", "received_at")
     for column in columns:
         assert read(tmp_path / "text.csv", column) == read(tmp_path / "typed.parquet", column)
+
+
+def test_a_typed_file_with_bad_rows_names_them(tmp_path: Path) -> None:
+    typed = rows("digitised", ["1", "0", "1"]).with_columns(
+        pl.Series("unit_code", ["06200", None, "99999"]),
+        pl.Series("fee_due", [-5.0, 0.0, 0.0]),
+        pl.col("received_at", "updated_at").str.to_datetime())
+    path = tmp_path / "bad.parquet"
+    typed.write_parquet(path)
+    con = engine.connect(tmp_path, memory_mb=256)
+    try:
+        engine.register_units(con, ["06200"])
+        engine.register_procedures(con, pl.DataFrame({
+            "code": ["P1"], "level": ["xa"], "field": ["Hộ tịch"],
+            "service_level": ["toan_trinh"]}))
+        feed.prepare(con, path, path.name)
+        with pytest.raises(feed.FeedRejected) as caught:
+            feed.stage(con, path.name)
+    finally:
+        con.close()
+    found = [(e.row, e.column, e.rule, e.value) for e in caught.value.errors]
+    assert found == [(1, "fee_due", "amount", "-5.0"), (2, "unit_code", "required", ""),
+                     (3, "unit_code", "unknown_unit", "99999")]
+    assert "dòng 2, cột 'unit_code': thiếu giá trị bắt buộc" in caught.value.message_vi

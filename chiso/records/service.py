@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -42,7 +43,7 @@ from chiso.periods import Calendar, PeriodType, period_containing
 from chiso.records import engine, feed, keyindex, store
 from chiso.records.models import BatchStatus, RecordBatch, RecordProcedure, ServiceLevel
 from chiso.records.unitmap import UnitResolver, unit_codes
-from chiso.text import nfc
+from chiso.text import accent_free_key, nfc
 from chiso.values.calendars import indicator_calendars
 from chiso.values.models import DataValue
 from chiso.values.service import BatchEvent, upsert_values
@@ -110,13 +111,13 @@ def load_procedures(session: Session, path: Path, *, access: Access) -> dict[str
     return counts
 
 
+SERVICE_LEVELS = {alias: code.value for code, words in feed.SERVICE_LEVEL_ALIASES.items()
+                  for alias in words}
+
+
 def _procedure_row(file: str, line: int, raw: dict[str, str | None]) -> dict[str, str]:
     row = {c: nfc((raw.get(c) or "").strip()) for c in PROCEDURE_COLUMNS}
-    level_key = row["service_level"].lower().replace(" ", "_")
-    aliases = {a: code.value for code, words in feed.SERVICE_LEVEL_ALIASES.items()
-               for a in words}
-    plain = _plain(row["service_level"])
-    row["service_level"] = aliases.get(plain, aliases.get(level_key, ""))
+    row["service_level"] = SERVICE_LEVELS.get(_plain(row["service_level"]), "")
     for column in ("code", "name", "level"):
         if not row[column]:
             raise RecordsError(f"Tệp '{file}', dòng {line}, cột '{column}': thiếu giá trị",
@@ -130,13 +131,8 @@ def _procedure_row(file: str, line: int, raw: dict[str, str | None]) -> dict[str
 
 
 def _plain(text: str) -> str:
-    import re
-    import unicodedata
-
-    text = text.lower().replace("đ", "d")
-    text = "".join(c for c in unicodedata.normalize("NFD", text)
-                   if unicodedata.category(c) != "Mn")
-    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+    """'Toàn trình' → 'toan_trinh': the feed's rule for spellings (`feed._key`)."""
+    return "_".join(re.findall(r"[a-z0-9]+", accent_free_key(text)))
 
 
 def _upsert_procedure(session: Session, current: RecordProcedure | None,
@@ -254,7 +250,7 @@ def _plan(con: duckdb.DuckDBPyConnection, root: Path, committed: set[int]
         months = index.months_holding(
             con.execute("SELECT DISTINCT k FROM staged").fetchnumpy()["k"])
     engine.register_current(con, store.version_files(root, committed, months),
-                            store.superseded_files(root, committed, months))
+                            store.superseded_files(root, committed, months), months=months)
     return engine.plan_batch(con)
 
 
@@ -400,7 +396,7 @@ def _compute(con: duckdb.DuckDBPyConnection, root: Path, batches: set[int],
     units in `scope` (None: all). `register_procedures` must have run on `con`."""
     months = None if periods is None else engine.store_months(periods, calendar)
     engine.register_current(con, store.version_files(root, batches, months),
-                            store.superseded_files(root, batches, months), calendar)
+                            store.superseded_files(root, batches, months), calendar, months)
     engine.procedure_counts(con, periods=periods, unit_codes=scope)
     return _indicator_rows(con, resolver, engine.grp_unit_months(con), calendar=calendar,
                            current=current)
@@ -632,7 +628,7 @@ def procedures_without_online(session: Session, unit_id: int, months: list[int]
         batches_ = store.committed_batch_ids(session)
         files = engine.store_months(months, calendar)
         engine.register_current(con, store.version_files(root, batches_, files),
-                                store.superseded_files(root, batches_, files), calendar)
+                                store.superseded_files(root, batches_, files), calendar, files)
         found = engine.procedures_without_online(con, codes, months)
     finally:
         con.close()
