@@ -96,3 +96,23 @@ def test_every_refusal_of_the_api_has_one_shape(client, make_user) -> None:  # t
     assert wrong.headers["allow"] == "GET, POST"  # both routes of the path, not the first's
     invalid = _shape(client.get("/api/status", params={"unit": "20", "year": "hai-nghin"}), 422)
     assert "'year'" in invalid["message_en"] and invalid["issues"][0]["loc"] == ["query", "year"]
+
+
+def test_no_status_is_read_from_a_message(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A plain ValueError worded 'vi / en' is a bug (500, logged), not a refusal: refusals
+    are UserErrors (the old convention guessed 422 from the ' / ')."""
+    from chiso.cli import main as cli_main
+
+    def convention() -> None:
+        raise ValueError("Sai định dạng / wrong format")
+
+    app.add_api_route("/api/_convention", convention)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/api/_convention")
+    assert answer.status_code == 500 and "Sai định dạng" not in answer.text
+    single = typer.Typer()
+    single.command()(convention)
+    monkeypatch.setattr(cli_main, "app", single)
+    monkeypatch.setattr("sys.argv", ["chiso"])
+    with pytest.raises(ValueError, match="wrong format"):
+        cli_main.main()

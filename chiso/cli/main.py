@@ -36,10 +36,10 @@ _register_domains()
 
 
 def main() -> None:
-    """The `chiso` program. Errors meant for users — a database not yet migrated, or a
-    refusal worded in Vietnamese / English (the convention of CONVENTIONS.md) — are
-    printed as one message with exit code 2 instead of a traceback; anything else is a bug
-    and keeps its traceback."""
+    """The `chiso` program. Errors meant for users — a `UserError`, or a database not yet
+    migrated — are printed as one message with exit code 2 instead of a traceback;
+    anything else is a bug and keeps its traceback. (Nothing is decided by reading a
+    message: the "vi / en" ValueError convention is gone.)"""
     boot()
     try:
         app()
@@ -49,11 +49,6 @@ def main() -> None:
         if not _unmigrated(exc):
             raise
         _refuse(str(DatabaseNotMigrated(_database())))
-    except (ValueError, LookupError) as exc:
-        message = str(exc.args[0]) if exc.args else ""
-        if " / " not in message:
-            raise
-        _refuse(message)
 
 
 def _unmigrated(exc: Exception) -> bool:

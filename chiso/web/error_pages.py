@@ -201,23 +201,6 @@ def install_error_handlers(app: FastAPI) -> None:
         response.headers["Retry-After"] = "5"
         return response
 
-    @app.exception_handler(ValueError)
-    async def refused_input(request: Request, exc: ValueError) -> Response:
-        # TRANSITIONAL (issue 13 item 1): until every domain raises UserError, a ValueError
-        # whose message is written "vi / en" is still a refusal (422), any other a bug.
-        message = str(exc)
-        if " / " not in message:
-            return await crashed(request, exc)
-        return user_error_response(request, UserError(message))
-
-    @app.exception_handler(LookupError)
-    async def not_found(request: Request, exc: LookupError) -> Response:
-        # TRANSITIONAL, as above: a bilingual LookupError is a 404.
-        message = str(exc.args[0]) if exc.args else ""
-        if " / " not in message:
-            return await crashed(request, exc)
-        return user_error_response(request, UserError(message, status=404))
-
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
         # Never show a stack trace to users; the log keeps it.
