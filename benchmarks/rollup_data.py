@@ -1,7 +1,9 @@
-"""Synthetic national data for `chiso bench rollup`: 34 provinces, 3,321 communes, a slice
-of pre-reform communes merged on 1/7/2025 through lineage, indicators mixing flow and
-stock ratios and counts, monthly figures with gaps, a few percentage-only figures, and
-provinces' own yearly figures for some indicators (so precedence is exercised)."""
+"""Synthetic national data for `chiso bench rollup`: the national unit over 34 provinces
+and 3,321 communes, a slice of pre-reform communes merged on 1/7/2025 through lineage,
+indicators mixing flow and stock ratios and counts, monthly figures with gaps, a few
+percentage-only figures, provinces' own yearly figures for some indicators (so precedence
+is exercised), and a target for every unit valid at the end of each year of data and every
+indicator (what the dashboard shows nationally: every year, the national unit included)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import polars as pl
 REFORM = dt.date(2025, 7, 1)
 FAR_PAST = dt.date(1900, 1, 1)
 PROVINCES = 34
+NATIONAL = 0  # the unit above the provinces (a ministry's view)
 MERGED_SHARE = 0.10  # of today's communes formed by merging three older ones
 GAP_SHARE = 0.05  # missing monthly reports
 PERCENT_ONLY_SHARE = 0.002  # ratios reported without numerator and denominator
@@ -37,7 +40,8 @@ def generate(*, communes: int, indicators: int, months: int, seed: int,
     last_m = year * 12 + 11
     month_list = np.arange(last_m - months + 1, last_m + 1, dtype=np.int32)
     values = _values(rng, units, catalogue, month_list, merged_new, old_of, year)
-    targets = _targets(rng, units, catalogue, year)
+    first_year = int(month_list[0]) // 12
+    targets = _targets(rng, units, catalogue, list(range(first_year, year + 1)))
     return NationalData(units, lineage, catalogue, values, targets, dt.date(year, 12, 31))
 
 
@@ -56,11 +60,12 @@ def _units(rng: np.random.Generator, communes: int
     is_new = np.isin(commune_ids, merged_new)
     n_old = len(old_ids)
     units = pl.DataFrame({
-        "id": np.concatenate([province_ids, commune_ids, old_ids]),
-        "parent_id": np.concatenate([np.full(PROVINCES, -1), parent, old_parent]),
-        "valid_from": [FAR_PAST] * PROVINCES
+        "id": np.concatenate([[NATIONAL], province_ids, commune_ids, old_ids]),
+        "parent_id": np.concatenate([[-1], np.full(PROVINCES, NATIONAL), parent, old_parent]),
+        "valid_from": [FAR_PAST] * (1 + PROVINCES)
         + [REFORM if n else FAR_PAST for n in is_new.tolist()] + [FAR_PAST] * n_old,
-        "valid_to": [None] * (PROVINCES + communes) + [REFORM - dt.timedelta(days=1)] * n_old,
+        "valid_to": [None] * (1 + PROVINCES + communes)
+        + [REFORM - dt.timedelta(days=1)] * n_old,
     }, schema={"id": pl.Int64, "parent_id": pl.Int64, "valid_from": pl.Date,
                "valid_to": pl.Date})
     units = units.with_columns(pl.when(pl.col("parent_id") < 0).then(None)
@@ -157,21 +162,33 @@ def _province_years(rng: np.random.Generator, catalogue: pl.DataFrame, year: int
 
 
 def _targets(rng: np.random.Generator, units: pl.DataFrame, catalogue: pl.DataFrame,
-             year: int) -> pl.DataFrame:
-    """A target for every unit valid at year end and every indicator."""
-    current = units.filter(pl.col("valid_to").is_null())
-    unit_col = np.repeat(current["id"].to_numpy(), catalogue.height)
-    ind_col = np.tile(catalogue["indicator_id"].to_numpy(), current.height)
+             years: list[int]) -> pl.DataFrame:
+    """A target for every unit valid at the end of each year and every indicator."""
+    frames = []
+    for year in years:
+        end = dt.date(year, 12, 31)
+        current = units.filter((pl.col("valid_from") <= end)
+                               & (pl.col("valid_to").is_null() | (pl.col("valid_to") >= end)))
+        frames.append(_year_targets(rng, current["id"].to_numpy(), catalogue, year))
+    targets = pl.concat(frames)
+    return targets.with_columns(pl.int_range(1, targets.height + 1, dtype=pl.Int64)
+                                .alias("target_id"))
+
+
+def _year_targets(rng: np.random.Generator, unit_ids: np.ndarray, catalogue: pl.DataFrame,
+                  year: int) -> pl.DataFrame:
+    unit_col = np.repeat(unit_ids, catalogue.height)
+    ind_col = np.tile(catalogue["indicator_id"].to_numpy(), len(unit_ids))
     n = len(unit_col)
     is_ratio = catalogue["is_ratio"].to_numpy()[ind_col - 1]
     lower = (catalogue["direction"].to_numpy() == "lower")[ind_col - 1]
-    is_province = unit_col <= PROVINCES
-    typical = np.where(is_ratio, 60.0, np.where(is_province, 25_000.0, 300.0))
+    is_above_communes = unit_col <= PROVINCES
+    typical = np.where(is_ratio, 60.0, np.where(is_above_communes, 25_000.0, 300.0))
     target = np.round(typical * rng.uniform(0.6, 1.5, n), 1)
     has_baseline = rng.random(n) < 0.5
     baseline = np.where(has_baseline, np.round(target * rng.uniform(0.3, 0.8, n), 1), np.nan)
     return pl.DataFrame({
-        "target_id": np.arange(1, n + 1, dtype=np.int64), "unit_id": unit_col,
+        "target_id": np.zeros(n, dtype=np.int64), "unit_id": unit_col,
         "indicator_id": ind_col, "year": np.full(n, year, dtype=np.int64),
         "target_date": [dt.date(year, 12, 31)] * n,
         "comparator": np.where(lower, "<=", ">="),

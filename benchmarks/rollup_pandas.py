@@ -2,7 +2,9 @@
 analyst would in pandas (vectorised groupby/merge, no row loops). Only the benchmark uses
 it: it is the yardstick chiso's figures and times are checked against.
 
-Covers what the benchmark data holds: linear paths, one as-of date for all targets. Flows
+Covers what the benchmark data holds: linear paths, targets evaluated at their year's end
+(one as-of date per year, each year on the hierarchy of its date), and every unit's
+rolled-up value for every year, half-year, quarter and month on today's hierarchy. Flows
 (counts and amounts summed over time) are judged year to date on a linear share of the year
 (`chiso.analytics.flows`); the units' seasonal profiles are not reproduced — at the
 benchmark's as-of date, the target date, every share of the year is whole, seasonal or not.
@@ -17,8 +19,8 @@ import pandas as pd
 
 KEYS = ["unit_id", "indicator_id", "b_m0"]
 PERIOD = ["p_rank", "p_m0", "p_m1"]
-RANK = {"Y": 0, "M": 3}
-SIZE = {"Y": 12, "M": 1}
+RANK = {"Y": 0, "S": 1, "Q": 2, "M": 3}
+SIZE = {"Y": 12, "S": 6, "Q": 3, "M": 1}
 
 
 def _valid(units: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
@@ -211,12 +213,32 @@ def unit_rollup(own: pd.DataFrame, tree: pd.DataFrame, indicators: pd.DataFrame)
     return pd.concat(levels, ignore_index=True)
 
 
+def rolled_buckets(values: pd.DataFrame, indicators: pd.DataFrame, units: pd.DataFrame,
+                   lineage: pd.DataFrame, today: dt.date, buckets: dict[str, list[int]]
+                   ) -> dict[str, pd.DataFrame]:
+    """Every unit's value for every bucket of each type (first months in `buckets`), on
+    the hierarchy valid `today`."""
+    day = pd.Timestamp(today)
+    current = map_to_current(values[values["p_m0"] <= day.year * 12 + day.month - 1],
+                             resolve_units(units, lineage, day), indicators)
+    tree = current_tree(units, lineage, day)
+    return {kind: unit_rollup(time_aggregate(current, indicators, kind, starts), tree,
+                              indicators) for kind, starts in buckets.items()}
+
+
 def evaluate_targets(targets: pd.DataFrame, values: pd.DataFrame, indicators: pd.DataFrame,
                      units: pd.DataFrame, lineage: pd.DataFrame, today: dt.date
                      ) -> pd.DataFrame:
+    """Each group of targets sharing an as-of date (min(today, target date)) on its own."""
     as_of = targets["target_date"].clip(upper=pd.Timestamp(today))
-    assert as_of.nunique() == 1, "the pandas yardstick handles one as-of date"
-    day = as_of.iloc[0]
+    return pd.concat([_evaluate_group(group, values, indicators, units, lineage, day, today)
+                      for day, group in targets.groupby(as_of, sort=True)],
+                     ignore_index=True)
+
+
+def _evaluate_group(targets: pd.DataFrame, values: pd.DataFrame, indicators: pd.DataFrame,
+                    units: pd.DataFrame, lineage: pd.DataFrame, day: pd.Timestamp,
+                    today: dt.date) -> pd.DataFrame:
     as_of_m = day.year * 12 + day.month - 1
     mapping = resolve_units(units, lineage, day)
     tree = current_tree(units, lineage, day)

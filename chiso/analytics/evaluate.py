@@ -47,13 +47,23 @@ def rolled_values(values: pl.DataFrame, indicators: pl.DataFrame, units: pl.Data
                   unit_lineage: pl.DataFrame, day: dt.date, bucket_type: PeriodType,
                   bucket_starts: list[int]) -> pl.DataFrame:
     """Roll-up on the hierarchy valid on `day`, using only periods starting by `day`."""
+    return rolled_buckets(values, indicators, units, unit_lineage, day,
+                          {bucket_type: bucket_starts})[bucket_type]
+
+
+def rolled_buckets(values: pl.DataFrame, indicators: pl.DataFrame, units: pl.DataFrame,
+                   unit_lineage: pl.DataFrame, day: dt.date,
+                   buckets: dict[PeriodType, list[int]]) -> dict[PeriodType, pl.DataFrame]:
+    """`rolled_values` for several bucket types at once (a year's months, quarters, halves
+    and the year itself): the values are placed on the hierarchy once for all of them."""
     if "p_rank" not in values.columns:
         values = rollup.with_period_parts(values)
     seen = values.filter(pl.col("p_m0") <= rollup.month_index(day.year, day.month)).select(
         "unit_id", "indicator_id", *rollup.VALUE_COLUMNS, *rollup.PERIOD_COLUMNS,
         *rollup.demo_columns(values))
     placed = parts.place(seen, indicators, units, unit_lineage, day)
-    return parts.bucket_rollup(placed, indicators, bucket_type, bucket_starts)
+    return {kind: parts.bucket_rollup(placed, indicators, kind, starts)
+            for kind, starts in buckets.items()}
 
 
 def _evaluate_group(targets: pl.DataFrame, values: pl.DataFrame, indicators: pl.DataFrame,
@@ -68,11 +78,7 @@ def _evaluate_group(targets: pl.DataFrame, values: pl.DataFrame, indicators: pl.
     year_starts = sorted({y * 12 for y in years} | {(y - 1) * 12 for y in years})
     as_of_m = rollup.month_index(day.year, day.month)
     month_starts = list(range(as_of_m - projection.TREND_MONTHS + 1, as_of_m + 1))
-    seen = values.select("unit_id", "indicator_id", *rollup.VALUE_COLUMNS,
-                         *rollup.PERIOD_COLUMNS, *rollup.demo_columns(values))
-    latest_start = seen["p_m0"].max()
-    if isinstance(latest_start, int) and latest_start > as_of_m:  # else nothing to drop
-        seen = seen.filter(pl.col("p_m0") <= as_of_m)
+    seen = _needed(values, as_of_m, min(year_starts[0], month_starts[0]))
     placed = parts.place(seen, indicators, units, unit_lineage, day)
     yearly = parts.bucket_rollup(placed, indicators, PeriodType.YEAR, year_starts)
     monthly = parts.bucket_rollup(placed, indicators, PeriodType.MONTH, month_starts)
@@ -81,6 +87,25 @@ def _evaluate_group(targets: pl.DataFrame, values: pl.DataFrame, indicators: pl.
     framed = status.expected_on_path(framed)
     framed = status.classify(framed)
     return projection.project(framed, monthly)
+
+
+def _needed(values: pl.DataFrame, as_of_m: int, first_m: int) -> pl.DataFrame:
+    """The values a group of targets can read: started by the as-of month, and not in a
+    year before the first bucket it needs (last year's total, the 24-month trend). Whole
+    years are kept, so a former district's yearly figure still replaces its communes'
+    months in that year (`parts`). Trimming first matters: the national recompute spent a
+    fifth to a half of its time on values no answer reads (issue 18)."""
+    seen = values.select("unit_id", "indicator_id", *rollup.VALUE_COLUMNS,
+                         *rollup.PERIOD_COLUMNS, *rollup.demo_columns(values))
+    bounds = seen.select(pl.col("p_m0").min().alias("lo"), pl.col("p_m0").max().alias("hi"))
+    lo, hi = bounds.row(0) if not seen.is_empty() else (None, None)
+    year_start = first_m // 12 * 12
+    wanted = []
+    if isinstance(hi, int) and hi > as_of_m:
+        wanted.append(pl.col("p_m0") <= as_of_m)
+    if isinstance(lo, int) and lo < year_start:
+        wanted.append(pl.col("p_m0") >= year_start)
+    return seen.filter(*wanted) if wanted else seen
 
 
 def _attach_actuals(targets: pl.DataFrame, yearly: pl.DataFrame, monthly: pl.DataFrame

@@ -41,7 +41,7 @@ def judge(targets: pl.DataFrame, monthly: pl.DataFrame) -> pl.DataFrame:
     stocks and ratios. `monthly`: the units' rolled-up monthly values (`unit_id,
     indicator_id, b_m0, value`)."""
     keys = ["unit_id", "indicator_id"]
-    flows = targets.filter(is_flow()).select(*keys, "year").unique()
+    flows = targets.filter(is_flow() & ~_whole_year()).select(*keys, "year").unique()
     profile = _profiles(monthly, flows)
     last = _last_reported(monthly, flows)
     framed = lookup(lookup(targets, profile, [*keys, "year"]), last, [*keys, "year"])
@@ -52,6 +52,15 @@ def judge(targets: pl.DataFrame, monthly: pl.DataFrame) -> pl.DataFrame:
         share_end.alias("share_end"),
         pl.when(pl.col("ytd")).then(_share(pl.col("target_date"))).alias("share_target"),
     ).drop("_cum", "_last_m")
+
+
+def _whole_year() -> pl.Expr:
+    """A target closed at the end of its year: judged at 31/12, where every share of the
+    year — linear or seasonal — is whole, so neither the unit's profile nor its last
+    reported month can change its figures (the closed years of the dashboard, and every
+    target of a national recompute once the year is over)."""
+    year_end = pl.date(pl.col("year"), 12, 31)
+    return (pl.col("target_date") == year_end) & (pl.col("as_of") >= pl.col("target_date"))
 
 
 def _judged_at() -> pl.Expr:

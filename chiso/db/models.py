@@ -4,6 +4,7 @@ Each domain that adds tables adds one import line here.
 """
 
 from chiso.accounts import models as accounts_models  # noqa: F401
+from chiso.analytics import models as analytics_models  # noqa: F401
 from chiso.audit import models as audit_models  # noqa: F401
 from chiso.collection import models as collection_models  # noqa: F401
 from chiso.dti import models as dti_models  # noqa: F401
