@@ -19,7 +19,7 @@ from chiso.meetings.service import TaskSpec, add_conclusion, conclusion_to_tasks
 from chiso.periods import parse_period
 from chiso.plans.models import Plan, Target
 from chiso.tasks.models import Task
-from chiso.tasks.service import create_task, update_progress
+from chiso.tasks.service import cancel_task, create_task, update_progress
 from chiso.text import vn_zone
 from chiso.units.models import OrgUnit, UnitKind
 from chiso.values.models import DataValue, DataValueVersion
@@ -261,3 +261,67 @@ def extend_to_2026(session: Session, w: World) -> None:
     update_progress(session, task_id=tasks[0].id, progress_pct=100, access=access,
                     update_date=dt.date(2026, 6, 20), recorded_at=on_day(dt.date(2026, 6, 20)))
     session.flush()
+
+
+# ------------------------------------------------------------------ tasks by origin
+
+CENTRAL_DOC = ("145/KH-UBND", dt.date(2025, 5, 28))
+
+
+def add_origin_tasks(session: Session, w: World) -> dict[str, Task]:
+    """Tasks as the centre counts them, judged on TODAY (05/10/2025): five assigned by the
+    centre — done 21 days early (ahead), done 3 days early (on time, within the 7-day
+    margin), done late, overdue, running — and a cancelled one (not counted); two the
+    province assigned (one done ahead, one overdue); one a commune's committee assigned
+    at its own meeting."""
+    access = system(session)
+    number, issued = CENTRAL_DOC
+
+    def task(title: str, lead: OrgUnit, due: dt.date, origin: str) -> Task:
+        return create_task(session, title=title, lead_unit_id=lead.id, due_date=due,
+                           start_date=dt.date(2025, 6, 1), access=access, origin=origin,
+                           assigned_doc_number=number if origin == "central" else "",
+                           assigned_doc_date=issued if origin == "central" else None,
+                           expected_product="Kế hoạch được ban hành" if origin == "central"
+                           else "", recorded_at=on_day(dt.date(2025, 6, 1)))
+
+    def done(t: Task, day: dt.date) -> None:
+        update_progress(session, task_id=t.id, progress_pct=100, update_date=day,
+                        note="Hoàn thành", access=access, recorded_at=on_day(day))
+
+    tasks = {
+        "c_ahead": task("Ban hành quy chế quản lý dữ liệu", w.khcn, dt.date(2025, 8, 31),
+                        "central"),
+        "c_on_time": task("Kết nối hệ thống báo cáo quốc gia", w.khcn, dt.date(2025, 8, 31),
+                          "central"),
+        "c_late": task("Rà soát thủ tục đủ điều kiện toàn trình", w.noi_vu,
+                       dt.date(2025, 7, 31), "central"),
+        "c_overdue": task("Số hóa sổ hộ tịch", w.noi_vu, dt.date(2025, 9, 30), "central"),
+        "c_running": task("Triển khai chữ ký số cá nhân cho cán bộ xã", w.tai_chinh,
+                          dt.date(2025, 12, 31), "central"),
+        "c_cancelled": task("Nhiệm vụ đã bãi bỏ", w.tai_chinh, dt.date(2025, 12, 31),
+                            "central"),
+        "p_ahead": task("Ra mắt cổng dữ liệu mở của tỉnh", w.khcn, dt.date(2025, 12, 31),
+                        "province"),
+        "p_overdue": task("Tập huấn an toàn thông tin", w.tai_chinh, dt.date(2025, 9, 15),
+                          "province"),
+    }
+    done(tasks["c_ahead"], dt.date(2025, 8, 10))
+    done(tasks["c_on_time"], dt.date(2025, 8, 28))
+    done(tasks["c_late"], dt.date(2025, 8, 10))
+    done(tasks["p_ahead"], dt.date(2025, 9, 1))
+    cancel_task(session, task_id=tasks["c_cancelled"].id, reason="Trung ương bãi bỏ",
+                access=access)
+    meeting = create_meeting(session, unit_id=w.commune_a.id, held_on=dt.date(2025, 7, 15),
+                             title="Phiên họp Ban Chỉ đạo phường quý III/2025", access=access,
+                             recorded_at=on_day(dt.date(2025, 7, 15)))
+    conclusion = add_conclusion(session, meeting_id=meeting.id, access=access,
+                                text="Lập tổ công nghệ số ở mọi khu phố",
+                                recorded_at=on_day(dt.date(2025, 7, 15)))
+    tasks["x_running"] = conclusion_to_tasks(
+        session, conclusion_id=conclusion.id, access=access,
+        recorded_at=on_day(dt.date(2025, 7, 15)),
+        specs=[TaskSpec("Thành lập tổ công nghệ số ở 100% khu phố", w.commune_a.id,
+                        dt.date(2025, 12, 31))])[0]
+    session.flush()
+    return tasks

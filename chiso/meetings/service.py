@@ -20,6 +20,7 @@ from chiso.accounts.access import Access, Action
 from chiso.audit.service import record_event
 from chiso.errors import NotFound, UserError
 from chiso.meetings.models import Meeting, MeetingConclusion, MeetingKind
+from chiso.tasks.common import origin_of_committee
 from chiso.tasks.models import Task, TaskStatus
 from chiso.tasks.service import TaskFilter, TaskRow, create_task, list_tasks, recorded_instant
 from chiso.text import format_date, nfc
@@ -124,12 +125,14 @@ class TaskSpec:
     owner_id: int | None = None
     focus_area_id: int | None = None
     start_date: dt.date | None = None
+    expected_product: str = ""
 
 
 def conclusion_to_tasks(session: Session, *, conclusion_id: int, specs: Sequence[TaskSpec],
                         access: Access, recorded_at: dt.datetime | None = None
                         ) -> list[Task]:
-    """A conclusion becomes one or more tasks (MANAGE on the meeting's and each lead unit)."""
+    """A conclusion becomes one or more tasks (MANAGE on the meeting's and each lead unit),
+    assigned by the meeting's committee: a commune committee's tasks count as xã giao."""
     conclusion = session.get(MeetingConclusion, conclusion_id)
     if conclusion is None:
         raise MeetingNotFound(f"Không có kết luận {conclusion_id}",
@@ -142,7 +145,9 @@ def conclusion_to_tasks(session: Session, *, conclusion_id: int, specs: Sequence
                         due_date=s.due_date, start_date=s.start_date or meeting.held_on,
                         partner_unit_ids=s.partner_unit_ids, owner_id=s.owner_id,
                         focus_area_id=s.focus_area_id, conclusion_id=conclusion_id,
-                        access=access, recorded_at=recorded_at) for s in specs]
+                        access=access, recorded_at=recorded_at,
+                        origin=origin_of_committee(session, meeting.unit_id),
+                        expected_product=s.expected_product) for s in specs]
 
 
 def conclusion_tasks(session: Session, meeting: Meeting, day: dt.date) -> dict[int, list[TaskRow]]:

@@ -42,17 +42,19 @@ def list_cmd(
     status: str = typer.Option(None, help="not_started, in_progress, done, done_late, "
                                           "overdue or cancelled."),
     due_before: str = typer.Option(None, help="Due on or before dd/mm/yyyy."),
+    origin: str = typer.Option(None, help="central, province or commune (who assigned)."),
 ) -> None:
     """List tasks with their status derived from today's date.
 
     Example: chiso tasks list --unit 20.SNV --status overdue
     """
-    from chiso.tasks.service import TaskFilter, list_tasks
+    from chiso.tasks.service import TaskFilter, check_origin, list_tasks
     from chiso.tasks.status import status_label
 
     with session_scope() as session:
         rows = list_tasks(session, TaskFilter(unit_id=unit_option(session, unit), status=status,
-                                              due_to=date_option(due_before)))
+                                              due_to=date_option(due_before),
+                                              origin=check_origin(origin) if origin else None))
         table = Table("Mã", "Nhiệm vụ", "Chủ trì", "Hạn", "Tiến độ", "Trạng thái",
                       "Phụ trách")
         for r in rows:
@@ -71,6 +73,11 @@ def add(
     start: str = typer.Option(None, help="Start date dd/mm/yyyy."),
     owner: str = typer.Option(None, help="User name of the owner."),
     recurrence: str = typer.Option("", help="M, Q, S or Y for a recurring task."),
+    origin: str = typer.Option("province", help="Who assigned it: central (Trung ương), "
+                                                "province (tỉnh) or commune (xã)."),
+    doc: str = typer.Option("", help="Số hiệu of the assigning document, e.g. 145/KH-UBND."),
+    doc_date: str = typer.Option(None, help="Date of the assigning document dd/mm/yyyy."),
+    product: str = typer.Option("", help="Expected product (sản phẩm dự kiến)."),
 ) -> None:
     """Assign a task to a lead unit.
 
@@ -86,7 +93,9 @@ def add(
                            partner_unit_ids=[unit_option(session, p) or 0
                                              for p in partner or []],
                            recurrence=recurrence.upper(),
-                           access=Access.system(session, CLI_JOB))
+                           access=Access.system(session, CLI_JOB), origin=origin,
+                           assigned_doc_number=doc, assigned_doc_date=date_option(doc_date),
+                           expected_product=product)
         console.print(f"[green]✓[/] {task.code}: {task.title}")
 
 
@@ -200,6 +209,90 @@ def scorecard_cmd(unit: str = typer.Option(None, help="Only tasks led by this un
         rate = format_number(s.on_time_rate, 1) + "%" if s.on_time_rate is not None else "–"
         table.add_row(s.unit_name, str(s.total), str(s.done_on_time), str(s.done_late),
                       str(s.overdue), str(s.open), str(s.ownerless), rate)
+    console.print(table)
+
+
+@tasks_app.command("counts")
+def counts_cmd(
+    unit: str = typer.Option(None, help="Tasks led by this unit or shared with it."),
+    year: int = typer.Option(None, help="Leave out tasks finished before this year."),
+) -> None:
+    """Tasks by who assigned them (Trung ương / tỉnh / xã giao): total, done — ahead of
+    schedule (at least 7 days early), on time, late —, running within the deadline and
+    overdue, as of today.
+
+    Example: chiso tasks counts --year 2026
+    """
+    from chiso.tasks.counts import count_by_origin, total_of
+    from chiso.tasks.service import TaskFilter, list_tasks
+    from chiso.tasks.status import AHEAD_MARGIN_DAYS
+
+    with session_scope() as session:
+        rows = list_tasks(session, TaskFilter(unit_id=unit_option(session, unit)))
+    counts = count_by_origin(rows, year=year)
+    table = Table("Cấp giao / assigned by", "Tổng / total", "Hoàn thành / done",
+                  "Trước hạn / ahead", "Đúng hạn / on time", "Quá hạn / late",
+                  "Đang làm trong hạn / running", "Quá hạn chưa xong / overdue",
+                  title=f"Nhiệm vụ theo cấp giao đến ngày "
+                        f"{format_date(get_settings().current_date())} / tasks by origin")
+    labelled = [(f"{c.label()} / {c.label('en')}", c) for c in counts]
+    for label, c in [*labelled, ("Tổng cộng / total", total_of(counts))]:
+        table.add_row(label, str(c.total), str(c.done), str(c.done_ahead),
+                      str(c.done_on_time), str(c.done_late), str(c.running), str(c.overdue))
+    console.print(table)
+    console.print(f"Trước hạn: hoàn thành sớm ít nhất {AHEAD_MARGIN_DAYS} ngày / ahead of "
+                  f"schedule: done at least {AHEAD_MARGIN_DAYS} days before the deadline")
+
+
+@tasks_app.command("month-report")
+def month_report_cmd(
+    unit: str = typer.Option(..., help="Unit code of the reporting unit."),
+    month: str = typer.Option(..., help="Month, e.g. 202609 or 'Tháng 9/2026'."),
+    nothing: bool = typer.Option(False, "--nothing", help="Không phát sinh: nothing "
+                                                          "happened on the unit's tasks."),
+    note: str = typer.Option("", help="What the unit reports."),
+) -> None:
+    """Send a unit's monthly report on its tasks, or "không phát sinh".
+
+    Example: chiso tasks month-report --unit 20.SKHCN --month 202609 --nothing
+    """
+    from chiso.tasks.monthly import submit_month_report
+
+    with session_scope() as session:
+        report = submit_month_report(session, unit_id=unit_option(session, unit) or 0,
+                                     period=month, nothing=nothing, note=note,
+                                     access=Access.system(session, CLI_JOB))
+        console.print(f"[green]✓[/] {unit} {report.period}: "
+                      f"{'không phát sinh / nothing' if nothing else 'đã báo cáo / reported'}")
+
+
+@tasks_app.command("monthly")
+def monthly_cmd(
+    month: str = typer.Option(..., help="Month, e.g. 202609."),
+    unit: str = typer.Option(None, help="Only units under this one."),
+) -> None:
+    """Which units reported on their tasks for a month, which said "không phát sinh" and
+    which have not reported.
+
+    Example: chiso tasks monthly --month 202609
+    """
+    from chiso.tasks.monthly import month_standing
+    from chiso.units.service import descendant_ids
+
+    with session_scope() as session:
+        unit_id = unit_option(session, unit)
+        scope = [unit_id, *descendant_ids(session, unit_id)] if unit_id else None
+        standing = month_standing(session, period=month, unit_ids=scope)
+    table = Table("Đơn vị / unit", "Nhiệm vụ / tasks", "Cập nhật / updates",
+                  "Báo cáo / report")
+    for u in standing:
+        if u.report is None:
+            state = "[red]chưa báo cáo / not reported[/]"
+        else:
+            kind = "không phát sinh / nothing" if u.nothing else "đã báo cáo / reported"
+            state = f"{kind}, {format_date(u.reported_on)}"
+            state += f" [yellow](muộn {u.late_days} ngày / late)[/]" if u.late_days else ""
+        table.add_row(u.unit_name, str(len(u.tasks)), str(len(u.updates)), state)
     console.print(table)
 
 

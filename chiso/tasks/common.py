@@ -19,6 +19,7 @@ from chiso.accounts.access import ROLE_ACTIONS, Access, Action
 from chiso.accounts.models import Role
 from chiso.errors import NotFound, UserError
 from chiso.settings import get_settings
+from chiso.tasks.models import Origin
 from chiso.text import parse_date
 from chiso.units.models import OrgUnit, UnitKind
 from chiso.units.service import descendant_ids
@@ -34,6 +35,21 @@ def current_units(session: Session) -> list[OrgUnit]:
     if province is not None:
         query = query.where(OrgUnit.id.in_([province.id, *descendant_ids(session, province.id)]))
     return list(session.scalars(query.order_by(UnitKind.level, OrgUnit.name)))
+
+
+COMMUNE_LEVEL = 3  # unit_kind.level of xã, phường, đặc khu (and the former thị trấn)
+
+
+def is_commune(session: Session, unit_id: int) -> bool:
+    """A commune-level unit (its kind's level is 3), whose committee is a commune's."""
+    level = session.scalar(select(UnitKind.level).join(OrgUnit, OrgUnit.kind == UnitKind.code)
+                           .where(OrgUnit.id == unit_id))
+    return level == COMMUNE_LEVEL
+
+
+def origin_of_committee(session: Session, unit_id: int) -> Origin:
+    """The origin of a task a unit's own committee assigns: xã for a commune's, else tỉnh."""
+    return Origin.COMMUNE if is_commune(session, unit_id) else Origin.PROVINCE
 
 
 def readable_units(session: Session, access: Access) -> list[OrgUnit]:

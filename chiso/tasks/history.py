@@ -68,4 +68,14 @@ def _as_task(snap: TaskUpdate, current: Task) -> Task:
         owner_id=snap.owner_id, start_date=snap.start_date, due_date=snap.due_date,
         state=snap.state, completed_on=snap.completed_on, progress_pct=snap.progress_pct,
         recurrence=current.recurrence, previous_id=current.previous_id, version=snap.version,
-        deleted=False, partners=[TaskPartner(unit_id=u) for u in partners], links=[])
+        deleted=False, partners=[TaskPartner(unit_id=u) for u in partners], links=[],
+        origin=_kept(snap.origin, current.origin),
+        assigned_doc_number=_kept(snap.assigned_doc_number, current.assigned_doc_number),
+        assigned_doc_date=(snap.assigned_doc_date if snap.origin is not None
+                           else current.assigned_doc_date),
+        expected_product=_kept(snap.expected_product, current.expected_product))
+
+
+def _kept(value: str | None, current: str) -> str:
+    """A history row written before these fields were kept (null) takes the task's value."""
+    return current if value is None else value

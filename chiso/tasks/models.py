@@ -7,6 +7,11 @@ area, dates, progress, state, owner), when it was recorded (`changed_at`) and th
 change took effect (`update_date`), so the task as it stood on any past day, as known at
 any past instant, can be told (chiso.tasks.history).
 Overdue and done-late are never stored: they follow from the dates (see status.status_of).
+
+A task also says where it comes from as the centre counts it (chiso/tasks/counts.py): its
+origin level (Trung ương / tỉnh / xã giao), the document that assigned it (số hiệu and
+date) and its expected product; and each unit reports monthly on the tasks it leads
+(`TaskMonthReport`), "không phát sinh" when nothing happened that month.
 """
 
 from __future__ import annotations
@@ -45,6 +50,14 @@ class TaskStatus(enum.StrEnum):
     DONE_LATE = "done_late"
     OVERDUE = "overdue"
     CANCELLED = "cancelled"
+
+
+class Origin(enum.StrEnum):
+    """Cấp giao nhiệm vụ: who assigned the task, as the centre counts tasks."""
+
+    CENTRAL = "central"  # Trung ương giao (the central committee, the Government, a ministry)
+    PROVINCE = "province"  # tỉnh giao (the provincial committee or People's Committee)
+    COMMUNE = "commune"  # xã giao (a commune's own committee)
 
 
 class Recurrence(enum.StrEnum):
@@ -92,6 +105,11 @@ class Task(Timestamped, Base):
     previous_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     deleted: Mapped[bool] = mapped_column(default=False)
+    origin: Mapped[str] = mapped_column(String(16), default=Origin.PROVINCE, index=True)
+    # Văn bản giao nhiệm vụ: its số hiệu (e.g. 145/KH-UBND) and date.
+    assigned_doc_number: Mapped[str] = mapped_column(String(100), default="")
+    assigned_doc_date: Mapped[dt.date | None] = mapped_column(Date)
+    expected_product: Mapped[str] = mapped_column(Text, default="")  # sản phẩm dự kiến
 
     partners: Mapped[list[TaskPartner]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="TaskPartner.unit_id")
@@ -143,6 +161,11 @@ class TaskUpdate(Base):
     start_date: Mapped[dt.date | None] = mapped_column(Date)
     focus_area_id: Mapped[int | None] = mapped_column(ForeignKey("focus_area.id"))
     partner_unit_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    # Null in rows written before these were kept: the task's current value then stands.
+    origin: Mapped[str | None] = mapped_column(String(16))
+    assigned_doc_number: Mapped[str | None] = mapped_column(String(100))
+    assigned_doc_date: Mapped[dt.date | None] = mapped_column(Date)
+    expected_product: Mapped[str | None] = mapped_column(Text)
     # When the change was recorded (a system job loading history may give a past instant).
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
@@ -163,3 +186,26 @@ class TaskEvidence(Base):
     content_type: Mapped[str] = mapped_column(String(120), default="")
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class MonthReportKind(enum.StrEnum):
+    PROGRESS = "progress"  # the month's progress on the unit's tasks
+    NOTHING = "nothing"  # không phát sinh: nothing to report this month
+
+
+class TaskMonthReport(Base):
+    """Báo cáo tháng về nhiệm vụ: a unit's report for a month on the tasks it leads, or
+    "không phát sinh". Append-only: a correction is a new version; the report reads the
+    latest version recorded by its cut-off."""
+
+    __tablename__ = "task_month_report"
+    __table_args__ = (UniqueConstraint("unit_id", "period", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    period: Mapped[str] = mapped_column(String(8), index=True)  # YYYYMM
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

@@ -30,6 +30,7 @@ from chiso.plans.models import Plan, Target
 from chiso.settings import get_settings
 from chiso.tasks.models import (
     FocusArea,
+    Origin,
     Recurrence,
     StoredState,
     Task,
@@ -39,7 +40,7 @@ from chiso.tasks.models import (
     TaskStatus,
     TaskUpdate,
 )
-from chiso.tasks.status import status_label, status_of
+from chiso.tasks.status import is_ahead, origin_label, status_label, status_of
 from chiso.text import nfc, to_vn
 from chiso.units.models import OrgUnit
 
@@ -72,6 +73,7 @@ class TaskFilter:
     due_to: dt.date | None = None
     conclusion_ids: Sequence[int] | None = None
     include_partner: bool = True
+    origin: str | None = None
 
 
 @dataclass
@@ -100,7 +102,16 @@ class TaskRow:
                 "completed_on": _iso(t.completed_on), "progress_pct": t.progress_pct,
                 "owner": self.owner_name or None, "ownerless": self.ownerless,
                 "recurrence": t.recurrence or None, "conclusion_id": t.conclusion_id,
-                "version": t.version}
+                "origin": t.origin, "origin_label": origin_label(t.origin),
+                "assigned_doc_number": t.assigned_doc_number or None,
+                "assigned_doc_date": _iso(t.assigned_doc_date),
+                "expected_product": t.expected_product or None,
+                "ahead": self.ahead, "version": t.version}
+
+    @property
+    def ahead(self) -> bool:
+        """Hoàn thành trước hạn (chiso/tasks/counts.py: by the documented margin)."""
+        return is_ahead(self.task)
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -121,9 +132,14 @@ def create_task(
     owner_id: int | None = None, recurrence: str = "", indicator_ids: Iterable[int] = (),
     target_ids: Iterable[int] = (), access: Access, change: str = "create",
     previous_id: int | None = None, recorded_at: dt.datetime | None = None,
+    origin: str = Origin.PROVINCE, assigned_doc_number: str = "",
+    assigned_doc_date: dt.date | None = None, expected_product: str = "",
 ) -> Task:
     """Giao nhiệm vụ: MANAGE on the lead unit (partner units are only told; they gain
-    sight of the task, not charge of it)."""
+    sight of the task, not charge of it). `origin` is the level that assigned it (Trung
+    ương / tỉnh / xã: central, province, commune), `assigned_doc_number` and
+    `assigned_doc_date` the document that did (số hiệu, ngày), `expected_product` what it
+    must deliver (sản phẩm dự kiến)."""
     access.require(Action.MANAGE, lead_unit_id)
     at = recorded_instant(access, recorded_at)
     title = nfc(title).strip()
@@ -132,7 +148,11 @@ def create_task(
                 description=nfc(description).strip(), lead_unit_id=lead_unit_id,
                 due_date=due_date, start_date=start_date, focus_area_id=focus_area_id,
                 plan_id=plan_id, conclusion_id=conclusion_id, owner_id=owner_id,
-                recurrence=Recurrence(recurrence or "").value, previous_id=previous_id)
+                recurrence=Recurrence(recurrence or "").value, previous_id=previous_id,
+                origin=check_origin(origin),
+                assigned_doc_number=nfc(assigned_doc_number).strip(),
+                assigned_doc_date=assigned_doc_date,
+                expected_product=nfc(expected_product).strip())
     task.partners = [TaskPartner(unit_id=u) for u in sorted(set(partner_unit_ids))
                      if u != lead_unit_id]
     task.links = _links(session, indicator_ids, target_ids)
@@ -183,6 +203,15 @@ def _links(session: Session, indicator_ids: Iterable[int], target_ids: Iterable[
     return links
 
 
+def check_origin(origin: str) -> str:
+    """One of Origin's values ('central', 'province', 'commune'), or a refusal naming them."""
+    try:
+        return Origin(str(origin).strip().lower()).value
+    except ValueError:
+        raise TaskError(f"Cấp giao '{origin}' không hợp lệ (central, province, commune)",
+                        f"unknown origin '{origin}' (central, province or commune)") from None
+
+
 def _check_fields(title: str, start: dt.date | None, due: dt.date) -> None:
     if not title:
         raise TaskError("Tên nhiệm vụ không được để trống", "the task needs a title")
@@ -202,11 +231,14 @@ def edit_task(session: Session, *, task_id: int, access: Access,
         access.require(Action.MANAGE, int(str(changes["lead_unit_id"])))
     before = _snapshot(task)
     allowed = {"title", "description", "lead_unit_id", "owner_id", "start_date", "due_date",
-               "focus_area_id", "recurrence", "plan_id"}
+               "focus_area_id", "recurrence", "plan_id", "origin", "assigned_doc_number",
+               "assigned_doc_date", "expected_product"}
     for name, value in changes.items():
         if name not in allowed:
             raise TaskError(f"Không sửa được trường '{name}'", f"field '{name}' is not editable")
-        setattr(task, name, nfc(value) if isinstance(value, str) else value)
+        if name == "origin":
+            value = check_origin(str(value))
+        setattr(task, name, nfc(value).strip() if isinstance(value, str) else value)
     if partner_unit_ids is not None:
         _set_partners(task, partner_unit_ids)
     _check_fields(task.title, task.start_date, task.due_date)
@@ -302,6 +334,8 @@ def _append_history(session: Session, task: Task, *, change: str, note: str,
         completed_on=task.completed_on, start_date=task.start_date,
         focus_area_id=task.focus_area_id,
         partner_unit_ids=sorted(p.unit_id for p in task.partners),
+        origin=task.origin, assigned_doc_number=task.assigned_doc_number,
+        assigned_doc_date=task.assigned_doc_date, expected_product=task.expected_product,
         changed_at=at, changed_by_id=access.user.id if access.user else None)
     session.add(entry)
     session.flush()
@@ -317,7 +351,9 @@ def _snapshot(task: Task) -> dict[str, object]:
     return {"code": task.code, "title": task.title, "state": task.state,
             "progress_pct": task.progress_pct, "due_date": task.due_date,
             "lead_unit_id": task.lead_unit_id, "owner_id": task.owner_id,
-            "completed_on": task.completed_on, "version": task.version}
+            "completed_on": task.completed_on, "origin": task.origin,
+            "assigned_doc_number": task.assigned_doc_number,
+            "assigned_doc_date": task.assigned_doc_date, "version": task.version}
 
 
 # ------------------------------------------------------------------ evidence files
@@ -388,7 +424,9 @@ def schedule_next_occurrence(session: Session, task: Task, *,
                                                    if lk.target_id is None],
         target_ids=[lk.target_id for lk in task.links if lk.target_id is not None],
         access=Access.system(session, "task-recurrence"), change="recur",
-        previous_id=task.id, recorded_at=recorded_at)
+        previous_id=task.id, recorded_at=recorded_at, origin=task.origin,
+        assigned_doc_number=task.assigned_doc_number, assigned_doc_date=task.assigned_doc_date,
+        expected_product=task.expected_product)
 
 
 def roll_recurring_tasks(session: Session, day: dt.date) -> list[Task]:
@@ -435,6 +473,8 @@ def list_tasks(session: Session, flt: TaskFilter | None = None,
         query = query.where(Task.due_date <= flt.due_to)
     if flt.conclusion_ids is not None:
         query = query.where(Task.conclusion_id.in_(list(flt.conclusion_ids)))
+    if flt.origin:
+        query = query.where(Task.origin == flt.origin)
     tasks = list(session.scalars(query))
     rows = decorate(session, tasks, day)
     if flt.status:

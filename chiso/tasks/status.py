@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from chiso.tasks.models import StoredState, Task, TaskStatus
+from chiso.tasks.models import Origin, StoredState, Task, TaskStatus
+
+AHEAD_MARGIN_DAYS = 7
+"""Hoàn thành trước hạn: finished at least this many days before the due date. No central
+document defines the margin; a week keeps "ahead" meaningful (a task finished the day
+before its deadline is on time, not ahead). docs/report.md says so."""
 
 STATUS_LABELS: dict[TaskStatus, tuple[str, str]] = {
     TaskStatus.NOT_STARTED: ("Chưa thực hiện", "Not started"),
@@ -24,6 +29,25 @@ STATUS_CSS: dict[TaskStatus, str] = {
     TaskStatus.OVERDUE: "off_track",
     TaskStatus.CANCELLED: "no_data",
 }
+
+
+ORIGIN_LABELS: dict[Origin, tuple[str, str]] = {
+    Origin.CENTRAL: ("Trung ương giao", "Assigned by the centre"),
+    Origin.PROVINCE: ("Tỉnh giao", "Assigned by the province"),
+    Origin.COMMUNE: ("Xã giao", "Assigned by the commune"),
+}
+
+
+def origin_label(origin: Origin | str, locale: str = "vi") -> str:
+    vi, en = ORIGIN_LABELS[Origin(origin)]
+    return en if locale == "en" else vi
+
+
+def is_ahead(task: Task, margin_days: int = AHEAD_MARGIN_DAYS) -> bool:
+    """Done at least `margin_days` before the due date (hoàn thành trước hạn)."""
+    if task.state != StoredState.DONE or task.completed_on is None:
+        return False
+    return (task.due_date - task.completed_on).days >= margin_days
 
 
 def status_label(status: TaskStatus | str, locale: str = "vi") -> str:

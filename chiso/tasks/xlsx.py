@@ -22,14 +22,14 @@ from chiso.accounts.access import Access, Action
 from chiso.accounts.models import User
 from chiso.errors import UserError
 from chiso.indicators.models import Indicator
-from chiso.tasks.models import FocusArea, StoredState, Task
+from chiso.tasks.models import FocusArea, Origin, StoredState, Task
 from chiso.tasks.service import (
     TaskRow,
     create_task,
     edit_task,
     update_progress,
 )
-from chiso.tasks.status import status_label
+from chiso.tasks.status import origin_label, status_label
 from chiso.text import name_key, nfc, parse_date, parse_number, spreadsheet_safe, unguard_cell
 from chiso.units.models import OrgUnit
 
@@ -49,8 +49,20 @@ COLUMNS: list[tuple[str, str, str, bool]] = [
     ("owner", "Người phụ trách", "Owner", False),
     ("recurrence", "Lặp lại (M/Q/S/Y)", "Recurrence (M/Q/S/Y)", False),
     ("indicators", "Chỉ số liên quan", "Indicators", False),
+    ("origin", "Cấp giao", "Assigned by", False),
+    ("assigned_doc_number", "Số hiệu văn bản giao", "Assigning document", False),
+    ("assigned_doc_date", "Ngày văn bản giao", "Document date", False),
+    ("expected_product", "Sản phẩm dự kiến", "Expected product", False),
     ("status", "Trạng thái", "Status", False),  # written on export, ignored on import
 ]
+# Columns a file may leave out: a task it updates then keeps what it has.
+OPTIONAL_ASSIGNMENT = ("origin", "assigned_doc_number", "assigned_doc_date",
+                       "expected_product")
+ORIGIN_WORDS = {name_key(word): origin for origin, words in {
+    Origin.CENTRAL: ("Trung ương", "Trung ương giao", "TW", "central"),
+    Origin.PROVINCE: ("Tỉnh", "Tỉnh giao", "province"),
+    Origin.COMMUNE: ("Xã", "Xã giao", "commune"),
+}.items() for word in words}
 YES = {"x", "có", "co", "yes", "y", "1", "true", "đã", "da", "hoàn thành"}
 
 
@@ -87,8 +99,8 @@ def export_tasks(rows: list[TaskRow], path: Path, *, session: Session) -> Path:
                                   [r.task.lead_unit_id, *(p.unit_id for p in r.task.partners)]})
     for row in rows:
         ws.append([spreadsheet_safe(v) for v in _export_row(session, row, codes)])
-    widths = (10, 50, 28, 12, 18, 13, 13, 10, 10, 13, 16, 10, 28, 16)
-    for col, width in zip("ABCDEFGHIJKLMN", widths, strict=True):
+    widths = (10, 50, 28, 12, 18, 13, 13, 10, 10, 13, 16, 10, 28, 16, 20, 13, 36, 16)
+    for col, width in zip("ABCDEFGHIJKLMNOPQR", widths, strict=True):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "B2"
     wb.properties.creator = "chiso"
@@ -107,7 +119,9 @@ def _export_row(session: Session, row: TaskRow, codes: dict[int, str]) -> list[A
             "; ".join(codes.get(p.unit_id, "") for p in task.partners), task.start_date,
             task.due_date, task.progress_pct, "x" if task.state == StoredState.DONE else "",
             task.completed_on, owner.username if owner else "", task.recurrence,
-            "; ".join(i.code for i in indicators if i), status_label(row.status)]
+            "; ".join(i.code for i in indicators if i), origin_label(task.origin),
+            task.assigned_doc_number, task.assigned_doc_date, task.expected_product,
+            status_label(row.status)]
 
 
 def _unit_codes(session: Session, ids: set[int]) -> dict[int, str]:
@@ -240,7 +254,29 @@ def _parse_row(values: tuple[Any, ...], columns: dict[str, int], where: str,
                             for c in _split(raw.get("indicators"))]
     if out["start_date"] and out["due_date"] and out["start_date"] > out["due_date"]:
         err("start_date", "sau hạn hoàn thành", "is after the due date")
+    out.update(_assignment_source(raw, columns, err))
     return out, errors
+
+
+def _assignment_source(raw: dict[str, Any], columns: dict[str, int], err: Any
+                       ) -> dict[str, Any]:
+    """Origin, assigning document and expected product; None for a column the file has
+    not, or an empty origin cell (an existing task keeps its value, a new one gets the
+    default)."""
+    out: dict[str, Any] = dict.fromkeys(OPTIONAL_ASSIGNMENT)
+    text = _cell_text(raw.get("origin")) if "origin" in columns else ""
+    if text:  # an empty cell keeps a task's origin (a new task: tỉnh giao)
+        out["origin"] = ORIGIN_WORDS.get(name_key(text))
+        if out["origin"] is None:
+            err("origin", f"'{text}' không phải Trung ương, Tỉnh hoặc Xã",
+                f"'{text}' is not Trung ương, Tỉnh or Xã (central, province, commune)")
+    for key in ("assigned_doc_number", "expected_product"):
+        if key in columns:
+            out[key] = _cell_text(raw.get(key))
+    if "assigned_doc_date" in columns:
+        out["assigned_doc_date"] = _date(raw.get("assigned_doc_date"), err,
+                                         "assigned_doc_date")
+    return out
 
 
 def _split(value: Any) -> list[str]:
@@ -350,6 +386,8 @@ def _assignment_changes(task: Task, f: dict[str, Any]) -> dict[str, Any]:
     changes = {k: f[k] for k in ("title", "lead_unit_id", "due_date", "start_date",
                                  "focus_area_id", "owner_id", "recurrence")
                if getattr(task, k) != f[k]}
+    changes.update({k: f[k] for k in OPTIONAL_ASSIGNMENT
+                    if f[k] is not None and getattr(task, k) != f[k]})
     partners = sorted(u for u in f["partner_unit_ids"] if u and u != f["lead_unit_id"])
     if partners != [p.unit_id for p in task.partners]:
         changes["partner_unit_ids"] = partners
@@ -367,7 +405,8 @@ def _apply_row(session: Session, f: dict[str, Any], summary: ImportSummary,
             start_date=f["start_date"], code=f["code"], focus_area_id=f["focus_area_id"],
             partner_unit_ids=[u for u in f["partner_unit_ids"] if u], owner_id=f["owner_id"],
             recurrence=f["recurrence"], indicator_ids=[i for i in f["indicator_ids"] if i],
-            access=access, change="import")
+            access=access, change="import",
+            **{k: f[k] for k in OPTIONAL_ASSIGNMENT if f[k] is not None})
         _apply_progress(session, task, f, access)
         summary.created.append(task.code)
         return
