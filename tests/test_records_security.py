@@ -143,4 +143,5 @@ def test_a_year_out_of_range_is_refused_clearly(admin_client, world, year):
                  "/api/records/units/20/procedures-without-online"):
         response = admin_client.get(f"{path}?year={year}")
         assert response.status_code == 422, (path, response.text)
-        assert "year" in response.text
+        assert f"Năm {year} nằm ngoài khoảng 1900–2200" in response.text
+        assert f"the year {year} is outside 1900–2200" in response.text

@@ -162,8 +162,7 @@ def generate(
 @records_app.command("recompute")
 def recompute(
     unit: str = typer.Option(None, help="Only this unit and the units below it."),
-    month_from: str = typer.Option(None, "--from", help="First month, YYYY-MM (the period "
-                                   "month of the indicator's calendar)."),
+    month_from: str = typer.Option(None, "--from", help="First month, YYYY-MM."),
     month_to: str = typer.Option(None, "--to", help="Last month, YYYY-MM."),
 ) -> None:
     """Recompute the indicators from all stored records (repairs); unchanged values are

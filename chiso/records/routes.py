@@ -19,20 +19,22 @@ from sqlalchemy.orm import Session
 from chiso.accounts.access import Action
 from chiso.errors import ERROR_RESPONSES, NotFound, TooLarge
 from chiso.indicators.models import Indicator
+from chiso.periods import Calendar
 from chiso.plans.models import Target
 from chiso.records import engine, service
 from chiso.records.models import RecordBatch
-from chiso.text import to_vn, vn_today
+from chiso.text import format_percent, to_vn, vn_today
 from chiso.units.models import OrgUnit
 from chiso.units.service import UnitNotFound, get_unit
-from chiso.web.deps import AccessDep, SessionDep
+from chiso.web.deps import AccessDep, LocaleDep, SessionDep
 from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
 router = APIRouter(tags=["records"], responses=ERROR_RESPONSES)
 MAX_API_RECORDS = 100_000
-FIRST_YEAR, LAST_YEAR = 1900, 2200  # as the overview's; beyond them a year is a typing slip
-YearQuery = Annotated[int | None, Query(ge=FIRST_YEAR, le=LAST_YEAR, examples=[2025])]
+YearQuery = Annotated[int | None, Query(
+    examples=[2025], description=f"{service.FIRST_YEAR}–{service.LAST_YEAR}; this year when "
+    "left out (422 outside the range)")]
 
 NAV = [NavItem("One-stop records", "/records/units/{unit}", order=68)]
 # Column headings of the monthly table (Vietnamese, English).
@@ -47,9 +49,11 @@ SHORT_LABELS = {
 }
 
 
-def local_time(moment: dt.datetime | None) -> str:
-    """dd/mm/yyyy HH:MM in Vietnam time (SQLite hands back naive UTC)."""
-    return to_vn(moment).strftime("%d/%m/%Y %H:%M") if moment is not None else ""
+def local_time(moment: dt.datetime | None, locale: str = "vi") -> str:
+    """Vietnam time, dd/mm/yyyy HH:MM in Vietnamese and ISO in English (as every page)."""
+    if moment is None:
+        return ""
+    return to_vn(moment).strftime("%d/%m/%Y %H:%M" if locale == "vi" else "%Y-%m-%d %H:%M")
 
 
 def _unit(session: Session, code: str, year: int) -> OrgUnit:
@@ -63,7 +67,7 @@ def _unit(session: Session, code: str, year: int) -> OrgUnit:
 
 
 def _year(year: int | None) -> int:
-    return year or vn_today().year
+    return service.checked_year(year if year is not None else vn_today().year)
 
 
 def _indicators(session: Session) -> list[Indicator]:
@@ -95,7 +99,7 @@ def unit_series(session: Session, unit: OrgUnit, year: int) -> pl.DataFrame:
 
 
 def _cards(indicators: list[Indicator], series: pl.DataFrame, targets: dict[str, float],
-           year: int) -> list[dict[str, Any]]:
+           nd09: set[str], locale: str) -> list[dict[str, Any]]:
     cards = []
     for indicator in indicators:
         rows = series.filter(pl.col("indicator_code") == indicator.code).sort("month")
@@ -104,20 +108,30 @@ def _cards(indicators: list[Indicator], series: pl.DataFrame, targets: dict[str,
         summable = indicator.code != "CQS.DVCTT_PHAT_SINH_HS"
         num = float(rows.get_column("numerator").sum() or 0)
         den = float(rows.get_column("denominator").sum() or 0)
+        target = targets.get(indicator.code)
         cards.append({
             "code": indicator.code, "name_vi": indicator.name_vi, "name_en": indicator.name_en,
-            "decimals": indicator.decimals, "target": targets.get(indicator.code),
+            "decimals": indicator.decimals, "target": target, "nd09": indicator.code in nd09,
             "latest": latest, "ytd": (num / den * indicator.scale) if summable and den else None,
             "ytd_parts": (num, den) if summable and den else None,
-            "points": [[f"{m % 100:02d}/{m // 100}", v] for m, v in
-                       rows.select("month", "value").iter_rows()],
+            "chart": _chart(rows, indicator.decimals, target, locale),
         })
     return cards
 
 
+def _chart(rows: pl.DataFrame, decimals: int, target: float | None, locale: str
+           ) -> dict[str, Any]:
+    """What records.js draws: months, values and the same values as the page writes them."""
+    months, values = rows.get_column("month").to_list(), rows.get_column("value").to_list()
+    return {"months": [f"{m % 100:02d}" for m in months], "values": values,
+            "shown": [format_percent(v, decimals, locale) for v in values],
+            "target": target, "target_shown": format_percent(target, 0, locale)
+            if target is not None else ""}
+
+
 @router.get("/records/units/{code}", response_class=HTMLResponse)
 def unit_page(request: Request, code: str, session: SessionDep, access: AccessDep,
-              year: YearQuery = None) -> HTMLResponse:
+              locale: LocaleDep, year: YearQuery = None) -> HTMLResponse:
     """The seven public-service indicators of a unit by month, with targets, and the online
     procedures that received no online dossier."""
     year = _year(year)
@@ -128,9 +142,11 @@ def unit_page(request: Request, code: str, session: SessionDep, access: AccessDe
     months = service.year_months(session, year, vn_today())
     missing = service.procedures_without_online(session, unit.id, months)
     table = {(r["month"], r["indicator_code"]): r for r in series.iter_rows(named=True)}
+    nd09 = set(service.calendar_groups(session).get(Calendar.CUTOFF_ND09, []))
     return render(request, "records/unit.html", {
         "access": access, "unit": unit, "year": year, "indicators": indicators,
-        "cards": _cards(indicators, series, _targets(session, unit.id, year), year),
+        "cards": _cards(indicators, series, _targets(session, unit.id, year), nd09, locale),
+        "nd09": nd09, "first_year": service.FIRST_YEAR, "last_year": service.LAST_YEAR,
         "months": [m for m in months if any((m, i.code) in table for i in indicators)],
         "table": table, "missing": missing.to_dicts(),
         "live_months": sorted({m for (m, _c), r in table.items() if r["live"]}),

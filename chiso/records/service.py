@@ -61,6 +61,24 @@ class RecordsError(UserError):
     """A problem with the records feed that is not about one row (422)."""
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # as the overview's; beyond them a year is a typing slip
+
+
+class YearOutOfRange(UserError):
+    """A year no record can be of (422), e.g. year=-1 typed into a URL."""
+
+    def __init__(self, year: int) -> None:
+        super().__init__(f"Năm {year} nằm ngoài khoảng {FIRST_YEAR}–{LAST_YEAR}",
+                         f"the year {year} is outside {FIRST_YEAR}–{LAST_YEAR}",
+                         issues=[{"column": "year", "rule": "year_range", "value": year}])
+
+
+def checked_year(year: int) -> int:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise YearOutOfRange(year)
+    return year
+
+
 class UnitUnknown(NotFound):
     """No unit has the code asked for (404)."""
 
