@@ -145,3 +145,17 @@ def test_a_year_out_of_range_is_refused_clearly(admin_client, world, year):
         assert response.status_code == 422, (path, response.text)
         assert f"Năm {year} nằm ngoài khoảng 1900–2200" in response.text
         assert f"the year {year} is outside 1900–2200" in response.text
+
+
+def test_only_a_manager_of_the_installation_loads_the_procedure_catalogue(session, world,
+                                                                         make_user, tmp_path):
+    from records_support import write_procedures
+
+    from chiso.accounts.access import Access, PermissionDenied
+    from chiso.accounts.models import User
+    from chiso.records.service import load_procedures
+
+    officer, _password = make_user(Role.FOCAL_OFFICER, unit_id=world["06300"])
+    access = Access(session, session.get(User, officer.id))
+    with pytest.raises(PermissionDenied):
+        load_procedures(session, write_procedures(tmp_path / "p.csv"), access=access)
