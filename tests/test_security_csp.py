@@ -10,17 +10,16 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "chiso"
 KINDS = ("<script> without src", "<style> block", "style= attribute", "on…= handler")
-PATTERNS = (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>"), re.compile(r"<style\b"),
+# A <script> with src, or a JSON data block (never executed), is not inline code.
+PATTERNS = (re.compile(r'<script(?![^>]*\b(?:src=|type="application/(?:ld\+)?json"))[^>]*>'),
+            re.compile(r"<style\b"),
             re.compile(r"\sstyle=\""), re.compile(r"\son[a-z]+=\""))
 
 # As counted on 2026-12-05 (issue 12's Low "the CSP allows inline scripts"); see
 # docs/security.md. Each: (scripts, style blocks, style attributes, event handlers).
 REMAINING: dict[str, tuple[int, int, int, int]] = {
-    "collection/templates/collection/quality.html": (1, 0, 0, 0),
     "dashboard/templates/dashboard/indicator.html": (0, 0, 1, 0),
     "dashboard/templates/dashboard/overview_content.html": (0, 0, 2, 1),
-    "dti/templates/dti/profile.html": (1, 0, 0, 0),
-    "dti/templates/dti/ranking.html": (1, 0, 0, 0),
     "extract/templates/extract/_style.html": (0, 1, 0, 0),
     "funding/templates/funding/_parts.html": (0, 0, 0, 1),
     "funding/templates/funding/_style.html": (0, 1, 0, 0),
@@ -33,13 +32,15 @@ REMAINING: dict[str, tuple[int, int, int, int]] = {
     "meetings/templates/meetings/meeting.html": (0, 0, 5, 0),
     "plans/templates/plans/list.html": (0, 0, 1, 0),
     "plans/templates/plans/plan.html": (1, 1, 9, 0),
-    "records/templates/records/unit.html": (1, 1, 1, 0),
     "reports/templates/reports/_job_status.html": (0, 0, 3, 0),
     "reports/templates/reports/_style.html": (0, 1, 0, 0),
     "reports/templates/reports/index.html": (0, 0, 4, 0),
+    "scoring/templates/scoring/_style.html": (0, 1, 0, 0),
     "tasks/templates/tasks/_style.html": (0, 1, 0, 0),
     "tasks/templates/tasks/board.html": (0, 0, 3, 0),
     "tasks/templates/tasks/import.html": (0, 0, 1, 0),
+    # new on 2026-12-05 (the monthly report): to move to the tasks stylesheet
+    "tasks/templates/tasks/monthly.html": (0, 0, 1, 0),
     "tasks/templates/tasks/new.html": (0, 0, 1, 0),
     "tasks/templates/tasks/task.html": (0, 0, 5, 0),
     "units/templates/units/unit.html": (0, 1, 0, 0),
