@@ -38,7 +38,8 @@ def dossiers(rng: np.random.Generator, codes: list[str], n: int = 6000) -> pl.Da
     days = rng.integers(0, 90, n)
     finished = rng.random(n) < 0.7
     return pl.DataFrame({
-        "k": np.arange(n, dtype=np.uint64), "batch_id": np.ones(n, dtype=np.int32),
+        "k": np.arange(n, dtype=np.uint64), "dossier_code": [f"D{i}" for i in range(n)],
+        "batch_id": np.ones(n, dtype=np.int32),
         "procedure_code": rng.choice(codes, n, p=weights / weights.sum()),
         "unit_code": rng.choice(["U1", "U2", "U3", "U4", "U5", "OLD"], n),
         "received_at": [received + dt.timedelta(days=int(d)) for d in days],
@@ -84,7 +85,8 @@ def test_bitset_counts_equal_pandas_beyond_one_word() -> None:
         ours = engine.indicator_table(con, umap, closure)
     finally:
         con.close()
-    empty = pd.DataFrame({"k": pd.Series(dtype="uint64"), "batch_id": pd.Series(dtype="int32")})
+    empty = pd.DataFrame({"k": pd.Series(dtype="uint64"), "dossier_code": pd.Series(dtype=str),
+                          "batch_id": pd.Series(dtype="int32")})
     theirs = reference.indicators(frame.select(reference.READ_COLUMNS).to_pandas(), empty,
                                   procedures.to_pandas(), umap.to_pandas(),
                                   closure.to_pandas())

@@ -273,3 +273,25 @@ def test_procedures_without_online_dossiers(session, world, tmp_path):
     found = service.procedures_without_online(session, world["06300"].id, [202508])
     assert found.select("code", "name", "dossiers").rows() == [("P2", "Đăng ký kết hôn", 0)]
     assert service.procedures_without_online(session, world["20"].id, [202508]).is_empty()
+
+
+# DuckDB's hash() gives these two codes the same 64-bit key (a digit swapped in two places).
+TWINS = ("H20.SDTTG-202605-0006134", "H20.SDTTG-202602-0006131")
+
+
+def test_a_dossier_whose_key_collides_with_another_is_kept_apart(session, world, tmp_path):
+    import duckdb
+
+    assert duckdb.sql(f"SELECT hash('{TWINS[0]}') = hash('{TWINS[1]}')").fetchall() == [(True,)]
+    first = [record(TWINS[0], "P1", "06200", "2025-08-04 08:00", "truc_tuyen"),
+             record(TWINS[1], "P1", "06300", "2025-08-05 08:00", "truc_tuyen")]
+    result = ingest(session, write_csv(tmp_path / "twins.csv", first))
+    assert (result.rows_stored, result.rows_ignored) == (2, 0)
+    # The first is re-sent (now in person); the other, untouched, must still count.
+    resent = [{**first[0], "channel": "truc_tiep", "updated_at": "2025-08-06 08:00"}]
+    ingest(session, write_csv(tmp_path / "resent.csv", resent))
+    assert values_of(session, world["06200"].id, "202508")["HS_TRUC_TUYEN"][:2] == (0, 1)
+    assert values_of(session, world["06300"].id, "202508")["HS_TRUC_TUYEN"][:2] == (1, 1)
+    assert values_of(session, world["20"].id, "202508")["HS_TRUC_TUYEN"][:2] == (1, 2)
+    repaired = service.recompute(session, access=feed_access(session))
+    assert (repaired.inserted, repaired.updated) == (0, 0)

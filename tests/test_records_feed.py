@@ -105,3 +105,30 @@ def test_a_typed_file_with_bad_rows_names_them(tmp_path: Path) -> None:
     assert found == [(1, "fee_due", "amount", "-5.0"), (2, "unit_code", "required", ""),
                      (3, "unit_code", "unknown_unit", "99999")]
     assert "dòng 2, cột 'unit_code': thiếu giá trị bắt buộc" in caught.value.message_vi
+
+
+def test_superseded_versions_are_named_by_code_and_old_files_still_read(tmp_path: Path
+                                                                         ) -> None:
+    versions = tmp_path / "b.parquet"
+    pl.DataFrame({"k": [7, 7], "dossier_code": ["A", "B"], "batch_id": [1, 1],
+                  "month": [202508, 202508]},
+                 schema={"k": pl.UInt64, "dossier_code": pl.String, "batch_id": pl.Int32,
+                         "month": pl.Int32}).write_parquet(versions)
+    new = tmp_path / "s_new.parquet"
+    pl.DataFrame({"k": [7], "dossier_code": ["A"], "batch_id": [1], "month": [202508]},
+                 schema={"k": pl.UInt64, "dossier_code": pl.String, "batch_id": pl.Int32,
+                         "month": pl.Int32}).write_parquet(new)
+    old = tmp_path / "s_old.parquet"  # written before the code was kept: key and batch
+    pl.DataFrame({"k": [7], "batch_id": [1], "month": [202508]},
+                 schema={"k": pl.UInt64, "batch_id": pl.Int32,
+                         "month": pl.Int32}).write_parquet(old)
+    con = engine.connect(tmp_path, memory_mb=256)
+    try:
+        current = {}
+        for name, files in (("new", [new]), ("old", [old]), ("both", [new, old])):
+            engine.register_current(con, [str(versions)], [str(f) for f in files])
+            current[name] = sorted(r[0] for r in con.execute(
+                "SELECT dossier_code FROM cur").fetchall())
+    finally:
+        con.close()
+    assert current == {"new": ["B"], "old": [], "both": []}

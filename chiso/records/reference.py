@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 
 from chiso.records.engine import COUNTS, INDICATORS
 
-READ_COLUMNS = ["k", "batch_id", "procedure_code", "unit_code", "month", "channel",
+READ_COLUMNS = ["k", "dossier_code", "batch_id", "procedure_code", "unit_code", "month", "channel",
                 "service_level", "due_at", "finished_at", "electronic_result", "digitised",
                 "paid_online", "fee_due"]
 ONLINE_LEVELS = ("toan_trinh", "mot_phan")
@@ -17,8 +17,9 @@ ONLINE_LEVELS = ("toan_trinh", "mot_phan")
 def read_store(versions: list[str], superseded: list[str]
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = _read(versions, READ_COLUMNS)
-    empty = pd.DataFrame({"k": pd.Series(dtype="uint64"), "batch_id": pd.Series(dtype="int32")})
-    gone = _read(superseded, ["k", "batch_id"]) if superseded else empty
+    empty = pd.DataFrame({"k": pd.Series(dtype="uint64"), "dossier_code": pd.Series(dtype=str),
+                          "batch_id": pd.Series(dtype="int32")})
+    gone = _read(superseded, ["k", "dossier_code", "batch_id"]) if superseded else empty
     return frame, gone
 
 
@@ -51,7 +52,9 @@ def indicators(versions: pd.DataFrame, superseded: pd.DataFrame, procedures: pd.
 
 
 def _current(versions: pd.DataFrame, superseded: pd.DataFrame) -> pd.DataFrame:
-    marked = versions.merge(superseded.drop_duplicates(), on=["k", "batch_id"], how="left",
+    """A version is replaced when its key, code and batch are listed as superseded."""
+    keys = ["k", "dossier_code", "batch_id"]
+    marked = versions.merge(superseded[keys].drop_duplicates(), on=keys, how="left",
                             indicator=True)
     return marked[marked["_merge"] == "left_only"].drop(columns="_merge")
 
