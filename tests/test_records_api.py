@@ -155,3 +155,11 @@ def test_unit_page_in_the_browser(live_server, page, make_user, world, session, 
     assert page.locator(".rec-card").count() == 7
     assert page.locator("nav.mainnav a", has_text="Hồ sơ một cửa").count() == 1
     page.screenshot(path="/tmp/records-unit-page.png", full_page=True)
+
+
+def test_an_empty_batch_stores_nothing_and_says_so(admin_client, world):
+    response = post(admin_client, [])
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["rows_read"], body["rows_stored"], body["months"]) == (0, 0, [])
+    assert admin_client.get("/api/records/units/20/indicators?year=2025").json()["values"] == []

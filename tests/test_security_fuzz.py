@@ -17,10 +17,7 @@ from tests.accounts_support import make_indicator, make_units
 EXAMPLES = 10  # per operation: bounds the run's time
 # Found by this run and reported to their owners; listed so that a new 5xx elsewhere fails
 # the run, and a fixed one fails it too (remove the line then).
-KNOWN_5XX: dict[str, str] = {
-    "POST /api/records/batches": "records (2026-12-05): {\"records\": []} → TypeError in "
-                                 "records/feed.py spelled_columns (len of None)",
-}
+KNOWN_5XX: dict[str, str] = {}
 
 
 @pytest.fixture

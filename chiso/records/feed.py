@@ -256,6 +256,7 @@ def spelled_columns(con: duckdb.DuckDBPyConnection, columns: dict[str, str]
     [found] = con.execute(f"SELECT {lists} FROM src").fetchall()
     lookups = {}
     for (col, reader), values in zip(readers.items(), found, strict=True):
+        values = values or []  # an empty file has no spellings (list() of nothing is NULL)
         if len(values) > LOOKUP_LIMIT:
             continue
         spelled = [v for v in values if v is not None]
