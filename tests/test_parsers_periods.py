@@ -21,12 +21,14 @@ from chiso.periods import (
     PeriodType,
     month_key_sql,
     parse_period,
+    parse_period_estimate,
     period_containing,
     period_containing_expr,
     period_label,
     period_of_cell,
     to_vn,
     vn_today,
+    year_to_date,
 )
 from chiso.settings import reset_settings_cache
 
@@ -39,7 +41,15 @@ SPELLINGS = {
                "09/2025", "9/2025", "T9/2025", "September 2025", "Sep 2025"],
     "2025S1": ["2025S1", "H1 2025", "6 tháng đầu năm 2025", "6 THÁNG ĐẦU NĂM 2025"],
     "2025S2": ["2025S2", "6 tháng cuối năm 2025", "H2/2025"],
-    "2025": ["2025", "năm 2025", "Năm 2025", "Year 2025"],
+    "2025": ["2025", "năm 2025", "Năm 2025", "Year 2025", "12 tháng năm 2025"],
+    "2025C09": ["2025C09", "9 tháng đầu năm 2025", "9 tháng năm 2025", "9 THÁNG ĐẦU NĂM 2025",
+                "Lũy kế 9 tháng năm 2025", "luỹ kế 9 tháng 2025",
+                "Lũy kế từ đầu năm đến tháng 9/2025", "lũy kế từ đầu năm 2025 đến hết tháng 9",
+                "lũy kế đến tháng 09/2025", "January–September 2025", "Jan-Sep 2025",
+                "YTD September 2025", "ytd 2025-09"],
+    "2025C11": ["11 tháng đầu năm 2025", "Lũy kế 11 tháng năm 2025",
+                "lũy kế từ đầu năm đến hết tháng 11/2025", "2025c11"],
+    "2025Q1": ["3 tháng đầu năm 2025"],
 }
 
 
@@ -49,8 +59,9 @@ def test_every_spelling_people_write_is_read(expected: str, spelling: str) -> No
     assert parse_period(spelling).id == expected
 
 
-@pytest.mark.parametrize("text", ["9 tháng đầu năm 2025", "2025Q5", "13/2025", "Quý V/2025",
-                                  "15/09/2025", "", "quý", "2025-13"])
+@pytest.mark.parametrize("text", ["2025Q5", "13/2025", "Quý V/2025", "15/09/2025", "", "quý",
+                                  "2025-13", "13 tháng đầu năm 2025", "2025C13",
+                                  "Ước thực hiện năm 2025", "lũy kế 9 tháng"])
 def test_what_is_not_a_period_is_refused_with_the_accepted_forms(text: str) -> None:
     with pytest.raises(PeriodError) as refused:
         parse_period(text)
@@ -59,9 +70,14 @@ def test_what_is_not_a_period_is_refused_with_the_accepted_forms(text: str) -> N
     assert "Q3/2025" in refused.value.message_en
 
 
-periods = st.builds(
-    lambda year, kind, index: Period(year, kind, min(index, 12 // kind.months)),
-    st.integers(1990, 2100), st.sampled_from(list(PeriodType)), st.integers(1, 12))
+def _any_period(year: int, kind: PeriodType, index: int) -> Period:
+    if kind is PeriodType.CUMULATIVE:
+        return Period.cumulative(year, index)
+    return Period(year, kind, min(index, 12 // kind.months))
+
+
+periods = st.builds(_any_period, st.integers(1990, 2100), st.sampled_from(list(PeriodType)),
+                    st.integers(1, 12))
 
 
 @FAST
@@ -71,7 +87,47 @@ def test_labels_people_read_parse_back(period: Period) -> None:
     assert parse_period(period_label(period.id, "en")) == period
 
 
+def test_a_cumulative_span_has_one_id_whatever_its_length() -> None:
+    """Lũy kế 3, 6 and 12 months are the first quarter, the first half and the year: one
+    figure, one id, so a '6 tháng đầu năm' value and an 'lũy kế 6 tháng' one never coexist."""
+    assert [Period.cumulative(2025, n).id for n in (1, 2, 3, 6, 9, 11, 12)] == [
+        "202501", "2025C02", "2025Q1", "2025S1", "2025C09", "2025C11", "2025"]
+    with pytest.raises(ValueError):
+        Period(2025, PeriodType.CUMULATIVE, 6)
+    nine = parse_period("9 tháng đầu năm 2025")
+    assert (nine.start(), nine.end()) == (dt.date(2025, 1, 1), dt.date(2025, 9, 30))
+    assert (nine.start(Calendar.CUTOFF_ND09), nine.end(Calendar.CUTOFF_ND09)) == (
+        dt.date(2024, 12, 15), dt.date(2025, 9, 14))
+    assert nine.contains(parse_period("2025Q3")) and nine.contains(parse_period("2025S1"))
+    assert not nine.contains(parse_period("202510")) and parse_period("2025").contains(nine)
+    assert nine.previous().id == "2024C09"  # cùng kỳ năm trước
+    assert [m.id for m in nine.months()][-1] == "202509"
+
+
+def test_year_to_date_needs_the_day_it_is_said_on() -> None:
+    autumn = dt.date(2025, 10, 20)
+    assert parse_period("Lũy kế từ đầu năm", as_of=autumn).id == "2025C10"
+    assert parse_period("từ đầu năm đến nay", as_of=dt.date(2025, 6, 2)).id == "2025S1"
+    assert parse_period("lũy kế 11 tháng", as_of=autumn).id == "2025C11"
+    assert year_to_date(dt.date(2025, 9, 15), Calendar.CUTOFF_ND09).id == "2025C10"
+    assert period_containing(dt.date(2025, 12, 20), "C", Calendar.CUTOFF_ND09).id == "202601"
+    with pytest.raises(PeriodError) as refused:
+        parse_period("Lũy kế từ đầu năm")
+    assert "tháng 9/2025" in refused.value.message_vi
+
+
+@pytest.mark.parametrize(("text", "period", "estimate"), [
+    ("Ước thực hiện năm 2025", "2025", True), ("ƯỚC THỰC HIỆN 9 THÁNG 2025", "2025C09", True),
+    ("ƯTH 11 tháng năm 2025", "2025C11", True), ("Ước tính: Quý IV/2025", "2025Q4", True),
+    ("9 tháng đầu năm 2025 (ước)", "2025C09", True), ("Estimate 2025", "2025", True),
+    ("Năm 2025", "2025", False), ("2025C09", "2025C09", False)])
+def test_an_estimate_is_a_period_and_a_flag(text: str, period: str, estimate: bool) -> None:
+    assert parse_period_estimate(text) == (parse_period(period), estimate)
+
+
 def test_labels() -> None:
+    assert period_label("2025C09") == "9 tháng đầu năm 2025"
+    assert period_label("2025C11", "en") == "January–November 2025"
     assert period_label("2026Q3") == "Quý III/2026"
     assert period_label("2026Q3", "en") == "Q3 2026"
     assert period_label("Tháng 9/2026", "en") == "September 2026"

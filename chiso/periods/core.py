@@ -1,4 +1,8 @@
-"""Period ids are ISO-like: `2024` (year), `2024S1` (half), `2024Q3` (quarter), `202409` (month).
+"""Period ids are ISO-like: `2024` (year), `2024S1` (half), `2024Q3` (quarter), `202409` (month),
+and `2024C09` for a cumulative period from January to a month ("9 tháng đầu năm 2024",
+"lũy kế 11 tháng"). A cumulative span that is already a period has that period's id: 3
+months is the first quarter, 6 the first half, 12 the year and 1 January, so each span has
+one id (`Period.cumulative`).
 
 The same id has different dates under different calendars. The standard calendar is the
 civil one; under the cut-off calendar of Nghị định 09/2019/NĐ-CP a month runs from the
@@ -21,10 +25,13 @@ from chiso.errors import UserError
 ROMAN = ("I", "II", "III", "IV")
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
              "September", "October", "November", "December")
-PERIOD_FORMS_VI = ("2025, 2025S1, 2025Q3, 202509, Năm 2025, 6 tháng đầu năm 2025, "
-                   "Quý III/2025, Q3/2025, Tháng 9/2025, 09/2025")
+PERIOD_FORMS_VI = ("2025, 2025S1, 2025Q3, 202509, 2025C09, Năm 2025, 6 tháng đầu năm 2025, "
+                   "Quý III/2025, Q3/2025, Tháng 9/2025, 09/2025, 9 tháng đầu năm 2025, "
+                   "Lũy kế từ đầu năm đến tháng 11/2025")
 PERIOD_FORMS_EN = PERIOD_FORMS_VI.replace("Năm 2025", "Year 2025").replace(
     "6 tháng đầu năm 2025", "H1 2025")
+# Cumulative spans (months from January) that are already a period of another type.
+SPAN_PERIODS = {1: ("M", 1), 3: ("Q", 1), 6: ("S", 1), 12: ("Y", 1)}
 
 
 class PeriodError(UserError, ValueError):
@@ -46,15 +53,20 @@ class PeriodType(enum.StrEnum):
     HALF = "S"
     QUARTER = "Q"
     MONTH = "M"
+    # Lũy kế: January to the month `index` of the year (2, 4, 5, 7 … 11 months; see
+    # SPAN_PERIODS for the others). Its index counts months, so `months` is 1.
+    CUMULATIVE = "C"
 
     @property
     def months(self) -> int:
-        return {"Y": 12, "S": 6, "Q": 3, "M": 1}[self.value]
+        """Months per step of the index (a cumulative period spans `index` months)."""
+        return {"Y": 12, "S": 6, "Q": 3, "M": 1, "C": 1}[self.value]
 
     @property
     def rank(self) -> int:
-        """Finer periods have a higher rank."""
-        return {"Y": 0, "S": 1, "Q": 2, "M": 3}[self.value]
+        """Finer periods have a higher rank (a cumulative span sits between a year and a
+        half: it is part of a year and may hold halves, quarters and months)."""
+        return {"Y": 0, "C": 1, "S": 1, "Q": 2, "M": 3}[self.value]
 
 
 class Calendar(enum.StrEnum):
@@ -74,23 +86,49 @@ class Period:
     type: PeriodType
     index: int = 1
 
+    def __post_init__(self) -> None:
+        if self.type is PeriodType.CUMULATIVE and (
+                self.index in SPAN_PERIODS or not 1 <= self.index <= 12):
+            raise ValueError(f"cumulative span of {self.index} months: use "
+                             "Period.cumulative(year, months)")
+
+    @classmethod
+    def cumulative(cls, year: int, months: int) -> Period:
+        """January to month `months` of `year`, under its one id: 9 → 2025C09, but 3 → the
+        first quarter, 6 → the first half, 12 → the year, 1 → January."""
+        if months in SPAN_PERIODS:
+            kind, index = SPAN_PERIODS[months]
+            return cls(year, PeriodType(kind), index)
+        return cls(year, PeriodType.CUMULATIVE, months)
+
     @property
     def id(self) -> str:
         if self.type is PeriodType.YEAR:
             return f"{self.year}"
         if self.type is PeriodType.MONTH:
             return f"{self.year}{self.index:02d}"
+        if self.type is PeriodType.CUMULATIVE:
+            return f"{self.year}C{self.index:02d}"
         return f"{self.year}{self.type.value}{self.index}"
 
     def __str__(self) -> str:
         return self.id
 
     @property
+    def cumulative_span(self) -> bool:
+        """True for a span from January that is no reporting period of its own (2025C09)."""
+        return self.type is PeriodType.CUMULATIVE
+
+    @property
     def first_month(self) -> int:
+        if self.cumulative_span:
+            return 1
         return (self.index - 1) * self.type.months + 1
 
     @property
     def last_month(self) -> int:
+        if self.cumulative_span:
+            return self.index
         return self.first_month + self.type.months - 1
 
     def start(self, calendar: Calendar = Calendar.STANDARD) -> dt.date:
@@ -108,14 +146,18 @@ class Period:
                 for m in range(self.first_month, self.last_month + 1)]
 
     def contains(self, other: Period) -> bool:
+        """Every month of `other` is a month of this period (a period contains itself)."""
         return (
             self.year == other.year
-            and self.type.rank <= other.type.rank
             and self.first_month <= other.first_month
             and other.last_month <= self.last_month
         )
 
     def previous(self) -> Period:
+        """The period before this one; for a cumulative span, the same span a year earlier
+        (cùng kỳ năm trước), as 9 months are compared with last year's 9 months."""
+        if self.cumulative_span:
+            return Period(self.year - 1, self.type, self.index)
         count = 12 // self.type.months
         if self.index > 1:
             return Period(self.year, self.type, self.index - 1)
@@ -126,7 +168,10 @@ class Period:
         return self.label_en() if locale == "en" else self.label_vi()
 
     def label_vi(self) -> str:
-        """'Quý III/2025', 'Tháng 9/2025', '6 tháng đầu năm 2025', 'Năm 2025'."""
+        """'Quý III/2025', 'Tháng 9/2025', '6 tháng đầu năm 2025', 'Năm 2025',
+        '9 tháng đầu năm 2025'."""
+        if self.cumulative_span:
+            return f"{self.index} tháng đầu năm {self.year}"
         if self.type is PeriodType.YEAR:
             return f"Năm {self.year}"
         if self.type is PeriodType.HALF:
@@ -136,7 +181,9 @@ class Period:
         return f"Tháng {self.index}/{self.year}"
 
     def label_en(self) -> str:
-        """'Q3 2025', 'September 2025', 'H1 2025', 'Year 2025'."""
+        """'Q3 2025', 'September 2025', 'H1 2025', 'Year 2025', 'January–September 2025'."""
+        if self.cumulative_span:
+            return f"January–{MONTHS_EN[self.index - 1]} {self.year}"
         if self.type is PeriodType.YEAR:
             return f"Year {self.year}"
         if self.type is PeriodType.HALF:
@@ -176,8 +223,16 @@ def period_containing(
         month += 1
         if month == 13:
             year, month = year + 1, 1
+    if ptype is PeriodType.CUMULATIVE:  # lũy kế từ đầu năm: January to this month
+        return Period.cumulative(year, month)
     index = (month - 1) // ptype.months + 1
     return Period(year, ptype, index)
+
+
+def year_to_date(day: dt.date, calendar: Calendar | str = Calendar.STANDARD) -> Period:
+    """'Lũy kế từ đầu năm' on `day`: January to the month holding it (2025C09 on
+    20/09/2025; under NĐ 09/2019, 15/09 is already in the October span)."""
+    return period_containing(day, PeriodType.CUMULATIVE, calendar)
 
 
 def month_ids_between(first: dt.date, last: dt.date) -> list[str]:

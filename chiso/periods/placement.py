@@ -42,6 +42,8 @@ def period_id_expr(month_index: pl.Expr, ptype: PeriodType | str) -> pl.Expr:
     ptype = PeriodType(ptype)
     year = (month_index // 12).cast(pl.String)
     month = month_index % 12 + 1
+    if ptype is PeriodType.CUMULATIVE:
+        return _span_id_expr(year, month)
     if ptype is PeriodType.YEAR:
         return year
     if ptype is PeriodType.MONTH:
@@ -60,3 +62,13 @@ def month_key_sql(column: str, calendar: Calendar | str = Calendar.STANDARD) -> 
              f"CAST(EXTRACT(MONTH FROM {column}) AS INTEGER) - 1{shift})"
     # No integer-division operator is common to both engines: floor of a real division.
     return f"(CAST(FLOOR({months} / 12.0) AS INTEGER) * 100 + {months} % 12 + 1)"
+
+
+def _span_id_expr(year: pl.Expr, month: pl.Expr) -> pl.Expr:
+    """January to `month`, under the span's one id (`Period.cumulative`): 2025C09, but
+    2025Q1, 2025S1, 2025 and 202501 for 3, 6, 12 and 1 months."""
+    return (pl.when(month == 12).then(year)
+            .when(month == 6).then(pl.concat_str(year, pl.lit("S1")))
+            .when(month == 3).then(pl.concat_str(year, pl.lit("Q1")))
+            .when(month == 1).then(pl.concat_str(year, pl.lit("01")))
+            .otherwise(pl.concat_str(year, pl.lit("C"), month.cast(pl.String).str.zfill(2))))
