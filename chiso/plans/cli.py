@@ -1,8 +1,10 @@
-"""`chiso plan …`: load a plan from YAML or XLSX, list and show plans, export to XLSX."""
+"""`chiso plan …`: load a plan from YAML or XLSX, list and show plans, export to XLSX,
+revise a target from a date on a document, and show targets as they stood on a day."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -57,6 +59,11 @@ def load(
     if summary.kept:
         console.print(f"  {len(summary.kept)} chỉ tiêu không có trong tệp vẫn được giữ / targets "
                       "not in the file are kept: " + ", ".join(summary.kept), highlight=False)
+    if summary.parents_changed:
+        console.print("  căn cứ / implements: " + ", ".join(summary.parents_changed),
+                      highlight=False)
+    for label in summary.revised:
+        console.print(f"  ↘ điều chỉnh / revised: {label}", highlight=False)
 
 
 @plan_app.command("list")
@@ -90,22 +97,27 @@ def show(code: str = typer.Argument(..., help="The plan's số hiệu, e.g. 72-K
     Example: chiso plan show 72-KH/BCĐ
     """
     from chiso.db import session_scope
+    from chiso.plans.revisions import target_versions
     from chiso.plans.service import PlanNotFound, get_plan, plan_targets, target_as_dict
     from chiso.text import format_date, format_number
 
     try:
         with session_scope() as session:
             plan = get_plan(session, code)
-            table = Table("Trụ cột", "Chỉ số / indicator", "Đơn vị / unit", "Ngày đích / date",
-                          "Chỉ tiêu / target", "Xuất phát / baseline", title=f"{plan.code} · "
-                          f"{plan.title}")
+            table = Table("Số / id", "Trụ cột", "Chỉ số / indicator", "Đơn vị / unit",
+                          "Ngày đích / date", "Chỉ tiêu / target", "Xuất phát / baseline",
+                          title=f"{plan.code} · {plan.title}")
             for target in plan_targets(session, plan):
                 row = target_as_dict(session, target)
-                table.add_row(row["pillar"] or "", f"{row['indicator_name_vi']}\n"
-                              f"[dim]{row['indicator']}[/]", row["unit"],
-                              format_date(row["target_date"]),
+                versions = target_versions(session, target.id)
+                revised = (f"\n[dim]điều chỉnh từ / revised from "
+                           f"{format_date(versions[-1]['effective_from'])}[/]"
+                           if len(versions) > 1 else "")
+                table.add_row(str(target.id), row["pillar"] or "",
+                              f"{row['indicator_name_vi']}\n[dim]{row['indicator']}[/]",
+                              row["unit"], format_date(row["target_date"]),
                               f"{row['comparator']} {format_number(row['value'], 2)} "
-                              f"{row['unit_vi']}",
+                              f"{row['unit_vi']}{revised}",
                               format_number(row["baseline_value"], 2))
     except PlanNotFound as exc:
         console.print(f"[red]✗[/] {exc}", highlight=False)
@@ -132,3 +144,101 @@ def export(
         console.print(f"[red]✗[/] {exc}", highlight=False)
         raise typer.Exit(1) from exc
     console.print(f"[green]✓[/] {path}", highlight=False)
+
+
+@plan_app.command("revise")
+def revise(
+    target_id: int = typer.Argument(..., help="The target's id (chiso plan show CODE)."),
+    value: str = typer.Option(..., "--value", help="The new target value, e.g. 1 or 1,5."),
+    effective: str = typer.Option(..., "--from", help="In force from this day (dd/mm/yyyy)."),
+    basis: str = typer.Option(..., "--basis",
+                              help="Số hiệu of the document the revision rests on."),
+    basis_date: str = typer.Option("", "--basis-date", help="That document's date."),
+    note: str = typer.Option("", "--note", help="Why, in a few words."),
+) -> None:
+    """Revise a target from a date on a document: the earlier value stays in force before
+    that date (reports for earlier periods keep it) and stays in the history.
+
+    Example: chiso plan revise 12 --value 1 --from 15/06/2025 --basis 123/BCĐTW-VP
+    """
+    from chiso.accounts.access import Access
+    from chiso.db import session_scope
+    from chiso.errors import UserError
+    from chiso.plans.revisions import revise_target, target_versions
+    from chiso.text import parse_date
+
+    try:
+        with session_scope() as session:
+            revise_target(session, target_id, value=value, effective_from=parse_date(effective),
+                          basis_code=basis, basis_date=parse_date(basis_date) if basis_date
+                          else None, note=note, access=Access.system(session, "cli"))
+            versions = target_versions(session, target_id)
+    except UserError as exc:
+        console.print(f"[red]✗[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    _print_versions(target_id, versions)
+
+
+@plan_app.command("history")
+def history(target_id: int = typer.Argument(..., help="The target's id.")) -> None:
+    """Every value a target had: the plan's own, then each revision with its date and basis.
+
+    Example: chiso plan history 12
+    """
+    from chiso.db import session_scope
+    from chiso.plans.revisions import target_versions
+
+    with session_scope() as session:
+        versions = target_versions(session, target_id)
+    if not versions:
+        console.print(f"[red]✗[/] Không có chỉ tiêu số {target_id} / no target {target_id}")
+        raise typer.Exit(1)
+    _print_versions(target_id, versions)
+
+
+def _print_versions(target_id: int, versions: list[dict[str, Any]]) -> None:
+    from chiso.text import format_date, format_number
+
+    table = Table("Lần / version", "Hiệu lực từ / in force from", "Chỉ tiêu / target",
+                  "Căn cứ / basis", "Ghi chú / note", title=f"Chỉ tiêu / target {target_id}")
+    for v in versions:
+        start = v["effective_from"]
+        table.add_row(str(v["version"]), format_date(start) if start else
+                      "theo kế hoạch / as planned",
+                      f"{v['comparator']} {format_number(v['value'], 2)}",
+                      f"{v['basis_code']} {format_date(v['basis_date'])}".strip(),
+                      str(v["note"] or ""))
+    console.print(table)
+
+
+@plan_app.command("in-force")
+def in_force(
+    on: str = typer.Option("", "--on", help="The day (dd/mm/yyyy); default today."),
+    unit: str = typer.Option("", "--unit", help="Only this unit's targets (code)."),
+    year: int = typer.Option(0, "--year", help="Only targets of this year."),
+) -> None:
+    """Targets as they stood on a day: the version in force, and since when.
+
+    Example: chiso plan in-force --on 31/03/2025 --unit 20 --year 2025
+    """
+    from sqlalchemy import select
+
+    from chiso.db import session_scope
+    from chiso.plans.revisions import targets_in_force
+    from chiso.settings import get_settings
+    from chiso.text import format_date, format_number, parse_date
+    from chiso.units.models import OrgUnit
+
+    day = parse_date(on) if on else get_settings().current_date()
+    table = Table("Số / id", "Kế hoạch / plan", "Chỉ số / indicator", "Đơn vị / unit",
+                  "Chỉ tiêu / target", "Từ / since", "Căn cứ / basis",
+                  title=f"Chỉ tiêu áp dụng ngày {format_date(day)} / targets in force")
+    with session_scope() as session:
+        unit_ids = (list(session.scalars(select(OrgUnit.id).where(OrgUnit.code == unit)))
+                    if unit else None)
+        for row in targets_in_force(session, on=day, unit_ids=unit_ids, year=year or None):
+            table.add_row(str(row.target_id), row.plan_code, row.indicator_code, row.unit_code,
+                          f"{row.comparator} {format_number(row.value, 2)}",
+                          format_date(row.effective_from) if row.effective_from else "–",
+                          f"{row.basis_code} {format_date(row.basis_date)}".strip())
+    console.print(table)

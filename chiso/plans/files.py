@@ -21,7 +21,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from chiso.indicators.problems import InputRejected, Problem
 from chiso.indicators.service import read_yaml_mapping
-from chiso.text import accent_free_key, cell_text, format_date, nfc
+from chiso.text import (
+    accent_free_key,
+    cell_text,
+    format_date,
+    nfc,
+    spreadsheet_safe,
+    unguard_cell,
+)
 from chiso.text.numbers import ParsedNumber
 
 PLAN_SHEET = "Kế hoạch"
@@ -85,6 +92,7 @@ class RawPlan:
     plan_rows: dict[str, int | None]
     target_sheet: str
     targets: list[RawRow]
+    revisions: list[RawRow] = field(default_factory=list)  # YAML `revisions:` (chain.py)
 
 
 def read_plan_file(path: str | Path) -> RawPlan:
@@ -119,9 +127,16 @@ def read_plan_yaml(source: Path) -> RawPlan:
     assert isinstance(plan, dict) and isinstance(targets, list)
     rows = [RawRow(values=_flatten_yaml_target(entry), row=index)
             for index, entry in enumerate(targets, start=1)]
+    revisions = document.get("revisions") or []
+    if not isinstance(revisions, list):
+        raise InputRejected([Problem(source.name, "'revisions' phải là một danh sách",
+                                     "'revisions' must be a list")])
     return RawPlan(file=source.name, spreadsheet=False, plan=dict(plan), plan_sheet="",
-                   plan_columns={name: f"plan.{name}" for name in PLAN_FIELDS}, plan_rows={},
-                   target_sheet="targets", targets=rows)
+                   plan_columns={name: f"plan.{name}" for name in (*PLAN_FIELDS, "parents")},
+                   plan_rows={}, target_sheet="targets", targets=rows,
+                   revisions=[RawRow(values=entry if isinstance(entry, dict) else
+                                     {"__not_a_mapping__": entry}, row=index)
+                              for index, entry in enumerate(revisions, start=1)])
 
 
 def _flatten_yaml_target(entry: Any) -> dict[str, Any]:
@@ -234,7 +249,7 @@ def cell_value(cell: Cell) -> Any:
     """A cell's value; a number shown as a percentage (0,85 as 85%) comes back as 85%."""
     value = cell.value
     if isinstance(value, str):
-        value = nfc(value)
+        value = nfc(unguard_cell(value))
         return value or None
     if isinstance(value, bool):
         return value
@@ -267,7 +282,7 @@ def write_plan_xlsx(path: str | Path, plan: dict[str, Any], targets: list[dict[s
 def _write_plan_sheet(sheet: Worksheet, plan: dict[str, Any]) -> None:
     sheet.append(["Trường / Field", "Giá trị / Value"])
     for name, (vi, en) in PLAN_FIELDS.items():
-        sheet.append([f"{vi} / {en}", plan.get(name)])
+        sheet.append([f"{vi} / {en}", spreadsheet_safe(plan.get(name))])
         _format_date_cell(sheet.cell(sheet.max_row, 2))
     _style_header(sheet, 1)
     sheet.column_dimensions["A"].width = 34
@@ -297,9 +312,11 @@ def _write_target_sheet(sheet: Worksheet, targets: list[dict[str, Any]]) -> None
 
 
 def _xlsx_value(name: str, value: Any) -> Any:
+    """A target field as written: milestones in words, and text a spreadsheet would run as
+    a formula (the comparator '=', a note '=…') guarded as text."""
     if name == "milestones":
         return format_milestones(value)
-    return value
+    return spreadsheet_safe(value)
 
 
 def format_milestones(milestones: list[dict[str, Any]] | None) -> str | None:

@@ -1,4 +1,5 @@
-"""A plan document and the numeric targets it sets."""
+"""A plan document, the documents it implements, the numeric targets it sets, and every
+version of each target (a revision takes effect on a date and rests on a document)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,20 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from chiso.db.base import Base, Timestamped
+from chiso.db.base import Base, Timestamped, utcnow
 
 
 class Comparator(enum.StrEnum):
@@ -39,6 +50,8 @@ class Plan(Timestamped, Base):
     year_from: Mapped[int] = mapped_column(Integer)
     year_to: Mapped[int] = mapped_column(Integer)
     scope_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    # The first parent that is a loaded plan (kept for older readers); all of them, loaded
+    # or not, are in `plan_parent`.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
     note: Mapped[str] = mapped_column(Text, default="")
 
@@ -69,3 +82,47 @@ class Target(Timestamped, Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     plan: Mapped[Plan] = relationship(back_populates="targets")
+
+
+class PlanParent(Base):
+    """A document the plan implements (căn cứ): a Party action programme, the committee's
+    plan, a People's Committee plan … A plan may implement several. `parent_plan_id` links
+    the parent when it is loaded in chiso; otherwise the document is named by its số hiệu,
+    title and date (NQ 57-NQ/TW need not be loaded to be cited)."""
+
+    __tablename__ = "plan_parent"
+    __table_args__ = (UniqueConstraint("plan_id", "parent_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    parent_code: Mapped[str] = mapped_column(String(64))
+    parent_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"), index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    issued_on: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class TargetVersion(Base):
+    """One version of a target's value. Version 1 is the value as the plan set it
+    (`effective_from` null: from the start); each revision takes effect on its date and
+    rests on a document (số hiệu, date), e.g. a 2025 target lowered from 3 % to 1 % on the
+    central committee's request. The target row carries the latest version; status and
+    reports use the version in force at their date (`chiso.plans.revisions`)."""
+
+    __tablename__ = "target_version"
+    __table_args__ = (UniqueConstraint("target_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("target.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[dt.date | None] = mapped_column(Date)
+    comparator: Mapped[str] = mapped_column(String(8))
+    value: Mapped[float] = mapped_column(Float)
+    value_high: Mapped[float | None] = mapped_column(Float)
+    basis_code: Mapped[str] = mapped_column(String(64), default="")
+    basis_date: Mapped[dt.date | None] = mapped_column(Date)
+    basis_title: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

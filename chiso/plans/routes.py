@@ -2,7 +2,10 @@
 
 Plan codes contain '/' (72-KH/BCĐ): the API takes the code URL-encoded or as a path
 (`/api/plans/72-KH%2FBC%C4%90` and `/api/plans/72-KH/BCĐ` both work); pages use the plan id.
-Reading needs READ; creating or changing a target needs MANAGE on the target's unit.
+Reading needs READ; creating, changing or revising a target needs MANAGE on the target's
+unit. A revision (`POST /api/targets/{id}/revisions`) is a new version with an effective date
+and a basis document; `GET /api/targets/in-force?on=…` gives every target as it stood on a
+day and `GET /api/target-revisions?period=…` the revisions that took effect in a period.
 """
 
 from __future__ import annotations
@@ -16,13 +19,19 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
 
 from chiso.accounts.access import Action
-from chiso.errors import ERROR_RESPONSES
+from chiso.errors import ERROR_RESPONSES, NotFound
 from chiso.indicators.models import Indicator, Pillar
+from chiso.indicators.problems import InputRejected, Problem
 from chiso.indicators.service import list_indicators, list_pillars
-from chiso.plans import service
+from chiso.periods import parse_period
+from chiso.plans import revisions, service
 from chiso.plans.models import Plan
+from chiso.settings import get_settings
+from chiso.text import parse_date
+from chiso.text.dates import DateError
 from chiso.units.models import OrgUnit
 from chiso.web.deps import AccessDep, SessionDep
 from chiso.web.nav import NavItem
@@ -71,6 +80,22 @@ class TargetChanges(BaseModel):
     note: str | None = None
 
 
+class RevisionIn(BaseModel):
+    """A revision: the new value from `effective_from` on, resting on the document
+    `basis_code` (số hiệu) of `basis_date`. Dates as dd/mm/yyyy or ISO."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: Number
+    effective_from: dt.date | str
+    basis_code: str
+    basis_date: dt.date | str | None = None
+    basis_title: str = ""
+    comparator: str | None = None
+    value_high: Number | None = None
+    note: str = ""
+
+
 # ------------------------------------------------------------------------------ API
 
 
@@ -100,6 +125,59 @@ def show_plan(code: str, session: SessionDep, access: AccessDep) -> dict[str, An
     return {**service.plan_as_dict(session, plan),
             "targets": [service.target_as_dict(session, t)
                         for t in service.plan_targets(session, plan)]}
+
+
+@router.get("/api/targets/in-force")
+def targets_in_force(session: SessionDep, access: AccessDep, on: str | None = None,
+                     unit: str | None = None, year: int | None = None,
+                     plan: str | None = None) -> list[dict[str, Any]]:
+    """Every target as it stood on `on` (default today; dd/mm/yyyy or ISO): the version in
+    force, its effective date and basis (`revised` when it is not the plan's own value).
+    A report for Q1 asks `on=31/03/2025`, one for Q3 `on=30/09/2025`."""
+    access.require(Action.READ)
+    unit_ids = _unit_ids(session, unit) if unit else None
+    rows = revisions.targets_in_force(session, on=_day(on, "on"), unit_ids=unit_ids,
+                                      year=year, plan_code=plan)
+    return [r.to_dict() for r in rows if access.can(Action.READ, _unit_of(session, r))]
+
+
+@router.get("/api/target-revisions")
+def target_revisions(session: SessionDep, access: AccessDep, period: str | None = None,
+                     unit: str | None = None, year: int | None = None
+                     ) -> list[dict[str, Any]]:
+    """Revisions that took effect in `period` (any spelling: 'Quý III/2025', '9 tháng đầu
+    năm 2025'; default all), with the value before and after and the basis document."""
+    access.require(Action.READ)
+    first = last = None
+    if period:
+        span = parse_period(period, as_of=get_settings().current_date())
+        first, last = span.start(), span.end()
+    rows = revisions.target_revisions(session, first_day=first, last_day=last, year=year,
+                                      unit_ids=_unit_ids(session, unit) if unit else None)
+    return [{**r.to_dict(), "sentence_vi": r.sentence("vi"), "sentence_en": r.sentence("en")}
+            for r in rows]
+
+
+@router.get("/api/targets/{target_id}/revisions")
+def target_versions(target_id: int, session: SessionDep, access: AccessDep
+                    ) -> list[dict[str, Any]]:
+    """Every version of a target, oldest first: the plan's own value, then each revision."""
+    access.require(Action.READ)
+    return revisions.target_versions(session, target_id)
+
+
+@router.post("/api/targets/{target_id}/revisions", status_code=201)
+def revise(target_id: int, body: RevisionIn, session: SessionDep, access: AccessDep
+           ) -> dict[str, Any]:
+    """Revise a target from a date on, on a document (MANAGE on its unit). The earlier
+    values stay; 422 (bilingual, naming the field) for a missing basis or an effective date
+    not after the previous revision's."""
+    revisions.revise_target(
+        session, target_id, value=body.value, value_high=body.value_high,
+        comparator=body.comparator, effective_from=_day(body.effective_from, "effective_from"),
+        basis_code=body.basis_code, basis_date=_optional_day(body.basis_date, "basis_date"),
+        basis_title=body.basis_title, note=body.note, access=access)
+    return {"versions": revisions.target_versions(session, target_id)}
 
 
 @router.put("/api/targets/{target_id}")
@@ -132,6 +210,9 @@ def plan_page(plan_id: int, request: Request, session: SessionDep, access: Acces
     can_add = plan.scope_unit_id is not None and access.can(Action.MANAGE, plan.scope_unit_id)
     return render(request, "plans/plan.html", {
         "access": access, "plan": plan, "scope_name": _scope_name(session, plan),
+        "parents": service.plan_parents(session, plan),
+        "children": service.plan_children(session, plan),
+        "versions": {t.id: revisions.target_versions(session, t.id) for t in targets},
         "groups": _grouped(session, targets), "target_count": len(targets),
         "can_manage": {t.id: access.can(Action.MANAGE, t.unit_id) for t in targets},
         "can_add": can_add, "api_code": _quote(plan.code),
@@ -153,6 +234,33 @@ def plan_export(plan_id: int, session: SessionDep, access: AccessDep) -> Respons
                     "spreadsheetml.sheet", headers={
                         "Content-Disposition": "attachment; filename*=UTF-8''"
                         + _quote(filename)})
+
+
+def _day(text: dt.date | str | None, field: str) -> dt.date:
+    if text in (None, ""):
+        return get_settings().current_date()
+    if isinstance(text, dt.date):
+        return text
+    try:
+        return parse_date(text)
+    except DateError as exc:
+        raise InputRejected([Problem("", exc.message_vi, exc.message_en, column=field)]
+                            ) from None
+
+
+def _optional_day(text: dt.date | str | None, field: str) -> dt.date | None:
+    return None if text in (None, "") else _day(text, field)
+
+
+def _unit_ids(session: SessionDep, code: str) -> list[int]:
+    ids = list(session.scalars(select(OrgUnit.id).where(OrgUnit.code == code.strip())))
+    if not ids:
+        raise NotFound(f"Không có đơn vị mã '{code}'", f"no unit with code '{code}'")
+    return ids
+
+
+def _unit_of(session: SessionDep, row: revisions.TargetInForce) -> int | None:
+    return session.scalar(select(OrgUnit.id).where(OrgUnit.code == row.unit_code))
 
 
 def _quote(text: str) -> str:

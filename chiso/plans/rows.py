@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from chiso.indicators.models import Indicator
 from chiso.indicators.problems import InputRejected, Problem
+from chiso.plans.chain import ParentDraft, RevisionDraft, read_parents, read_revisions
 from chiso.plans.files import RawPlan, RawRow
-from chiso.plans.models import Comparator, Plan, Trajectory
+from chiso.plans.models import Comparator, Trajectory
 from chiso.text import format_date, nfc, parse_date, parse_number
 from chiso.text.dates import DateError
 from chiso.text.numbers import NumberError, ParsedNumber
@@ -80,6 +81,8 @@ class PlanDraft:
     note: str
     default_target_date: dt.date | None
     targets: list[TargetDraft] = field(default_factory=list)
+    parents: list[ParentDraft] = field(default_factory=list)
+    revisions: list[RevisionDraft] = field(default_factory=list)
 
     def fields(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in PLAN_MODEL_FIELDS}
@@ -107,6 +110,7 @@ class PlanValidator:
         plan = self._plan()
         if plan is not None:
             plan.targets = self._targets(plan)
+            plan.revisions = read_revisions(self, plan, self.raw.revisions)
         if self.problems or plan is None:
             raise InputRejected(self.problems)
         return plan
@@ -140,13 +144,15 @@ class PlanValidator:
             return None
         scope_code = nfc(values.get("scope_unit"))
         scope_day = issued_on or dt.date(year_from, 1, 1)
+        parents = read_parents(self, values)
+        loaded = [p.plan_id for p in parents if p.plan_id is not None]
         return PlanDraft(
             code=code, title=title, document_kind=nfc(values.get("document_kind")) or "KH",
             issuer=nfc(values.get("issuer")), issued_on=issued_on, year_from=year_from,
             year_to=year_to, scope_unit_code=scope_code,
             scope_unit_id=self._scope_unit(scope_code, scope_day),
-            parent_id=self._parent(nfc(values.get("parent"))), note=nfc(values.get("note")),
-            default_target_date=self._plan_date("default_target_date"))
+            parent_id=loaded[0] if loaded else None, note=nfc(values.get("note")),
+            default_target_date=self._plan_date("default_target_date"), parents=parents)
 
     def _plan_date(self, name: str) -> dt.date | None:
         raw = self.raw.plan.get(name)
@@ -175,15 +181,6 @@ class PlanValidator:
                               f"{day.isoformat()}")
             return None
         return unit.id
-
-    def _parent(self, code: str) -> int | None:
-        if not code:
-            return None
-        parent_id = self.session.scalar(select(Plan.id).where(Plan.code == code))
-        if parent_id is None:
-            self.plan_problem("parent", f"văn bản căn cứ '{code}' chưa có trong hệ thống",
-                              f"parent document '{code}' is not loaded")
-        return parent_id
 
     # -- the targets
 

@@ -5,6 +5,12 @@ person's, or `Access.system(session, "cli")` for the operator's command) and nee
 on every unit it touches — the plan's scope unit (old and new), each target's unit, and a
 moved target's old unit — refuses to run before `chiso.boot.boot()`, and writes an audit
 event that keeps the old and new values, so no earlier target value is ever lost.
+
+A plan may implement several documents (`parents`: loaded plans or cited documents). A
+target keeps every version of its value (`chiso.plans.revisions`): a plan file or an edit
+sets or corrects the plan's own value; a revision with an effective date and a basis
+document is a new version, and the file's value is compared with the plan's own value, so
+reloading the plan never undoes a revision.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,8 +30,9 @@ from chiso.boot import require_booted
 from chiso.errors import NotFound
 from chiso.indicators.models import Indicator, Pillar
 from chiso.indicators.problems import InputRejected, Problem
+from chiso.plans import chain, revisions
 from chiso.plans.files import RawPlan, RawRow, read_plan_file, write_plan_xlsx
-from chiso.plans.models import Plan, Target
+from chiso.plans.models import Plan, PlanParent, Target, TargetVersion
 from chiso.plans.rows import (
     PLAN_MODEL_FIELDS,
     TARGET_MODEL_FIELDS,
@@ -36,6 +44,7 @@ from chiso.plans.rows import (
 from chiso.text import format_date, nfc
 from chiso.units.models import OrgUnit
 
+VALUE_FIELDS = ("comparator", "value", "value_high")
 EDITABLE_TARGET_FIELDS = frozenset({"indicator", "unit", "year", "target_date", "comparator",
                                     "value", "value_high", "baseline_value", "baseline_date",
                                     "trajectory", "milestones", "note"})
@@ -65,10 +74,13 @@ class PlanSummary:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    parents_changed: list[str] = field(default_factory=list)
+    revised: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.plan_created or self.plan_changes or self.inserted or self.updated)
+        return bool(self.plan_created or self.plan_changes or self.inserted or self.updated
+                    or self.parents_changed or self.revised)
 
 
 # ------------------------------------------------------------------------------ loading
@@ -88,6 +100,11 @@ def load_plan(session: Session, path: str | Path, *, access: Access,
     actor = access.actor
     plan = _apply_plan(session, draft, summary, actor)
     _apply_targets(session, plan, draft, summary, actor)
+    if plan is not None and not dry_run:
+        summary.parents_changed = chain.apply_parents(session, plan, draft.parents, actor,
+                                                      note=summary.file)
+        session.flush()
+        summary.revised = chain.apply_revisions(session, plan, draft.revisions, access)
     if not dry_run:
         session.flush()
     return summary
@@ -143,7 +160,8 @@ def _apply_targets(session: Session, plan: Plan | None, draft: PlanDraft,
             if plan is not None and not summary.dry_run:
                 _insert_target(session, plan, target_draft, actor, note=summary.file)
             continue
-        before, after = changed_fields(current, target_draft.fields(), TARGET_MODEL_FIELDS)
+        before, after = changed_fields(_as_planned(session, current), target_draft.fields(),
+                                       TARGET_MODEL_FIELDS)
         if not after:
             summary.unchanged.append(label)
             continue
@@ -151,6 +169,21 @@ def _apply_targets(session: Session, plan: Plan | None, draft: PlanDraft,
         if not summary.dry_run:
             _update(session, current, before, after, actor, note=summary.file)
     summary.kept = [_target_label(session, t) for t in existing.values()]
+
+
+def _as_planned(session: Session, target: Target) -> Any:
+    """The target with the value its plan set (version 1) when it has been revised since:
+    a plan file states the plan's own value, never the revised one."""
+    original = session.scalar(select(TargetVersion).where(
+        TargetVersion.target_id == target.id, TargetVersion.version == 1))
+    revised = original is not None and revisions.version_count(session, target.id) > 1
+    if not revised:
+        return target
+    assert original is not None
+    planned = {name: getattr(target, name) for name in TARGET_MODEL_FIELDS}
+    planned.update(comparator=original.comparator, value=original.value,
+                   value_high=original.value_high)
+    return SimpleNamespace(**planned)
 
 
 def _targets_by_key(session: Session, plan_id: int) -> dict[tuple[int, int, dt.date], Target]:
@@ -163,6 +196,7 @@ def _insert_target(session: Session, plan: Plan, draft: TargetDraft, actor: Any,
     target = Target(plan_id=plan.id, **draft.fields())
     session.add(target)
     session.flush()
+    revisions.record_original(session, target, plan, actor)
     record_event(session, action="target.create", object_type="target", object_id=target.id,
                  actor=actor, unit_id=target.unit_id,
                  after={"plan": plan.code, "indicator": draft.indicator_code,
@@ -171,9 +205,21 @@ def _insert_target(session: Session, plan: Plan, draft: TargetDraft, actor: Any,
 
 
 def _update(session: Session, target: Target, before: dict[str, Any], after: dict[str, Any],
-            actor: Any, note: str = "") -> None:
-    """Change a target; the audit event keeps the old values (history is never lost)."""
-    assign_fields(target, after)
+            actor: Any, note: str = "", planned: bool = True) -> None:
+    """Change a target; the audit event keeps the old values (history is never lost). A
+    changed value corrects a version in place: with `planned` (a plan file, which states
+    the plan's own value) version 1 when the target was revised since; otherwise (an edit
+    of the target as it stands) the latest version."""
+    values = {name: after[name] for name in VALUE_FIELDS if name in after}
+    revised = planned and revisions.version_count(session, target.id) > 1
+    assign_fields(target, {k: v for k, v in after.items() if not (revised and k in values)})
+    if values and revised:
+        original = session.scalar(select(TargetVersion).where(
+            TargetVersion.target_id == target.id, TargetVersion.version == 1))
+        assert original is not None
+        assign_fields(original, values)
+    elif values:
+        revisions.correct_latest(session, target)
     session.flush()
     record_event(session, action="target.update", object_type="target", object_id=target.id,
                  actor=actor, unit_id=target.unit_id, before=before, after=after, note=note)
@@ -223,7 +269,7 @@ def update_target(session: Session, target_id: int, changes: dict[str, Any], *,
     _refuse_duplicate(session, plan, draft, exclude_id=target.id)
     before, after = changed_fields(target, draft.fields(), TARGET_MODEL_FIELDS)
     if after:
-        _update(session, target, before, after, access.actor, note="api")
+        _update(session, target, before, after, access.actor, note="api", planned=False)
     return target
 
 
@@ -314,13 +360,42 @@ def plan_targets(session: Session, plan: Plan) -> list[Target]:
 
 
 def plan_as_dict(session: Session, plan: Plan) -> dict[str, Any]:
+    """A plan's public shape; `parent` names every document it implements ('57-NQ/TW;
+    72-KH/BCĐ', as a plan file writes it), `parents` describes each."""
     scope = session.get(OrgUnit, plan.scope_unit_id) if plan.scope_unit_id else None
-    parent = session.get(Plan, plan.parent_id) if plan.parent_id else None
+    parents = plan_parents(session, plan)
     return {"id": plan.id, "code": plan.code, "title": plan.title,
             "document_kind": plan.document_kind, "issuer": plan.issuer,
             "issued_on": plan.issued_on, "year_from": plan.year_from, "year_to": plan.year_to,
-            "scope_unit": scope.code if scope else None, "parent": parent.code if parent else None,
+            "scope_unit": scope.code if scope else None,
+            "parent": "; ".join(p["code"] for p in parents) or None, "parents": parents,
             "note": plan.note}
+
+
+def plan_parents(session: Session, plan: Plan) -> list[dict[str, Any]]:
+    """The documents the plan implements, in the file's order: code, title, date, note and
+    `loaded` (the parent is a plan in chiso: its page can be opened)."""
+    rows = session.scalars(select(PlanParent).where(PlanParent.plan_id == plan.id)
+                           .order_by(PlanParent.position, PlanParent.id)).all()
+    if not rows and plan.parent_id:  # a plan stored before parents were listed
+        parent = session.get(Plan, plan.parent_id)
+        return [{"code": parent.code, "title": parent.title, "issued_on": parent.issued_on,
+                 "note": "", "loaded": True, "plan_id": parent.id}] if parent else []
+    return [{"code": p.parent_code, "title": p.title or _loaded_title(session, p),
+             "issued_on": p.issued_on, "note": p.note, "loaded": p.parent_plan_id is not None,
+             "plan_id": p.parent_plan_id} for p in rows]
+
+
+def _loaded_title(session: Session, parent: PlanParent) -> str:
+    plan = session.get(Plan, parent.parent_plan_id) if parent.parent_plan_id else None
+    return plan.title if plan else ""
+
+
+def plan_children(session: Session, plan: Plan) -> list[Plan]:
+    """Plans that implement this one (the next links of the chain)."""
+    ids = select(PlanParent.plan_id).where(PlanParent.parent_plan_id == plan.id)
+    return list(session.scalars(select(Plan).where(
+        (Plan.id.in_(ids)) | (Plan.parent_id == plan.id)).order_by(Plan.issued_on, Plan.code)))
 
 
 def target_as_dict(session: Session, target: Target, *, for_input: bool = False
@@ -352,6 +427,7 @@ def export_plan_xlsx(session: Session, code: str, path: str | Path) -> Path:
     plan = get_plan(session, code)
     header = plan_as_dict(session, plan)
     header.pop("id")
+    header.pop("parents")
     rows = []
     for target in plan_targets(session, plan):
         data = target_as_dict(session, target)

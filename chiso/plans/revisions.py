@@ -1,0 +1,314 @@
+"""Target revisions (điều chỉnh chỉ tiêu) with effective dates, and the value in force.
+
+A plan's target keeps every value it had: version 1 is the value the plan set (in force
+from the start); a revision is a new version that takes effect on its date and rests on a
+document (số hiệu, date), e.g. "a 2025 target lowered from 3 % to 1 % on the central
+committee's request". Effective dates only move forward, so the version in force on a day
+is the latest one whose date has come. The target row carries the latest version (what a
+plan page lists); status and reports use the version in force at their date
+(`targets_in_force`, and `chiso.analytics.frames.load_targets(on=…)` through
+`in_force_subquery`); a report says when a target was revised (`target_revisions`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import Subquery, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from chiso.accounts.access import Access, Action
+from chiso.audit.service import record_event
+from chiso.boot import require_booted
+from chiso.errors import NotFound
+from chiso.indicators.models import Indicator
+from chiso.indicators.problems import InputRejected, Problem
+from chiso.plans.models import Comparator, Plan, Target, TargetVersion
+from chiso.text import format_date, nfc, parse_number
+from chiso.text.numbers import NumberError
+from chiso.units.models import OrgUnit
+
+
+class RevisionTargetNotFound(NotFound):
+    def __init__(self, target_id: object) -> None:
+        super().__init__(f"Không có chỉ tiêu số {target_id}", f"no target {target_id}")
+
+
+@dataclass(frozen=True)
+class TargetInForce:
+    """A target as it stands on a day: the version in force and what it rests on."""
+
+    target_id: int
+    plan_code: str
+    indicator_code: str
+    unit_code: str
+    year: int
+    target_date: dt.date
+    comparator: str
+    value: float
+    value_high: float | None
+    version: int
+    effective_from: dt.date | None  # null: the plan's own value, from the start
+    basis_code: str
+    basis_date: dt.date | None
+
+    @property
+    def revised(self) -> bool:
+        return self.version > 1
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("target_date", "effective_from", "basis_date"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return {**data, "revised": self.revised}
+
+
+@dataclass(frozen=True)
+class TargetRevision:
+    """One revision: the value before and after, when it took effect, on what basis."""
+
+    target_id: int
+    version: int
+    plan_code: str
+    indicator_code: str
+    indicator_name_vi: str
+    indicator_name_en: str
+    unit_code: str
+    year: int
+    effective_from: dt.date
+    comparator: str
+    old_value: float
+    new_value: float
+    old_value_high: float | None
+    new_value_high: float | None
+    basis_code: str
+    basis_date: dt.date | None
+    basis_title: str
+    note: str
+
+    def sentence(self, locale: str = "vi") -> str:
+        """'Chỉ tiêu … điều chỉnh từ 3 xuống 1 từ ngày 15/06/2025 (Công văn số …)'."""
+        basis = self.basis_code + (f" ngày {format_date(self.basis_date)}"
+                                   if self.basis_date and locale == "vi" else "")
+        if locale == "en":
+            when = self.effective_from.isoformat()
+            return (f"{self.indicator_name_en}: target revised from {self.old_value:g} to "
+                    f"{self.new_value:g} from {when} ({basis})")
+        way = "xuống" if self.new_value < self.old_value else "lên"
+        return (f"{self.indicator_name_vi}: chỉ tiêu điều chỉnh từ {self.old_value:g} {way} "
+                f"{self.new_value:g} từ ngày {format_date(self.effective_from)} ({basis})")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("effective_from", "basis_date"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+
+# ---------------------------------------------------------------- writing
+
+
+def record_original(session: Session, target: Target, plan: Plan, actor: Any) -> None:
+    """Version 1 of a new target: the plan's own value, in force from the start."""
+    session.add(TargetVersion(
+        target_id=target.id, version=1, effective_from=None, comparator=target.comparator,
+        value=target.value, value_high=target.value_high, basis_code=plan.code,
+        basis_date=plan.issued_on, basis_title=plan.title,
+        recorded_by_id=getattr(actor, "id", None)))
+
+
+def correct_latest(session: Session, target: Target) -> None:
+    """A correction of a target's value (a typo, an edit of the plan) changes the latest
+    version in place; the audit event of the edit keeps the old value."""
+    latest = _versions(session, target.id)[-1:] or None
+    if latest is None:
+        return
+    version = latest[0]
+    version.comparator, version.value, version.value_high = (
+        target.comparator, target.value, target.value_high)
+
+
+def revise_target(session: Session, target_id: int, *, value: object, effective_from: dt.date,
+                  basis_code: str, access: Access, basis_date: dt.date | None = None,
+                  basis_title: str = "", comparator: str | None = None,
+                  value_high: object = None, note: str = "") -> TargetVersion:
+    """Revise a target from `effective_from` on, on the document `basis_code`, as `access`
+    (MANAGE on the target's unit). The earlier versions stay; the target row takes the new
+    value. Raises InputRejected (bilingual, naming the field) for a missing basis, a
+    number that is not one, or a date not after the previous version's."""
+    require_booted()
+    target = session.get(Target, target_id) if 0 < target_id <= 2_147_483_647 else None
+    if target is None:
+        raise RevisionTargetNotFound(target_id)
+    access.require(Action.MANAGE, target.unit_id)
+    versions = _ensure_original(session, target, access.actor)
+    new = _checked(target, versions[-1], value=value, value_high=value_high,
+                   comparator=comparator, effective_from=effective_from, basis_code=basis_code)
+    version = TargetVersion(
+        target_id=target.id, version=versions[-1].version + 1, effective_from=effective_from,
+        basis_code=nfc(basis_code).strip(), basis_date=basis_date, basis_title=nfc(basis_title),
+        note=nfc(note), recorded_by_id=getattr(access.actor, "id", None), **new)
+    session.add(version)
+    before = {"comparator": target.comparator, "value": target.value,
+              "value_high": target.value_high}
+    target.comparator, target.value, target.value_high = (
+        new["comparator"], new["value"], new["value_high"])
+    session.flush()
+    record_event(session, action="target.revise", object_type="target", object_id=target.id,
+                 actor=access.actor, unit_id=target.unit_id, before=before,
+                 after={**new, "version": version.version,
+                        "effective_from": effective_from.isoformat(),
+                        "basis_code": version.basis_code,
+                        "basis_date": basis_date.isoformat() if basis_date else None},
+                 note=version.basis_code)
+    return version
+
+
+def _ensure_original(session: Session, target: Target, actor: Any) -> list[TargetVersion]:
+    """The target's versions, creating version 1 from the row for a target made before
+    versions were kept (or directly, without the plan service)."""
+    versions = _versions(session, target.id)
+    if versions:
+        return versions
+    plan = session.get(Plan, target.plan_id)
+    assert plan is not None
+    record_original(session, target, plan, actor)
+    session.flush()
+    return _versions(session, target.id)
+
+
+def _versions(session: Session, target_id: int) -> list[TargetVersion]:
+    return list(session.scalars(select(TargetVersion).where(
+        TargetVersion.target_id == target_id).order_by(TargetVersion.version)))
+
+
+def _checked(target: Target, previous: TargetVersion, *, value: object, value_high: object,
+             comparator: str | None, effective_from: dt.date, basis_code: str
+             ) -> dict[str, Any]:
+    problems: list[Problem] = []
+
+    def problem(column: str, vi: str, en: str) -> None:
+        problems.append(Problem("", vi, en, column=column))
+
+    if not nfc(basis_code).strip():
+        problem("basis_code", "thiếu số hiệu văn bản làm căn cứ điều chỉnh (ví dụ "
+                "123/BCĐ-VP)", "missing the number of the document the revision rests on")
+    if previous.effective_from is not None and effective_from <= previous.effective_from:
+        problem("effective_from", f"ngày hiệu lực phải sau lần điều chỉnh trước "
+                f"({format_date(previous.effective_from)})", "the effective date must be "
+                f"after the previous revision's ({previous.effective_from.isoformat()})")
+    comparator = comparator or target.comparator
+    if comparator not in {c.value for c in Comparator}:
+        problem("comparator", f"phép so sánh '{comparator}' không hợp lệ",
+                f"unknown comparator '{comparator}'")
+    number = _number(value, "value", problem)
+    high = _number(value_high, "value_high", problem) if value_high not in (None, "") else (
+        target.value_high if comparator == Comparator.BETWEEN else None)
+    if comparator == Comparator.BETWEEN and high is None:
+        problem("value_high", "chỉ tiêu trong khoảng cần cận trên",
+                "a band target needs an upper bound")
+    if problems:
+        raise InputRejected(problems)
+    return {"comparator": comparator, "value": number, "value_high": high}
+
+
+def _number(raw: object, column: str, problem: Any) -> float | None:
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return float(raw)
+    try:
+        return float(parse_number(raw).value)
+    except NumberError:
+        problem(column, f"'{raw}' không phải là số", f"'{raw}' is not a number")
+        return None
+
+
+# ---------------------------------------------------------------- reading
+
+
+def in_force_subquery(on: dt.date) -> Subquery:
+    """target_id, version, comparator, value, value_high, effective_from of each target's
+    version in force on `on` (targets without versions have no row: their row is it)."""
+    v = TargetVersion
+    latest = (select(v.target_id, func.max(v.version).label("version"))
+              .where(or_(v.effective_from.is_(None), v.effective_from <= on))
+              .group_by(v.target_id).subquery())
+    return (select(v.target_id, v.version, v.comparator, v.value, v.value_high,
+                   v.effective_from, v.basis_code, v.basis_date)
+            .join(latest, and_(latest.c.target_id == v.target_id,
+                               latest.c.version == v.version))
+            .subquery())
+
+
+def targets_in_force(session: Session, *, on: dt.date, unit_ids: Iterable[int] | None = None,
+                     year: int | None = None, plan_code: str | None = None
+                     ) -> list[TargetInForce]:
+    """Every target (of these units, this year, this plan) as it stands on `on`: the report
+    for Q1 gets the old value of a target revised in June, the report for Q3 the new one."""
+    force = in_force_subquery(on)
+    query = (
+        select(Target.id, Plan.code, Indicator.code, OrgUnit.code, Target.year,
+               Target.target_date, func.coalesce(force.c.comparator, Target.comparator),
+               func.coalesce(force.c.value, Target.value),
+               func.coalesce(force.c.value_high, Target.value_high),
+               func.coalesce(force.c.version, 1), force.c.effective_from,
+               func.coalesce(force.c.basis_code, Plan.code),
+               func.coalesce(force.c.basis_date, Plan.issued_on))
+        .join(Plan, Plan.id == Target.plan_id).join(Indicator, Indicator.id == Target.indicator_id)
+        .join(OrgUnit, OrgUnit.id == Target.unit_id)
+        .outerjoin(force, force.c.target_id == Target.id).order_by(Target.id))
+    if unit_ids is not None:
+        query = query.where(Target.unit_id.in_(sorted(set(unit_ids))))
+    if year is not None:
+        query = query.where(Target.year == year)
+    if plan_code:
+        query = query.where(Plan.code == nfc(plan_code))
+    return [TargetInForce(*row) for row in session.execute(query)]
+
+
+def target_revisions(session: Session, *, first_day: dt.date | None = None,
+                     last_day: dt.date | None = None, unit_ids: Iterable[int] | None = None,
+                     target_ids: Iterable[int] | None = None, year: int | None = None
+                     ) -> list[TargetRevision]:
+    """Revisions that took effect between the two days (inclusive), oldest first, each with
+    the value before it: what a report for a period says about revised targets."""
+    new, old = TargetVersion, TargetVersion.__table__.alias("previous")
+    query = (
+        select(new.target_id, new.version, Plan.code, Indicator.code, Indicator.name_vi,
+               Indicator.name_en, OrgUnit.code, Target.year, new.effective_from,
+               new.comparator, old.c.value, new.value, old.c.value_high, new.value_high,
+               new.basis_code, new.basis_date, new.basis_title, new.note)
+        .join(old, and_(old.c.target_id == new.target_id, old.c.version == new.version - 1))
+        .join(Target, Target.id == new.target_id).join(Plan, Plan.id == Target.plan_id)
+        .join(Indicator, Indicator.id == Target.indicator_id)
+        .join(OrgUnit, OrgUnit.id == Target.unit_id)
+        .where(new.effective_from.is_not(None))
+        .order_by(new.effective_from, new.target_id, new.version))
+    if first_day is not None:
+        query = query.where(new.effective_from >= first_day)
+    if last_day is not None:
+        query = query.where(new.effective_from <= last_day)
+    if unit_ids is not None:
+        query = query.where(Target.unit_id.in_(sorted(set(unit_ids))))
+    if target_ids is not None:
+        query = query.where(new.target_id.in_(sorted(set(target_ids))))
+    if year is not None:
+        query = query.where(Target.year == year)
+    return [TargetRevision(*row) for row in session.execute(query)]  # type: ignore[arg-type,call-arg]
+
+
+def version_count(session: Session, target_id: int) -> int:
+    """How many versions a target has (more than one: it was revised)."""
+    return int(session.scalar(select(func.count()).where(
+        TargetVersion.target_id == target_id)) or 0)
+
+
+def target_versions(session: Session, target_id: int) -> list[dict[str, Any]]:
+    """Every version of one target, oldest first (the original included)."""
+    return [{"version": v.version, "effective_from": v.effective_from,
+             "comparator": v.comparator, "value": v.value, "value_high": v.value_high,
+             "basis_code": v.basis_code, "basis_date": v.basis_date,
+             "basis_title": v.basis_title, "note": v.note, "recorded_at": v.recorded_at}
+            for v in _versions(session, target_id)]
