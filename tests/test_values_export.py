@@ -67,5 +67,5 @@ def test_exported_xlsx_has_readable_header_and_numbers(session, world, tmp_path)
                            "denominator", "value", "source", "comment"]
     by_indicator = {r[1]: r for r in rows[1:]}
     assert by_indicator["CQS.SO_DVCTT"][5] == 1234567
-    assert by_indicator["CQS.SO_DVCTT"][8] == "Xã Đồng Đăng"
+    assert by_indicator["CQS.SO_DVCTT"][9] == "Xã Đồng Đăng"
     assert by_indicator["CQS.HS_TRUC_TUYEN"][5] == pytest.approx(100 / 3)

@@ -14,8 +14,10 @@ import polars as pl
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from chiso.analytics.rollup import with_period_parts
 from chiso.indicators.models import Indicator
 from chiso.plans.models import Plan, Target
+from chiso.plans.revisions import in_force_subquery
 from chiso.text import parse_date
 from chiso.units.models import OrgUnit, UnitLineage
 from chiso.values.models import DataValue, DataValueVersion
@@ -135,15 +137,53 @@ def load_values(session: Session, *, unit_ids: Sequence[int] | None, indicator_i
     means every unit. A `demo` column (true for figures the demo invented, source "demo")
     is there only when some figure is one, so real data pays nothing for it."""
     window = and_(DataValue.period_start >= first_day, DataValue.period_start <= last_day,
-                  DataValue.indicator_id.in_(list(indicator_ids)))
+                  DataValue.indicator_id.in_(list(indicator_ids)), _span_ended_by(last_day))
     if unit_ids is not None:
         window = and_(window, _in(DataValue.unit_id, unit_ids))
     if known_at is None:
         frame = _fast_frame(session, _current_values(window), VALUE_SCHEMA)
     else:
         frame = _frame(session, _values_known_at(window, _as_utc(known_at)), VALUE_SCHEMA)
-    frame = frame.with_columns(pl.col("demo").cast(pl.Boolean))
+    frame = _one_figure_per_year(frame.with_columns(pl.col("demo").cast(pl.Boolean)))
     return frame if frame["demo"].any() else frame.drop("demo")
+
+
+# ---- cumulative spans (lũy kế: '2025C09', chiso.periods) -------------------- 2026 committee
+# A span from January is its year's figure so far (`rollup.with_period_parts` ranks it with
+# the year). It counts once its last month has ended by `last_day` (the as-of date), and a
+# unit's year keeps one such figure: the year's own, else the longest span unless the
+# unit's months, quarters or halves of that year reach further. An estimate (ước) needs
+# nothing here: the stored figure is the official one once it exists (chiso.values).
+SPAN_LENGTH = 7  # '2025C09': the only period id of seven characters
+
+
+def _span_ended_by(last_day: dt.date) -> Any:
+    return or_(DataValue.period_type != "C", DataValue.period_end <= last_day)
+
+
+def _one_figure_per_year(frame: pl.DataFrame) -> pl.DataFrame:
+    spans = pl.col("period").str.len_bytes() == SPAN_LENGTH
+    if frame.is_empty() or not frame.select(spans.any()).item():
+        return frame  # no cumulative figure: nothing to decide (and nothing paid)
+    keys = ["unit_id", "indicator_id", "_span_year"]
+    numbered = frame.with_row_index("_row").with_columns(
+        pl.col("period").str.slice(0, 4).alias("_span_year"))
+    span_rows = numbered.filter(spans).with_columns(
+        pl.col("period").str.slice(5, 2).cast(pl.Int32).alias("_n"))
+    others = with_period_parts(numbered.filter(~spans).join(
+        span_rows.select(keys).unique(), on=keys, how="semi"))
+    reach = others.group_by(keys).agg(
+        (pl.col("p_rank") == 0).any().alias("_whole_year"),
+        (pl.col("p_m1") % 12 + 1).max().alias("_reach"))
+    dropped = span_rows.join(reach, on=keys, how="left").filter(
+        pl.col("_whole_year").fill_null(False)
+        | (pl.col("_n") < pl.col("_reach").fill_null(0))
+        | (pl.col("_n") < pl.col("_n").max().over(keys)))
+    if dropped.is_empty():
+        return frame
+    return numbered.filter(~pl.col("_row").is_in(dropped["_row"].implode())).drop(
+        "_row", "_span_year")
+# -------------------------------------------------------------------- end 2026 committee
 
 
 def _demo_flag(source: Any) -> Any:
@@ -181,17 +221,32 @@ def _as_utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC)
 
 
-def load_targets(session: Session, *, unit_ids: Sequence[int], year: int) -> pl.DataFrame:
-    """Targets set for these units for `year`, with their plan's số hiệu."""
+def load_targets(session: Session, *, unit_ids: Sequence[int], year: int,
+                 on: dt.date | None = None) -> pl.DataFrame:
+    """Targets set for these units for `year`, with their plan's số hiệu; with `on`, each
+    target's comparator and values are those of its version in force that day (a target
+    revised in June is judged on its old value in a Q1 report, on the new one in Q3 —
+    chiso.plans.revisions), else its latest version."""
+    comparator: Any = Target.comparator
+    value: Any = Target.value
+    value_high: Any = Target.value_high
+    force = in_force_subquery(on) if on is not None else None  # 2026 committee: revisions
+    if force is not None:
+        comparator = func.coalesce(force.c.comparator, Target.comparator)
+        value = func.coalesce(force.c.value, Target.value)
+        value_high = case((force.c.target_id.is_(None), Target.value_high),
+                          else_=force.c.value_high)
     query = (
         select(Target.id, Plan.code, Target.unit_id, Target.indicator_id, Target.year,
-               Target.target_date, Target.comparator, Target.value, Target.value_high,
+               Target.target_date, comparator, value, value_high,
                Target.baseline_value, Target.baseline_date, Target.trajectory,
                Target.milestones, Target.pillar_code)
         .join(Plan, Plan.id == Target.plan_id)
         .where(Target.year == year, Target.unit_id.in_(list(unit_ids)))
         .order_by(Target.id)
     )
+    if force is not None:
+        query = query.outerjoin(force, force.c.target_id == Target.id)
     frame = _frame(session, query, TARGET_SCHEMA)
     return frame.with_columns(_milestones_column(frame["milestones"].to_list()))
 

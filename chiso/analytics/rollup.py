@@ -63,27 +63,38 @@ def demo_columns(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
 # ----------------------------------------------------------------------------- periods
 
 def with_period_parts(values: pl.DataFrame) -> pl.DataFrame:
-    """Add `p_rank` (Y=0 … M=3), `p_m0` and `p_m1` (first and last month index) from `period`."""
+    """Add `p_rank` (Y=0 … M=3), `p_m0` and `p_m1` (first and last month index) from `period`.
+
+    A cumulative span from January ('2025C09', lũy kế 9 tháng: the only 7-character id) is
+    the year's own figure so far: rank 0 like a year, covering months 1 … n, so it stands
+    for its year and for nothing finer (`frames.load_values` keeps at most one figure for a
+    unit's year: the year's, else the longest span unless finer periods reach further)."""
     text = pl.col("period").str.replace_all("-", "", literal=True)
     length = text.str.len_chars()
     # Materialise the type once: each step below reads plain columns.
     typed = values.with_columns(
         text.str.slice(0, 4).cast(pl.Int32).alias("_year"),
         pl.when(length == 4).then(pl.lit(0, pl.Int8))
+        .when(length == 7).then(pl.lit(0, pl.Int8))
         .when(text.str.contains("S", literal=True)).then(pl.lit(1, pl.Int8))
         .when(text.str.contains("Q", literal=True)).then(pl.lit(2, pl.Int8))
         .otherwise(pl.lit(3, pl.Int8)).alias("p_rank"),
+        (length == 7).alias("_span"),
         text.alias("_text"),
     )
-    digits = pl.when(pl.col("p_rank") == 0).then(pl.lit("1")).when(pl.col("p_rank") == 3).then(
-        pl.col("_text").str.slice(4, 2)).otherwise(pl.col("_text").str.slice(5, 1))
+    digits = (pl.when(pl.col("_span")).then(pl.col("_text").str.slice(5, 2))
+              .when(pl.col("p_rank") == 0).then(pl.lit("1")).when(pl.col("p_rank") == 3).then(
+        pl.col("_text").str.slice(4, 2)).otherwise(pl.col("_text").str.slice(5, 1)))
     typed = typed.with_columns(digits.cast(pl.Int32).alias("_index"))
     months = pl.col("p_rank").replace_strict({0: 12, 1: 6, 2: 3, 3: 1}, return_dtype=pl.Int32)
-    first = pl.col("_year") * 12 + (pl.col("_index") - 1) * months
+    first = pl.col("_year") * 12 + pl.when(pl.col("_span")).then(0).otherwise(
+        (pl.col("_index") - 1) * months)
+    last = pl.when(pl.col("_span")).then(first + pl.col("_index") - 1).otherwise(
+        first + months - 1)
     return typed.with_columns(
         first.cast(pl.Int32).alias("p_m0"),
-        (first + months - 1).cast(pl.Int32).alias("p_m1"),
-    ).drop("_year", "_index", "_text")
+        last.cast(pl.Int32).alias("p_m1"),
+    ).drop("_year", "_index", "_text", "_span")
 
 
 def month_index(year: int, month: int) -> int:

@@ -2,7 +2,9 @@
 
 What is exported re-imports with no change: numbers are written exactly (a CSV decimal
 uses a comma and no thousands separator, because "1.234" would read as 1234), codes and
-periods as text, and the current, non-deleted values only.
+periods as text, the current, non-deleted values only, an estimate (ước) marked 'x' in the
+`estimate` column, and text that a spreadsheet would run as a formula guarded by a quote
+(`chiso.text.spreadsheet_safe`; the importer removes it).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from chiso.units.models import OrgUnit
 from chiso.values.models import DataValue
 
 EXPORT_COLUMNS = ("unit_code", "indicator_code", "period", "numerator", "denominator",
-                  "value", "source", "comment", "unit_name", "indicator_name")
+                  "value", "source", "comment", "estimate", "unit_name", "indicator_name")
+TEXT_COLUMNS = ("source", "comment", "unit_name", "indicator_name")
+FORMULA_START = r"^[=+\-@\t\r]"  # chiso.text.cells.FORMULA_STARTS, as a pattern
 NUMBER_COLUMNS = ("numerator", "denominator", "value")
 
 
@@ -41,7 +45,8 @@ def export_frame(session: Session, *, unit: str | None = None, indicator: str | 
     statement = (
         select(OrgUnit.code, Indicator.code, DataValue.period, DataValue.numerator,
                DataValue.denominator, DataValue.value, DataValue.source, DataValue.comment,
-               OrgUnit.name, Indicator.name_vi, DataValue.unit_id, DataValue.period_start)
+               DataValue.estimate, OrgUnit.name, Indicator.name_vi, DataValue.unit_id,
+               DataValue.period_start)
         .join(OrgUnit, OrgUnit.id == DataValue.unit_id)
         .join(Indicator, Indicator.id == DataValue.indicator_id)
         .where(DataValue.deleted.is_(False))
@@ -59,14 +64,26 @@ def export_frame(session: Session, *, unit: str | None = None, indicator: str | 
     frame = pl.DataFrame(rows, orient="row", schema={
         **{c: pl.String for c in EXPORT_COLUMNS[:3]},
         **dict.fromkeys(NUMBER_COLUMNS, pl.Float64),
-        "source": pl.String, "comment": pl.String, "unit_name": pl.String,
-        "indicator_name": pl.String, "unit_id": pl.Int64, "period_start": pl.Date})
+        "source": pl.String, "comment": pl.String, "estimate": pl.Boolean,
+        "unit_name": pl.String, "indicator_name": pl.String, "unit_id": pl.Int64,
+        "period_start": pl.Date})
     allowed = subtree_ids(session, unit) if unit else None
     if unit_ids is not None:
         allowed = set(unit_ids) if allowed is None else allowed & set(unit_ids)
     if allowed is not None:
         frame = frame.filter(pl.col("unit_id").is_in(list(allowed)))
+    frame = frame.with_columns(
+        pl.when(pl.col("estimate")).then(pl.lit("x")).otherwise(pl.lit(None, pl.String))
+        .alias("estimate"),
+        *[_guarded(name) for name in TEXT_COLUMNS])
     return frame.sort("unit_code", "indicator_code", "period_start").select(EXPORT_COLUMNS)
+
+
+def _guarded(name: str) -> pl.Expr:
+    """`spreadsheet_safe` on a text column: a quote before text a spreadsheet would run."""
+    text = pl.col(name)
+    return pl.when(text.str.contains(FORMULA_START)).then(pl.lit("'") + text).otherwise(
+        text).alias(name)
 
 
 def subtree_ids(session: Session, code: str) -> set[int]:
@@ -113,7 +130,7 @@ def _write_xlsx(frame: pl.DataFrame, path: Path) -> None:
     sheet = workbook.add_worksheet("Số liệu")
     header = workbook.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1})
     number = workbook.add_format({"num_format": "#,##0.####"})
-    widths = {"unit_code": 10, "indicator_code": 24, "period": 9, "comment": 30,
+    widths = {"unit_code": 10, "indicator_code": 24, "period": 9, "comment": 30, "estimate": 8,
               "unit_name": 28, "indicator_name": 40}
     for position, name in enumerate(EXPORT_COLUMNS):
         sheet.set_column(position, position, widths.get(name, 13))

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from chiso.accounts.access import Access, Action
 from chiso.db.base import utcnow
 from chiso.indicators.models import Indicator
-from chiso.periods import Calendar, PeriodError, period_of_cell
+from chiso.periods import Calendar, PeriodError, period_of_cell, split_estimate
+from chiso.text import accent_free_key
 from chiso.values.calendars import with_calendars
 from chiso.values.models import ImportBatch
 from chiso.values.reader import FileUnreadable, SheetTable, read_value_file
@@ -42,9 +43,14 @@ from chiso.values.service import (
 
 DEFAULT_SOURCE = "import"
 TEXT_COLUMNS = ("unit_code", "indicator_code", "period", "numerator", "denominator", "value",
-                "source", "comment")
+                "source", "comment", "estimate")
 DIFF_COLUMNS = ("sheet", "row", "unit_code", "indicator_code", "period", "numerator",
-                "denominator", "value", "comment")
+                "denominator", "value", "comment", "estimate")
+# The 'estimate' column (ước): blank or one of these words (compared accent-free).
+ESTIMATE_WORDS = {"x": True, "uoc": True, "uoc tinh": True, "uoc thuc hien": True, "uth": True,
+                  "co": True, "yes": True, "true": True, "1": True, "estimate": True,
+                  "chinh thuc": False, "khong": False, "no": False, "false": False, "0": False,
+                  "official": False}
 
 
 @dataclass(frozen=True)
@@ -184,11 +190,12 @@ def validate_tables(session: Session, tables: list[SheetTable], access: Access,
     `source` for rows without one, is allowed to carry planned figures) are errors."""
     frame = _cleaned(_stacked(tables))
     frame = with_calendars(session, _with_indicators(session, frame))
-    frame = with_period_dates(_with_canonical_periods(frame))
+    frame = with_period_dates(_with_estimates(_with_canonical_periods(frame)))
     frame = _with_units(session, frame)
     frame, rule_errors = check_values(with_parsed_numbers(frame))
     errors = pl.concat([
         _required_errors(frame), period_errors(frame.filter(pl.col("period_text").is_not_null())),
+        _estimate_errors(frame),
         _indicator_errors(frame), _unit_errors(frame), rule_errors, _duplicate_errors(frame),
         _source_errors(frame), _permission_errors(frame, access),
         future_period_errors(frame.filter(pl.col("period_type").is_not_null()), source),
@@ -198,14 +205,17 @@ def validate_tables(session: Session, tables: list[SheetTable], access: Access,
 
 
 def _stacked(tables: list[SheetTable]) -> pl.DataFrame:
-    frames = [t.cells.with_columns(_sheet=pl.lit(t.sheet)) for t in tables]
+    # Tables built by other readers (DHIS2, the reporting templates) have no estimates.
+    frames = [t.cells.with_columns(_sheet=pl.lit(t.sheet), **(
+        {} if "estimate" in t.cells.columns else {"estimate": pl.lit(None, pl.String)}))
+        .select("_line", *TEXT_COLUMNS, "_sheet") for t in tables]
     stacked = pl.concat(frames, how="vertical") if frames else pl.DataFrame(
         schema={"_line": pl.Int64, "_sheet": pl.String, **dict.fromkeys(TEXT_COLUMNS,
                                                                         pl.String)})
     return stacked.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
 
 
-LABEL_COLUMNS = ("unit_code", "indicator_code", "period", "source", "comment")
+LABEL_COLUMNS = ("unit_code", "indicator_code", "period", "source", "comment", "estimate")
 
 
 def _cleaned(frame: pl.DataFrame) -> pl.DataFrame:
@@ -213,7 +223,16 @@ def _cleaned(frame: pl.DataFrame) -> pl.DataFrame:
     (Number cells are cleaned by the number parser.)"""
     for column in LABEL_COLUMNS:
         frame = _cleaned_column(frame, column)
-    return frame.with_columns(pl.col("indicator_code").str.to_uppercase())
+    return frame.with_columns(pl.col("indicator_code").str.to_uppercase(),
+                              *[_unguarded(name) for name in ("source", "comment")])
+
+
+def _unguarded(name: str) -> pl.Expr:
+    """`chiso.text.unguard_cell` on a column: the quote an export put before text that a
+    spreadsheet would run as a formula ('=…) is not part of the text."""
+    text = pl.col(name)
+    return pl.when(text.str.contains(r"^'[=+\-@\t\r]")).then(text.str.slice(1)).otherwise(
+        text).alias(name)
 
 
 def _cleaned_column(frame: pl.DataFrame, column: str) -> pl.DataFrame:
@@ -240,11 +259,39 @@ def _with_canonical_periods(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _period_id(text: str, calendar: str) -> str:
-    """The period id, or the text itself when it is no period (reported by period_errors)."""
+    """The period id, or the text itself when it is no period (reported by period_errors).
+    'Ước thực hiện năm 2025' is the period 2025 (the estimate mark is read by
+    `_with_estimates`)."""
+    rest, _estimate = split_estimate(text)
     try:
-        return period_of_cell(text, Calendar(calendar)).id
+        return period_of_cell(rest, Calendar(calendar)).id
     except PeriodError:
         return text
+
+
+def _with_estimates(frame: pl.DataFrame) -> pl.DataFrame:
+    """`estimate` (ước) as a boolean: the period says so ('Ước thực hiện năm 2025') or the
+    estimate column does ('x', 'ước', 'có'; blank or 'chính thức' is official). A word the
+    column does not know leaves `estimate_word` for `_estimate_errors`."""
+    texts = frame.get_column("period_text").unique().drop_nulls().to_list()
+    marked = [text for text in texts if split_estimate(text)[1]]
+    words = {word: ESTIMATE_WORDS.get(" ".join(accent_free_key(word).split()))
+             for word in frame.get_column("estimate").unique().drop_nulls().to_list()}
+    known = pl.col("estimate").replace_strict(words, default=None, return_dtype=pl.Boolean)
+    return frame.with_columns(
+        (pl.col("period_text").is_in(marked) | known.fill_null(False)).alias("estimate"),
+        pl.when(pl.col("estimate").is_not_null() & known.is_null()).then(pl.col("estimate"))
+        .alias("estimate_word"))
+
+
+def _estimate_errors(frame: pl.DataFrame) -> pl.DataFrame:
+    word = pl.col("estimate_word")
+    return error_rows(frame, word.is_not_null(), column="estimate", rule="estimate_flag",
+                      vi=pl.format("'{}' không rõ là số ước hay chính thức (ghi 'ước' hoặc "
+                                   "'x' cho số ước, để trống cho số chính thức)", word),
+                      en=pl.format("'{}' says neither estimate nor official (write 'x' or "
+                                   "'estimate' for an estimate, leave blank for official)",
+                                   word))
 
 
 def _with_indicators(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
@@ -389,7 +436,7 @@ def diff_frames(plan: ChangePlan) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFr
     def view(frame: pl.DataFrame, with_old: bool) -> pl.DataFrame:
         columns = [pl.col("_sheet").alias("sheet"), pl.col("_line").alias("row"),
                    "unit_code", "indicator_code", "period", "numerator", "denominator",
-                   "value", "comment"]
+                   "value", "comment", "estimate"]
         if with_old:
             columns += [pl.col(f"{n}_old") for n in ("numerator", "denominator", "value",
                                                      "comment")]

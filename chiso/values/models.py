@@ -1,6 +1,11 @@
 """Data values. `data_value` holds the current figure per unit × indicator × period;
 `data_value_version` keeps every version ever saved, so nothing is lost when a figure
-is corrected. Only `chiso.values.service` writes either table."""
+is corrected. Only `chiso.values.service` writes either table.
+
+An estimate (ước, ước thực hiện) is a figure given before the official one: while it is the
+only figure, it is the current figure with `estimate` true; the official figure replaces it
+as the current figure and the estimate stays beside it (`estimate_*`), so both are shown and
+every reader that takes the current figure (status, roll-up) takes the official one."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -58,6 +64,12 @@ class DataValue(Base):
     value: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(32), default="manual")
     comment: Mapped[str] = mapped_column(Text, default="")
+    # Ước: the current figure is an estimate (no official figure yet).
+    estimate: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The latest estimate given for this period, kept once the official figure replaces it.
+    estimate_numerator: Mapped[float | None] = mapped_column(Float)
+    estimate_denominator: Mapped[float | None] = mapped_column(Float)
+    estimate_value: Mapped[float | None] = mapped_column(Float)
     # Optimistic concurrency: a save names the version it read; a stale one is refused.
     version: Mapped[int] = mapped_column(Integer, default=1)
     deleted: Mapped[bool] = mapped_column(default=False)
@@ -79,6 +91,7 @@ class DataValueVersion(Base):
     value: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(32))
     comment: Mapped[str] = mapped_column(Text, default="")
+    estimate: Mapped[bool] = mapped_column(default=False, server_default=false())
     deleted: Mapped[bool] = mapped_column(default=False)
     change: Mapped[str] = mapped_column(String(16))  # insert | update | delete | restore
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

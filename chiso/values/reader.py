@@ -39,9 +39,10 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "value": ("value", "giá trị", "số liệu", "kết quả"),
     "source": ("source", "nguồn", "nguồn số liệu", "nguồn dữ liệu"),
     "comment": ("comment", "ghi chú", "note", "notes", "thuyết minh"),
+    "estimate": ("estimate", "ước", "số ước", "ước tính", "ước thực hiện", "loại số liệu"),
 }
 REQUIRED_COLUMNS = ("unit_code", "indicator_code", "period")
-OPTIONAL_COLUMNS = ("numerator", "denominator", "value", "source", "comment")
+OPTIONAL_COLUMNS = ("numerator", "denominator", "value", "source", "comment", "estimate")
 HEADER_SEARCH_ROWS = 20
 _PARENTHESES = re.compile(r"\(.*?\)|\[.*?\]")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")

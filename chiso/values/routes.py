@@ -24,6 +24,7 @@ from chiso.accounts.access import ROLE_ACTIONS, Access, Action, PermissionDenied
 from chiso.accounts.models import Role
 from chiso.errors import ERROR_RESPONSES, NotFound, UnsupportedType, UserError
 from chiso.indicators.models import Indicator
+from chiso.periods import split_estimate
 from chiso.settings import get_settings
 from chiso.units.models import OrgUnit
 from chiso.values import service
@@ -41,7 +42,10 @@ Number = float | str | None  # "76,6%" and "1.234.567" are accepted as typed
 
 class ValueIn(BaseModel):
     """One figure to save. Give `unit` (code) or `unit_id`, `indicator` (code) or
-    `indicator_id`. `expected_version` is the version you read (0 for a new value)."""
+    `indicator_id`. `expected_version` is the version you read (0 for a new value).
+    `estimate` (or a period written 'Ước thực hiện năm 2025') marks an estimate (ước): the
+    official figure replaces it later and keeps it beside; it never replaces an official
+    figure."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -55,6 +59,7 @@ class ValueIn(BaseModel):
     value: Number = None
     comment: str = ""
     expected_version: int | None = None
+    estimate: bool = False
 
 
 # ------------------------------------------------------------------ helpers
@@ -117,7 +122,10 @@ def _json_value(row: DataValue, session: Session) -> dict[str, Any]:
             "indicator_code": indicator.code if indicator else None, "period": row.period,
             "numerator": row.numerator, "denominator": row.denominator, "value": row.value,
             "source": row.source, "comment": row.comment, "version": row.version,
-            "deleted": row.deleted}
+            "deleted": row.deleted, "estimate": row.estimate,
+            "estimate_numerator": row.estimate_numerator,
+            "estimate_denominator": row.estimate_denominator,
+            "estimate_value": row.estimate_value}
 
 
 def _resolve_ids(session: Session, body: ValueIn) -> tuple[int, int]:
@@ -153,7 +161,9 @@ def list_values(session: SessionDep, access: AccessDep, unit: str | None = None,
                 year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
                 subunits: bool = False) -> list[dict[str, Any]]:
     """Current values, filtered by unit code (with `subunits=true`, its whole subtree),
-    indicator code, period or year."""
+    indicator code, period (any spelling: '9 tháng đầu năm 2025', 'lũy kế từ đầu năm' for
+    January to this month) or year. `estimate` is true while a figure is an estimate (ước);
+    `estimate_value` keeps the estimate once the official figure replaced it."""
     scope = _readable_scope(session, access, unit, subunits)
     return service.find_values(session, unit_ids=None if scope is None else sorted(scope),
                                indicator_code=indicator, period=period, year=year)
@@ -161,15 +171,18 @@ def list_values(session: SessionDep, access: AccessDep, unit: str | None = None,
 
 @router.post("/api/values")
 def save_one(body: ValueIn, session: SessionDep, access: AccessDep) -> dict[str, Any]:
-    """Save one figure (any spelling of the period, or a date). 409 with
-    `current_version` when `expected_version` is not the current version; 422 with the
-    rule broken (a period that has not begun included)."""
+    """Save one figure (any spelling of the period, or a date; '9 tháng đầu năm 2025' is
+    the cumulative period 2025C09). 409 with `current_version` when `expected_version` is
+    not the current version; 422 with the rule broken (a period that has not begun, or an
+    estimate for a period whose official figure stands)."""
+    period, marked = split_estimate(body.period)
+    body = body.model_copy(update={"period": period})
     unit_id, indicator_id = _resolve_ids(session, body)
     row = service.save_value(
-        session, unit_id=unit_id, indicator_id=indicator_id, period=body.period,
+        session, unit_id=unit_id, indicator_id=indicator_id, period=period,
         numerator=body.numerator, denominator=body.denominator, value=body.value,
         comment=body.comment, expected_version=body.expected_version, access=access,
-        source="manual")
+        source="manual", estimate=body.estimate or marked)
     session.flush()
     return _json_value(row, session)
 
@@ -188,6 +201,7 @@ def history(value_id: int, session: SessionDep, access: AccessDep) -> dict[str, 
     access.require(Action.READ, row.unit_id)
     versions = [{"version": v.version, "numerator": v.numerator, "denominator": v.denominator,
                  "value": v.value, "source": v.source, "comment": v.comment,
+                 "estimate": v.estimate,
                  "deleted": v.deleted, "change": v.change, "changed_at": v.changed_at,
                  "changed_by_id": v.changed_by_id, "import_batch_id": v.import_batch_id}
                 for v in service.value_history(session, value_id)]

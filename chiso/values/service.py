@@ -9,7 +9,8 @@ and writes one audit event, in the caller's transaction. Writing before
 
 Nothing is overwritten in place: every insert, update, soft delete and restore appends a
 `DataValueVersion`. A value for a period that has not begun yet is refused unless its source
-is one of `CHISO_FUTURE_VALUE_SOURCES` (planned figures).
+is one of `CHISO_FUTURE_VALUE_SOURCES` (planned figures). An estimate (ước) is the current
+figure until the official one replaces it, and stays beside it (`chiso.values.estimates`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from chiso.settings import get_settings
 from chiso.text import format_date, name_key, nfc, vn_today
 from chiso.text.columns import cell_text, parse_number_columns
 from chiso.units.models import OrgUnit
-from chiso.values import changes
+from chiso.values import changes, estimates
 from chiso.values.calendars import calendar_for_indicator, with_calendars
 from chiso.values.models import DataValue, DataValueVersion
 from chiso.values.rules import check_values, empty_errors, error_rows
@@ -140,10 +141,12 @@ def save_value(
     expected_version: int | None = None,
     access: Access,
     import_batch_id: int | None = None,
+    estimate: bool = False,
 ) -> DataValue:
     """Save one figure (a ratio's value is computed from its parts) as a new version, as
     `access` (CAPTURE on the unit). `period` may be any spelling of a period, or a date
-    (placed by the calendar of the indicator's data set).
+    (placed by the calendar of the indicator's data set). `estimate` marks an estimate
+    (ước): it never replaces an official figure, which replaces it and keeps it beside.
 
     Numbers may be Python numbers or text as users type it ("76,6%", "1.234.567").
     Saving the same figure again changes nothing and writes no version.
@@ -162,7 +165,13 @@ def save_value(
                                 DataValue.indicator_id == indicator_id,
                                 DataValue.period == period_id).with_for_update())
     _check_expected_version(existing, expected_version)
-    new_state = {**computed, "comment": nfc(comment), "source": _source(source)}
+    if estimate and estimates.official_stands(existing):
+        assert existing is not None
+        if estimates.same_estimate(existing, computed):
+            return existing
+        raise ValueRejected([estimates.official_exists_issue(period_id)])
+    new_state = {**computed, "comment": nfc(comment), "source": _source(source),
+                 **estimates.columns(existing, computed, estimate)}
     if existing is not None and not existing.deleted and _same_state(existing, new_state):
         return existing
     run_write_guards(session, _key_frame(unit_id, indicator_id, period_id), access)
@@ -195,7 +204,8 @@ def delete_value(
                                          existing.period), access)
     state = {"numerator": existing.numerator, "denominator": existing.denominator,
              "value": existing.value, "comment": nfc(comment) or existing.comment,
-             "source": existing.source}
+             "source": existing.source,
+             **{name: getattr(existing, name) for name in estimates.ESTIMATE_COLUMNS}}
     return _update_single(session, existing, state, access.actor, None, change="delete")
 
 
@@ -224,6 +234,14 @@ def canonical_period(period: object, calendar: Calendar = Calendar.STANDARD) -> 
         return period_of_cell(cell, calendar).id
     except PeriodError:
         raise ValueRejected([period_issue(str(period))]) from None
+
+
+def _period_to_read(text: str) -> str:
+    """A period asked for: any spelling, and 'lũy kế từ đầu năm' (January to this month)."""
+    try:
+        return parse_period(text, as_of=vn_today()).id
+    except PeriodError:
+        return canonical_period(text)  # a date, or the bilingual refusal
 
 
 def period_issue(text: str) -> dict[str, str]:
@@ -316,7 +334,7 @@ def _source(source: str | None) -> str:
 
 def _same_state(existing: DataValue, state: dict[str, Any]) -> bool:
     return all(_same_number(getattr(existing, n), state[n]) for n in NUMBER_FIELDS) and (
-        existing.comment == state["comment"])
+        existing.comment == state["comment"]) and existing.estimate == state["estimate"]
 
 
 def _same_number(old: float | None, new: float | None) -> bool:
@@ -328,7 +346,8 @@ def _same_number(old: float | None, new: float | None) -> bool:
 def _snapshot(row: Any) -> dict[str, Any]:
     return {"numerator": row.numerator, "denominator": row.denominator, "value": row.value,
             "comment": row.comment, "source": row.source, "version": row.version,
-            "deleted": row.deleted}
+            "deleted": row.deleted, "estimate": row.estimate,
+            "estimate_value": row.estimate_value}
 
 
 def _insert_single(session: Session, unit_id: int, indicator_id: int, period_id: str,
@@ -376,7 +395,7 @@ def _add_version(session: Session, row: DataValue, change: str, actor: Any,
     session.execute(insert(VERSIONS).values(
         data_value_id=row.id, version=row.version, numerator=row.numerator,
         denominator=row.denominator, value=row.value, source=row.source, comment=row.comment,
-        deleted=row.deleted, change=change, changed_at=utcnow(),
+        estimate=row.estimate, deleted=row.deleted, change=change, changed_at=utcnow(),
         changed_by_id=getattr(actor, "id", None), import_batch_id=batch_id))
 
 
@@ -408,7 +427,8 @@ def upsert_values(
 ) -> UpsertSummary:
     """Insert or update many values at once (set-based), as `access` (CAPTURE on every unit
     written). `rows` has unit_id, indicator_id, period, numerator, denominator, value and
-    optionally comment (null keeps the stored comment) and source. Ratios with both parts
+    optionally comment (null keeps the stored comment), source and estimate (ước: true for
+    an estimate, which never replaces an official figure). Ratios with both parts
     get value = numerator / denominator × scale. Raises ValueRejected (nothing written) when
     any row breaks a rule. `event` names the one audit event (see `apply_changes`);
     `recorded_at` dates the versions of a system job's history backfill (`apply_changes`)."""
@@ -427,6 +447,7 @@ def _as_frame(rows: pl.DataFrame | Iterable[dict[str, Any]]) -> pl.DataFrame:
     for name in ("comment", "source"):
         if name not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(name))
+    frame = estimates.with_flag(frame)
     return frame.with_columns(
         pl.col("unit_id", "indicator_id").cast(pl.Int64),
         pl.col("period").cast(pl.String),
@@ -572,7 +593,9 @@ EXISTING_SCHEMA = {
     "id": pl.Int64, "unit_id": pl.Int64, "indicator_id": pl.Int64, "period": pl.String,
     "numerator_old": pl.Float64, "denominator_old": pl.Float64, "value_old": pl.Float64,
     "comment_old": pl.String, "source_old": pl.String, "version_old": pl.Int64,
-    "deleted_old": pl.Boolean,
+    "deleted_old": pl.Boolean, "estimate_old": pl.Boolean,
+    "estimate_numerator_old": pl.Float64, "estimate_denominator_old": pl.Float64,
+    "estimate_value_old": pl.Float64,
 }
 
 
@@ -583,7 +606,8 @@ EXISTING_SCHEMA = {
 STAGED_KEYS = (IN_CHUNK, 50_000)
 KEY_STAGE = "chiso_value_key_stage"
 EXISTING_COLUMNS = ("id", "unit_id", "indicator_id", "period", "numerator", "denominator",
-                    "value", "comment", "source", "version", "deleted")
+                    "value", "comment", "source", "version", "deleted",
+                    *estimates.ESTIMATE_COLUMNS)
 
 
 def existing_values(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
@@ -599,9 +623,8 @@ def _existing_by_chunks(session: Session, frame: pl.DataFrame) -> pl.DataFrame:
     unit_ids = frame.get_column("unit_id").unique().sort().to_list()
     indicator_ids = frame.get_column("indicator_id").unique().sort().to_list()
     periods = frame.get_column("period").unique().sort().to_list()
+    columns = [VALUES.c[name] for name in EXISTING_COLUMNS]
     v = VALUES.c
-    columns = (v.id, v.unit_id, v.indicator_id, v.period, v.numerator, v.denominator, v.value,
-               v.comment, v.source, v.version, v.deleted)
     rows: list[Any] = []
     for units in _chunks(unit_ids):
         for indicators in _chunks(indicator_ids, 200):
@@ -637,12 +660,17 @@ def _differs(name: str) -> pl.Expr:
 
 def plan_changes(session: Session, frame: pl.DataFrame) -> ChangePlan:
     """Compare checked rows with what is stored: insert, update or unchanged.
-    A null comment keeps the stored one; a deleted value that comes back is an update."""
+    A null comment keeps the stored one; a deleted value that comes back is an update; an
+    estimate for a value whose official figure stands changes nothing when it is the
+    estimate already kept, and is refused (ValueRejected, rule official_exists) otherwise."""
+    frame = estimates.with_flag(frame)
     joined = frame.join(existing_values(session, frame), on=KEY, how="left")
-    changed = (
+    _refuse_estimates_over_official(joined)
+    changed = ~estimates.kept_official() & (
         pl.col("deleted_old").fill_null(False) | _differs("numerator")
         | _differs("denominator") | _differs("value")
         | (pl.col("comment").is_not_null() & (pl.col("comment") != pl.col("comment_old")))
+        | (pl.col("estimate") != pl.col("estimate_old").fill_null(False))
     )
     is_new = pl.col("id").is_null()
     return ChangePlan(
@@ -650,6 +678,22 @@ def plan_changes(session: Session, frame: pl.DataFrame) -> ChangePlan:
         updates=joined.filter(~is_new & changed),
         unchanged=joined.filter(~is_new & ~changed),
     )
+
+
+def _refuse_estimates_over_official(joined: pl.DataFrame) -> None:
+    refused = estimates.conflicts(joined)
+    if refused.is_empty():
+        return
+    issues = []
+    for row in refused.sort("_row" if "_row" in refused.columns else KEY).head(20).iter_rows(
+            named=True):
+        issue = estimates.official_exists_issue(row["period"])
+        if row.get("_row") is not None:
+            issue = {**issue, "_row": row["_row"],
+                     "message_vi": f"dòng {row['_row']}: {issue['message_vi']}",
+                     "message_en": f"row {row['_row']}: {issue['message_en']}"}
+        issues.append(issue)
+    raise ValueRejected(issues)
 
 
 @dataclass(frozen=True)
@@ -725,10 +769,12 @@ def _bulk_insert(session: Session, inserts: pl.DataFrame, source: str, now: dt.d
     and one more writes their first version rows, both inside the database engine."""
     if inserts.is_empty():
         return 0
+    inserts = estimates.with_flag(inserts)
     staged = inserts.select(
         *KEY, "period_type", "period_start", "period_end", *NUMBER_FIELDS,
         _row_source(inserts, source).alias("source"),
         pl.col("comment").fill_null(""),
+        *estimates.staged_columns(inserts, update=False),
     # Period first: a period's values share table pages, so a later batch that revises
     # one or two months (a records feed) rewrites few pages instead of one per value.
     # The indexes still grow at a few ends (one per period, unit or indicator).
@@ -746,8 +792,8 @@ def _bulk_insert(session: Session, inserts: pl.DataFrame, source: str, now: dt.d
     new_rows = _new_rows_predicate(connection, staged.height)
     connection.exec_driver_sql(
         f"INSERT INTO {VERSIONS.name} ({VERSION_COLUMNS}) SELECT v.id, v.version, "
-        f"v.numerator, v.denominator, v.value, v.source, v.comment, v.deleted, 'insert', "
-        f"{mark}, {mark}, {mark} FROM {VALUES.name} v {new_rows}",
+        f"v.numerator, v.denominator, v.value, v.source, v.comment, v.estimate, v.deleted, "
+        f"'insert', {mark}, {mark}, {mark} FROM {VALUES.name} v {new_rows}",
         (change_time, user_id, batch_id))
     _drop_stage(connection, STAGE)
     return staged.height
@@ -755,7 +801,7 @@ def _bulk_insert(session: Session, inserts: pl.DataFrame, source: str, now: dt.d
 
 STAGE = "chiso_value_stage"
 VERSION_COLUMNS = ("data_value_id, version, numerator, denominator, value, source, comment, "
-                   "deleted, change, changed_at, changed_by_id, import_batch_id")
+                   "estimate, deleted, change, changed_at, changed_by_id, import_batch_id")
 
 
 def _new_rows_predicate(connection: Connection, count: int) -> str:
@@ -776,19 +822,21 @@ def _bulk_update(session: Session, updates: pl.DataFrame, source: str, now: dt.d
     """Stage the changed rows, then one UPDATE … FROM and one INSERT … SELECT of versions."""
     if updates.is_empty():
         return 0
+    updates = estimates.with_flag(updates)
     staged = updates.select(
         pl.col("id").alias("data_value_id"), pl.col("version_old"),
         (pl.col("version_old") + 1).alias("version"), *NUMBER_FIELDS,
         _row_source(updates, source).alias("source"),
         pl.coalesce("comment", "comment_old").fill_null("").alias("comment"),
+        *estimates.staged_columns(updates, update=True),
         pl.when(pl.col("deleted_old")).then(pl.lit("restore")).otherwise(pl.lit("update"))
         .alias("change"),
     ).sort("data_value_id")
     connection = session.connection()
     _stage(connection, STAGE, staged)
     mark = _marker(session)
-    sets = ", ".join(f"{name} = s.{name}"
-                     for name in (*NUMBER_FIELDS, "source", "comment", "version"))
+    sets = ", ".join(f"{name} = s.{name}" for name in (
+        *NUMBER_FIELDS, "source", "comment", "version", *estimates.ESTIMATE_COLUMNS))
     # The version predicate makes a concurrent change fail instead of being overwritten.
     changed = connection.exec_driver_sql(
         f"UPDATE {VALUES.name} SET {sets}, deleted = {mark}, updated_at = {mark}, "
@@ -799,8 +847,9 @@ def _bulk_update(session: Session, updates: pl.DataFrame, source: str, now: dt.d
         raise StaleVersion(expected=None, current=None)
     connection.exec_driver_sql(
         f"INSERT INTO {VERSIONS.name} ({VERSION_COLUMNS}) SELECT v.id, v.version, "
-        f"v.numerator, v.denominator, v.value, v.source, v.comment, v.deleted, s.change, "
-        f"{mark}, {mark}, {mark} FROM {VALUES.name} v JOIN {STAGE} s ON v.id = s.data_value_id",
+        f"v.numerator, v.denominator, v.value, v.source, v.comment, v.estimate, v.deleted, "
+        f"s.change, {mark}, {mark}, {mark} FROM {VALUES.name} v "
+        f"JOIN {STAGE} s ON v.id = s.data_value_id",
         (_db_time(connection, now), user_id, batch_id))
     _drop_stage(connection, STAGE)
     return staged.height
@@ -873,11 +922,14 @@ def unit_for_code(session: Session, code: str, period_id: str | None = None) -> 
 def find_values(session: Session, *, unit_ids: Sequence[int] | None = None,
                 indicator_code: str | None = None, period: str | None = None,
                 year: int | None = None, limit: int = 5000) -> list[dict[str, Any]]:
-    """Current (non-deleted) values as dicts, newest periods first."""
+    """Current (non-deleted) values as dicts, newest periods first; `estimate` is true
+    while the figure is an estimate (ước), `estimate_value` the estimate (kept once the
+    official figure replaced it)."""
     statement = (
         select(DataValue.id, OrgUnit.code, OrgUnit.name, Indicator.code, DataValue.period,
                DataValue.numerator, DataValue.denominator, DataValue.value, DataValue.source,
-               DataValue.comment, DataValue.version, DataValue.updated_at)
+               DataValue.comment, DataValue.version, DataValue.updated_at, DataValue.estimate,
+               DataValue.estimate_value)
         .join(OrgUnit, OrgUnit.id == DataValue.unit_id)
         .join(Indicator, Indicator.id == DataValue.indicator_id)
         .where(DataValue.deleted.is_(False))
@@ -888,10 +940,11 @@ def find_values(session: Session, *, unit_ids: Sequence[int] | None = None,
     if indicator_code:
         statement = statement.where(Indicator.code == indicator_code.strip().upper())
     if period:
-        statement = statement.where(DataValue.period == canonical_period(period))
+        statement = statement.where(DataValue.period == _period_to_read(period))
     if year:
         statement = statement.where(DataValue.period_start >= dt.date(year, 1, 1),
                                     DataValue.period_end <= dt.date(year, 12, 31))
     keys = ("id", "unit_code", "unit_name", "indicator_code", "period", "numerator",
-            "denominator", "value", "source", "comment", "version", "updated_at")
+            "denominator", "value", "source", "comment", "version", "updated_at", "estimate",
+            "estimate_value")
     return [dict(zip(keys, row, strict=True)) for row in session.execute(statement)]
