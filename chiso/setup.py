@@ -40,7 +40,9 @@ def reference_loaders() -> list:  # type: ignore[type-arg]
 
     return [
         units.load_shipped_unit_kinds, units.load_shipped_units, units.load_shipped_departments,
+        __import__("chiso.units.committee", fromlist=["x"]).load_shipped_committee_names,
         catalogue.load_shipped_catalog,
+        __import__("chiso.indicators.frameworks", fromlist=["x"]).load_shipped_frameworks,
         __import__("chiso.dti.service", fromlist=["x"]).load_shipped_frameworks,
         __import__("chiso.dti.service", fromlist=["x"]).load_published_results,
         __import__("chiso.collection.service", fromlist=["x"]).load_shipped,

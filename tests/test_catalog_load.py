@@ -53,7 +53,7 @@ def test_shipped_catalogue_has_every_contract_code_with_its_semantics(session) -
     summary = load_catalog(session, access=Access.system(session, "test"))
     session.commit()
     assert summary.version == "2026.1"
-    assert summary.pillars_inserted == ["CQS", "KTS", "XHS", "CKS", "DANG"]
+    assert summary.pillars_inserted == ["CQS", "KTS", "XHS", "CKS", "DANG", "KHCN"]
     assert _contract_codes() == set(CONTRACT_SEMANTICS)
     stored = {i.code: i for i in session.scalars(select(Indicator))}
     assert len(stored) >= 40
@@ -64,7 +64,7 @@ def test_shipped_catalogue_has_every_contract_code_with_its_semantics(session) -
                                                 time_aggregation), code
         assert indicator.pillar_code == code.split(".")[0]
     assert {p.code: p.optional for p in session.scalars(select(Pillar))} == {
-        "CQS": False, "KTS": False, "XHS": False, "CKS": True, "DANG": True}
+        "CQS": False, "KTS": False, "XHS": False, "CKS": True, "DANG": True, "KHCN": False}
     lower = [i.code for i in stored.values() if i.direction == "lower"]
     assert {"CQS.HS_TRE_HAN", "CQS.SU_CO_ATTT_CHUA_XL"} <= set(lower)
 

@@ -44,7 +44,7 @@ def test_catalogue_api(client, session, make_user) -> None:
     viewer, password = make_user(Role.VIEWER)
     login(client, viewer.username, password)
     pillars = client.get("/api/pillars").json()
-    assert [p["code"] for p in pillars] == ["CQS", "KTS", "XHS", "CKS", "DANG"]
+    assert [p["code"] for p in pillars] == ["CQS", "KTS", "XHS", "CKS", "DANG", "KHCN"]
     assert pillars[0]["name_vi"] == "Chính quyền số" and pillars[0]["indicator_count"] >= 15
     social = client.get("/api/indicators", params={"pillar": "XHS"}).json()
     assert social and {i["pillar"] for i in social} == {"XHS"}

@@ -22,8 +22,8 @@ def test_catalog_and_plan_commands(session, tmp_path) -> None:
     session.commit()
     first = _run("catalog", "load")
     assert first.exit_code == 0, first.output
-    assert "thêm 54 inserted" in first.output
-    assert "giữ nguyên 54 unchanged" in _run("catalog", "load").output
+    assert "thêm 63 inserted" in first.output
+    assert "giữ nguyên 63 unchanged" in _run("catalog", "load").output
     listed = _run("catalog", "list", "--pillar", "CKS")
     assert listed.exit_code == 0 and "CKS.TG_THONG_QUAN" in listed.output
     assert "CQS.HS_TRUC_TUYEN" not in listed.output

@@ -36,7 +36,7 @@ def test_catalog_page_groups_by_pillar_in_both_languages(client, session, make_u
     viewer, password = make_user(Role.VIEWER)
     login(client, viewer.username, password)
     page = client.get("/catalog").text
-    assert "Danh mục chỉ số" in page and "54 chỉ số thuộc 5 trụ cột" in page
+    assert "Danh mục chỉ số" in page and "63 chỉ số thuộc 6 trụ cột" in page
     positions = [page.index(name) for name in ("Chính quyền số", "Kinh tế số", "Xã hội số",
                                                "Cửa khẩu số")]
     assert positions == sorted(positions)
@@ -76,7 +76,7 @@ def test_browser_catalog_search_and_plan_edit(live_server, page, session, make_u
 
     page.goto(f"{live_server}/catalog")
     assert page.locator("h1").inner_text() == "Danh mục chỉ số"
-    assert page.locator("tr.indicator-row:visible").count() == 54
+    assert page.locator("tr.indicator-row:visible").count() == 63
     page.fill("#catalog-search", "đúng hạn")  # typed with accents: matched as written
     visible = page.locator("tr.indicator-row:visible td.code").all_inner_texts()
     assert visible == ["CQS.HS_DUNG_HAN"]

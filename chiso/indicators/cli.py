@@ -85,3 +85,48 @@ def list_indicators(
         raise typer.Exit(1 if pillar else 0)
     console.print(table)
     console.print(f"{len(rows)} chỉ số / indicators")
+
+
+@catalog_app.command("frameworks")
+def frameworks_cmd(
+    load: Path = typer.Option(None, "--load", dir_okay=False,
+                              help="Load this frameworks YAML first (default: show only)."),
+    shipped: bool = typer.Option(False, "--shipped", help="Load the shipped frameworks first."),
+) -> None:
+    """National frameworks of targets (NQ 57-NQ/TW to 2030, the 2026 plan, …), each target
+    with its document (số hiệu, date), article and source; optionally load a file first.
+
+    Example: chiso catalog frameworks --load my-frameworks.yaml
+    """
+    from chiso.accounts.access import Access
+    from chiso.db import session_scope
+    from chiso.indicators.frameworks import framework_listing, load_frameworks
+    from chiso.indicators.problems import InputRejected
+    from chiso.text import format_date, format_number
+
+    try:
+        with session_scope() as session:
+            if load or shipped:
+                summary = load_frameworks(session, load, access=Access.system(session, "cli"))
+                console.print(f"[green]✓[/] {summary.file}: văn bản / documents "
+                              f"{len(summary.documents)}, khung / frameworks "
+                              f"{len(summary.frameworks)}, mục tiêu / targets "
+                              f"{len(summary.targets)} thêm hoặc sửa / added or changed",
+                              highlight=False)
+            for framework, document, targets in framework_listing(session):
+                day = document.issued_on or document.reported_on
+                table = Table("Chỉ số / indicator", "Năm / year", "Mục tiêu / target",
+                              "Văn bản, điều / document, article",
+                              title=f"{framework.name_vi} — {document.code} {format_date(day)}")
+                for t in targets:
+                    value = (f"{format_number(t.value, t.decimals)}–"
+                             f"{format_number(t.value_high, t.decimals)}"
+                             if t.comparator == "between" else
+                             f"{t.comparator} {format_number(t.value, t.decimals)}")
+                    table.add_row(f"{t.indicator_name_vi}\n[dim]{t.indicator_code}[/]",
+                                  str(t.year), f"{value} {t.unit_vi}",
+                                  f"{t.document.code}, {t.article}")
+                console.print(table)
+    except InputRejected as exc:
+        console.print(f"[red]✗[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc

@@ -1,4 +1,6 @@
-"""The catalogue: JSON API (`/api/pillars`, `/api/indicators`) and the `/catalog` page.
+"""The catalogue: JSON API (`/api/pillars`, `/api/indicators`, `/api/frameworks`) and the
+`/catalog` page (indicators with their legal basis, then the national frameworks of targets,
+each citing its document, article and source).
 
 The catalogue is not unit data, but it is not public either: every route asks Access for
 READ (any signed-in user with a role may read it).
@@ -14,7 +16,7 @@ from sqlalchemy import select
 
 from chiso.accounts.access import Action
 from chiso.errors import ERROR_RESPONSES
-from chiso.indicators import service
+from chiso.indicators import frameworks, service
 from chiso.indicators.models import Indicator
 from chiso.settings import get_settings
 from chiso.text import accent_free_key, nfc
@@ -52,6 +54,15 @@ def show_indicator(code: str, session: SessionDep, access: AccessDep) -> dict[st
     return service.indicator_as_dict(service.get_indicator(session, code))
 
 
+@router.get("/api/frameworks")
+def list_frameworks(session: SessionDep, access: AccessDep) -> list[dict[str, Any]]:
+    """National frameworks of targets (NQ 57-NQ/TW to 2030, the 2026 plan, …): each target
+    with its indicator, year, value, the document (số hiệu, date), article, monitoring body,
+    a later amendment if any, and the source the figure was read from."""
+    access.require(Action.READ)
+    return frameworks.frameworks_as_dicts(session)
+
+
 @router.get("/catalog", response_class=HTMLResponse, include_in_schema=False)
 def catalog_page(request: Request, session: SessionDep, access: AccessDep,
                  q: str = "") -> HTMLResponse:
@@ -63,6 +74,7 @@ def catalog_page(request: Request, session: SessionDep, access: AccessDep,
         "access": access, "groups": [(p, items) for p, items in groups if items],
         "total": len(indicators), "q": q, "search_keys": _search_keys(indicators),
         "progress_unit": _progress_unit(session, access),
+        "frameworks": frameworks.framework_listing(session),
     })
 
 

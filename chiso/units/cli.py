@@ -156,3 +156,38 @@ def show(
                 console.print(f"  {title} ({link.kind}{'' if link.is_primary else ', phụ'}) "
                               f"{link.unit.name} ({link.unit.code}) "
                               f"{format_date(link.event_date)}")
+
+
+@units_app.command("committee")
+def committee(
+    on: str = typer.Option(None, "--on", help="The day (dd/mm/yyyy); default today."),
+    load: Path = typer.Option(None, "--load", dir_okay=False,
+                              help="Load this committee-names YAML first."),
+) -> None:
+    """The steering committee's and its standing agency's names on a day (they changed in
+    3/2025 under NQ 57-NQ/TW); load the province's own dated names with --load.
+
+    Example: chiso units committee --on 31/12/2024
+    """
+    from chiso.accounts.access import Access
+    from chiso.db import session_scope
+    from chiso.errors import UserError
+    from chiso.units.committee import committee_names, load_committee_names
+
+    try:
+        with session_scope() as session:
+            if load:
+                changed = load_committee_names(session, load,
+                                               access=Access.system(session, "cli"))
+                console.print(f"[green]✓[/] {load.name}: {len(changed)} giai đoạn thêm hoặc "
+                              f"sửa / periods added or changed", highlight=False)
+            names = committee_names(session, _day(on))
+    except UserError as exc:
+        console.print(f"[red]✗[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    since = format_date(names.valid_from) if names.valid_from else "–"
+    until = format_date(names.valid_to) if names.valid_to else "–"
+    console.print(f"{names.committee_vi}\n[dim]{names.committee_en}[/]\n"
+                  f"Cơ quan thường trực / standing agency: {names.agency_vi} "
+                  f"({names.agency_unit_code})\nHiệu lực / in force: {since} → {until}\n"
+                  f"Căn cứ / basis: {names.basis}", highlight=False)

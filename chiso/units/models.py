@@ -76,3 +76,27 @@ class UnitLineage(Base):
     share: Mapped[float] = mapped_column(Float, default=1.0)
     is_primary: Mapped[bool] = mapped_column(default=True)
     legal_basis: Mapped[str] = mapped_column(String(200), default="")
+
+
+class CommitteeName(Base):
+    """What the steering committee and its standing agency are called, and from when: the
+    Ban Chỉ đạo về chuyển đổi số with the Sở Thông tin và Truyền thông as standing agency
+    until 28/02/2025, then (NQ 57-NQ/TW) the Ban Chỉ đạo về phát triển khoa học, công nghệ,
+    đổi mới sáng tạo và chuyển đổi số with the Sở Khoa học và Công nghệ. Configuration with
+    dates (chiso/units/data/committee.yaml), read through `chiso.units.committee`. `{unit}`
+    in a name stands for the installation's unit ('tỉnh Lạng Sơn'), `{province}` in the
+    agency's code for its code."""
+
+    __tablename__ = "committee_name"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    valid_from: Mapped[dt.date] = mapped_column(Date, default=FAR_PAST, unique=True)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    committee_vi: Mapped[str] = mapped_column(String(300))
+    committee_en: Mapped[str] = mapped_column(String(300), default="")
+    short_vi: Mapped[str] = mapped_column(String(120), default="")
+    short_en: Mapped[str] = mapped_column(String(120), default="")
+    agency_vi: Mapped[str] = mapped_column(String(200))
+    agency_en: Mapped[str] = mapped_column(String(200), default="")
+    agency_unit_code: Mapped[str] = mapped_column(String(32), default="")
+    basis: Mapped[str] = mapped_column(String(400), default="")
