@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action
 from chiso.audit.service import record_event
+from chiso.boot import require_booted
 from chiso.db.base import utcnow
 from chiso.db.engine import defer_checkpoint
 from chiso.errors import NotFound, UserError
@@ -191,6 +192,7 @@ def ingest_file(session: Session, path: Path, *, access: Access, source: str = "
     """Ingest one feed file as one batch and commit it; raises feed.FeedRejected (nothing
     stored) when any row is bad, PermissionDenied when `access` may not capture for a unit
     whose records it changes. The same file a second time changes nothing."""
+    require_booted()  # the values' write guards must be installed before anything is stored
     started = time.perf_counter()
     name = display_name or path.name
     sha = file_sha256(path)
@@ -213,7 +215,7 @@ def ingest_file(session: Session, path: Path, *, access: Access, source: str = "
             store.remove_orphans(root, committed)
             _announce(step, "store")
             plan = _plan(con, root, committed)
-            access = _require_capture(session, access, engine.owners(con))
+            access = _require_capture(session, access, con)
             batch_id = _open_batch(session, source, name, sha, access)
             with _undone_on_failure(session, root, batch_id):
                 result = IngestResult(batch_id, name, rows_read=rows)
@@ -272,7 +274,8 @@ def _plan(con: duckdb.DuckDBPyConnection, root: Path, committed: set[int]
     return engine.plan_batch(con)
 
 
-def _require_capture(session: Session, access: Access, owners: pl.DataFrame) -> Access:
+def _require_capture(session: Session, access: Access, con: duckdb.DuckDBPyConnection
+                     ) -> Access:
     """CAPTURE on the unit each changed dossier counts under, before and after: a dossier
     re-sent under another unit needs the right to change its current owner's records too.
     A unit abolished since (an old commune code) may be captured for by whoever may
@@ -282,7 +285,7 @@ def _require_capture(session: Session, access: Access, owners: pl.DataFrame) -> 
         return access
     resolver = UnitResolver.cached(session)
     above: set[int] = set()
-    for leaf in sorted(set(resolver.umap(owners).get_column("leaf_id").to_list())):
+    for leaf in sorted(set(resolver.umap(engine.owners(con)).get_column("leaf_id").to_list())):
         if not access.can(Action.CAPTURE, resolver.successor_today(leaf)):
             access.require(Action.CAPTURE, leaf)
         for unit_id in resolver.lineage(leaf):
