@@ -88,3 +88,18 @@ def serve_process(env: dict[str, str] | None = None):  # type: ignore[no-untyped
         except httpx.HTTPError:
             time.sleep(0.2)
     raise AssertionError("server did not start")
+
+
+def two_servers_running():  # type: ignore[no-untyped-def]
+    """Two `chiso serve` processes on the configured database, as a generator for a
+    fixture: yields their base URLs, stops both afterwards."""
+    import signal
+
+    first, a = serve_process()
+    second, b = serve_process()
+    try:
+        yield a, b
+    finally:
+        for process in (first, second):
+            process.send_signal(signal.SIGINT)
+            process.wait(20)

@@ -4,7 +4,6 @@ other, and simultaneous saves of one value through both give one winner and 409s
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections.abc import Iterator
 
@@ -14,7 +13,7 @@ from sqlalchemy import text
 
 from chiso.accounts.models import Role
 from chiso.db import get_engine
-from tests.accounts_support import make_indicator, make_units, serve_process
+from tests.accounts_support import make_indicator, make_units, two_servers_running
 from tests.conftest import submit
 
 
@@ -22,12 +21,7 @@ from tests.conftest import submit
 def two_servers(db_url: str, is_postgres: bool) -> Iterator[tuple[str, str]]:
     if not is_postgres:
         pytest.skip("several processes share one database only on PostgreSQL")
-    first, a = serve_process()
-    second, b = serve_process()
-    yield a, b
-    for process in (first, second):
-        process.send_signal(signal.SIGINT)
-        process.wait(15)
+    yield from two_servers_running()
 
 
 def _login(base: str, username: str, password: str) -> httpx.Client:

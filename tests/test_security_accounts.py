@@ -6,7 +6,6 @@ shown before signing in, and no look-alike user names."""
 
 from __future__ import annotations
 
-import signal
 import statistics
 import threading
 import time
@@ -21,7 +20,7 @@ from chiso.accounts.service import start_password_reset
 from chiso.audit.models import AuditEvent
 from chiso.db import new_session
 from chiso.settings import get_settings
-from tests.accounts_support import csrf_of, serve_process
+from tests.accounts_support import csrf_of, two_servers_running
 from tests.conftest import form_token, login, submit
 
 # ---------------------------------------------------------------- H4: concurrent guesses
@@ -30,12 +29,7 @@ from tests.conftest import form_token, login, submit
 @pytest.fixture
 def two_servers(db_url: str) -> Iterator[tuple[str, str]]:
     """Two `chiso serve` processes on one database (SQLite file or PostgreSQL)."""
-    first, a = serve_process()
-    second, b = serve_process()
-    yield a, b
-    for process in (first, second):
-        process.send_signal(signal.SIGINT)
-        process.wait(20)
+    yield from two_servers_running()
 
 
 def _count(db_url: str, action: str) -> int:
