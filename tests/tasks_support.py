@@ -311,7 +311,7 @@ def add_origin_tasks(session: Session, w: World) -> dict[str, Task]:
     done(tasks["c_late"], dt.date(2025, 8, 10))
     done(tasks["p_ahead"], dt.date(2025, 9, 1))
     cancel_task(session, task_id=tasks["c_cancelled"].id, reason="Trung ương bãi bỏ",
-                access=access)
+                access=access, recorded_at=on_day(dt.date(2025, 7, 1)))
     meeting = create_meeting(session, unit_id=w.commune_a.id, held_on=dt.date(2025, 7, 15),
                              title="Phiên họp Ban Chỉ đạo phường quý III/2025", access=access,
                              recorded_at=on_day(dt.date(2025, 7, 15)))

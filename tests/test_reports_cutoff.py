@@ -92,7 +92,7 @@ def test_a_past_quarter_judges_tasks_on_its_last_day(session: Session, tmp_path:
     session.commit()
     text = _text(_report(session, tmp_path, "2025Q3", dt.date(2025, 12, 20)).docx)
     assert "Quá 15 ngày" in text and "Quá 96 ngày" not in text
-    assert "Tổng số 5 nhiệm vụ được giao" in text
+    assert "theo dõi 5 nhiệm vụ (đang thực hiện hoặc hoàn thành trong kỳ)" in text
     assert "Nhiệm vụ giao tháng 10" not in text
     overdue = text.split("2. Nhiệm vụ quá hạn")[1].split("3. Nhiệm vụ đã hoàn thành")[0]
     assert "Cập nhật cơ sở dữ liệu cán bộ" not in overdue

@@ -55,13 +55,15 @@ _GENERATED: dict[str, object] = {}
 
 @pytest.fixture
 def quarterly(session: Session, db_url: str, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """The 2025Q3 report (closing date 12/10, issued 15/10), generated once per backend; the
-    read-only tests share the files."""
+    """The 2025Q3 report (closing date 12/10, issued 15/10) of a committee that issues
+    administrative documents (NĐ 30/2020), generated once per backend; the read-only tests
+    share the files."""
     if db_url not in _GENERATED:
         w = build_world(session)
         save_texts(session, unit=w.province, period="2025Q3", access=system(session),
                    texts={"issue_date": "15/10/2025", "closing_date": "12/10/2025",
-                          "signer_name": "Đoàn Thu Hà"})
+                          "signer_name": "Đoàn Thu Hà", "header_style": "state",
+                          "issuer": "BAN CHỈ ĐẠO CHUYỂN ĐỔI SỐ"})
         session.commit()
         _GENERATED[db_url] = generate_report(
             session, unit_code="20", kind="quarterly", period="2025Q3",
@@ -149,8 +151,9 @@ def test_limitations_are_sentences_from_the_data(quarterly) -> None:  # type: ig
 def test_tasks_section_lists_overdue_and_completed(quarterly) -> None:  # type: ignore[no-untyped-def]
     document = Document(str(quarterly.docx))
     text = _all_text(document)
-    assert ("Tổng số 4 nhiệm vụ được giao: 1 nhiệm vụ hoàn thành đúng hạn, 1 nhiệm vụ "
-            "hoàn thành muộn, 1 nhiệm vụ quá hạn") in text
+    assert ("Trong quý III năm 2025, theo dõi 4 nhiệm vụ (đang thực hiện hoặc hoàn thành "
+            "trong kỳ): 1 nhiệm vụ hoàn thành đúng hạn, 1 nhiệm vụ hoàn thành muộn, 1 nhiệm vụ "
+            "quá hạn") in text
     assert "tỷ lệ đúng hạn 33,3%" in text
     overdue = next(t for t in document.tables if any(
         "Số hóa hồ sơ" in c.text for c in t.columns[1].cells) and "Quá" in t.rows[1].cells[5].text)

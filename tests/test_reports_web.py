@@ -45,7 +45,7 @@ def test_edit_generate_and_download(session: Session, client, make_user,  # type
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     saved = client.post("/reports/texts", data={
         "csrf_token": token, "unit": "20", "period": "2025Q3", "kind": "quarterly",
-        "proposals": PROPOSAL, "signer_name": "Đoàn Thu Hà", "symbol": "BC-BCĐ"})
+        "proposals": PROPOSAL, "signer_name": "Đoàn Thu Hà", "symbol": "BC/BCĐ"})
     assert saved.status_code == 200 and "Đã lưu 2 mục nội dung" in saved.text
     started = client.post("/reports/generate", data={
         "csrf_token": token, "unit": "20", "kind": "quarterly", "period": "2025Q3"},
@@ -63,7 +63,8 @@ def test_edit_generate_and_download(session: Session, client, make_user,  # type
     texts = [p.text for p in document.paragraphs]
     assert f"- {PROPOSAL}" in texts
     signature = document.tables[-1].rows[0].cells[1].text
-    assert "Đoàn Thu Hà" in signature and "TM. BAN CHỈ ĐẠO" in signature
+    # Since NQ 57 the committee is the Party committee's: "T/M", not the State's "TM.".
+    assert "Đoàn Thu Hà" in signature and "T/M BAN CHỈ ĐẠO" in signature
     assert any(f.endswith(".xlsx") for f in job["files"])
     page = client.get(f"/reports/jobs/{job_id}")
     assert "Báo cáo đã sẵn sàng" in page.text

@@ -20,8 +20,8 @@ from openpyxl.utils import get_column_letter
 from chiso.analytics.status import Status
 from chiso.reports.data import ReportData, period_label, sources_of
 from chiso.reports.sentences import SUB
-from chiso.tasks.status import status_label
-from chiso.text import spreadsheet_safe
+from chiso.tasks.status import AHEAD_MARGIN_DAYS, origin_label, status_label
+from chiso.text import format_date, spreadsheet_safe
 
 HEADER_FILL = PatternFill("solid", fgColor="E7ECF2")
 ILLUSTRATIVE_NOTE = ("Số liệu minh họa — không phải số liệu chính thức / illustrative "
@@ -32,11 +32,14 @@ PERCENT = "0.0%"
 
 def build_annex(data: ReportData) -> bytes:
     wb = Workbook()
-    sheets = [(wb.active, _targets_sheet), (wb.create_sheet(), _series_sheet),
-              (wb.create_sheet(), _tasks_sheet), (wb.create_sheet(), _units_sheet),
-              (wb.create_sheet(), _issues_sheet)]
-    for ws, fill in sheets:
-        fill(ws, data)
+    fills = [_targets_sheet, _series_sheet, _tasks_sheet, _origin_sheet, _units_sheet,
+             _issues_sheet]
+    if data.budget:
+        fills.append(_budget_sheet)
+    if data.roadmap:
+        fills.append(_roadmap_sheet)
+    for index, fill in enumerate(fills):
+        fill(wb.active if index == 0 else wb.create_sheet(), data)
     _date_formats(wb)
     stamp = dt.datetime.combine(data.stamp_date, dt.time(0, 0))
     wb.properties.created = wb.properties.modified = stamp
@@ -115,15 +118,67 @@ def _tasks_sheet(ws: Any, data: ReportData) -> None:
                   f"Nhiệm vụ đến ngày {data.as_of:%d/%m/%Y}",
                   ["Mã", "Nhiệm vụ", "Nội dung trọng tâm", "Đơn vị chủ trì", "Đơn vị phối hợp",
                    "Bắt đầu", "Hạn", "Hoàn thành", "Tiến độ (%)", "Trạng thái",
-                   "Số ngày quá hạn", "Người phụ trách"],
-                  [10, 50, 28, 28, 28, 12, 12, 12, 10, 16, 10, 20])
+                   "Số ngày quá hạn", "Người phụ trách", "Cấp giao", "Văn bản giao",
+                   "Sản phẩm dự kiến"],
+                  [10, 50, 28, 28, 28, 12, 12, 12, 10, 16, 10, 20, 16, 24, 36])
     for row in data.tasks:
         t = row.task
         overdue = data.overdue_days(row) if row.status == "overdue" else None
+        status = status_label(row.status) + (" (trước hạn)" if row.ahead else "")
+        document = " ngày ".join(part for part in (
+            t.assigned_doc_number, format_date(t.assigned_doc_date)
+            if t.assigned_doc_date else "") if part)
         sheet.add([t.code, t.title, row.focus_area_name, row.lead_unit_name,
                    "; ".join(row.partner_names), t.start_date, t.due_date, t.completed_on,
-                   t.progress_pct, status_label(row.status), overdue,
-                   row.owner_name or "(chưa có người phụ trách)"])
+                   t.progress_pct, status, overdue,
+                   row.owner_name or "(chưa có người phụ trách)", origin_label(t.origin),
+                   document, t.expected_product])
+
+
+def _origin_sheet(ws: Any, data: ReportData) -> None:
+    sheet = Sheet(ws, data, "Theo cấp giao",
+                  f"Nhiệm vụ theo cấp giao từ đầu năm {data.period_end.year} đến ngày "
+                  f"{data.as_of:%d/%m/%Y} (trước hạn: hoàn thành sớm ít nhất "
+                  f"{AHEAD_MARGIN_DAYS} ngày)",
+                  ["Cấp giao", "Tổng số", "Đã hoàn thành", "Trước hạn", "Đúng hạn", "Quá hạn",
+                   "Đang thực hiện trong hạn", "Quá hạn chưa hoàn thành"],
+                  [20, 10, 14, 12, 12, 10, 16, 16])
+    for c in data.origin_counts:
+        sheet.add([c.label(), c.total, c.done, c.done_ahead, c.done_on_time, c.done_late,
+                   c.running, c.overdue])
+    for m in data.month_reports:
+        sheet.add([f"Báo cáo {period_label(m.period)}", m.expected, m.reported, None, None,
+                   None, None, None])
+
+
+def _budget_sheet(ws: Any, data: ReportData) -> None:
+    budget = data.budget or {}
+    columns = budget["columns"]
+    sheet = Sheet(ws, data, "Kinh phí", budget["paragraph_vi"],
+                  [c["label_vi"] for c in columns], [40, 18, 18, 20, 14])
+    for row in budget["rows"]:
+        label = f"- {row['label_vi']}" if row["level"] == 2 else row["label_vi"]
+        rate = row.get("rate")
+        sheet.add([label, row["estimate"], row["allocated"], row["disbursed"],
+                   None if rate is None else rate / 100])
+    sheet.formats("BCD", "#,##0")
+    sheet.formats("E", PERCENT)
+
+
+def _roadmap_sheet(ws: Any, data: ReportData) -> None:
+    roadmap = data.roadmap or {}
+    years = roadmap["years"]
+    sheet = Sheet(ws, data, "Lộ trình kinh phí",
+                  f"Lộ trình kinh phí giai đoạn {years[0]}–{years[-1]} (triệu đồng)",
+                  ["Nguồn vốn, loại chi", *(f"Năm {y}" for y in years), "Tổng"],
+                  [40, *([16] * (len(years) + 1))])
+    for row in roadmap["rows"]:
+        label = f"- {row['label_vi']}" if row["level"] == 2 else row["label_vi"]
+        sheet.add([label, *(row.get(str(y)) for y in years), row.get("total")])
+    for p in roadmap["programmes"]:
+        sheet.add([f"{p['name']} ({p['decision']})" if p.get("decision") else p["name"],
+                   *(p.get(str(y)) for y in years), p.get("total")])
+    sheet.formats("BCDEFG"[:len(years) + 1], "#,##0")
 
 
 def _units_sheet(ws: Any, data: ReportData) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from chiso.analytics.service import TargetStatus, indicator_series, target_statuses
 from chiso.analytics.status import Status, vocabulary
+from chiso.funding.service import report_section, roadmap_table
 from chiso.indicators.models import Indicator, IndicatorKind, Pillar
 from chiso.meetings.models import Meeting
 from chiso.periods import parse_period
@@ -35,15 +36,18 @@ from chiso.reports.cutoff import Cutoff, cutoff_for
 from chiso.reports.errors import ReportError
 from chiso.reports.texts import current_texts
 from chiso.tasks.common import find_unit
+from chiso.tasks.counts import OriginCount, count_by_origin
 from chiso.tasks.followup import UnitScore
 from chiso.tasks.history import tasks_as_of
 from chiso.tasks.models import StoredState, TaskStatus
+from chiso.tasks.monthly import MonthSummary, due_date, month_standing, summarise
 from chiso.tasks.service import TaskRow
 from chiso.text import format_date, format_number, format_percent, parse_date
 from chiso.units.models import OrgUnit
 
 KIND_PERIOD_TYPE = {"quarterly": "Q", "half_year": "S", "annual": "Y"}
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+ROMAN_NUMERALS = ("I", "II", "III", "IV", "V", "VI", "VII")
 SOURCE_WORDS = {  # DataValue.source → how the report names it
     "demo": "số liệu minh họa (không phải số liệu chính thức)",
     "records": "hệ thống thông tin giải quyết thủ tục hành chính (một cửa điện tử)",
@@ -106,6 +110,13 @@ class ReportData:
     limitations: list[str] = field(default_factory=list)
     focus: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Tasks counted as the centre counts them, for the year to the judged day.
+    origin_counts: list[OriginCount] = field(default_factory=list)
+    month_reports: list[MonthSummary] = field(default_factory=list)
+    task_lines: list[str] = field(default_factory=list)  # section II's sentences
+    # Money (chiso.funding): the budget section, and for an annual report the roadmap.
+    budget: dict[str, Any] | None = None
+    roadmap: dict[str, Any] | None = None
 
     @property
     def period_start(self) -> dt.date:
@@ -127,7 +138,9 @@ class ReportData:
     @property
     def illustrative(self) -> bool:
         """Any figure the demo invented is behind the report."""
-        return illustrative(self.values) or any(s.illustrative for s in self.statuses)
+        return (illustrative(self.values) or any(s.illustrative for s in self.statuses)
+                or any(bool(part and part.get("illustrative"))
+                       for part in (self.budget, self.roadmap)))
 
     @property
     def stamp_date(self) -> dt.date:
@@ -140,6 +153,16 @@ class ReportData:
         for s in self.statuses:
             counts[Status(s.status)] = counts.get(Status(s.status), 0) + 1
         return counts
+
+    @property
+    def sections(self) -> list[str]:
+        """The report's sections in order; the budget one only when there is a budget."""
+        return ["results", *(["budget"] if self.budget else []), "tasks", "limitations",
+                "focus", "proposals"]
+
+    def numeral(self, section: str) -> str:
+        """'III' for the third section."""
+        return ROMAN_NUMERALS[self.sections.index(section)]
 
     def tasks_with(self, *statuses: TaskStatus) -> list[TaskRow]:
         return [r for r in self.tasks if r.status in statuses]
@@ -217,7 +240,9 @@ def gather(session: Session, *, unit_code: str, kind: str, period: str, today: d
     values = values_known_at(session, units, dt.date(parsed.year, 1, 1), cutoff.judged_on,
                              cutoff)
     period_values = [v for v in values if v.period_start >= cutoff.period_start]
-    tasks = _tasks_in_scope(session, units, cutoff)
+    all_tasks = tasks_as_of(session, day=cutoff.judged_on, known_at=cutoff.known_at,
+                            lead_unit_ids=units)
+    tasks = _tasks_in_scope(all_tasks, cutoff)
     data = ReportData(
         unit=unit, kind=kind, period=period, period_title=period_title(kind, period),
         cutoff=cutoff, issue_date=_issue_date(texts), texts=texts,
@@ -232,6 +257,11 @@ def gather(session: Session, *, unit_code: str, kind: str, period: str, today: d
     if not data.reporting:
         data.silent_units = units_without_figures(session, unit, period_values, cutoff)
     data.series = monthly_series(session, unit.code, statuses, cutoff)
+    data.origin_counts = count_by_origin(all_tasks, year=parsed.year)
+    data.month_reports = _month_reports(session, units, cutoff)
+    data.budget = _budget(session, unit, cutoff)
+    if kind == "annual":
+        data.roadmap = _roadmap(session, unit, parsed.year, cutoff)
     return data
 
 
@@ -283,14 +313,48 @@ def _indicator_names(session: Session) -> dict[int, str]:
 
 # ------------------------------------------------------------------ tasks and meetings
 
-def _tasks_in_scope(session: Session, units: list[int], cutoff: Cutoff) -> list[TaskRow]:
-    """Tasks led by the unit or a unit below it as they stood at the period end (known at
-    the cut-off): not cancelled, and not finished before the period began."""
-    rows = tasks_as_of(session, day=cutoff.judged_on, known_at=cutoff.known_at,
-                       lead_unit_ids=units)
+def _tasks_in_scope(rows: list[TaskRow], cutoff: Cutoff) -> list[TaskRow]:
+    """Of the tasks led by the unit or a unit below it as they stood at the period end
+    (known at the cut-off): those not cancelled and not finished before the period began."""
     return [r for r in rows if r.status != TaskStatus.CANCELLED
             and not (r.task.state == StoredState.DONE and r.task.completed_on is not None
                      and r.task.completed_on < cutoff.period_start)]
+
+
+def _month_reports(session: Session, units: list[int], cutoff: Cutoff) -> list[MonthSummary]:
+    """The monthly task reports of the period's months due by the closing date, as known
+    at the cut-off (a month whose report is not yet due is not judged)."""
+    found = []
+    day = cutoff.period_start
+    while day <= cutoff.period_end:
+        month = parse_period(f"{day:%Y%m}")
+        if due_date(month) <= cutoff.closing_date:
+            summary = summarise(month_standing(session, period=month.id, unit_ids=units,
+                                               known_at=cutoff.known_at))
+            if summary is not None:
+                found.append(summary)
+        day = month.end() + dt.timedelta(days=1)
+    return found
+
+
+def _budget(session: Session, unit: OrgUnit, cutoff: Cutoff) -> dict[str, Any] | None:
+    """The budget section (chiso.funding) as approved by the cut-off; None when the unit
+    has no budget line for the year (a report does not print an empty section)."""
+    section = report_section(session, unit_code=unit.code, period_start=cutoff.period_start,
+                             period_end=cutoff.period_end, known_at=cutoff.known_at)
+    return None if section.get("empty") else section
+
+
+ROADMAP_YEARS = 3  # the report's year and the two after it
+
+
+def _roadmap(session: Session, unit: OrgUnit, year: int, cutoff: Cutoff
+             ) -> dict[str, Any] | None:
+    """Lộ trình kinh phí for the annual report's appendix: the year and the next two, as
+    approved or proposed by the cut-off; None when there is nothing to show."""
+    table = roadmap_table(session, unit_code=unit.code, year_from=year,
+                          year_to=year + ROADMAP_YEARS - 1, known_at=cutoff.known_at)
+    return table if table["rows"] else None
 
 
 def scorecard_for(rows: list[TaskRow]) -> list[UnitScore]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 from docx import Document
@@ -25,16 +26,19 @@ from docx.text.paragraph import Paragraph
 
 from chiso.analytics.status import Status
 from chiso.reports import charts
+from chiso.reports.committee import PARTY
 from chiso.reports.data import ReportData, fmt_value, sources_of, target_text
 from chiso.reports.sentences import SUB, result_summary
+from chiso.tasks.counts import total_of
 from chiso.tasks.models import TaskStatus
-from chiso.tasks.status import status_label
+from chiso.tasks.status import AHEAD_MARGIN_DAYS, status_label
 from chiso.text import format_date, format_number, format_percent
 
 FONT = "Times New Roman"
 BODY_PT = 14
 TABLE_PT = 12
 QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+PARTY_LINE = "ĐẢNG CỘNG SẢN VIỆT NAM"
 TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
 KIND_TITLE = {"quarterly": "quý", "half_year": "6 tháng", "annual": "năm"}
 ILLUSTRATIVE_LINE = "SỐ LIỆU MINH HỌA — KHÔNG PHẢI SỐ LIỆU CHÍNH THỨC / ILLUSTRATIVE FIGURES"
@@ -53,11 +57,15 @@ def build_docx(data: ReportData, progress: Progress | None = None) -> bytes:
     step(30, "I. Kết quả thực hiện chỉ tiêu")
     _section_results(doc, data, step)
     step(70, "II–V")
+    if data.budget:
+        _section_budget(doc, data, data.budget)
     _section_tasks(doc, data)
     _section_limitations(doc, data)
     _section_focus(doc, data)
     _section_proposals(doc, data)
     _closing(doc, data)
+    if data.roadmap:
+        _roadmap_appendix(doc, data, data.roadmap)
     _fixed_properties(doc, data)
     buffer = io.BytesIO()
     doc.save(buffer)
@@ -204,20 +212,35 @@ def _no_borders(table: Any) -> None:
 # ------------------------------------------------------------------ header and title
 
 def _header_block(doc: Any, data: ReportData) -> None:
+    """NĐ 30/2020 for an administrative committee; Hướng dẫn 36-HD/VPTW for a committee of
+    the Party (since NQ 57): its name under the Party committee's, a star, "Số 12-BC/BCĐ",
+    and "ĐẢNG CỘNG SẢN VIỆT NAM" on the right instead of Quốc hiệu and Tiêu ngữ."""
     texts = data.texts
+    party = texts.get("header_style") == PARTY
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
-    _set_widths(table, [6.4, 10.1])
+    _set_widths(table, [8.2, 8.3] if party else [6.4, 10.1])
     left, right = table.rows[0].cells
     _centered(left, texts["issuer_parent"], 12.5, first=True)
-    for line in balanced_lines(texts["issuer"], 22):
-        _centered(left, line, 12.5, bold=True)
-    _rule(left, 2.2)
-    _centered(left, f"Số:        /{texts['symbol']}", 13)
-    _centered(right, QUOC_HIEU, 12.5, bold=True, first=True)
-    _centered(right, TIEU_NGU, 14, bold=True)
-    _rule(right, 6.0)
+    for line in balanced_lines(texts["issuer"], 24 if party else 22):
+        _centered(left, line, 12 if party else 12.5, bold=True)
+    if party:
+        _centered(left, "*", 13)
+        _centered(left, f"Số        -{texts['symbol']}", 13)
+        _underlined(_centered(right, PARTY_LINE, 14, bold=True, first=True))
+        _centered(right, "", 8)
+    else:
+        _rule(left, 2.2)
+        _centered(left, f"Số:        /{texts['symbol']}", 13)
+        _centered(right, QUOC_HIEU, 12.5, bold=True, first=True)
+        _centered(right, TIEU_NGU, 14, bold=True)
+        _rule(right, 6.0)
     _centered(right, date_line(data), 14, italic=True)
+
+
+def _underlined(paragraph: Paragraph) -> None:
+    for run in paragraph.runs:
+        run.font.underline = True
 
 
 def date_line(data: ReportData) -> str:
@@ -233,20 +256,41 @@ def date_line(data: ReportData) -> str:
 
 
 def balanced_lines(text: str, width: int) -> list[str]:
-    """Split a long issuing-body name into two lines of similar length at a space, as
-    drafters do ("BAN CHỈ ĐẠO / CHUYỂN ĐỔI SỐ"), instead of letting one word wrap alone."""
-    if len(text) <= width or " " not in text:
-        return [text]
+    """Split a long issuing-body name into lines of similar length at spaces, as drafters
+    do ("BAN CHỈ ĐẠO / CHUYỂN ĐỔI SỐ"), instead of letting one word wrap alone: as few
+    lines as fit `width` characters, the longest line as short as it can be."""
     words = text.split()
-    best = min(range(1, len(words)), key=lambda i: abs(len(" ".join(words[:i]))
-                                                      - len(" ".join(words[i:]))))
-    return [" ".join(words[:best]), " ".join(words[best:])]
+    if len(text) <= width or len(words) < 2:
+        return [text]
+    count = min(len(words), -(-len(text) // width))
+    return _best_split(words, count)
+
+
+def _best_split(words: list[str], count: int) -> list[str]:
+    """`words` in `count` lines, the longest as short as it can be, preferring breaks
+    between phrases ("… KHOA HỌC, / CÔNG NGHỆ, …" rather than "… KHOA / HỌC, …")."""
+    if count == 1:
+        return [" ".join(words)]
+    best: list[str] = []
+    for cut in range(1, len(words) - count + 2):
+        lines = [" ".join(words[:cut]), *_best_split(words[cut:], count - 1)]
+        if not best or _cost(lines) < _cost(best):
+            best = lines
+    return best
+
+
+def _cost(lines: list[str]) -> int:
+    """The longest line, plus a penalty for each break inside a phrase (a break after a
+    comma or before "VÀ" is natural)."""
+    inside = sum(not (line.endswith(",") or after.startswith(("VÀ ", "và ")))
+                 for line, after in pairwise(lines))
+    return max(map(len, lines)) + 8 * inside
 
 
 def _title(doc: Any, data: ReportData) -> None:
     _para(doc, "BÁO CÁO", size=14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
           before=18, after=0)
-    subtitle = (f"Kết quả thực hiện nhiệm vụ chuyển đổi số {data.period_title}, "
+    subtitle = (f"Kết quả thực hiện nhiệm vụ {report_subject(data)} {data.period_title}, "
                 f"nhiệm vụ trọng tâm thời gian tới")
     _para(doc, subtitle, size=14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
           indent=False, before=0, after=0)
@@ -256,8 +300,25 @@ def _title(doc: Any, data: ReportData) -> None:
               align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=0, after=6)
     plans = "; ".join(p.citation() for p in data.plans) or "các kế hoạch của Ban Chỉ đạo"
     _para(doc, f"Thực hiện {plans}, {_issuer_in_sentence(data)} báo cáo kết quả thực "
-               f"hiện nhiệm vụ chuyển đổi số {data.period_title} ({data.cutoff.phrase_vi()}) "
+               f"hiện nhiệm vụ {report_subject(data)} {data.period_title} "
+               f"({data.cutoff.phrase_vi()}) "
                f"như sau:")
+
+
+PLACE_WORDS = (" tỉnh ", " thành phố ", " xã ", " phường ", " đặc khu ")
+
+
+def report_subject(data: ReportData) -> str:
+    """What the committee reports on, from its name: 'chuyển đổi số', or since NQ 57 'phát
+    triển khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số' (a place name after it
+    is left out)."""
+    name = f" {data.texts['issuer'].strip().lower()} "
+    for word in PLACE_WORDS:
+        name = name.split(word)[0] + " "
+    for prefix in (" ban chỉ đạo về ", " ban chỉ đạo "):
+        if name.startswith(prefix):
+            return name[len(prefix):].strip() or "chuyển đổi số"
+    return "chuyển đổi số"
 
 
 def _issuer_in_sentence(data: ReportData) -> str:
@@ -275,7 +336,7 @@ def _heading(doc: Any, text: str, italic: bool = False) -> None:
 
 
 def _section_results(doc: Any, data: ReportData, step: Progress) -> None:
-    _heading(doc, "I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU")
+    _heading(doc, f"{data.numeral('results')}. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU")
     _para(doc, result_summary(data))
     for number, pillar in enumerate(data.pillars, start=1):
         step(30 + int(40 * number / max(1, len(data.pillars))), pillar.name_vi)
@@ -374,8 +435,101 @@ def _picture(doc: Any, image: bytes) -> None:
 
 # ------------------------------------------------------------------ II, III, IV, closing
 
+def _section_budget(doc: Any, data: ReportData, budget: dict[str, Any]) -> None:
+    """Kinh phí thực hiện (chiso.funding.report_section): the paragraph, then the table by
+    source and type in triệu đồng, as approved by the cut-off."""
+    _heading(doc, f"{data.numeral('budget')}. KINH PHÍ THỰC HIỆN")
+    _para(doc, budget["paragraph_vi"])
+    columns = budget["columns"]
+    rows = [[_label(row), *(_amount(row.get(c["key"]), c["key"]) for c in columns[1:])]
+            for row in budget["rows"]]
+    table = _table(doc, [c["label_vi"] for c in columns], rows,
+                   widths=[5.2, 2.9, 2.9, 3.0, 2.5], numeric={1, 2, 3, 4})
+    _bold_rows(table, [i + 1 for i, row in enumerate(budget["rows"]) if row["level"] < 2])
+    _caption(doc, f"Bảng. Kinh phí khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số năm "
+                  f"{budget['year']} (đơn vị: triệu đồng)")
+    _para(doc, "Nguồn: số liệu kinh phí đã được phê duyệt trên chiso đến ngày "
+               f"{format_date(data.cutoff.closing_date)}.", size=12, italic=True,
+          align=WD_ALIGN_PARAGRAPH.LEFT, indent=False, before=0, after=6)
+
+
+def _label(row: dict[str, Any]) -> str:
+    """A source's row as is, a type's row under it marked '- '."""
+    return f"- {row['label_vi']}" if row["level"] == 2 else row["label_vi"]
+
+
+def _amount(value: Any, key: str = "") -> str:
+    """'26.000' (triệu đồng), '49,9%' for a rate; '–' where there is no figure."""
+    if value is None:
+        return "–"
+    if key == "rate":
+        return format_percent(float(value), 1)
+    return format_number(float(value), 0)
+
+
+def _bold_rows(table: Any, indexes: list[int]) -> None:
+    for index in indexes:
+        for cell in table.rows[index].cells:
+            for run in cell.paragraphs[0].runs:
+                run.font.bold = True
+
+
+def _roadmap_appendix(doc: Any, data: ReportData, roadmap: dict[str, Any]) -> None:
+    """Phụ lục: lộ trình kinh phí (the roadmap by source and type, year by year, and the
+    programmes with theirs), after the signature, on a page of its own."""
+    paragraph = _para(doc, "PHỤ LỤC", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
+                      indent=False, before=0, after=0)
+    paragraph.paragraph_format.page_break_before = True
+    years = roadmap["years"]
+    _para(doc, f"LỘ TRÌNH KINH PHÍ THỰC HIỆN NHIỆM VỤ KHOA HỌC, CÔNG NGHỆ, ĐỔI MỚI SÁNG TẠO VÀ "
+               f"CHUYỂN ĐỔI SỐ GIAI ĐOẠN {years[0]}–{years[-1]}", bold=True,
+          align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=0, after=0)
+    _para(doc, f"(Kèm theo Báo cáo kết quả {data.period_title} của "
+               f"{_issuer_in_sentence(data)})", italic=True, align=WD_ALIGN_PARAGRAPH.CENTER,
+          indent=False, before=0, after=8)
+    empty = [y for y in years if not roadmap["basis"].get(y) and
+             not roadmap["basis"].get(str(y))]
+    headers = ["Nguồn vốn, loại chi", *(f"Năm {y}" for y in years), "Tổng"]
+    rows = [[_label(r), *(_year_amount(r, y, empty) for y in years),
+             _amount(r.get("total"))] for r in roadmap["rows"]]
+    width = (16.5 - 5.4) / (len(years) + 1)
+    table = _table(doc, headers, rows, widths=[5.4, *([width] * (len(years) + 1))],
+                   numeric=set(range(1, len(years) + 2)))
+    _bold_rows(table, [i + 1 for i, r in enumerate(roadmap["rows"]) if r["level"] < 2])
+    _caption(doc, "Bảng. Lộ trình kinh phí theo nguồn vốn và loại chi (đơn vị: triệu đồng)")
+    _basis_note(doc, roadmap, years, empty)
+    if roadmap["programmes"]:
+        _programmes(doc, roadmap, years, empty)
+
+
+def _year_amount(row: dict[str, Any], year: int, empty: list[int]) -> str:
+    return "–" if year in empty else _amount(row.get(str(year)))
+
+
+def _basis_note(doc: Any, roadmap: dict[str, Any], years: list[int], empty: list[int]) -> None:
+    """Which years are budget estimates (dự toán giao), which proposals (đề xuất)."""
+    words = {"estimate": "dự toán được giao", "proposed": "kinh phí đề xuất",
+             "mixed": "dự toán được giao và kinh phí đề xuất"}
+    parts = [f"năm {y}: {words[roadmap['basis'].get(y) or roadmap['basis'].get(str(y))]}"
+             for y in years if y not in empty]
+    if empty:
+        parts.append("năm " + ", ".join(str(y) for y in empty) + ": chưa có kinh phí được "
+                     "đề xuất hoặc giao")
+    _para(doc, "Ghi chú: " + "; ".join(parts) + ".", size=12, italic=True,
+          align=WD_ALIGN_PARAGRAPH.LEFT, indent=False, before=0, after=6)
+
+
+def _programmes(doc: Any, roadmap: dict[str, Any], years: list[int], empty: list[int]) -> None:
+    rows = [[f"{p['name']} ({p['decision']})" if p.get("decision") else p["name"], p["owner"],
+             *(_year_amount(p, y, empty) for y in years)] for p in roadmap["programmes"]]
+    width = (16.5 - 6.0 - 3.0) / len(years)
+    _table(doc, ["Chương trình, dự án", "Chủ đầu tư", *(f"Năm {y}" for y in years)], rows,
+           widths=[6.0, 3.0, *([width] * len(years))], numeric=set(range(2, len(years) + 2)))
+    _caption(doc, "Bảng. Kinh phí các chương trình, dự án (đơn vị: triệu đồng)")
+
+
 def _section_limitations(doc: Any, data: ReportData) -> None:
-    _heading(doc, "III. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN")
+    _heading(doc, f"{data.numeral('limitations')}. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN")
     _bullets(doc, data.limitations)
 
 
@@ -390,12 +544,12 @@ def _bullets(doc: Any, lines: list[str]) -> None:
 
 
 def _section_focus(doc: Any, data: ReportData) -> None:
-    _heading(doc, "IV. NHIỆM VỤ TRỌNG TÂM THỜI GIAN TỚI")
+    _heading(doc, f"{data.numeral('focus')}. NHIỆM VỤ TRỌNG TÂM THỜI GIAN TỚI")
     _bullets(doc, data.focus)
 
 
 def _section_tasks(doc: Any, data: ReportData) -> None:
-    _heading(doc, "II. TÌNH HÌNH THỰC HIỆN NHIỆM VỤ")
+    _heading(doc, f"{data.numeral('tasks')}. TÌNH HÌNH THỰC HIỆN NHIỆM VỤ")
     done = data.tasks_with(TaskStatus.DONE)
     late = data.tasks_with(TaskStatus.DONE_LATE)
     overdue = data.tasks_with(TaskStatus.OVERDUE)
@@ -406,8 +560,12 @@ def _section_tasks(doc: Any, data: ReportData) -> None:
         (len(done), "hoàn thành đúng hạn"), (len(late), "hoàn thành muộn"),
         (len(overdue), "quá hạn chưa hoàn thành"), (len(running), "đang thực hiện trong hạn"))
         if n]
-    _para(doc, f"Tổng số {total} nhiệm vụ được giao: {', '.join(parts) or 'chưa có'}"
+    _para(doc, f"Trong {data.period_title}, theo dõi {total} nhiệm vụ (đang thực hiện hoặc "
+               f"hoàn thành trong kỳ): {', '.join(parts) or 'chưa có'}"
                f"{f'; tỷ lệ đúng hạn {on_time}' if on_time else ''}.")
+    _bullets(doc, data.task_lines)
+    if any(c.total for c in data.origin_counts):
+        _origin_table(doc, data)
     _heading(doc, "1. Kết quả theo đơn vị chủ trì", italic=True)
     rows = [[str(i), s.unit_name, str(s.total), str(s.done_on_time), str(s.done_late),
              str(s.overdue), str(s.open)] for i, s in enumerate(data.scores, start=1)]
@@ -421,6 +579,23 @@ def _section_tasks(doc: Any, data: ReportData) -> None:
     _task_table(doc, overdue, data, "Không có nhiệm vụ quá hạn.")
     _heading(doc, "3. Nhiệm vụ đã hoàn thành", italic=True)
     _task_table(doc, done + late, data, "Chưa có nhiệm vụ hoàn thành trong kỳ.")
+
+
+def _origin_table(doc: Any, data: ReportData) -> None:
+    """Bảng: nhiệm vụ theo cấp giao (the centre's counting), with a total row."""
+    counts = [c for c in data.origin_counts if c.total]
+    rows = [[c.label(), str(c.total), str(c.done), str(c.done_ahead), str(c.done_on_time),
+             str(c.done_late), str(c.running), str(c.overdue)] for c in counts]
+    total = total_of(counts)
+    rows.append(["Tổng cộng", str(total.total), str(total.done), str(total.done_ahead),
+                 str(total.done_on_time), str(total.done_late), str(total.running),
+                 str(total.overdue)])
+    _table(doc, ["Cấp giao", "Tổng số", "Đã hoàn thành", "Trước hạn", "Đúng hạn", "Quá hạn",
+                 "Đang thực hiện trong hạn", "Quá hạn chưa hoàn thành"], rows,
+           widths=[3.1, 1.5, 1.9, 1.8, 1.8, 1.7, 2.4, 2.3], numeric=set(range(1, 8)))
+    _caption(doc, f"Bảng. Nhiệm vụ theo cấp giao từ đầu năm {data.period_end.year} đến ngày "
+                  f"{format_date(data.as_of)} (trước hạn: hoàn thành sớm ít nhất "
+                  f"{AHEAD_MARGIN_DAYS} ngày)")
 
 
 def _share(part: int, whole: int) -> str:
@@ -446,11 +621,11 @@ def _task_table(doc: Any, rows: list[Any], data: ReportData, empty: str) -> None
 
 
 def _section_proposals(doc: Any, data: ReportData) -> None:
-    _heading(doc, "V. ĐỀ XUẤT, KIẾN NGHỊ")
+    _heading(doc, f"{data.numeral('proposals')}. ĐỀ XUẤT, KIẾN NGHỊ")
     for line in data.texts["proposals"].splitlines():
         if line.strip():
             _para(doc, line.strip() if line.lstrip().startswith("-") else f"- {line.strip()}")
-    last = _para(doc, f"Trên đây là báo cáo kết quả thực hiện nhiệm vụ chuyển đổi số "
+    last = _para(doc, f"Trên đây là báo cáo kết quả thực hiện nhiệm vụ {report_subject(data)} "
                       f"{data.period_title} của {_issuer_in_sentence(data)}./.", before=6)
     last.paragraph_format.keep_with_next = True  # the signature never starts a page alone
 
@@ -493,7 +668,7 @@ def _fixed_properties(doc: Any, data: ReportData) -> None:
     props.created = props.modified = stamp
     props.last_printed = stamp
     props.author = props.last_modified_by = data.texts["issuer"]
-    props.title = f"Báo cáo kết quả chuyển đổi số {data.period_title}"
+    props.title = f"Báo cáo kết quả {report_subject(data)} {data.period_title}"
     props.subject = f"{data.unit.name} — {data.period}"
     props.revision = 1
     props.keywords = "chiso"

@@ -22,7 +22,9 @@ from chiso.analytics.status import Status
 from chiso.periods import Period, parse_period
 from chiso.reports.asof import ReportingGap
 from chiso.reports.data import ReportData, fmt_value, period_label, reached, target_text
+from chiso.tasks.counts import OriginCount
 from chiso.tasks.models import TaskStatus
+from chiso.tasks.monthly import MonthSummary
 from chiso.tasks.service import TaskRow
 from chiso.text import format_date, nfc
 
@@ -34,6 +36,7 @@ SUB = "+ "  # a line that belongs to the sentence above it (indented in the docu
 
 
 def compose(data: ReportData) -> ReportData:
+    data.task_lines = task_sentences(data)
     data.limitations = limitation_sentences(data)
     data.focus = focus_items(data)
     data.warnings = warnings_for(data)
@@ -70,6 +73,62 @@ def result_summary(data: ReportData) -> str:
 
 def _year_closed(data: ReportData) -> bool:
     return bool(data.statuses) and all(s.closed for s in data.statuses)
+
+
+# ------------------------------------------------------------------ II. tasks
+
+ORIGIN_SUBJECT = {"central": "Nhiệm vụ do Trung ương giao", "province": "Nhiệm vụ do tỉnh giao",
+                  "commune": "Nhiệm vụ do cấp xã giao"}
+
+
+def task_sentences(data: ReportData) -> list[str]:
+    """Tasks by who assigned them, as the centre counts them, from the start of the year to
+    the judged day; then the units' monthly task reports."""
+    lines: list[str] = []
+    counted = [c for c in data.origin_counts if c.total]
+    if counted:
+        lines.append(f"Lũy kế từ đầu năm {data.period_end.year} đến ngày "
+                     f"{format_date(data.as_of)}, theo cấp giao nhiệm vụ:")
+        lines += [SUB + origin_sentence(c) for c in counted]
+    lines += [month_sentence(m) for m in data.month_reports]
+    return lines
+
+
+def origin_sentence(c: OriginCount) -> str:
+    """'Nhiệm vụ do Trung ương giao: 12 nhiệm vụ; đã hoàn thành 5 nhiệm vụ, trong đó 2
+    nhiệm vụ hoàn thành trước hạn, 2 đúng hạn, 1 quá hạn; 5 nhiệm vụ đang thực hiện trong
+    hạn; 2 nhiệm vụ quá hạn chưa hoàn thành.' Zero parts are left out."""
+    parts = [f"{c.total} nhiệm vụ"]
+    if c.done:
+        timing = [f"{n} {what}" for n, what in (
+            (c.done_ahead, "trước hạn"), (c.done_on_time, "đúng hạn"),
+            (c.done_late, "quá hạn")) if n]
+        timing[0] = timing[0].replace(" ", " nhiệm vụ hoàn thành ", 1)
+        parts.append(f"đã hoàn thành {c.done} nhiệm vụ, trong đó " + ", ".join(timing))
+    else:
+        parts.append("chưa hoàn thành nhiệm vụ nào")
+    if c.running:
+        parts.append(f"{c.running} nhiệm vụ đang thực hiện trong hạn")
+    if c.overdue:
+        parts.append(f"{c.overdue} nhiệm vụ quá hạn chưa hoàn thành")
+    return f"{ORIGIN_SUBJECT[c.origin.value]}: " + "; ".join(parts) + "."
+
+
+def month_sentence(m: MonthSummary) -> str:
+    """'Báo cáo tháng 07/2026 về nhiệm vụ: 12/14 đơn vị đã báo cáo (trong đó 3 đơn vị
+    không phát sinh; 1 báo cáo muộn); chưa báo cáo: A, B.'"""
+    text = (f"Báo cáo {period_label(m.period)} về tình hình thực hiện nhiệm vụ: "
+            f"{m.reported}/{m.expected} đơn vị đã báo cáo")
+    notes = []
+    if m.nothing:
+        notes.append(f"trong đó {m.nothing} đơn vị báo cáo không phát sinh")
+    if m.late:
+        notes.append(f"{len(m.late)} báo cáo gửi muộn")
+    if notes:
+        text += " (" + "; ".join(notes) + ")"
+    if m.missing:
+        text += f"; chưa báo cáo: {listed(m.missing, 'đơn vị', UNIT_LIMIT)}"
+    return text + "."
 
 
 # ------------------------------------------------------------------ III. limitations
@@ -231,7 +290,8 @@ def _target_focus(data: ReportData) -> list[str]:
     missed = _with(data, Status.MISSED, Status.NOT_IMPLEMENTED)
     if missed:
         items.append(f"Đưa vào kế hoạch năm {year + 1} và tập trung chỉ đạo hoàn thành "
-                     f"{len(missed)} chỉ tiêu năm {year} chưa đạt (nêu tại Mục III)"
+                     f"{len(missed)} chỉ tiêu năm {year} chưa đạt (nêu tại Mục "
+                     f"{data.numeral('limitations')})"
                      + _furthest(missed, "trước hết là") + ".")
     behind = _with(data, Status.OFF_TRACK, Status.AT_RISK)
     if behind:

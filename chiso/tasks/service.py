@@ -287,13 +287,17 @@ def update_progress(
     return task
 
 
-def cancel_task(session: Session, *, task_id: int, reason: str, access: Access) -> Task:
-    """Hủy nhiệm vụ (MANAGE on the lead unit); the history keeps what it was."""
+def cancel_task(session: Session, *, task_id: int, reason: str, access: Access,
+                recorded_at: dt.datetime | None = None) -> Task:
+    """Hủy nhiệm vụ (MANAGE on the lead unit); the history keeps what it was. A system job
+    loading history may date the cancellation (`recorded_at`)."""
     task = _get_for_change(session, task_id, None)
     access.require(Action.MANAGE, task.lead_unit_id)
+    at = recorded_instant(access, recorded_at)
     before = _snapshot(task)
     task.state = StoredState.CANCELLED
-    return _commit_change(session, task, "cancel", reason, access, before, today())
+    return _commit_change(session, task, "cancel", reason, access, before,
+                          _effective_day(recorded_at), at)
 
 
 def _get_for_change(session: Session, task_id: int, expected_version: int | None) -> Task:
