@@ -17,6 +17,8 @@ from chiso.ops import models as ops_models  # noqa: F401
 from chiso.plans import models as plan_models  # noqa: F401
 from chiso.records import models as record_models  # noqa: F401
 from chiso.reports import models as report_models  # noqa: F401
+from chiso.scoring import models as scoring_models  # noqa: F401
+from chiso.storage import models as storage_models  # noqa: F401
 from chiso.tasks import models as task_models  # noqa: F401
 from chiso.units import models as unit_models  # noqa: F401
 from chiso.values import models as value_models  # noqa: F401

@@ -27,6 +27,7 @@ def web_modules() -> list[ModuleType]:
     from chiso.plans import routes as plans
     from chiso.records import routes as records
     from chiso.reports import routes as reports
+    from chiso.scoring import routes as scoring
     from chiso.tasks import routes as tasks
     from chiso.units import routes as units
     from chiso.values import routes as values
@@ -34,7 +35,8 @@ def web_modules() -> list[ModuleType]:
 
     return [dashboard, accounts, admin, audit, home, units, dti, analytics, indicators, plans,
             values, records,
-            tasks, meetings, reports, notifications, collection, funding, extract]
+            tasks, meetings, reports, notifications, collection, funding, extract,
+            scoring]
 
 
 def all_routers() -> list[APIRouter]:
