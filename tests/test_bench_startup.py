@@ -14,11 +14,14 @@ from pathlib import Path
 BENCH_ONLY = ["pandas", "httpx", "duckdb", "benchmarks"]
 
 
-def _loaded_after(code: str) -> dict[str, object]:
-    """Run `code` in a fresh interpreter; return what it printed as JSON on its last line."""
+def _loaded_after(code: str) -> dict[str, list[str]]:
+    """Run `code` in a fresh interpreter; return the bench libraries (`loaded`) and the
+    domain command modules (`cli`) it imported."""
     script = textwrap.dedent(code) + textwrap.dedent(f"""
         import json, sys
-        print(json.dumps({{"loaded": [m for m in {BENCH_ONLY!r} if m in sys.modules]}}))
+        print(json.dumps({{"loaded": [m for m in {BENCH_ONLY!r} if m in sys.modules],
+                          "cli": sorted(m for m in sys.modules if m.startswith("chiso.")
+                                        and m.endswith(".cli"))}}))
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120)
@@ -37,6 +40,22 @@ def test_chiso_status_starts_without_pandas_httpx_or_duckdb() -> None:
             assert exit.code in (0, None), exit.code
     """)
     assert found["loaded"] == [], f"`chiso status --help` imported {found['loaded']}"
+    # Nor any other domain's commands (funding's spreadsheets, extraction's readers, …).
+    assert found["cli"] == ["chiso.analytics.cli", "chiso.cli"], found["cli"]
+
+
+def test_every_domain_command_is_still_there() -> None:
+    chiso = str(Path(sys.executable).with_name("chiso"))
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+    listing = subprocess.run([chiso, "--help"], capture_output=True, text=True, timeout=120,
+                             env=env)
+    assert listing.returncode == 0, listing.stderr[-3000:]
+    for name in ("status", "init", "demo", "funding", "extract", "collection", "plan",
+                 "values", "bench"):
+        assert f" {name} " in listing.stdout, listing.stdout
+    funding = subprocess.run([chiso, "funding", "--help"], capture_output=True, text=True,
+                             timeout=120, env=env)
+    assert funding.returncode == 0 and "import" in funding.stdout, funding.stderr[-3000:]
 
 
 def test_web_app_imports_no_bench_library() -> None:

@@ -14,25 +14,47 @@ value change log (`chiso.values.changes`). Then:
   knows how (`refresh`), else recompute.
 Each process keeps its own memo, so several app processes stay correct without sharing
 memory. Concurrent requests for the same answer wait for one computation (single-flight).
+
+**Bounded staleness for dashboard readers** (docs/semantics.md §9). A page or API route
+may declare who is reading (`reading_as`); while another request of this process is
+recomputing an answer, such a reader may be given the answer as it stands if its data was
+read at most `STALE_FOR` before the request began (and readers queued behind that
+recomputation take its answer): instead of every reader waiting behind a recomputation that
+every officer's save sets off, one recomputes and the others are served. Without such
+contention every answer is fresh. Never to someone who saved values within the last
+`STALE_FOR` (plus `WRITE_MARGIN`): a value saved is in its writer's next answer, and in
+everyone else's answer to a request made `STALE_FOR` after the save. A change of structure
+(targets, units, indicators, plans) is never served stale, and callers that declare no
+reader (reports, the CLI, other domains) always get the newest data.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from chiso.audit.models import AuditEvent
 from chiso.db.engine import bind_url
 from chiso.values import changes
 from chiso.values.changes import Mark
 
 T = TypeVar("T")
 MAX_ENTRIES = 512
+# Bounded staleness (see the module docstring): how much older than a request the data of
+# an answer served to it may be, while another request recomputes that answer.
+STALE_FOR = 1.0
+WRITE_MARGIN = 5.0  # a save's transaction may have begun this long before its commit
+# The audit events of value writes: a single save, a bulk write or import, a reporting
+# form (chiso.values, chiso.collection). Signing in and reading are not saves.
+VALUE_WRITES = ("data_value", "import_batch", "submission")
 
 # Only maxima and counts over indexed or small tables: the stamp must cost well under a
 # millisecond. Ids are never reused, except by `chiso restore`, which writes a new data
@@ -76,6 +98,7 @@ class _Entry(Generic[T]):
     stamp: Stamp
     answer: T
     reach: Reach
+    read_at: float = 0.0  # time.monotonic() when the data it was computed from was read
 
 
 Computed = tuple[T, Reach]
@@ -86,6 +109,15 @@ _key_locks: dict[Hashable, threading.Lock] = {}
 
 
 _STAMP = "chiso.analytics.stamp"
+_STAMP_AT = "chiso.analytics.stamp_at"
+_READER = "chiso.analytics.reader"
+
+
+def reading_as(session: Session, user_id: int | None) -> None:
+    """Declare who reads through this session (a dashboard route): their answers may be
+    up to `STALE_FOR` old, unless they saved something themselves within that time."""
+    if user_id is not None:
+        session.info[_READER] = user_id
 
 
 def data_stamp(session: Session) -> Stamp:
@@ -94,6 +126,7 @@ def data_stamp(session: Session) -> Stamp:
     end of its transaction make the next question read it again."""
     found = session.info.get(_STAMP)
     if found is None:
+        session.info[_STAMP_AT] = time.monotonic()
         found = session.info[_STAMP] = _read_stamp(session)
     return found  # type: ignore[no-any-return]
 
@@ -126,12 +159,23 @@ def memoized(session: Session, key: Hashable, compute: Callable[[], Computed[T]]
     touched indicators only. Answers are shared between requests: treat them as read-only."""
     key = (bind_url(session), key)
     now = data_stamp(session)
+    asked_at = session.info.get(_STAMP_AT, time.monotonic())
     entry = _memo.get(key)
     if entry is not None and entry.stamp == now:
         return entry.answer  # type: ignore[no-any-return]
-    with _key_lock(key):
-        # Another request may have brought the answer up to date meanwhile.
-        entry = _memo.get(key)
+    lock = _key_lock(key)
+    if entry is not None and lock.locked() and _may_serve_stale(session, entry, now,
+                                                                asked_at):
+        return entry.answer  # type: ignore[no-any-return]
+    with lock:
+        # Another request may have brought the answer up to date meanwhile: for a
+        # dashboard reader, the one it stored while this request waited will do if its data
+        # was read at most STALE_FOR before this request began (readers queued behind one
+        # recomputation share it).
+        waited_for, entry = entry, _memo.get(key)
+        if (entry is not None and entry is not waited_for
+                and _may_serve_stale(session, entry, now, asked_at)):
+            return entry.answer  # type: ignore[no-any-return]
         touched = _touched(session, entry, now)
         if entry is None or touched is None:
             answer, reach = compute()
@@ -141,8 +185,32 @@ def memoized(session: Session, key: Hashable, compute: Callable[[], Computed[T]]
             answer, reach = refresh(entry.answer, touched)
         else:
             answer, reach = compute()
-        _store(key, _Entry(now, answer, reach))
+        _store(key, _Entry(now, answer, reach, asked_at))
         return answer
+
+
+def _may_serve_stale(session: Session, entry: _Entry[Any], now: Stamp, asked_at: float
+                     ) -> bool:
+    """True when this reader may have `entry` although values changed since its data was
+    read (another request is recomputing it): a declared reader, the same structure, data
+    read at most `STALE_FOR` before this request began, and no save of theirs it could
+    lack."""
+    reader = session.info.get(_READER)
+    if reader is None or entry.stamp.structure != now.structure:
+        return False
+    if asked_at - entry.read_at > STALE_FOR:
+        return False
+    return not _saved_lately(session, reader)
+
+
+def _saved_lately(session: Session, user_id: int) -> bool:
+    """Whether this user saved values within the staleness bound (every save writes an
+    audit event, whichever server process took it)."""
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=STALE_FOR + WRITE_MARGIN)
+    found = session.execute(select(AuditEvent.id).where(
+        AuditEvent.actor_id == user_id, AuditEvent.at >= since,
+        AuditEvent.object_type.in_(VALUE_WRITES)).limit(1)).first()
+    return found is not None
 
 
 def _touched(session: Session, entry: _Entry[Any] | None, now: Stamp) -> set[int] | None:

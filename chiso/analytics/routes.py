@@ -49,6 +49,7 @@ def status(session: SessionDep, access: AccessDep, unit: str = Query(..., exampl
     """Targets of a unit for a year with actual, expected on path, projection and status."""
     day = _date(as_of)
     _checked_unit(session, access, unit, min(day or dt.date.max, dt.date(year, 12, 31)))
+    cache.reading_as(session, access.user.id if access.user else None)  # bounded staleness
     # The encoded answer is memoised with the statuses: dashboards poll this endpoint.
     body = cache.memoized(session, ("status_json", unit, year, day), lambda: (
         _status_json(session, unit, year, day),

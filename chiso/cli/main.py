@@ -3,22 +3,76 @@ this file only assembles them."""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+from typing import Any
+
 import typer
 from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
+from typer.core import TyperGroup
 
 from chiso.boot import boot
 from chiso.cli import core
 from chiso.db.engine import DatabaseNotMigrated
 from chiso.errors import UserError
 
+# ---- start-up (performance engineer, issue 18: `chiso status` ≤ 0.6 s) -------------------
+# Commands whose registrar is known without importing every domain's CLI: the committee's
+# first question must not wait for every domain's libraries to load.
+QUICK_COMMANDS = {"status": "chiso.analytics.cli"}
+
+
+def _registered(register: Callable[[typer.Typer], None]) -> dict[str, Any]:
+    """The commands a domain registrar adds, as the Click-style commands Typer builds."""
+    cli = typer.Typer(rich_markup_mode="rich")  # as the root below
+    register(cli)
+    return dict(typer.main.get_group(cli).commands)
+
+
+class DomainCommands(TyperGroup):
+    """The root group. The domains' commands (`chiso.cli.registry`) are registered when a
+    command is first looked up — a quick command by itself, any other with all of them —
+    or when the list is read (help, the CLI reference)."""
+
+    _domains_loaded = False
+
+    @property  # type: ignore[override]
+    def commands(self) -> dict[str, Any]:
+        if not self._domains_loaded:
+            self._load_domains()
+        return self._commands
+
+    @commands.setter
+    def commands(self, given: Any) -> None:
+        self._commands: dict[str, Any] = dict(given)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self._commands and not self._domains_loaded:
+            quick = QUICK_COMMANDS.get(cmd_name)
+            if quick:
+                self._commands.update(_registered(importlib.import_module(quick).register))
+            else:
+                self._load_domains()
+        return self._commands.get(cmd_name)
+
+    def _load_domains(self) -> None:
+        from chiso.cli import registry
+
+        self._domains_loaded = True
+        quick = {name: self._commands.pop(name) for name in QUICK_COMMANDS
+                 if name in self._commands}  # re-added below, in registration order
+        for register in registry.domain_registrars():
+            for name, command in _registered(register).items():
+                self._commands.setdefault(name, quick.get(name, command))
+# ---- end start-up -----------------------------------------------------------------------
+
 
 def build_cli() -> typer.Typer:
     """The `chiso` command, with the installation's own commands (init, serve, db) and
-    every domain's group, registered explicitly from `chiso.cli.registry` (STYLE §14)."""
-    from chiso.cli import registry
-
+    every domain's group, registered explicitly from `chiso.cli.registry` (STYLE §14) when
+    first needed (`DomainCommands`)."""
     cli = typer.Typer(
         name="chiso",
         help="chiso — chỉ số chuyển đổi số: targets, data, status, DTI and reports for a "
@@ -26,10 +80,9 @@ def build_cli() -> typer.Typer:
         "Example: chiso demo --serve",
         no_args_is_help=True,
         rich_markup_mode="rich",
+        cls=DomainCommands,
     )
     core.register(cli)
-    for register in registry.domain_registrars():
-        register(cli)
     return cli
 
 

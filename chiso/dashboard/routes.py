@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from chiso.accounts.access import Action
+from chiso.analytics.cache import reading_as
 from chiso.analytics.service import UnknownIndicator
 from chiso.analytics.status import Status
 from chiso.dashboard.service import UnitCard, drawn_overview, indicator_detail, unit_card
@@ -61,6 +62,7 @@ def overview_page(request: Request, code: str, session: SessionDep, access: Acce
                   year: int | None = None, as_of: dt.date | None = None) -> HTMLResponse:
     unit = _unit_or_404(session, code)
     access.require(Action.READ, unit.id)
+    reading_as(session, access.user.id if access.user else None)  # bounded staleness
     content = drawn_overview(
         session, unit=unit, year=year or _default_year(), as_of=as_of,
         locale=getattr(request.state, "locale", "vi"),
@@ -75,6 +77,7 @@ def indicator_page(request: Request, code: str, indicator_code: str, session: Se
                    access: AccessDep, year: int | None = None) -> HTMLResponse:
     unit = _unit_or_404(session, code)
     access.require(Action.READ, unit.id)
+    reading_as(session, access.user.id if access.user else None)  # bounded staleness
     indicator = session.scalar(select(Indicator).where(Indicator.code == indicator_code))
     if indicator is None:
         raise UnknownIndicator(indicator_code)
