@@ -12,12 +12,14 @@ import re
 from collections import Counter
 
 import pytest
+from docx import Document
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from chiso.cli.main import app
 from chiso.dti.models import DtiResult
 from chiso.indicators.models import Indicator
+from chiso.tasks.models import TaskMonthReport
 from chiso.values.models import DataValue, DataValueVersion
 from tests.conftest import login
 
@@ -37,7 +39,8 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 
 @pytest.mark.slow
-def test_demo_says_what_is_real_and_what_is_invented(db_url, monkeypatch, session) -> None:
+def test_demo_says_what_is_real_and_what_is_invented(db_url, monkeypatch, session,  # type: ignore[no-untyped-def]
+                                                     tmp_path) -> None:
     monkeypatch.setenv("CHISO_TODAY", "2026-11-22")
     monkeypatch.setenv("COLUMNS", "200")
     from chiso.settings import reset_settings_cache
@@ -94,6 +97,11 @@ def test_demo_says_what_is_real_and_what_is_invented(db_url, monkeypatch, sessio
     quarter = {_utc(m) for m in _versions_of(session, "KTS.HOA_DON_DT", "2025Q3")}
     assert quarter == {dt.datetime(2025, 10, 10, 2, 0, tzinfo=dt.UTC)}
 
+    # Accounts are named by their role, not its code; the finance officer captures money.
+    assert "Cơ quan thường trực / standing office" in built.output
+    assert "standing_office" not in built.output and "so.taichinh" in built.output
+    month_reports = session.scalar(select(func.count()).select_from(TaskMonthReport))
+    assert month_reports > 0
     versions_before = session.scalar(select(func.count()).select_from(DataValueVersion))
     results_before = session.scalar(select(func.count()).select_from(DtiResult))
     again = runner.invoke(app, ["demo"])
@@ -102,3 +110,37 @@ def test_demo_says_what_is_real_and_what_is_invented(db_url, monkeypatch, sessio
     assert session.scalar(select(func.count()).select_from(DataValueVersion)) == \
         versions_before, "rebuilding the demo must change nothing"
     assert session.scalar(select(func.count()).select_from(DtiResult)) == results_before
+    assert session.scalar(select(func.count()).select_from(TaskMonthReport)) == month_reports
+
+    _the_year_end_and_third_quarter_reports_read_whole(runner, tmp_path)
+
+
+def _report_lines(runner: CliRunner, tmp_path, period: str) -> list[str]:  # type: ignore[no-untyped-def]
+    out = tmp_path / period
+    made = runner.invoke(app, ["report", "quarterly", "--period", period, "--out", str(out),
+                               "--no-pdf"])
+    assert made.exit_code == 0, made.output
+    path = next(out.glob("*.docx"))
+    return [p.text for p in Document(str(path)).paragraphs if p.text.strip()]
+
+
+def _the_year_end_and_third_quarter_reports_read_whole(runner: CliRunner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The demo's Q4/2025 report (closing date 20/01/2026, when the year's figures are in)
+    and Q3/2026 report: no "chưa có số liệu" but for the two indicators the demo leaves
+    without figures (devices protected in 2025, the digital economy's share of GRDP), the
+    units that had not reported and those late by name (not "0/65"), the money, and tasks
+    counted by who assigned them."""
+    for period, gaps in (("2025Q4", "Tỷ lệ thiết bị đầu cuối được cài đặt giải pháp bảo vệ; "
+                                    "Tỷ trọng kinh tế số trong GRDP."),
+                         ("2026Q3", "Tỷ trọng kinh tế số trong GRDP.")):
+        lines = _report_lines(runner, tmp_path, period)
+        no_data = [t for t in lines if "chưa có số liệu để đánh giá" in t]
+        assert len(no_data) == 1 and no_data[0].endswith(gaps), (period, no_data)
+        commune_form = [t for t in lines if "(cấp xã)" in t]
+        assert any("đơn vị chưa gửi báo cáo: Phường" in t or "đơn vị chưa gửi báo cáo: Xã" in t
+                   for t in commune_form), commune_form
+        assert any("báo cáo gửi muộn: Xã" in t for t in commune_form), commune_form
+        assert not any("0/65" in t for t in lines)
+        assert any(t.endswith("KINH PHÍ THỰC HIỆN") for t in lines)
+        assert any(t.startswith("+ Nhiệm vụ do Trung ương giao:") for t in lines)
+        assert any(t.startswith("- Báo cáo tháng") for t in lines)

@@ -75,6 +75,14 @@ def _print_credentials(credentials: list[tuple[str, str, str]]) -> None:
     table = Table(title="Tài khoản minh họa (mật khẩu chỉ hiện một lần) / demo accounts")
     for column in ("Tài khoản / user", "Mật khẩu / password", "Vai trò / role"):
         table.add_column(column)
-    for row in credentials:
-        table.add_row(*row)
+    for user, password, role in credentials:
+        table.add_row(user, password, role_name(role))
     console.print(table)
+
+
+def role_name(role: str) -> str:
+    """'Cơ quan thường trực / standing office', never the code 'standing_office'."""
+    from chiso.web.i18n import gettext_for
+
+    english = {"admin": "administrator"}.get(role, role.replace("_", " "))
+    return f"{gettext_for('vi')(role)} / {english}"

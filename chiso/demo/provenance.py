@@ -36,6 +36,8 @@ class Provenance:
     records: int = 0
     tasks: int = 0
     dti_invented: int = 0  # province-years of invented DTI main indicators
+    submissions: int = 0  # reports sent in the demo's reporting cycle
+    month_reports: int = 0  # units' monthly task reports
     statuses_2025: dict[str, int] = field(default_factory=dict)
 
 
@@ -52,6 +54,12 @@ def real_lines(p: Provenance) -> list[str]:
         f"Xếp hạng DTI của Lạng Sơn đã công bố: {ranks}; các bảng DTI 2021–2024 đã công bố "
         "(DTI 2024 của 34 tỉnh: Hà Nội 0,8241, hạng 1) — mỗi dòng ghi nguồn / published DTI "
         "ranks and tables, each row with its source",
+        "Chuỗi văn bản thực hiện Nghị quyết 57-NQ/TW của tỉnh (số hiệu, ngày, cơ quan ban "
+        "hành, nguồn công khai ghi trong chiso/demo/data/chain): 57-NQ/TW, 71/NQ-CP, "
+        "238-KH/TU, 145/KH-UBND, 234/KH-UBND, 333/KH-UBND; các văn bản Trung ương giao nhiệm "
+        "vụ và văn bản tỉnh đã ban hành để hoàn thành (30-TB/TGV → 240/KH-UBND, 11112/BTC-KTN "
+        "→ 234/KH-UBND, 5511/BKHCN-CĐSQG → 333/KH-UBND, 2629/QĐ-TTg → 334/KH-UBND) / the NQ 57 "
+        "plan chain and the central documents behind the central tasks, with their sources",
     ]
 
 
@@ -64,8 +72,13 @@ def invented_lines(p: Provenance) -> list[str]:
         "the illustrative 2024–2026 plan, and every status and report computed from them",
         f"{format_number(p.records, 0)} hồ sơ một cửa năm nay (sinh ngẫu nhiên) / one-stop "
         "dossiers (generated)",
-        f"{p.tasks} nhiệm vụ, các phiên họp và kết luận của Ban Chỉ đạo / tasks, meetings "
-        "and conclusions",
+        f"{p.tasks} nhiệm vụ, các phiên họp và kết luận của Ban Chỉ đạo tỉnh và 3 Ban Chỉ đạo "
+        "cấp xã, kế hoạch và chỉ tiêu của các xã; thời hạn, tiến độ các nhiệm vụ Trung ương "
+        "giao (văn bản giao là thật) / tasks, meetings, conclusions, the communes' plans; the "
+        "central tasks' deadlines and progress",
+        f"{format_number(p.submissions, 0)} báo cáo định kỳ đã gửi (đúng hạn, muộn, trả lại) "
+        f"và {format_number(p.month_reports, 0)} báo cáo tháng về nhiệm vụ / the reporting "
+        "cycle's reports and the monthly task reports",
         f"DTI: chỉ số chính của {p.dti_invented} lượt tỉnh–năm (2022–2023) không có số liệu "
         "công bố, khớp thứ hạng đã công bố; phiên tự đánh giá 2023 của Lạng Sơn / invented DTI "
         "main indicators where none was published, and the 2023 self-assessment",

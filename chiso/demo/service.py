@@ -19,6 +19,7 @@ from chiso.accounts.models import Role, User
 from chiso.accounts.passwords import generate_password
 from chiso.accounts.service import create_user
 from chiso.analytics.service import target_statuses
+from chiso.collection.demo import build_cycle
 from chiso.db import session_scope
 from chiso.demo.dti import seed_dti
 from chiso.demo.generate import (
@@ -31,6 +32,7 @@ from chiso.demo.generate import (
     with_value,
 )
 from chiso.demo.history import by_entry_time
+from chiso.demo.monthly import seed_month_reports
 from chiso.demo.provenance import Provenance
 from chiso.demo.tasks import seed_meetings_and_tasks
 from chiso.funding.demo import build as build_funding
@@ -40,14 +42,20 @@ from chiso.plans.service import load_plan
 from chiso.records.engine import INDICATORS as RECORDS_INDICATORS
 from chiso.records.generator import Adoption
 from chiso.records.service import load_generated_feed
+from chiso.reports.texts import save_texts
 from chiso.setup import initialise
 from chiso.units.models import OrgUnit, UnitKind
 from chiso.units.service import descendant_ids, get_unit
+from chiso.values.models import DataValue
 from chiso.values.service import upsert_values
 
 DATA_DIR = Path(__file__).parent / "data"
+# The real 2023 plan, the illustrative 2024–2026 one, the real NQ 57 chain (documents only,
+# each citing its public source) and three communes' illustrative plans, in load order (a
+# plan's parent first).
 PLAN_FILES = [Path(__file__).parent.parent / "plans" / "data" / "20-72-KH-BCD-2023.yaml",
-              DATA_DIR / "plan-2024-2026.yaml"]
+              DATA_DIR / "plan-2024-2026.yaml", *sorted((DATA_DIR / "chain").glob("*.yaml")),
+              *sorted((DATA_DIR / "communes").glob("*.yaml"))]
 PROVINCE_CODE = "20"
 SEED = 20230523  # the date of 72-KH/BCĐ
 
@@ -57,6 +65,8 @@ DEMO_USERS = [
     (Role.LEADER, None, "lanhdao", "Lãnh đạo Ban Chỉ đạo"),
     (Role.FOCAL_OFFICER, None, "xa.dauMoi", "Cán bộ đầu mối cấp xã"),
     (Role.FOCAL_OFFICER, "20.SKHCN", "so.khcn", "Cán bộ đầu mối Sở Khoa học và Công nghệ"),
+    (Role.FOCAL_OFFICER, "20.STC", "so.taichinh",
+     "Cán bộ Sở Tài chính (nhập số liệu kinh phí)"),
 ]
 
 Step = Callable[[str], None]
@@ -101,6 +111,14 @@ def build_demo(*, today: dt.date, step: Step = lambda _: None) -> DemoResult:
         step("Sinh và nạp hồ sơ một cửa năm nay (chỉ tiêu tính trực tiếp từ hồ sơ)")
         facts.records = _records_feed(session, today)
     with session_scope() as session:
+        step("Kỳ báo cáo: các đơn vị gửi, được duyệt, trả lại, gửi muộn")
+        facts.submissions = build_cycle(session, today=today,
+                                        access=Access.system(session, "demo")).submitted
+    with session_scope() as session:
+        step("Báo cáo tháng về nhiệm vụ của các đơn vị")
+        facts.month_reports = seed_month_reports(session, province_code=PROVINCE_CODE,
+                                                 today=today)
+    with session_scope() as session:
         step("Kết quả DTI đã công bố, phần minh họa và phiên tự đánh giá")
         dti = seed_dti(session, province_code=PROVINCE_CODE,
                        access=Access.system(session, "demo"))
@@ -109,8 +127,23 @@ def build_demo(*, today: dt.date, step: Step = lambda _: None) -> DemoResult:
         step("Kinh phí minh họa: dự án hạ tầng CĐS 2021–2025, dự toán 2026")
         build_funding(session, today=today, access=Access.system(session, "demo"))
     with session_scope() as session:
+        _report_texts(session)
         _count_facts(session, facts, today)
     return result
+
+
+# The year's last reports wait for the year-end figures: December's (entered on 5 January),
+# the fourth quarter's (10 January), the year's (20 January) and the year's budget values.
+YEAR_END_CLOSING = {"2025Q4": "20/01/2026", "2025": "20/01/2026"}
+
+
+def _report_texts(session: Session) -> None:
+    """The closing dates (ngày chốt số liệu) the standing office set for the reports of
+    2025's end (saving the same text again changes nothing)."""
+    province = get_unit(session, PROVINCE_CODE)
+    for period, closing in YEAR_END_CLOSING.items():
+        save_texts(session, unit=province, period=period, texts={"closing_date": closing},
+                   access=Access.system(session, "demo"))
 
 
 def _count_facts(session: Session, facts: Provenance, today: dt.date) -> None:
@@ -168,7 +201,7 @@ def _demo_users(session: Session) -> list[tuple[str, str, str]]:
             unit_id = None
         password = generate_password()
         create_user(session, username=username, password=password, role=role, unit_id=unit_id,
-                    full_name=full_name)
+                    full_name=full_name, access=Access.system(session, "setup"))
         created.append((username.lower(), password, role.value))
     return created
 
@@ -193,6 +226,27 @@ def _communes(session: Session, day: dt.date) -> pl.DataFrame:
                         orient="row")
 
 
+def _first_reports_only(session: Session, rows: pl.DataFrame, live_ids: list[int],
+                        today: dt.date) -> pl.DataFrame:
+    """This year's dossier indicators are recomputed from the one-stop records feed
+    (_records_feed), which writes when the demo is built. What the units reported month by
+    month before that — dated when they reported it, so a past quarter's report has its
+    figures — is written once: a figure already stored (the feed's, on a rebuild) is kept,
+    so a rebuild never flips the two back and forth."""
+    live = pl.col("indicator_id").is_in(live_ids) & (pl.col("period") >= f"{today.year}01")
+    fresh = rows.filter(live)
+    if fresh.is_empty():
+        return rows
+    stored = pl.DataFrame(session.execute(select(
+        DataValue.unit_id, DataValue.indicator_id, DataValue.period).where(
+        DataValue.indicator_id.in_(live_ids),
+        DataValue.period.in_(fresh["period"].unique().to_list()))).all(),
+        schema={"unit_id": pl.Int64, "indicator_id": pl.Int64, "period": pl.String},
+        orient="row")
+    fresh = fresh.join(stored, on=["unit_id", "indicator_id", "period"], how="anti")
+    return pl.concat([rows.filter(~live), fresh])
+
+
 def _demo_values(session: Session, today: dt.date) -> int:
     rng = np.random.default_rng(SEED)
     old = commune_weights(_communes(session, MERGER_DAY - dt.timedelta(days=1)), rng)
@@ -202,23 +256,19 @@ def _demo_values(session: Session, today: dt.date) -> int:
     province_id = get_unit(session, PROVINCE_CODE).id
     months = months_until(today)
     frames = []
+    live_ids = _records_indicator_ids(session)
     for spec in _specs(session):
         if spec.level == "commune":
             frame = commune_values(spec, old, new, months, rng)
         else:
-            frame = province_values(spec, province_id, today, rng)
+            frame = province_values(spec, province_id, today, rng,
+                                    monthly_this_year=spec.indicator_id in live_ids)
         frames.append(with_value(frame, spec))
-    rows = pl.concat(frames)
-    # This year's dossier indicators come from the one-stop records feed (_records_feed);
-    # reporting them by hand as well would make a rebuild flip them back and forth.
-    live = pl.col("indicator_id").is_in(_records_indicator_ids(session))
-    rows = rows.filter(~(live & (pl.col("period") >= f"{today.year}01")))
+    generated = pl.concat(frames)
+    rows = _first_reports_only(session, generated, live_ids, today)
     # Each period's figures dated when a province would have entered them (history.py),
     # so a report for a past quarter sees what was known at its cut-off.
     access = Access.system(session, "demo")
-    stored = 0
     for entered, batch in by_entry_time(rows, today=today):
-        summary = upsert_values(session, batch, source="demo", access=access,
-                                recorded_at=entered)
-        stored += summary.inserted + summary.updated + summary.unchanged
-    return stored
+        upsert_values(session, batch, source="demo", access=access, recorded_at=entered)
+    return generated.height

@@ -1,7 +1,9 @@
-"""The demo committee's meetings, their conclusions and the tasks they assigned, with
-progress reports, so the task board and the report have a story to tell. Each is recorded
-on the day the story gives it (noon, Vietnam time), by the system job "demo", so that a
-report for a past quarter sees what was known then."""
+"""The demo committees' meetings (the province's and three communes'), their conclusions
+and the tasks they assigned, the tasks the centre assigned (central-tasks.yaml: real
+documents where cited), progress reports and the units' monthly task reports, so the task
+board and the report have a story to tell. Each is recorded on the day the story gives it
+(noon, Vietnam time), by the system job "demo", so that a report for a past quarter sees
+what was known then."""
 
 from __future__ import annotations
 
@@ -19,8 +21,8 @@ from chiso.accounts.models import User
 from chiso.meetings.models import Meeting
 from chiso.meetings.service import TaskSpec, add_conclusion, conclusion_to_tasks, create_meeting
 from chiso.plans.models import Plan
-from chiso.tasks.models import FocusArea
-from chiso.tasks.service import add_focus_area, update_progress
+from chiso.tasks.models import FocusArea, Task
+from chiso.tasks.service import add_focus_area, create_task, update_progress
 from chiso.text import vn_zone
 from chiso.units.service import get_unit
 
@@ -29,23 +31,52 @@ FOCUS_FILE = Path(__file__).parent.parent / "tasks" / "data" / "focus-areas-72-K
 
 
 def seed_meetings_and_tasks(session: Session, *, province_code: str, today: dt.date) -> int:
-    """Idempotent: meetings already recorded (same date and title) are left alone.
+    """Idempotent: a committee's meeting already recorded on its date is left alone.
     Returns the number of tasks created."""
     access = Access.system(session, "demo")
     focus = _focus_areas(session, access)
-    province = get_unit(session, province_code)
     story = yaml.safe_load((DATA_DIR / "meetings.yaml").read_text(encoding="utf-8"))
     created = 0
     for entry in story["meetings"]:
-        if entry["held_on"] > today or _exists(session, province.id, entry):
+        unit = get_unit(session, str(entry.get("unit", province_code)))
+        if entry["held_on"] > today or _exists(session, unit.id, entry):
             continue
         meeting = create_meeting(
-            session, unit_id=province.id, held_on=entry["held_on"], title=entry["title"],
+            session, unit_id=unit.id, held_on=entry["held_on"], title=entry["title"],
             kind=entry["kind"], chair=entry["chair"], attendees=entry["attendees"],
             agenda=entry["agenda"], access=access, recorded_at=on_day(entry["held_on"]))
         for conclusion in entry["conclusions"]:
             created += _conclusion(session, meeting, conclusion, focus, today, access)
+    return created + _central_tasks(session, today, access)
+
+
+def _central_tasks(session: Session, today: dt.date, access: Access) -> int:
+    """The tasks the centre assigned (and one the province assigned on a real plan), each
+    recorded on the day it was received; idempotent on the title."""
+    story = yaml.safe_load((DATA_DIR / "central-tasks.yaml").read_text(encoding="utf-8"))
+    created = 0
+    for entry in story["tasks"]:
+        if entry["assigned"] > today or session.scalar(
+                select(Task.id).where(Task.title == entry["title"])) is not None:
+            continue
+        task = create_task(
+            session, title=entry["title"], lead_unit_id=get_unit(session, entry["lead"]).id,
+            due_date=entry["due"], start_date=entry["assigned"],
+            partner_unit_ids=[get_unit(session, p).id for p in entry.get("partners", [])],
+            origin=entry["origin"], assigned_doc_number=entry.get("doc", ""),
+            assigned_doc_date=entry.get("doc_date"), expected_product=entry.get("product", ""),
+            access=access, recorded_at=on_day(entry["assigned"]))
+        _progress(session, task, entry["progress"], today, access)
+        created += 1
     return created
+
+
+def _progress(session: Session, task: Task, steps: list[Any], today: dt.date,
+              access: Access) -> None:
+    for day, percent, note in steps:
+        if day <= today:
+            update_progress(session, task_id=task.id, progress_pct=percent, note=note,
+                            update_date=day, access=access, recorded_at=on_day(day))
 
 
 def on_day(day: dt.date) -> dt.datetime:
@@ -54,9 +85,10 @@ def on_day(day: dt.date) -> dt.datetime:
 
 
 def _exists(session: Session, unit_id: int, entry: dict[str, Any]) -> bool:
+    """A committee meets once on a day (an earlier demo may have named the meeting
+    differently: it is still the same meeting)."""
     return session.scalar(select(Meeting.id).where(
-        Meeting.unit_id == unit_id, Meeting.held_on == entry["held_on"],
-        Meeting.title == entry["title"])) is not None
+        Meeting.unit_id == unit_id, Meeting.held_on == entry["held_on"])) is not None
 
 
 def _conclusion(session: Session, meeting: Meeting, entry: dict[str, Any],
@@ -65,17 +97,14 @@ def _conclusion(session: Session, meeting: Meeting, entry: dict[str, Any],
     conclusion = add_conclusion(session, meeting_id=meeting.id, text=entry["text"],
                                 access=access, recorded_at=held)
     specs = [TaskSpec(title=t["title"], lead_unit_id=get_unit(session, t["lead"]).id,
-                      due_date=t["due"], focus_area_id=focus.get(str(t["focus"])),
-                      partner_unit_ids=[get_unit(session, p).id for p in t["partners"]],
+                      due_date=t["due"], focus_area_id=focus.get(str(t.get("focus"))),
+                      partner_unit_ids=[get_unit(session, p).id for p in t.get("partners", [])],
                       owner_id=_user_id(session, t.get("owner")))
              for t in entry["tasks"]]
     tasks = conclusion_to_tasks(session, conclusion_id=conclusion.id, specs=specs,
                                 access=access, recorded_at=held)
     for task, spec in zip(tasks, entry["tasks"], strict=True):
-        for day, percent, note in spec["progress"]:
-            if day <= today:
-                update_progress(session, task_id=task.id, progress_pct=percent, note=note,
-                                update_date=day, access=access, recorded_at=on_day(day))
+        _progress(session, task, spec["progress"], today, access)
     return len(tasks)
 
 

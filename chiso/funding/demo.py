@@ -23,18 +23,20 @@ from sqlalchemy.orm import Session
 from chiso.accounts.access import Access
 from chiso.db.base import utcnow
 from chiso.funding import service
-from chiso.funding.indicators import load_funding_catalog, refresh_indicators
+from chiso.funding.indicators import indicator_rows, load_funding_catalog, refresh_indicators
 from chiso.funding.models import Programme
 from chiso.funding.paths import default_path, expected_by_month
 from chiso.funding.service import FigureInput, LineSpec, ProgrammeInput
 from chiso.funding.vocab import LineKind, ProgrammeKind, Stage
 from chiso.indicators.models import Indicator
+from chiso.periods import parse_period
 from chiso.plans.models import Plan, Target
 from chiso.plans.service import load_plan
 from chiso.tasks.models import Task
 from chiso.text import name_key
 from chiso.text.clock import vn_zone
 from chiso.units.service import get_unit
+from chiso.values.service import upsert_values
 
 DATA = Path(__file__).parent / "data"
 DEMO_SOURCE = "demo"
@@ -74,13 +76,38 @@ def build(session: Session, *, today: dt.date, access: Access) -> FundingDemo:
         result.approved += approval.approved
     result.years = sorted({f.line.year for f in figures if f.line.year <= today.year})
     for year in result.years:
+        if year == today.year:
+            result.values += _this_year(session, province.id, year, access)
+            continue
         # A closed year's values as the province would have had them in January.
-        recorded = (dt.datetime(year + 1, 1, 10, 2, tzinfo=dt.UTC) if year < today.year
-                    else None)
+        recorded = dt.datetime(year + 1, 1, 10, 2, tzinfo=dt.UTC)
         summary = refresh_indicators(session, scope_unit_id=province.id, year=year,
                                      access=access, source=DEMO_SOURCE, recorded_at=recorded)
         result.values += summary.inserted + summary.updated
     return result
+
+
+def _this_year(session: Session, province_id: int, year: int, access: Access) -> int:
+    """The current year's values dated when the province knew them — the year's budget
+    figures on 10 January, a month's disbursement when that month's figure was approved —
+    so a report of a past quarter of this year reads them (written as known now, a Q3
+    report said "chưa có số liệu")."""
+    rows = indicator_rows(session, scope_unit_id=province_id, year=year)
+    stored = 0
+    for (period,), group in rows.group_by("period"):
+        summary = upsert_values(session, group, source=DEMO_SOURCE, access=access,
+                                recorded_at=_known_at(str(period)))
+        stored += summary.inserted + summary.updated
+    return stored
+
+
+def _known_at(period: str) -> dt.datetime:
+    if len(period) == 4:  # the year: its budget estimate, decided in December
+        day = dt.date(int(period), 1, 10)
+    else:  # a month's disbursement, approved two days after the 5th of the next month
+        day = parse_period(period).end() + dt.timedelta(days=5) + APPROVAL_DELAY
+    moment = dt.datetime.combine(day, dt.time(9), tzinfo=vn_zone()).astimezone(dt.UTC)
+    return min(moment, utcnow())
 
 
 APPROVAL_DELAY = dt.timedelta(days=2)
