@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     base_url: str = "http://127.0.0.1:8000"
     max_upload_mb: int = 20
+    # Kinds of file accepted as evidence, told by their content (chiso/storage/kinds.py).
+    evidence_types: str = "pdf,jpeg,png,doc,docx,xls,xlsx,odt,ods,zip,txt,csv"
+    # Where stored files (evidence, reports) and the records store's files live:
+    # "local" (the data directory) or "database" (servers that share only the database).
+    file_store: str = "local"
+    records_store: str = "local"
     # Zip-based uploads (XLSX, DOCX, ZIP…) are refused beyond these once expanded.
     max_unzipped_mb: int = 200
     max_spreadsheet_cells: int = 2_000_000

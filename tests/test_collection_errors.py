@@ -13,8 +13,8 @@ from collection_support import CURRENT_QUARTER, build_province, fill_template
 from sqlalchemy import select
 
 from chiso.accounts.models import Role
-from chiso.collection.capture import evidence_path
 from chiso.collection.models import Evidence
+from chiso.storage.service import local_store
 from tests.conftest import login
 
 P = CURRENT_QUARTER
@@ -98,6 +98,6 @@ def test_an_evidence_file_missing_from_the_store_is_a_404(signed_in, session) ->
     session.expire_all()
     row = session.scalar(select(Evidence))
     assert client.get(f"/collection/evidence/{row.id}").content.startswith(b"%PDF")
-    evidence_path(row.sha256).unlink()  # lost with the disk, or not restored
+    local_store().path(row.sha256).unlink()  # lost with the disk, or not restored
     missing = client.get(f"/collection/evidence/{row.id}")
     assert missing.status_code == 404 and "bien-ban.pdf" in missing.text

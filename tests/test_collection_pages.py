@@ -10,10 +10,10 @@ from pathlib import Path
 from collection_support import CURRENT_QUARTER, build_province, fill_template
 from sqlalchemy import select
 
+from chiso import storage
 from chiso.accounts.access import Access
 from chiso.accounts.models import Role
 from chiso.collection.models import Evidence
-from chiso.settings import get_settings
 from chiso.values.models import DataValue
 from tests.conftest import login
 
@@ -66,8 +66,7 @@ def test_form_upload_evidence_and_english(client, session, make_user, tmp_path: 
     assert attached.status_code == 303
     row = session.scalar(select(Evidence))
     assert row.sha256 == hashlib.sha256(proof).hexdigest()
-    assert (get_settings().data_dir / "evidence" / row.sha256[:2] / row.sha256
-            ).read_bytes() == proof
+    assert storage.read_bytes(row.sha256) == proof
     assert client.get(f"/collection/evidence/{row.id}").content == proof
     english = client.get(f"{BASE}?lang=en")
     assert "Save draft" in english.text and "Data quality" in english.text

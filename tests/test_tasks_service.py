@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from chiso import storage
 from chiso.accounts.access import Access, PermissionDenied
 from chiso.accounts.models import Role, User
 from chiso.accounts.service import create_user
@@ -22,7 +23,6 @@ from chiso.tasks.service import (
     StaleTask,
     TaskFilter,
     create_task,
-    evidence_path,
     history,
     list_tasks,
     update_progress,
@@ -77,7 +77,7 @@ def test_evidence_is_stored_under_the_data_dir_by_sha256(session: Session, db_ur
     assert [e.file_name for e in entry.evidence] == ["biên bản.pdf"]
     digest = hashlib.sha256(content).hexdigest()
     assert entry.evidence[0].sha256 == digest
-    assert evidence_path(digest).read_bytes() == content
+    assert storage.read_bytes(digest) == content
 
 
 def test_stale_version_is_refused(session: Session) -> None:

@@ -1,6 +1,6 @@
 """The web form's write path: one unit, one period, the data set's indicators; each value
 goes through `chiso.values.service.save_value` (the same rules as every other way in), all
-of the form or none of it. Evidence files are kept under the data directory by sha256."""
+of the form or none of it. Evidence files are kept by chiso.storage (the one store)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso import storage
 from chiso.accounts.access import Access, Action
 from chiso.audit.service import record_event
 from chiso.collection import service
@@ -26,9 +27,6 @@ from chiso.values.models import DataValue
 from chiso.values.service import StaleVersion, ValueRejected, save_value
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
-EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
-EVIDENCE_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx", ".xls", ".doc",
-                     ".zip", ".txt", ".csv")
 
 
 @dataclass
@@ -130,21 +128,15 @@ def _upload_folder(access: Access) -> Path:
     return get_settings().data_dir / "uploads" / owner
 
 
-def evidence_file(session: Session, evidence_id: int, *, access: Access
-                  ) -> tuple[Evidence, Path]:
-    """An evidence row and its stored file (READ on its unit); 404 when either is gone."""
+def evidence_file(session: Session, evidence_id: int, *, access: Access) -> Evidence:
+    """An evidence row (READ on its unit); 404 when it is gone. Its file is sent by
+    `chiso.storage.responses.file_response`, a 404 naming it when the store lost it."""
     row = session.get(Evidence, evidence_id)
     if row is None:
         raise NotFound(f"Không có tệp minh chứng #{evidence_id}",
                        f"no evidence file #{evidence_id}")
     access.require(Action.READ, row.unit_id)
-    path = evidence_path(row.sha256)
-    if not path.is_file():
-        raise NotFound(f"Tệp minh chứng «{row.file_name}» không còn trong kho lưu trữ; đề "
-                       "nghị đơn vị tải lên lại",
-                       f"the evidence file “{row.file_name}” is missing from the store; ask "
-                       "the unit to upload it again")
-    return row, path
+    return row
 
 
 def form_rows(session: Session, data_set: DataSet, unit: OrgUnit, period: str
@@ -204,25 +196,12 @@ def save_form(session: Session, data_set: DataSet, unit: OrgUnit, period: str,
 
 def save_evidence(session: Session, *, unit: OrgUnit, indicator: Indicator, period: str,
                   file_name: str, content: bytes, access: Access) -> Evidence:
-    """Keep an evidence file (minh chứng) under data_dir/evidence/<sha256> and link it."""
+    """Keep an evidence file (minh chứng) in the store and link it (the store checks its
+    size and kind)."""
     access.require(Action.CAPTURE, unit.id)
     actor = access.actor
     name = nfc(Path(file_name).name)[:400] or "minh-chung"
-    if Path(name).suffix.lower() not in EVIDENCE_SUFFIXES:
-        raise ValueRejected([{"column": "evidence", "rule": "evidence_type",
-                              "message_vi": f"không nhận tệp '{name}' (chỉ PDF, ảnh, "
-                                            "Word, Excel, ZIP)",
-                              "message_en": f"file '{name}' is not accepted (PDF, images, "
-                                            "Word, Excel, ZIP only)"}])
-    if len(content) > EVIDENCE_MAX_BYTES:
-        raise ValueRejected([{"column": "evidence", "rule": "evidence_size",
-                              "message_vi": "tệp minh chứng quá 20 MB",
-                              "message_en": "the evidence file is over 20 MB"}])
-    digest = hashlib.sha256(content).hexdigest()
-    target = evidence_path(digest)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
+    digest = storage.save(session, content, file_name=name).sha256
     row = Evidence(unit_id=unit.id, indicator_id=indicator.id, period=period, file_name=name,
                    sha256=digest, size=len(content), uploaded_by_id=getattr(actor, "id", None))
     session.add(row)
@@ -233,6 +212,3 @@ def save_evidence(session: Session, *, unit: OrgUnit, indicator: Indicator, peri
                                                       "period": period})
     return row
 
-
-def evidence_path(digest: str) -> Path:
-    return get_settings().data_dir / "evidence" / digest[:2] / digest

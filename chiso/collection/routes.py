@@ -40,6 +40,7 @@ from chiso.errors import ERROR_RESPONSES, NotFound, UserError
 from chiso.indicators.models import Indicator
 from chiso.periods import Calendar, PeriodType, parse_period, period_containing
 from chiso.settings import get_settings
+from chiso.storage.responses import file_response
 from chiso.text import to_vn
 from chiso.units.models import OrgUnit
 from chiso.units.service import UnitNotFound, get_unit
@@ -554,9 +555,9 @@ def quality_page(request: Request, session: SessionDep, access: AccessDep,
 
 
 @router.get("/collection/evidence/{evidence_id}", include_in_schema=False)
-def evidence_file(evidence_id: int, session: SessionDep, access: AccessDep) -> FileResponse:
-    row, path = capture.evidence_file(session, evidence_id, access=access)
-    return FileResponse(path, filename=row.file_name)
+def evidence_file(evidence_id: int, session: SessionDep, access: AccessDep) -> Response:
+    row = capture.evidence_file(session, evidence_id, access=access)
+    return file_response(row.sha256, row.file_name)
 
 
 @router.get("/collection/{code}/{period}/{unit_code}", include_in_schema=False)

@@ -21,6 +21,7 @@ from chiso.accounts.models import User
 from chiso.errors import NotFound, UserError
 from chiso.indicators.models import Indicator
 from chiso.notify.service import unread_count
+from chiso.storage.responses import file_response
 from chiso.tasks import followup, monthly, service
 from chiso.tasks.common import (
     current_units,
@@ -41,7 +42,6 @@ from chiso.tasks.xlsx import TaskImportRejected, export_tasks, import_tasks
 from chiso.units.models import OrgUnit
 from chiso.units.service import descendant_ids
 from chiso.web.deps import AccessDep, LocaleDep, SessionDep
-from chiso.web.files import stored_file
 from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
@@ -359,8 +359,7 @@ def evidence(evidence_id: int, session: SessionDep, access: AccessDep) -> Respon
     if row is None:
         raise NotFound(f"Không có minh chứng {evidence_id}", f"no evidence file {evidence_id}")
     task_or_404(session, row.task_id, access)
-    return stored_file(service.evidence_path(row.sha256), row.file_name,
-                       row.content_type or "application/octet-stream")
+    return file_response(row.sha256, row.file_name)
 
 
 # ------------------------------------------------------------------ JSON API

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from chiso import storage
 from chiso.accounts.access import Access, Action
 from chiso.accounts.models import User
 from chiso.audit.service import record_event
@@ -362,29 +362,12 @@ def _snapshot(task: Task) -> dict[str, object]:
 
 # ------------------------------------------------------------------ evidence files
 
-def evidence_dir() -> Path:
-    return get_settings().data_dir / "evidence" / "tasks"
-
-
-def evidence_path(sha256: str) -> Path:
-    return evidence_dir() / sha256[:2] / sha256
-
-
 def _store_evidence(session: Session, task: Task, update: TaskUpdate,
                     file: EvidenceFile) -> TaskEvidence:
-    limit = get_settings().max_upload_mb * 1024 * 1024
-    if len(file.content) > limit:
-        raise TaskError(f"Tệp '{file.file_name}' lớn hơn {get_settings().max_upload_mb} MB / "
-                        f"file '{file.file_name}' is larger than the limit")
-    digest = hashlib.sha256(file.content).hexdigest()
-    path = evidence_path(digest)
-    if not path.exists():  # content-addressed: the same file is stored once
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(file.content)
-        tmp.replace(path)
-    row = TaskEvidence(task_id=task.id, update_id=update.id,
-                       file_name=Path(nfc(file.file_name)).name[:400] or "file",
+    """Keep the file in chiso.storage (it checks size and kind) and link it."""
+    name = Path(nfc(file.file_name)).name[:400] or "file"
+    digest = storage.save(session, file.content, file_name=name).sha256
+    row = TaskEvidence(task_id=task.id, update_id=update.id, file_name=name,
                        content_type=file.content_type[:120], size=len(file.content),
                        sha256=digest)
     session.add(row)
