@@ -89,17 +89,26 @@ def _targets_sheet(ws: Any, data: ReportData) -> None:
                   ["Trụ cột", "Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "So sánh",
                    "Mục tiêu", "Giá trị gốc", "Thực hiện", "Kỳ vọng theo lộ trình",
                    "Dự báo cuối năm", "Tỷ lệ so với lộ trình", "Đánh giá", "Ngày mục tiêu",
-                   "Nguồn số liệu"],
-                  [18, 24, 48, 10, 14, 8, 10, 10, 10, 12, 12, 12, 18, 12, 40])
+                   "Nguồn số liệu", "Ghi chú"],
+                  [18, 24, 48, 10, 14, 8, 10, 10, 10, 12, 12, 12, 18, 12, 40, 24])
+    revised = {r.target_id: r for r in data.revisions}
     for pillar in data.pillars:
         for s in pillar.statuses:
             sheet.add([pillar.name_vi, s.indicator_code, s.indicator_name_vi, s.unit_vi,
                        s.plan_code, str(s.comparator), s.target_value, s.baseline_value,
                        s.actual, s.expected, s.projected, s.progress_ratio,
                        Status(s.status).label("vi"), s.target_date,
-                       sources_of(data, s.indicator_id) or "–"])
+                       sources_of(data, s.indicator_id) or "–", _note(data, s, revised)])
     sheet.formats("GHIJK", NUMBER)
     sheet.formats("L", PERCENT)
+
+
+def _note(data: ReportData, s: Any, revised: dict[int, Any]) -> str:
+    """'ước' for an estimate; 'điều chỉnh từ 15/06/2025' for a revised target."""
+    notes = ["ước"] if s.actual is not None and s.indicator_id in data.estimated else []
+    if s.target_id in revised:
+        notes.append(f"mục tiêu điều chỉnh từ {format_date(revised[s.target_id].effective_from)}")
+    return "; ".join(notes)
 
 
 def _series_sheet(ws: Any, data: ReportData) -> None:

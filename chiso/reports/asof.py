@@ -39,6 +39,7 @@ class KnownValue:
     value: float | None
     source: str
     comment: str
+    estimate: bool = False  # ước: no official figure had replaced it by the cut-off
 
 
 def values_known_at(session: Session, unit_ids: Collection[int], start: dt.date,
@@ -49,7 +50,7 @@ def values_known_at(session: Session, unit_ids: Collection[int], start: dt.date,
                     DataValue.period_start, DataValue.period_end, DataValueVersion.version,
                     DataValueVersion.numerator, DataValueVersion.denominator,
                     DataValueVersion.value, DataValueVersion.source, DataValueVersion.comment,
-                    DataValueVersion.deleted)
+                    DataValueVersion.deleted, DataValueVersion.estimate)
              .join(DataValueVersion, DataValueVersion.data_value_id == DataValue.id)
              .where(DataValue.unit_id.in_(list(unit_ids)), DataValue.period_start >= start,
                     DataValue.period_end <= end,
@@ -61,7 +62,7 @@ def values_known_at(session: Session, unit_ids: Collection[int], start: dt.date,
     for row in session.execute(query):
         latest[row[0]] = tuple(row)  # ordered by version: the last recorded wins
     return [KnownValue(r[1], r[2], r[3], r[4], r[5], r[7], r[8], r[9], r[10] or "",
-                       r[11] or "") for r in latest.values() if not r[12]]
+                       r[11] or "", bool(r[13])) for r in latest.values() if not r[12]]
 
 
 def illustrative(values: Collection[KnownValue]) -> bool:

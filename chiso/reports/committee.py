@@ -12,9 +12,10 @@ texts.py), which a province overrides in its own text blocks.
   CỘNG SẢN VIỆT NAM" on the right, "Số 12-BC/BCĐ", "T/M"). A commune's committee is its
   Party committee's ("ĐẢNG ỦY XÃ …").
 
-The committee's names are to come from the catalogue's dated table
-(`committee_names(session, on=…)`, being built in chiso/indicators by the 2026-committee
-engineer); until it lands the names below are the defaults.
+The committee's name comes from the installation's dated table (chiso.units.committee.
+committee_names: `chiso units committee --load`), without the province's name (the body
+above says it); the names below stand in where no table covers the day. The style follows
+the name: a committee for science, technology and innovation is the Party's.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
+from chiso.units.committee import NoCommitteeName, committee_names
 from chiso.units.models import OrgUnit
 
 NQ57_FROM = dt.date(2025, 3, 1)
@@ -49,15 +53,28 @@ class Committee:
         return "T/M BAN CHỈ ĐẠO" if self.style == PARTY else "TM. BAN CHỈ ĐẠO"
 
 
-def committee_for(unit: OrgUnit, *, commune: bool, on: dt.date | None,
+def committee_for(session: Session, unit: OrgUnit, *, commune: bool, on: dt.date | None,
                   style: str | None = None) -> Committee:
     """The committee of `unit` on day `on` (None: today's committee); `style` forces the
     document style (the body above follows it)."""
-    nq57 = on is None or on >= NQ57_FROM
-    style = style if style in STYLES else (PARTY if nq57 else STATE)
-    name = NQ57_COMMITTEE if nq57 else DX_COMMITTEE
+    name = committee_name(session, on)
+    if style not in STYLES:
+        style = PARTY if "KHOA HỌC" in name else STATE
     return Committee(name=name, parent=parent_body(unit, commune=commune, style=style),
                      style=style)
+
+
+def committee_name(session: Session, on: dt.date | None) -> str:
+    """'BAN CHỈ ĐẠO VỀ PHÁT TRIỂN KHOA HỌC, …' from the dated names (the province's name
+    taken out), else the default of the day."""
+    try:
+        names = committee_names(session, on=on)
+    except NoCommitteeName:
+        return NQ57_COMMITTEE if on is None or on >= NQ57_FROM else DX_COMMITTEE
+    name = names.committee_vi
+    for word in (" tỉnh ", " thành phố "):
+        name = name.split(word)[0]
+    return name.upper()
 
 
 def parent_body(unit: OrgUnit, *, commune: bool, style: str) -> str:

@@ -23,7 +23,8 @@ from chiso.funding.service import report_section, roadmap_table
 from chiso.indicators.models import Indicator, IndicatorKind, Pillar
 from chiso.meetings.models import Meeting
 from chiso.periods import parse_period
-from chiso.plans.models import Plan
+from chiso.plans.models import Plan, TargetVersion
+from chiso.plans.revisions import TargetRevision, target_revisions
 from chiso.reports.asof import (
     KnownValue,
     ReportingGap,
@@ -114,6 +115,9 @@ class ReportData:
     origin_counts: list[OriginCount] = field(default_factory=list)
     month_reports: list[MonthSummary] = field(default_factory=list)
     task_lines: list[str] = field(default_factory=list)  # section II's sentences
+    # Targets revised in the year up to the judged day (chiso.plans.revisions), as known
+    # at the cut-off: the report says when, and judges on the version then in force.
+    revisions: list[TargetRevision] = field(default_factory=list)
     # Money (chiso.funding): the budget section, and for an annual report the roadmap.
     budget: dict[str, Any] | None = None
     roadmap: dict[str, Any] | None = None
@@ -146,6 +150,11 @@ class ReportData:
     def stamp_date(self) -> dt.date:
         """The document's own date (core properties): the issue date, else the closing date."""
         return self.issue_date or self.cutoff.closing_date
+
+    @property
+    def estimated(self) -> set[int]:
+        """Indicators with a figure still an estimate (ước) at the cut-off."""
+        return {v.indicator_id for v in self.values if v.estimate}
 
     def status_counts(self) -> dict[Status, int]:
         """Counts in the vocabulary of the moment (year-end words once the year is over)."""
@@ -259,6 +268,7 @@ def gather(session: Session, *, unit_code: str, kind: str, period: str, today: d
     data.series = monthly_series(session, unit.code, statuses, cutoff)
     data.origin_counts = count_by_origin(all_tasks, year=parsed.year)
     data.month_reports = _month_reports(session, units, cutoff)
+    data.revisions = _revisions(session, unit, parsed.year, cutoff)
     data.budget = _budget(session, unit, cutoff)
     if kind == "annual":
         data.roadmap = _roadmap(session, unit, parsed.year, cutoff)
@@ -335,6 +345,21 @@ def _month_reports(session: Session, units: list[int], cutoff: Cutoff) -> list[M
                 found.append(summary)
         day = month.end() + dt.timedelta(days=1)
     return found
+
+
+def _revisions(session: Session, unit: OrgUnit, year: int, cutoff: Cutoff
+               ) -> list[TargetRevision]:
+    """The unit's targets of the year revised with effect by the judged day, as recorded
+    by the cut-off (a revision recorded later does not exist for the report)."""
+    found = target_revisions(session, first_day=dt.date(year, 1, 1),
+                             last_day=cutoff.judged_on, unit_ids=[unit.id], year=year)
+    if not found:
+        return []
+    known = {(t, v) for t, v, at in session.execute(select(
+        TargetVersion.target_id, TargetVersion.version, TargetVersion.recorded_at).where(
+        TargetVersion.target_id.in_({r.target_id for r in found})))
+        if cutoff.known_by(at)}
+    return [r for r in found if (r.target_id, r.version) in known]
 
 
 def _budget(session: Session, unit: OrgUnit, cutoff: Cutoff) -> dict[str, Any] | None:

@@ -27,8 +27,8 @@ from docx.text.paragraph import Paragraph
 from chiso.analytics.status import Status
 from chiso.reports import charts
 from chiso.reports.committee import PARTY
-from chiso.reports.data import ReportData, fmt_value, sources_of, target_text
-from chiso.reports.sentences import SUB, result_summary
+from chiso.reports.data import ReportData, sources_of, target_text
+from chiso.reports.sentences import SUB, actual_text, result_summary, revision_lines
 from chiso.tasks.counts import total_of
 from chiso.tasks.models import TaskStatus
 from chiso.tasks.status import AHEAD_MARGIN_DAYS, status_label
@@ -338,18 +338,23 @@ def _heading(doc: Any, text: str, italic: bool = False) -> None:
 def _section_results(doc: Any, data: ReportData, step: Progress) -> None:
     _heading(doc, f"{data.numeral('results')}. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU")
     _para(doc, result_summary(data))
+    _bullets(doc, revision_lines(data))
     for number, pillar in enumerate(data.pillars, start=1):
         step(30 + int(40 * number / max(1, len(data.pillars))), pillar.name_vi)
         _heading(doc, f"{number}. {pillar.name_vi}")
-        _pillar_table(doc, pillar.statuses, data.period_end.year)
+        _pillar_table(doc, data, pillar.statuses)
         _caption(doc, f"Bảng {number}. Kết quả thực hiện chỉ tiêu — {pillar.name_vi}")
+        if any(st.indicator_id in data.estimated for st in pillar.statuses):
+            _para(doc, "Ghi chú: “ước” là số liệu ước thực hiện, chưa phải số liệu chính "
+                       "thức; số liệu chính thức sẽ thay thế khi có.", size=12, italic=True,
+                  align=WD_ALIGN_PARAGRAPH.LEFT, indent=False, before=0, after=0)
         _source_line(doc, data, pillar.statuses)
         _pillar_charts(doc, data, pillar, number)
 
 
-def _pillar_table(doc: Any, statuses: list[Any], year: int) -> None:
-    headers = ["TT", "Chỉ tiêu", f"Mục tiêu {year}", "Thực hiện", "Đánh giá"]
-    rows = [[str(i), s.indicator_name_vi, target_text(s), fmt_value(s.actual, s),
+def _pillar_table(doc: Any, data: ReportData, statuses: list[Any]) -> None:
+    headers = ["TT", "Chỉ tiêu", f"Mục tiêu {data.period_end.year}", "Thực hiện", "Đánh giá"]
+    rows = [[str(i), s.indicator_name_vi, target_text(s), actual_text(data, s),
              Status(s.status).label("vi")] for i, s in enumerate(statuses, start=1)]
     _table(doc, headers, rows, widths=[1.0, 7.7, 2.6, 2.4, 2.8], numeric={0, 2, 3})
 

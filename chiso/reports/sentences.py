@@ -75,6 +75,23 @@ def _year_closed(data: ReportData) -> bool:
     return bool(data.statuses) and all(s.closed for s in data.statuses)
 
 
+def revision_lines(data: ReportData) -> list[str]:
+    """'Trong năm 2025 có 1 chỉ tiêu được điều chỉnh; kết quả được đánh giá theo mục tiêu
+    có hiệu lực tại ngày 30/09/2025:' and one line per revision, with its basis."""
+    if not data.revisions:
+        return []
+    return [f"Trong năm {data.period_end.year} có {len(data.revisions)} chỉ tiêu được điều "
+            f"chỉnh; kết quả được đánh giá theo mục tiêu có hiệu lực tại ngày "
+            f"{format_date(data.as_of)}:"] + [SUB + r.sentence("vi") + "."
+                                               for r in data.revisions]
+
+
+def actual_text(data: ReportData, s: TargetStatus) -> str:
+    """The actual as a report writes it, 'ước 76,5%' while it rests on an estimate."""
+    text = fmt_value(s.actual, s)
+    return f"ước {text}" if s.actual is not None and s.indicator_id in data.estimated else text
+
+
 # ------------------------------------------------------------------ II. tasks
 
 ORIGIN_SUBJECT = {"central": "Nhiệm vụ do Trung ương giao", "province": "Nhiệm vụ do tỉnh giao",
@@ -188,7 +205,7 @@ def _target_lines(data: ReportData) -> list[str]:
     if bottleneck is not None:
         s = bottleneck
         lines.append(f"Điểm nghẽn lớn nhất là chỉ tiêu “{s.indicator_name_vi}”: thực hiện "
-                     f"{fmt_value(s.actual, s)} so với {fmt_value(s.expected, s)} theo lộ "
+                     f"{actual_text(data, s)} so với {fmt_value(s.expected, s)} theo lộ "
                      f"trình (mục tiêu {fmt_value(s.target_value, s)}).")
     return lines
 
@@ -196,7 +213,7 @@ def _target_lines(data: ReportData) -> list[str]:
 def _shortfall(data: ReportData, s: TargetStatus) -> str:
     """'X: thực hiện 60,0% (lộ trình 87,5%), mục tiêu ≥ 90,0%. Nguyên nhân …'"""
     path = "" if s.closed or s.expected is None else f" (lộ trình {fmt_value(s.expected, s)})"
-    text = (f"{s.indicator_name_vi}: thực hiện {fmt_value(s.actual, s)}{path}, mục tiêu "
+    text = (f"{s.indicator_name_vi}: thực hiện {actual_text(data, s)}{path}, mục tiêu "
             f"{target_text(s)}")
     causes = causes_for(data, s)
     if causes:

@@ -83,11 +83,11 @@ def _party(unit: OrgUnit) -> str:
     return "Thành ủy" if _level(unit) == "thành phố" else "Tỉnh ủy"
 
 
-def defaults(unit: OrgUnit, *, commune: bool = False, on: dt.date | None = None,
-             style: str | None = None) -> dict[str, str]:
+def defaults(session: Session, unit: OrgUnit, *, commune: bool = False,
+             on: dt.date | None = None, style: str | None = None) -> dict[str, str]:
     """Defaults from the unit's own data and the committee of the day, so nothing
     province-specific is hard-coded."""
-    committee = committee_for(unit, commune=commune, on=on, style=style)
+    committee = committee_for(session, unit, commune=commune, on=on, style=style)
     return {
         "header_style": committee.style,
         "issuer_parent": committee.parent,
@@ -130,7 +130,7 @@ def current_texts(session: Session, unit: OrgUnit, period: str) -> dict[str, str
     for scope in ("*", period):
         stored.update(_latest(session, unit.id, scope))
     on = parse_period(period).end() if period != "*" else None
-    texts = defaults(unit, commune=is_commune(session, unit.id), on=on,
+    texts = defaults(session, unit, commune=is_commune(session, unit.id), on=on,
                      style=stored.get("header_style") or None)
     texts.update(stored)
     return texts
