@@ -2,7 +2,7 @@
 rolled up by unit, source, type and area — chiso's roll-up (`chiso.funding.compute`, the
 one the funding pages and indicators use) against a vectorised pandas version and DuckDB
 SQL, on the same synthetic national data in one process. The three outputs are checked
-equal; wall and CPU times and the ratios are printed.
+equal; wall and CPU times, the ratios and the load average are printed.
 
 Default size: 34 provinces × 200 projects × 60 months (5 years of 12 months; each project
 has one budget line a year with a plan and monthly cumulative disbursement, some months not
@@ -11,16 +11,13 @@ reported, which carry the previous month's figure).
 
 from __future__ import annotations
 
-import os
-
 import duckdb
 import numpy as np
 import pandas as pd
 import polars as pl
 import typer
-from rich.table import Table
 
-from benchmarks.core import Timing, assert_close, console, timed
+from benchmarks.core import Comparison, assert_close, console, print_comparison, timed
 from chiso.funding import compute
 from chiso.funding.frames import FIGURE_SCHEMA
 
@@ -48,15 +45,17 @@ def budget_command(
     figures = synthetic_figures(provinces, projects, months // 12, units, seed)
     console.print(f"{figures.height:,} số liệu / figures; "
                   f"{figures['line_id'].n_unique():,} dòng kinh phí / lines")
-    results: dict[str, list[Timing]] = {"chiso": [], "pandas": [], "duckdb": []}
-    ours = timed("roll-up", results["chiso"],
-                 lambda: compute.disbursement_rollup(figures, KEYS))
+    result = Comparison(f"chiso bench budget — {figures.height:,} figures",
+                        others={"duckdb": []})
+    ours = timed("roll-up", result.ours, lambda: compute.disbursement_rollup(figures, KEYS))
     frame = figures.to_pandas()
-    theirs = timed("roll-up", results["pandas"], lambda: pandas_rollup(frame))
+    theirs = timed("roll-up", result.pandas, lambda: pandas_rollup(frame))
     connection = duckdb.connect()
-    sql = timed("roll-up", results["duckdb"], lambda: duckdb_rollup(connection, figures))
+    sql = timed("roll-up", result.others["duckdb"],
+                lambda: duckdb_rollup(connection, figures))
     compared = check_equal(ours, theirs, sql)
-    print_three(results, compared, figures.height)
+    result.notes.append(f"✓ {compared:,} giá trị khớp nhau / values agree")
+    print_comparison(result)
 
 
 # ------------------------------------------------------------------ data
@@ -200,25 +199,3 @@ def check_equal(ours: pl.DataFrame, theirs: pd.DataFrame, sql: pl.DataFrame) -> 
         compared += assert_close(f"{column} (duckdb)", mine,
                                  sql[column].cast(pl.Float64).to_numpy())
     return compared
-
-
-def print_three(results: dict[str, list[Timing]], compared: int, rows: int) -> None:
-    """chiso, pandas and DuckDB side by side (`chiso.bench.core.print_comparison` shows two
-    sides; this bench has three)."""
-    table = Table(title=f"chiso bench budget — {rows:,} figures", header_style="bold")
-    for header in ("Cách / engine", "giây / wall s", "CPU s", "pandas ÷ engine (wall)"):
-        table.add_column(header, justify="right")
-    pandas_wall = sum(t.seconds for t in results["pandas"])
-    for name, timings in results.items():
-        wall = sum(t.seconds for t in timings)
-        cpu = sum(t.cpu_seconds for t in timings)
-        table.add_row(name, f"{wall:.3f}", f"{cpu:.3f}",
-                      f"{pandas_wall / wall:.1f}×" if wall else "–")
-    console.print(table)
-    ours = sum(t.seconds for t in results["chiso"])
-    duck = sum(t.seconds for t in results["duckdb"])
-    console.print(f"chiso nhanh hơn pandas {pandas_wall / ours:.1f} lần / chiso is "
-                  f"{pandas_wall / ours:.1f}× faster than pandas; DuckDB ÷ chiso "
-                  f"{duck / ours:.2f} (wall clock)")
-    console.print(f"✓ {compared:,} giá trị khớp nhau / values agree; {os.cpu_count()} cores, "
-                  f"load average {os.getloadavg()[0]:.1f}")
