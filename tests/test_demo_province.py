@@ -100,6 +100,8 @@ def test_demo_says_what_is_real_and_what_is_invented(db_url, monkeypatch, sessio
     # Accounts are named by their role, not its code; the finance officer captures money.
     assert "Cơ quan thường trực / standing office" in built.output
     assert "standing_office" not in built.output and "so.taichinh" in built.output
+    ranked = runner.invoke(app, ["scoring", "rank", "VD-CDS-1000", "2025"])
+    assert ranked.exit_code == 0 and "(thẩm định)" in ranked.output, ranked.output
     month_reports = session.scalar(select(func.count()).select_from(TaskMonthReport))
     assert month_reports > 0
     versions_before = session.scalar(select(func.count()).select_from(DataValueVersion))

@@ -38,6 +38,7 @@ class Provenance:
     dti_invented: int = 0  # province-years of invented DTI main indicators
     submissions: int = 0  # reports sent in the demo's reporting cycle
     month_reports: int = 0  # units' monthly task reports
+    scored_units: int = 0  # departments scored on the example index
     statuses_2025: dict[str, int] = field(default_factory=dict)
 
 
@@ -79,6 +80,9 @@ def invented_lines(p: Provenance) -> list[str]:
         f"{format_number(p.submissions, 0)} báo cáo định kỳ đã gửi (đúng hạn, muộn, trả lại) "
         f"và {format_number(p.month_reports, 0)} báo cáo tháng về nhiệm vụ / the reporting "
         "cycle's reports and the monthly task reports",
+        "Điểm đánh giá chuyển đổi số năm 2025 của các sở, ngành theo bộ chỉ số ví dụ 1.000 "
+        "điểm của chiso (tự chấm, thẩm định, minh chứng đều minh họa) / the departments' 2025 "
+        "scores on chiso's example index, with invented evidence",
         f"DTI: chỉ số chính của {p.dti_invented} lượt tỉnh–năm (2022–2023) không có số liệu "
         "công bố, khớp thứ hạng đã công bố; phiên tự đánh giá 2023 của Lạng Sơn / invented DTI "
         "main indicators where none was published, and the 2023 self-assessment",

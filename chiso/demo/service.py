@@ -34,6 +34,7 @@ from chiso.demo.generate import (
 from chiso.demo.history import by_entry_time
 from chiso.demo.monthly import seed_month_reports
 from chiso.demo.provenance import Provenance
+from chiso.demo.scoring import seed_scores
 from chiso.demo.tasks import seed_meetings_and_tasks
 from chiso.funding.demo import build as build_funding
 from chiso.indicators.models import Indicator
@@ -114,6 +115,9 @@ def build_demo(*, today: dt.date, step: Step = lambda _: None) -> DemoResult:
         step("Kỳ báo cáo: các đơn vị gửi, được duyệt, trả lại, gửi muộn")
         facts.submissions = build_cycle(session, today=today,
                                         access=Access.system(session, "demo")).submitted
+    with session_scope() as session:
+        step("Chấm điểm chuyển đổi số các sở, ngành năm 2025 (bộ chỉ số ví dụ, minh họa)")
+        facts.scored_units = seed_scores(session, province_code=PROVINCE_CODE, today=today)
     with session_scope() as session:
         step("Báo cáo tháng về nhiệm vụ của các đơn vị")
         facts.month_reports = seed_month_reports(session, province_code=PROVINCE_CODE,
