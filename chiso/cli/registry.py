@@ -14,6 +14,7 @@ def domain_registrars() -> list[Callable[[typer.Typer], None]]:
     from chiso.collection.cli import register as collection
     from chiso.demo.cli import register as demo
     from chiso.dti.cli import register as dti
+    from chiso.exchange.cli import register as exchange
     from chiso.extract.cli import register as extract
     from chiso.funding.cli import register as funding
     from chiso.indicators.cli import register as catalog
@@ -28,4 +29,5 @@ def domain_registrars() -> list[Callable[[typer.Typer], None]]:
     from chiso.values.cli import register as values
 
     return [demo, accounts, ops, units, dti, analytics, bench, catalog, plan, values, records,
-            tasks, meetings, report, collection, funding, extract, scoring]
+            tasks, meetings, report, collection, funding, extract, scoring,
+            exchange]

@@ -19,6 +19,7 @@ def web_modules() -> list[ModuleType]:
     from chiso.collection import routes as collection
     from chiso.dashboard import routes as dashboard
     from chiso.dti import routes as dti
+    from chiso.exchange import routes as exchange
     from chiso.extract import routes as extract
     from chiso.funding import routes as funding
     from chiso.indicators import routes as indicators
@@ -36,7 +37,7 @@ def web_modules() -> list[ModuleType]:
     return [dashboard, accounts, admin, audit, home, units, dti, analytics, indicators, plans,
             values, records,
             tasks, meetings, reports, notifications, collection, funding, extract,
-            scoring]
+            scoring, exchange]
 
 
 def all_routers() -> list[APIRouter]:
