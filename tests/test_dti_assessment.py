@@ -18,6 +18,7 @@ from chiso.dti import assessment as ws
 from chiso.dti import service
 from chiso.dti.models import DtiCriterionVersion
 from chiso.settings import get_settings
+from chiso.storage.service import local_store
 
 
 def _system(session):  # type: ignore[no-untyped-def]
@@ -133,7 +134,7 @@ def test_evidence_is_stored_by_hash_under_the_data_dir(session, opened) -> None:
     assert evidence.file_name == "bien-ban.docx"
     assert evidence.size == len(content)
     assert evidence.sha256 == hashlib.sha256(content).hexdigest()
-    stored = ws.evidence_path(evidence)
+    stored = local_store().path(evidence.sha256)
     assert stored.is_relative_to(get_settings().data_dir) and stored.read_bytes() == content
     ws.remove_evidence(session, evidence, access=_system(session))
     assert evidence.is_deleted and stored.exists()  # detached, kept for the history

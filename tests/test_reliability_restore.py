@@ -177,7 +177,7 @@ def test_restore_onto_an_empty_machine_answers_the_same(installation, empty_mach
     with tarfile.open(archive) as packed:
         names = packed.getnames()
     assert "manifest.json" in names and any(n.startswith("data/records/") for n in names)
-    assert any(n.startswith("data/evidence/") for n in names)
+    assert any(n.startswith("data/files/") for n in names)
     with signed_in() as client:  # the original installation carries on
         assert post_batch(client, september_batch()).status_code == 201
         original_next = observe(client, evidence)
@@ -204,7 +204,7 @@ def test_a_damaged_archive_restores_nothing(installation, tmp_path: Path, db_url
     with tarfile.open(archive) as source, tarfile.open(damaged, "w") as target:
         for member in source.getmembers():
             content = source.extractfile(member).read()  # type: ignore[union-attr]
-            if member.name.startswith("data/evidence/"):
+            if member.name.startswith("data/files/"):
                 content = content.replace(b"bien ban", b"BIEN BAN")  # one file altered
             member.size = len(content)
             target.addfile(member, io.BytesIO(content))
@@ -265,7 +265,7 @@ def test_a_missing_evidence_file_is_a_404_that_names_it(installation, tmp_path: 
     """A file lost from the store (a restore without files, a disk mishap) is the reader's
     404 naming it — for every kind of evidence — not a 500."""
     for stored in (tmp_path / "data").rglob("*"):
-        if stored.is_file() and "evidence" in stored.parts:
+        if stored.is_file() and "files" in stored.parts:
             stored.unlink()
     with signed_in() as client:
         for path, name in zip(installation["evidence"], ("bien-ban-thang-8.pdf",

@@ -5,7 +5,6 @@ common spreadsheet layout in and out (the round trip loses nothing)."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso import storage
 from chiso.accounts.access import Access, Action, PermissionDenied
 from chiso.audit.service import record_event
 from chiso.db.base import utcnow
@@ -26,7 +26,6 @@ from chiso.dti.service import (
     table_number,
 )
 from chiso.errors import Conflict, UserError
-from chiso.settings import get_settings
 from chiso.text import accent_free_key, nfc, parse_date, spreadsheet_safe
 
 STATUSES: dict[str, tuple[str, str]] = {
@@ -253,31 +252,21 @@ def submit(session: Session, assessment: DtiAssessment, *, access: Access) -> No
 # ------------------------------------------------------------------ evidence
 
 
-def evidence_dir() -> Path:
-    return get_settings().data_dir / "dti" / "evidence"
-
-
 def add_evidence(session: Session, criterion: DtiCriterion, file_name: str, content: bytes,
                  *, access: Access) -> DtiEvidence:
-    """Store a file by its sha256 under the data directory and attach it."""
+    """Keep a file in chiso.storage (it checks size and kind) and attach it."""
     if criterion.assessment.status == "submitted":
         raise AssessmentLocked(f"Bản tự đánh giá đã nộp / the assessment is submitted "
                                f"({criterion.code})")
     if not may_edit(access, session, criterion, {"evidence_refs"}):
         raise PermissionDenied(Action.CAPTURE, _unit_id(session, criterion.lead_unit_code))
-    digest = hashlib.sha256(content).hexdigest()
-    target = evidence_dir() / digest[:2] / digest
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        temporary = target.with_suffix(".part")
-        temporary.write_bytes(content)
-        temporary.replace(target)  # atomic: a half-written file is never seen
-    name = nfc(Path(file_name).name).strip() or digest[:12]
+    name = nfc(Path(file_name).name).strip() or "minh-chung"
+    digest = storage.save(session, content, file_name=name).sha256
     actor = access.actor
     before = _state(criterion)
     evidence = DtiEvidence(criterion_id=criterion.id, file_name=name, size=len(content),
-                           sha256=digest, stored_path=str(target.relative_to(
-                               get_settings().data_dir)), uploaded_by=_actor_name(actor))
+                           sha256=digest, stored_path=storage.store_path(digest),
+                           uploaded_by=_actor_name(actor))
     session.add(evidence)
     session.flush()
     session.refresh(criterion)
@@ -297,10 +286,6 @@ def remove_evidence(session: Session, evidence: DtiEvidence, *, access: Access) 
     evidence.is_deleted = True
     session.flush()
     _bump(session, criterion, access.actor, before)
-
-
-def evidence_path(evidence: DtiEvidence) -> Path:
-    return get_settings().data_dir / evidence.stored_path
 
 
 # ------------------------------------------------------------------ spreadsheet layout

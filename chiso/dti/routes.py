@@ -24,18 +24,17 @@ from chiso.dti import assessment as workspace
 from chiso.dti import service
 from chiso.dti.framework import FrameworkError, parse_framework
 from chiso.dti.models import DtiAssessment, DtiCriterion, DtiEvidence
-from chiso.errors import NotFound, TooLarge, UserError
+from chiso.errors import NotFound, UserError
 from chiso.settings import get_settings
+from chiso.storage.responses import file_response
 from chiso.text import format_number, parse_date
 from chiso.units.models import OrgUnit
 from chiso.web.deps import AccessDep, LocaleDep, SessionDep
-from chiso.web.files import stored_file
 from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
 router = APIRouter(tags=["dti"])
 NAV = [NavItem("DTI", "/dti", order=40)]
-MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 ASSESSMENT = service.ASSESSMENT
 
 
@@ -288,9 +287,7 @@ async def criterion_save(criterion_id: int, request: Request, session: SessionDe
 async def evidence_upload(criterion_id: int, session: SessionDep, access: AccessDep,
                           file: Annotated[UploadFile, File()]) -> Response:
     criterion = _criterion(session, criterion_id)
-    content = await file.read(MAX_EVIDENCE_BYTES + 1)
-    if len(content) > MAX_EVIDENCE_BYTES:
-        raise TooLarge("Tệp quá 50 MB", "file larger than 50 MB")
+    content = await file.read()  # the upload guard bounds it; the store checks it
     try:
         workspace.add_evidence(session, criterion, file.filename or "", content, access=access)
     except workspace.AssessmentError as exc:
@@ -310,7 +307,7 @@ def _evidence(session: Session, evidence_id: int) -> DtiEvidence:
 def evidence_download(evidence_id: int, session: SessionDep, access: AccessDep) -> Response:
     evidence = _evidence(session, evidence_id)
     access.require(Action.READ, _unit_id(session, evidence.criterion.assessment.unit_code))
-    return stored_file(workspace.evidence_path(evidence), evidence.file_name)
+    return file_response(evidence.sha256, evidence.file_name)
 
 
 @router.post("/dti/evidence/{evidence_id}/delete", include_in_schema=False)

@@ -13,7 +13,9 @@ from chiso.storage.service import (
     open_file,
     read_bytes,
     save,
+    store_path,
 )
 
 __all__ = ["MissingFile", "StoredFile", "check_upload", "exists", "open_file", "read_bytes",
-           "save"]
+           "save",
+           "store_path"]

@@ -114,6 +114,12 @@ def _issue(rule: str, vi: str, en: str, file_name: str) -> dict[str, str]:
             "message_en": en}
 
 
+def store_path(sha256: str) -> str:
+    """The file's name in the store as a path (`files/<aa>/<sha256>`), for rows that keep
+    one (DTI evidence): under the data directory in the local store."""
+    return f"{LOCAL_FOLDER}/{sha256[:2]}/{sha256}"
+
+
 def open_file(sha256: str, file_name: str = "") -> Iterator[bytes]:
     """The file's bytes, in pieces of at most 1 MiB; `MissingFile` (404, naming
     `file_name`) when the store holds no such file."""
