@@ -1,7 +1,7 @@
-"""The Content-Security-Policy still allows inline scripts and styles (the front-end clean-up
-comes later, issue 12); until then no template may ADD any. This ratchet lists what remains,
-template by template: lower a count when you move code to chiso/web/static/, never raise
-one, and a template not listed here may hold none."""
+"""The Content-Security-Policy forbids inline scripts and styles (no 'unsafe-inline', issue 14
+item 6): no template may hold any. Behaviour is declared with attributes and wired by
+chiso/web/static/chiso.js, charts by charts.js, styles live in chiso.css (docs/frontend.md).
+A JSON data block (type="application/json") is data, not code."""
 
 from __future__ import annotations
 
@@ -15,37 +15,8 @@ PATTERNS = (re.compile(r'<script(?![^>]*\b(?:src=|type="application/(?:ld\+)?jso
             re.compile(r"<style\b"),
             re.compile(r"\sstyle=\""), re.compile(r"\son[a-z]+=\""))
 
-# As counted on 2026-12-05 (issue 12's Low "the CSP allows inline scripts"); see
-# docs/security.md. Each: (scripts, style blocks, style attributes, event handlers).
-REMAINING: dict[str, tuple[int, int, int, int]] = {
-    "dashboard/templates/dashboard/indicator.html": (0, 0, 1, 0),
-    "dashboard/templates/dashboard/overview_content.html": (0, 0, 2, 1),
-    "extract/templates/extract/_style.html": (0, 1, 0, 0),
-    "funding/templates/funding/_parts.html": (0, 0, 0, 1),
-    "funding/templates/funding/_style.html": (0, 1, 0, 0),
-    "funding/templates/funding/approvals.html": (0, 0, 3, 0),
-    "funding/templates/funding/import.html": (0, 1, 0, 0),
-    "funding/templates/funding/unit.html": (0, 0, 1, 0),
-    "indicators/templates/indicators/catalog.html": (1, 1, 7, 0),
-    "meetings/templates/meetings/_style.html": (0, 1, 0, 0),
-    "meetings/templates/meetings/list.html": (0, 0, 1, 0),
-    "meetings/templates/meetings/meeting.html": (0, 0, 5, 0),
-    "plans/templates/plans/list.html": (0, 0, 1, 0),
-    "plans/templates/plans/plan.html": (1, 1, 9, 0),
-    "reports/templates/reports/_job_status.html": (0, 0, 3, 0),
-    "reports/templates/reports/_style.html": (0, 1, 0, 0),
-    "reports/templates/reports/index.html": (0, 0, 4, 0),
-    "scoring/templates/scoring/_style.html": (0, 1, 0, 0),
-    "tasks/templates/tasks/_style.html": (0, 1, 0, 0),
-    "tasks/templates/tasks/board.html": (0, 0, 3, 0),
-    "tasks/templates/tasks/import.html": (0, 0, 1, 0),
-    # new on 2026-12-05 (the monthly report): to move to the tasks stylesheet
-    "tasks/templates/tasks/monthly.html": (0, 0, 1, 0),
-    "tasks/templates/tasks/new.html": (0, 0, 1, 0),
-    "tasks/templates/tasks/task.html": (0, 0, 5, 0),
-    "units/templates/units/unit.html": (0, 1, 0, 0),
-    "values/templates/values/import.html": (0, 1, 0, 0),
-}
+# Each: (scripts, style blocks, style attributes, event handlers) a template may hold: none.
+REMAINING: dict[str, tuple[int, int, int, int]] = {}
 
 
 def _inline(path: Path) -> tuple[int, ...]:

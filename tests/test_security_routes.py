@@ -25,7 +25,7 @@ PUBLIC_ROUTES = {
     ("GET", "/password/forgot"), ("POST", "/password/forgot"),
     ("GET", "/password/reset"), ("POST", "/password/reset"),
     ("GET", "/healthz"),
-    ("GET", "/api/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/api/openapi.json"), ("GET", "/docs"),  # Swagger UI shipped in the package
     ("GET", "/redoc"),
 }
 PUBLIC_MOUNTS = {"/static"}

@@ -42,7 +42,6 @@ from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
 router = APIRouter(tags=["funding"], responses=ERROR_RESPONSES)
-ASSETS = Path(__file__).parent / "static"
 NAV = [NavItem("Funding", "/funding/units/{unit}", Action.READ, order=45)]
 
 
@@ -159,13 +158,6 @@ def programme_page(request: Request, programme_id: int, session: SessionDep,
     return render(request, "funding/programme.html", {
         "p": view, "access": access, "charts": {"months": _chart_months(view.monthly, locale)},
         **_money(locale)})
-
-
-@router.get("/funding/assets/funding.js", include_in_schema=False)
-def funding_script(_user: UserDep) -> FileResponse:
-    """The funding pages' charts (ECharts, shipped in /static/vendor)."""
-    return FileResponse(ASSETS / "funding.js", media_type="text/javascript",
-                        headers={"Cache-Control": "private, max-age=3600"})
 
 
 # ------------------------------------------------------------------ import

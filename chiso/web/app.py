@@ -3,6 +3,7 @@ here, the middleware (locale, security headers, upload limits) and the error han
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,27 +11,31 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chiso import __version__
 from chiso.boot import boot, boot_web
+from chiso.db import session_scope
 from chiso.db.engine import ensure_migrated
+from chiso.reports.service import reap_stale_jobs
+from chiso.web.assets import ApiGZip, CachedStatic
 from chiso.web.deps import request_locale
 from chiso.web.error_pages import install_error_handlers
 from chiso.web.uploads import UploadGuard
 
 STATIC_DIR = Path(__file__).parent / "static"
+log = logging.getLogger("chiso.web")
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
-    # Everything is served from this origin: charts and scripts ship inside the package.
+    # Everything is served from this origin: charts and scripts ship inside the package,
+    # and no page holds an inline script or style (tests/test_security_csp.py).
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     ),
 }
 
@@ -41,8 +46,19 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     # incoming batch reads only the months it needs; built in the background.
     from chiso.records.keyindex import warm_in_background
 
+    _reap_report_jobs()
     warm_in_background()
     yield
+
+
+def _reap_report_jobs() -> None:
+    """Report jobs run in a thread of the process that started them: those left "running"
+    by a process that is gone (a restart, a crash) are failed now, once, so their pages and
+    the list of recent reports say so instead of "running" forever."""
+    with session_scope() as session:
+        reaped = reap_stale_jobs(session)
+    if reaped:
+        log.warning("%d report job(s) interrupted by a restart marked failed", reaped)
 
 
 def create_app(*, check_migrations: bool = True) -> FastAPI:
@@ -55,16 +71,18 @@ def create_app(*, check_migrations: bool = True) -> FastAPI:
         title="chiso",
         version=__version__,
         description="Chỉ số chuyển đổi số — digital-transformation steering committee API",
-        docs_url="/docs",
+        # /docs is served from assets shipped in the package (chiso.web.home), not a CDN.
+        docs_url=None, redoc_url=None,
         openapi_url="/api/openapi.json",
     )
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     boot_web(app)
     _bound_ids(app)
     # The last added runs first: the language and the headers apply to the upload guard's
     # refusals too.
     app.add_middleware(UploadGuard)
     app.add_middleware(LocaleAndHeaders)
+    app.add_middleware(ApiGZip)
     install_error_handlers(app)
     return app
 

@@ -1,22 +1,38 @@
-"""The front door: / sends a signed-in user to the overview of their home unit (the
-province, or their own unit when they may not read the province)."""
+"""The front door: / sends a signed-in user to what they should look at first — the
+reporting page when they owe a report (the commune officer whose report is late lands on
+it, not on an overview of zeros), otherwise the overview of their home unit (the province,
+or their own unit when they may not read the province). Also /docs, the API's reference,
+drawn by the Swagger UI shipped in the package (no CDN, works offline)."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 
-from chiso.web.deps import AccessDep
+from chiso.collection.worklist import worklist
+from chiso.settings import get_settings
+from chiso.web import maps
+from chiso.web.deps import AccessDep, SessionDep
+from chiso.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+# The maps' boundaries API (chiso.web.maps) is served with the front door's routes.
+router.include_router(maps.router, include_in_schema=True)
 
 
 @router.get("/")
-def home(access: AccessDep) -> RedirectResponse:
+def home(session: SessionDep, access: AccessDep) -> RedirectResponse:
+    if worklist(session, access, get_settings().current_date()).to_send:
+        return RedirectResponse("/collection", status_code=303)
     unit = quote(access.home_unit_code(), safe="")
     return RedirectResponse(f"/units/{unit}/overview", status_code=303)
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    return render(request, "apidocs.html", {"openapi_url": request.app.openapi_url})
 
 
 @router.get("/healthz")

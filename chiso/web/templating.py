@@ -11,7 +11,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from chiso.periods.spelling import period_label
 from chiso.text import format_date, format_number, format_percent
+from chiso.web.assets import static_url
 from chiso.web.i18n import gettext_for, pick
 
 PACKAGE_DIR = Path(__file__).parent.parent
@@ -45,6 +47,8 @@ def _page_globals(request: Request) -> dict[str, Any]:
         "num": lambda v, d=1: format_number(v, d, locale),
         "pct": lambda v, d=1: format_percent(v, d, locale),
         "date": lambda d: format_date(d, locale),
+        "static": static_url,  # '/static/x.css?v=<hash>': cached for a year, safely
+        "period_label": period_label,
     }
 
 
@@ -54,6 +58,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
 
     context = dict(context or {})
     context.setdefault("nav_items", nav_items(request, context.get("access")))
+    # body class "page-<domain>": the one stylesheet scopes a domain's page rules with it.
+    context.setdefault("page_domain", template.split("/")[0].removesuffix(".html"))
     page = environment.get_template(template).render(
         **_page_globals(request),
         user=getattr(request.state, "user", None),

@@ -6,7 +6,7 @@
  *    says so. Sending while offline is held: the figures stay on this device and the form
  *    is sent by itself as soon as the connection returns. A successful save (the page
  *    comes back with data-saved="1") forgets the kept copy.
- * 2. The data-quality chart, drawn from a JSON data block.
+ * (The data-quality chart is declared in its page and drawn by charts.js.)
  */
 (function () {
   "use strict";
@@ -115,29 +115,8 @@
     });
   }
 
-  function qualityChart(el) {
-    var source = document.getElementById("chart-data");
-    if (!window.echarts || !source) { return; }
-    var data = JSON.parse(source.textContent);
-    var chart = window.echarts.init(el);
-    var percent = function (v) { return v == null ? "–" : Math.round(v * 100) + "%"; };
-    chart.setOption({
-      tooltip: {trigger: "axis", valueFormatter: percent},
-      legend: {top: 0},
-      grid: {left: 48, right: 12, top: 36, bottom: 90},
-      xAxis: {type: "category", data: data.units, axisLabel: {rotate: 40, interval: 0}},
-      yAxis: {type: "value", min: 0, max: 1, axisLabel: {formatter: percent}},
-      series: data.series.map(function (s) {
-        return {name: s.name, type: "bar", data: s.data, itemStyle: {color: s.color}};
-      })
-    });
-    window.addEventListener("resize", function () { chart.resize(); });
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.querySelector("form[data-draft-key]");
     if (form && window.localStorage) { offlineEntry(form); }
-    var chart = document.getElementById("unit-chart");
-    if (chart) { qualityChart(chart); }
   });
 })();
