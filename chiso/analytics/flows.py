@@ -129,9 +129,12 @@ def _last_reported(monthly: pl.DataFrame, flows: pl.DataFrame) -> pl.DataFrame:
     """Per flow (unit, indicator, target year): `_last_m`, the last month of that year
     with a rolled-up figure."""
     keys = ["unit_id", "indicator_id"]
-    present = monthly.filter(pl.col("value").is_not_null()).with_columns(
+    if flows.is_empty():  # every flow closed at its year's end: no month to look for
+        return pl.DataFrame(schema={"unit_id": pl.Int64, "indicator_id": pl.Int64,
+                                    "year": pl.Int32, "_last_m": pl.Int32})
+    present = monthly.lazy().filter(pl.col("value").is_not_null()).with_columns(
         (pl.col("b_m0") // 12).cast(pl.Int32).alias("year"))
-    found = present.join(flows.with_columns(pl.col("year").cast(pl.Int32)),
-                         on=[*keys, "year"], how="semi")
+    found = present.join(flows.lazy().with_columns(pl.col("year").cast(pl.Int32)),
+                         on=[*keys, "year"], how="semi").collect()
     return found.group_by([*keys, "year"]).agg(pl.col("b_m0").max().alias("_last_m")).select(
         pl.col(keys).cast(pl.Int64), "year", "_last_m")
