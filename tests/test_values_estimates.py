@@ -189,3 +189,15 @@ def test_versions_say_which_figure_was_an_estimate(session, world) -> None:
     versions = session.scalars(select(DataValueVersion.estimate).order_by(
         DataValueVersion.version)).all()
     assert versions == [True, False]
+
+
+def test_a_breakdown_for_a_cumulative_period_says_how_to_read_it(client, make_user, world
+                                                                 ) -> None:
+    """Spans are read as their year so far; asked for as a bucket they answer 422 with the
+    way to read them, never a server error."""
+    leader, password = make_user(Role.LEADER)
+    login(client, leader.username, password)
+    answer = client.get("/api/breakdown", params={
+        "unit": "20", "indicator": "CQS.SO_DVCTT", "period": "9 tháng đầu năm 2025"})
+    assert answer.status_code == 422, answer.text
+    assert "tính đến ngày cuối kỳ" in answer.json()["message_vi"]

@@ -41,6 +41,7 @@ from typing import Literal
 
 import polars as pl
 
+from chiso.errors import UserError
 from chiso.periods import PeriodType
 
 KEYS = ["unit_id", "indicator_id", "b_m0"]
@@ -61,6 +62,20 @@ def demo_columns(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- periods
+
+class CumulativeBucket(UserError):
+    """A cumulative span ('9 tháng đầu năm') asked for as a bucket of its own (422): the
+    roll-up reads a span as its year's figure so far (ask for the year, as of the span's
+    end), and a bucket needs its last month, which a bucket start does not carry."""
+
+    status = 422
+
+    def __init__(self) -> None:
+        super().__init__("Kỳ lũy kế (ví dụ '9 tháng đầu năm') được tính như số liệu của năm "
+                         "tính đến cuối kỳ: hãy xem số liệu năm, tính đến ngày cuối kỳ",
+                         "a cumulative period ('January–September') is read as its year so "
+                         "far: ask for the year as of the period's last day")
+
 
 def with_period_parts(values: pl.DataFrame) -> pl.DataFrame:
     """Add `p_rank` (Y=0 … M=3), `p_m0` and `p_m1` (first and last month index) from `period`.
@@ -353,6 +368,8 @@ def time_aggregate(values: pl.DataFrame, indicators: pl.DataFrame, bucket_type: 
     """Each unit's own value per bucket (step 2): `unit_id, indicator_id, b_m0, num, den,
     value, n_nonagg`. `values` must carry the columns of `with_period_parts`; only the rows
     `keep` selects count (all without it)."""
+    if bucket_type is PeriodType.CUMULATIVE:  # 2026 committee: a span is its year so far
+        raise CumulativeBucket()
     size, rank = MONTHS[bucket_type.value], RANK[bucket_type.value]
     # Lazy and fused: the values are read once per step, never copied in between.
     placed = (
