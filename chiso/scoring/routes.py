@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from chiso.periods import parse_period
 from chiso.scoring import service
 from chiso.scoring.models import ScoreKind
 from chiso.settings import get_settings
+from chiso.storage.responses import file_response
 from chiso.text import parse_date
 from chiso.text.dates import DateError
 from chiso.units.models import OrgUnit
@@ -154,8 +155,7 @@ def index_page(request: Request, session: SessionDep, access: AccessDep) -> HTML
 def evidence_file(sha256: str, session: SessionDep, access: AccessDep) -> Response:
     entry = service.entry_with_file(session, sha256)
     access.require(Action.READ, service.unit_of_entry(session, entry))
-    return FileResponse(service.evidence_path(sha256), filename=entry.evidence_file or sha256,
-                        content_disposition_type="attachment")
+    return file_response(sha256, entry.evidence_file or sha256)
 
 
 @router.get("/scoring/{framework}/{period}", response_class=HTMLResponse,

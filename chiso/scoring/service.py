@@ -14,18 +14,17 @@ scorecard, and the rankings (docs/scoring.md).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from chiso import storage
 from chiso.accounts.access import Access, Action
 from chiso.audit.service import record_event
 from chiso.boot import require_booted
-from chiso.errors import NotFound, TooLarge, UnsupportedType, UserError
+from chiso.errors import NotFound, UserError
 from chiso.periods import PeriodError, parse_period
 from chiso.scoring import rubric
 from chiso.scoring.models import (
@@ -37,14 +36,10 @@ from chiso.scoring.models import (
     ScoringCriterion,
     ScoringFramework,
 )
-from chiso.settings import get_settings
 from chiso.text import nfc, parse_number
 from chiso.text.numbers import NumberError
 from chiso.units.models import OrgUnit, UnitKind
 
-EVIDENCE_SUFFIXES = (".pdf", ".doc", ".docx", ".odt", ".xls", ".xlsx", ".ods", ".jpg",
-                     ".jpeg", ".png")
-EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
 COMMUNE_LEVEL = 3  # unit kinds of level 3: xã, phường, đặc khu
 GROUPS = {"departments": "so_ban_nganh", "communes": "level-3"}
 
@@ -189,8 +184,9 @@ def _evidence(session: Session, assessment: ScoringAssessment, criterion: Scorin
         raise ScoreRejected(missing[0], "Minh chứng cần đủ số hiệu, ngày và trích yếu của văn "
                             "bản, và tệp đính kèm", "evidence needs the document's number, "
                             "date and summary, and its file")
-    if evidence.content is not None:
-        return _store_file(evidence.file_name, evidence.content)
+    if evidence.content is not None:  # the store checks its size and kind
+        return storage.save(session, evidence.content,
+                            file_name=nfc(evidence.file_name).strip()).sha256
     if evidence.sha256:
         held = session.scalar(select(func.count()).select_from(ScoreEntry).where(
             ScoreEntry.assessment_id == assessment.id,
@@ -203,35 +199,6 @@ def _evidence(session: Session, assessment: ScoringAssessment, criterion: Scorin
         raise ScoreRejected("evidence_file", "thiếu tệp minh chứng (văn bản, ảnh chụp)",
                             "the evidence file is missing")
     return ""
-
-
-def evidence_dir() -> Path:
-    return get_settings().data_dir / "scoring" / "evidence"
-
-
-def _store_file(file_name: str, content: bytes) -> str:
-    name = nfc(file_name).strip()
-    if Path(name).suffix.lower() not in EVIDENCE_SUFFIXES:
-        raise UnsupportedType(f"Tệp minh chứng '{name}': chỉ nhận PDF, Word, Excel, ảnh JPG/PNG",
-                              f"evidence file '{name}': PDF, Word, Excel, JPG or PNG only")
-    if len(content) > EVIDENCE_MAX_BYTES:
-        raise TooLarge(f"Tệp minh chứng '{name}' lớn hơn 20 MB",
-                       f"evidence file '{name}' is over 20 MB")
-    if not content:
-        raise ScoreRejected("evidence_file", f"tệp minh chứng '{name}' rỗng",
-                            f"evidence file '{name}' is empty")
-    digest = hashlib.sha256(content).hexdigest()
-    target = evidence_dir() / digest[:2] / digest
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(".part")
-        temporary.write_bytes(content)
-        temporary.replace(target)
-    return digest
-
-
-def evidence_path(sha256: str) -> Path:
-    return evidence_dir() / sha256[:2] / sha256
 
 
 def record_progress(session: Session, *, framework_code: str, unit: OrgUnit, period: str,
@@ -490,7 +457,7 @@ def entry_with_file(session: Session, sha256: str) -> ScoreEntry:
     """An entry holding this evidence file (for its name and unit), or 404."""
     entry = session.scalar(select(ScoreEntry).where(ScoreEntry.evidence_sha256 == sha256)
                            .limit(1))
-    if entry is None or not evidence_path(sha256).exists():
+    if entry is None or not storage.exists(sha256):
         raise ScoringNotFound("tệp minh chứng này", "such evidence file")
     return entry
 
