@@ -166,23 +166,23 @@ def _one_figure_per_year(frame: pl.DataFrame) -> pl.DataFrame:
     if frame.is_empty() or not frame.select(spans.any()).item():
         return frame  # no cumulative figure: nothing to decide (and nothing paid)
     keys = ["unit_id", "indicator_id", "_span_year"]
-    numbered = frame.with_row_index("_row").with_columns(
-        pl.col("period").str.slice(0, 4).alias("_span_year"))
-    span_rows = numbered.filter(spans).with_columns(
-        pl.col("period").str.slice(5, 2).cast(pl.Int32).alias("_n"))
-    others = with_period_parts(numbered.filter(~spans).join(
-        span_rows.select(keys).unique(), on=keys, how="semi"))
+    year = pl.col("period").str.slice(0, 4).alias("_span_year")
+    span_rows = frame.filter(spans).with_columns(
+        year, pl.col("period").str.slice(5, 2).cast(pl.Int32).alias("_n"))
+    rest = frame.filter(~spans)
+    # Only the units and indicators that have a span are looked at (a handful).
+    others = with_period_parts(rest.join(span_rows.select("unit_id", "indicator_id").unique(),
+                                         on=["unit_id", "indicator_id"], how="semi")
+                               .with_columns(year).join(span_rows.select(keys).unique(),
+                                                        on=keys, how="semi"))
     reach = others.group_by(keys).agg(
         (pl.col("p_rank") == 0).any().alias("_whole_year"),
         (pl.col("p_m1") % 12 + 1).max().alias("_reach"))
-    dropped = span_rows.join(reach, on=keys, how="left").filter(
-        pl.col("_whole_year").fill_null(False)
-        | (pl.col("_n") < pl.col("_reach").fill_null(0))
-        | (pl.col("_n") < pl.col("_n").max().over(keys)))
-    if dropped.is_empty():
-        return frame
-    return numbered.filter(~pl.col("_row").is_in(dropped["_row"].implode())).drop(
-        "_row", "_span_year")
+    kept = span_rows.join(reach, on=keys, how="left").filter(
+        ~pl.col("_whole_year").fill_null(False)
+        & (pl.col("_n") >= pl.col("_reach").fill_null(0))
+        & (pl.col("_n") == pl.col("_n").max().over(keys)))
+    return pl.concat([rest, kept.select(frame.columns)])
 # -------------------------------------------------------------------- end 2026 committee
 
 
