@@ -35,7 +35,7 @@ class ReportText(Base):
 class GeneratedReport(Base):
     """One generation run of a report: progress while running, then the files' hashes.
 
-    Each run writes its own files (`files` holds their paths under the data dir), so a later
+    Each run keeps its own files (`files` names them in chiso.storage), so a later
     run never replaces the file an earlier run's checksum describes. A running job beats
     `heartbeat_at` at every step and names its `worker` (host:pid:token): a job whose worker
     is gone or whose heartbeat has stopped is failed by `reap_stale_jobs`, never left
@@ -52,7 +52,9 @@ class GeneratedReport(Base):
     progress: Mapped[int] = mapped_column(Integer, default=0)
     step: Mapped[str] = mapped_column(String(200), default="")
     docx_sha256: Mapped[str] = mapped_column(String(64), default="")
-    files: Mapped[str] = mapped_column(Text, default="")  # names relative to the data dir
+    # One line per file: "store:<sha256>/<name>" (chiso.storage), or before the store a
+    # path relative to the data dir.
+    files: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str] = mapped_column(Text, default="")
     # What the reader must know before signing (missing signer, plan number…), one per line.
     warnings: Mapped[str] = mapped_column(Text, default="")

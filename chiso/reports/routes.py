@@ -8,6 +8,7 @@ stored with the run. A job whose worker died is shown failed and its page stops 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -25,6 +26,7 @@ from chiso.reports.models import GeneratedReport
 from chiso.reports.service import INTERRUPTED, is_stale, job_file, report_data, start_job
 from chiso.reports.texts import BLOCKS, current_texts, save_texts
 from chiso.settings import get_settings
+from chiso.storage.responses import file_response
 from chiso.tasks.common import find_unit, readable_units
 from chiso.units.models import OrgUnit
 from chiso.web.deps import AccessDep, SessionDep
@@ -167,12 +169,14 @@ def job_status(request: Request, job_id: int, session: SessionDep, access: Acces
 def download(job_id: int, name: str, session: SessionDep, access: AccessDep) -> Response:
     job = _job(session, job_id, access)
     unit = session.get(OrgUnit, job.unit_id)
-    path = job_file(job, name, unit.code) if job.status == "done" and unit else None
-    if path is None or not path.exists():
+    stored = job_file(job, name, unit.code) if job.status == "done" and unit else None
+    if stored is None or (isinstance(stored, Path) and not stored.exists()):
         raise NotFound(f"Không có tệp '{name}' của lần tạo báo cáo {job_id}",
                        f"report job {job_id} has no file '{name}'")
-    return FileResponse(path, filename=path.name, media_type=MEDIA.get(path.suffix,
-                                                                       "application/octet-stream"))
+    media = MEDIA.get(Path(name).suffix, "application/octet-stream")
+    if isinstance(stored, Path):  # written before chiso.storage
+        return FileResponse(stored, filename=name, media_type=media)
+    return file_response(stored, name, media)
 
 
 class ReportIn(BaseModel):

@@ -4,8 +4,9 @@ Reproducible: a report reads only what was known at its cut-off (chiso/reports/c
 and its files have fixed core properties, fixed zip timestamps and no random ids, so the
 same report generated again — any day after its closing date — is byte-identical.
 
-Every run writes its own folder (`reports/<unit>/<period>/<run>/`), so a later run never
-replaces a file whose checksum an earlier run recorded. Web runs are background jobs with
+Every run keeps its own files (a web run in chiso.storage, content-addressed; a CLI run in
+its own folder `reports/<unit>/<period>/<run>/`), so a later run never replaces a file whose
+checksum an earlier run recorded. Web runs are background jobs with
 a heartbeat; `reap_stale_jobs` fails those whose worker died (a restart), which the app
 calls at start-up and before starting a job, so no page polls a dead job forever.
 """
@@ -31,6 +32,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso import storage
 from chiso.accounts.access import Access, Action
 from chiso.audit.service import record_event
 from chiso.db import session_scope
@@ -211,23 +213,30 @@ def _run_job(job_id: int, unit_code: str, kind: str, period: str) -> None:
                 job.progress, job.step, job.heartbeat_at = percent, step[:200], utcnow()
 
     try:
-        with session_scope() as session:
-            files = generate_report(session, unit_code=unit_code, kind=kind, period=period,
-                                    access=Access.system(session, JOB_NAME),
-                                    out_dir=new_run_dir(unit_code, period, f"job-{job_id}"),
-                                    progress=progress)
-        _finish(job_id, files)
+        # Written in a scratch folder, then kept in chiso.storage: any app server serves it.
+        with tempfile.TemporaryDirectory(prefix="chiso-report-") as scratch:
+            with session_scope() as session:
+                files = generate_report(session, unit_code=unit_code, kind=kind,
+                                        period=period, access=Access.system(session, JOB_NAME),
+                                        out_dir=Path(scratch), progress=progress)
+            _finish(job_id, files)
     except Exception as exc:  # the page must show the failure, not spin forever
         _fail(job_id, str(exc))
 
 
+STORED = "store:"
+"""A `files` line `store:<sha256>/<name>` is a file kept in chiso.storage; older lines are
+paths under the data directory."""
+
+
 def _finish(job_id: int, files: ReportFiles) -> None:
-    root = get_settings().data_dir
     with session_scope() as s:
         job = s.get(GeneratedReport, job_id)
         assert job is not None
         job.status, job.progress, job.docx_sha256 = "done", 100, files.docx_sha256
-        job.files = "\n".join(p.relative_to(root).as_posix() for p in files.paths())
+        job.files = "\n".join(
+            f"{STORED}{storage.save(s, p.read_bytes(), file_name=p.name, trusted=True).sha256}"
+            f"/{p.name}" for p in files.paths())
         job.warnings = "\n".join(files.warnings)
         job.step = files.pdf_skipped_reason or "Xong / done"
         job.heartbeat_at = utcnow()
@@ -285,10 +294,13 @@ def reap_stale_jobs(session: Session, now: dt.datetime | None = None) -> int:
     return reaped
 
 
-def job_file(job: GeneratedReport, name: str, unit_code: str) -> Path | None:
-    """The file of this job called `name`, if the job made it (and only then)."""
+def job_file(job: GeneratedReport, name: str, unit_code: str) -> str | Path | None:
+    """The file of this job called `name`, if the job made it (and only then): its SHA-256
+    in chiso.storage, or the path of a file written before the store."""
     for stored in job.files.splitlines():
         if Path(stored).name == name:
+            if stored.startswith(STORED):
+                return stored.removeprefix(STORED).split("/", 1)[0]
             if "/" in stored:
                 return get_settings().data_dir / stored
             return report_dir(unit_code, job.period) / stored  # before per-run folders
