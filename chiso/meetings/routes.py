@@ -13,9 +13,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action
+from chiso.analytics.status import Status
 from chiso.meetings import service
+from chiso.meetings.committees import CommitteesView, CommuneCommittee, commune_committees
 from chiso.meetings.models import Meeting, MeetingKind
 from chiso.meetings.service import TaskSpec
+from chiso.periods import period_label
 from chiso.settings import get_settings
 from chiso.tasks.common import (
     current_units,
@@ -29,7 +32,8 @@ from chiso.web.nav import NavItem
 from chiso.web.templating import render
 
 router = APIRouter(tags=["meetings"])
-NAV = [NavItem("Meetings", "/meetings", order=76)]
+NAV = [NavItem("Meetings", "/meetings", order=76),
+       NavItem("Commune committees", "/meetings/committees", order=74)]
 KIND_LABELS = {"quarterly": ("Phiên họp định kỳ quý", "Quarterly meeting"),
                "extraordinary": ("Phiên họp bất thường", "Extraordinary meeting")}
 
@@ -71,6 +75,51 @@ def create_meeting(session: SessionDep, access: AccessDep,
                                      kind=kind, chair=chair, attendees=attendees,
                                      agenda=agenda, access=access)
     return RedirectResponse(f"/meetings/{meeting.id}", status_code=303)
+
+
+def _committees(session: Session, access: Access, year: int | None,
+                unit: str | None) -> CommitteesView:
+    """The commune committees under `unit` (default: the province) the reader may read."""
+    parent = find_unit(session, unit or get_settings().default_unit)
+    access.require(Action.READ, parent.id)
+    day = today()
+    view = commune_committees(session, province=parent, year=year or day.year, day=day)
+    view.rows = [r for r in view.rows if access.can(Action.READ, r.unit.id)]
+    return view
+
+
+@router.get("/meetings/committees", include_in_schema=False)
+def committees_page(request: Request, session: SessionDep, access: AccessDep,
+                    year: int | None = None, unit: str | None = None) -> Response:
+    """Ban Chỉ đạo cấp xã: every commune committee's targets, tasks, meetings and monthly
+    task report on one page, those behind first."""
+    view = _committees(session, access, year, unit)
+    return render(request, "meetings/committees.html", {
+        "access": access, "view": view, "statuses": Status.of_moment(view.year < view.day.year),
+        "month_label": period_label(view.month) if view.month else ""})
+
+
+@router.get("/api/meetings/committees")
+def api_committees(session: SessionDep, access: AccessDep, year: int | None = None,
+                   unit: str | None = None) -> dict[str, Any]:
+    """Every commune committee: its targets of the year by status, the tasks it leads
+    (total, done, done ahead of schedule, overdue), its meetings and its last monthly task
+    report (reported, nothing this month, or none)."""
+    view = _committees(session, access, year, unit)
+    return {"year": view.year, "as_of": view.day.isoformat(), "month": view.month,
+            "committees": [_committee_json(r) for r in view.rows]}
+
+
+def _committee_json(row: CommuneCommittee) -> dict[str, Any]:
+    month = row.month
+    report = None if month is None else (
+        "none" if month.report is None else "nothing" if month.nothing else "reported")
+    return {"unit_code": row.unit.code, "unit_name": row.unit.name,
+            "targets": row.targets, "statuses": dict(row.statuses),
+            "tasks": row.tasks.to_dict() if row.tasks else None,
+            "meetings": row.meetings,
+            "last_meeting": row.last_meeting.isoformat() if row.last_meeting else None,
+            "month_report": report}
 
 
 @router.get("/meetings/{meeting_id}", include_in_schema=False)

@@ -239,7 +239,11 @@ def month_page(request: Request, session: SessionDep, access: AccessDep,
     chosen = unit_by_code(session, unit)
     access.require(Action.READ, chosen.id if chosen else None)
     standing = _standing_for(session, access, period, chosen)
-    mine = [u for u in standing if access.can(Action.CAPTURE, u.unit_id)]
+    # Forms for the reader's own units, or the unit chosen (a standing office that may
+    # report for every unit would otherwise get one form per unit).
+    own = {m.unit_id for m in access.user.memberships} if access.user else set()
+    mine = [u for u in standing if access.can(Action.CAPTURE, u.unit_id)
+            and (u.unit_id in own or (chosen is not None and u.unit_id == chosen.id))]
     return render(request, "tasks/monthly.html", {
         "access": access, "period": period, "month": monthly.month_of(period),
         "standing": standing, "mine": mine, "unit": chosen, "sent": sent,
