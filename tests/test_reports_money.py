@@ -133,7 +133,7 @@ def test_annual_report_carries_the_funding_roadmap_appendix(
     texts = _texts(files.docx)
     start = texts.index("PHỤ LỤC")
     assert texts[start + 1] == ("LỘ TRÌNH KINH PHÍ THỰC HIỆN NHIỆM VỤ KHOA HỌC, CÔNG NGHỆ, ĐỔI "
-                                "MỚI SÁNG TẠO VÀ CHUYỂN ĐỔI SỐ GIAI ĐOẠN 2025–2027")
+                                "MỚI SÁNG TẠO VÀ CHUYỂN ĐỔI SỐ GIAI ĐOẠN 2025\u2060–\u20602027")
     assert start > texts.index("VI. ĐỀ XUẤT, KIẾN NGHỊ")  # after the signature
     rows = _table_after(Document(str(files.docx)), "Bảng. Lộ trình kinh phí")
     assert rows[0] == ["Nguồn vốn, loại chi", "Năm 2025", "Năm 2026", "Năm 2027", "Tổng"]

@@ -90,3 +90,19 @@ def test_an_estimate_is_written_as_such(session: Session, tmp_path: Path) -> Non
     row = _row(path, "Tỷ lệ doanh nghiệp sử dụng hóa đơn điện tử")
     assert row[3] == "ước 95,0%"
     assert any(line.startswith("Ghi chú: “ước” là số liệu ước thực hiện") for line in _lines(path))
+
+
+def test_a_figure_short_of_its_target_never_reads_as_the_target(session: Session,
+                                                                tmp_path: Path) -> None:
+    """The demo's Q4/2025 read "Tỷ lệ hồ sơ giải quyết trễ hạn ≤ 2,0% — 2,0% — Không đạt":
+    2,04% rounded to its target. The figure and the target get the decimal that tells them
+    apart, in the table and in the sentences."""
+    w = build_world(session)
+    target = session.scalar(select(Target).where(Target.indicator_id == w.smartphone.id))
+    target.value = 60.04  # the actual is 60,00% (600 of 1.000 adults)
+    session.commit()
+    path = _report(session, tmp_path, "2025Q3", dt.date(2025, 10, 12))
+    row = _row(path, "Tỷ lệ người trưởng thành có điện thoại thông minh")
+    assert row[2:4] == ["≥ 60,04%", "60,00%"]
+    assert any("thực hiện 60,00%" in line and "mục tiêu ≥ 60,04%" in line
+               for line in _lines(path))

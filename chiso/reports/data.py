@@ -448,14 +448,29 @@ def _anomaly(kind: str, scale: float, v: KnownValue) -> str:
 
 # ------------------------------------------------------------------ values for people
 
-def fmt_value(value: float | None, status: Any) -> str:
+def fmt_value(value: float | None, status: Any, decimals: int | None = None) -> str:
     if value is None:
         return "–"
-    decimals = getattr(status, "decimals", 1)
+    decimals = getattr(status, "decimals", 1) if decimals is None else decimals
     unit = (getattr(status, "unit_vi", "") or "").strip()
     if unit == "%":
         return format_percent(value, decimals)
     return f"{format_number(value, decimals)}{' ' + unit if unit else ''}"
+
+
+def shown_decimals(status: Any) -> int:
+    """As many decimals as it takes for the actual not to look like its target when it is
+    not: 2,04% against ≤ 2,00% — never "2,0%, mục tiêu ≤ 2,0%: không đạt"."""
+    actual, target = status.actual, status.target_value
+    decimals = getattr(status, "decimals", 1)
+    if actual is not None and target is not None and actual != target:
+        while decimals < 4 and round(actual, decimals) == round(target, decimals):
+            decimals += 1
+    return int(decimals)
+
+
+def fmt_actual(status: Any) -> str:
+    return fmt_value(status.actual, status, shown_decimals(status))
 
 
 def reached(status: Any) -> float | None:
@@ -472,7 +487,7 @@ def reached(status: Any) -> float | None:
 def target_text(status: Any) -> str:
     """'≥ 80,0%', '≤ 2,0%': the target with its comparator."""
     comparator = {">=": "≥ ", "<=": "≤ ", "=": ""}.get(str(status.comparator), "")
-    return comparator + fmt_value(status.target_value, status)
+    return comparator + fmt_value(status.target_value, status, shown_decimals(status))
 
 
 def sources_of(data: ReportData, indicator_id: int) -> str:

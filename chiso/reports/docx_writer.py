@@ -487,7 +487,7 @@ def _roadmap_appendix(doc: Any, data: ReportData, roadmap: dict[str, Any]) -> No
     paragraph.paragraph_format.page_break_before = True
     years = roadmap["years"]
     _para(doc, f"LỘ TRÌNH KINH PHÍ THỰC HIỆN NHIỆM VỤ KHOA HỌC, CÔNG NGHỆ, ĐỔI MỚI SÁNG TẠO VÀ "
-               f"CHUYỂN ĐỔI SỐ GIAI ĐOẠN {years[0]}–{years[-1]}", bold=True,
+               f"CHUYỂN ĐỔI SỐ GIAI ĐOẠN {years[0]}\u2060–\u2060{years[-1]}", bold=True,
           align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=0, after=0)
     _para(doc, f"(Kèm theo Báo cáo kết quả {data.period_title} của "
                f"{_issuer_in_sentence(data)})", italic=True, align=WD_ALIGN_PARAGRAPH.CENTER,

@@ -21,7 +21,14 @@ from chiso.analytics.service import TargetStatus
 from chiso.analytics.status import Status
 from chiso.periods import Period, parse_period
 from chiso.reports.asof import ReportingGap
-from chiso.reports.data import ReportData, fmt_value, period_label, reached, target_text
+from chiso.reports.data import (
+    ReportData,
+    fmt_actual,
+    fmt_value,
+    period_label,
+    reached,
+    target_text,
+)
 from chiso.tasks.counts import OriginCount
 from chiso.tasks.models import TaskStatus
 from chiso.tasks.monthly import MonthSummary
@@ -88,7 +95,7 @@ def revision_lines(data: ReportData) -> list[str]:
 
 def actual_text(data: ReportData, s: TargetStatus) -> str:
     """The actual as a report writes it, 'ước 76,5%' while it rests on an estimate."""
-    text = fmt_value(s.actual, s)
+    text = fmt_actual(s)
     return f"ước {text}" if s.actual is not None and s.indicator_id in data.estimated else text
 
 
@@ -324,7 +331,7 @@ def _furthest(statuses: list[TargetStatus], lead: str) -> str:
                                              s.indicator_code))[:FOCUS_TARGETS]
     opening = ": " if len(statuses) <= FOCUS_TARGETS else f", {lead} "
     return opening + "; ".join(
-        f"{s.indicator_name_vi} (thực hiện {fmt_value(s.actual, s)}, mục tiêu "
+        f"{s.indicator_name_vi} (thực hiện {fmt_actual(s)}, mục tiêu "
         f"{target_text(s)})" for s in ranked)
 
 
