@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from chiso.accounts.access import Access
 from chiso.accounts.models import Role, User
 from chiso.accounts.passwords import generate_password
 from chiso.accounts.service import create_user
@@ -28,7 +29,7 @@ def initialise(*, admin_username: str = "admin") -> InitResult:
             return InitResult(admin_password=None)
         password = generate_password()
         create_user(session, username=admin_username, password=password, role=Role.ADMIN,
-                    full_name="Quản trị hệ thống")
+                    full_name="Quản trị hệ thống", access=Access.system(session, "setup"))
         return InitResult(admin_password=password)
 
 

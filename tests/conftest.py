@@ -133,6 +133,7 @@ from chiso.accounts.models import Role  # noqa: E402
 @pytest.fixture
 def make_user(db_url: str):  # type: ignore[no-untyped-def]
     """make_user(role, unit_id=None, username=None) → (User, password), committed."""
+    from chiso.accounts.access import Access
     from chiso.accounts.service import create_user
 
     def make(role: Role | str, unit_id: int | None = None, username: str | None = None,
@@ -142,7 +143,8 @@ def make_user(db_url: str):  # type: ignore[no-untyped-def]
         password = "pw-" + uuid.uuid4().hex
         db = new_session(db_url)
         try:
-            user = create_user(db, username=username, password=password, role=role,
+            user = create_user(db, access=Access.system(db, "test"),
+                               username=username, password=password, role=role,
                                unit_id=unit_id, include_subunits=include_subunits)
             db.commit()
             db.refresh(user)

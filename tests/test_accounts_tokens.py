@@ -31,7 +31,8 @@ def _token(db_url: str, user_id: int, actions: list[Action], unit_ids: list[int]
     try:
         owner = db.get(User, user_id)
         assert owner is not None
-        secret, _row = create_api_token(db, user=owner, name="một cửa feed", actions=actions,
+        secret, _row = create_api_token(db, access=Access.system(db, "test"),
+                                        user=owner, name="một cửa feed", actions=actions,
                                         unit_ids=unit_ids, days=days)
         db.commit()
         return secret
@@ -70,7 +71,7 @@ def test_bad_revoked_and_expired_tokens_get_401(client, make_user, units, db_url
     db = new_session(db_url)
     row = db.scalar(select(ApiToken))
     assert row is not None and row.last_used_at is None
-    revoke_api_token(db, row)
+    revoke_api_token(db, row, access=Access.system(db, "test"))
     db.commit()
     db.close()
     revoked = client.get("/api/audit", headers=_bearer(secret))

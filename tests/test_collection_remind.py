@@ -30,7 +30,8 @@ def test_reminders_escalate_and_are_sent_once(session, inbox: Inbox) -> None:
                                     ("minh", FOCAL_B, Role.FOCAL_OFFICER, w.commune_b.id),
                                     ("hung", HEAD_A, Role.LEADER, w.commune_a.id),
                                     ("ha", OFFICE, Role.STANDING_OFFICE, w.province.id)):
-        create_user(session, username=name, password="pw-" + name * 4, role=role,
+        create_user(session, access=Access.system(session, "test"),
+                    username=name, password="pw-" + name * 4, role=role,
                     unit_id=unit, email=email)
     session.commit()
     due = service.due_date(province.data_set, "2025Q3")
@@ -79,7 +80,8 @@ def test_remind_command_runs_for_cron(db_url: str, session, inbox: Inbox) -> Non
     from chiso.cli.main import app
 
     province = build_province(session)
-    create_user(session, username="lan", password="pw-lanlanlan", role=Role.FOCAL_OFFICER,
+    create_user(session, access=Access.system(session, "test"),
+                username="lan", password="pw-lanlanlan", role=Role.FOCAL_OFFICER,
                 unit_id=province.world.commune_a.id, email=FOCAL_A)
     session.commit()
     runner = CliRunner()

@@ -75,9 +75,11 @@ def test_expected_submissions_and_nd09_due_dates(session, province) -> None:
 
 def test_the_lock_holds_on_every_values_path(session, province) -> None:
     w = province.world
-    focal = create_user(session, username="lan", password="pw-lanlanlan",
+    focal = create_user(session, access=Access.system(session, "test"),
+                        username="lan", password="pw-lanlanlan",
                         role=Role.FOCAL_OFFICER, unit_id=w.commune_a.id)
-    office = create_user(session, username="ha", password="pw-hahahaha",
+    office = create_user(session, access=Access.system(session, "test"),
+                         username="ha", password="pw-hahahaha",
                          role=Role.STANDING_OFFICE, unit_id=w.province.id)
     save_value(session, unit_id=w.commune_a.id, indicator_id=w.count.id, period="2025Q3",
                value=10, access=Access(session, focal))
@@ -295,7 +297,8 @@ def test_two_people_opening_a_new_quarter_at_once_both_get_the_list(session, db_
 
 def test_every_way_in_writes_one_save_in_the_reports_history(session, province) -> None:
     w = province.world
-    focal = create_user(session, username="lan-hs", password="pw-lanlanlan-2",
+    focal = create_user(session, access=Access.system(session, "test"),
+                        username="lan-hs", password="pw-lanlanlan-2",
                         role=Role.FOCAL_OFFICER, unit_id=w.commune_a.id)
     access = Access(session, focal)
     submission = service.submission_for(session, province.data_set, w.commune_a.id, "2025Q3")

@@ -127,7 +127,8 @@ def test_a_capture_only_token_cannot_edit_an_approved_figure(client, session, db
     submission = service.submission_for(session, province.data_set, w.commune_a.id, P)
     service.submit(session, submission, access=system)
     service.approve(session, submission, access=system)
-    secret, _token = create_api_token(session, user=session.merge(office), name="feed",
+    secret, _token = create_api_token(session, access=Access.system(session, "test"),
+                                      user=session.merge(office), name="feed",
                                       actions=[Action.READ, Action.CAPTURE])
     session.commit()
     answer = client.post("/api/values", headers={"Authorization": f"Bearer {secret}"},
@@ -170,7 +171,8 @@ def test_nobody_approves_a_report_they_sent(app, session, db_url, province, make
 def test_a_sent_report_is_locked_until_returned_and_the_officer_is_told(
         app, session, db_url, province, make_user, inbox: Inbox) -> None:
     w = province.world
-    focal = create_user(session, username="lan-dd", password="pw-lanlanlan-1",
+    focal = create_user(session, access=Access.system(session, "test"),
+                        username="lan-dd", password="pw-lanlanlan-1",
                         role=Role.FOCAL_OFFICER, unit_id=w.commune_a.id, email=FOCAL_MAIL)
     session.commit()
     office, office_password = make_user(Role.STANDING_OFFICE, w.province.id)

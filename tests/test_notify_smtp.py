@@ -8,6 +8,7 @@ from collection_support import local_smtp
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access
 from chiso.accounts.models import Role, User
 from chiso.accounts.service import create_user
 from chiso.notify.models import Notification
@@ -19,7 +20,8 @@ inbox = pytest.fixture(local_smtp, name="inbox")
 
 
 def _user(session: Session, name: str, email: str = "") -> User:
-    return create_user(session, username=name, password="pw-" + name * 3, role=Role.VIEWER,
+    return create_user(session, access=Access.system(session, "test"),
+                       username=name, password="pw-" + name * 3, role=Role.VIEWER,
                        email=email, full_name=name.title())
 
 

@@ -18,6 +18,7 @@ from records_support import (
 )
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access
 from chiso.accounts.models import Role
 from chiso.records import service
 
@@ -94,7 +95,8 @@ def test_a_feed_system_posts_with_an_api_token(app, make_user, world, db_url):
 
     user, _password = make_user(Role.STANDING_OFFICE, unit_id=world["20"][0])
     with new_session(db_url) as db:
-        secret, _row = create_api_token(db, user=db.get(User, user.id), name="Một cửa tỉnh",
+        secret, _row = create_api_token(db, access=Access.system(db, "test"),
+                                        user=db.get(User, user.id), name="Một cửa tỉnh",
                                         actions=[Action.READ, Action.CAPTURE])
         db.commit()
     with TestClient(app) as system:

@@ -24,6 +24,7 @@ from records_support import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso.accounts.access import Access
 from chiso.accounts.models import Role
 from chiso.audit.models import AuditEvent
 
@@ -111,7 +112,8 @@ def test_a_token_scoped_to_one_commune_posts_only_there(app, make_user, world, d
 
     user, _password = make_user(Role.STANDING_OFFICE, unit_id=world["20"])
     with new_session(db_url) as db:
-        secret, _row = create_api_token(db, user=db.get(User, user.id), name="Một cửa xã",
+        secret, _row = create_api_token(db, access=Access.system(db, "test"),
+                                        user=db.get(User, user.id), name="Một cửa xã",
                                         actions=[Action.READ, Action.CAPTURE],
                                         unit_ids=[world["06300"]])
         db.commit()

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from chiso.accounts import usage
-from chiso.accounts.access import Action
+from chiso.accounts.access import Access, Action
 from chiso.accounts.models import ApiToken, Role, User
 from chiso.accounts.service import create_api_token
 from chiso.db import new_session
@@ -44,7 +44,8 @@ def _token(db_url: str, user_id: int) -> tuple[str, int]:
     db = new_session(db_url)
     owner = db.get(User, user_id)
     assert owner is not None
-    secret, row = create_api_token(db, user=owner, name="cổng một cửa",
+    secret, row = create_api_token(db, access=Access.system(db, "test"),
+                                   user=owner, name="cổng một cửa",
                                    actions=[Action.READ, Action.ADMIN])
     db.commit()
     db.close()

@@ -8,7 +8,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from chiso.accounts.access import Action
+from chiso.accounts.access import Access, Action
 from chiso.accounts.models import Role, User
 from chiso.accounts.service import create_api_token
 from chiso.db import new_session
@@ -26,7 +26,8 @@ def fuzz_token(session, make_user, db_url) -> str:  # type: ignore[no-untyped-de
     make_indicator(session)
     admin, _ = make_user(Role.ADMIN)
     db = new_session(db_url)
-    secret, _row = create_api_token(db, user=db.get(User, admin.id), name="fuzz",
+    secret, _row = create_api_token(db, access=Access.system(db, "test"),
+                                    user=db.get(User, admin.id), name="fuzz",
                                     actions=list(Action))
     db.commit()
     db.close()

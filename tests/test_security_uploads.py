@@ -23,7 +23,7 @@ import httpx
 import pytest
 from openpyxl import Workbook
 
-from chiso.accounts.access import Action
+from chiso.accounts.access import Access, Action
 from chiso.accounts.models import Role
 from chiso.db import new_session
 from chiso.settings import reset_settings_cache
@@ -263,7 +263,8 @@ def test_zip_bomb_leaves_server_memory_flat(db_url: str, make_user, tmp_path: Pa
 
     user, _ = make_user(Role.ADMIN)
     db = new_session(db_url)
-    secret, _row = create_api_token(db, user=find_user(db, user.username), name="bom",
+    secret, _row = create_api_token(db, access=Access.system(db, "test"),
+                                    user=find_user(db, user.username), name="bom",
                                     actions=[Action.READ, Action.CAPTURE])
     db.commit()
     db.close()

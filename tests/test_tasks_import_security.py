@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chiso.accounts.access import Action
+from chiso.accounts.access import Access, Action
 from chiso.accounts.models import Role
 from chiso.accounts.service import create_api_token
 from chiso.audit.models import AuditEvent
@@ -60,7 +60,8 @@ def world(session: Session):  # type: ignore[no-untyped-def]
 def test_a_read_only_token_scoped_to_a_commune_cannot_rename_a_departments_task(
         session: Session, client, make_user, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     office, _ = make_user(Role.STANDING_OFFICE, world.province.id)
-    secret, _ = create_api_token(session, user=session.merge(office), name="feed",
+    secret, _ = create_api_token(session, access=Access.system(session, "test"),
+                                 user=session.merge(office), name="feed",
                                  actions=[Action.READ], unit_ids=[world.commune_a.id])
     session.commit()
     task = world.tasks["overdue"]  # Sở Nội vụ's task

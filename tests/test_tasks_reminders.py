@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from chiso.accounts.access import Access
 from chiso.accounts.models import Role
 from chiso.accounts.service import create_user
 from chiso.cli.main import app
@@ -38,11 +39,14 @@ def inbox(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
 
 def _people(session: Session) -> None:
     w = build_world(session)
-    create_user(session, username="dm-nv", password="x" * 12, role=Role.FOCAL_OFFICER,
+    create_user(session, access=Access.system(session, "test"),
+                username="dm-nv", password="x" * 12, role=Role.FOCAL_OFFICER,
                 unit_id=w.noi_vu.id, email=NV)
-    create_user(session, username="dm-khcn", password="x" * 12, role=Role.FOCAL_OFFICER,
+    create_user(session, access=Access.system(session, "test"),
+                username="dm-khcn", password="x" * 12, role=Role.FOCAL_OFFICER,
                 unit_id=w.khcn.id, email=KHCN)
-    create_user(session, username="tt", password="x" * 12, role=Role.STANDING_OFFICE,
+    create_user(session, access=Access.system(session, "test"),
+                username="tt", password="x" * 12, role=Role.STANDING_OFFICE,
                 unit_id=w.province.id, email=OFFICE)
     create_task(session, title="Công bố danh mục dữ liệu mở", lead_unit_id=w.khcn.id,
                 due_date=TODAY + dt.timedelta(days=3), access=system(session))

@@ -93,7 +93,8 @@ def test_stale_version_is_refused(session: Session) -> None:
 
 def test_focal_officer_updates_only_its_units_tasks(session: Session) -> None:
     w = build_world(session)
-    officer = create_user(session, username="dm-nv", password="x" * 12,
+    officer = create_user(session, access=Access.system(session, "test"),
+                          username="dm-nv", password="x" * 12,
                           role=Role.FOCAL_OFFICER, unit_id=w.noi_vu.id)
     access = Access(session=session, user=officer)
     update_progress(session, task_id=w.tasks["overdue"].id, progress_pct=80, access=access)
@@ -124,7 +125,8 @@ def test_recurring_task_gets_its_next_occurrence_once(session: Session) -> None:
 def test_ownerless_tasks_are_flagged_in_the_scorecard(session: Session) -> None:
     w = build_world(session)
     owner = session.scalar(select(User).limit(1)) or create_user(
-        session, username="owner", password="x" * 12, role=Role.VIEWER)
+        session, username="owner", password="x" * 12, role=Role.VIEWER,
+        access=Access.system(session, "test"))
     w.tasks["running"].owner_id = owner.id
     scores = {s.unit_name: s for s in followup.scorecard(session, day=TODAY)}
     assert (scores["Sở Khoa học và Công nghệ"].done_on_time,

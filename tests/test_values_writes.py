@@ -124,8 +124,10 @@ def test_a_read_only_token_cannot_save_and_a_scoped_one_only_in_its_unit(
     user, _password = make_user(Role.STANDING_OFFICE, unit_id=world.province.id)
     session = new_session(db_url)
     owner = session.get(User, user.id)
-    reader, _row = create_api_token(session, user=owner, name="đọc", actions=[Action.READ])
-    feed, _row = create_api_token(session, user=owner, name="xã A",
+    reader, _row = create_api_token(session, access=Access.system(session, "test"),
+                                    user=owner, name="đọc", actions=[Action.READ])
+    feed, _row = create_api_token(session, access=Access.system(session, "test"),
+                                  user=owner, name="xã A",
                                   actions=[Action.READ, Action.CAPTURE],
                                   unit_ids=[world.commune_a.id])
     session.commit()

@@ -6,9 +6,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from chiso.accounts.access import Action
+from chiso.accounts.access import Access, Action
 
 console = Console()
+CLI_JOB = "cli"
+"""The operator's authority at the console: audited as `system:cli`."""
 users_app = typer.Typer(help="Tài khoản người dùng / user accounts.\n\nExample: chiso users list",
                         no_args_is_help=True)
 
@@ -46,7 +48,7 @@ def add(
             choice = parse_role_choice(session, role=role, unit_code=unit)
             create_user(session, username=username, password=password, role=choice.role,
                         unit_id=choice.unit_id, full_name=full_name, email=email,
-                        include_subunits=subunits)
+                        include_subunits=subunits, access=Access.system(session, CLI_JOB))
     except AccountError as exc:
         _fail(str(exc))
     console.print(f"[green]✓[/] {username}  mật khẩu / password: [bold]{password}[/]  "
@@ -97,7 +99,8 @@ def _set_active(username: str, active: bool) -> None:
 
     try:
         with session_scope() as session:
-            set_active(session, find_user(session, username), active)
+            set_active(session, find_user(session, username), active,
+                       access=Access.system(session, CLI_JOB))
     except AccountError as exc:
         _fail(str(exc))
     console.print(f"[green]✓[/] {username}: {'enabled' if active else 'disabled'}")
@@ -122,7 +125,8 @@ def set_role(
         with session_scope() as session:
             choice = parse_role_choice(session, role=role, unit_code=unit)
             set_membership(session, find_user(session, username), role=choice.role,
-                           unit_id=choice.unit_id, include_subunits=subunits)
+                           unit_id=choice.unit_id, include_subunits=subunits,
+                           access=Access.system(session, CLI_JOB))
     except AccountError as exc:
         _fail(str(exc))
     console.print(f"[green]✓[/] {username}: {role} {unit}")
@@ -142,7 +146,7 @@ def reset_password(username: str = typer.Argument(..., help="User name.")) -> No
     try:
         with session_scope() as session:
             set_password(session, find_user(session, username), password,
-                         reason="reset_by_admin")
+                         access=Access.system(session, CLI_JOB))
     except AccountError as exc:
         _fail(str(exc))
     console.print(f"[green]✓[/] {username}  mật khẩu mới / new password: [bold]{password}[/]  "
@@ -169,7 +173,8 @@ def token(
         with session_scope() as session:
             secret, _row = create_api_token(
                 session, user=find_user(session, username), name=name, actions=action,
-                unit_ids=[unit_by_code(session, code).id for code in unit], days=days)
+                unit_ids=[unit_by_code(session, code).id for code in unit], days=days,
+                access=Access.system(session, CLI_JOB))
     except AccountError as exc:
         _fail(str(exc))
     console.print(f"[green]✓[/] Authorization: Bearer [bold]{secret}[/]  "

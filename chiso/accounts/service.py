@@ -1,5 +1,11 @@
 """Users and sessions. Only these functions create users, change roles or open sessions,
-and each writes an audit event."""
+and each writes an audit event.
+
+Every administrative write (a user, a role, an account's state, a password set by someone
+else, an API token) takes a required `access`: a person's (checked for ADMIN, or for their
+own account where self-service makes sense), or `Access.system(session, "setup")` for
+`chiso init`, the demo and the operator's CLI. Nobody changes an account without an
+authority that is checked and recorded."""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from chiso.accounts import throttle, usage
-from chiso.accounts.access import Action, TokenScope
+from chiso.accounts.access import Access, Action, Actor, TokenScope
 from chiso.accounts.errors import AccountError, AccountNotFound
 from chiso.accounts.models import (
     ApiToken,
@@ -36,6 +42,7 @@ from chiso.text import nfc
 def create_user(
     session: Session,
     *,
+    access: Access,
     username: str,
     password: str,
     role: Role,
@@ -43,8 +50,9 @@ def create_user(
     full_name: str = "",
     email: str = "",
     include_subunits: bool = True,
-    actor: User | None = None,
 ) -> User:
+    """A new account with one role over one unit (or everywhere); ADMIN only."""
+    access.require(Action.ADMIN)
     username = check_new_username(session, username)
     _check_password_strength(password)
     user = User(
@@ -59,7 +67,8 @@ def create_user(
     session.add(user)
     session.flush()
     record_event(
-        session, action="user.create", object_type="user", object_id=user.id, actor=actor,
+        session, action="user.create", object_type="user", object_id=user.id,
+        actor=access.actor,
         after={"username": username, "role": role.value, "unit_id": unit_id},
     )
     return user
@@ -204,10 +213,25 @@ def _check_password_strength(password: str) -> None:
         )
 
 
-def set_password(session: Session, user: User, new_password: str, *,
-                 actor: User | None = None, reason: str = "set") -> None:
+def require_admin_or_self(access: Access, user: User) -> None:
+    """Self-service (a person signed in with their own session — not a token) or ADMIN."""
+    own = access.scope is None and access.user is not None and access.user.id == user.id
+    if not own:
+        access.require(Action.ADMIN)
+
+
+def set_password(session: Session, user: User, new_password: str, *, access: Access,
+                 reason: str = "reset_by_admin") -> None:
+    """Give `user` a new password: an administrator's reset, or the user's own change."""
+    require_admin_or_self(access, user)
+    _replace_password(session, user, new_password, actor=access.actor, reason=reason)
+
+
+def _replace_password(session: Session, user: User, new_password: str, *,
+                      actor: Actor | None, reason: str) -> None:
     """Replace a password, end every open session of the user, clear the lockout and
-    void every reset link still outstanding (an older e-mail must not work afterwards)."""
+    void every reset link still outstanding (an older e-mail must not work afterwards).
+    Callers have established the authority: ADMIN, the current password or a reset link."""
     _check_password_strength(new_password)
     user.password_hash = hash_password(new_password)
     user.failed_logins = 0
@@ -221,7 +245,7 @@ def set_password(session: Session, user: User, new_password: str, *,
 def change_password(session: Session, user: User, *, current: str, new: str) -> None:
     if not verify_password(user.password_hash, current):
         raise AccountError("Mật khẩu hiện tại không đúng / the current password is wrong")
-    set_password(session, user, new, actor=user, reason="change")
+    _replace_password(session, user, new, actor=user, reason="change")
 
 
 def _revoke_sessions(session: Session, user_id: int) -> None:
@@ -266,7 +290,8 @@ def finish_password_reset(session: Session, *, token: str, new_password: str) ->
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise AccountError("Tài khoản đã bị khoá / the account is disabled")
-    set_password(session, user, new_password, actor=user, reason="reset")  # voids `row` too
+    _replace_password(session, user, new_password, actor=user,
+                      reason="reset")  # voids `row` too
     return user
 
 
@@ -283,7 +308,13 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
-def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> None:
+def set_active(session: Session, user: User, active: bool, *, access: Access) -> None:
+    """Enable or disable an account (ADMIN); disabling ends its sessions and tokens. An
+    administrator cannot disable itself (nobody might be left to enable it again)."""
+    access.require(Action.ADMIN)
+    if not active and _is_self(access, user):
+        raise AccountError("Không thể tự khoá tài khoản của mình / you cannot disable your "
+                           "own account", status=400)
     if user.is_active == active:
         return
     before = {"is_active": user.is_active}
@@ -294,7 +325,7 @@ def set_active(session: Session, user: User, active: bool, *, actor: User | None
                 ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
             token.revoked_at = utcnow()
     record_event(session, action="user.enable" if active else "user.disable",
-                 object_type="user", object_id=user.id, actor=actor, before=before,
+                 object_type="user", object_id=user.id, actor=access.actor, before=before,
                  after={"is_active": active})
 
 
@@ -304,9 +335,25 @@ def _describe_memberships(user: User) -> str:
         f"{'+' if m.include_subunits else ''}" for m in user.memberships))
 
 
-def set_membership(session: Session, user: User, *, role: Role, unit_id: int | None,
-                   include_subunits: bool = True, actor: User | None = None) -> None:
-    """Replace the user's memberships by one role over one unit (or everywhere)."""
+def _is_self(access: Access, user: User) -> bool:
+    return access.user is not None and access.user.id == user.id
+
+
+def refuse_own_role_change(access: Access, user: User) -> None:
+    """ADMIN, on someone else: nobody changes their own role (an administrator could
+    demote the last administrator)."""
+    access.require(Action.ADMIN)
+    if _is_self(access, user):
+        raise AccountError("Không thể tự đổi vai trò của mình (tránh mất quyền quản trị) / "
+                           "you cannot change your own role (you could lock yourself out)",
+                           status=400)
+
+
+def set_membership(session: Session, user: User, *, access: Access, role: Role,
+                   unit_id: int | None, include_subunits: bool = True) -> None:
+    """Replace the user's memberships by one role over one unit (or everywhere); ADMIN,
+    on another user's account."""
+    refuse_own_role_change(access, user)
     before = _describe_memberships(user)
     user.memberships.clear()
     session.flush()
@@ -315,7 +362,7 @@ def set_membership(session: Session, user: User, *, role: Role, unit_id: int | N
     session.flush()
     _revoke_sessions(session, user.id)  # rights changed: sign in again to pick them up
     record_event(session, action="user.set_role", object_type="user", object_id=user.id,
-                 actor=actor, unit_id=unit_id, before={"memberships": before},
+                 actor=access.actor, unit_id=unit_id, before={"memberships": before},
                  after={"memberships": _describe_memberships(user)})
 
 
@@ -324,10 +371,12 @@ def set_membership(session: Session, user: User, *, role: Role, unit_id: int | N
 API_TOKEN_PREFIX = "chiso_"
 
 
-def create_api_token(session: Session, *, user: User, name: str, actions: list[Action],
-                     unit_ids: list[int] | None = None, days: int = 90,
-                     actor: User | None = None) -> tuple[str, ApiToken]:
-    """A token for a system-to-system feed; the secret is returned once, only its hash kept."""
+def create_api_token(session: Session, *, access: Access, user: User, name: str,
+                     actions: list[Action], unit_ids: list[int] | None = None,
+                     days: int = 90) -> tuple[str, ApiToken]:
+    """A token for a system-to-system feed; the secret is returned once, only its hash kept.
+    ADMIN, or the owner for their own token (its rights never exceed the owner's)."""
+    require_admin_or_self(access, user)
     if not actions:
         raise AccountError("Mã truy cập phải có ít nhất một quyền / a token needs an action")
     secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -337,18 +386,24 @@ def create_api_token(session: Session, *, user: User, name: str, actions: list[A
     session.add(row)
     session.flush()
     record_event(session, action="token.create", object_type="api_token", object_id=row.id,
-                 actor=actor, after={"user": user.username, "name": row.name,
+                 actor=access.actor, after={"user": user.username, "name": row.name,
                                      "actions": ",".join(row.actions),
                                      "units": ",".join(map(str, row.unit_ids)),
                                      "expires_at": row.expires_at})
     return secret, row
 
 
-def revoke_api_token(session: Session, token: ApiToken, *, actor: User | None = None) -> None:
+def revoke_api_token(session: Session, token: ApiToken, *, access: Access) -> None:
+    """End a token now: ADMIN, or its owner."""
+    owner = session.get(User, token.user_id)
+    if owner is None:
+        access.require(Action.ADMIN)
+    else:
+        require_admin_or_self(access, owner)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record_event(session, action="token.revoke", object_type="api_token",
-                     object_id=token.id, actor=actor)
+                     object_id=token.id, actor=access.actor)
 
 
 def resolve_api_token(session: Session, secret: str) -> tuple[User, TokenScope] | None:

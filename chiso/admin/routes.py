@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from chiso.accounts.access import Access, Action
@@ -15,9 +15,11 @@ from chiso.accounts.models import ApiToken, Role, User
 from chiso.accounts.passwords import generate_password
 from chiso.accounts.service import (
     AccountError,
+    AccountNotFound,
     create_api_token,
     create_user,
     list_users,
+    refuse_own_role_change,
     revoke_api_token,
     set_active,
     set_membership,
@@ -50,7 +52,7 @@ def _users_page(request: Request, access: Access, *, notice: str = "", error: st
 def _user(access: Access, user_id: int) -> User:
     user = access.session.get(User, user_id)
     if user is None:
-        raise HTTPException(404, "Không có tài khoản này / no such user")
+        raise AccountNotFound("Không có tài khoản này / no such user")
     return user
 
 
@@ -71,7 +73,7 @@ def user_create(request: Request, session: SessionDep, access: AccessDep,
         choice = parse_role_choice(session, role=role, unit_code=unit_code)
         user = create_user(session, username=username, password=password, role=choice.role,
                            unit_id=choice.unit_id, full_name=full_name, email=email,
-                           include_subunits=include_subunits, actor=access.user)
+                           include_subunits=include_subunits, access=access)
     except AccountError as exc:
         session.rollback()
         return _users_page(request, access, error=str(exc), status_code=400)
@@ -87,14 +89,13 @@ def user_set_role(request: Request, session: SessionDep, access: AccessDep, user
     access.require(Action.ADMIN)
     user = _user(access, user_id)
     try:
-        if user.id == access.user.id:  # type: ignore[union-attr]
-            raise AccountError("Không thể tự đổi vai trò của mình (tránh mất quyền quản trị) / "
-                               "you cannot change your own role (you could lock yourself out)")
+        refuse_own_role_change(access, user)  # said first: whatever else the form holds
         choice = parse_role_choice(session, role=role, unit_code=unit_code)
+        set_membership(session, user, role=choice.role, unit_id=choice.unit_id,
+                       include_subunits=include_subunits, access=access)
     except AccountError as exc:
+        session.rollback()
         return _users_page(request, access, error=str(exc), status_code=400)
-    set_membership(session, user, role=choice.role, unit_id=choice.unit_id,
-                   include_subunits=include_subunits, actor=access.user)
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -103,10 +104,7 @@ def user_set_active(session: SessionDep, access: AccessDep, user_id: int,
                     active: Annotated[bool, Form()] = False) -> Response:
     access.require(Action.ADMIN)
     user = _user(access, user_id)
-    if user.id == access.user.id and not active:  # type: ignore[union-attr]
-        raise HTTPException(400, "Không thể tự khoá tài khoản của mình / you cannot "
-                                 "disable your own account")
-    set_active(session, user, active, actor=access.user)
+    set_active(session, user, active, access=access)
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -116,7 +114,7 @@ def user_reset_password(request: Request, session: SessionDep, access: AccessDep
     access.require(Action.ADMIN)
     user = _user(access, user_id)
     password = generate_password()
-    set_password(session, user, password, actor=access.user, reason="reset_by_admin")
+    set_password(session, user, password, access=access, reason="reset_by_admin")
     session.commit()
     return _users_page(request, access, secret=password, notice=user.username)
 
@@ -151,7 +149,7 @@ async def token_create(request: Request, session: SessionDep, access: AccessDep)
             session, user=owner, name=str(form.get("name", ""))[:200] or "feed",
             actions=[Action(a) for a in form.getlist("actions") if a in set(Action)],
             unit_ids=[unit_by_code(session, c).id for c in codes],
-            days=max(1, min(int(str(form.get("days", "90")) or 90), 730)), actor=access.user)
+            days=max(1, min(int(str(form.get("days", "90")) or 90), 730)), access=access)
     except (AccountError, ValueError) as exc:
         session.rollback()
         return _tokens_page(request, access, error=str(exc), status_code=400)
@@ -164,8 +162,8 @@ def token_revoke(session: SessionDep, access: AccessDep, token_id: int) -> Respo
     access.require(Action.ADMIN)
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise HTTPException(404, "Không có mã truy cập này / no such token")
-    revoke_api_token(session, token, actor=access.user)
+        raise AccountNotFound("Không có mã truy cập này / no such token")
+    revoke_api_token(session, token, access=access)
     return RedirectResponse("/admin/tokens", status_code=303)
 
 

@@ -139,9 +139,10 @@ def find_target(year: int) -> Target:
 
 def bench_users(target: Target) -> dict[str, str]:
     """A leader and a standing-office officer for the run, with fresh passwords."""
+    from chiso.accounts.access import Access
     from chiso.accounts.models import Role, User
     from chiso.accounts.passwords import generate_password
-    from chiso.accounts.service import create_user, set_membership, set_password
+    from chiso.accounts.service import create_user, set_active, set_membership, set_password
     from chiso.admin.service import unit_by_code
     from chiso.db import session_scope
 
@@ -149,17 +150,19 @@ def bench_users(target: Target) -> dict[str, str]:
               "bench-officer": (Role.STANDING_OFFICE, target.province)}
     passwords = {}
     with session_scope() as session:
+        access = Access.system(session, "bench-load")
         for username, (role, unit_code) in wanted.items():
             password = generate_password()
             unit_id = unit_by_code(session, unit_code).id if unit_code else None
             user = session.scalar(select(User).where(User.username == username))
             if user is None:
                 create_user(session, username=username, password=password, role=role,
-                            unit_id=unit_id, full_name="Người dùng thử tải / load test")
+                            unit_id=unit_id, full_name="Người dùng thử tải / load test",
+                            access=access)
             else:
-                set_password(session, user, password, reason="reset_by_admin")
-                user.is_active = True
-                set_membership(session, user, role=role, unit_id=unit_id)
+                set_password(session, user, password, access=access)
+                set_active(session, user, True, access=access)
+                set_membership(session, user, role=role, unit_id=unit_id, access=access)
             passwords[username] = password
     return passwords
 
