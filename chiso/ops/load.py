@@ -85,6 +85,7 @@ def load_command(
     Example: chiso bench load --seconds 30 --readers 12 --writers 4
     """
     target = find_target(year)
+    load_before = os.getloadavg()[0]  # the machine's own load says how far to trust it
     passwords = bench_users(target)
     port = free_port()
     workers = workers or get_settings().workers
@@ -101,6 +102,7 @@ def load_command(
         except subprocess.TimeoutExpired:
             server.kill()
     _report(outcome, workers)
+    console.print(f"load average before {load_before:.1f}, after {os.getloadavg()[0]:.1f}")
     lost = lost_writes(target, outcome.writes)
     console.print(f"Ghi được xác nhận / acknowledged writes: {len(outcome.writes)}; "
                   f"bị mất / lost: [bold]{len(lost)}[/]")
