@@ -222,6 +222,7 @@ def ingest_file(session: Session, path: Path, *, access: Access, source: str = "
                 _write_and_compute(session, con, root, committed, plan, result, access, step)
                 result.seconds = time.perf_counter() - started
                 _close_batch(session, result, access)
+                store.publish_batch(session, root, batch_id)
                 session.commit()
         finally:
             con.close()

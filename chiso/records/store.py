@@ -20,7 +20,7 @@ import fcntl
 import re
 import shutil
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from chiso.records.models import BatchStatus, RecordBatch
 from chiso.settings import get_settings
+from chiso.storage import shared
 
 FILE_BATCH = re.compile(r"^[bs](\d+)_")
 MONTH_DIR = re.compile(r"^month=(\d{6})$")
@@ -54,14 +55,20 @@ def store_dir(data_dir: Path | None = None) -> Path:
 
 @contextmanager
 def writer_lock(root: Path) -> Iterator[None]:
-    """One writer at a time (CLI, API and recompute may run in different processes)."""
+    """One writer at a time (CLI, API and recompute may run in different processes; with
+    the store in the database, on different servers too)."""
     root.mkdir(parents=True, exist_ok=True)
     with (root / ".lock").open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
+            with _servers_lock():
+                yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _servers_lock() -> AbstractContextManager[None]:
+    return shared.database_lock() if shared.records_in_database() else nullcontext()
 
 
 def committed_batch_ids(session: Session) -> set[int]:
@@ -72,20 +79,49 @@ def committed_batch_ids(session: Session) -> set[int]:
 
 def _files(root: Path, kind: str, batches: set[int], months: Iterable[int] | None
            ) -> list[str]:
+    wanted = None if months is None else sorted(set(months))
+    if shared.records_in_database():
+        return _shared_files(root, kind, batches, wanted)
+    return _local_files(root, kind, batches, wanted)
+
+
+def _local_files(root: Path, kind: str, batches: set[int], wanted: list[int] | None
+                 ) -> list[str]:
     base = root / kind
     if not base.exists():
         return []
-    wanted = None if months is None else sorted(set(months))
     found = []
     for folder in sorted(base.iterdir()):
-        span = _dir_months(folder.name)
-        if span is None or (wanted is not None and not _overlaps(span, wanted)):
+        if not _holds(folder.name, wanted):
             continue
         for path in sorted(folder.glob("*.parquet")):
-            batch = FILE_BATCH.match(path.name)
-            if batch and int(batch.group(1)) in batches:
+            if _batch_of(path.name) in batches:
                 found.append(str(path))
     return found
+
+
+def _shared_files(root: Path, kind: str, batches: set[int], wanted: list[int] | None
+                  ) -> list[str]:
+    """With the store in the database (chiso.storage.shared), its list says which files a
+    committed batch has, fetched into this folder on first use; a batch it does not list
+    yet is the one this process is writing, read from the folder."""
+    listed = shared.names(f"{kind}/")
+    known = {_batch_of(path.rsplit("/", 1)[-1]) for path in listed}
+    chosen = {path: digest for path, digest in listed.items()
+              if _batch_of(path.rsplit("/", 1)[-1]) in batches
+              and _holds(path.split("/")[1], wanted)}
+    return sorted(shared.fetch(root, chosen)
+                  + _local_files(root, kind, batches - known, wanted))
+
+
+def _holds(folder: str, wanted: list[int] | None) -> bool:
+    span = _dir_months(folder)
+    return span is not None and (wanted is None or _overlaps(span, wanted))
+
+
+def _batch_of(file_name: str) -> int | None:
+    batch = FILE_BATCH.match(file_name)
+    return int(batch.group(1)) if batch else None
 
 
 def _overlaps(span: tuple[int, int], months: list[int]) -> bool:
@@ -106,11 +142,12 @@ def stored_months(root: Path) -> list[int]:
     """Every month the store may hold dossiers of (a one-file batch: each month of its
     span)."""
     base = root / "versions"
-    if not base.exists():
-        return []
+    folders = [f.name for f in base.iterdir()] if base.exists() else []
+    if shared.records_in_database():
+        folders += [path.split("/")[1] for path in shared.names("versions/")]
     months: set[int] = set()
-    for folder in base.iterdir():
-        span = _dir_months(folder.name)
+    for folder in set(folders):
+        span = _dir_months(folder)
         if span is not None:
             months.update(months_between(*span))
     return sorted(months)
@@ -125,11 +162,22 @@ def months_between(first: int, last: int) -> list[int]:
     return found
 
 
+def _batch_files(root: Path, batch_id: int) -> list[Path]:
+    return [path for kind, prefix in (("versions", "b"), ("superseded", "s"))
+            for path in (root / kind).glob(f"*/{prefix}{batch_id:08d}_*.parquet")]
+
+
 def remove_batch_files(root: Path, batch_id: int) -> None:
     """Delete what an uncommitted batch wrote (it was never visible)."""
-    for kind, prefix in (("versions", "b"), ("superseded", "s")):
-        for path in (root / kind).glob(f"*/{prefix}{batch_id:08d}_*.parquet"):
-            path.unlink(missing_ok=True)
+    for path in _batch_files(root, batch_id):
+        path.unlink(missing_ok=True)
+
+
+def publish_batch(session: Session, root: Path, batch_id: int) -> None:
+    """With the store in the database, put the batch's files there in the transaction that
+    commits the batch: every server sees both, or neither."""
+    if shared.records_in_database():
+        shared.publish(session, root, _batch_files(root, batch_id))
 
 
 def remove_orphans(root: Path, committed: set[int]) -> int:

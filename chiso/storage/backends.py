@@ -71,11 +71,14 @@ def write_atomically(target: Path, content: bytes) -> None:
     and after the call returns it survives a power cut."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-    with partial.open("wb") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, target)
+    try:
+        with partial.open("wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)  # a failed write leaves nothing behind
     folder = os.open(target.parent, os.O_RDONLY)
     try:
         os.fsync(folder)
