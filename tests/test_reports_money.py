@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access
+from chiso.accounts.models import Role
 from chiso.funding import service as funding
 from chiso.funding.indicators import load_funding_catalog
 from chiso.funding.service import FigureInput, LineSpec
@@ -22,6 +23,7 @@ from chiso.plans.models import Target
 from chiso.reports.service import generate_report
 from chiso.reports.texts import save_texts
 from chiso.tasks.monthly import submit_month_report
+from tests.conftest import login
 from tests.tasks_support import World, add_origin_tasks, build_world, on_day, system
 
 BILLION = 1_000_000_000
@@ -205,3 +207,16 @@ def test_a_party_committee_and_a_commune_committee_sign_their_reports(
     assert "Ban Chỉ đạo tỉnh về phát triển KHCN, ĐMST và CĐS (b/c)" in signature[0].text
     # The commune's report holds the commune's figures, not the province's departments'.
     assert not any("Sở Nội vụ" in t for t in texts)
+
+
+def test_the_reports_page_previews_the_money_and_the_tasks(session: Session, world: World,  # type: ignore[no-untyped-def]
+                                                           client, make_user) -> None:
+    office, password = make_user(Role.STANDING_OFFICE, world.province.id)
+    login(client, office.username, password)
+    page = client.get("/reports", params={"kind": "quarterly", "period": "2025Q3"}).text
+    preview = page.split('id="report-preview"')[1].split("</section>")[0]
+    assert "Nội dung chính của báo cáo" in preview
+    table = preview.split('id="preview-budget"')[1].split("</table>")[0]
+    assert "Tổng cộng" in table and "80.000" in table  # as approved by 30/09/2025
+    assert "Lũy kế từ đầu năm 2025" in preview
+    assert 'name="header_style"' in page and "Văn bản của Đảng" in page

@@ -23,6 +23,7 @@ from chiso.periods import parse_period
 from chiso.reports.data import KIND_PERIOD_TYPE, check_period
 from chiso.reports.errors import ReportError
 from chiso.reports.models import GeneratedReport
+from chiso.reports.sentences import result_summary, revision_lines
 from chiso.reports.service import INTERRUPTED, is_stale, job_file, report_data, start_job
 from chiso.reports.texts import BLOCKS, current_texts, save_texts
 from chiso.settings import get_settings
@@ -35,14 +36,17 @@ from chiso.web.templating import render
 
 router = APIRouter(tags=["reports"])
 NAV = [NavItem("Reports", "/reports", order=77)]
+STYLE_LABELS = {"state": ("Văn bản hành chính (Nghị định 30/2020/NĐ-CP)",
+                          "Administrative document (Decree 30/2020)"),
+                "party": ("Văn bản của Đảng (Hướng dẫn 36-HD/VPTW)", "Party document")}
 KIND_LABELS = {"quarterly": ("Báo cáo quý", "Quarterly report"),
                "half_year": ("Báo cáo 6 tháng", "Six-month report"),
                "annual": ("Báo cáo năm", "Annual report")}
 MEDIA = {".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
          ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
          ".pdf": "application/pdf"}
-TEXT_FIELDS = ["issuer_parent", "issuer", "symbol", "place", "issue_date", "closing_date",
-               "signer_authority", "signer_title", "signer_name"]
+TEXT_FIELDS = ["header_style", "issuer_parent", "issuer", "symbol", "place", "issue_date",
+               "closing_date", "signer_authority", "signer_title", "signer_name"]
 
 
 def default_period(kind: str = "quarterly") -> str:
@@ -104,7 +108,9 @@ def reports_page(request: Request, session: SessionDep, access: AccessDep,
         "units": readable_units(session, access),
         "period": period, "kinds": KIND_LABELS, "texts": current_texts(session, chosen, period),
         "blocks": BLOCKS, "fields": TEXT_FIELDS, "jobs": jobs, "saved": saved,
-        "warnings": preview.warnings, "cutoff": preview.cutoff,
+        "warnings": preview.warnings, "cutoff": preview.cutoff, "preview": preview,
+        "styles": STYLE_LABELS, "summary": result_summary(preview),
+        "revisions": revision_lines(preview),
         "can_manage": access.can(Action.MANAGE, chosen.id)})
 
 

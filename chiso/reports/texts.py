@@ -44,9 +44,8 @@ COMMUNE_PROPOSALS = (
 
 # key → (Vietnamese label, English label)
 BLOCKS: dict[str, tuple[str, str]] = {
-    "header_style": ("Thể thức (state: văn bản hành chính, NĐ 30/2020; party: văn bản của "
-                     "Đảng, HD 36-HD/VPTW)",
-                     "Document style (state: Decree 30/2020; party: Party document)"),
+    "header_style": ("Thể thức văn bản (state: hành chính; party: của Đảng)",
+                     "Document style (state or party)"),
     "issuer_parent": ("Cơ quan chủ quản", "Parent body"),
     "issuer": ("Cơ quan ban hành", "Issuing body"),
     "symbol": ("Ký hiệu văn bản", "Document symbol"),
