@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso.errors import NotFound, UnsupportedType
 from chiso.units.models import OrgUnit, UnitKind
 
 # (name, field, service level, processing days, fee in VND or 0)
@@ -193,8 +194,8 @@ def generate(session: Session, out: Path, *, province: str | None, months: int, 
     `<out>.procedures.csv`. `rows` defaults to about 25 dossiers per 1,000 people a month."""
     units = receivers(session, province=province, on=end)
     if not units:
-        raise ValueError(f"Không có xã/sở nào thuộc '{province}' / no communes or departments "
-                         f"under '{province}'")
+        raise NotFound(f"Không có xã/sở nào thuộc '{province}'",
+                       f"no communes or departments under '{province}'")
     month_ids = month_list(end, months)
     weights = np.array([u.weight for u in units])
     total = rows or int(weights.sum() * 0.025 * months)
@@ -329,8 +330,8 @@ class _Writer:
         self.first = True
         path.parent.mkdir(parents=True, exist_ok=True)
         if self.kind not in ("parquet", "csv", "jsonl"):
-            raise ValueError("Chỉ ghi .parquet, .csv hoặc .jsonl / only .parquet, .csv or "
-                             ".jsonl can be written")
+            raise UnsupportedType("Chỉ ghi .parquet, .csv hoặc .jsonl",
+                                  "only .parquet, .csv or .jsonl can be written")
         if self.kind != "parquet":
             path.write_bytes(b"")
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from chiso.accounts.access import Access, Action, Actor
 from chiso.audit.service import record_event
 from chiso.boot import require_booted
-from chiso.errors import NotFound
+from chiso.errors import NotFound, UserError
 from chiso.settings import get_settings
 from chiso.text import accent_free_key, format_date, name_key, nfc, vn_today
 from chiso.units.models import OrgUnit, UnitKind, UnitLineage
@@ -202,7 +202,7 @@ def _load_units(session: Session, units: list[UnitRecord], index: UnitIndex,
                  or index.valid_id(u.parent_code, u.valid_from) is not None]
         if not ready:
             missing = sorted({u.parent_code for u in pending})[:5]
-            raise ValueError(f"Thiếu đơn vị cha {missing} / missing parent units {missing}")
+            raise UserError(f"Thiếu đơn vị cha {missing}", f"missing parent units {missing}")
         ready_keys = {(u.code, u.valid_from) for u in ready}
         pending = [u for u in pending if (u.code, u.valid_from) not in ready_keys]
         _write_units(session, ready, index, existing, summary, actor)
