@@ -24,10 +24,11 @@ def domain_registrars() -> list[Callable[[typer.Typer], None]]:
     from chiso.records.cli import register as records
     from chiso.reports.cli import register as report
     from chiso.scoring.cli import register as scoring
+    from chiso.storage.cli import register as storage
     from chiso.tasks.cli import register as tasks
     from chiso.units.cli import register as units
     from chiso.values.cli import register as values
 
     return [demo, accounts, ops, units, dti, analytics, bench, catalog, plan, values, records,
             tasks, meetings, report, collection, funding, extract, scoring,
-            exchange]
+            exchange, storage]
