@@ -62,9 +62,11 @@ def framework_load(path: Path, dry_run: bool = typer.Option(False, "--dry-run"))
     """
     from chiso.db import session_scope
     from chiso.dti.service import load_framework_path
+    from chiso.ops.archives import check_input_file
 
     with session_scope() as session:
-        result = load_framework_path(session, path, access=_operator(session), dry_run=dry_run)
+        result = load_framework_path(session, check_input_file(path), access=_operator(session),
+                                     dry_run=dry_run)
     state = "sẽ tạo / would create" if dry_run and result.created else (
         "đã tạo / created" if result.created else "không đổi / unchanged")
     console.print(f"[green]✓[/] {result.code} v{result.version}: {state}")
@@ -108,9 +110,11 @@ def results_import(
     """
     from chiso.db import session_scope
     from chiso.dti.service import MERGED, import_results
+    from chiso.ops.archives import check_input_file
 
     with session_scope() as session:
-        summary = import_results(session, path, framework_code=framework, year=year,
+        summary = import_results(session, check_input_file(path), framework_code=framework,
+                                 year=year,
                                  source=source, basis=MERGED if merged else "",
                                  access=_operator(session), dry_run=dry_run)
     prefix = "(chạy thử / dry run) " if dry_run else ""
@@ -320,7 +324,9 @@ def assessment_import(path: Path, framework: str = typer.Option(...),
     """
     from chiso.db import session_scope
     from chiso.dti.assessment import import_spreadsheet
+    from chiso.ops.archives import check_input_file
 
+    check_input_file(path)
     with session_scope() as session:
         found = import_spreadsheet(session, _assessment(session, framework, year, unit),
                                    path, access=_operator(session), dry_run=dry_run)

@@ -20,6 +20,7 @@ from chiso.funding.importer import FundingImportResult, import_budget_file
 from chiso.funding.indicators import derived_access, refresh_indicators
 from chiso.funding.service import ProgrammeInput
 from chiso.funding.summary import province_of
+from chiso.ops.archives import check_input_file
 from chiso.periods import parse_period
 from chiso.plans.service import get_plan
 from chiso.text import parse_date
@@ -53,7 +54,8 @@ def import_command(
     Example: chiso funding import du-toan-2026.xlsx --dry-run
     """
     with session_scope() as session:
-        result = import_budget_file(session, file, access=Access.system(session, "cli"),
+        result = import_budget_file(session, check_input_file(file),
+                                    access=Access.system(session, "cli"),
                                     dry_run=dry_run, year=year,
                                     amount_unit=amount_unit or None, encoding=encoding)
         if dry_run or not result.ok:

@@ -9,7 +9,9 @@ how entity-expansion bombs work) and counting spreadsheet cells. It refuses, as 
 `UserError`, a file over `CHISO_MAX_UNZIPPED_MB` once decompressed or over
 `CHISO_MAX_SPREADSHEET_CELLS` cells (413), and a file that is not a readable zip or holds
 malformed XML (422) — before any reader sees it. The web layer runs it on every uploaded
-zip-based file (`chiso.web.uploads`); a command-line reader may call it on a path too.
+zip-based file (`chiso.web.uploads`); every command that reads a file a person gave it
+runs it through `check_input_file` (a zip bomb sent by e-mail to the operator is as
+dangerous at the console as in an upload).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from chiso.errors import TooLarge, UserError
 from chiso.settings import get_settings
 
 ZIP_EXTENSIONS = frozenset({"xlsx", "xlsm", "ods", "docx", "odt", "pptx", "zip"})
+ZIP_MAGIC = b"PK\x03\x04"
 MAX_ENTRIES = 10_000  # an XLSX has a few dozen parts; a zip of evidence a few hundred files
 CHUNK = 64 * 1024
 MB = 1024 * 1024
@@ -57,6 +60,21 @@ class ArchiveLimits:
 
 def is_archive_name(filename: str) -> bool:
     return filename.rsplit(".", 1)[-1].lower() in ZIP_EXTENSIONS if "." in filename else False
+
+
+def check_input_file(path: Path, limits: ArchiveLimits | None = None) -> Path:
+    """The command line's gate for a file it is about to read: a zip-based file (by its
+    name, or by its first bytes whatever its name) gets the upload's archive checks; any
+    other file, or a path that is not a file (the reader says what is wrong), passes.
+    Returns `path`, so a call reads `read(check_input_file(path))`."""
+    if path.is_file() and (is_archive_name(path.name) or _starts_like_zip(path)):
+        check_archive_path(path, limits)
+    return path
+
+
+def _starts_like_zip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(len(ZIP_MAGIC)) == ZIP_MAGIC
 
 
 def check_archive_path(path: Path, limits: ArchiveLimits | None = None) -> None:

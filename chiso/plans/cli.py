@@ -34,11 +34,13 @@ def load(
     from chiso.accounts.access import Access
     from chiso.db import session_scope
     from chiso.indicators.problems import InputRejected
+    from chiso.ops.archives import check_input_file
     from chiso.plans.service import load_plan
 
     try:
         with session_scope() as session:
-            summary = load_plan(session, file, access=Access.system(session, "cli"),
+            summary = load_plan(session, check_input_file(file),
+                                access=Access.system(session, "cli"),
                                 dry_run=dry_run)
             if dry_run:
                 session.rollback()

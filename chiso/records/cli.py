@@ -64,10 +64,12 @@ def procedures(file: Path = typer.Argument(..., exists=True, dir_okay=False,
     """
     from chiso.accounts.access import Access
     from chiso.db import session_scope
+    from chiso.ops.archives import check_input_file
     from chiso.records.service import load_procedures
 
     with session_scope() as session:
-        counts = load_procedures(session, file, access=Access.system(session, JOB))
+        counts = load_procedures(session, check_input_file(file),
+                                 access=Access.system(session, JOB))
     console.print(f"[green]✓[/] Thủ tục / procedures: thêm {counts['inserted']} inserted, "
                   f"cập nhật {counts['updated']} updated, giữ nguyên {counts['unchanged']} "
                   "unchanged")
@@ -89,10 +91,13 @@ def ingest(
     """
     from chiso.accounts.access import Access
     from chiso.db import session_scope
+    from chiso.ops.archives import check_input_file
     from chiso.records.engine import DEFAULT_MEMORY_MB
     from chiso.records.service import ingest_file
 
     memory_mb = memory_mb or DEFAULT_MEMORY_MB
+    for path in files:  # every file bounded before the first batch is stored
+        check_input_file(path)
     if procedures_file:
         procedures(procedures_file)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),

@@ -19,6 +19,7 @@ from chiso.accounts.access import Access
 from chiso.accounts.models import User
 from chiso.db import session_scope
 from chiso.errors import NotFound
+from chiso.ops.archives import check_input_file
 from chiso.plans.models import Plan
 from chiso.settings import get_settings
 from chiso.tasks.common import date_option, unit_option
@@ -122,6 +123,8 @@ def progress(
     """
     from chiso.tasks.service import EvidenceFile, update_progress
 
+    for path in evidence or []:
+        check_input_file(path)
     with session_scope() as session:
         task_id = session.scalar(select(Task.id).where(Task.code == code))
         if task_id is None:
@@ -145,7 +148,7 @@ def import_cmd(
 
     try:
         with session_scope() as session:
-            summary = import_tasks(session, file, dry_run=dry_run,
+            summary = import_tasks(session, check_input_file(file), dry_run=dry_run,
                                    access=Access.system(session, CLI_JOB))
     except TaskImportRejected as exc:
         for line in exc.issues:  # every rejected cell, then the one-line verdict

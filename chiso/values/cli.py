@@ -33,6 +33,7 @@ def import_command(
     """
     from chiso.accounts.access import Access
     from chiso.db import session_scope
+    from chiso.ops.archives import check_input_file
     from chiso.values.importer import import_values
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
@@ -44,7 +45,8 @@ def import_command(
 
         with session_scope() as session:
             # The operator runs the command: the import is theirs, audited as system:cli.
-            result = import_values(session, file, access=Access.system(session, "cli"),
+            result = import_values(session, check_input_file(file),
+                                   access=Access.system(session, "cli"),
                                    dry_run=dry_run, on_stage=on_stage)
             if dry_run or not result.ok:
                 session.rollback()
