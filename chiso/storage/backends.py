@@ -102,9 +102,10 @@ class DatabaseFiles:
 
     def put(self, session: Session, digest: str, content: bytes, kind: str) -> None:
         pieces = [content[i:i + CHUNK] for i in range(0, len(content), CHUNK)] or [b""]
-        added = session.execute(_insert_new(session, StoredBlob).values(
-            sha256=digest, size=len(content), kind=kind, chunks=len(pieces)))
-        if getattr(added, "rowcount", 1) == 0:
+        added = session.scalar(_insert_new(session, StoredBlob).values(
+            sha256=digest, size=len(content), kind=kind, chunks=len(pieces))
+            .returning(StoredBlob.sha256))
+        if added is None:
             return  # stored before (or by a transaction committing now: it waits for it)
         for n, piece in enumerate(pieces):
             session.execute(insert(StoredChunk).values(sha256=digest, n=n, data=piece))
