@@ -73,8 +73,11 @@
       button.addEventListener("click", function () {
         set(button.getAttribute("aria-expanded") !== "true");
       });
-      nav.addEventListener("keydown", function (event) {
-        if (event.key === "Escape") { set(false); button.focus(); }
+      document.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+          set(false);
+          button.focus();
+        }
       });
     });
   }
@@ -99,7 +102,7 @@
   function forms() {
     each(".js-autosubmit, [data-autosubmit]", function (field) {
       field.addEventListener("change", function () {
-        if (field.form) { field.form.requestSubmit ? field.form.requestSubmit() : field.form.submit(); }
+        if (field.form) { field.form.submit(); }
       });
     });
     each("form[data-confirm]", function (form) {
