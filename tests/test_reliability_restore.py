@@ -15,6 +15,8 @@ import datetime as dt
 import io
 import re
 import signal
+import subprocess
+import sys
 import tarfile
 import time
 from collections.abc import Iterator
@@ -44,7 +46,7 @@ from chiso.tasks.service import EvidenceFile, create_task, update_progress
 from chiso.web.ratelimit import reset_all_windows
 from tests.accounts_support import serve_process
 from tests.conftest import _pg_create_database, _pg_drop_database, login, submit
-from tests.records_support import august_records, make_world, post_batch, record
+from tests.records_support import august_records, make_world, post_batch, record, write_csv
 
 PASSWORD_OF: dict[str, str] = {}
 
@@ -274,3 +276,57 @@ def test_a_missing_evidence_file_is_a_404_that_names_it(installation, tmp_path: 
             page = client.get(path)
             assert page.status_code == 404, (path, page.status_code)
             assert name in page.text and "không còn trong kho" in page.text, path
+
+
+def _october(rows_status: str = "dang_xu_ly", finished: str = "") -> list[dict[str, str]]:
+    return [record("D8", "P1", "06200", "2025-10-01 08:00", "Trực tuyến", level="toàn trình",
+                   status=rows_status, due="2025-10-05 17:00", finished=finished,
+                   updated=finished or "2025-10-01 08:00")]
+
+
+def _october_dossiers(client: httpx.Client) -> set[float | None]:
+    values = client.get("/api/records/units/06200/indicators?year=2025").json()["values"]
+    return {v["denominator"] for v in values
+            if v["period"] == "202510" and v["indicator_code"] == "CQS.HS_TRUC_TUYEN"}
+
+
+@pytest.mark.slow
+def test_a_running_servers_records_index_follows_a_restore(installation, tmp_path: Path
+                                                           ) -> None:
+    """The records key index of a server that keeps running through a restore is rebuilt
+    for the restored store: a dossier stored after the restore by another process, under a
+    batch number the restored database handed out again, is found when it is re-sent (the
+    index still held the pre-restore batch of that number: the dossier was counted twice
+    until the server was restarted)."""
+    with signed_in() as client:  # August is stored before the server starts
+        assert post_batch(client, august_records()).status_code == 201
+    archive = tmp_path / "august.tar"
+    process, base = serve_process()  # its key index is built from August at start
+    try:
+        with httpx.Client(base_url=base, timeout=60) as server:
+            assert submit(server, "/login", {"username": "quan-tri", "password":
+                                             PASSWORD_OF["quan-tri"]}).status_code in (200, 303)
+            token = server.get("/account/password").text.split(
+                'name="csrf_token" value="', 1)[1].split('"', 1)[0]
+            assert CliRunner().invoke(cli, ["backup", str(archive)]).exit_code == 0
+
+            def batch(rows: list[dict[str, str]]) -> None:
+                answer = server.post("/api/records/batches", json={"records": rows},
+                                     headers={"X-CSRF-Token": token})
+                assert answer.status_code == 201, answer.text
+
+            batch(september_batch())  # batch 2 on this server: D7 in September
+            restored = CliRunner().invoke(cli, ["restore", str(archive), "--yes"])
+            assert restored.exit_code == 0, restored.output
+            # Another process stores October's D8: batch 2 again in the restored database.
+            ingested = subprocess.run(
+                [str(Path(sys.executable).with_name("chiso")), "records", "ingest",
+                 str(write_csv(tmp_path / "october.csv", _october()))],
+                capture_output=True, text=True, timeout=300)
+            assert ingested.returncode == 0, ingested.stderr[-2000:]
+            assert _october_dossiers(server) == {1}
+            batch(_october("da_tra_ket_qua", "2025-10-03 10:00"))  # D8 finished, re-sent
+            assert _october_dossiers(server) == {1}  # the same dossier, not a second one
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(20)

@@ -11,8 +11,11 @@ long-running process: the web server warms it in the background at start-up
 (`warm_in_background`); a one-off command (`chiso records ingest`) leaves it cold and
 looks in every month as before. Once ready, it follows the committed batches: before each
 use it loads the keys of batches committed since (by this process or another), and starts
-again if a batch it knew is gone (the store was rebuilt or restored). Memory: 8 bytes per
-stored dossier version (80 MB at 10 million).
+again if a batch it knew is gone (the store was rebuilt). A restore writes a new data
+generation (`chiso.ops.models`): the index of the data before it is dropped and a server
+rebuilds one in the background — the restored database hands batch numbers out again, so
+"the same batches" could hold other dossiers. Memory: 8 bytes per stored dossier version
+(80 MB at 10 million).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from chiso.db import session_scope
+from chiso.ops.models import current_generation
 from chiso.records import store
 
 log = logging.getLogger("chiso.records")
@@ -32,7 +37,8 @@ log = logging.getLogger("chiso.records")
 class KeyIndex:
     """Sorted dossier keys (`hash(dossier_code)`) per stored month."""
 
-    def __init__(self) -> None:
+    def __init__(self, generation: str | None = None) -> None:
+        self.generation = generation  # of the data it indexes
         self.ready = False
         self.batches: set[int] = set()
         self.by_month: dict[int, np.ndarray] = {}
@@ -90,14 +96,23 @@ _lock = threading.Lock()
 
 
 def for_store(root: Path) -> KeyIndex:
-    """This process's index of the store at `root`."""
+    """This process's index of the store at `root` as the data is now: after a restore, a
+    new one (rebuilt in the background when the old one was in use)."""
+    with session_scope() as session:
+        generation = current_generation(session)
     with _lock:
-        return _indexes.setdefault(str(root.resolve()), KeyIndex())
+        key = str(root.resolve())
+        known = _indexes.get(key)
+        if known is not None and known.generation == generation:
+            return known
+        index = _indexes[key] = KeyIndex(generation)
+    if known is not None and known.ready:
+        warm_in_background(root)
+    return index
 
 
 def warm(root: Path | None = None) -> None:
     """Build the index of the store from the committed batches and mark it ready."""
-    from chiso.db import session_scope
     from chiso.records import engine
 
     root = root or store.store_dir()
