@@ -5,6 +5,9 @@ met only when the year closes; the status never contradicts the projection."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import json
+import re
 
 import polars as pl
 import pytest
@@ -143,8 +146,12 @@ def test_overview_says_a_total_is_judged_year_to_date(world, monkeypatch, client
     page = client.get("/units/20/overview?year=2025").text
     assert "∈ 100,0–120,0" in page
     assert "lũy kế đến 30/06/2025" in page  # June is the last month reported
-    chart = client.get(f"/units/20/indicators/{DOSSIERS}?year=2025").text
-    assert '"path": [["202412", 0.0], ["202506", ' in chart.replace("&#34;", '"')
+    page = client.get(f"/units/20/indicators/{DOSSIERS}?year=2025").text
+    spec = re.search(r'id="trend-chart" data-chart=\'([^\']*)\'', page)
+    assert spec, page
+    path = next(s for s in json.loads(html.unescape(spec.group(1)))["series"]
+                if s.get("dashed"))  # the expected path: 0 at the end of last year
+    assert path["data"][:2] == [["12/2024", 0.0], ["06/2025", path["data"][1][1]]], path
 
 
 def test_stocks_keep_their_level_semantics(world, monkeypatch, admin_client):
