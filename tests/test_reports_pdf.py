@@ -5,6 +5,7 @@ the illustrative line on every page."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -37,10 +38,16 @@ def _pages(pdf: Path) -> list[str]:
 
 
 def _docx_texts(path: Path) -> list[str]:
+    """Every paragraph of the body and of every table cell (a cell's lines are paragraphs
+    of their own: the two header columns sit side by side, so a PDF reader reads them line
+    by line across the page, never one cell after the other)."""
     document = Document(str(path))
     texts = [p.text for p in document.paragraphs]
-    texts += [c.text for t in document.tables for r in t.rows for c in r.cells]
-    return [_flat(t) for t in texts if t.strip()]
+    texts += [p.text for t in document.tables for r in t.rows for c in r.cells
+              for p in c.paragraphs]
+    # A gap left for the clerk ("Số        -BC/BCĐ") may be read as two words apart.
+    parts = [part for t in texts for part in re.split(r" {3,}", t)]
+    return [_flat(t) for t in parts if t.strip()]
 
 
 @pytest.mark.slow
