@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from chiso.accounts.access import Access, Action
+from chiso.audit import presenter
 from chiso.audit.service import event_as_dict, search_events
 from chiso.errors import UserError
-from chiso.text import format_date, format_number
 from chiso.text.dates import DateError, parse_date
 from chiso.web.deps import AccessDep, SessionDep, requires
-from chiso.web.i18n import gettext_for
 from chiso.web.templating import render
 
 router = APIRouter(dependencies=[Depends(requires(Action.ADMIN))])
 
 
-DAY = "dd/mm/yyyy or yyyy-mm-dd; empty: no bound"
+DAY = "dd/mm/yyyy or yyyy-mm-dd, a day in Vietnam time; empty: no bound"
 # What the API description promises for a day: a date, or nothing (the form sends "").
 DAY_SCHEMA = {"anyOf": [{"type": "string", "format": "date"},
                         {"type": "string", "maxLength": 0}]}
@@ -100,49 +98,25 @@ def api_audit(session: SessionDep, access: AccessDep, filters: FiltersDep
     return {"events": [event_as_dict(e) for e in events], "count": len(events)}
 
 
-def _shown(value: Any, locale: str) -> str:
-    """One recorded field as the reader expects it: '–' for nothing, 76,6 and 31/12/2025 in
-    Vietnamese. Whole numbers are left ungrouped: they are mostly ids, codes and years."""
-    if value is None or value == "":
-        return "–"
-    if isinstance(value, bool):
-        return gettext_for(locale)("Yes" if value else "No")
-    if isinstance(value, float):
-        decimals = min(len(repr(value).partition(".")[2].rstrip("0")), 6)
-        return format_number(value, decimals, locale).replace(
-            "." if locale == "vi" else ",", "")
-    if isinstance(value, str) and ISO_DAY.fullmatch(value):
-        return format_date(dt.date.fromisoformat(value[:10]), locale)
-    if isinstance(value, list):
-        return ", ".join(_shown(v, locale) for v in value) or "–"
-    return str(value)
-
-
-ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def changed_fields(before: dict[str, Any] | None, after: dict[str, Any] | None,
-                   locale: str) -> list[tuple[str, str, str]]:
-    """(field, before, after) for the fields an event changed. An update records the whole
-    object on both sides; listing every unchanged field buried the one that changed."""
-    before, after = before or {}, after or {}
-    rows = []
-    for key in list(before) + [k for k in after if k not in before]:
-        old, new = before.get(key), after.get(key)
-        if before and after and old == new:
-            continue
-        rows.append((key, _shown(old, locale) if before else "",
-                     _shown(new, locale) if after else ""))
-    return rows
+# A page of the trail is read on a screen: 50 events, then "older entries" (issue 14: the
+# whole trail on one page was 63,000 px tall). The API keeps its own limit (200).
+PAGE_SIZE = 50
 
 
 @router.get("/audit", include_in_schema=False)
 def audit_page(request: Request, session: SessionDep, access: AccessDep,
                filters: FiltersDep) -> Response:
     _require_admin(access)
-    events = [] if filters.errors else search_events(session, **filters.values)
+    search = dict(filters.values)
+    if "limit" not in request.query_params:
+        search["limit"] = PAGE_SIZE
+    # One more than the page: whether older entries exist, without counting them all.
+    found = [] if filters.errors else search_events(session, **{**search,
+                                                                "limit": search["limit"] + 1})
+    locale = request.state.locale
     return render(request, "audit/search.html", {
-        "errors": filters.messages(), "raw": request.query_params,
-        "access": access, "events": events, "filters": filters.values,
-        "changed_fields": lambda e: changed_fields(e.before, e.after, request.state.locale)},
+        "errors": filters.messages(), "raw": request.query_params, "access": access,
+        "rows": presenter.rows(session, found[:search["limit"]], locale),
+        "older": len(found) > search["limit"], "filters": search,
+        "choices": presenter.choices(session, locale)},
         status_code=422 if filters.errors else 200)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.audit.models import AuditEvent
+from chiso.text.clock import vn_zone
 
 
 def record_event(
@@ -61,7 +62,7 @@ def search_events(
     offset: int = 0,
 ) -> list[AuditEvent]:
     """Newest first. `action` matches a prefix ("value." finds every value change);
-    dates are inclusive days in UTC."""
+    dates are inclusive days in Vietnam time."""
     query = select(AuditEvent)
     if actor:
         query = query.where(AuditEvent.actor_label == actor.strip().lower())
@@ -82,7 +83,10 @@ def search_events(
 
 
 def _day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    """Midnight of a day in Vietnam, where the people searching live: an event at 06:30 on
+    the 5th in Lạng Sơn (23:30 on the 4th in UTC) is on the 5th. Given in UTC, as stored:
+    SQLite compares the text and would drop the zone."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=vn_zone()).astimezone(dt.UTC)
 
 
 def event_as_dict(event: AuditEvent) -> dict[str, Any]:
