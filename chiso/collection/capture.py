@@ -4,7 +4,6 @@ of the form or none of it. Evidence files are kept by chiso.storage (the one sto
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +17,9 @@ from chiso.accounts.access import Access, Action
 from chiso.audit.service import record_event
 from chiso.collection import service
 from chiso.collection.models import DataSet, Evidence
-from chiso.errors import NotFound, UnsupportedType, UserError
+from chiso.errors import NotFound, UserError
 from chiso.indicators.models import Indicator
-from chiso.settings import get_settings
+from chiso.storage.uploads import keep_upload, kept_upload
 from chiso.text import nfc
 from chiso.units.models import OrgUnit
 from chiso.values.models import DataValue
@@ -94,21 +93,12 @@ def save_and_maybe_submit(session: Session, data_set: DataSet, unit: OrgUnit, pe
 
 def stage_upload(file_name: str, content: bytes, access: Access, suffixes: tuple[str, ...]
                  ) -> StagedUpload:
-    """Keep an uploaded file under data_dir/uploads/<user>/<sha256><suffix> until its dry
-    run is confirmed (the confirmation re-posts only the digest)."""
-    name = nfc(Path(file_name or "upload.xlsx").name)
-    suffix = Path(name).suffix.lower()
-    if suffix not in suffixes:
-        raise UnsupportedType(f"Không nhận tệp '{name}' (chỉ {', '.join(suffixes)})",
-                              f"'{name}' is not accepted (only {', '.join(suffixes)})")
-    digest = hashlib.sha256(content).hexdigest()
-    path = _upload_folder(access) / f"{digest}{suffix}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        partial = path.with_suffix(path.suffix + ".part")
-        partial.write_bytes(content)
-        partial.replace(path)
-    return StagedUpload(path, digest, name)
+    """Keep an uploaded file (chiso.storage.uploads: under the uploader's name, on this
+    server and, with the database store, for every server) until its dry run is confirmed
+    (the confirmation re-posts only the digest)."""
+    kept = keep_upload(nfc(file_name or "upload.xlsx"), content, owner=_owner(access),
+                       suffixes=suffixes)
+    return StagedUpload(kept.path, kept.digest, kept.name)
 
 
 def staged_upload(access: Access, digest: str, suffix: str, name: str,
@@ -116,16 +106,15 @@ def staged_upload(access: Access, digest: str, suffix: str, name: str,
     """The file kept by `stage_upload`, named by its digest (never by a client path)."""
     if not _DIGEST.match(digest) or suffix not in suffixes:
         raise UserError("Thiếu tệp", "no file", status=400)
-    path = _upload_folder(access) / f"{digest}{suffix}"
-    if not path.exists():
+    path = kept_upload(owner=_owner(access), digest=digest, suffix=suffix, suffixes=suffixes)
+    if path is None:
         raise UserError("Tệp đã hết hạn, hãy tải lên lại", "the file expired; upload it again",
                         status=400)
     return StagedUpload(path, digest, nfc(Path(name).name) or path.name)
 
 
-def _upload_folder(access: Access) -> Path:
-    owner = str(access.user.id) if access.user is not None else f"system-{access.system_name}"
-    return get_settings().data_dir / "uploads" / owner
+def _owner(access: Access) -> str:
+    return str(access.user.id) if access.user is not None else f"system-{access.system_name}"
 
 
 def evidence_file(session: Session, evidence_id: int, *, access: Access) -> Evidence:

@@ -9,7 +9,6 @@ capture right of `chiso.funding.service.may_capture`; approving needs APPROVE.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import shutil
 import tempfile
@@ -23,7 +22,7 @@ from sqlalchemy import select
 from starlette.background import BackgroundTask
 
 from chiso.accounts.access import Access, Action, PermissionDenied
-from chiso.errors import ERROR_RESPONSES, NotFound, UnsupportedType, UserError
+from chiso.errors import ERROR_RESPONSES, NotFound, UserError
 from chiso.funding import roadmap, service, summary
 from chiso.funding.importer import FundingImportResult, import_budget_file
 from chiso.funding.models import BudgetLine, Figure, Programme
@@ -34,6 +33,7 @@ from chiso.funding.workbook import SUFFIXES
 from chiso.periods import parse_period
 from chiso.plans.service import get_plan
 from chiso.settings import get_settings
+from chiso.storage.uploads import keep_upload, kept_upload
 from chiso.text import format_number, parse_number
 from chiso.units.models import OrgUnit
 from chiso.units.service import UnitNotFound, get_unit
@@ -164,24 +164,11 @@ def programme_page(request: Request, programme_id: int, session: SessionDep,
 
 
 def _saved_upload(upload: UploadFile, user_id: int) -> tuple[Path, str]:
-    """Keep the upload under the data directory, named by its hash, so that the confirmed
-    import stores exactly the bytes that were checked."""
-    name = Path(upload.filename or "upload.xlsx").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise UnsupportedType(f"Chỉ nhận tệp {', '.join(SUFFIXES)}: '{name}'",
-                              f"only {', '.join(SUFFIXES)} files are accepted: '{name}'")
-    content = upload.file.read()
-    digest = hashlib.sha256(content).hexdigest()
-    path = _upload_dir(user_id) / f"{digest}{suffix}"
-    path.write_bytes(content)
-    return path, digest
-
-
-def _upload_dir(user_id: int) -> Path:
-    folder = get_settings().data_dir / "uploads" / "funding" / str(user_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """Keep the upload (chiso.storage.uploads), named by its hash, so that the confirmed
+    import stores exactly the bytes that were checked, on whichever server."""
+    kept = keep_upload(upload.filename or "upload.xlsx", upload.file.read(),
+                       owner=f"funding/{user_id}", suffixes=SUFFIXES)
+    return kept.path, kept.digest
 
 
 def _run_import(session: SessionDep, access: Access, path: Path, name: str, dry_run: bool,
@@ -227,10 +214,12 @@ def import_page_post(
     else:
         if not _DIGEST.match(digest) or suffix not in SUFFIXES:
             raise UploadExpired("Thiếu tệp", "no file")
-        path, name, dry_run = _upload_dir(user.id) / f"{digest}{suffix}", file_name, False
-        if not path.exists():
+        kept = kept_upload(owner=f"funding/{user.id}", digest=digest, suffix=suffix,
+                           suffixes=SUFFIXES)
+        if kept is None:
             raise UploadExpired("Tệp đã hết hạn, hãy tải lên lại",
                                 "the file has expired, upload it again")
+        path, name, dry_run = kept, file_name, False
     result = _run_import(session, access, path, name, dry_run, year, amount_unit)
     locale = _locale(request)
     return render(request, "funding/import.html", {

@@ -6,7 +6,6 @@ row's unit (an import reports rows for other units as errors, and stores nothing
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -22,10 +21,10 @@ from starlette.background import BackgroundTask
 
 from chiso.accounts.access import ROLE_ACTIONS, Access, Action, PermissionDenied
 from chiso.accounts.models import Role
-from chiso.errors import ERROR_RESPONSES, NotFound, UnsupportedType, UserError
+from chiso.errors import ERROR_RESPONSES, NotFound, UserError
 from chiso.indicators.models import Indicator
 from chiso.periods import split_estimate
-from chiso.settings import get_settings
+from chiso.storage.uploads import keep_upload, kept_upload
 from chiso.units.models import OrgUnit
 from chiso.values import service
 from chiso.values.exporter import export_frame, subtree_ids, write_export
@@ -218,24 +217,11 @@ def delete_one(value_id: int, session: SessionDep, access: AccessDep,
 
 
 def _saved_upload(upload: UploadFile, user_id: int) -> tuple[Path, str]:
-    """Keep the upload under the data directory (so a confirmed dry run imports exactly the
-    bytes that were previewed); returns (path, sha256)."""
-    name = Path(upload.filename or "upload.csv").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in UPLOAD_SUFFIXES:
-        raise UnsupportedType(f"Chỉ nhận tệp .csv, .xlsx, .xls: '{name}'",
-                              f"only .csv, .xlsx and .xls files are accepted: '{name}'")
-    content = upload.file.read()
-    digest = hashlib.sha256(content).hexdigest()
-    path = _upload_dir(user_id) / f"{digest}{suffix}"
-    path.write_bytes(content)
-    return path, digest
-
-
-def _upload_dir(user_id: int) -> Path:
-    folder = get_settings().data_dir / "uploads" / str(user_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """Keep the upload (chiso.storage.uploads) so a confirmed dry run imports exactly the
+    bytes that were previewed, on whichever server; returns (path, sha256)."""
+    kept = keep_upload(upload.filename or "upload.csv", upload.file.read(),
+                       owner=str(user_id), suffixes=UPLOAD_SUFFIXES)
+    return kept.path, kept.digest
 
 
 def _run_import(session: Session, path: Path, name: str, dry_run: bool, access: Access
@@ -307,10 +293,12 @@ def import_page_post(
     else:
         if not _DIGEST.match(digest) or suffix not in UPLOAD_SUFFIXES:
             raise UserError("Thiếu tệp", "no file", status=400)
-        path, name, dry_run = _upload_dir(user.id) / f"{digest}{suffix}", file_name, False
-        if not path.exists():
+        kept = kept_upload(owner=str(user.id), digest=digest, suffix=suffix,
+                           suffixes=UPLOAD_SUFFIXES)
+        if kept is None:
             raise UserError("Tệp đã hết hạn, hãy tải lên lại",
                             "the file has expired, upload it again", status=400)
+        path, name, dry_run = kept, file_name, False
     result = _run_import(session, path, name, dry_run, access)
     context = {"access": access, "result": result, "view": result.as_dict(limit=300),
                "digest": digest, "suffix": path.suffix, "file_name": name}
