@@ -239,9 +239,10 @@ class RouteShapes:
 
 
 def crawl(client: Any, app: Any, role: str, catalogue: Catalogue, *, per_shape: int = 3,
-          limit: int = 400, start: tuple[str, ...] = ("/",),
+          limit: int = 400, start: tuple[str, ...] = ("/",), base: str = "http://testserver",
           progress: Any = None) -> Crawl:
-    """Follow every same-site link a signed-in client is shown, reading each page."""
+    """Follow every same-site link a signed-in client is shown, reading each page: a
+    TestClient of `app`, or an httpx client of a server at `base`."""
     result = Crawl(role)
     shapes = RouteShapes(app)
     seen_shapes: Counter[tuple[str, tuple[str, ...]]] = Counter()
@@ -264,8 +265,8 @@ def crawl(client: Any, app: Any, role: str, catalogue: Catalogue, *, per_shape: 
         if response.status_code >= 500:
             result.failures.append((url, response.status_code))
         result.problems += list(problems_on(url, response.text, catalogue))
-        queue += [_local(u) for u in links(response.text, "http://testserver" + url)
-                  if urlsplit(u).netloc in ("", "testserver")]
+        queue += [_local(u) for u in links(response.text, base + url)
+                  if urlsplit(u).netloc == urlsplit(base).netloc]
     return result
 
 
