@@ -34,10 +34,9 @@ def _on_another_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     reset_settings_cache()
 
 
-@pytest.mark.parametrize("store", ["local", "database"])
-def test_a_dry_run_is_confirmed_on_another_server(client: TestClient, session: Session,
-                                                  make_user, monkeypatch, tmp_path: Path,
-                                                  store: str) -> None:
+def _checked_upload(client: TestClient, session: Session, make_user, monkeypatch,  # type: ignore[no-untyped-def]
+                    store: str):
+    """A focal officer's dry run of a values file: (world, CSRF token, the preview)."""
     monkeypatch.setenv("CHISO_FILE_STORE", store)
     reset_settings_cache()
     world = build_world(session)
@@ -48,6 +47,14 @@ def test_a_dry_run_is_confirmed_on_another_server(client: TestClient, session: S
     checked = client.post("/values/import", data={"csrf_token": token},
                           files={"file": ("so-lieu-quy-2.csv", CSV.encode(), "text/csv")})
     assert checked.status_code == 200 and 'id="confirm"' in checked.text, checked.text[:500]
+    return world, token, checked
+
+
+@pytest.mark.parametrize("store", ["local", "database"])
+def test_a_dry_run_is_confirmed_on_another_server(client: TestClient, session: Session,
+                                                  make_user, monkeypatch, tmp_path: Path,
+                                                  store: str) -> None:
+    _world, _token, checked = _checked_upload(client, session, make_user, monkeypatch, store)
     confirm = {name: _field(checked.text, name)
                for name in ("digest", "suffix", "file_name", "csrf_token")}
     _on_another_server(monkeypatch, tmp_path)
@@ -63,15 +70,8 @@ def test_a_dry_run_is_confirmed_on_another_server(client: TestClient, session: S
 
 def test_another_user_cannot_confirm_an_upload_by_its_digest(
         client: TestClient, session: Session, make_user, monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("CHISO_FILE_STORE", "database")
-    reset_settings_cache()
-    world = build_world(session)
-    session.commit()
-    officer, password = make_user(Role.FOCAL_OFFICER, unit_id=world.commune_a.id)
-    login(client, officer.username, password)
-    token = _field(client.get("/values/import").text, "csrf_token")
-    checked = client.post("/values/import", data={"csrf_token": token},
-                          files={"file": ("so-lieu.csv", CSV.encode(), "text/csv")})
+    world, token, checked = _checked_upload(client, session, make_user, monkeypatch,
+                                            "database")
     confirm = {name: _field(checked.text, name) for name in ("digest", "suffix", "file_name")}
     _on_another_server(monkeypatch, tmp_path)
     client.post("/logout", data={"csrf_token": token})
