@@ -42,7 +42,11 @@ def test_user_error_json_and_page(db_url: str) -> None:
         page = client.get("/_boom/missing")
         assert page.status_code == 404
         assert "text/html" in page.headers["content-type"]
-        assert "no unit with code &#39;99&#39;" in page.text
+        # A person reads the page in their language only; the API keeps both.
+        assert "Không có đơn vị mã &#39;99&#39;" in page.text
+        assert "no unit with code" not in page.text
+        english = client.get("/_boom/missing", params={"lang": "en"})
+        assert "no unit with code &#39;99&#39;" in english.text
 
 
 def test_user_error_in_cli_exits_2(monkeypatch, capsys) -> None:

@@ -78,7 +78,9 @@ def user_error_response(request: Request, error: UserError) -> Response:
     if wants_json(request):
         return JSONResponse(jsonable_encoder(error.body()), status_code=error.status,
                             headers=headers)
-    response = error_page(request, error.status, error.message)
+    # A person reads the page in their language only (the API keeps both, in `detail`).
+    response = error_page(request, error.status,
+                          error.in_locale(getattr(request.state, "locale", "vi")))
     response.headers.update(headers or {})
     return response
 
