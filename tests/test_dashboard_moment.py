@@ -89,7 +89,7 @@ def test_pages_band_illustrative_figures(session, monkeypatch, client, make_user
     world = _province(session)
     user, password = make_user(Role.VIEWER, unit_id=world.units["20"])
     login(client, user.username, password)
-    band = "Số liệu minh họa / Illustrative figures"
+    band = "<b>Số liệu minh họa</b>"  # the band, in the reader's language
     assert band not in client.get("/units/20/overview?year=2025").text
     world.save([("06002", HS, "202509", 40, 100, None)], source="demo")
     overview = client.get("/units/20/overview?year=2025").text
