@@ -115,7 +115,7 @@ def signed_in() -> Iterator[TestClient]:
         yield client
 
 
-CSRF = re.compile(r'name="csrf_token" value="[^"]*"')
+CSRF = re.compile(r'name="csrf_token" value="[^"]*"|name="csrf-token" content="[^"]*"')
 
 
 def observe(client: TestClient, evidence: list[str]) -> dict[str, Any]:
