@@ -171,3 +171,28 @@ def test_migrate_moves_old_files_into_the_database(session: Session, db_url: str
     assert "copied 0" in again.output
     status = CliRunner().invoke(cli, ["storage", "status"])
     assert status.exit_code == 0 and "database" in status.output and "2 tệp" in status.output
+
+
+def test_migrate_publishes_a_local_records_store(session: Session, db_url: str, tmp_path: Path,
+                                                 monkeypatch) -> None:
+    """An installation that kept its dossiers on one disk moves to several servers: after
+    `chiso storage migrate`, a server with an empty data directory counts the same."""
+    from chiso.records.service import ingest_records, procedures_without_online
+    from tests.records_support import august_records, feed_access, make_world
+
+    units = make_world(session, tmp_path)
+    ingest_records(session, august_records(), access=feed_access(session))
+    session.commit()
+    before = procedures_without_online(session, units["06300"].id, [202508]).to_dicts()
+    assert [p["code"] for p in before] == ["P2"]
+    monkeypatch.setenv("CHISO_RECORDS_STORE", "database")
+    reset_settings_cache()
+    moved = CliRunner().invoke(cli, ["storage", "migrate"])
+    assert moved.exit_code == 0 and "records: 1 tệp" in moved.output.replace("\n", ""), \
+        moved.output
+    monkeypatch.setenv("CHISO_DATA_DIR", str(tmp_path / "server-b"))
+    reset_settings_cache()
+    assert procedures_without_online(session, units["06300"].id, [202508]).to_dicts() == before
+    assert list((tmp_path / "server-b" / "records").rglob("*.parquet"))  # fetched, cached
+    again = CliRunner().invoke(cli, ["storage", "migrate"])
+    assert "records: 0 tệp" in again.output.replace("\n", "")
