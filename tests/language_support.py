@@ -9,7 +9,8 @@ The rule (docs/guide/README.md, "Mã và tên"). A code may be shown only
 - inside `<code>`, `<kbd>` or `<samp>`: literal text a person types or a file holds
   (a column header of the import format, a command).
 Everywhere else a page shows names. Script, style and template elements are not read;
-attribute text a person sees (title, placeholder, aria-label, alt, a button's value) is.
+attribute text a person sees (title, placeholder, aria-label, alt, the value in a text box or
+on a button) is.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ HIDDEN_TAGS = ("script", "style", "template", "noscript")
 LITERAL_TAGS = ("code", "kbd", "samp")
 # Attributes a person reads: tooltips, placeholders, labels for screen readers, buttons.
 VISIBLE_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
+# Inputs whose value a person reads in the box (a hidden field's value is for the server).
+SHOWN_INPUTS = ("text", "search", "number", "submit", "button")
 # The line a `.code` element belongs to, whose other words must name what it stands for.
 ROW_TAGS = ("tr", "li", "p", "h1", "h2", "h3", "h4", "h5", "h6", "option", "label", "dt",
             "dd", "caption", "figcaption", "summary", "button", "a", "div")
@@ -156,7 +159,7 @@ def read_page(html: str) -> PageText:
     lines = [text.strip() for text in root.itertext() if text.strip()]
     for element in root.iter():
         lines += [str(element.get(a)) for a in VISIBLE_ATTRIBUTES if element.get(a)]
-        if element.tag == "input" and element.get("type") in ("submit", "button"):
+        if element.tag == "input" and element.get("type", "text") in SHOWN_INPUTS:
             lines.append(str(element.get("value", "")))
     return PageText(lines, lonely)
 

@@ -56,18 +56,18 @@ def unit_codes(session: Session, ids: set[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.name)
                            .where(OrgUnit.id.in_(ids)))
-    return {row.id: f"{row.code} {row.name}" for row in rows}
+    return {row.id: f"{row.name} ({row.code})" for row in rows}  # the name leads
 
 
 def membership_labels(session: Session, users: list[User]) -> dict[int, str]:
-    """'focal_officer @ 06187 Phường Kỳ Lừa (+)' for each user ((+): with sub-units)."""
+    """'focal_officer @ Phường Kỳ Lừa (06187) (+)' for each user ((+): with sub-units)."""
     return {user_id: "; ".join(f"{role} @ {unit}" if unit else role
                                for role, unit in parts)
             for user_id, parts in membership_parts(session, users).items()}
 
 
 def membership_parts(session: Session, users: list[User]) -> dict[int, list[tuple[str, str]]]:
-    """(role, 'code name (+)') pairs per user, for pages that translate the role."""
+    """(role, 'name (code) (+)') pairs per user, for pages that translate the role."""
     codes = unit_codes(session, {m.unit_id for u in users for m in u.memberships
                                  if m.unit_id is not None})
     return {user.id: [(m.role, "" if m.unit_id is None else

@@ -210,9 +210,10 @@ def check_period(kind: str, period: str) -> str:
     parsed = parse_period(period)
     wanted = KIND_PERIOD_TYPE[kind]
     if parsed.type.value != wanted:
-        example = {"Q": "2025Q3", "S": "2025S1", "Y": "2025"}[wanted]
-        raise ReportError(f"Báo cáo '{kind}' cần kỳ dạng {example}, nhận '{period}'",
-                          f"a {kind} report needs a period like {example}, got '{period}'")
+        example = parse_period({"Q": "2025Q3", "S": "2025S1", "Y": "2025"}[wanted])
+        raise ReportError(f"Báo cáo '{kind}' cần kỳ dạng {example.label('vi')}, nhận '{period}'",
+                          f"a {kind} report needs a period like {example.label('en')}, "
+                          f"got '{period}'")
     return parsed.id
 
 

@@ -48,3 +48,13 @@ def gettext_for(locale: str) -> Callable[..., str]:
 def pick(locale: str, vi: str, en: str) -> str:
     """Choose between a record's own Vietnamese and English fields (names from data)."""
     return en if locale == "en" and en else vi
+
+
+def one_language(text: str, locale: str) -> str:
+    """The reader's half of a text kept in both languages as "vi / en" (a report job's step
+    or warning, a history note): "Xong / done" reads "Xong" in Vietnamese, "done" in
+    English. A text in one language comes back as it is."""
+    vi, separator, en = text.partition(" / ")
+    if not separator:
+        return text
+    return en if locale == "en" else vi

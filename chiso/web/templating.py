@@ -3,6 +3,7 @@ Vietnamese formatting filters, and a `render()` that passes the request's locale
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,9 @@ from markupsafe import Markup
 
 from chiso.periods.spelling import period_label
 from chiso.text import format_date, format_number, format_percent
+from chiso.text.clock import to_vn
 from chiso.web.assets import static_url
-from chiso.web.i18n import gettext_for, pick
+from chiso.web.i18n import gettext_for, one_language, pick
 
 PACKAGE_DIR = Path(__file__).parent.parent
 
@@ -49,7 +51,17 @@ def _page_globals(request: Request) -> dict[str, Any]:
         "date": lambda d: format_date(d, locale),
         "static": static_url,  # '/static/x.css?v=<hash>': cached for a year, safely
         "period_label": period_label,
+        "one_language": lambda text: one_language(str(text), locale),
+        "moment": lambda at: moment(at, locale),
     }
+
+
+def moment(at: dt.datetime | None, locale: str) -> str:
+    """An instant as the province reads its clocks: Vietnam time, '05/06/2026 06:30'."""
+    if at is None:
+        return "–"
+    local = to_vn(at)
+    return f"{format_date(local.date(), locale)} {local:%H:%M}"
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
