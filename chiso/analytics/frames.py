@@ -231,15 +231,17 @@ def _as_utc(moment: dt.datetime) -> dt.datetime:
 
 
 def load_targets(session: Session, *, unit_ids: Sequence[int], year: int,
-                 on: dt.date | None = None) -> pl.DataFrame:
+                 on: dt.date | None = None, known_at: dt.datetime | None = None
+                 ) -> pl.DataFrame:
     """Targets set for these units for `year`, with their plan's số hiệu; with `on`, each
-    target's comparator and values are those of its version in force that day (a target
-    revised in June is judged on its old value in a Q1 report, on the new one in Q3 —
-    chiso.plans.revisions), else its latest version."""
+    target's comparator and values are those of its version in force that day among those
+    recorded by `known_at` (a target revised in June is judged on its old value in a Q1
+    report, on the new one in Q3, and a revision entered after a report closed does not
+    change it — chiso.plans.revisions), else its latest version."""
     comparator: Any = Target.comparator
     value: Any = Target.value
     value_high: Any = Target.value_high
-    force = in_force_subquery(on) if on is not None else None  # 2026 committee: revisions
+    force = in_force_subquery(on, known_at) if on is not None else None
     if force is not None:
         comparator = func.coalesce(force.c.comparator, Target.comparator)
         value = func.coalesce(force.c.value, Target.value)

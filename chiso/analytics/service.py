@@ -220,7 +220,8 @@ def evaluate_unit_targets(session: Session, world: _World, unit_ids: list[int], 
                           known_at: dt.datetime | None = None) -> pl.DataFrame:
     """Evaluated targets (one row each) of these units for `year`, sorted by pillar; only
     the targets of `indicator_ids` when given."""
-    targets = frames.load_targets(session, unit_ids=unit_ids, year=year, on=today)
+    targets = frames.load_targets(session, unit_ids=unit_ids, year=year, on=today,
+                                  known_at=known_at)
     if indicator_ids is not None:
         targets = targets.filter(pl.col("indicator_id").is_in(sorted(indicator_ids)))
     if targets.is_empty():

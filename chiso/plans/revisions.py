@@ -8,6 +8,11 @@ is the latest one whose date has come. The target row carries the latest version
 plan page lists); status and reports use the version in force at their date
 (`targets_in_force`, and `chiso.analytics.frames.load_targets(on=…)` through
 `in_force_subquery`); a report says when a target was revised (`target_revisions`).
+
+**As known at an instant** (`known_at`, reports must be reproducible): a revision recorded
+after `known_at` does not exist yet, even when its effective date lies before it — the Q1
+report closed on 15/04 keeps judging a target by its old value when a revision effective
+from 15/02 is entered in May. The plan's own value (version 1) is always known.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Subquery, and_, func, or_, select
+from sqlalchemy import Subquery, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action
@@ -228,12 +233,24 @@ def _number(raw: object, column: str, problem: Any) -> float | None:
 # ---------------------------------------------------------------- reading
 
 
-def in_force_subquery(on: dt.date) -> Subquery:
+def known_by(known_at: dt.datetime | None) -> Any:
+    """The versions recorded by `known_at` (a naive datetime is UTC): the plan's own value
+    always, a revision only once it was recorded; every version when `known_at` is None."""
+    if known_at is None:
+        return true()
+    moment = (known_at.replace(tzinfo=dt.UTC) if known_at.tzinfo is None
+              else known_at.astimezone(dt.UTC))
+    return or_(TargetVersion.effective_from.is_(None), TargetVersion.recorded_at <= moment)
+
+
+def in_force_subquery(on: dt.date, known_at: dt.datetime | None = None) -> Subquery:
     """target_id, version, comparator, value, value_high, effective_from of each target's
-    version in force on `on` (targets without versions have no row: their row is it)."""
+    version in force on `on`, among those recorded by `known_at` (targets without versions
+    have no row: their row is it)."""
     v = TargetVersion
     latest = (select(v.target_id, func.max(v.version).label("version"))
-              .where(or_(v.effective_from.is_(None), v.effective_from <= on))
+              .where(or_(v.effective_from.is_(None), v.effective_from <= on),
+                     known_by(known_at))
               .group_by(v.target_id).subquery())
     return (select(v.target_id, v.version, v.comparator, v.value, v.value_high,
                    v.effective_from, v.basis_code, v.basis_date)
@@ -243,11 +260,12 @@ def in_force_subquery(on: dt.date) -> Subquery:
 
 
 def targets_in_force(session: Session, *, on: dt.date, unit_ids: Iterable[int] | None = None,
-                     year: int | None = None, plan_code: str | None = None
-                     ) -> list[TargetInForce]:
-    """Every target (of these units, this year, this plan) as it stands on `on`: the report
-    for Q1 gets the old value of a target revised in June, the report for Q3 the new one."""
-    force = in_force_subquery(on)
+                     year: int | None = None, plan_code: str | None = None,
+                     known_at: dt.datetime | None = None) -> list[TargetInForce]:
+    """Every target (of these units, this year, this plan) as it stands on `on`, as
+    recorded by `known_at` (default: now): the report for Q1 gets the old value of a target
+    revised in June, the report for Q3 the new one."""
+    force = in_force_subquery(on, known_at)
     query = (
         select(Target.id, Plan.code, Indicator.code, OrgUnit.code, Target.year,
                Target.target_date, func.coalesce(force.c.comparator, Target.comparator),
@@ -270,10 +288,11 @@ def targets_in_force(session: Session, *, on: dt.date, unit_ids: Iterable[int] |
 
 def target_revisions(session: Session, *, first_day: dt.date | None = None,
                      last_day: dt.date | None = None, unit_ids: Iterable[int] | None = None,
-                     target_ids: Iterable[int] | None = None, year: int | None = None
-                     ) -> list[TargetRevision]:
-    """Revisions that took effect between the two days (inclusive), oldest first, each with
-    the value before it: what a report for a period says about revised targets."""
+                     target_ids: Iterable[int] | None = None, year: int | None = None,
+                     known_at: dt.datetime | None = None) -> list[TargetRevision]:
+    """Revisions that took effect between the two days (inclusive) and were recorded by
+    `known_at` (default: now), oldest first, each with the value before it: what a report
+    for a period says about revised targets."""
     new, old = TargetVersion, TargetVersion.__table__.alias("previous")
     query = (
         select(new.target_id, new.version, Plan.code, Indicator.code, Indicator.name_vi,
@@ -284,7 +303,7 @@ def target_revisions(session: Session, *, first_day: dt.date | None = None,
         .join(Target, Target.id == new.target_id).join(Plan, Plan.id == Target.plan_id)
         .join(Indicator, Indicator.id == Target.indicator_id)
         .join(OrgUnit, OrgUnit.id == Target.unit_id)
-        .where(new.effective_from.is_not(None))
+        .where(new.effective_from.is_not(None), known_by(known_at))
         .order_by(new.effective_from, new.target_id, new.version))
     if first_day is not None:
         query = query.where(new.effective_from >= first_day)
