@@ -51,8 +51,9 @@ FIXED_CODES = frozenset({
 # A document is cited by its số hiệu ('72-KH/BCĐ', '57-NQ/TW', '145/KH-UBND'): that is its
 # name in Vietnamese administration (Nghị định 30/2020/NĐ-CP), not a code to hide.
 DOCUMENT_NUMBER = re.compile(r"^\d+[-/]")
-# Codes that are also Vietnamese words written without marks ('xa', 'quan', 'tinh').
-SYLLABLES = frozenset({"xa", "quan", "tinh", "so"})
+# Codes that are also words: Vietnamese written without marks ('xa', 'quan', 'tinh') and
+# the everyday abbreviation of khoa học công nghệ (the KHCN pillar's code).
+SYLLABLES = frozenset({"xa", "quan", "tinh", "so", "KHCN"})
 
 # English words of chiso's interface, each seen on a Vietnamese page or part of its
 # vocabulary (statuses, states, actions, field names). Case-sensitive whole words.
@@ -118,7 +119,8 @@ def code_catalogue(session: Session) -> Catalogue:
             names.setdefault(code, set()).update(label for label in labels if label)
 
     add(session.execute(select(Indicator.code, Indicator.name_vi)))
-    add(session.execute(select(Pillar.code, Pillar.name_vi)))
+    add(row for row in session.execute(select(Pillar.code, Pillar.name_vi))
+        if row[0] not in SYLLABLES)
     add(session.execute(select(DataSet.code, DataSet.name_vi)))
     add(session.execute(select(ValidationRule.code)))
     add(session.execute(select(DtiFramework.code)))

@@ -44,7 +44,7 @@ COMMUNE_PROPOSALS = (
 
 # key → (Vietnamese label, English label)
 BLOCKS: dict[str, tuple[str, str]] = {
-    "header_style": ("Thể thức văn bản (state: hành chính; party: của Đảng)",
+    "header_style": ("Thể thức văn bản (hành chính hoặc của Đảng)",
                      "Document style (state or party)"),
     "issuer_parent": ("Cơ quan chủ quản", "Parent body"),
     "issuer": ("Cơ quan ban hành", "Issuing body"),

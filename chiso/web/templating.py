@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from chiso.audit.labels import actor_label
 from chiso.periods.spelling import period_label
 from chiso.text import format_date, format_number, format_percent
 from chiso.text.clock import to_vn
@@ -53,6 +54,8 @@ def _page_globals(request: Request) -> dict[str, Any]:
         "period_label": period_label,
         "one_language": lambda text: one_language(str(text), locale),
         "moment": lambda at: moment(at, locale),
+        # Who changed something: a user name, or an internal job named ('system:demo').
+        "actor_name": lambda label: actor_label(str(label), locale),
     }
 
 
