@@ -81,6 +81,7 @@ def test_a_file_in_the_database_is_part_of_the_transaction(session: Session, db_
     ("so-lieu.zip", _xlsx(), "xlsx"),
     ("danh-sach.csv", "Mã;Tên\n06001;Phường Kỳ Lừa\n".encode(), "csv"),
     ("ghi-chu", "Biên bản họp ngày 05/12/2025".encode(), "txt"),
+    ("cu-tcvn3.csv", b"M\xb5 \xae\xad n v\xfc;T\xaan\n06001;X\xb7 An\n", "csv"),  # TCVN3
     ("cu.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), "xls"),
     ("cu.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), "doc"),
 ])
