@@ -17,6 +17,7 @@ from chiso.settings import get_settings
 from chiso.text import parse_date
 from chiso.text.dates import DateError
 from chiso.web.deps import AccessDep, SessionDep
+from chiso.web.schema import OptionalDayText
 
 router = APIRouter(prefix="/api", tags=["analytics"])
 FIRST_YEAR, LAST_YEAR = 1900, 2200
@@ -44,8 +45,7 @@ def _date(text: str | None) -> dt.date | None:
 @router.get("/status", response_model=dict[str, Any])
 def status(session: SessionDep, access: AccessDep, unit: str = Query(..., examples=["20"]),
            year: int = Query(..., ge=FIRST_YEAR, le=LAST_YEAR, examples=[2025]),
-           as_of: str | None = Query(None, description="dd/mm/yyyy or yyyy-mm-dd")
-           ) -> Response:
+           as_of: OptionalDayText = None) -> Response:
     """Targets of a unit for a year with actual, expected on path, projection and status."""
     day = _date(as_of)
     _checked_unit(session, access, unit, min(day or dt.date.max, dt.date(year, 12, 31)))

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,7 @@ from chiso.units.service import UnitNotFound, get_unit
 from chiso.web.deps import AccessDep, LocaleDep, OptionalUserDep, SessionDep
 from chiso.web.i18n import gettext_for
 from chiso.web.nav import NavItem
+from chiso.web.schema import PERIOD_PATTERN, OptionalPeriodText, PeriodText
 from chiso.web.templating import render
 
 router = APIRouter(tags=["collection"], responses=ERROR_RESPONSES)
@@ -162,6 +163,43 @@ DHIS2_IMPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": Dhis2WebMessage, "description": "Some data values are conflicts (status "
           "WARNING) or the data set is unknown (ERROR): DHIS2's import summary"}}
 
+# The DHIS2 endpoints read DHIS2's own query parameters and bodies themselves (repeatable
+# parameters, CSV or JSON); their OpenAPI description is written out here.
+_SCHEME = {"type": "string", "enum": ["CODE", "UID", "NAME", ""]}  # empty: the default
+_FLAG = {"type": "string", "description": "true, 1 or yes: on; anything else: off"}
+DHIS2_EXPORT_QUERY: dict[str, Any] = {
+    "parameters": [
+        {"name": "dataSet", "in": "query", "required": True, "explode": True,
+         "schema": {"type": "array", "minItems": 1, "items": {"type": "string",
+                                                              "minLength": 1}}},
+        {"name": "period", "in": "query", "explode": True,
+         "schema": {"type": "array", "items": {"type": "string",
+                                               "pattern": PERIOD_PATTERN}}},
+        *({"name": name, "in": "query", "schema": {"type": "string", "format": "date"}}
+          for name in ("startDate", "endDate")),
+        {"name": "orgUnit", "in": "query", "explode": True,
+         "schema": {"type": "array", "items": {"type": "string"}}},
+        *({"name": name, "in": "query", "schema": _FLAG}
+          for name in ("children", "includeDeleted")),
+        *({"name": name, "in": "query", "schema": _SCHEME}
+          for name in ("idScheme", "dataElementIdScheme", "orgUnitIdScheme"))],
+    "responses": {"200": {"description": "DHIS2's dataValueSet", "content": {
+        "application/json": {"schema": {"type": "object"}},
+        "application/csv": {"schema": {"type": "string"}}}}}}
+DHIS2_IMPORT_BODY: dict[str, Any] = {
+    "requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"type": "object", "properties": {
+            "dataValues": {"type": "array", "items": {"type": "object"}}}}},
+        "application/csv": {"schema": {"type": "string"}}}},
+    "parameters": [
+        {"name": "dryRun", "in": "query", "schema": _FLAG},
+        {"name": "importStrategy", "in": "query", "schema": {
+            "type": "string", "enum": ["CREATE_AND_UPDATE", "CREATE", "UPDATE", "DELETE"]}},
+        *({"name": name, "in": "query", "schema": _SCHEME}
+          for name in ("idScheme", "dataElementIdScheme", "orgUnitIdScheme",
+                       "dataSetIdScheme")),
+        {"name": "firstRowIsHeader", "in": "query", "schema": _FLAG}]}
+
 
 @router.get("/api/collection/datasets")
 def api_data_sets(session: SessionDep, access: AccessDep) -> list[dict[str, Any]]:
@@ -216,7 +254,9 @@ def api_resolve(flag_id: int, body: ReasonIn, session: SessionDep, access: Acces
 
 
 class DataSetIn(BaseModel):
-    code: str
+    model_config = ConfigDict(strict=True)  # numbers are numbers: `false` is no offset
+
+    code: str = Field(json_schema_extra={"minLength": 1})
     name_vi: str
     name_en: str = ""
     period_type: str = "Q"
@@ -241,7 +281,7 @@ def api_define(body: DataSetIn, session: SessionDep, access: AccessDep) -> dict[
 
 @router.get("/api/collection/submissions")
 def api_submissions(session: SessionDep, access: AccessDep, data_set: str | None = None,
-                    period: str | None = None) -> dict[str, Any]:
+                    period: OptionalPeriodText = None) -> dict[str, Any]:
     """The expected reports of a data set (default: the first active one) for a period
     (default: the last one that has ended), one per reporting unit the caller may read:
     status, due date, when submitted (and days late) and approved, the return reason and
@@ -317,7 +357,7 @@ def api_review(submission_id: int, session: SessionDep, access: AccessDep) -> di
 
 @router.get("/api/collection/quality")
 def api_quality(session: SessionDep, access: AccessDep, data_set: str | None = None,
-                period: str | None = None, unit: str | None = None) -> dict[str, Any]:
+                period: OptionalPeriodText = None, unit: str | None = None) -> dict[str, Any]:
     """The correct, complete, clean, live scorecard (đúng, đủ, sạch, sống) of a data set
     and period (defaults as for submissions): totals, each unit's figures, late units and
     completeness by indicator. `unit` limits it to that unit and the units under it (READ
@@ -332,7 +372,7 @@ def api_quality(session: SessionDep, access: AccessDep, data_set: str | None = N
 
 @router.get("/api/collection/template")
 def api_template(session: SessionDep, access: AccessDep, data_set: str, unit: str,
-                 period: str) -> FileResponse:
+                 period: PeriodText) -> FileResponse:
     """Download the Excel template to fill in for a data set, unit and period (.xlsx: one
     row per indicator, figures already stored filled in, a help sheet). Needs READ on the
     unit."""
@@ -350,7 +390,7 @@ def api_template(session: SessionDep, access: AccessDep, data_set: str, unit: st
 @router.post("/api/collection/template", response_model=None)
 def api_template_upload(session: SessionDep, access: AccessDep,
                         file: Annotated[UploadFile, File()], data_set: str, unit: str,
-                        period: str, dry_run: bool = True, encoding: str = "auto"
+                        period: PeriodText, dry_run: bool = True, encoding: str = "auto"
                         ) -> JSONResponse:
     """Upload a filled template: every problem (sheet, row, column) or the diff; stored
     only with dry_run=false and no errors (422 otherwise). Needs CAPTURE on the unit."""
@@ -400,7 +440,7 @@ def dhis2_access(request: Request, session: SessionDep, user: OptionalUserDep) -
 Dhis2AccessDep = Annotated[Access, Depends(dhis2_access)]
 
 
-@router.get("/api/dataValueSets", response_model=None)
+@router.get("/api/dataValueSets", response_model=None, openapi_extra=DHIS2_EXPORT_QUERY)
 def dhis2_export(request: Request, session: SessionDep, access: Dhis2AccessDep) -> Response:
     """DHIS2's own endpoint: `dataSet` (repeatable), `period` (repeatable) or `startDate`
     and `endDate`, `orgUnit` (repeatable), `children`, `includeDeleted`, `idScheme`,
@@ -410,14 +450,15 @@ def dhis2_export(request: Request, session: SessionDep, access: Dhis2AccessDep) 
     return _export(request, session, access, csv_path=False)
 
 
-@router.get("/api/dataValueSets.csv", response_model=None)
+@router.get("/api/dataValueSets.csv", response_model=None, openapi_extra=DHIS2_EXPORT_QUERY)
 def dhis2_export_csv(request: Request, session: SessionDep, access: Dhis2AccessDep
                      ) -> Response:
     """`GET /api/dataValueSets` as DHIS2's CSV."""
     return _export(request, session, access, csv_path=True)
 
 
-@router.get("/api/dataValueSets.json", response_model=None)
+@router.get("/api/dataValueSets.json", response_model=None,
+            openapi_extra=DHIS2_EXPORT_QUERY)
 def dhis2_export_json(request: Request, session: SessionDep, access: Dhis2AccessDep
                       ) -> Response:
     """`GET /api/dataValueSets` as JSON."""
@@ -434,7 +475,8 @@ def _export(request: Request, session: Session, access: Access, *, csv_path: boo
     return JSONResponse(document)
 
 
-@router.post("/api/dataValueSets", response_model=None, responses=DHIS2_IMPORT_RESPONSES)
+@router.post("/api/dataValueSets", response_model=None, responses=DHIS2_IMPORT_RESPONSES,
+             openapi_extra=DHIS2_IMPORT_BODY)
 async def dhis2_import(request: Request, session: SessionDep, access: Dhis2AccessDep
                        ) -> JSONResponse:
     """DHIS2's own endpoint: a JSON or CSV body (`Content-Type: application/json` or
@@ -452,7 +494,8 @@ async def dhis2_import(request: Request, session: SessionDep, access: Dhis2Acces
     return JSONResponse(summary.as_dict(), status_code=summary.http_status)
 
 
-@router.get("/api/collection/dhis2/dataValueSets", response_model=None)
+@router.get("/api/collection/dhis2/dataValueSets", response_model=None,
+            openapi_extra=DHIS2_EXPORT_QUERY)
 def old_dhis2_export(request: Request, session: SessionDep, access: Dhis2AccessDep
                      ) -> Response:
     """The path used before chiso served DHIS2's own (kept for existing scripts)."""
@@ -460,7 +503,7 @@ def old_dhis2_export(request: Request, session: SessionDep, access: Dhis2AccessD
 
 
 @router.post("/api/collection/dhis2/dataValueSets", response_model=None,
-             responses=DHIS2_IMPORT_RESPONSES)
+             responses=DHIS2_IMPORT_RESPONSES, openapi_extra=DHIS2_IMPORT_BODY)
 async def old_dhis2_import(request: Request, session: SessionDep, access: Dhis2AccessDep
                            ) -> JSONResponse:
     """The path used before chiso served DHIS2's own (kept for existing scripts)."""

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from chiso.text import format_number, parse_date
 from chiso.units.models import OrgUnit
 from chiso.web.deps import AccessDep, LocaleDep, SessionDep
 from chiso.web.nav import NavItem
+from chiso.web.schema import FIRST_YEAR, LAST_YEAR, OptionalYear
 from chiso.web.templating import render
 
 router = APIRouter(tags=["dti"])
@@ -409,7 +410,7 @@ async def api_framework_load(request: Request, session: SessionDep, access: Acce
 
 
 @router.get("/api/dti/ranking")
-def api_ranking(session: SessionDep, access: AccessDep, year: int | None = None,
+def api_ranking(session: SessionDep, access: AccessDep, year: OptionalYear = None,
                 framework: str | None = None, merged: bool = False) -> dict[str, Any]:
     """The units ranked for a year (default: the latest year with results) under a framework:
     index (at the published precision, as ranked), rank, points, main indicator scores and
@@ -428,7 +429,7 @@ def api_ranking(session: SessionDep, access: AccessDep, year: int | None = None,
 
 
 @router.get("/api/dti/units/{code}")
-def api_profile(code: str, session: SessionDep, access: AccessDep, year: int | None = None,
+def api_profile(code: str, session: SessionDep, access: AccessDep, year: OptionalYear = None,
                 merged: bool = False) -> dict[str, Any]:
     """One unit's DTI for a year (default: the latest): index, rank, change of rank and each
     main indicator next to the median and the best peer; for a province formed by the
@@ -444,7 +445,7 @@ def api_profile(code: str, session: SessionDep, access: AccessDep, year: int | N
 
 class WhatIfRequest(BaseModel):
     unit: str
-    year: int | None = None
+    year: int | None = Field(None, ge=FIRST_YEAR, le=LAST_YEAR)
     # indicator code → new value: a number, or text as typed ("0,85", "0.85", "65%")
     changes: dict[str, float | str]
     framework: str | None = None
@@ -481,7 +482,7 @@ def _what_if_display(found: service.WhatIf, decimals: int | None, locale: str
 
 
 @router.get("/api/dti/bottlenecks/{code}")
-def api_bottlenecks(code: str, session: SessionDep, access: AccessDep, year: int | None = None,
+def api_bottlenecks(code: str, session: SessionDep, access: AccessDep, year: OptionalYear = None,
                     places: int = 1) -> dict[str, Any]:
     """Where a unit loses points (per indicator, against the maximum and against the best peer)
     and the smallest sets of improvements that would gain `places` rank places. Needs READ."""
@@ -492,7 +493,7 @@ def api_bottlenecks(code: str, session: SessionDep, access: AccessDep, year: int
 
 
 @router.get("/api/dti/sensitivity")
-def api_sensitivity(session: SessionDep, access: AccessDep, year: int | None = None,
+def api_sensitivity(session: SessionDep, access: AccessDep, year: OptionalYear = None,
                     samples: int = 500, spread: float = 0.2,
                     methods: str = "framework") -> list[dict[str, Any]]:
     """How stable each unit's rank is: `samples` random draws that multiply each weight by 1 ±
@@ -551,7 +552,8 @@ def api_criterion_patch(criterion_id: int, body: CriterionPatch, session: Sessio
 
 
 @router.get("/api/dti/drag")
-def api_drag(session: SessionDep, access: AccessDep, year: int, framework: str,
+def api_drag(session: SessionDep, access: AccessDep,
+             year: Annotated[int, Query(ge=FIRST_YEAR, le=LAST_YEAR)], framework: str,
              parent: str | None = None, top: int = 10) -> list[dict[str, Any]]:
     """Which units pull the figure down most (overall and their weakest main indicator);
     `parent` keeps only the units under that unit (e.g. the communes of a province)."""

@@ -25,6 +25,7 @@ from chiso.text import parse_date
 from chiso.text.dates import DateError
 from chiso.web.deps import AccessDep, SessionDep
 from chiso.web.nav import NavItem
+from chiso.web.schema import OptionalDayText
 from chiso.web.templating import render
 
 router = APIRouter(tags=["exchange"], responses=ERROR_RESPONSES)
@@ -41,10 +42,12 @@ def _day(text: str | None) -> dt.date | None:
         raise formats.FormatRejected(exc.message_vi, exc.message_en) from None
 
 
-@router.get("/api/exchange/feed", response_model=None)
+@router.get("/api/exchange/feed", response_model=None, responses={200: {"content": {
+    media.split(";")[0]: {"schema": {"type": "object" if kind == "json" else "string"}}
+    for kind, media in MEDIA.items()}}})
 def feed(session: SessionDep, access: AccessDep, unit: str | None = None,
          year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-         as_of: str | None = None,
+         as_of: OptionalDayText = None,
          format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
          section: Annotated[str, Query(pattern="^(kpis|tasks)$")] = "kpis") -> Response:
     """The unit's KPIs and task progress as of a date (docs/exchange.md, format

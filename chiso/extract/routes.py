@@ -23,13 +23,13 @@ router = APIRouter(tags=["extract"], responses=ERROR_RESPONSES)
 NAV = [NavItem("Read a document", "/extract", Action.CAPTURE, order=48)]
 
 
-@router.get("/extract", response_class=HTMLResponse)
+@router.get("/extract", response_class=HTMLResponse, include_in_schema=False)
 def extract_page(request: Request, session: SessionDep, access: AccessDep) -> HTMLResponse:
     return render(request, "extract/index.html",
                   {"access": access, "documents": service.list_documents(session, access=access)})
 
 
-@router.post("/extract")
+@router.post("/extract", include_in_schema=False)
 def extract_upload(session: SessionDep, access: AccessDep,
                    file: UploadFile | None = File(None),
                    pasted: str = Form("")) -> RedirectResponse:
@@ -42,7 +42,7 @@ def extract_upload(session: SessionDep, access: AccessDep,
     return RedirectResponse(f"/extract/{document.id}", status_code=303)
 
 
-@router.get("/extract/{document_id}", response_class=HTMLResponse)
+@router.get("/extract/{document_id}", response_class=HTMLResponse, include_in_schema=False)
 def review_page(request: Request, session: SessionDep, access: AccessDep,
                 document_id: int) -> HTMLResponse:
     document = service.get_document(session, document_id, access=access)
@@ -65,7 +65,7 @@ def _counts(proposals: list[ExtractProposal]) -> dict[str, int]:
     return counts
 
 
-@router.post("/extract/{document_id}/proposals/{proposal_id}")
+@router.post("/extract/{document_id}/proposals/{proposal_id}", include_in_schema=False)
 async def decide(request: Request, session: SessionDep, access: AccessDep, document_id: int,
                  proposal_id: int) -> RedirectResponse:
     form = await request.form()

@@ -29,6 +29,7 @@ from chiso.tasks.common import (
 from chiso.tasks.status import STATUS_CSS, status_label
 from chiso.web.deps import AccessDep, SessionDep
 from chiso.web.nav import NavItem
+from chiso.web.schema import OptionalYear
 from chiso.web.templating import render
 
 router = APIRouter(tags=["meetings"])
@@ -100,7 +101,7 @@ def committees_page(request: Request, session: SessionDep, access: AccessDep,
 
 
 @router.get("/api/meetings/committees")
-def api_committees(session: SessionDep, access: AccessDep, year: int | None = None,
+def api_committees(session: SessionDep, access: AccessDep, year: OptionalYear = None,
                    unit: str | None = None) -> dict[str, Any]:
     """Every commune committee: its targets of the year by status, the tasks it leads
     (total, done, done ahead of schedule, overdue), its meetings and its last monthly task

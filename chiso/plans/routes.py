@@ -28,13 +28,14 @@ from chiso.indicators.problems import InputRejected, Problem
 from chiso.indicators.service import list_indicators, list_pillars
 from chiso.periods import parse_period
 from chiso.plans import revisions, service
-from chiso.plans.models import Plan
+from chiso.plans.models import Plan, Target
 from chiso.settings import get_settings
 from chiso.text import parse_date
 from chiso.text.dates import DateError
 from chiso.units.models import OrgUnit
 from chiso.web.deps import AccessDep, SessionDep
 from chiso.web.nav import NavItem
+from chiso.web.schema import OptionalDayText, OptionalPeriodText, OptionalYear
 from chiso.web.templating import render
 
 router = APIRouter(tags=["plans"], responses=ERROR_RESPONSES)
@@ -117,6 +118,15 @@ def create_target(code: str, body: TargetIn, session: SessionDep, access: Access
     return service.target_as_dict(session, target)
 
 
+@router.get("/api/plans/{code:path}/targets")
+def plan_targets(code: str, session: SessionDep, access: AccessDep) -> list[dict[str, Any]]:
+    """A plan's targets (in pillar order), as in `GET /api/plans/{code}`. (Plan codes hold
+    '/', so this path always answered GET; it is now said.)"""
+    access.require(Action.READ)
+    plan = service.get_plan(session, code)
+    return [service.target_as_dict(session, t) for t in service.plan_targets(session, plan)]
+
+
 @router.get("/api/plans/{code:path}")
 def show_plan(code: str, session: SessionDep, access: AccessDep) -> dict[str, Any]:
     """One plan with its targets (in pillar order)."""
@@ -128,22 +138,22 @@ def show_plan(code: str, session: SessionDep, access: AccessDep) -> dict[str, An
 
 
 @router.get("/api/targets/in-force")
-def targets_in_force(session: SessionDep, access: AccessDep, on: str | None = None,
-                     unit: str | None = None, year: int | None = None,
+def targets_in_force(session: SessionDep, access: AccessDep, on: OptionalDayText = None,
+                     unit: str | None = None, year: OptionalYear = None,
                      plan: str | None = None) -> list[dict[str, Any]]:
     """Every target as it stood on `on` (default today; dd/mm/yyyy or ISO): the version in
     force, its effective date and basis (`revised` when it is not the plan's own value).
     A report for Q1 asks `on=31/03/2025`, one for Q3 `on=30/09/2025`."""
     access.require(Action.READ)
-    unit_ids = _unit_ids(session, unit) if unit else None
+    unit_ids = _readable_unit_ids(session, access, unit) if unit else None
     rows = revisions.targets_in_force(session, on=_day(on, "on"), unit_ids=unit_ids,
                                       year=year, plan_code=plan)
     return [r.to_dict() for r in rows if access.can(Action.READ, _unit_of(session, r))]
 
 
 @router.get("/api/target-revisions")
-def target_revisions(session: SessionDep, access: AccessDep, period: str | None = None,
-                     unit: str | None = None, year: int | None = None
+def target_revisions(session: SessionDep, access: AccessDep, period: OptionalPeriodText = None,
+                     unit: str | None = None, year: OptionalYear = None
                      ) -> list[dict[str, Any]]:
     """Revisions that took effect in `period` (any spelling: 'Quý III/2025', '9 tháng đầu
     năm 2025'; default all), with the value before and after and the basis document."""
@@ -152,21 +162,25 @@ def target_revisions(session: SessionDep, access: AccessDep, period: str | None 
     if period:
         span = parse_period(period, as_of=get_settings().current_date())
         first, last = span.start(), span.end()
+    unit_ids = _readable_unit_ids(session, access, unit) if unit else None
     rows = revisions.target_revisions(session, first_day=first, last_day=last, year=year,
-                                      unit_ids=_unit_ids(session, unit) if unit else None)
+                                      unit_ids=unit_ids)
     return [{**r.to_dict(), "sentence_vi": r.sentence("vi"), "sentence_en": r.sentence("en")}
-            for r in rows]
+            for r in rows if access.can(Action.READ, _unit_of(session, r))]
 
 
-@router.get("/api/targets/{target_id}/revisions")
+@router.get("/api/targets/{target_id:int}/revisions")
 def target_versions(target_id: int, session: SessionDep, access: AccessDep
                     ) -> list[dict[str, Any]]:
-    """Every version of a target, oldest first: the plan's own value, then each revision."""
+    """Every version of a target, oldest first: the plan's own value, then each revision.
+    404 for a target that does not exist."""
     access.require(Action.READ)
+    if session.get(Target, target_id) is None:
+        raise revisions.RevisionTargetNotFound(target_id)
     return revisions.target_versions(session, target_id)
 
 
-@router.post("/api/targets/{target_id}/revisions", status_code=201)
+@router.post("/api/targets/{target_id:int}/revisions", status_code=201)
 def revise(target_id: int, body: RevisionIn, session: SessionDep, access: AccessDep
            ) -> dict[str, Any]:
     """Revise a target from a date on, on a document (MANAGE on its unit). The earlier
@@ -180,7 +194,7 @@ def revise(target_id: int, body: RevisionIn, session: SessionDep, access: Access
     return {"versions": revisions.target_versions(session, target_id)}
 
 
-@router.put("/api/targets/{target_id}")
+@router.put("/api/targets/{target_id:int}")
 def update_target(target_id: int, body: TargetChanges, session: SessionDep,
                   access: AccessDep) -> dict[str, Any]:
     """Change a target (MANAGE on its unit, and on the new unit if it moves). The old values
@@ -252,14 +266,19 @@ def _optional_day(text: dt.date | str | None, field: str) -> dt.date | None:
     return None if text in (None, "") else _day(text, field)
 
 
-def _unit_ids(session: SessionDep, code: str) -> list[int]:
+def _readable_unit_ids(session: SessionDep, access: AccessDep, code: str) -> list[int]:
+    """The ids a unit code has had (a re-used code has several); 403 unless the reader may
+    read the unit (another commune's targets were listed to a commune officer)."""
     ids = list(session.scalars(select(OrgUnit.id).where(OrgUnit.code == code.strip())))
     if not ids:
         raise NotFound(f"Không có đơn vị mã '{code}'", f"no unit with code '{code}'")
+    if not any(access.can(Action.READ, unit_id) for unit_id in ids):
+        access.require(Action.READ, ids[-1])
     return ids
 
 
-def _unit_of(session: SessionDep, row: revisions.TargetInForce) -> int | None:
+def _unit_of(session: SessionDep,
+             row: revisions.TargetInForce | revisions.TargetRevision) -> int | None:
     return session.scalar(select(OrgUnit.id).where(OrgUnit.code == row.unit_code))
 
 

@@ -34,7 +34,8 @@ router = APIRouter(tags=["records"], responses=ERROR_RESPONSES)
 MAX_API_RECORDS = 100_000
 YearQuery = Annotated[int | None, Query(
     examples=[2025], description=f"{service.FIRST_YEAR}–{service.LAST_YEAR}; this year when "
-    "left out (422 outside the range)")]
+    "left out (422 outside the range)",
+    json_schema_extra={"minimum": service.FIRST_YEAR, "maximum": service.LAST_YEAR})]
 
 NAV = [NavItem("One-stop records", "/records/units/{unit}", order=68)]
 # Column headings of the monthly table (Vietnamese, English).
@@ -129,7 +130,7 @@ def _chart(rows: pl.DataFrame, decimals: int, target: float | None, locale: str
             if target is not None else ""}
 
 
-@router.get("/records/units/{code}", response_class=HTMLResponse)
+@router.get("/records/units/{code}", response_class=HTMLResponse, include_in_schema=False)
 def unit_page(request: Request, code: str, session: SessionDep, access: AccessDep,
               locale: LocaleDep, year: YearQuery = None) -> HTMLResponse:
     """The seven public-service indicators of a unit by month, with targets, and the online
@@ -213,7 +214,7 @@ def list_batches(session: SessionDep, access: AccessDep, limit: int = 50
     return [batch_json(b) for b in service.batches(session, min(limit, 500))]
 
 
-@router.get("/api/records/batches/{batch_id}")
+@router.get("/api/records/batches/{batch_id:int}")
 def get_batch(batch_id: int, session: SessionDep, access: AccessDep) -> dict[str, Any]:
     """One record batch by id, with the same fields as the list; 404 if there is none."""
     access.require(Action.READ)

@@ -32,6 +32,7 @@ from chiso.tasks.common import find_unit, readable_units
 from chiso.units.models import OrgUnit
 from chiso.web.deps import AccessDep, SessionDep
 from chiso.web.nav import NavItem
+from chiso.web.schema import PeriodText, one_of
 from chiso.web.templating import render
 
 router = APIRouter(tags=["reports"])
@@ -187,8 +188,8 @@ def download(job_id: int, name: str, session: SessionDep, access: AccessDep) -> 
 
 class ReportIn(BaseModel):
     unit: str = "20"
-    kind: str = "quarterly"
-    period: str
+    kind: Annotated[str, one_of(KIND_LABELS, empty=False)] = "quarterly"
+    period: PeriodText
 
 
 def job_json(job: GeneratedReport) -> dict[str, Any]:

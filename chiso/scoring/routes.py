@@ -25,6 +25,7 @@ from chiso.units.models import OrgUnit
 from chiso.values.service import unit_for_code
 from chiso.web.deps import AccessDep, SessionDep
 from chiso.web.nav import NavItem
+from chiso.web.schema import PeriodText
 from chiso.web.templating import render
 
 router = APIRouter(tags=["scoring"], responses=ERROR_RESPONSES)
@@ -83,7 +84,7 @@ def api_frameworks(session: SessionDep, access: AccessDep) -> list[dict[str, Any
 
 
 @router.get("/api/scoring/{framework}/{period}/ranking")
-def api_ranking(framework: str, period: str, session: SessionDep, access: AccessDep,
+def api_ranking(framework: str, period: PeriodText, session: SessionDep, access: AccessDep,
                 group: str = "departments") -> list[dict[str, Any]]:
     """Departments or communes ranked on the appraised total (else the self total):
     competition ranks, units not scored last."""
@@ -93,7 +94,7 @@ def api_ranking(framework: str, period: str, session: SessionDep, access: Access
 
 
 @router.get("/api/scoring/{framework}/{period}/units/{code}")
-def api_scorecard(framework: str, period: str, code: str, session: SessionDep,
+def api_scorecard(framework: str, period: PeriodText, code: str, session: SessionDep,
                   access: AccessDep) -> dict[str, Any]:
     """One unit's scorecard: each criterion's self and appraised points, evidence, progress."""
     unit = _unit(session, code, period)
@@ -103,9 +104,10 @@ def api_scorecard(framework: str, period: str, code: str, session: SessionDep,
 
 
 @router.post("/api/scoring/{framework}/{period}/units/{code}/scores", status_code=201)
-async def api_score(framework: str, period: str, code: str, session: SessionDep,
-                    access: AccessDep, criterion: Annotated[str, Form()],
-                    answer: Annotated[str, Form()], kind: Annotated[str, Form()] = "self",
+async def api_score(framework: str, period: PeriodText, code: str, session: SessionDep,
+                    access: AccessDep, criterion: Annotated[str, Form(min_length=1)],
+                    answer: Annotated[str, Form(min_length=1)],
+                    kind: Annotated[str, Form()] = "self",
                     evidence_number: Annotated[str, Form()] = "",
                     evidence_date: Annotated[str, Form()] = "",
                     evidence_summary: Annotated[str, Form()] = "",
@@ -128,7 +130,7 @@ async def api_score(framework: str, period: str, code: str, session: SessionDep,
 
 
 @router.post("/api/scoring/{framework}/{period}/units/{code}/progress", status_code=201)
-def api_progress(framework: str, period: str, code: str, body: ProgressIn,
+def api_progress(framework: str, period: PeriodText, code: str, body: ProgressIn,
                  session: SessionDep, access: AccessDep) -> dict[str, Any]:
     """Report progress % on a criterion for a month or quarter of the period (CAPTURE)."""
     unit = _unit(session, code, period)
@@ -160,7 +162,7 @@ def evidence_file(sha256: str, session: SessionDep, access: AccessDep) -> Respon
 
 @router.get("/scoring/{framework}/{period}", response_class=HTMLResponse,
             include_in_schema=False)
-def ranking_page(framework: str, period: str, request: Request, session: SessionDep,
+def ranking_page(framework: str, period: PeriodText, request: Request, session: SessionDep,
                  access: AccessDep, group: str = "departments") -> HTMLResponse:
     access.require(Action.READ)
     fw = service.get_framework(session, framework)
@@ -172,7 +174,7 @@ def ranking_page(framework: str, period: str, request: Request, session: Session
 
 @router.get("/scoring/{framework}/{period}/{code}", response_class=HTMLResponse,
             include_in_schema=False)
-def scorecard_page(framework: str, period: str, code: str, request: Request,
+def scorecard_page(framework: str, period: PeriodText, code: str, request: Request,
                    session: SessionDep, access: AccessDep) -> HTMLResponse:
     return _scorecard_page(request, session, access, framework, period, code)
 
@@ -193,7 +195,7 @@ def _scorecard_page(request: Request, session: Session, access: Access, framewor
 
 
 @router.post("/scoring/{framework}/{period}/{code}/score", include_in_schema=False)
-async def score_form(framework: str, period: str, code: str, request: Request,
+async def score_form(framework: str, period: PeriodText, code: str, request: Request,
                      session: SessionDep, access: AccessDep,
                      criterion: Annotated[str, Form()], answer: Annotated[str, Form()] = "",
                      kind: Annotated[str, Form()] = "self",
@@ -231,7 +233,7 @@ def _then_back(request: Request, session: Session, access: Access,
 
 
 @router.post("/scoring/{framework}/{period}/{code}/progress", include_in_schema=False)
-def progress_form(framework: str, period: str, code: str, request: Request,
+def progress_form(framework: str, period: PeriodText, code: str, request: Request,
                   session: SessionDep, access: AccessDep, criterion: Annotated[str, Form()],
                   month: Annotated[str, Form()], percent: Annotated[str, Form()],
                   note: Annotated[str, Form()] = "") -> Response:

@@ -43,6 +43,7 @@ from chiso.units.models import OrgUnit
 from chiso.units.service import descendant_ids
 from chiso.web.deps import AccessDep, LocaleDep, SessionDep
 from chiso.web.nav import NavItem
+from chiso.web.schema import OptionalDayText, OptionalMonthText, OptionalYear, one_of
 from chiso.web.templating import render
 
 router = APIRouter(tags=["tasks"])
@@ -394,9 +395,10 @@ class ProgressIn(BaseModel):
 
 @router.get("/api/tasks")
 def api_list(session: SessionDep, access: AccessDep, unit: str | None = None,
-             status: str | None = None, focus: str | None = None,
-             due_from: str | None = None, due_to: str | None = None,
-             origin: str | None = None) -> list[dict[str, Any]]:
+             status: Annotated[str | None, one_of(TaskStatus)] = None,
+             focus: str | None = None,
+             due_from: OptionalDayText = None, due_to: OptionalDayText = None,
+             origin: Annotated[str | None, one_of(Origin)] = None) -> list[dict[str, Any]]:
     """Tasks with their derived status; filters as on the board."""
     flt = board_filter(session, unit, status, focus, due_from, due_to, origin)
     access.require(Action.READ, flt.unit_id)
@@ -424,7 +426,7 @@ def api_create(body: TaskIn, session: SessionDep, access: AccessDep) -> dict[str
 
 @router.get("/api/tasks/counts")
 def api_counts(session: SessionDep, access: AccessDep, locale: LocaleDep,
-               unit: str | None = None, year: int | None = None) -> dict[str, Any]:
+               unit: str | None = None, year: OptionalYear = None) -> dict[str, Any]:
     """Tasks counted by the level that assigned them (Trung ương / tỉnh / xã giao): total,
     done (ahead of schedule — at least `ahead_margin_days` early —, on time, late), running
     within the deadline and overdue, as of today. With `year`, tasks finished before that
@@ -455,7 +457,7 @@ def api_scorecard(session: SessionDep, access: AccessDep, unit: str | None = Non
             if access.can(Action.READ, s.unit_id)]
 
 
-@router.get("/api/tasks/{task_id}")
+@router.get("/api/tasks/{task_id:int}")
 def api_get(task_id: int, session: SessionDep, access: AccessDep) -> dict[str, Any]:
     """One task with its full history."""
     task = task_or_404(session, task_id, access)
@@ -470,7 +472,7 @@ def api_get(task_id: int, session: SessionDep, access: AccessDep) -> dict[str, A
     return data
 
 
-@router.post("/api/tasks/{task_id}/progress")
+@router.post("/api/tasks/{task_id:int}/progress")
 def api_progress(task_id: int, body: ProgressIn, session: SessionDep, access: AccessDep
                  ) -> dict[str, Any]:
     """Report progress (CAPTURE on the lead unit). A stale `version` answers 409."""
@@ -500,7 +502,7 @@ def _unit_month_json(u: monthly.UnitMonth) -> dict[str, Any]:
 
 
 @router.get("/api/tasks/monthly")
-def api_month(session: SessionDep, access: AccessDep, month: str | None = None,
+def api_month(session: SessionDep, access: AccessDep, month: OptionalMonthText = None,
               unit: str | None = None) -> list[dict[str, Any]]:
     """The units that must report on their tasks for the month (default: last month) and
     their reports: none yet, progress, or "không phát sinh" (`nothing`), with days late."""

@@ -22,6 +22,7 @@ from chiso.units.models import FAR_PAST, OrgUnit, UnitKind
 from chiso.units.tree import ancestor_ids
 from chiso.web.deps import AccessDep, SessionDep
 from chiso.web.nav import NavItem
+from chiso.web.schema import OptionalDayText
 from chiso.web.templating import render
 
 router = APIRouter(tags=["units"], responses=ERROR_RESPONSES)
@@ -69,7 +70,7 @@ def link_json(link: service.LineageLink) -> dict[str, Any]:
 
 @router.get("/api/units")
 def list_units(session: SessionDep, access: AccessDep, parent: str | None = None,
-               on: str | None = None, q: str | None = None, kind: str | None = None
+               on: OptionalDayText = None, q: str | None = None, kind: str | None = None
                ) -> list[dict[str, Any]]:
     """Units valid on a date: sub-units of `parent`, or matches of `q` (accent- and
     tone-insensitive), or the provinces; optionally of one `kind`."""
@@ -88,7 +89,7 @@ def list_units(session: SessionDep, access: AccessDep, parent: str | None = None
 
 
 @router.get("/api/units/{code}")
-def show_unit(code: str, session: SessionDep, access: AccessDep, on: str | None = None
+def show_unit(code: str, session: SessionDep, access: AccessDep, on: OptionalDayText = None
               ) -> dict[str, Any]:
     """One unit valid on a date, with its parent, number of sub-units and lineage."""
     day = parse_on(on)

@@ -32,6 +32,7 @@ from chiso.values.importer import ImportResult, import_values
 from chiso.values.models import DataValue
 from chiso.web.deps import AccessDep, SessionDep, UserDep
 from chiso.web.nav import NavItem
+from chiso.web.schema import OptionalPeriodText, PeriodText
 from chiso.web.templating import render
 
 router = APIRouter(tags=["values"], responses=ERROR_RESPONSES)
@@ -52,7 +53,7 @@ class ValueIn(BaseModel):
     unit_id: int | None = None
     indicator: str | None = None
     indicator_id: int | None = None
-    period: str
+    period: PeriodText
     numerator: Number = None
     denominator: Number = None
     value: Number = None
@@ -156,7 +157,7 @@ def _period_id(period: str) -> str | None:
 
 @router.get("/api/values")
 def list_values(session: SessionDep, access: AccessDep, unit: str | None = None,
-                indicator: str | None = None, period: str | None = None,
+                indicator: str | None = None, period: OptionalPeriodText = None,
                 year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
                 subunits: bool = False) -> list[dict[str, Any]]:
     """Current values, filtered by unit code (with `subunits=true`, its whole subtree),
@@ -193,7 +194,7 @@ def _value_or_404(session: Session, value_id: int) -> DataValue:
     return row
 
 
-@router.get("/api/values/{value_id}/history")
+@router.get("/api/values/{value_id:int}/history")
 def history(value_id: int, session: SessionDep, access: AccessDep) -> dict[str, Any]:
     """Every version of one value, oldest first."""
     row = _value_or_404(session, value_id)
@@ -207,7 +208,7 @@ def history(value_id: int, session: SessionDep, access: AccessDep) -> dict[str, 
     return {"value": _json_value(row, session), "versions": versions}
 
 
-@router.delete("/api/values/{value_id}")
+@router.delete("/api/values/{value_id:int}")
 def delete_one(value_id: int, session: SessionDep, access: AccessDep,
                expected_version: int | None = None) -> dict[str, Any]:
     """Soft delete (a new version marked deleted; the history stays)."""
@@ -249,7 +250,10 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, default=str))
 
 
-@router.get("/api/values/export")
+@router.get("/api/values/export", responses={200: {"content": {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "schema": {"type": "string", "format": "binary"}}}}})
 def export_file(session: SessionDep, access: AccessDep,
                 format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv",
                 unit: str | None = None,
