@@ -13,13 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from chiso.collection.worklist import worklist
 from chiso.settings import get_settings
-from chiso.web import maps
 from chiso.web.deps import AccessDep, SessionDep
 from chiso.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-# The maps' boundaries API (chiso.web.maps) is served with the front door's routes.
-router.include_router(maps.router, include_in_schema=True)
 
 
 @router.get("/")

@@ -32,10 +32,10 @@ def web_modules() -> list[ModuleType]:
     from chiso.tasks import routes as tasks
     from chiso.units import routes as units
     from chiso.values import routes as values
-    from chiso.web import home
+    from chiso.web import home, maps
 
-    return [dashboard, accounts, admin, audit, home, units, dti, analytics, indicators, plans,
-            values, records,
+    return [dashboard, accounts, admin, audit, home, maps, units, dti, analytics, indicators,
+            plans, values, records,
             tasks, meetings, reports, notifications, collection, funding, extract,
             scoring, exchange]
 
