@@ -4,6 +4,7 @@ nothing, progress stays inside the period."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from chiso.db import new_session
 from chiso.indicators.problems import InputRejected
 from chiso.scoring.frameworks import EXAMPLE, load_scoring_framework
 from chiso.scoring.models import ScoreEntry
+from chiso.units.models import OrgUnit
 from tests.conftest import login
 from tests.scoring_support import FRAMEWORK, build
 
@@ -153,3 +155,36 @@ def test_a_framework_that_does_not_add_up_is_refused_whole(session, world, tmp_p
     message = str(refused.value)
     assert "1.005" in message or "1005" in message
     assert "'maybe'" in message and "(2.1)" in message
+
+
+def test_the_ranking_lists_the_departments_that_exist_at_the_end_of_the_period(
+        client, make_user, world, db_url) -> None:  # type: ignore[no-untyped-def]
+    """Sở TT&TT ended on 28/02/2025 and Sở NN&MT began on 01/03/2025: the 2025 ranking
+    lists the new department, not the dissolved one as 'chưa chấm'; the 2024 ranking the
+    other way round; a department scored for a period stays listed with its score."""
+    session = new_session(db_url)
+    session.add_all([
+        OrgUnit(code="20.STTTT", name="Sở Thông tin và Truyền thông", kind="so_ban_nganh",
+                parent_id=world.province.id, valid_to=dt.date(2025, 2, 28)),
+        OrgUnit(code="20.SNNMT", name="Sở Nông nghiệp và Môi trường", kind="so_ban_nganh",
+                parent_id=world.province.id, valid_from=dt.date(2025, 3, 1))])
+    session.commit()
+    session.close()
+    office = _as(client, make_user, Role.STANDING_OFFICE, world.province)
+
+    def ranked(period: str) -> list[tuple[str, int | None]]:
+        answer = client.get(f"/api/scoring/{FRAMEWORK}/{period}/ranking",
+                            params={"group": "departments"})
+        assert answer.status_code == 200, answer.text
+        return [(r["unit_code"], r["rank"]) for r in answer.json()]
+
+    now = [("20.SKHCN", None), ("20.SNNMT", None), ("20.SNV", None), ("20.STC", None)]
+    assert ranked("2025") == now
+    assert ranked("2024") == [("20.SKHCN", None), ("20.SNV", None), ("20.STTTT", None),
+                              ("20.STC", None)]
+    scored = client.post(f"/api/scoring/{FRAMEWORK}/2025Q1/units/20.STTTT/scores",
+                         data={"criterion": "7.1", "answer": "Không cập nhật",
+                               "kind": "appraised"}, headers=office)
+    assert scored.status_code == 201, scored.text
+    assert ranked("2025") == now
+    assert ranked("2025Q1")[0] == ("20.STTTT", 1)

@@ -39,6 +39,7 @@ from chiso.scoring.models import (
 from chiso.text import nfc, parse_number
 from chiso.text.numbers import NumberError
 from chiso.units.models import OrgUnit, UnitKind
+from chiso.units.service import valid_on
 
 COMMUNE_LEVEL = 3  # unit kinds of level 3: xã, phường, đặc khu
 GROUPS = {"departments": "so_ban_nganh", "communes": "level-3"}
@@ -362,13 +363,17 @@ class RankRow:
 def ranking(session: Session, *, framework_code: str, period: str, group: str
             ) -> list[RankRow]:
     """Departments ('departments') or communes ('communes') of the framework's kinds that
-    exist in the period, ranked on the appraised total where there is one, else the self
-    total; units without a score come last, without a rank."""
+    exist on the period's last day (a department dissolved during the year is not listed as
+    unscored beside its successor; one scored for the period still is), ranked on the
+    appraised total where there is one, else the self total; units without a score come
+    last, without a rank."""
     framework = get_framework(session, framework_code)
     span = parse_period(_period(period))
-    units = _group_units(session, framework, group, span.start(), span.end())
     assessments = {a.unit_id: a for a in session.scalars(select(ScoringAssessment).where(
         ScoringAssessment.framework_id == framework.id, ScoringAssessment.period == span.id))}
+    scored = [unit_id for unit_id, a in assessments.items() if a.self_total is not None
+              or a.appraised_total is not None]
+    units = _group_units(session, framework, group, span.end(), scored)
     evidence = dict(session.execute(
         select(ScoringAssessment.unit_id, func.count(ScoreEntry.id))
         .join(ScoreEntry, ScoreEntry.assessment_id == ScoringAssessment.id)
@@ -389,8 +394,11 @@ def ranking(session: Session, *, framework_code: str, period: str, group: str
     return sorted(ranked, key=lambda r: (r.rank is None, r.rank or 0, r.unit_name))
 
 
-def _group_units(session: Session, framework: ScoringFramework, group: str,
-                 first: dt.date, last: dt.date) -> list[OrgUnit]:
+def _group_units(session: Session, framework: ScoringFramework, group: str, day: dt.date,
+                 scored: list[int]) -> list[OrgUnit]:
+    """The group's units valid on `day` (the period's last day, as a unit code is read for
+    a period: `chiso.values.service.unit_for_code`), and those in `scored` whatever their
+    dates."""
     if group not in GROUPS:
         raise ScoreRejected("group", f"nhóm '{group}' không hợp lệ (departments, communes)",
                             f"unknown group '{group}' (departments, communes)")
@@ -401,8 +409,8 @@ def _group_units(session: Session, framework: ScoringFramework, group: str,
         kinds &= set(session.scalars(select(UnitKind.code).where(
             UnitKind.level == COMMUNE_LEVEL)))
     return list(session.scalars(select(OrgUnit).where(
-        OrgUnit.kind.in_(sorted(kinds)), OrgUnit.valid_from <= last,
-        (OrgUnit.valid_to.is_(None)) | (OrgUnit.valid_to >= first)).order_by(OrgUnit.name)))
+        OrgUnit.kind.in_(sorted(kinds)), valid_on(day) | OrgUnit.id.in_(scored))
+        .order_by(OrgUnit.name)))
 
 
 def list_frameworks(session: Session) -> list[ScoringFramework]:
