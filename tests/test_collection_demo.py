@@ -11,6 +11,7 @@ from collection_support import build_province
 from sqlalchemy import func, select
 
 from chiso.accounts.access import Access
+from chiso.analytics.service import subunit_breakdown
 from chiso.collection import service
 from chiso.collection.demo import build_cycle
 from chiso.collection.models import Submission, SubmissionEvent
@@ -79,7 +80,7 @@ def test_sent_figures_are_the_quarter_of_the_monthly_ones(session, cycle) -> Non
         DataValue.unit_id == w.commune_a.id, DataValue.indicator_id == w.ratio.id,
         DataValue.period == "2025Q3"))
     assert (ratio.numerator, ratio.denominator) == (67 + 68 + 69, 300)  # summed parts
-    assert ratio.source == "form"
+    assert ratio.source == "demo"  # invented like the monthly figures it is made of
     count = session.scalar(select(DataValue.value).where(
         DataValue.unit_id == w.commune_a.id, DataValue.indicator_id == w.count.id,
         DataValue.period == "2025Q3"))
@@ -110,3 +111,19 @@ def _keys(submission: Submission, province):  # type: ignore[no-untyped-def]
     return pl.DataFrame({"unit_id": [submission.unit_id],
                          "indicator_id": [province.world.count.id],
                          "period": [submission.period]})
+
+
+def test_the_figures_sent_in_the_demo_read_as_illustrative(session, cycle) -> None:
+    """The quarter a commune 'sent' is marked 'Số liệu minh họa' in the breakdown the
+    overview and the reports show, as its monthly figures are."""
+    province, _summary = cycle
+    w = province.world
+    sent = {s.unit_id for s in session.scalars(select(Submission).where(
+        Submission.period == "2025Q3", Submission.status != "draft"))}
+    assert sent, "no commune sent 2025Q3 in this history"
+    rows = subunit_breakdown(session, unit_code="20", indicator_code=w.ratio.code,
+                             period="2025Q3")
+    shown = {r["unit_code"]: r["illustrative"] for r in rows.iter_rows(named=True)
+             if r["value"] is not None}
+    codes = {u.code for u in (w.commune_a, w.commune_b) if u.id in sent}
+    assert codes and all(shown[code] for code in codes), shown

@@ -7,7 +7,9 @@ Call it after the demo's monthly values (and the one-stop records) are in place:
 `build_cycle(session, today=today, access=Access.system(session, "demo"))`.
 The figures a unit "sent" are its monthly demo figures rolled up to the period (a ratio as
 the ratio of the summed parts, a flow summed, a stock as its last month), stored with the
-source `form` like a real form.
+demo's source when the demo builder runs it (`Access.system(session, "demo")`), so every page
+and report marks them "Số liệu minh họa" like the monthly figures they come from; with
+another authority, with the source `form` like a real form.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access
+from chiso.analytics.frames import DEMO_SOURCE
 from chiso.collection import service
 from chiso.collection.models import DataSet, Submission, SubmissionEvent
 from chiso.collection.worklist import ended_periods
@@ -119,7 +122,13 @@ def _store_figures(session: Session, data_set: DataSet, period: Period,
         "unit_id": pl.Int64, "indicator_id": pl.Int64, "month": pl.String,
         "numerator": pl.Float64, "denominator": pl.Float64, "value": pl.Float64})
     frame = _rolled_up(monthly, indicators).with_columns(period=pl.lit(period.id))
-    return upsert_values(session, frame, source="form", access=access).inserted
+    return upsert_values(session, frame, source=_source(access), access=access).inserted
+
+
+def _source(access: Access) -> str:
+    """Invented figures carry the demo's source, which marks them illustrative; the demo
+    builder's job has the same name."""
+    return DEMO_SOURCE if access.system_name == DEMO_SOURCE else "form"
 
 
 def _rolled_up(monthly: pl.DataFrame, indicators: list[Indicator]) -> pl.DataFrame:
