@@ -191,13 +191,19 @@ def test_versions_say_which_figure_was_an_estimate(session, world) -> None:
     assert versions == [True, False]
 
 
-def test_a_breakdown_for_a_cumulative_period_says_how_to_read_it(client, make_user, world
-                                                                 ) -> None:
-    """Spans are read as their year so far; asked for as a bucket they answer 422 with the
-    way to read them, never a server error."""
+def test_a_breakdown_for_a_cumulative_period_adds_up_its_months(client, make_user, world,
+                                                                session) -> None:
+    """A span is rolled up over its months (tests/test_analytics_cumulative.py holds the
+    rules): '9 tháng đầu năm 2025' answers each commune's January–September figure."""
+    access = Access.system(session, "test")
+    for month in (3, 9, 10):
+        save_value(session, unit_id=world.commune_a.id, indicator_id=world.ratio.id,
+                   period=f"2025{month:02d}", numerator=month, denominator=10, access=access)
+    session.commit()
     leader, password = make_user(Role.LEADER)
     login(client, leader.username, password)
     answer = client.get("/api/breakdown", params={
-        "unit": "20", "indicator": "CQS.SO_DVCTT", "period": "9 tháng đầu năm 2025"})
-    assert answer.status_code == 422, answer.text
-    assert "tính đến ngày cuối kỳ" in answer.json()["message_vi"]
+        "unit": "20", "indicator": "CQS.HS_TRUC_TUYEN", "period": "9 tháng đầu năm 2025"})
+    assert answer.status_code == 200, answer.text
+    rows = {r["unit_code"]: r for r in answer.json()["rows"]}
+    assert (rows["06001"]["numerator"], rows["06001"]["denominator"]) == (12, 20)

@@ -44,7 +44,7 @@ def evaluate_targets(*, targets: pl.DataFrame, values: pl.DataFrame, indicators:
 
 
 def rolled_values(values: pl.DataFrame, indicators: pl.DataFrame, units: pl.DataFrame,
-                  unit_lineage: pl.DataFrame, day: dt.date, bucket_type: PeriodType,
+                  unit_lineage: pl.DataFrame, day: dt.date, bucket_type: rollup.BucketType,
                   bucket_starts: list[int]) -> pl.DataFrame:
     """Roll-up on the hierarchy valid on `day`, using only periods starting by `day`."""
     return rolled_buckets(values, indicators, units, unit_lineage, day,
@@ -53,7 +53,8 @@ def rolled_values(values: pl.DataFrame, indicators: pl.DataFrame, units: pl.Data
 
 def rolled_buckets(values: pl.DataFrame, indicators: pl.DataFrame, units: pl.DataFrame,
                    unit_lineage: pl.DataFrame, day: dt.date,
-                   buckets: dict[PeriodType, list[int]]) -> dict[PeriodType, pl.DataFrame]:
+                   buckets: dict[rollup.BucketType, list[int]]
+                   ) -> dict[rollup.BucketType, pl.DataFrame]:
     """`rolled_values` for several bucket types at once (a year's months, quarters, halves
     and the year itself): the values are placed on the hierarchy once for all of them."""
     if "p_rank" not in values.columns:
@@ -82,11 +83,33 @@ def _evaluate_group(targets: pl.DataFrame, values: pl.DataFrame, indicators: pl.
     placed = parts.place(seen, indicators, units, unit_lineage, day)
     yearly = parts.bucket_rollup(placed, indicators, PeriodType.YEAR, year_starts)
     monthly = parts.bucket_rollup(placed, indicators, PeriodType.MONTH, month_starts)
-    framed = flows.judge(_attach_actuals(targets, yearly, monthly), monthly)
+    framed = flows.judge(_attach_actuals(targets, yearly, monthly), monthly,
+                         lambda: _span_ends(placed, indicators, year_starts))
     framed = status.fill_baseline(framed)
     framed = status.expected_on_path(framed)
     framed = status.classify(framed)
     return projection.project(framed, monthly)
+
+
+def _span_ends(placed: parts.Placed, indicators: pl.DataFrame, year_starts: list[int]
+               ) -> pl.DataFrame | None:
+    """`unit_id, indicator_id, b_m0, value` with `b_m0` the last month of each cumulative
+    figure (lũy kế: 9 months reports September), rolled up like months are, so a unit
+    whose sub-units sent their 9-month totals has reported to September (the lag rule in
+    `flows`). Only the spans themselves count, never the months inside one; None when no
+    span was reported (the usual case: one pass over the values' period columns)."""
+    values = placed.values
+    length = pl.col("p_m1") - pl.col("p_m0") + 1
+    spans = values.filter((pl.col("p_rank") == 0) & (length < 12))
+    if spans.is_empty():
+        return None
+    found = []
+    for months in spans.select(length.alias("n"))["n"].unique().sort().to_list():
+        only = parts.Placed(spans.filter(length == months), placed.keep, placed.tree)
+        rolled = parts.bucket_rollup(only, indicators, rollup.Span(months), year_starts)
+        found.append(rolled.filter(pl.col("value").is_not_null()).select(
+            "unit_id", "indicator_id", (pl.col("b_m0") + months - 1).alias("b_m0"), "value"))
+    return pl.concat(found, how="vertical_relaxed")
 
 
 def _needed(values: pl.DataFrame, as_of_m: int, first_m: int) -> pl.DataFrame:

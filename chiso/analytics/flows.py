@@ -23,6 +23,8 @@ Month indexes are `year × 12 + month − 1`, as in `rollup`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from chiso.analytics.rollup import lookup
@@ -35,15 +37,20 @@ def is_flow() -> pl.Expr:
     return (pl.col("time_agg") == "sum") & ~pl.col("is_ratio")
 
 
-def judge(targets: pl.DataFrame, monthly: pl.DataFrame) -> pl.DataFrame:
+def judge(targets: pl.DataFrame, monthly: pl.DataFrame,
+          span_ends: Callable[[], pl.DataFrame | None] | None = None) -> pl.DataFrame:
     """Add `ytd` (judged year to date), `ytd_end` (E), `share_end` = S(E) and
     `share_target` = S(target date) to targets sharing one as-of date; null shares for
     stocks and ratios. `monthly`: the units' rolled-up monthly values (`unit_id,
-    indicator_id, b_m0, value`)."""
+    indicator_id, b_m0, value`); `span_ends()`: the same shape for the last month of each
+    cumulative figure (a 9-month total reports September), asked for only when a running
+    flow needs its last reported month."""
     keys = ["unit_id", "indicator_id"]
     flows = targets.filter(is_flow() & ~_whole_year()).select(*keys, "year").unique()
     profile = _profiles(monthly, flows)
-    last = _last_reported(monthly, flows)
+    ends = span_ends() if span_ends is not None and not flows.is_empty() else None
+    last = _last_reported(monthly if ends is None else pl.concat(
+        [monthly.select(ends.columns), ends], how="vertical_relaxed"), flows)
     framed = lookup(lookup(targets, profile, [*keys, "year"]), last, [*keys, "year"])
     framed = framed.with_columns(is_flow().alias("ytd")).with_columns(
         pl.when(pl.col("ytd")).then(_judged_at()).alias("ytd_end"))
@@ -127,7 +134,7 @@ def _profiles(monthly: pl.DataFrame, flows: pl.DataFrame) -> pl.DataFrame:
 
 def _last_reported(monthly: pl.DataFrame, flows: pl.DataFrame) -> pl.DataFrame:
     """Per flow (unit, indicator, target year): `_last_m`, the last month of that year
-    with a rolled-up figure."""
+    with a rolled-up figure (a month's own, or the last month of a cumulative figure)."""
     keys = ["unit_id", "indicator_id"]
     if flows.is_empty():  # every flow closed at its year's end: no month to look for
         return pl.DataFrame(schema={"unit_id": pl.Int64, "indicator_id": pl.Int64,

@@ -139,12 +139,16 @@ def load_indicators(session: Session, codes: Iterable[str] | None = None) -> pl.
 
 def load_values(session: Session, *, unit_ids: Sequence[int] | None, indicator_ids:
                 Sequence[int], first_day: dt.date, last_day: dt.date,
-                known_at: dt.datetime | None = None) -> pl.DataFrame:
+                known_at: dt.datetime | None = None, one_figure_per_year: bool = True
+                ) -> pl.DataFrame:
     """Values of these units and indicators for periods starting between the two days:
     the current ones, or with `known_at` those stored at that instant (per value, its
     latest version changed by then; a version that deleted it removes it). `unit_ids=None`
     means every unit. A `demo` column (true for figures the demo invented, source "demo")
-    is there only when some figure is one, so real data pays nothing for it."""
+    is there only when some figure is one, so real data pays nothing for it. With
+    `one_figure_per_year` (for buckets that read a span as its year so far) a unit's year
+    keeps one figure among its own and its spans; a caller rolling up a span itself keeps
+    them all."""
     window = and_(DataValue.period_start >= first_day, DataValue.period_start <= last_day,
                   DataValue.indicator_id.in_(list(indicator_ids)), _span_ended_by(last_day))
     if unit_ids is not None:
@@ -153,7 +157,9 @@ def load_values(session: Session, *, unit_ids: Sequence[int] | None, indicator_i
         frame = _fast_frame(session, _current_values(window), VALUE_SCHEMA)
     else:
         frame = _frame(session, _values_known_at(window, _as_utc(known_at)), VALUE_SCHEMA)
-    frame = _one_figure_per_year(frame.with_columns(pl.col("demo").cast(pl.Boolean)))
+    frame = frame.with_columns(pl.col("demo").cast(pl.Boolean))
+    if one_figure_per_year:
+        frame = _one_figure_per_year(frame)
     return frame if frame["demo"].any() else frame.drop("demo")
 
 

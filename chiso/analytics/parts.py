@@ -28,7 +28,6 @@ from dataclasses import dataclass
 import polars as pl
 
 from chiso.analytics import lineage, rollup
-from chiso.periods import PeriodType
 
 PAIR = ["unit_id", "indicator_id"]
 
@@ -73,7 +72,7 @@ def place(values: pl.DataFrame, indicators: pl.DataFrame, units: pl.DataFrame,
     return Placed(current, keep, tree, lift_current, lift_keep, holders)
 
 
-def bucket_rollup(placed: Placed, indicators: pl.DataFrame, bucket_type: PeriodType,
+def bucket_rollup(placed: Placed, indicators: pl.DataFrame, bucket_type: rollup.BucketType,
                   bucket_starts: list[int]) -> pl.DataFrame:
     """`rollup.time_aggregate` then `rollup.unit_rollup` on the placed values, with
     `replaced`: true on a unit's own value when some of the figures behind it are replaced

@@ -37,12 +37,12 @@ M is identified by the index of its first month (`b_m0`); see `bucket_ids`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
 
-from chiso.errors import UserError
-from chiso.periods import PeriodType
+from chiso.periods import Period, PeriodType
 
 KEYS = ["unit_id", "indicator_id", "b_m0"]
 RANK = {"Y": 0, "S": 1, "Q": 2, "M": 3}
@@ -63,18 +63,33 @@ def demo_columns(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
 
 # ----------------------------------------------------------------------------- periods
 
-class CumulativeBucket(UserError):
-    """A cumulative span ('9 tháng đầu năm') asked for as a bucket of its own (422): the
-    roll-up reads a span as its year's figure so far (ask for the year, as of the span's
-    end), and a bucket needs its last month, which a bucket start does not carry."""
+@dataclass(frozen=True)
+class Span:
+    """A cumulative bucket (lũy kế): January to month `months` of each year asked for —
+    '9 tháng đầu năm 2025' is `Span(9)` starting at 2025's first month. Flows add months
+    1 … n, ratios Σnumerator/Σdenominator, stocks take the latest sub-period; a figure
+    stored for exactly the span beats its sub-periods, as an exact period does."""
 
-    status = 422
+    months: int
 
-    def __init__(self) -> None:
-        super().__init__("Kỳ lũy kế (ví dụ '9 tháng đầu năm') được tính như số liệu của năm "
-                         "tính đến cuối kỳ: hãy xem số liệu năm, tính đến ngày cuối kỳ",
-                         "a cumulative period ('January–September') is read as its year so "
-                         "far: ask for the year as of the period's last day")
+
+BucketType = PeriodType | Span
+
+
+def bucket_kind(period: Period) -> BucketType:
+    """The bucket type to roll a period up by: its own type, or the span it covers."""
+    return Span(period.index) if period.cumulative_span else period.type
+
+
+def _bucket_shape(bucket_type: BucketType) -> tuple[int, int, int]:
+    """(alignment in months, rank of its exact figures, length in months): a span is
+    aligned on its year, ranked with it (`with_period_parts`) and n months long."""
+    if isinstance(bucket_type, Span):
+        return 12, RANK["Y"], bucket_type.months
+    if bucket_type is PeriodType.CUMULATIVE:
+        raise ValueError("a cumulative bucket needs its length: use rollup.Span(months)")
+    size = MONTHS[bucket_type.value]
+    return size, RANK[bucket_type.value], size
 
 
 def with_period_parts(values: pl.DataFrame) -> pl.DataFrame:
@@ -363,24 +378,27 @@ def current_parts(values: pl.DataFrame, mapping: pl.DataFrame, indicators: pl.Da
 
 # ----------------------------------------------------------------------------- time
 
-def time_aggregate(values: pl.DataFrame, indicators: pl.DataFrame, bucket_type: PeriodType,
+def time_aggregate(values: pl.DataFrame, indicators: pl.DataFrame, bucket_type: BucketType,
                    bucket_starts: list[int], keep: pl.Expr | None = None) -> pl.DataFrame:
     """Each unit's own value per bucket (step 2): `unit_id, indicator_id, b_m0, num, den,
     value, n_nonagg`. `values` must carry the columns of `with_period_parts`; only the rows
-    `keep` selects count (all without it)."""
-    if bucket_type is PeriodType.CUMULATIVE:  # 2026 committee: a span is its year so far
-        raise CumulativeBucket()
-    size, rank = MONTHS[bucket_type.value], RANK[bucket_type.value]
+    `keep` selects count (all without it). A `Span` bucket (lũy kế) combines the halves,
+    quarters and months inside it unless a figure for exactly the span exists; a shorter
+    span or the year's own figure is not part of it."""
+    size, rank, length = _bucket_shape(bucket_type)
     # Lazy and fused: the values are read once per step, never copied in between.
     placed = (
         values.lazy().with_row_index(_ROW)
         .filter((pl.col("p_rank") >= rank) & (pl.lit(True) if keep is None else keep))
         .with_columns((pl.col("p_m0") - pl.col("p_m0") % size).alias("b_m0"))
-        .filter((pl.col("p_m1") <= pl.col("b_m0") + size - 1)
+        .filter((pl.col("p_m1") <= pl.col("b_m0") + length - 1)
                 & pl.col("b_m0").is_in(bucket_starts))
     )
     extra = demo_columns(values)
-    exact = placed.filter(pl.col("p_rank") == rank).select(
+    exact_rows = placed.filter(pl.col("p_rank") == rank)
+    if length != size:  # a span: only a figure reaching its last month is exactly it
+        exact_rows = exact_rows.filter(pl.col("p_m1") == pl.col("b_m0") + length - 1)
+    exact = exact_rows.select(
         *KEYS, *VALUE_COLUMNS, pl.lit(0, dtype=pl.Int32).alias("n_nonagg"), *extra).collect()
     if rank == RANK["M"] or values.is_empty():  # nothing is finer than a month
         return exact

@@ -286,11 +286,14 @@ def _to_status(row: dict[str, Any]) -> TargetStatus:
 
 # ----------------------------------------------------------------------------- values
 
-def _rolled(session: Session, *, unit_code: str, indicator_code: str, bucket_type: PeriodType,
-            buckets: list[Period], known_at: dt.datetime | None = None
+def _rolled(session: Session, *, unit_code: str, indicator_code: str,
+            bucket_type: rollup.BucketType, buckets: list[Period],
+            known_at: dt.datetime | None = None
             ) -> tuple[pl.DataFrame, dict[str, Any], _World]:
     """Rolled-up values per bucket for the unit and everything below it, with an
-    `illustrative` flag per row (a figure the demo invented is behind it)."""
+    `illustrative` flag per row (a figure the demo invented is behind it). A cumulative
+    bucket (`rollup.Span`) reads every figure inside it, its own span's included: no
+    figure stands for its year here."""
     today = get_settings().current_date()
     world = _world(session, unit_code)
     unit = _unit_row(world, unit_code, today)
@@ -301,7 +304,8 @@ def _rolled(session: Session, *, unit_code: str, indicator_code: str, bucket_typ
     values = frames.load_values(session, unit_ids=scope,
                                 indicator_ids=indicator["indicator_id"].to_list(),
                                 first_day=first.start(), last_day=last.end(),
-                                known_at=known_at)
+                                known_at=known_at,
+                                one_figure_per_year=not isinstance(bucket_type, rollup.Span))
     starts = [rollup.month_index(p.year, p.first_month) for p in buckets]
     rolled = evaluate.rolled_values(values, indicator, world.units, world.lineage, day,
                                     bucket_type, starts)
@@ -316,7 +320,8 @@ def rolled_up_value(session: Session, *, unit_code: str, indicator_code: str, pe
     stored at `known_at`, default now)."""
     target = parse_period(period)
     rolled, unit, _ = _rolled(session, unit_code=unit_code, indicator_code=indicator_code,
-                              bucket_type=target.type, buckets=[target], known_at=known_at)
+                              bucket_type=rollup.bucket_kind(target), buckets=[target],
+                              known_at=known_at)
     mine = rolled.filter(pl.col("unit_id") == unit["id"])
     return None if mine.is_empty() else mine["value"][0]
 
@@ -382,7 +387,8 @@ def _subunit_breakdown(session: Session, unit_code: str, indicator_code: str, pe
     figure instead."""
     target = parse_period(period)
     rolled, unit, world = _rolled(session, unit_code=unit_code, indicator_code=indicator_code,
-                                  bucket_type=target.type, buckets=[target], known_at=known_at)
+                                  bucket_type=rollup.bucket_kind(target), buckets=[target],
+                                  known_at=known_at)
     day = _hierarchy_day(unit, get_settings().current_date())
     tree = lineage.current_tree(world.units, world.lineage, day)
     children = tree.filter(pl.col("parent_id") == unit["id"]).select("unit_id")
