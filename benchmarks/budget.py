@@ -32,13 +32,17 @@ def register_bench(bench: typer.Typer) -> None:
 
 
 def budget_command(
-    provinces: int = typer.Option(34, min=1, help="Provinces."),
-    projects: int = typer.Option(200, min=1, help="Projects per province."),
-    months: int = typer.Option(60, min=12, max=240, help="Months (whole years are used)."),
-    units: int = typer.Option(20, min=1, help="Owner units per province."),
-    seed: int = typer.Option(16, help="Random seed."),
+    provinces: int = typer.Option(34, min=1, help="Số tỉnh / Provinces."),
+    projects: int = typer.Option(200, min=1, help="Số dự án mỗi tỉnh / Projects per province."),
+    months: int = typer.Option(60, min=12, max=240, help="Số tháng (lấy tròn năm) / Months "
+                                                         "(whole years are used)."),
+    units: int = typer.Option(20, min=1, help="Số đơn vị quản lý mỗi tỉnh / Owner units per "
+                                              "province."),
+    seed: int = typer.Option(16, help="Hạt giống ngẫu nhiên / Random seed."),
 ) -> None:
-    """Time chiso's disbursement roll-up against pandas and DuckDB on the same data.
+    """Đo thời gian tổng hợp giải ngân của chiso so với pandas và DuckDB trên cùng số liệu.
+
+    Time chiso's disbursement roll-up against pandas and DuckDB on the same data.
 
     Example: chiso bench budget --provinces 2 --projects 50 --months 24
     """

@@ -38,14 +38,23 @@ def register_bench(bench: typer.Typer) -> None:
 
 
 def rollup(
-    communes: int = typer.Option(3321, help="Communes today (the reform's 3,321)."),
-    indicators: int = typer.Option(100, help="Indicators."),
-    months: int = typer.Option(36, help="Months of data up to December of the year."),
-    seed: int = typer.Option(1, help="Random seed (same seed, same data)."),
-    pandas: bool = typer.Option(True, help="Also time pandas (the slowest: skip it at "
-                                "national size when only chiso and DuckDB matter)."),
+    communes: int = typer.Option(3321, help="Số xã hiện nay (3.321 sau sắp xếp) / Communes today "
+                                            "(the reform's 3,321)."),
+    indicators: int = typer.Option(100, help="Số chỉ tiêu / Indicators."),
+    months: int = typer.Option(36, help="Số tháng số liệu đến tháng 12 của năm / Months of data "
+                                        "up to December of the year."),
+    seed: int = typer.Option(1, help="Hạt giống ngẫu nhiên (cùng hạt giống, cùng số liệu) / "
+                                     "Random seed (same seed, same data)."),
+    pandas: bool = typer.Option(True, help="Đo cả pandas (chậm nhất: bỏ qua ở quy mô toàn quốc) "
+                                           "/ Also time pandas (the slowest: skip it at national "
+                                           "size when only chiso and DuckDB matter)."),
 ) -> None:
-    """Roll up national synthetic data through lineage — every unit's value for every year,
+    """Tổng hợp số liệu giả lập toàn quốc qua lịch sử sáp nhập.
+
+    Giá trị mọi đơn vị theo năm, 6 tháng, quý, tháng và tình trạng mục tiêu — bằng chiso, DuckDB và
+    pandas; kiểm tra khớp nhau; in thời gian và tỷ lệ.
+
+    Roll up national synthetic data through lineage — every unit's value for every year,
     half-year, quarter and month, and a target's status for every unit, indicator and year —
     with chiso, DuckDB SQL and pandas; check they agree; print wall and CPU times, the
     ratios and the floor.

@@ -35,11 +35,17 @@ def register_bench(bench: typer.Typer) -> None:
 
 
 def import_bench(
-    rows: int = typer.Option(100_000, help="Rows in the generated file."),
-    fmt: str = typer.Option("both", "--format", help="xlsx, csv or both."),
-    keep: Path = typer.Option(None, help="Keep the files and databases here."),
+    rows: int = typer.Option(100_000, help="Số dòng của tệp sinh ra / Rows in the generated file."),
+    fmt: str = typer.Option("both", "--format", help="Định dạng: xlsx, csv hoặc both (cả hai) / "
+                                                     "xlsx, csv or both."),
+    keep: Path = typer.Option(None, help="Giữ tệp và cơ sở dữ liệu tại đây / Keep the files and "
+                                         "databases here."),
 ) -> None:
-    """Time validating and storing a long-format file of ROWS rows (all-or-nothing, with
+    """Đo thời gian kiểm tra và lưu một tệp dạng dài, so với pandas.
+
+    Tệp ROWS dòng, tất cả hoặc không, có lịch sử phiên bản; pandas đọc và ghi cùng tệp.
+
+    Time validating and storing a long-format file of ROWS rows (all-or-nothing, with
     version history) against a pandas read-and-insert baseline on the same file.
 
     Example: chiso bench import --rows 100000 --format both

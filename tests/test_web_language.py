@@ -11,6 +11,10 @@ The reading rules are in tests/language_support.py and docs/guide/README.md ("M�
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,10 +24,13 @@ import pytest
 from sqlalchemy import select
 
 from chiso.db import new_session
+from chiso.indicators.models import Indicator
+from chiso.plans.models import Target
 from chiso.tasks.models import Task
+from chiso.units.models import OrgUnit
 from tests.accounts_support import make_units
 from tests.conftest import browser_login, login
-from tests.frontend_support import DemoSite, start_demo_site
+from tests.frontend_support import TODAY, DemoSite, start_demo_site
 from tests.language_support import Catalogue, code_catalogue, crawl, problems_on
 
 PACKAGE = Path(__file__).resolve().parent.parent / "chiso"
@@ -65,6 +72,87 @@ def test_the_reading_rules_catch_codes_and_english_and_allow_a_code_beside_its_n
     assert _found("<p>Cột <code>indicator_code</code> của tệp</p>") == []
     # Numbers and documents are not codes: 2.026 figures, Kế hoạch 72-KH/BCĐ, Quý III/2026.
     assert _found("<p>2.026 số liệu, Kế hoạch 72-KH/BCĐ, Quý III/2026, năm 2026</p>") == []
+
+
+# ------------------------------------------------------------------ the command line
+
+VIETNAMESE = re.compile("[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]",
+                        re.IGNORECASE)
+# Options Typer adds itself, in Click's words.
+CLICK_OWN = {"install_completion", "show_completion"}
+
+
+def _commands() -> list[Any]:
+    from tests.test_docs_cli import COMMANDS
+
+    return COMMANDS
+
+
+def _english(text: str) -> bool:
+    """Mostly words without Vietnamese marks (an English sentence may cite 'báo cáo năm')."""
+    words = text.split()
+    return (any(re.fullmatch(r"[A-Za-z][a-z-]{2,}[.,;:)]?", w) for w in words)
+            and sum(bool(VIETNAMESE.search(w)) for w in words) <= len(words) // 2)
+
+
+def test_every_command_helps_in_vietnamese_then_english() -> None:
+    """Each command's help opens with a Vietnamese line (what `chiso --help` lists), then
+    English, and keeps its `Example:`; each option says what it is in both languages."""
+    problems = []
+    for command in _commands():
+        text = (command.command.help or "").strip()
+        first, *rest = text.split("\n\n")
+        if not VIETNAMESE.search(first) or "\n" in first:
+            problems.append(f"{command.name}: the first line is not one Vietnamese line: {first!r}")
+        if not any(_english(part) for part in [first.partition(" / ")[2], *rest]
+                   if not part.startswith("Example:")):
+            problems.append(f"{command.name}: no English after the Vietnamese")
+        if "Example: chiso" not in text:
+            problems.append(f"{command.name}: no Example")
+        for param in command.command.params:
+            words = getattr(param, "help", None)
+            if words and param.name not in CLICK_OWN:
+                vi, separator, en = words.partition(" / ")
+                if not (VIETNAMESE.search(vi) and separator and en):
+                    problems.append(f"{command.name} {param.name}: not 'Vietnamese / English': "
+                                    f"{words!r}")
+    assert not problems, "\n".join(problems)
+
+
+def _chiso(site: DemoSite, *args: str, columns: int = 80) -> str:
+    """A `chiso` command run on the demo province in a terminal `columns` wide."""
+    env = {**os.environ, "CHISO_DATABASE_URL": f"sqlite:///{site.data_dir / 'chiso.sqlite'}",
+           "CHISO_DATA_DIR": str(site.data_dir), "CHISO_TODAY": TODAY,
+           "COLUMNS": str(columns)}
+    done = subprocess.run([str(Path(sys.executable).parent / "chiso"), *args], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_tables_stay_readable_in_80_columns(demo_site) -> None:  # type: ignore[no-untyped-def]
+    """At 80 columns a name is not wrapped over five to eleven lines: each indicator's and
+    each unit's name is on one line (a row is a block: the name, then its figures)."""
+    session = new_session(f"sqlite:///{demo_site.data_dir / 'chiso.sqlite'}")
+    try:
+        indicators = set(session.scalars(
+            select(Indicator.name_vi).join(Target, Target.indicator_id == Indicator.id)
+            .join(OrgUnit, OrgUnit.id == Target.unit_id)
+            .where(OrgUnit.code == "20", Target.year == 2026)))
+        communes = set(session.scalars(select(OrgUnit.name).where(
+            OrgUnit.kind == "xa", OrgUnit.valid_to.is_(None))))
+    finally:
+        session.close()
+    status = _chiso(demo_site, "status", "--unit", "20", "--year", "2026").splitlines()
+    units = _chiso(demo_site, "units", "list", "--parent", "20").splitlines()
+    for names, lines in ((indicators, status), (communes, units)):
+        assert len(names) > 10
+        broken = [n for n in names if len(n) < 76 and not any(n in line for line in lines)]
+        assert not broken, "\n".join(lines[:60])
+    assert max(len(line) for line in status + units) <= 80
+    wide = _chiso(demo_site, "status", "--unit", "20", "--year", "2026", columns=160)
+    assert "┃" in wide  # a table still where it fits
 
 
 # ------------------------------------------------------------------ days

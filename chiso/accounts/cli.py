@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chiso.accounts.access import Access, Action
+from chiso.cli.tables import print_table
 
 console = Console()
 CLI_JOB = "cli"
@@ -26,14 +27,24 @@ def _fail(message: str) -> None:
 
 @users_app.command("add")
 def add(
-    username: str = typer.Argument(..., help="User name (lower case)."),
-    role: str = typer.Option(..., help="admin, standing_office, focal_officer, leader, viewer"),
-    unit: str = typer.Option("", help="Unit code the role applies to (not for admin/leader)."),
-    full_name: str = typer.Option("", help="Full name, e.g. 'Nguyễn Văn A'."),
-    email: str = typer.Option("", help="E-mail for password resets."),
-    subunits: bool = typer.Option(True, help="Also the unit's sub-units."),
+    username: str = typer.Argument(..., help="Tên đăng nhập (chữ thường) / User name (lower "
+                                             "case)."),
+    role: str = typer.Option(..., help="Vai trò: quản trị (admin), cơ quan thường trực "
+                                       "(standing_office), cán bộ đầu mối (focal_officer), lãnh "
+                                       "đạo (leader), người xem (viewer) / admin, "
+                                       "standing_office, focal_officer, leader, viewer"),
+    unit: str = typer.Option("", help="Mã đơn vị của vai trò (không cần cho quản trị, lãnh đạo) "
+                                      "/ Unit code the role applies to (not for admin/leader)."),
+    full_name: str = typer.Option("", help="Họ tên, ví dụ 'Nguyễn Văn A' / Full name, e.g. "
+                                           "'Nguyễn Văn A'."),
+    email: str = typer.Option("", help="Thư điện tử để đặt lại mật khẩu / E-mail for password "
+                                       "resets."),
+    subunits: bool = typer.Option(True, help="Cả các đơn vị trực thuộc / Also the unit's "
+                                             "sub-units."),
 ) -> None:
-    """Create a user; a generated password is printed once.
+    """Tạo tài khoản; mật khẩu sinh ra chỉ in một lần.
+
+    Create a user; a generated password is printed once.
 
     Example: chiso users add nva --role focal_officer --unit 06187 --full-name "Nguyễn Văn A"
     """
@@ -57,7 +68,9 @@ def add(
 
 @users_app.command("list")
 def list_command() -> None:
-    """List users with their roles, units and status.
+    """Liệt kê tài khoản với vai trò, đơn vị và trạng thái.
+
+    List users with their roles, units and status.
 
     Example: chiso users list
     """
@@ -68,16 +81,20 @@ def list_command() -> None:
     with session_scope() as session:
         users = list_users(session)
         labels = membership_labels(session, users)
-        table = Table("user", "full name", "e-mail", "role @ unit", "active")
+        table = Table("Tài khoản / user", "Họ tên / full name", "Thư / e-mail",
+                      "Vai trò @ đơn vị / role @ unit", "Trạng thái / state",
+                      caption="(+): cả các đơn vị trực thuộc / with its sub-units")
         for user in users:
             table.add_row(user.username, user.full_name, user.email, labels[user.id],
-                          "yes" if user.is_active else "no")
-    console.print(table)
+                          "hoạt động / active" if user.is_active else "đã khóa / disabled")
+    print_table(console, table)
 
 
 @users_app.command("disable")
-def disable(username: str = typer.Argument(..., help="User name.")) -> None:
-    """Disable an account: it can no longer sign in; its sessions and tokens end.
+def disable(username: str = typer.Argument(..., help="Tên đăng nhập / User name.")) -> None:
+    """Khóa tài khoản: không đăng nhập được nữa; phiên và mã truy cập đều hết hiệu lực.
+
+    Disable an account: it can no longer sign in; its sessions and tokens end.
 
     Example: chiso users disable nva
     """
@@ -85,8 +102,10 @@ def disable(username: str = typer.Argument(..., help="User name.")) -> None:
 
 
 @users_app.command("enable")
-def enable(username: str = typer.Argument(..., help="User name.")) -> None:
-    """Enable a disabled account again.
+def enable(username: str = typer.Argument(..., help="Tên đăng nhập / User name.")) -> None:
+    """Mở lại tài khoản đã khóa.
+
+    Enable a disabled account again.
 
     Example: chiso users enable nva
     """
@@ -108,12 +127,19 @@ def _set_active(username: str, active: bool) -> None:
 
 @users_app.command("set-role")
 def set_role(
-    username: str = typer.Argument(..., help="User name."),
-    role: str = typer.Option(..., help="admin, standing_office, focal_officer, leader, viewer"),
-    unit: str = typer.Option("", help="Unit code (not for admin/leader)."),
-    subunits: bool = typer.Option(True, help="Also the unit's sub-units."),
+    username: str = typer.Argument(..., help="Tên đăng nhập / User name."),
+    role: str = typer.Option(..., help="Vai trò: quản trị (admin), cơ quan thường trực "
+                                       "(standing_office), cán bộ đầu mối (focal_officer), lãnh "
+                                       "đạo (leader), người xem (viewer) / admin, "
+                                       "standing_office, focal_officer, leader, viewer"),
+    unit: str = typer.Option("", help="Mã đơn vị (không cần cho quản trị, lãnh đạo) / Unit code "
+                                      "(not for admin/leader)."),
+    subunits: bool = typer.Option(True, help="Cả các đơn vị trực thuộc / Also the unit's "
+                                             "sub-units."),
 ) -> None:
-    """Give a user one role over one unit, replacing the previous role.
+    """Giao cho tài khoản một vai trò trên một đơn vị, thay vai trò cũ.
+
+    Give a user one role over one unit, replacing the previous role.
 
     Example: chiso users set-role nva --role standing_office --unit 20
     """
@@ -133,8 +159,10 @@ def set_role(
 
 
 @users_app.command("reset-password")
-def reset_password(username: str = typer.Argument(..., help="User name.")) -> None:
-    """Give a user a new generated password, printed once; open sessions end.
+def reset_password(username: str = typer.Argument(..., help="Tên đăng nhập / User name.")) -> None:
+    """Cấp mật khẩu mới cho tài khoản (in một lần); các phiên đang mở kết thúc.
+
+    Give a user a new generated password, printed once; open sessions end.
 
     Example: chiso users reset-password nva
     """
@@ -155,13 +183,18 @@ def reset_password(username: str = typer.Argument(..., help="User name.")) -> No
 
 @users_app.command("token")
 def token(
-    username: str = typer.Argument(..., help="Owner of the token."),
-    name: str = typer.Option(..., help="What the token is for."),
-    action: list[Action] = typer.Option([Action.CAPTURE], help="Allowed action(s)."),
-    unit: list[str] = typer.Option([], help="Unit code(s); none = the owner's whole scope."),
-    days: int = typer.Option(90, min=1, max=730, help="Days until it expires."),
+    username: str = typer.Argument(..., help="Chủ của mã truy cập / Owner of the token."),
+    name: str = typer.Option(..., help="Mã truy cập dùng để làm gì / What the token is for."),
+    action: list[Action] = typer.Option([Action.CAPTURE], help="Thao tác được phép / Allowed "
+                                                               "action(s)."),
+    unit: list[str] = typer.Option([], help="Mã đơn vị; không ghi = toàn bộ phạm vi của chủ / "
+                                            "Unit code(s); none = the owner's whole scope."),
+    days: int = typer.Option(90, min=1, max=730, help="Số ngày đến khi hết hạn / Days until it "
+                                                      "expires."),
 ) -> None:
-    """Create an API token for a system-to-system feed; the secret is printed once.
+    """Tạo mã truy cập API cho kết nối giữa các hệ thống; mã bí mật chỉ in một lần.
+
+    Create an API token for a system-to-system feed; the secret is printed once.
 
     Example: chiso users token feed-bot --name "một cửa" --action capture --unit 06187
     """

@@ -14,6 +14,7 @@ from chiso.accounts.service import AccountError
 from chiso.settings import get_settings
 from chiso.text import nfc
 from chiso.units.models import OrgUnit
+from chiso.web.i18n import gettext_for
 
 
 def unit_by_code(session: Session, code: str) -> OrgUnit:
@@ -60,8 +61,10 @@ def unit_codes(session: Session, ids: set[int]) -> dict[int, str]:
 
 
 def membership_labels(session: Session, users: list[User]) -> dict[int, str]:
-    """'focal_officer @ Phường Kỳ Lừa (06187) (+)' for each user ((+): with sub-units)."""
-    return {user_id: "; ".join(f"{role} @ {unit}" if unit else role
+    """'Cán bộ đầu mối @ Phường Kỳ Lừa (06187) (+)' for each user ((+): with sub-units):
+    the role by its Vietnamese name, as `chiso users list` shows it."""
+    name = gettext_for("vi")
+    return {user_id: "; ".join(f"{name(role)} @ {unit}" if unit else name(role)
                                for role, unit in parts)
             for user_id, parts in membership_parts(session, users).items()}
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from chiso.analytics.service import TargetStatus, UnknownUnit, target_statuses
 from chiso.analytics.status import Status, vocabulary
+from chiso.cli.tables import print_table
 from chiso.db import session_scope
 from chiso.indicators.models import Pillar
 from chiso.settings import get_settings
@@ -44,12 +45,21 @@ def register(app: typer.Typer) -> None:
 
 
 def status(
-    unit: str = typer.Option(None, help="Unit code (default: CHISO_DEFAULT_UNIT, e.g. 20)."),
-    year: int = typer.Option(None, help="Target year (default: the current year)."),
-    as_of: str = typer.Option(None, "--as-of", help="Evaluate at this date (dd/mm/yyyy)."),
-    lang: str = typer.Option("vi", help="vi or en."),
+    unit: str = typer.Option(None, help="Mã đơn vị (mặc định: CHISO_DEFAULT_UNIT, ví dụ 20) / "
+                                        "Unit code (default: CHISO_DEFAULT_UNIT, e.g. 20)."),
+    year: int = typer.Option(None, help="Năm của mục tiêu (mặc định: năm nay) / Target year "
+                                        "(default: the current year)."),
+    as_of: str = typer.Option(None, "--as-of", help="Tính tại ngày này (dd/mm/yyyy) / Evaluate "
+                                                    "at this date (dd/mm/yyyy)."),
+    lang: str = typer.Option("vi", help="Ngôn ngữ: vi hoặc en / vi or en."),
 ) -> None:
-    """Show a unit's targets for a year with actual, expected on path, projection and a
+    """Tình trạng các mục tiêu của một đơn vị trong năm.
+
+    Thực hiện, kỳ vọng theo lộ trình, dự báo và tình trạng có màu — đã đạt, đúng tiến độ, có nguy cơ
+    chậm, chậm tiến độ, chưa có số liệu khi năm chưa hết; đạt, không đạt, chưa triển khai, chưa có
+    số liệu khi năm đã kết thúc. Số liệu minh họa có dấu *.
+
+    Show a unit's targets for a year with actual, expected on path, projection and a
     coloured status: achieved, on track, at risk, off track or no data while the year runs;
     met, missed, not implemented or no data once it is over. Figures the demo invented are
     marked *.
@@ -99,7 +109,7 @@ def _print(rows: list[TargetStatus], pillars: dict[str, str], unit: str, year: i
         table.add_row(f"[bold cyan]{pillars.get(pillar or '', pillar or _('Other'))}[/]")
         for row in group:
             table.add_row(*_cells(row, lang))
-    console.print(table)
+    print_table(console, table)
     counts = Counter(row.status for row in rows)
     console.print("  ".join(f"[{STATUS_STYLE[s]}]{s.label(lang)}: {counts.get(s, 0)}[/]"
                             for s in vocabulary(row.closed for row in rows)))

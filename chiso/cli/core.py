@@ -8,7 +8,8 @@ from rich.console import Console
 from chiso.settings import get_settings
 
 console = Console()
-db_app = typer.Typer(help="Database schema.\n\nExample: chiso db upgrade", no_args_is_help=True)
+db_app = typer.Typer(help="Cấu trúc cơ sở dữ liệu.\n\nDatabase schema.\n\nExample: chiso db "
+                          "upgrade", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +20,9 @@ def register(app: typer.Typer) -> None:
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Create or update the database schema to the current version.
+    """Tạo hoặc cập nhật cấu trúc cơ sở dữ liệu lên phiên bản hiện tại.
+
+    Create or update the database schema to the current version.
 
     Example: chiso db upgrade
     """
@@ -31,9 +34,14 @@ def db_upgrade() -> None:
 
 
 def init(
-    admin: str = typer.Option("admin", help="User name of the first administrator."),
+    admin: str = typer.Option("admin", help="Tên đăng nhập của quản trị viên đầu tiên / User "
+                                            "name of the first administrator."),
 ) -> None:
-    """Create the database, load the official units and catalogue, and create the first admin,
+    """Khởi tạo: cơ sở dữ liệu, danh mục đơn vị, chỉ tiêu và quản trị viên đầu tiên.
+
+    Mật khẩu của quản trị viên được sinh ra và chỉ in một lần.
+
+    Create the database, load the official units and catalogue, and create the first admin,
     whose generated password is printed once.
 
     Example: chiso init --admin admin
@@ -50,13 +58,18 @@ def init(
 
 
 def serve(
-    host: str | None = typer.Option(None, help="Address to listen on (default from "
-                                    "CHISO_HOST)."),
-    port: int | None = typer.Option(None, help="Port (default from CHISO_PORT)."),
-    workers: int | None = typer.Option(None, min=1, help="Server processes (default from "
-                                       "CHISO_WORKERS; one per processor core under load)."),
+    host: str | None = typer.Option(None, help="Địa chỉ lắng nghe (mặc định theo CHISO_HOST) / "
+                                               "Address to listen on (default from CHISO_HOST)."),
+    port: int | None = typer.Option(None, help="Cổng (mặc định theo CHISO_PORT) / Port (default "
+                                               "from CHISO_PORT)."),
+    workers: int | None = typer.Option(None, min=1, help="Số tiến trình máy chủ (mặc định theo "
+                                                         "CHISO_WORKERS) / Server processes "
+                                                         "(default from CHISO_WORKERS; one per "
+                                                         "processor core under load)."),
 ) -> None:
-    """Start the web application.
+    """Chạy ứng dụng web.
+
+    Start the web application.
 
     Example: chiso serve --port 8000
     """

@@ -75,9 +75,11 @@ def build_cli() -> typer.Typer:
     first needed (`DomainCommands`)."""
     cli = typer.Typer(
         name="chiso",
-        help="chiso — chỉ số chuyển đổi số: targets, data, status, DTI and reports for a "
-        "provincial digital-transformation steering committee.\n\n"
-        "Example: chiso demo --serve",
+        help="chiso — chỉ số chuyển đổi số cho Ban Chỉ đạo cấp tỉnh.\n\nMục tiêu, số liệu, tình "
+             "trạng, DTI và báo cáo của Ban Chỉ đạo về khoa học, công nghệ, đổi mới sáng tạo và "
+             "chuyển đổi số.\n\nchiso — chỉ số chuyển đổi số: targets, data, status, DTI and "
+             "reports for a provincial digital-transformation steering committee.\n\nExample: "
+             "chiso demo --serve",
         no_args_is_help=True,
         rich_markup_mode="rich",
         cls=DomainCommands,

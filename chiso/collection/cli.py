@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access
+from chiso.cli.tables import print_table
 from chiso.collection import quality, service
 from chiso.collection.models import DataSet
 from chiso.collection.outliers import detect_outliers
@@ -37,17 +38,17 @@ from chiso.units.service import descendant_ids, get_unit
 console = Console()
 collection_app = typer.Typer(
     help="Chu trình báo cáo: biểu mẫu, báo cáo của đơn vị, chất lượng số liệu, đôn đốc, "
-    "DHIS2 / The reporting cycle. Example: chiso collection submission list CCHC_XA_QUY "
+    "DHIS2 / The reporting cycle.\n\nExample: chiso collection submission list CCHC_XA_QUY "
     "2025Q3", no_args_is_help=True)
-dataset_app = typer.Typer(help="Biểu mẫu báo cáo / Data sets. Example: chiso collection "
+dataset_app = typer.Typer(help="Biểu mẫu báo cáo / Data sets.\n\nExample: chiso collection "
                           "dataset list", no_args_is_help=True)
 submission_app = typer.Typer(help="Báo cáo của đơn vị và phê duyệt / Submissions and "
-                             "approval. Example: chiso collection submission list "
+                             "approval.\n\nExample: chiso collection submission list "
                              "CCHC_XA_QUY 2025Q3", no_args_is_help=True)
-quality_app = typer.Typer(help="Đúng, đủ, sạch, sống / The data-quality scorecard. Example: "
-                          "chiso collection quality show CCHC_XA_QUY 2025Q3",
+quality_app = typer.Typer(help="Đúng, đủ, sạch, sống / The data-quality scorecard.\n\n"
+                          "Example: chiso collection quality show CCHC_XA_QUY 2025Q3",
                           no_args_is_help=True)
-dhis2_app = typer.Typer(help="DHIS2 dataValueSets nhập và xuất / import and export. "
+dhis2_app = typer.Typer(help="DHIS2 dataValueSets nhập và xuất / import and export.\n\n"
                         "Example: chiso collection dhis2 export CCHC_XA_QUY 2025Q3 out.json",
                         no_args_is_help=True)
 GROUPS = {"dataset": dataset_app, "submission": submission_app, "quality": quality_app,
@@ -111,7 +112,7 @@ def list_command() -> None:
             table.add_row(f"{d.name_vi}\n[dim]{d.code}[/dim]",
                           service.PERIOD_TYPE_WORDS.get(d.period_type, ("", ""))[0], rule,
                           str(len(service.indicators_of(session, d))))
-    console.print(table)
+    print_table(console, table)
 
 
 @dataset_app.command("template")
@@ -153,12 +154,14 @@ def submission_list(code: str, period: str) -> None:
                           s.due_date.strftime("%d/%m/%Y"),
                           s.submitted_at.strftime("%d/%m/%Y") if s.submitted_at else "–",
                           str(s.edits_after_approval))
-    console.print(table)
+    print_table(console, table)
 
 
 @submission_app.command("step")
 def submission_step(code: str, period: str, unit: str,
-                    step: str = typer.Argument(..., help="submit, approve hoặc/or return"),
+                    step: str = typer.Argument(..., help="Bước: gửi (submit), duyệt (approve) "
+                                                         "hoặc trả lại (return) / submit, "
+                                                         "approve or return"),
                     reason: str = typer.Option("", help="Lý do trả lại / why it is "
                                                "returned.")) -> None:
     """Gửi, duyệt hoặc trả lại báo cáo của một đơn vị / Submit, approve or return a report.
@@ -181,7 +184,7 @@ def submission_step(code: str, period: str, unit: str,
 
 @quality_app.command("show")
 def quality_show(code: str, period: str,
-                 as_json: bool = typer.Option(False, "--json", help="In JSON / print JSON.")
+                 as_json: bool = typer.Option(False, "--json", help="In dạng JSON / print JSON.")
                  ) -> None:
     """Bảng điểm của kỳ: từng đơn vị, tổng và đơn vị chậm / The scorecard of a period.
 
@@ -205,7 +208,7 @@ def quality_show(code: str, period: str,
         table.add_row(u["unit_name"], service.STATUS_LABELS[u["status"]][0], _pct(u["dung"]),
                       _pct(u["du"]), _pct(u["sach"]),
                       {True: "✓", False: "✗"}.get(u["on_time"], "–"))
-    console.print(table)
+    print_table(console, table)
 
 
 @quality_app.command("outliers")
@@ -234,7 +237,7 @@ def quality_rules(file: Path = typer.Option(None, exists=True, dir_okay=False,
         for rule in active_rules(session):
             table.add_row(f"{rule.message_vi}\n[dim]{rule.left} {rule.operator} "
                           f"{rule.right}[/dim]", rule.importance, rule.missing_strategy)
-    console.print(table)
+    print_table(console, table)
     console.print(f"✓ {changed} quy tắc mới hoặc sửa / rules added or changed")
 
 
@@ -297,10 +300,11 @@ def dhis2_import(file: Path = typer.Argument(..., exists=True, dir_okay=False),
                  dry_run: bool = typer.Option(False, "--dry-run",
                                               help="Chỉ kiểm tra / check only."),
                  strategy: str = typer.Option("CREATE_AND_UPDATE", "--strategy",
-                                              help="CREATE_AND_UPDATE, CREATE, UPDATE, "
-                                              "DELETE"),
+                                              help="Cách nhập / import strategy: "
+                                                   "CREATE_AND_UPDATE, CREATE, UPDATE, DELETE"),
                  id_scheme: str = typer.Option("CODE", "--id-scheme",
-                                               help="CODE (UID) hoặc/or NAME")) -> None:
+                                               help="Nhận diện theo mã hoặc tên / "
+                                                    "identify by CODE (UID) or NAME")) -> None:
     """Nhập tệp DHIS2 dataValueSets (.json hoặc .csv) / Import a DHIS2 file.
 
     Example: chiso collection dhis2 import tu-dhis2.json --dry-run

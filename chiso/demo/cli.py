@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chiso.cli.tables import print_table
 from chiso.settings import get_settings
 
 if TYPE_CHECKING:  # the CLI starts without polars
@@ -22,11 +23,18 @@ def register(app: typer.Typer) -> None:
 
 
 def demo(
-    serve: bool = typer.Option(False, "--serve", help="Start the web app afterwards."),
-    today: str = typer.Option("", help="Pretend today is this date (YYYY-MM-DD); "
-                              "default CHISO_TODAY or the real date."),
+    serve: bool = typer.Option(False, "--serve", help="Chạy ứng dụng web sau khi dựng / Start "
+                                                      "the web app afterwards."),
+    today: str = typer.Option("", help="Coi hôm nay là ngày này (YYYY-MM-DD); mặc định "
+                                       "CHISO_TODAY hoặc ngày thật / Pretend today is this date "
+                                       "(YYYY-MM-DD); default CHISO_TODAY or the real date."),
 ) -> None:
-    """Build a believable demo province — Lạng Sơn with its real communes and departments,
+    """Dựng tỉnh minh họa Lạng Sơn, số liệu từ 2022 đến nay.
+
+    Các xã, sở thật, kế hoạch và mục tiêu 2023–2026, số liệu hằng tháng từ 2022 đến nay, trên cơ sở
+    dữ liệu đã cấu hình (mặc định một tệp SQLite). Cùng một ngày cho cùng một kết quả.
+
+    Build a believable demo province — Lạng Sơn with its real communes and departments,
     plans with targets for 2023–2026 and monthly data from 2022 to today — on the configured
     database (an embedded SQLite file by default). Deterministic for a given date.
 
@@ -77,7 +85,7 @@ def _print_credentials(credentials: list[tuple[str, str, str]]) -> None:
         table.add_column(column)
     for user, password, role in credentials:
         table.add_row(user, password, role_name(role))
-    console.print(table)
+    print_table(console, table)
 
 
 def role_name(role: str) -> str:

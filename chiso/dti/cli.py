@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from chiso.cli.tables import print_table
 from chiso.errors import UserError
 from chiso.text import format_number
 
@@ -56,7 +57,9 @@ def _num(value: float | None, decimals: int = 4) -> str:
 
 @framework_app.command("load")
 def framework_load(path: Path, dry_run: bool = typer.Option(False, "--dry-run")) -> None:
-    """Validate and store a framework file (YAML) as a new version.
+    """Kiểm tra và lưu tệp khung chỉ số (YAML) thành một phiên bản mới.
+
+    Validate and store a framework file (YAML) as a new version.
 
     Example: chiso dti framework load khung_so_nganh_2025.yaml
     """
@@ -74,7 +77,9 @@ def framework_load(path: Path, dry_run: bool = typer.Option(False, "--dry-run"))
 
 @framework_app.command("list")
 def framework_list() -> None:
-    """List the current frameworks.
+    """Liệt kê các khung chỉ số hiện hành.
+
+    List the current frameworks.
 
     Example: chiso dti framework list
     """
@@ -89,21 +94,31 @@ def framework_list() -> None:
             weights = "đủ / known" if fw.weights_known else (
                 f"chưa biết / unknown: {len(fw.unknown_weights())}")
             table.add_row(fw.code, str(fw.version), fw.level, years, fw.name_vi, weights)
-    console.print(table)
+    print_table(console, table)
 
 
 @results_app.command("import")
 def results_import(
     path: Path,
-    framework: str = typer.Option("DTI_TINH_922", help="Framework code."),
-    year: int = typer.Option(None, help="Year, when the file has no 'Năm' column."),
-    source: str = typer.Option("", help="The document the figures come from (default: the "
-                               "file name); a 'Nguồn' column overrides it per row."),
-    merged: bool = typer.Option(False, "--merged", help="The table is republished over "
-                                "today's (merged) provinces, e.g. DTI 2024 for the 34."),
+    framework: str = typer.Option("DTI_TINH_922", help="Mã khung chỉ số / Framework code."),
+    year: int = typer.Option(None, help="Năm, khi tệp không có cột 'Năm' / Year, when the file "
+                                        "has no 'Năm' column."),
+    source: str = typer.Option("", help="Văn bản nguồn của số liệu (mặc định: tên tệp); cột "
+                                        "'Nguồn' thay cho từng dòng / The document the figures "
+                                        "come from (default: the file name); a 'Nguồn' column "
+                                        "overrides it per row."),
+    merged: bool = typer.Option(False, "--merged", help="Bảng công bố lại theo các tỉnh hiện nay "
+                                                        "(sau sáp nhập), ví dụ DTI 2024 cho 34 "
+                                                        "tỉnh / The table is republished over "
+                                                        "today's (merged) provinces, e.g. DTI "
+                                                        "2024 for the 34."),
     dry_run: bool = typer.Option(False, "--dry-run"),
 ) -> None:
-    """Import a published ranking table (CSV/XLSX): unit code, name, main indicators, total,
+    """Nhập bảng xếp hạng đã công bố (CSV/XLSX).
+
+    Mã, tên đơn vị, các chỉ số chính, tổng điểm, hạng, nguồn. Tên hiển thị lấy theo danh mục đơn vị.
+
+    Import a published ranking table (CSV/XLSX): unit code, name, main indicators, total,
     rank, source. Names shown stay the unit register's.
 
     Example: chiso dti results import dti_2022.xlsx --framework DTI_TINH_922 --year 2022
@@ -127,12 +142,18 @@ def results_import(
 
 @dti_app.command("rank")
 def rank(
-    year: int = typer.Option(..., help="Assessment year."),
-    framework: str = typer.Option(None, help="Framework code (default: the year's)."),
-    merged: bool = typer.Option(False, help="Express over today's (merged) units."),
-    top: int = typer.Option(0, help="Show only the first N."),
+    year: int = typer.Option(..., help="Năm đánh giá / Assessment year."),
+    framework: str = typer.Option(None, help="Mã khung chỉ số (mặc định: khung của năm) / "
+                                             "Framework code (default: the year's)."),
+    merged: bool = typer.Option(False, help="Tính theo đơn vị hiện nay (sau sáp nhập) / Express "
+                                            "over today's (merged) units."),
+    top: int = typer.Option(0, help="Chỉ hiện N đơn vị đầu / Show only the first N."),
 ) -> None:
-    """Rank units by the composite index, with main-indicator ranks and the change.
+    """Xếp hạng các đơn vị theo chỉ số tổng hợp.
+
+    Kèm hạng từng chỉ số chính và thay đổi so với năm trước.
+
+    Rank units by the composite index, with main-indicator ranks and the change.
 
     Example: chiso dti rank --year 2022
     """
@@ -154,7 +175,7 @@ def rank(
                       row["unit_code"], row["unit_name"], _num(row["total"]),
                       *[_num(row["nodes"][c]["score"]) for c in mains],
                       *([ILLUSTRATIVE_CELL if row["illustrative"] else ""] if invented else []))
-    console.print(table)
+    print_table(console, table)
     _print_provenance(result)
     bad = [c for c in check_against_published(result) if not (c.total_ok and c.rank_ok)]
     if bad:
@@ -177,7 +198,9 @@ def _print_provenance(result: Ranking) -> None:
 
 @dti_app.command("profile")
 def profile_command(unit: str, year: int = typer.Option(...)) -> None:
-    """A unit's main indicators against the median and the best.
+    """Các chỉ số chính của một đơn vị so với trung vị và đơn vị dẫn đầu.
+
+    A unit's main indicators against the median and the best.
 
     Example: chiso dti profile 48 --year 2022
     """
@@ -195,7 +218,7 @@ def profile_command(unit: str, year: int = typer.Option(...)) -> None:
         table.add_row(row["name_vi"], _num(row["points"], 0), _num(row["score"]),
                       str(row["rank"]), _num(row["median"]), f"{_num(row['best'])} "
                       f"({row['best_unit']})")
-    console.print(table)
+    print_table(console, table)
     _print_provenance(result)
 
 
@@ -213,8 +236,12 @@ def _parse_changes(values: list[str]) -> dict[str, str]:
 
 @dti_app.command("what-if")
 def what_if_command(unit: str, year: int = typer.Option(...),
-                    set_: list[str] = typer.Option(..., "--set", help="CODE=VALUE")) -> None:
-    """Change indicator values of a unit; print the new index, rank and points gained.
+                    set_: list[str] = typer.Option(..., "--set", help="Mã chỉ số = giá trị mới "
+                                                                      "(lặp lại được) / "
+                                                                      "CODE=VALUE")) -> None:
+    """Thay giá trị chỉ số của một đơn vị; in chỉ số tổng hợp, hạng mới và số điểm tăng thêm.
+
+    Change indicator values of a unit; print the new index, rank and points gained.
 
     Example: chiso dti what-if 79 --year 2022 --set NLS=0,85 --set XHS=0,5
     """
@@ -233,8 +260,11 @@ def what_if_command(unit: str, year: int = typer.Option(...),
 
 @dti_app.command("bottlenecks")
 def bottlenecks_command(unit: str, year: int = typer.Option(...),
-                        places: int = typer.Option(1, help="Rank places to gain.")) -> None:
-    """Điểm nghẽn: points lost per main indicator and the smallest plan to move up.
+                        places: int = typer.Option(1, help="Số bậc hạng muốn tăng / Rank places "
+                                                           "to gain.")) -> None:
+    """Điểm nghẽn: số điểm mất ở từng chỉ số chính và phương án nhỏ nhất để tăng hạng.
+
+    Điểm nghẽn: points lost per main indicator and the smallest plan to move up.
 
     Example: chiso dti bottlenecks 79 --year 2022 --places 1
     """
@@ -249,7 +279,7 @@ def bottlenecks_command(unit: str, year: int = typer.Option(...),
     for row in found.losses:
         table.add_row(row["name_vi"], _num(row["score"]), _num(row["lost_vs_max"], 2),
                       _num(row["lost_vs_best"], 2))
-    console.print(table)
+    print_table(console, table)
     _print_provenance(result)
     console.print(f"Hạng / rank {found.rank} → {found.target_rank}: cần / needs "
                   f"{_num(found.needed_gain, 2)} điểm / points")
@@ -266,10 +296,14 @@ def bottlenecks_command(unit: str, year: int = typer.Option(...),
 def sensitivity_command(
     year: int = typer.Option(...),
     samples: int = typer.Option(1000),
-    spread: float = typer.Option(0.2, help="Weights × U(1−s, 1+s)."),
-    methods: str = typer.Option("framework", help="Comma list: framework,minmax,rank,zscore"),
+    spread: float = typer.Option(0.2, help="Biên độ thay đổi trọng số / Weights × U(1−s, 1+s)."),
+    methods: str = typer.Option("framework", help="Các phương pháp chuẩn hóa, cách nhau bằng dấu "
+                                                  "phẩy / Comma list: "
+                                                  "framework,minmax,rank,zscore"),
 ) -> None:
-    """Monte Carlo rank intervals (5th–95th percentile) under perturbed weights.
+    """Khoảng hạng Monte Carlo (phân vị 5–95) khi trọng số thay đổi.
+
+    Monte Carlo rank intervals (5th–95th percentile) under perturbed weights.
 
     Example: chiso dti sensitivity --year 2022 --samples 1000 --methods framework,minmax,rank
     """
@@ -287,7 +321,7 @@ def sensitivity_command(
     for row in rows:
         table.add_row(str(row["rank"]), row["unit_name"], str(row["p05"]), str(row["median"]),
                       str(row["p95"]))
-    console.print(table)
+    print_table(console, table)
     _print_provenance(result)
 
 
@@ -302,7 +336,9 @@ def _assessment(session: Session, framework: str, year: int, unit: str) -> DtiAs
 @assessment_app.command("export")
 def assessment_export(path: Path, framework: str = typer.Option(...),
                       year: int = typer.Option(...), unit: str = typer.Option(...)) -> None:
-    """Write the self-assessment in the common spreadsheet layout.
+    """Ghi phiên tự đánh giá ra bảng tính theo mẫu chung.
+
+    Write the self-assessment in the common spreadsheet layout.
 
     Example: chiso dti assessment export tdg.xlsx --framework VIDU_SO_NGANH --year 2025 --unit 20
     """
@@ -318,7 +354,9 @@ def assessment_export(path: Path, framework: str = typer.Option(...),
 def assessment_import(path: Path, framework: str = typer.Option(...),
                       year: int = typer.Option(...), unit: str = typer.Option(...),
                       dry_run: bool = typer.Option(False, "--dry-run")) -> None:
-    """Read the common spreadsheet layout into the workspace (all-or-nothing).
+    """Đọc bảng tính theo mẫu chung vào phiên tự đánh giá (tất cả hoặc không).
+
+    Read the common spreadsheet layout into the workspace (all-or-nothing).
 
     Example: chiso dti assessment import tdg.xlsx --framework VIDU_SO_NGANH --year 2025 --unit 20
     """
@@ -336,9 +374,12 @@ def assessment_import(path: Path, framework: str = typer.Option(...),
 
 @dti_app.command("drag")
 def drag_command(year: int = typer.Option(...), framework: str = typer.Option(...),
-                 parent: str = typer.Option(None, help="Only units under this unit."),
+                 parent: str = typer.Option(None, help="Chỉ các đơn vị trực thuộc đơn vị này / "
+                                                       "Only units under this unit."),
                  top: int = typer.Option(10)) -> None:
-    """Which of a province's units pull its figures down most.
+    """Những đơn vị kéo điểm của tỉnh xuống nhiều nhất.
+
+    Which of a province's units pull its figures down most.
 
     Example: chiso dti drag --framework VIDU_CAP_XA --year 2025 --parent 20
     """
@@ -354,5 +395,5 @@ def drag_command(year: int = typer.Option(...), framework: str = typer.Option(..
     for row in rows:
         table.add_row(row["unit_code"], row["unit_name"], _num(row["score"]),
                       _num(row["drag"], 5), row["worst_indicator"] or "–")
-    console.print(table)
+    print_table(console, table)
     _print_provenance(result)

@@ -8,8 +8,10 @@ import typer
 from rich.console import Console
 
 console = Console()
-exchange_app = typer.Typer(help="The feed for the systems above the province, and centrally "
-                           "assigned tasks.\n\nExample: chiso exchange feed -o feed.json",
+exchange_app = typer.Typer(help="Số liệu gửi lên hệ thống cấp trên và nhiệm vụ Trung ương "
+                                "giao.\n\nThe feed for the systems above the province, and "
+                                "centrally assigned tasks.\n\nExample: chiso exchange feed -o "
+                                "feed.json",
                            no_args_is_help=True)
 
 
@@ -20,13 +22,22 @@ def register(app: typer.Typer) -> None:
 @exchange_app.command("feed")
 def feed(
     output: Path = typer.Option(..., "-o", "--output", dir_okay=False,
-                                help="feed.json, feed.xlsx, or kpis.csv / tasks.csv."),
-    unit: str = typer.Option("", "--unit", help="Unit code (default: the installation's)."),
-    year: int = typer.Option(0, "--year", help="Year of the targets (default: the as-of's)."),
-    as_of: str = typer.Option("", "--as-of", help="dd/mm/yyyy (default: today)."),
-    section: str = typer.Option("kpis", "--section", help="For CSV: kpis or tasks."),
+                                help="Tệp ghi ra: JSON, XLSX hoặc CSV / feed.json, feed.xlsx, or "
+                                     "kpis.csv / tasks.csv."),
+    unit: str = typer.Option("", "--unit", help="Mã đơn vị (mặc định: đơn vị của hệ thống) / "
+                                                "Unit code (default: the installation's)."),
+    year: int = typer.Option(0, "--year", help="Năm của mục tiêu (mặc định: năm của ngày tính) / "
+                                               "Year of the targets (default: the as-of's)."),
+    as_of: str = typer.Option("", "--as-of", help="Tính đến ngày dd/mm/yyyy (mặc định: hôm nay) "
+                                                  "/ dd/mm/yyyy (default: today)."),
+    section: str = typer.Option("kpis", "--section", help="Với CSV: chỉ tiêu (kpis) hoặc nhiệm "
+                                                          "vụ (tasks) / For CSV: kpis or tasks."),
 ) -> None:
-    """Write the unit's KPIs and task progress as of a date (docs/exchange.md): JSON, XLSX,
+    """Ghi chỉ tiêu và tiến độ nhiệm vụ của đơn vị tại một ngày (docs/exchange.md).
+
+    JSON, XLSX hoặc một phần CSV.
+
+    Write the unit's KPIs and task progress as of a date (docs/exchange.md): JSON, XLSX,
     or one CSV section.
 
     Example: chiso exchange feed --unit 20 --as-of 30/09/2026 -o lang-son-q3.json
@@ -64,10 +75,18 @@ def feed(
 
 @exchange_app.command("import-tasks")
 def import_tasks_cmd(
-    file: Path = typer.Argument(..., dir_okay=False, help="The central task list (.xlsx)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check and report, store nothing."),
+    file: Path = typer.Argument(..., dir_okay=False, help="Danh sách nhiệm vụ Trung ương giao "
+                                                          "(.xlsx) / The central task list "
+                                                          "(.xlsx)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Chỉ kiểm tra và báo cáo, không lưu / "
+                                                          "Check and report, store nothing."),
 ) -> None:
-    """Import centrally assigned tasks (Trung ương giao) from a spreadsheet: all or nothing,
+    """Nhập nhiệm vụ Trung ương giao từ bảng tính.
+
+    Tất cả hoặc không, nhập lại không đổi gì; đơn vị chủ trì theo tên hoặc mã, thời hạn là ngày hoặc
+    kỳ.
+
+    Import centrally assigned tasks (Trung ương giao) from a spreadsheet: all or nothing,
     idempotent; the lead unit by name or code, the deadline as a date or a period.
 
     Example: chiso exchange import-tasks nhiem-vu-trung-uong.xlsx --dry-run

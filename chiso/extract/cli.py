@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from chiso.accounts.access import Access
+from chiso.cli.tables import print_table
 from chiso.db import session_scope
 from chiso.extract import service
 from chiso.extract.pipeline import RuleExtractor
@@ -34,12 +35,18 @@ def register(app: typer.Typer) -> None:
 def extract_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False,
                                 help="Tài liệu / the document (.docx, .pdf, .txt)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
-    save: bool = typer.Option(False, "--save", help="Store the document and its proposals "
-                              "for review on the page /extract/{id} (nothing else is stored)."),
+    as_json: bool = typer.Option(False, "--json", help="In JSON thay cho bảng / Print JSON "
+                                                       "instead of tables."),
+    save: bool = typer.Option(False, "--save", help="Lưu tài liệu và các đề xuất để duyệt trên "
+                                                    "trang /extract/{id} (không lưu gì khác) / "
+                                                    "Store the document and its proposals for "
+                                                    "review on the page /extract/{id} (nothing "
+                                                    "else is stored)."),
 ) -> None:
-    """Đọc tài liệu và đề xuất chỉ tiêu, kết quả, xếp hạng, nhiệm vụ / read a document and
-    propose its targets, achieved values, ranks and tasks, each with its source sentence.
+    """Đọc tài liệu và đề xuất chỉ tiêu, kết quả, xếp hạng, nhiệm vụ.
+
+    Mỗi đề xuất kèm câu gốc trong tài liệu. Read a document and propose its targets,
+    achieved values, ranks and tasks, each with its source sentence.
 
     Example: chiso extract ke-hoach-72-KH-BCD.docx
     """
@@ -90,7 +97,7 @@ def _print(extraction: Extraction, notes: list[str]) -> None:
             table.add_column(column, overflow="fold")
         for proposal in found:
             table.add_row(*_ROWS[kind](proposal))
-        console.print(table)
+        print_table(console, table)
 
 
 _COLUMNS = {

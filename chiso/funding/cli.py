@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chiso.accounts.access import Access
+from chiso.cli.tables import print_table
 from chiso.db import session_scope
 from chiso.funding import roadmap, service
 from chiso.funding.importer import FundingImportResult, import_budget_file
@@ -39,15 +40,26 @@ def register(app: typer.Typer) -> None:
 @funding_app.command("import")
 def import_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False,
-                                help="The finance department's table (.xlsx, .xls, .ods, .csv)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check and show the changes; "
-                                 "store nothing."),
-    year: int | None = typer.Option(None, help="The budget year, when the title does not say."),
-    amount_unit: str = typer.Option("", help="Unit of amounts when the table does not say: "
-                                    "'triệu đồng' (default), 'tỷ đồng', 'nghìn đồng', 'đồng'."),
-    encoding: str = typer.Option("auto", help="Text encoding: auto, unicode, tcvn3, vni."),
+                                help="Bảng của Sở Tài chính (.xlsx, .xls, .ods, .csv) / The "
+                                     "finance department's table (.xlsx, .xls, .ods, .csv)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Kiểm tra và cho xem thay đổi, không "
+                                                          "lưu / Check and show the changes; "
+                                                          "store nothing."),
+    year: int | None = typer.Option(None, help="Năm ngân sách, khi tiêu đề bảng không ghi / The "
+                                               "budget year, when the title does not say."),
+    amount_unit: str = typer.Option("", help="Đơn vị tiền khi bảng không ghi: 'triệu đồng' (mặc "
+                                             "định), 'tỷ đồng', 'nghìn đồng', 'đồng' / Unit of "
+                                             "amounts when the table does not say: 'triệu đồng' "
+                                             "(default), 'tỷ đồng', 'nghìn đồng', 'đồng'."),
+    encoding: str = typer.Option("auto", help="Bảng mã chữ: tự nhận (auto), Unicode, TCVN3, VNI "
+                                              "/ Text encoding: auto, unicode, tcvn3, vni."),
 ) -> None:
-    """Import a budget table: every row is checked first, a table with any error stores
+    """Nhập bảng kinh phí.
+
+    Kiểm tra từng dòng trước, bảng có lỗi thì không lưu gì (lỗi ghi rõ trang, dòng, cột và quy tắc),
+    số liệu đã lưu chờ duyệt, nhập lại cùng bảng không đổi gì.
+
+    Import a budget table: every row is checked first, a table with any error stores
     nothing (errors name sheet, row, column and rule), stored figures wait for approval,
     and importing the same table again changes nothing.
 
@@ -84,16 +96,21 @@ def _print_errors(result: FundingImportResult) -> None:
         table.add_row(issue.sheet or "–", str(issue.row) if issue.row is not None else "–",
                       issue.column_label or issue.column or "–", issue.rule,
                       f"{issue.message_vi} / {issue.message_en}")
-    console.print(table)
+    print_table(console, table)
 
 
 @funding_app.command("approve")
 def approve_command(
-    unit: str = typer.Option(..., help="The province's code."),
-    year: int | None = typer.Option(None, help="Only this year's figures."),
-    comment: str = typer.Option("", help="A note kept with the approval."),
+    unit: str = typer.Option(..., help="Mã tỉnh / The province's code."),
+    year: int | None = typer.Option(None, help="Chỉ số liệu của năm này / Only this year's "
+                                               "figures."),
+    comment: str = typer.Option("", help="Ghi chú kèm lần duyệt / A note kept with the approval."),
 ) -> None:
-    """Approve every figure awaiting approval (of a year), then compute the funding
+    """Duyệt mọi số liệu kinh phí đang chờ duyệt của một năm.
+
+    Sau đó tính lại các chỉ tiêu kinh phí.
+
+    Approve every figure awaiting approval (of a year), then compute the funding
     indicators again.
 
     Example: chiso funding approve --unit 20 --year 2026
@@ -108,9 +125,12 @@ def approve_command(
 @funding_app.command("programmes")
 def programmes_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False,
-                                help="A YAML list of programmes and projects."),
+                                help="Tệp YAML danh sách chương trình, dự án / A YAML list of "
+                                     "programmes and projects."),
 ) -> None:
-    """Register programmes and projects (create, or update the one with the same code).
+    """Đăng ký chương trình, dự án (tạo mới, hoặc cập nhật cái cùng mã).
+
+    Register programmes and projects (create, or update the one with the same code).
     Each entry: code, name, owner_unit, year_from, year_to, and optionally kind
     (programme | project), decision_number, decision_date (dd/mm/yyyy),
     total_investment (tỷ đồng), plan (its số hiệu), note.
@@ -142,13 +162,21 @@ def _programme(session: Any, entry: dict[str, Any]) -> ProgrammeInput:
 
 @funding_app.command("targets")
 def targets_command(
-    plan: str = typer.Option(..., help="The plan's số hiệu, e.g. 72-KH/BCĐ."),
-    unit: str = typer.Option(..., help="The unit the targets are for (the province)."),
-    year: int = typer.Option(..., help="The target year."),
-    share: float = typer.Option(3.0, help="Share of budget spending, % (Nghị quyết 57: ≥ 3)."),
-    disbursement: float = typer.Option(100.0, help="Disbursement by 31/12, % of the plan."),
+    plan: str = typer.Option(..., help="Số hiệu kế hoạch, ví dụ 72-KH/BCĐ / The plan's số hiệu, "
+                                       "e.g. 72-KH/BCĐ."),
+    unit: str = typer.Option(..., help="Đơn vị của mục tiêu (tỉnh) / The unit the targets are "
+                                       "for (the province)."),
+    year: int = typer.Option(..., help="Năm của mục tiêu / The target year."),
+    share: float = typer.Option(3.0, help="Tỷ lệ chi ngân sách, % (Nghị quyết 57: ≥ 3) / Share "
+                                          "of budget spending, % (Nghị quyết 57: ≥ 3)."),
+    disbursement: float = typer.Option(100.0, help="Giải ngân đến 31/12, % kế hoạch vốn / "
+                                                   "Disbursement by 31/12, % of the plan."),
 ) -> None:
-    """Put the funding targets of a year in a plan: the share of budget spending and
+    """Đặt mục tiêu kinh phí của một năm vào kế hoạch.
+
+    Tỷ lệ chi ngân sách và giải ngân theo lộ trình quý mặc định (sửa sau như mọi mục tiêu).
+
+    Put the funding targets of a year in a plan: the share of budget spending and
     disbursement along the default quarterly path (edit them later like any target).
 
     Example: chiso funding targets --plan 72-KH/BCĐ --unit 20 --year 2026
@@ -162,10 +190,12 @@ def targets_command(
 
 @funding_app.command("refresh")
 def refresh_command(
-    unit: str = typer.Option(..., help="The province's code."),
-    year: int = typer.Option(..., help="The year to compute."),
+    unit: str = typer.Option(..., help="Mã tỉnh / The province's code."),
+    year: int = typer.Option(..., help="Năm cần tính / The year to compute."),
 ) -> None:
-    """Compute the funding indicators of a year again from the approved figures.
+    """Tính lại các chỉ tiêu kinh phí của một năm từ số liệu đã duyệt.
+
+    Compute the funding indicators of a year again from the approved figures.
 
     Example: chiso funding refresh --unit 20 --year 2026
     """
@@ -180,13 +210,16 @@ def refresh_command(
 
 @funding_app.command("roadmap")
 def roadmap_command(
-    unit: str = typer.Option(..., help="The unit (the province for the plan's appendix)."),
-    year_from: int = typer.Option(..., "--from", help="First year."),
-    year_to: int = typer.Option(..., "--to", help="Last year."),
+    unit: str = typer.Option(..., help="Đơn vị (tỉnh, cho phụ lục kế hoạch) / The unit (the "
+                                       "province for the plan's appendix)."),
+    year_from: int = typer.Option(..., "--from", help="Năm đầu / First year."),
+    year_to: int = typer.Option(..., "--to", help="Năm cuối / Last year."),
     output: Path = typer.Option(Path("lo-trinh-kinh-phi.xlsx"), "--output", "-o",
-                                help="The XLSX file to write."),
+                                help="Tệp XLSX ghi ra / The XLSX file to write."),
 ) -> None:
-    """Write the funding roadmap by source and type, year by year, as the plan's appendix.
+    """Ghi lộ trình kinh phí theo nguồn và loại, từng năm, làm phụ lục của kế hoạch.
+
+    Write the funding roadmap by source and type, year by year, as the plan's appendix.
 
     Example: chiso funding roadmap --unit 20 --from 2026 --to 2030 -o phu-luc.xlsx
     """
@@ -198,12 +231,16 @@ def roadmap_command(
 
 @funding_app.command("section")
 def section_command(
-    unit: str = typer.Option(..., help="The unit of the report."),
-    period: str = typer.Option(..., help="The report's period: 2026Q3, 2026S1, 2026."),
-    known_at: str = typer.Option("", help="Figures as approved by this day (dd/mm/yyyy); "
-                                 "default: now."),
+    unit: str = typer.Option(..., help="Đơn vị của báo cáo / The unit of the report."),
+    period: str = typer.Option(..., help="Kỳ báo cáo, ví dụ Quý III/2026, 6 tháng đầu năm 2026, "
+                                         "Năm 2026 / The report's period: 2026Q3, 2026S1, 2026."),
+    known_at: str = typer.Option("", help="Số liệu đã duyệt đến ngày này (dd/mm/yyyy); mặc định: "
+                                          "bây giờ / Figures as approved by this day "
+                                          "(dd/mm/yyyy); default: now."),
 ) -> None:
-    """Print the budget paragraph a report of the period carries.
+    """In đoạn về kinh phí mà báo cáo của kỳ sẽ có.
+
+    Print the budget paragraph a report of the period carries.
 
     Example: chiso funding section --unit 20 --period 2026Q3
     """

@@ -8,9 +8,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chiso.cli.tables import print_table
+
 console = Console()
-catalog_app = typer.Typer(help="Indicator catalogue: pillars and indicators.\n\n"
-                          "Example: chiso catalog list --pillar CQS",
+catalog_app = typer.Typer(help="Danh mục chỉ tiêu: trụ cột và chỉ tiêu.\n\nIndicator catalogue: "
+                               "pillars and indicators.\n\nExample: chiso catalog list --pillar "
+                               "CQS",
                           no_args_is_help=True)
 
 
@@ -21,10 +24,17 @@ def register(app: typer.Typer) -> None:
 @catalog_app.command("load")
 def load(
     file: Path = typer.Argument(None, dir_okay=False,
-                                help="Your own catalogue YAML (default: the shipped one)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check and report, store nothing."),
+                                help="Tệp YAML danh mục của đơn vị (mặc định: danh mục có sẵn) / "
+                                     "Your own catalogue YAML (default: the shipped one)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Chỉ kiểm tra và báo cáo, không lưu / "
+                                                          "Check and report, store nothing."),
 ) -> None:
-    """Load the shipped indicator catalogue, or a YAML file that adds or updates indicators.
+    """Nạp danh mục chỉ tiêu có sẵn, hoặc tệp YAML thêm, sửa chỉ tiêu.
+
+    Tất cả hoặc không: tệp có lỗi thì không lưu gì và liệt kê mọi lỗi; nạp lại cùng tệp không đổi
+    gì.
+
+    Load the shipped indicator catalogue, or a YAML file that adds or updates indicators.
     All or nothing: a file with an error stores nothing and lists every problem; loading the
     same file again changes nothing.
 
@@ -59,10 +69,14 @@ def load(
 
 @catalog_app.command("list")
 def list_indicators(
-    pillar: str = typer.Option(None, "--pillar", help="Only this pillar: CQS, KTS, XHS, …"),
-    lang: str = typer.Option("vi", "--lang", help="Names in 'vi' or 'en'."),
+    pillar: str = typer.Option(None, "--pillar", help="Chỉ trụ cột này (mã trụ cột) / Only this "
+                                                      "pillar: CQS, KTS, XHS, …"),
+    lang: str = typer.Option("vi", "--lang", help="Tên bằng tiếng Việt (vi) hoặc tiếng Anh (en) "
+                                                  "/ Names in 'vi' or 'en'."),
 ) -> None:
-    """List the indicators with their unit, kind, direction and aggregation.
+    """Liệt kê chỉ tiêu cùng đơn vị tính, loại, chiều tốt và cách tổng hợp.
+
+    List the indicators with their unit, kind, direction and aggregation.
 
     Example: chiso catalog list --pillar CQS
     """
@@ -83,17 +97,24 @@ def list_indicators(
     if not rows:
         console.print("Chưa có chỉ số nào; chạy / no indicators yet; run: chiso catalog load")
         raise typer.Exit(1 if pillar else 0)
-    console.print(table)
+    print_table(console, table)
     console.print(f"{len(rows)} chỉ số / indicators")
 
 
 @catalog_app.command("frameworks")
 def frameworks_cmd(
     load: Path = typer.Option(None, "--load", dir_okay=False,
-                              help="Load this frameworks YAML first (default: show only)."),
-    shipped: bool = typer.Option(False, "--shipped", help="Load the shipped frameworks first."),
+                              help="Nạp tệp YAML bộ mục tiêu này trước (mặc định: chỉ xem) / "
+                                   "Load this frameworks YAML first (default: show only)."),
+    shipped: bool = typer.Option(False, "--shipped", help="Nạp các bộ mục tiêu có sẵn trước / "
+                                                          "Load the shipped frameworks first."),
 ) -> None:
-    """National frameworks of targets (NQ 57-NQ/TW to 2030, the 2026 plan, …), each target
+    """Các bộ mục tiêu quốc gia, mỗi mục tiêu kèm văn bản và nguồn.
+
+    NQ 57-NQ/TW đến 2030, kế hoạch năm 2026, …: số hiệu, ngày, điều khoản và nguồn; có thể nạp tệp
+    trước.
+
+    National frameworks of targets (NQ 57-NQ/TW to 2030, the 2026 plan, …), each target
     with its document (số hiệu, date), article and source; optionally load a file first.
 
     Example: chiso catalog frameworks --load my-frameworks.yaml
@@ -126,7 +147,7 @@ def frameworks_cmd(
                     table.add_row(f"{t.indicator_name_vi}\n[dim]{t.indicator_code}[/]",
                                   str(t.year), f"{value} {t.unit_vi}",
                                   f"{t.document.code}, {t.article}")
-                console.print(table)
+                print_table(console, table)
     except InputRejected as exc:
         console.print(f"[red]✗[/] {exc}", highlight=False)
         raise typer.Exit(1) from exc

@@ -22,8 +22,8 @@ from chiso.tasks.common import date_option, unit_option
 from chiso.text import format_date
 
 console = Console()
-meetings_app = typer.Typer(help="Committee meetings and their conclusions.\n\n"
-                           "Example: chiso meetings list --unit 20",
+meetings_app = typer.Typer(help="Phiên họp Ban Chỉ đạo và kết luận.\n\nCommittee meetings and "
+                                "their conclusions.\n\nExample: chiso meetings list --unit 20",
                            no_args_is_help=True)
 CLI_JOB = "cli"
 
@@ -33,8 +33,10 @@ def register(app: typer.Typer) -> None:
 
 
 @meetings_app.command("list")
-def list_cmd(unit: str = typer.Option(None, help="Unit code.")) -> None:
-    """List meetings, newest first.
+def list_cmd(unit: str = typer.Option(None, help="Mã đơn vị / Unit code.")) -> None:
+    """Liệt kê các phiên họp, mới nhất trước.
+
+    List meetings, newest first.
 
     Example: chiso meetings list --unit 20
     """
@@ -47,13 +49,18 @@ def list_cmd(unit: str = typer.Option(None, help="Unit code.")) -> None:
 @meetings_app.command("add")
 def add(
     title: str = typer.Argument(...),
-    unit: str = typer.Option(..., help="Unit whose committee meets (e.g. 20)."),
-    on: str = typer.Option(..., help="Date dd/mm/yyyy."),
-    kind: str = typer.Option("quarterly", help="quarterly or extraordinary."),
-    chair: str = typer.Option("", help="Who chairs."),
-    agenda_from_open_items: bool = typer.Option(True, help="Start the agenda from open items."),
+    unit: str = typer.Option(..., help="Đơn vị có Ban Chỉ đạo họp (ví dụ 20) / Unit whose "
+                                       "committee meets (e.g. 20)."),
+    on: str = typer.Option(..., help="Ngày dd/mm/yyyy / Date dd/mm/yyyy."),
+    kind: str = typer.Option("quarterly", help="Loại phiên: quý (quarterly) hoặc bất thường "
+                                               "(extraordinary) / quarterly or extraordinary."),
+    chair: str = typer.Option("", help="Người chủ trì / Who chairs."),
+    agenda_from_open_items: bool = typer.Option(True, help="Lập chương trình từ các việc còn mở "
+                                                           "/ Start the agenda from open items."),
 ) -> None:
-    """Record a meeting; its agenda starts from the open items of earlier meetings.
+    """Ghi một phiên họp; chương trình họp bắt đầu từ các việc còn mở của các phiên trước.
+
+    Record a meeting; its agenda starts from the open items of earlier meetings.
 
     Example: chiso meetings add "Phiên họp quý IV/2025" --unit 20 --on 15/12/2025
     """
@@ -75,12 +82,16 @@ def add(
 
 @meetings_app.command("conclude")
 def conclude(
-    meeting: int = typer.Argument(..., help="Meeting id."),
-    text: str = typer.Argument(..., help="The conclusion."),
-    lead: list[str] = typer.Option(None, help="Lead unit of a task made from it (repeat)."),
-    due: str = typer.Option(None, help="Due date of those tasks, dd/mm/yyyy."),
+    meeting: int = typer.Argument(..., help="Số thứ tự phiên họp / Meeting id."),
+    text: str = typer.Argument(..., help="Nội dung kết luận / The conclusion."),
+    lead: list[str] = typer.Option(None, help="Đơn vị chủ trì nhiệm vụ lập từ kết luận (lặp lại "
+                                              "được) / Lead unit of a task made from it (repeat)."),
+    due: str = typer.Option(None, help="Hạn của các nhiệm vụ đó, dd/mm/yyyy / Due date of those "
+                                       "tasks, dd/mm/yyyy."),
 ) -> None:
-    """Add a conclusion; with --lead and --due it becomes one task per lead unit.
+    """Thêm một kết luận; có --lead và --due thì thành một nhiệm vụ cho mỗi đơn vị chủ trì.
+
+    Add a conclusion; with --lead and --due it becomes one task per lead unit.
 
     Example: chiso meetings conclude 3 "Số hóa hồ sơ" --lead 20.SNV --lead 20.STC --due 31/12/2026
     """

@@ -25,12 +25,19 @@ def _default_target() -> Path:
 
 
 def backup_command(
-    target: Path = typer.Argument(None, help="Archive to write (default: data/backups/…)."),
-    portable: bool = typer.Option(False, help="Copy the database in chiso's own gzip'd "
-                                              "JSON-lines format, readable by SQLite and "
-                                              "PostgreSQL alike."),
+    target: Path = typer.Argument(None, help="Tệp sao lưu sẽ ghi (mặc định: data/backups/…) / "
+                                             "Archive to write (default: data/backups/…)."),
+    portable: bool = typer.Option(False, help="Chép cơ sở dữ liệu theo định dạng riêng của "
+                                              "chiso, SQLite và PostgreSQL đều đọc được / Copy "
+                                              "the database in chiso's own gzip'd JSON-lines "
+                                              "format, readable by SQLite and PostgreSQL alike."),
 ) -> None:
-    """Back up the whole installation while it keeps running: one archive of the database,
+    """Sao lưu toàn bộ hệ thống khi vẫn đang chạy.
+
+    Một tệp gồm cơ sở dữ liệu, kho hồ sơ một cửa, minh chứng, tệp tải lên và báo cáo đã lập, kèm
+    danh sách mã kiểm tra.
+
+    Back up the whole installation while it keeps running: one archive of the database,
     the records store, evidence files, uploads and generated reports, with a manifest of
     checksums.
 
@@ -52,12 +59,21 @@ def backup_command(
 
 
 def restore_command(
-    source: Path = typer.Argument(..., help="An archive written by `chiso backup`."),
-    yes: bool = typer.Option(False, "--yes", help="Confirm: the current content is replaced."),
-    check: bool = typer.Option(False, "--check", help="Only verify the archive against its "
-                                                      "manifest; change nothing."),
+    source: Path = typer.Argument(..., help="Tệp sao lưu do `chiso backup` ghi / An archive "
+                                            "written by `chiso backup`."),
+    yes: bool = typer.Option(False, "--yes", help="Xác nhận: nội dung hiện có sẽ bị thay / "
+                                                  "Confirm: the current content is replaced."),
+    check: bool = typer.Option(False, "--check", help="Chỉ đối chiếu bản sao lưu với danh sách "
+                                                      "tệp, không thay đổi gì / Only verify the "
+                                                      "archive against its manifest; change "
+                                                      "nothing."),
 ) -> None:
-    """Replace the database and the data directory's files by a backup's, all or nothing,
+    """Khôi phục cơ sở dữ liệu và thư mục dữ liệu từ bản sao lưu.
+
+    Tất cả hoặc không, sau khi đối chiếu từng tệp với danh sách trong bản sao lưu. Máy chủ đang chạy
+    bỏ số liệu ghi nhớ ở yêu cầu kế tiếp.
+
+    Replace the database and the data directory's files by a backup's, all or nothing,
     after checking every file against the archive's manifest. Running servers drop their
     memoised figures on their next request.
 

@@ -69,16 +69,28 @@ def register_bench(bench: typer.Typer) -> None:
 
 
 def load_command(
-    seconds: int = typer.Option(20, min=2, help="How long to drive the server."),
-    readers: int = typer.Option(12, min=1, help="Simulated leaders browsing dashboards."),
-    writers: int = typer.Option(4, min=0, help="Simulated officers submitting values."),
+    seconds: int = typer.Option(20, min=2, help="Thời gian chạy thử (giây) / How long to drive "
+                                                "the server."),
+    readers: int = typer.Option(12, min=1, help="Số lãnh đạo giả lập xem trang tổng quan / "
+                                                "Simulated leaders browsing dashboards."),
+    writers: int = typer.Option(4, min=0, help="Số cán bộ giả lập gửi số liệu / Simulated "
+                                               "officers submitting values."),
     write_pause: float = typer.Option(
-        1.0, min=0.0, help="Seconds an officer takes between two submissions (on average; "
-        "0 = as fast as the server answers, a stress test rather than people)."),
-    year: int = typer.Option(0, help="Dashboard year (default: the current year)."),
-    workers: int = typer.Option(0, min=0, help="Server processes (default: CHISO_WORKERS)."),
+        1.0, min=0.0, help="Số giây giữa hai lần gửi của một cán bộ (trung bình; 0 = nhanh hết "
+                           "mức máy chủ trả lời) / Seconds an officer takes between two "
+                           "submissions (on average; 0 = as fast as the server answers, a stress "
+                           "test rather than people)."),
+    year: int = typer.Option(0, help="Năm của trang tổng quan (mặc định: năm nay) / Dashboard "
+                                     "year (default: the current year)."),
+    workers: int = typer.Option(0, min=0, help="Số tiến trình máy chủ (mặc định: CHISO_WORKERS) "
+                                               "/ Server processes (default: CHISO_WORKERS)."),
 ) -> None:
-    """Start the server on loopback and drive it with concurrent simulated users; print
+    """Chạy máy chủ nội bộ với nhiều người dùng giả lập đồng thời.
+
+    In số yêu cầu/giây, độ trễ p50/p95/p99, lỗi, rồi kiểm tra không mất số liệu nào đã ghi. Chạy
+    trên dữ liệu minh họa (`chiso demo` trước).
+
+    Start the server on loopback and drive it with concurrent simulated users; print
     requests/s, p50/p95/p99 latency and errors, then verify no acknowledged write was lost.
     Run on the demo data (`chiso demo` first).
 

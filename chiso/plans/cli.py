@@ -10,9 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chiso.cli.tables import print_table
+
 console = Console()
-plan_app = typer.Typer(help="Plans (kế hoạch, nghị quyết, …) and their targets.\n\n"
-                       "Example: chiso plan show 72-KH/BCĐ",
+plan_app = typer.Typer(help="Kế hoạch, nghị quyết, … và các mục tiêu.\n\nPlans (kế hoạch, nghị "
+                            "quyết, …) and their targets.\n\nExample: chiso plan show 72-KH/BCĐ",
                        no_args_is_help=True)
 
 
@@ -22,10 +24,17 @@ def register(app: typer.Typer) -> None:
 
 @plan_app.command("load")
 def load(
-    file: Path = typer.Argument(..., dir_okay=False, help="Plan file: .yaml or .xlsx."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check and report, store nothing."),
+    file: Path = typer.Argument(..., dir_okay=False, help="Tệp kế hoạch: .yaml hoặc .xlsx / Plan "
+                                                          "file: .yaml or .xlsx."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Chỉ kiểm tra và báo cáo, không lưu / "
+                                                          "Check and report, store nothing."),
 ) -> None:
-    """Load a plan and its targets from YAML or Excel (docs/plan-format.md). All or nothing:
+    """Nạp kế hoạch và mục tiêu từ YAML hoặc Excel (docs/plan-format.md).
+
+    Tất cả hoặc không: tệp có lỗi thì không lưu gì và ghi rõ tệp, trang, dòng, cột, quy tắc; nạp lại
+    cùng tệp không đổi gì.
+
+    Load a plan and its targets from YAML or Excel (docs/plan-format.md). All or nothing:
     a file with an error stores nothing and names file, sheet, row, column and rule;
     loading the same file again changes nothing.
 
@@ -70,7 +79,9 @@ def load(
 
 @plan_app.command("list")
 def list_plans() -> None:
-    """List the loaded plans with their number of targets.
+    """Liệt kê các kế hoạch đã nạp và số mục tiêu.
+
+    List the loaded plans with their number of targets.
 
     Example: chiso plan list
     """
@@ -89,12 +100,15 @@ def list_plans() -> None:
     if not rows:
         console.print("Chưa có kế hoạch nào / no plans yet: chiso plan load FILE")
         return
-    console.print(table)
+    print_table(console, table)
 
 
 @plan_app.command("show")
-def show(code: str = typer.Argument(..., help="The plan's số hiệu, e.g. 72-KH/BCĐ.")) -> None:
-    """Show a plan and its targets, grouped by pillar.
+def show(code: str = typer.Argument(..., help="Số hiệu kế hoạch, ví dụ 72-KH/BCĐ / The plan's số "
+                                              "hiệu, e.g. 72-KH/BCĐ.")) -> None:
+    """Xem một kế hoạch và các mục tiêu, theo trụ cột.
+
+    Show a plan and its targets, grouped by pillar.
 
     Example: chiso plan show 72-KH/BCĐ
     """
@@ -124,15 +138,19 @@ def show(code: str = typer.Argument(..., help="The plan's số hiệu, e.g. 72-K
     except PlanNotFound as exc:
         console.print(f"[red]✗[/] {exc}", highlight=False)
         raise typer.Exit(1) from exc
-    console.print(table)
+    print_table(console, table)
 
 
 @plan_app.command("export")
 def export(
-    code: str = typer.Argument(..., help="The plan's số hiệu, e.g. 72-KH/BCĐ."),
-    output: Path = typer.Option(..., "-o", "--output", dir_okay=False, help="XLSX file."),
+    code: str = typer.Argument(..., help="Số hiệu kế hoạch, ví dụ 72-KH/BCĐ / The plan's số "
+                                         "hiệu, e.g. 72-KH/BCĐ."),
+    output: Path = typer.Option(..., "-o", "--output", dir_okay=False, help="Tệp XLSX / XLSX "
+                                                                            "file."),
 ) -> None:
-    """Export a plan to Excel in the layout `chiso plan load` reads back unchanged.
+    """Xuất kế hoạch ra Excel theo mẫu mà `chiso plan load` đọc lại không đổi.
+
+    Export a plan to Excel in the layout `chiso plan load` reads back unchanged.
 
     Example: chiso plan export 72-KH/BCĐ -o 72-KH-BCD.xlsx
     """
@@ -150,15 +168,24 @@ def export(
 
 @plan_app.command("revise")
 def revise(
-    target_id: int = typer.Argument(..., help="The target's id (chiso plan show CODE)."),
-    value: str = typer.Option(..., "--value", help="The new target value, e.g. 1 or 1,5."),
-    effective: str = typer.Option(..., "--from", help="In force from this day (dd/mm/yyyy)."),
+    target_id: int = typer.Argument(..., help="Số thứ tự của mục tiêu (xem bằng chiso plan show) "
+                                              "/ The target's id (chiso plan show CODE)."),
+    value: str = typer.Option(..., "--value", help="Giá trị mục tiêu mới, ví dụ 1 hoặc 1,5 / The "
+                                                   "new target value, e.g. 1 or 1,5."),
+    effective: str = typer.Option(..., "--from", help="Có hiệu lực từ ngày (dd/mm/yyyy) / In "
+                                                      "force from this day (dd/mm/yyyy)."),
     basis: str = typer.Option(..., "--basis",
-                              help="Số hiệu of the document the revision rests on."),
-    basis_date: str = typer.Option("", "--basis-date", help="That document's date."),
-    note: str = typer.Option("", "--note", help="Why, in a few words."),
+                              help="Số hiệu văn bản làm căn cứ điều chỉnh / Số hiệu of the "
+                                   "document the revision rests on."),
+    basis_date: str = typer.Option("", "--basis-date", help="Ngày của văn bản đó / That "
+                                                            "document's date."),
+    note: str = typer.Option("", "--note", help="Lý do, vài chữ / Why, in a few words."),
 ) -> None:
-    """Revise a target from a date on a document: the earlier value stays in force before
+    """Điều chỉnh mục tiêu từ một ngày theo một văn bản.
+
+    Giá trị cũ vẫn có hiệu lực trước ngày đó (báo cáo các kỳ trước giữ nguyên) và còn trong lịch sử.
+
+    Revise a target from a date on a document: the earlier value stays in force before
     that date (reports for earlier periods keep it) and stays in the history.
 
     Example: chiso plan revise 12 --value 1 --from 15/06/2025 --basis 123/BCĐTW-VP
@@ -182,8 +209,13 @@ def revise(
 
 
 @plan_app.command("history")
-def history(target_id: int = typer.Argument(..., help="The target's id.")) -> None:
-    """Every value a target had: the plan's own, then each revision with its date and basis.
+def history(target_id: int = typer.Argument(
+        ..., help="Số thứ tự của mục tiêu / The target's id.")) -> None:
+    """Mọi giá trị một mục tiêu đã có.
+
+    Giá trị ban đầu của kế hoạch, rồi từng lần điều chỉnh kèm ngày và căn cứ.
+
+    Every value a target had: the plan's own, then each revision with its date and basis.
 
     Example: chiso plan history 12
     """
@@ -210,16 +242,21 @@ def _print_versions(target_id: int, versions: list[dict[str, Any]]) -> None:
                       f"{v['comparator']} {format_number(v['value'], 2)}",
                       f"{v['basis_code']} {format_date(v['basis_date'])}".strip(),
                       str(v["note"] or ""))
-    console.print(table)
+    print_table(console, table)
 
 
 @plan_app.command("in-force")
 def in_force(
-    on: str = typer.Option("", "--on", help="The day (dd/mm/yyyy); default today."),
-    unit: str = typer.Option("", "--unit", help="Only this unit's targets (code)."),
-    year: int = typer.Option(0, "--year", help="Only targets of this year."),
+    on: str = typer.Option("", "--on", help="Ngày (dd/mm/yyyy); mặc định hôm nay / The day "
+                                            "(dd/mm/yyyy); default today."),
+    unit: str = typer.Option("", "--unit", help="Chỉ mục tiêu của đơn vị này (mã) / Only this "
+                                                "unit's targets (code)."),
+    year: int = typer.Option(0, "--year", help="Chỉ mục tiêu của năm này / Only targets of this "
+                                               "year."),
 ) -> None:
-    """Targets as they stood on a day: the version in force, and since when.
+    """Mục tiêu như tại một ngày: phiên bản có hiệu lực và từ khi nào.
+
+    Targets as they stood on a day: the version in force, and since when.
 
     Example: chiso plan in-force --on 31/03/2025 --unit 20 --year 2025
     """
@@ -243,4 +280,4 @@ def in_force(
                           f"{row.comparator} {format_number(row.value, 2)}",
                           format_date(row.effective_from) if row.effective_from else "–",
                           f"{row.basis_code} {format_date(row.basis_date)}".strip())
-    console.print(table)
+    print_table(console, table)

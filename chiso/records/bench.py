@@ -43,19 +43,30 @@ def register_bench(bench: typer.Typer) -> None:
 
 
 def records(
-    rows: int = typer.Option(1_000_000, help="Dossiers in the generated feed."),
-    months: int = typer.Option(36, help="Months of records."),
-    seed: int = typer.Option(1, help="Random seed (same seed, same feed)."),
-    keep: Path = typer.Option(None, help="Keep the data here instead of a temp dir; a feed "
-                              "generated there earlier with the same rows, months and seed "
-                              "is reused (the database and store are always new)."),
-    repeat: int = typer.Option(1, help="Run the chiso and pandas computations this many "
-                               "times each, alternately, and keep each side's fastest."),
-    memory_mb: int = typer.Option(0, min=0, help="DuckDB memory cap for ingesting and "
-                                  "computing (beyond it the engine spills to disk); 0: a "
-                                  "quarter of this machine's memory, 1,024 to 4,096 MB."),
+    rows: int = typer.Option(1_000_000, help="Số hồ sơ sinh ra / Dossiers in the generated feed."),
+    months: int = typer.Option(36, help="Số tháng hồ sơ / Months of records."),
+    seed: int = typer.Option(1, help="Hạt giống ngẫu nhiên (cùng hạt giống, cùng số liệu) / "
+                                     "Random seed (same seed, same feed)."),
+    keep: Path = typer.Option(None, help="Giữ số liệu tại thư mục này thay vì thư mục tạm; nguồn "
+                                         "đã sinh trước đó với cùng tham số được dùng lại / Keep "
+                                         "the data here instead of a temp dir; a feed generated "
+                                         "there earlier with the same rows, months and seed is "
+                                         "reused (the database and store are always new)."),
+    repeat: int = typer.Option(1, help="Số lần chạy luân phiên mỗi bên (chiso, pandas), giữ lần "
+                                       "nhanh nhất / Run the chiso and pandas computations this "
+                                       "many times each, alternately, and keep each side's "
+                                       "fastest."),
+    memory_mb: int = typer.Option(0, min=0, help="Giới hạn bộ nhớ DuckDB (MB); 0: một phần tư bộ "
+                                                 "nhớ máy, từ 1.024 đến 4.096 MB / DuckDB memory "
+                                                 "cap for ingesting and computing (beyond it the "
+                                                 "engine spills to disk); 0: a quarter of this "
+                                                 "machine's memory, 1,024 to 4,096 MB."),
 ) -> None:
-    """Generate a national one-stop feed, ingest it and compute all seven indicators for
+    """Sinh, nạp hồ sơ một cửa toàn quốc và tính bảy chỉ tiêu, so với pandas.
+
+    Mọi đơn vị, mọi tháng; đo thêm một lô 10.000 hồ sơ.
+
+    Generate a national one-stop feed, ingest it and compute all seven indicators for
     every unit and month; compare with pandas on the same data; time a 10,000-record batch.
 
     Example: chiso bench records --rows 10000000 --keep /tmp/records-10m

@@ -23,12 +23,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from chiso.cli.tables import print_table
 from chiso.text import format_number
 
 console = Console()
 records_app = typer.Typer(
-    help="One-stop dossier records (hồ sơ TTHC) and the indicators computed from them.\n\n"
-         "Example: chiso records ingest mot-cua-2025-08.csv",
+    help="Hồ sơ thủ tục hành chính một cửa và các chỉ tiêu tính từ hồ sơ.\n\nOne-stop dossier "
+         "records (hồ sơ TTHC) and the indicators computed from them.\n\nExample: chiso records "
+         "ingest mot-cua-2025-08.csv",
     no_args_is_help=True)
 
 JOB = "records-feed"
@@ -56,9 +58,12 @@ def _month(text: str | None) -> int | None:
 
 @records_app.command("procedures")
 def procedures(file: Path = typer.Argument(..., exists=True, dir_okay=False,
-                                           help="CSV: code, name, level, service_level, field")
+                                           help="Tệp CSV danh mục thủ tục (các cột ghi bên phải) "
+                                                "/ CSV: code, name, level, service_level, field")
                ) -> None:
-    """Load or update the procedure catalogue (thủ tục hành chính) from a CSV file.
+    """Nạp hoặc cập nhật danh mục thủ tục hành chính từ tệp CSV.
+
+    Load or update the procedure catalogue (thủ tục hành chính) from a CSV file.
 
     Example: chiso records procedures data/feed.procedures.csv
     """
@@ -78,13 +83,22 @@ def procedures(file: Path = typer.Argument(..., exists=True, dir_okay=False,
 @records_app.command("ingest")
 def ingest(
     files: list[Path] = typer.Argument(..., exists=True, dir_okay=False,
-                                       help="CSV, JSON Lines or Parquet feed files"),
+                                       help="Tệp hồ sơ CSV, JSON Lines hoặc Parquet / CSV, JSON "
+                                            "Lines or Parquet feed files"),
     procedures_file: Path = typer.Option(None, "--procedures", exists=True, dir_okay=False,
-                                         help="Load this procedure catalogue first."),
-    memory_mb: int = typer.Option(0, min=0, help="Memory cap of the engine (MB); 0: a "
-                                  "quarter of this machine's memory, 1,024 to 4,096."),
+                                         help="Nạp danh mục thủ tục này trước / Load this "
+                                              "procedure catalogue first."),
+    memory_mb: int = typer.Option(0, min=0, help="Giới hạn bộ nhớ (MB); 0: một phần tư bộ nhớ "
+                                                 "máy, từ 1.024 đến 4.096 / Memory cap of the "
+                                                 "engine (MB); 0: a quarter of this machine's "
+                                                 "memory, 1,024 to 4,096."),
 ) -> None:
-    """Ingest dossier files, one batch each: all-or-nothing, re-sent dossiers update,
+    """Nạp tệp hồ sơ, mỗi tệp một lô.
+
+    Tất cả hoặc không, hồ sơ gửi lại được cập nhật, cùng một tệp hai lần không đổi gì; chỉ tiêu của
+    các tháng liên quan được tính lại.
+
+    Ingest dossier files, one batch each: all-or-nothing, re-sent dossiers update,
     the same file twice changes nothing; indicators of the touched months are recomputed.
 
     Example: chiso records ingest data/feed.parquet --procedures data/feed.procedures.csv
@@ -134,14 +148,20 @@ def _print_result(result) -> None:  # type: ignore[no-untyped-def]
 
 @records_app.command("generate")
 def generate(
-    out: Path = typer.Option(..., "-o", "--output", help="Feed file: .parquet, .csv or .jsonl"),
-    province: str = typer.Option(None, help="Province code (today's), e.g. 20."),
-    country: bool = typer.Option(False, "--country", help="Every province."),
-    months: int = typer.Option(36, help="Number of months up to this month."),
-    seed: int = typer.Option(1, help="Same seed, same feed."),
-    rows: int = typer.Option(None, help="Number of dossiers (default: by population)."),
+    out: Path = typer.Option(..., "-o", "--output", help="Tệp nguồn: .parquet, .csv hoặc .jsonl "
+                                                         "/ Feed file: .parquet, .csv or .jsonl"),
+    province: str = typer.Option(None, help="Mã tỉnh (hiện nay), ví dụ 20 / Province code "
+                                            "(today's), e.g. 20."),
+    country: bool = typer.Option(False, "--country", help="Mọi tỉnh / Every province."),
+    months: int = typer.Option(36, help="Số tháng tính đến tháng này / Number of months up to "
+                                        "this month."),
+    seed: int = typer.Option(1, help="Cùng hạt giống, cùng số liệu / Same seed, same feed."),
+    rows: int = typer.Option(None, help="Số hồ sơ (mặc định: theo dân số) / Number of dossiers "
+                                        "(default: by population)."),
 ) -> None:
-    """Write a realistic synthetic feed (and its procedure catalogue next to it).
+    """Sinh nguồn hồ sơ giả lập sát thực tế (kèm danh mục thủ tục bên cạnh).
+
+    Write a realistic synthetic feed (and its procedure catalogue next to it).
 
     Example: chiso records generate --province 20 --months 36 --seed 1 -o data/feed.parquet
     """
@@ -166,11 +186,17 @@ def generate(
 
 @records_app.command("recompute")
 def recompute(
-    unit: str = typer.Option(None, help="Only this unit and the units below it."),
-    month_from: str = typer.Option(None, "--from", help="First month, YYYY-MM."),
-    month_to: str = typer.Option(None, "--to", help="Last month, YYYY-MM."),
+    unit: str = typer.Option(None, help="Chỉ đơn vị này và các đơn vị trực thuộc / Only this "
+                                        "unit and the units below it."),
+    month_from: str = typer.Option(None, "--from", help="Tháng đầu, YYYY-MM / First month, "
+                                                        "YYYY-MM."),
+    month_to: str = typer.Option(None, "--to", help="Tháng cuối, YYYY-MM / Last month, YYYY-MM."),
 ) -> None:
-    """Recompute the indicators from all stored records (repairs); unchanged values are
+    """Tính lại các chỉ tiêu từ toàn bộ hồ sơ đã lưu (sửa chữa).
+
+    Giá trị không đổi được giữ nguyên.
+
+    Recompute the indicators from all stored records (repairs); unchanged values are
     left alone.
 
     Example: chiso records recompute --unit 20 --from 2025-01 --to 2025-12
@@ -190,8 +216,11 @@ def recompute(
 
 
 @records_app.command("batches")
-def batches(limit: int = typer.Option(20, help="How many, newest first.")) -> None:
-    """List the latest ingested batches.
+def batches(limit: int = typer.Option(20, help="Bao nhiêu lô, mới nhất trước / How many, newest "
+                                               "first.")) -> None:
+    """Liệt kê các lô hồ sơ nạp gần nhất.
+
+    List the latest ingested batches.
 
     Example: chiso records batches --limit 10
     """
@@ -208,7 +237,7 @@ def batches(limit: int = typer.Option(20, help="How many, newest first.")) -> No
                           f"{months[0]}–{months[-1]}" if months else "",
                           batch.started_at.strftime("%d/%m/%Y %H:%M") if batch.started_at
                           else "")
-    console.print(table)
+    print_table(console, table)
 
 
 def today() -> dt.date:

@@ -19,18 +19,23 @@ from chiso.db import session_scope
 from chiso.tasks.common import date_option
 
 console = Console()
-report_app = typer.Typer(help="The committee's report (DOCX, XLSX annex, PDF).\n\n"
-                         "Example: chiso report quarterly --unit 20 --period 2026Q3",
+report_app = typer.Typer(help="Báo cáo của Ban Chỉ đạo (DOCX, phụ lục XLSX, PDF).\n\nThe "
+                              "committee's report (DOCX, XLSX annex, PDF).\n\nExample: chiso "
+                              "report quarterly --unit 20 --period 2026Q3",
                          no_args_is_help=True)
 
-UNIT = typer.Option("20", "--unit", help="Unit code (the province: 20 = Lạng Sơn).")
-OUT = typer.Option(None, "--out", help="Folder to write to (default: a new folder under "
+UNIT = typer.Option("20", "--unit", help="Mã đơn vị (tỉnh: 20 = Lạng Sơn) / Unit code (the "
+                                         "province: 20 = Lạng Sơn).")
+OUT = typer.Option(None, "--out", help="Thư mục ghi ra (mặc định: thư mục mới trong thư mục dữ "
+                                       "liệu) / Folder to write to (default: a new folder under "
                                        "data dir/reports/<unit>/<period>/).")
-NO_PDF = typer.Option(False, "--no-pdf", help="Do not convert to PDF.")
+NO_PDF = typer.Option(False, "--no-pdf", help="Không chuyển sang PDF / Do not convert to PDF.")
 CLOSING = typer.Option(None, "--closing-date",
-                       help="Ngày chốt số liệu dd/mm/yyyy: use what was recorded by the end "
-                            "of this day (default: the report's closing-date text, else the "
-                            "last day of the period).")
+                       help="Ngày chốt số liệu dd/mm/yyyy: dùng số liệu ghi đến hết ngày này "
+                            "(mặc định: ngày chốt đã ghi của báo cáo, không có thì ngày cuối kỳ) "
+                            "/ Ngày chốt số liệu dd/mm/yyyy: use what was recorded by the end of "
+                            "this day (default: the report's closing-date text, else the last "
+                            "day of the period).")
 
 
 def register(app: typer.Typer) -> None:
@@ -59,10 +64,13 @@ def _generate(kind: str, unit: str, period: str, out: Path | None, no_pdf: bool,
 
 
 @report_app.command("quarterly")
-def quarterly(period: str = typer.Option(..., help="Quarter, e.g. 2025Q3."),
+def quarterly(period: str = typer.Option(..., help="Quý, ví dụ \"Quý III/2025\" hoặc 2025Q3 / "
+                                                   "Quarter, e.g. 2025Q3."),
               unit: str = UNIT, out: Path = OUT, no_pdf: bool = NO_PDF,
               closing_date: str = CLOSING) -> None:
-    """Write the quarterly report (báo cáo quý) as DOCX, an XLSX annex and a PDF.
+    """Lập báo cáo quý: DOCX, phụ lục XLSX và PDF.
+
+    Write the quarterly report (báo cáo quý) as DOCX, an XLSX annex and a PDF.
 
     Example: chiso report quarterly --unit 20 --period 2025Q3
     """
@@ -70,10 +78,13 @@ def quarterly(period: str = typer.Option(..., help="Quarter, e.g. 2025Q3."),
 
 
 @report_app.command("half-year")
-def half_year(period: str = typer.Option(..., help="Half-year, e.g. 2025S1."),
+def half_year(period: str = typer.Option(..., help="Kỳ 6 tháng, ví dụ \"6 tháng đầu năm 2025\" "
+                                                   "hoặc 2025S1 / Half-year, e.g. 2025S1."),
               unit: str = UNIT, out: Path = OUT, no_pdf: bool = NO_PDF,
               closing_date: str = CLOSING) -> None:
-    """Write the six-month report (báo cáo 6 tháng).
+    """Lập báo cáo 6 tháng.
+
+    Write the six-month report (báo cáo 6 tháng).
 
     Example: chiso report half-year --unit 20 --period 2025S1
     """
@@ -81,10 +92,12 @@ def half_year(period: str = typer.Option(..., help="Half-year, e.g. 2025S1."),
 
 
 @report_app.command("annual")
-def annual(period: str = typer.Option(..., help="Year, e.g. 2025."),
+def annual(period: str = typer.Option(..., help="Năm, ví dụ 2025 / Year, e.g. 2025."),
            unit: str = UNIT, out: Path = OUT, no_pdf: bool = NO_PDF,
            closing_date: str = CLOSING) -> None:
-    """Write the annual report (báo cáo năm).
+    """Lập báo cáo năm.
+
+    Write the annual report (báo cáo năm).
 
     Example: chiso report annual --unit 20 --period 2025 --closing-date 15/01/2026
     """

@@ -8,9 +8,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chiso.cli.tables import print_table
+
 console = Console()
-scoring_app = typer.Typer(help="Scored departments and communes: rubric indices, scores with "
-                          "evidence, rankings.\n\nExample: chiso scoring rank VD-CDS-1000 2025",
+scoring_app = typer.Typer(help="Chấm điểm sở, ngành và xã: bộ tiêu chí, điểm có minh chứng, xếp "
+                               "hạng.\n\nScored departments and communes: rubric indices, scores "
+                               "with evidence, rankings.\n\nExample: chiso scoring rank "
+                               "VD-CDS-1000 2025",
                           no_args_is_help=True)
 
 
@@ -20,8 +24,13 @@ def register(app: typer.Typer) -> None:
 
 @scoring_app.command("load")
 def load(file: Path = typer.Argument(..., dir_okay=False,
-                                     help="A scoring framework YAML (docs/scoring.md).")) -> None:
-    """Load or update a scoring framework (bộ chỉ số). All or nothing; loading again
+                                     help="Tệp YAML bộ chỉ số chấm điểm (docs/scoring.md) / A "
+                                          "scoring framework YAML (docs/scoring.md).")) -> None:
+    """Nạp hoặc cập nhật bộ chỉ số chấm điểm.
+
+    Tất cả hoặc không; nạp lại không đổi gì; tiêu chí không bao giờ bị xóa.
+
+    Load or update a scoring framework (bộ chỉ số). All or nothing; loading again
     changes nothing; criteria are never deleted.
 
     Example: chiso scoring load chiso/scoring/data/vi-du-chuyen-doi-so-1000.yaml
@@ -45,11 +54,16 @@ def load(file: Path = typer.Argument(..., dir_okay=False,
 
 @scoring_app.command("rank")
 def rank(
-    framework: str = typer.Argument(..., help="The framework's code."),
-    period: str = typer.Argument(..., help="The assessment period, e.g. 2025."),
-    group: str = typer.Option("departments", "--group", help="departments or communes."),
+    framework: str = typer.Argument(..., help="Mã bộ chỉ số / The framework's code."),
+    period: str = typer.Argument(..., help="Kỳ đánh giá, ví dụ 2025 / The assessment period, "
+                                           "e.g. 2025."),
+    group: str = typer.Option("departments", "--group", help="Nhóm: sở, ngành (departments) hoặc "
+                                                             "xã (communes) / departments or "
+                                                             "communes."),
 ) -> None:
-    """Rank departments or communes on their appraised (else self) totals.
+    """Xếp hạng sở, ngành hoặc xã theo tổng điểm thẩm định (chưa có thì điểm tự chấm).
+
+    Rank departments or communes on their appraised (else self) totals.
 
     Example: chiso scoring rank VD-CDS-1000 2025 --group communes
     """
@@ -72,16 +86,19 @@ def rank(
     except UserError as exc:
         console.print(f"[red]✗[/] {exc}", highlight=False)
         raise typer.Exit(1) from exc
-    console.print(table)
+    print_table(console, table)
 
 
 @scoring_app.command("card")
 def card(
-    framework: str = typer.Argument(..., help="The framework's code."),
-    period: str = typer.Argument(..., help="The assessment period, e.g. 2025."),
-    unit: str = typer.Argument(..., help="The unit's code."),
+    framework: str = typer.Argument(..., help="Mã bộ chỉ số / The framework's code."),
+    period: str = typer.Argument(..., help="Kỳ đánh giá, ví dụ 2025 / The assessment period, "
+                                           "e.g. 2025."),
+    unit: str = typer.Argument(..., help="Mã đơn vị / The unit's code."),
 ) -> None:
-    """A unit's scorecard: each criterion's self and appraised points and evidence.
+    """Bảng điểm của một đơn vị: điểm tự chấm, điểm thẩm định và minh chứng từng tiêu chí.
+
+    A unit's scorecard: each criterion's self and appraised points and evidence.
 
     Example: chiso scoring card VD-CDS-1000 2025 20.SKHCN
     """
@@ -115,4 +132,4 @@ def card(
     except UserError as exc:
         console.print(f"[red]✗[/] {exc}", highlight=False)
         raise typer.Exit(1) from exc
-    console.print(table)
+    print_table(console, table)

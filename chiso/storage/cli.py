@@ -7,8 +7,8 @@ from rich.console import Console
 
 console = Console()
 storage_app = typer.Typer(
-    help="Stored files: evidence, reports, the records store.\n\n"
-         "Example: chiso storage status",
+    help="Tệp đã lưu: minh chứng, báo cáo, kho hồ sơ một cửa.\n\nStored files: evidence, "
+         "reports, the records store.\n\nExample: chiso storage status",
     no_args_is_help=True)
 
 
@@ -18,7 +18,9 @@ def register(app: typer.Typer) -> None:
 
 @storage_app.command("status")
 def status_command() -> None:
-    """Where files and the records store live, and how much the database holds.
+    """Tệp và kho hồ sơ đang ở đâu, cơ sở dữ liệu chứa bao nhiêu.
+
+    Where files and the records store live, and how much the database holds.
 
     Example: chiso storage status
     """
@@ -40,7 +42,9 @@ def status_command() -> None:
 
 @storage_app.command("migrate")
 def migrate_command() -> None:
-    """Copy files kept the old way into the configured stores.
+    """Chuyển các tệp lưu theo cách cũ vào kho đã cấu hình.
+
+    Copy files kept the old way into the configured stores.
 
     Evidence files in the old folders go into CHISO_FILE_STORE; with
     CHISO_RECORDS_STORE=database the local records store is published in the database.

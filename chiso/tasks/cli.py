@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from chiso.accounts.access import Access
 from chiso.accounts.models import User
+from chiso.cli.tables import print_table
 from chiso.db import session_scope
 from chiso.errors import NotFound
 from chiso.ops.archives import check_input_file
@@ -27,8 +28,9 @@ from chiso.tasks.models import Task
 from chiso.text import format_date, format_number, format_percent, nfc
 
 console = Console()
-tasks_app = typer.Typer(help="Tasks (nhiệm vụ): assign, follow up, remind.\n\n"
-                        "Example: chiso tasks list --status overdue",
+tasks_app = typer.Typer(help="Nhiệm vụ: giao việc, theo dõi, nhắc việc.\n\nTasks (nhiệm vụ): "
+                             "assign, follow up, remind.\n\nExample: chiso tasks list --status "
+                             "overdue",
                         no_args_is_help=True)
 CLI_JOB = "cli"
 
@@ -39,13 +41,20 @@ def register(app: typer.Typer) -> None:
 
 @tasks_app.command("list")
 def list_cmd(
-    unit: str = typer.Option(None, help="Lead or partner unit code."),
-    status: str = typer.Option(None, help="not_started, in_progress, done, done_late, "
-                                          "overdue or cancelled."),
-    due_before: str = typer.Option(None, help="Due on or before dd/mm/yyyy."),
-    origin: str = typer.Option(None, help="central, province or commune (who assigned)."),
+    unit: str = typer.Option(None, help="Mã đơn vị chủ trì hoặc phối hợp / Lead or partner unit "
+                                        "code."),
+    status: str = typer.Option(None, help="Tình trạng: chưa thực hiện, đang thực hiện, hoàn "
+                                          "thành, hoàn thành muộn, quá hạn hoặc đã hủy / "
+                                          "not_started, in_progress, done, done_late, overdue or "
+                                          "cancelled."),
+    due_before: str = typer.Option(None, help="Hạn đến ngày dd/mm/yyyy / Due on or before "
+                                              "dd/mm/yyyy."),
+    origin: str = typer.Option(None, help="Cấp giao: Trung ương, tỉnh hoặc xã / central, "
+                                          "province or commune (who assigned)."),
 ) -> None:
-    """List tasks with their status derived from today's date.
+    """Liệt kê nhiệm vụ với tình trạng tính theo ngày hôm nay.
+
+    List tasks with their status derived from today's date.
 
     Example: chiso tasks list --unit 20.SNV --status overdue
     """
@@ -62,25 +71,33 @@ def list_cmd(
             table.add_row(r.task.code, r.task.title, r.lead_unit_name,
                           format_date(r.task.due_date), format_percent(r.task.progress_pct, 0),
                           status_label(r.status), r.owner_name or "[red]chưa có / none[/]")
-    console.print(table)
+    print_table(console, table)
 
 
 @tasks_app.command("add")
 def add(
-    title: str = typer.Argument(..., help="What is to be done."),
-    lead: str = typer.Option(..., help="Lead unit code (đơn vị chủ trì)."),
-    due: str = typer.Option(..., help="Due date dd/mm/yyyy."),
-    partner: list[str] = typer.Option(None, help="Partner unit codes (repeat)."),
-    start: str = typer.Option(None, help="Start date dd/mm/yyyy."),
-    owner: str = typer.Option(None, help="User name of the owner."),
-    recurrence: str = typer.Option("", help="M, Q, S or Y for a recurring task."),
-    origin: str = typer.Option("province", help="Who assigned it: central (Trung ương), "
-                                                "province (tỉnh) or commune (xã)."),
-    doc: str = typer.Option("", help="Số hiệu of the assigning document, e.g. 145/KH-UBND."),
-    doc_date: str = typer.Option(None, help="Date of the assigning document dd/mm/yyyy."),
-    product: str = typer.Option("", help="Expected product (sản phẩm dự kiến)."),
+    title: str = typer.Argument(..., help="Nội dung nhiệm vụ / What is to be done."),
+    lead: str = typer.Option(..., help="Mã đơn vị chủ trì / Lead unit code (đơn vị chủ trì)."),
+    due: str = typer.Option(..., help="Hạn hoàn thành dd/mm/yyyy / Due date dd/mm/yyyy."),
+    partner: list[str] = typer.Option(None, help="Mã đơn vị phối hợp (lặp lại được) / Partner "
+                                                 "unit codes (repeat)."),
+    start: str = typer.Option(None, help="Ngày bắt đầu dd/mm/yyyy / Start date dd/mm/yyyy."),
+    owner: str = typer.Option(None, help="Tên đăng nhập của người theo dõi / User name of the "
+                                         "owner."),
+    recurrence: str = typer.Option("", help="Lặp lại: tháng (M), quý (Q), 6 tháng (S) hoặc năm "
+                                            "(Y) / M, Q, S or Y for a recurring task."),
+    origin: str = typer.Option("province", help="Cấp giao: Trung ương (central), tỉnh (province) "
+                                                "hoặc xã (commune) / Who assigned it: central "
+                                                "(Trung ương), province (tỉnh) or commune (xã)."),
+    doc: str = typer.Option("", help="Số hiệu văn bản giao, ví dụ 145/KH-UBND / Số hiệu of the "
+                                     "assigning document, e.g. 145/KH-UBND."),
+    doc_date: str = typer.Option(None, help="Ngày văn bản giao dd/mm/yyyy / Date of the "
+                                            "assigning document dd/mm/yyyy."),
+    product: str = typer.Option("", help="Sản phẩm dự kiến / Expected product (sản phẩm dự kiến)."),
 ) -> None:
-    """Assign a task to a lead unit.
+    """Giao một nhiệm vụ cho đơn vị chủ trì.
+
+    Assign a task to a lead unit.
 
     Example: chiso tasks add "Báo cáo quý" --lead 20.SKHCN --due 20/12/2025 --recurrence Q
     """
@@ -111,13 +128,16 @@ def _user_id(session, username: str | None) -> int | None:  # type: ignore[no-un
 
 @tasks_app.command("progress")
 def progress(
-    code: str = typer.Argument(..., help="Task code, e.g. NV-0001."),
-    percent: float = typer.Option(..., help="Progress 0–100."),
-    note: str = typer.Option("", help="What was done."),
-    evidence: list[Path] = typer.Option(None, help="Evidence files (repeat).", exists=True),
-    done: bool = typer.Option(False, help="Mark the task done."),
+    code: str = typer.Argument(..., help="Mã nhiệm vụ, ví dụ NV-0001 / Task code, e.g. NV-0001."),
+    percent: float = typer.Option(..., help="Tiến độ 0–100 / Progress 0–100."),
+    note: str = typer.Option("", help="Việc đã làm / What was done."),
+    evidence: list[Path] = typer.Option(None, help="Tệp minh chứng (lặp lại được) / Evidence "
+                                                   "files (repeat).", exists=True),
+    done: bool = typer.Option(False, help="Đánh dấu hoàn thành / Mark the task done."),
 ) -> None:
-    """Record progress on a task, with evidence files.
+    """Ghi tiến độ một nhiệm vụ, kèm tệp minh chứng.
+
+    Record progress on a task, with evidence files.
 
     Example: chiso tasks progress NV-0002 --percent 60 --note "Đã số hóa 60%" --evidence bb.pdf
     """
@@ -137,10 +157,14 @@ def progress(
 
 @tasks_app.command("import")
 def import_cmd(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="XLSX file."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; store nothing."),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Tệp XLSX / XLSX file."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Cho xem những gì sẽ thay đổi, không "
+                                                          "lưu / Show what would change; store "
+                                                          "nothing."),
 ) -> None:
-    """Import tasks from XLSX (all or nothing; matched on the code column).
+    """Nhập nhiệm vụ từ XLSX (tất cả hoặc không; đối chiếu theo cột mã).
+
+    Import tasks from XLSX (all or nothing; matched on the code column).
 
     Example: chiso tasks import nhiem-vu.xlsx --dry-run
     """
@@ -161,10 +185,12 @@ def import_cmd(
 
 @tasks_app.command("export")
 def export_cmd(
-    file: Path = typer.Argument(..., dir_okay=False, help="XLSX file to write."),
-    unit: str = typer.Option(None, help="Only this unit's tasks."),
+    file: Path = typer.Argument(..., dir_okay=False, help="Tệp XLSX ghi ra / XLSX file to write."),
+    unit: str = typer.Option(None, help="Chỉ nhiệm vụ của đơn vị này / Only this unit's tasks."),
 ) -> None:
-    """Export tasks to XLSX (the same columns the import reads).
+    """Xuất nhiệm vụ ra XLSX (đúng các cột mà lệnh nhập đọc).
+
+    Export tasks to XLSX (the same columns the import reads).
 
     Example: chiso tasks export nhiem-vu.xlsx --unit 20.SKHCN
     """
@@ -179,9 +205,14 @@ def export_cmd(
 
 @tasks_app.command("remind")
 def remind(
-    on: str = typer.Option(None, help="Pretend today is dd/mm/yyyy (default: today)."),
+    on: str = typer.Option(None, help="Coi hôm nay là ngày dd/mm/yyyy (mặc định: hôm nay) / "
+                                      "Pretend today is dd/mm/yyyy (default: today)."),
 ) -> None:
-    """Send the reminders owed today (before, on and after the due date), by email and
+    """Gửi các nhắc việc đến hạn hôm nay, mỗi nhắc việc một lần.
+
+    Trước, đúng và sau hạn, qua thư điện tử và trên trang. Chạy hằng ngày bằng cron.
+
+    Send the reminders owed today (before, on and after the due date), by email and
     in-app, each at most once. Run it daily from cron.
 
     Example: chiso tasks remind
@@ -196,8 +227,13 @@ def remind(
 
 
 @tasks_app.command("scorecard")
-def scorecard_cmd(unit: str = typer.Option(None, help="Only tasks led by this unit.")) -> None:
-    """Per lead unit: tasks done on time, done late, overdue, open, ownerless.
+def scorecard_cmd(unit: str = typer.Option(None, help="Chỉ nhiệm vụ đơn vị này chủ trì / Only "
+                                                      "tasks led by this unit.")) -> None:
+    """Bảng theo dõi nhiệm vụ theo từng đơn vị chủ trì.
+
+    Nhiệm vụ hoàn thành đúng hạn, muộn, quá hạn, đang mở, chưa có người theo dõi.
+
+    Per lead unit: tasks done on time, done late, overdue, open, ownerless.
 
     Example: chiso tasks scorecard
     """
@@ -212,15 +248,22 @@ def scorecard_cmd(unit: str = typer.Option(None, help="Only tasks led by this un
         rate = format_number(s.on_time_rate, 1) + "%" if s.on_time_rate is not None else "–"
         table.add_row(s.unit_name, str(s.total), str(s.done_on_time), str(s.done_late),
                       str(s.overdue), str(s.open), str(s.ownerless), rate)
-    console.print(table)
+    print_table(console, table)
 
 
 @tasks_app.command("counts")
 def counts_cmd(
-    unit: str = typer.Option(None, help="Tasks led by this unit or shared with it."),
-    year: int = typer.Option(None, help="Leave out tasks finished before this year."),
+    unit: str = typer.Option(None, help="Nhiệm vụ đơn vị này chủ trì hoặc phối hợp / Tasks led "
+                                        "by this unit or shared with it."),
+    year: int = typer.Option(None, help="Bỏ nhiệm vụ đã xong trước năm này / Leave out tasks "
+                                        "finished before this year."),
 ) -> None:
-    """Tasks by who assigned them (Trung ương / tỉnh / xã giao): total, done — ahead of
+    """Nhiệm vụ theo cấp giao (Trung ương / tỉnh / xã giao).
+
+    Tổng số, hoàn thành — trước hạn (sớm ít nhất 7 ngày), đúng hạn, muộn —, đang thực hiện trong hạn
+    và quá hạn, tính đến hôm nay.
+
+    Tasks by who assigned them (Trung ương / tỉnh / xã giao): total, done — ahead of
     schedule (at least 7 days early), on time, late —, running within the deadline and
     overdue, as of today.
 
@@ -242,20 +285,24 @@ def counts_cmd(
     for label, c in [*labelled, ("Tổng cộng / total", total_of(counts))]:
         table.add_row(label, str(c.total), str(c.done), str(c.done_ahead),
                       str(c.done_on_time), str(c.done_late), str(c.running), str(c.overdue))
-    console.print(table)
+    print_table(console, table)
     console.print(f"Trước hạn: hoàn thành sớm ít nhất {AHEAD_MARGIN_DAYS} ngày / ahead of "
                   f"schedule: done at least {AHEAD_MARGIN_DAYS} days before the deadline")
 
 
 @tasks_app.command("month-report")
 def month_report_cmd(
-    unit: str = typer.Option(..., help="Unit code of the reporting unit."),
-    month: str = typer.Option(..., help="Month, e.g. 202609 or 'Tháng 9/2026'."),
-    nothing: bool = typer.Option(False, "--nothing", help="Không phát sinh: nothing "
-                                                          "happened on the unit's tasks."),
-    note: str = typer.Option("", help="What the unit reports."),
+    unit: str = typer.Option(..., help="Mã đơn vị báo cáo / Unit code of the reporting unit."),
+    month: str = typer.Option(..., help="Tháng, ví dụ 'Tháng 9/2026' hoặc 9/2026 / Month, e.g. "
+                                        "202609 or 'Tháng 9/2026'."),
+    nothing: bool = typer.Option(False, "--nothing", help="Không phát sinh: nhiệm vụ của đơn vị "
+                                                          "không có gì mới / Không phát sinh: "
+                                                          "nothing happened on the unit's tasks."),
+    note: str = typer.Option("", help="Nội dung đơn vị báo cáo / What the unit reports."),
 ) -> None:
-    """Send a unit's monthly report on its tasks, or "không phát sinh".
+    """Gửi báo cáo tháng của một đơn vị về các nhiệm vụ của mình, hoặc "không phát sinh".
+
+    Send a unit's monthly report on its tasks, or "không phát sinh".
 
     Example: chiso tasks month-report --unit 20.SKHCN --month 202609 --nothing
     """
@@ -271,10 +318,14 @@ def month_report_cmd(
 
 @tasks_app.command("monthly")
 def monthly_cmd(
-    month: str = typer.Option(..., help="Month, e.g. 202609."),
-    unit: str = typer.Option(None, help="Only units under this one."),
+    month: str = typer.Option(..., help="Tháng, ví dụ 'Tháng 9/2026' hoặc 9/2026 / Month, e.g. "
+                                        "202609."),
+    unit: str = typer.Option(None, help="Chỉ các đơn vị trực thuộc đơn vị này / Only units under "
+                                        "this one."),
 ) -> None:
-    """Which units reported on their tasks for a month, which said "không phát sinh" and
+    """Những đơn vị đã báo cáo tháng về nhiệm vụ, đã báo "không phát sinh" và chưa báo cáo.
+
+    Which units reported on their tasks for a month, which said "không phát sinh" and
     which have not reported.
 
     Example: chiso tasks monthly --month 202609
@@ -296,16 +347,23 @@ def monthly_cmd(
             state = f"{kind}, {format_date(u.reported_on)}"
             state += f" [yellow](muộn {u.late_days} ngày / late)[/]" if u.late_days else ""
         table.add_row(u.unit_name, str(len(u.tasks)), str(len(u.updates)), state)
-    console.print(table)
+    print_table(console, table)
 
 
 @tasks_app.command("focus-areas")
 def focus_areas_cmd(
     file: Path = typer.Argument(..., exists=True, dir_okay=False,
-                                help="CSV with columns code, name_vi, name_en."),
-    plan: str = typer.Option(None, help="Plan code the list belongs to, e.g. 72-KH/BCĐ."),
+                                help="Tệp CSV có các cột mã, tên tiếng Việt, tên tiếng Anh / CSV "
+                                     "with columns code, name_vi, name_en."),
+    plan: str = typer.Option(None, help="Số hiệu kế hoạch của danh sách, ví dụ 72-KH/BCĐ / Plan "
+                                        "code the list belongs to, e.g. 72-KH/BCĐ."),
 ) -> None:
-    """Load a plan's focus areas (nội dung trọng tâm); loading the same list again changes
+    """Nạp các nội dung trọng tâm của một kế hoạch.
+
+    Nạp lại cùng danh sách không đổi gì. 11 nội dung trọng tâm của Kế hoạch 72-KH/BCĐ tỉnh Lạng Sơn
+    có sẵn trong chiso/tasks/data/.
+
+    Load a plan's focus areas (nội dung trọng tâm); loading the same list again changes
     nothing. Lạng Sơn's 11 focus contents of 72-KH/BCĐ ship in chiso/tasks/data/.
 
     Example: chiso tasks focus-areas chiso/tasks/data/focus-areas-72-KH-BCD.csv --plan 72-KH/BCĐ

@@ -10,12 +10,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from chiso.cli.tables import print_table
 from chiso.text import format_date, format_number, parse_date
 from chiso.units.models import FAR_PAST
 
 console = Console()
-units_app = typer.Typer(help="Org units: provinces, departments, communes, and their lineage.\n\n"
-                        "Example: chiso units list --parent 20 --kind xa",
+units_app = typer.Typer(help="Đơn vị: tỉnh, sở, ngành, xã và lịch sử sáp nhập, chia tách.\n\nOrg "
+                             "units: provinces, departments, communes, and their "
+                             "lineage.\n\nExample: chiso units list --parent 20 --kind xa",
                         no_args_is_help=True)
 
 
@@ -34,9 +36,14 @@ def _day(text: str | None) -> dt.date | None:
 
 @units_app.command("load")
 def load(
-    province: list[str] = typer.Option(None, help="Only these provinces (today's codes)."),
+    province: list[str] = typer.Option(None, help="Chỉ các tỉnh này (mã hiện nay) / Only these "
+                                                  "provinces (today's codes)."),
 ) -> None:
-    """Load the official units before and after 1/7/2025 and the old → new lineage.
+    """Nạp danh mục đơn vị hành chính chính thức trước và sau 1/7/2025 cùng quan hệ cũ → mới.
+
+    Chạy lại không đổi gì.
+
+    Load the official units before and after 1/7/2025 and the old → new lineage.
     Running it again changes nothing.
 
     Example: chiso units load
@@ -61,10 +68,15 @@ def load(
 
 @units_app.command("load-departments")
 def load_departments(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="YAML file."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check and report, store nothing."),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Tệp YAML / YAML file."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Chỉ kiểm tra và báo cáo, không lưu / "
+                                                          "Check and report, store nothing."),
 ) -> None:
-    """Load departments and agencies (sở, ban, ngành) from an editable YAML file.
+    """Nạp sở, ban, ngành từ tệp YAML sửa được.
+
+    Tất cả hoặc không: tệp có lỗi thì không lưu gì và liệt kê mọi lỗi.
+
+    Load departments and agencies (sở, ban, ngành) from an editable YAML file.
     All or nothing: a file with an error stores nothing and lists every problem.
 
     Example: chiso units load-departments chiso/units/data/departments-20.yaml
@@ -93,17 +105,28 @@ def load_departments(
 
 @units_app.command("list")
 def list_units(
-    parent: str = typer.Option(None, help="Code of the parent unit (default: provinces)."),
-    on: str = typer.Option(None, help="Date (dd/mm/yyyy or yyyy-mm-dd); default today."),
-    kind: str = typer.Option(None, help="Only this kind (xa, phuong, so_ban_nganh, …)."),
-    search: str = typer.Option(None, "--search", "-q", help="Name contains (any accents)."),
+    parent: str = typer.Option(None, help="Mã đơn vị cấp trên (mặc định: các tỉnh) / Code of the "
+                                          "parent unit (default: provinces)."),
+    on: str = typer.Option(None, help="Ngày (dd/mm/yyyy); mặc định hôm nay / Date (dd/mm/yyyy or "
+                                      "yyyy-mm-dd); default today."),
+    kind: str = typer.Option(None, help="Chỉ loại đơn vị này (mã loại: xa, phuong, so_ban_nganh, "
+                                        "…) / Only this kind (xa, phuong, so_ban_nganh, …)."),
+    search: str = typer.Option(None, "--search", "-q", help="Tên có chứa (có dấu hoặc không dấu) "
+                                                            "/ Name contains (any accents)."),
 ) -> None:
-    """List units valid on a date: a unit's sub-units, or the provinces.
+    """Liệt kê đơn vị có hiệu lực tại một ngày.
+
+    Đơn vị trực thuộc của một đơn vị, hoặc các tỉnh.
+
+    List units valid on a date: a unit's sub-units, or the provinces.
 
     Example: chiso units list --parent 20 --on 30/06/2025 --kind huyen
     """
+    from sqlalchemy import select
+
     from chiso.db import session_scope
     from chiso.units import service
+    from chiso.units.models import UnitKind
 
     day = _day(on) or service.today()
     with session_scope() as session:
@@ -117,18 +140,23 @@ def list_units(
         table = Table(title=f"{len(units)} đơn vị / units · {format_date(day)}")
         for column in ("Mã / code", "Tên / name", "Loại / kind", "Diện tích / km²"):
             table.add_column(column)
+        kinds = {k.code: k.name_vi for k in session.scalars(select(UnitKind))}
         for unit in units:
-            table.add_row(unit.code, unit.name, unit.kind,
+            table.add_row(unit.code, unit.name, kinds.get(unit.kind, unit.kind),
                           format_number(unit.area_km2, 2) if unit.area_km2 else "")
-        console.print(table)
+        print_table(console, table)
 
 
 @units_app.command("show")
 def show(
-    code: str = typer.Argument(..., help="Unit code, e.g. 20 or 06184."),
-    on: str = typer.Option(None, help="Date (dd/mm/yyyy or yyyy-mm-dd); default today."),
+    code: str = typer.Argument(..., help="Mã đơn vị, ví dụ 20 hoặc 06184 / Unit code, e.g. 20 or "
+                                         "06184."),
+    on: str = typer.Option(None, help="Ngày (dd/mm/yyyy); mặc định hôm nay / Date (dd/mm/yyyy or "
+                                      "yyyy-mm-dd); default today."),
 ) -> None:
-    """Show one unit: kind, parent, validity, sub-units and lineage.
+    """Xem một đơn vị: loại, cấp trên, hiệu lực, đơn vị trực thuộc và lịch sử.
+
+    Show one unit: kind, parent, validity, sub-units and lineage.
 
     Example: chiso units show 06184 --on 01/07/2025
     """
@@ -160,11 +188,17 @@ def show(
 
 @units_app.command("committee")
 def committee(
-    on: str = typer.Option(None, "--on", help="The day (dd/mm/yyyy); default today."),
+    on: str = typer.Option(None, "--on", help="Ngày (dd/mm/yyyy); mặc định hôm nay / The day "
+                                              "(dd/mm/yyyy); default today."),
     load: Path = typer.Option(None, "--load", dir_okay=False,
-                              help="Load this committee-names YAML first."),
+                              help="Nạp tệp YAML tên Ban Chỉ đạo này trước / Load this "
+                                   "committee-names YAML first."),
 ) -> None:
-    """The steering committee's and its standing agency's names on a day (they changed in
+    """Tên Ban Chỉ đạo và cơ quan thường trực tại một ngày (đã đổi từ 3/2025 theo NQ 57-NQ/TW).
+
+    Nạp tên riêng của tỉnh, có ngày hiệu lực, bằng --load.
+
+    The steering committee's and its standing agency's names on a day (they changed in
     3/2025 under NQ 57-NQ/TW); load the province's own dated names with --load.
 
     Example: chiso units committee --on 31/12/2024

@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from chiso.cli.tables import print_table
+
 console = Console()
 STAGES = {"read": "Đọc tệp / reading", "validate": "Kiểm tra / validating",
           "compare": "So sánh với dữ liệu đã lưu / comparing", "store": "Lưu / storing"}
@@ -21,11 +23,18 @@ def register(app: typer.Typer) -> None:
 
 def import_command(
     file: Path = typer.Argument(..., exists=True, dir_okay=False,
-                                help="A .csv, .xlsx or .xls file in the long format."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check and show the changes; "
-                                 "store nothing."),
+                                help="Tệp .csv, .xlsx hoặc .xls dạng dài / A .csv, .xlsx or .xls "
+                                     "file in the long format."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Kiểm tra và cho xem thay đổi, không "
+                                                          "lưu / Check and show the changes; "
+                                                          "store nothing."),
 ) -> None:
-    """Import data values. Every row is checked first: a file with any error stores nothing
+    """Nhập số liệu.
+
+    Kiểm tra từng dòng trước: tệp có lỗi thì không lưu gì và liệt kê lỗi theo tệp, trang, dòng, cột
+    và quy tắc; nhập lại cùng tệp không đổi gì.
+
+    Import data values. Every row is checked first: a file with any error stores nothing
     and the errors are listed with file, sheet, row, column and rule; importing the same
     file again changes nothing.
 
@@ -67,7 +76,7 @@ def _print_errors(result) -> None:  # type: ignore[no-untyped-def]
                       str(issue.row) if issue.row is not None else "–",
                       issue.column_shown if issue.column else "–",
                       issue.rule, f"{issue.message_vi} / {issue.message_en}")
-    console.print(table)
+    print_table(console, table)
     if len(result.errors) > 200:
         console.print(f"… và {len(result.errors) - 200} lỗi khác / more errors")
 
@@ -88,7 +97,7 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
         for row in result.updates.head(30).iter_rows(named=True):
             table.add_row(str(row["row"]), row["unit_code"], row["indicator_code"],
                           row["period"], _number(row["value_old"]), _number(row["value"]))
-        console.print(table)
+        print_table(console, table)
 
 
 def _number(value: float | None) -> str:
@@ -101,12 +110,17 @@ def _number(value: float | None) -> str:
 
 def export_command(
     output: Path = typer.Option(..., "-o", "--output", dir_okay=False,
-                                help="Output file: .csv or .xlsx."),
-    unit: str = typer.Option(None, "--unit", help="Unit code: that unit and all under it."),
-    year: int = typer.Option(None, "--year", help="Only periods within this year."),
-    indicator: str = typer.Option(None, "--indicator", help="Only this indicator code."),
+                                help="Tệp ghi ra: .csv hoặc .xlsx / Output file: .csv or .xlsx."),
+    unit: str = typer.Option(None, "--unit", help="Mã đơn vị: đơn vị đó và mọi đơn vị trực thuộc "
+                                                  "/ Unit code: that unit and all under it."),
+    year: int = typer.Option(None, "--year", help="Chỉ các kỳ trong năm này / Only periods "
+                                                  "within this year."),
+    indicator: str = typer.Option(None, "--indicator", help="Chỉ chỉ tiêu có mã này / Only this "
+                                                            "indicator code."),
 ) -> None:
-    """Export current data values in the long format; the file re-imports with no change.
+    """Xuất số liệu hiện hành dạng dài; nhập lại tệp này không đổi gì.
+
+    Export current data values in the long format; the file re-imports with no change.
 
     Example: chiso export --unit 20 --year 2025 -o so-lieu-2025.xlsx
     """
