@@ -136,4 +136,4 @@ def test_series_lists_every_month_with_its_end_date(world, session):
     series = service.indicator_series(session, unit_code="20", indicator_code=DOSSIERS,
                                       year_from=2025, year_to=2025)
     assert series.height == 12
-    assert series.row(1) == ("202502", dt.date(2025, 2, 28), None, None, 3.0, False)
+    assert series.row(1) == ("202502", dt.date(2025, 2, 28), None, None, 3.0, False, False)

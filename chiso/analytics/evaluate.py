@@ -61,7 +61,7 @@ def rolled_buckets(values: pl.DataFrame, indicators: pl.DataFrame, units: pl.Dat
         values = rollup.with_period_parts(values)
     seen = values.filter(pl.col("p_m0") <= rollup.month_index(day.year, day.month)).select(
         "unit_id", "indicator_id", *rollup.VALUE_COLUMNS, *rollup.PERIOD_COLUMNS,
-        *rollup.demo_columns(values))
+        *rollup.flag_columns(values))
     placed = parts.place(seen, indicators, units, unit_lineage, day)
     return {kind: parts.bucket_rollup(placed, indicators, kind, starts)
             for kind, starts in buckets.items()}
@@ -119,7 +119,7 @@ def _needed(values: pl.DataFrame, as_of_m: int, first_m: int) -> pl.DataFrame:
     months in that year (`parts`). Trimming first matters: the national recompute spent a
     fifth to a half of its time on values no answer reads (issue 18)."""
     seen = values.select("unit_id", "indicator_id", *rollup.VALUE_COLUMNS,
-                         *rollup.PERIOD_COLUMNS, *rollup.demo_columns(values))
+                         *rollup.PERIOD_COLUMNS, *rollup.flag_columns(values))
     bounds = seen.select(pl.col("p_m0").min().alias("lo"), pl.col("p_m0").max().alias("hi"))
     lo, hi = bounds.row(0) if not seen.is_empty() else (None, None)
     year_start = first_m // 12 * 12
@@ -134,12 +134,11 @@ def _needed(values: pl.DataFrame, as_of_m: int, first_m: int) -> pl.DataFrame:
 def _attach_actuals(targets: pl.DataFrame, yearly: pl.DataFrame, monthly: pl.DataFrame
                     ) -> pl.DataFrame:
     keys = ["unit_id", "indicator_id", "b_m0"]
-    illustrative = (pl.col(rollup.DEMO).fill_null(False) if rollup.DEMO in yearly.columns
-                    else pl.lit(False))
     actual = yearly.select(*keys, pl.col("value").alias("actual"),
                            pl.col("num").alias("actual_num"), pl.col("den").alias("actual_den"),
                            "n_nonagg", pl.col("source").alias("actual_source"),
-                           illustrative.alias("illustrative"))
+                           rollup.has_flag(rollup.ILLUSTRATIVE, yearly).alias("illustrative"),
+                           rollup.has_flag(rollup.ESTIMATE, yearly).alias("estimate"))
     previous = yearly.select(*keys, pl.col("value").alias("prev_value"))
     targets = targets.with_columns((pl.col("year") * 12).cast(pl.Int32).alias("year_m0"),
                                    ((pl.col("year") - 1) * 12).cast(pl.Int32).alias("prev_m0"))

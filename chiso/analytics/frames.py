@@ -14,6 +14,7 @@ import polars as pl
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from chiso.analytics import rollup
 from chiso.analytics.rollup import with_period_parts
 from chiso.indicators.models import Indicator
 from chiso.plans.models import Plan, Target
@@ -34,7 +35,8 @@ INDICATOR_SCHEMA = {"indicator_id": pl.Int64, "code": pl.Utf8, "name_vi": pl.Utf
                     "decimals": pl.Int64, "pillar_code": pl.Utf8, "unit_vi": pl.Utf8,
                     "unit_en": pl.Utf8}
 VALUE_SCHEMA = {"unit_id": pl.Int64, "indicator_id": pl.Int64, "period": pl.Utf8,
-                "num": pl.Float64, "den": pl.Float64, "value": pl.Float64, "demo": pl.Int8}
+                "num": pl.Float64, "den": pl.Float64, "value": pl.Float64,
+                rollup.FLAGS: pl.Int8}
 DEMO_SOURCE = "demo"  # the source the demo stores its invented figures with ("demo: …" too)
 TARGET_SCHEMA = {"target_id": pl.Int64, "plan_code": pl.Utf8, "unit_id": pl.Int64,
                  "indicator_id": pl.Int64, "year": pl.Int64, "target_date": pl.Date,
@@ -144,8 +146,10 @@ def load_values(session: Session, *, unit_ids: Sequence[int] | None, indicator_i
     """Values of these units and indicators for periods starting between the two days:
     the current ones, or with `known_at` those stored at that instant (per value, its
     latest version changed by then; a version that deleted it removes it). `unit_ids=None`
-    means every unit. A `demo` column (true for figures the demo invented, source "demo")
-    is there only when some figure is one, so real data pays nothing for it. With
+    means every unit. A `flags` column (`rollup.ILLUSTRATIVE` for figures the demo
+    invented, source "demo"; `rollup.ESTIMATE` for an estimate (ước) no official figure has
+    replaced yet) is there only when some figure has one, so real data pays nothing for
+    it. With
     `one_figure_per_year` (for buckets that read a span as its year so far) a unit's year
     keeps one figure among its own and its spans; a caller rolling up a span itself keeps
     them all."""
@@ -157,10 +161,9 @@ def load_values(session: Session, *, unit_ids: Sequence[int] | None, indicator_i
         frame = _fast_frame(session, _current_values(window), VALUE_SCHEMA)
     else:
         frame = _frame(session, _values_known_at(window, _as_utc(known_at)), VALUE_SCHEMA)
-    frame = frame.with_columns(pl.col("demo").cast(pl.Boolean))
     if one_figure_per_year:
         frame = _one_figure_per_year(frame)
-    return frame if frame["demo"].any() else frame.drop("demo")
+    return frame if (frame[rollup.FLAGS] != 0).any() else frame.drop(rollup.FLAGS)
 
 
 # ---- cumulative spans (lũy kế: '2025C09', chiso.periods) -------------------- 2026 committee
@@ -201,15 +204,18 @@ def _one_figure_per_year(frame: pl.DataFrame) -> pl.DataFrame:
 # -------------------------------------------------------------------- end 2026 committee
 
 
-def _demo_flag(source: Any) -> Any:
+def _flags(source: Any, estimate: Any) -> Any:
+    """The figure's `rollup` flag bits, computed by the database (one small integer)."""
     invented = or_(source == DEMO_SOURCE, source.like(f"{DEMO_SOURCE}:%"))
-    return case((invented, 1), else_=0)
+    return (case((invented, rollup.ILLUSTRATIVE), else_=0)
+            + case((estimate.is_(True), rollup.ESTIMATE), else_=0))
 
 
 def _current_values(window: Any) -> Select:
     return select(DataValue.unit_id, DataValue.indicator_id, DataValue.period,
                   DataValue.numerator, DataValue.denominator, DataValue.value,
-                  _demo_flag(DataValue.source)).where(window, DataValue.deleted.is_(False))
+                  _flags(DataValue.source, DataValue.estimate)).where(
+        window, DataValue.deleted.is_(False))
 
 
 def _values_known_at(window: Any, known_at: dt.datetime) -> Select:
@@ -221,7 +227,7 @@ def _values_known_at(window: Any, known_at: dt.datetime) -> Select:
     version = DataValueVersion
     return (
         select(DataValue.unit_id, DataValue.indicator_id, DataValue.period, version.numerator,
-               version.denominator, version.value, _demo_flag(version.source))
+               version.denominator, version.value, _flags(version.source, version.estimate))
         .join(version, version.data_value_id == DataValue.id)
         .where(window, version.version == latest, version.deleted.is_(False))
     )

@@ -3,7 +3,8 @@
 (`frames.load_values`): the values of some units and indicators whose period starts in a
 window. With every column the query reads in the index, SQLite and PostgreSQL answer it
 from the index alone instead of looking each row up in the table: reading values was 46 %
-of a cold overview (issue 18). Migration `analytics_0001`."""
+of a cold overview (issue 18). Migrations `analytics_0001`, `analytics_0002` (the estimate
+flag: a status resting on an estimate says "ước")."""
 
 from __future__ import annotations
 
@@ -18,5 +19,5 @@ VALUE_READ_INDEX = Index(
     _values.unit_id, _values.indicator_id, _values.period_start,
     # … and everything else it filters on or returns, so no table row is visited.
     _values.deleted, _values.period_type, _values.period_end, _values.period,
-    _values.numerator, _values.denominator, _values.value, _values.source,
+    _values.numerator, _values.denominator, _values.value, _values.source, _values.estimate,
 )

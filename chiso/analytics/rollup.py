@@ -49,16 +49,26 @@ RANK = {"Y": 0, "S": 1, "Q": 2, "M": 3}
 MONTHS = {"Y": 12, "S": 6, "Q": 3, "M": 1}
 VALUE_COLUMNS = ["num", "den", "value"]
 PERIOD_COLUMNS = ["p_rank", "p_m0", "p_m1"]
-# Optional boolean column: true where a figure the demo invented is behind the value. It
-# exists only when some input figure is one (`frames.load_values`), so real data and the
-# national benchmark carry nothing extra.
-DEMO = "demo"
+# Optional Int8 column of bits about the figures behind a value, OR-ed as they combine:
+# ILLUSTRATIVE, a figure the demo invented; ESTIMATE, an estimate (ước) no official figure
+# has replaced yet. It exists only when some input figure has a bit (`frames.load_values`),
+# so real data and the national benchmark carry nothing extra.
+FLAGS = "flags"
+ILLUSTRATIVE = 1
+ESTIMATE = 2
 
 
-def demo_columns(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
-    """["demo"] when the frame carries the illustrative flag, else []."""
+def flag_columns(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    """["flags"] when the frame carries the flags column, else []."""
     schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
-    return [DEMO] if DEMO in schema else []
+    return [FLAGS] if FLAGS in schema else []
+
+
+def has_flag(bit: int, frame: pl.DataFrame) -> pl.Expr:
+    """True where the figures behind a row include one with `bit` (false without flags)."""
+    if FLAGS not in frame.columns:
+        return pl.lit(False)
+    return (pl.col(FLAGS).fill_null(0) & bit) != 0
 
 
 # ----------------------------------------------------------------------------- periods
@@ -282,9 +292,10 @@ def combine_units(rows: pl.DataFrame | pl.LazyFrame, keys: list[str], indicators
     schema = rows.collect_schema()
     if "n_nonagg" in schema:  # figures already left out below (absent: none)
         aggregations.append(pl.col("n_nonagg").sum().alias("child_nonagg"))
-    if DEMO in schema:  # illustrative when an invented figure is among those combined
-        helpers.append((pl.col(DEMO) & (has_value | parts)).alias("_demo"))
-        aggregations.append(pl.col("_demo").max().alias(DEMO))
+    if FLAGS in schema:  # the flags of every figure combined (an invented one, an estimate)
+        helpers.append(pl.when(has_value | parts).then(pl.col(FLAGS)).otherwise(0)
+                       .alias("_flags"))
+        aggregations.append(pl.col("_flags").bitwise_or().alias(FLAGS))
     methods = set(indicators["unit_agg"].to_list())
     # Each statistic costs a pass: max and min only when an indicator (or a rename) needs them.
     if single_passes or "max" in methods:
@@ -306,7 +317,7 @@ def combine_units(rows: pl.DataFrame | pl.LazyFrame, keys: list[str], indicators
         *([] if "n_nonagg" in schema else [pl.lit(0, pl.Int32).alias("child_nonagg")]),
     ).join(indicators.select("indicator_id", "unit_agg", "scale"), on="indicator_id")
     return combined.select(*keys, *_unit_combination(single_passes),
-                           *([pl.col(DEMO)] if DEMO in schema else []))
+                           *([pl.col(FLAGS)] if FLAGS in schema else []))
 
 
 def _unit_combination(single_passes: bool) -> list[pl.Expr]:
@@ -394,7 +405,7 @@ def time_aggregate(values: pl.DataFrame, indicators: pl.DataFrame, bucket_type: 
         .filter((pl.col("p_m1") <= pl.col("b_m0") + length - 1)
                 & pl.col("b_m0").is_in(bucket_starts))
     )
-    extra = demo_columns(values)
+    extra = flag_columns(values)
     exact_rows = placed.filter(pl.col("p_rank") == rank)
     if length != size:  # a span: only a figure reaching its last month is exactly it
         exact_rows = exact_rows.filter(pl.col("p_m1") == pl.col("b_m0") + length - 1)
@@ -430,7 +441,7 @@ def _combine_sub_periods(rows: pl.LazyFrame, values: pl.DataFrame, indicators: p
         values.select(pl.col("unit_id").max(), pl.col("indicator_id").max(),
                       pl.lit(max(bucket_starts), pl.Int32).alias("b_m0")))
     stock = pl.col("time_agg") == "last"
-    demo = [pl.col(DEMO).max().alias(DEMO)] if DEMO in values.columns else []
+    flags = [pl.col(FLAGS).bitwise_or().alias(FLAGS)] if FLAGS in values.columns else []
     kinds = [
         (indicators.filter(stock), [
             (pl.col("p_m1").cast(pl.Int64) * (1 << 32) + pl.col(_ROW).cast(pl.Int64))
@@ -440,9 +451,9 @@ def _combine_sub_periods(rows: pl.LazyFrame, values: pl.DataFrame, indicators: p
             pl.when(parts).then(pl.col("den")).sum().alias("sum_d"),
             parts.cast(pl.Int32).sum().alias("n_parts"),
             pl.len().alias("n_rows"),
-            pl.col("value").sum().alias("sum_v"), *demo]),
+            pl.col("value").sum().alias("sum_v"), *flags]),
         (indicators.filter(~stock & ~pl.col("is_ratio")), [
-            pl.col("value").sum().alias("sum_v"), *demo,
+            pl.col("value").sum().alias("sum_v"), *flags,
             *([pl.col("value").mean().alias("mean_v")]
               if "mean" in indicators["time_agg"].to_list() else [])]),
     ]
@@ -460,14 +471,14 @@ def _combine_sub_periods(rows: pl.LazyFrame, values: pl.DataFrame, indicators: p
     latest = values.select(pl.col("value").gather(rows_at).alias("last_v"),
                            pl.col("num").gather(rows_at).alias("last_n"),
                            pl.col("den").gather(rows_at).alias("last_d"),
-                           *[pl.col(DEMO).gather(rows_at).alias("_last_demo") for _ in demo])
+                           *[pl.col(FLAGS).gather(rows_at).alias("_last_flags") for _ in flags])
     combined = pl.concat([sums.drop("_latest"), latest], how="horizontal").join(
         indicators.select("indicator_id", "is_ratio", "time_agg", "scale"), on="indicator_id")
     # A stock shows its latest sub-period only: only that figure is behind it.
-    flag = [pl.when(pl.col("time_agg") == "last").then(pl.col("_last_demo"))
-            .otherwise(pl.col(DEMO)).fill_null(False).alias(DEMO) for _ in demo]
-    if demo and DEMO not in combined.columns:  # no flow among the indicators
-        combined = combined.with_columns(pl.lit(None, pl.Boolean).alias(DEMO))
+    flag = [pl.when(pl.col("time_agg") == "last").then(pl.col("_last_flags"))
+            .otherwise(pl.col(FLAGS)).fill_null(0).cast(pl.Int8).alias(FLAGS) for _ in flags]
+    if flags and FLAGS not in combined.columns:  # no flow among the indicators
+        combined = combined.with_columns(pl.lit(None, pl.Int8).alias(FLAGS))
     return combined.select(*KEYS, *_time_combination(), *flag)
 
 

@@ -76,6 +76,9 @@ class TargetStatus:
     # actual is judged at, against the share of the target expected by then (null for
     # stocks and ratios, judged as levels).
     year_to_date: dt.date | None = None
+    # The actual rests on an estimate (ước) because no official figure exists yet for some
+    # figure behind it; once the official figure is stored, the status uses it.
+    estimate: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -280,7 +283,7 @@ def _to_status(row: dict[str, Any]) -> TargetStatus:
         not_aggregatable=int(row.get("n_nonagg") or 0),
         indicator_id=int(row["indicator_id"]), unit_id=int(row["unit_id"]),
         closed=bool(row.get("closed")), illustrative=bool(row.get("illustrative")),
-        year_to_date=row.get("ytd_end"),
+        year_to_date=row.get("ytd_end"), estimate=bool(row.get("estimate")),
     )
 
 
@@ -291,7 +294,8 @@ def _rolled(session: Session, *, unit_code: str, indicator_code: str,
             known_at: dt.datetime | None = None
             ) -> tuple[pl.DataFrame, dict[str, Any], _World]:
     """Rolled-up values per bucket for the unit and everything below it, with an
-    `illustrative` flag per row (a figure the demo invented is behind it). A cumulative
+    `illustrative` flag per row (a figure the demo invented is behind it) and an `estimate`
+    flag (an estimate no official figure has replaced yet is behind it). A cumulative
     bucket (`rollup.Span`) reads every figure inside it, its own span's included: no
     figure stands for its year here."""
     today = get_settings().current_date()
@@ -309,9 +313,9 @@ def _rolled(session: Session, *, unit_code: str, indicator_code: str,
     starts = [rollup.month_index(p.year, p.first_month) for p in buckets]
     rolled = evaluate.rolled_values(values, indicator, world.units, world.lineage, day,
                                     bucket_type, starts)
-    flag = (pl.col(rollup.DEMO).fill_null(False) if rollup.DEMO in rolled.columns
-            else pl.lit(False))
-    return rolled.with_columns(flag.alias("illustrative")), unit, world
+    return rolled.with_columns(
+        rollup.has_flag(rollup.ILLUSTRATIVE, rolled).alias("illustrative"),
+        rollup.has_flag(rollup.ESTIMATE, rolled).alias("estimate")), unit, world
 
 
 def rolled_up_value(session: Session, *, unit_code: str, indicator_code: str, period: str,
@@ -329,9 +333,9 @@ def rolled_up_value(session: Session, *, unit_code: str, indicator_code: str, pe
 def indicator_series(session: Session, *, unit_code: str, indicator_code: str, year_from: int,
                      year_to: int, period_type: str = "M", known_at: dt.datetime | None = None
                      ) -> pl.DataFrame:
-    """[period, period_end, numerator, denominator, value, illustrative] for every period of
-    the type in the years, including periods without data (value null, not illustrative),
-    oldest first; as stored at `known_at` (default now)."""
+    """[period, period_end, numerator, denominator, value, illustrative, estimate] for every
+    period of the type in the years, including periods without data (value null, flags
+    false), oldest first; as stored at `known_at` (default now)."""
     key = ("indicator_series", unit_code, indicator_code, year_from, year_to, period_type,
            get_settings().current_date(), known_at)
     return cache.memoized(session, key, lambda: (_indicator_series(
@@ -352,11 +356,11 @@ def _indicator_series(session: Session, unit_code: str, indicator_code: str, yea
         "b_m0": [rollup.month_index(p.year, p.first_month) for p in periods],
     }, schema={"period": pl.Utf8, "period_end": pl.Date, "b_m0": pl.Int32})
     mine = rolled.filter(pl.col("unit_id") == unit["id"]).select(
-        "b_m0", "num", "den", "value", "illustrative")
+        "b_m0", "num", "den", "value", "illustrative", "estimate")
     return skeleton.join(mine, on="b_m0", how="left").sort("b_m0").select(
         "period", "period_end", pl.col("num").alias("numerator"),
         pl.col("den").alias("denominator"), "value",
-        pl.col("illustrative").fill_null(False))
+        pl.col("illustrative").fill_null(False), pl.col("estimate").fill_null(False))
 
 
 def subunit_breakdown(session: Session, *, unit_code: str, indicator_code: str, period: str,
@@ -378,7 +382,7 @@ def _indicator_reach(session: Session, unit_code: str, indicator_code: str) -> c
 def _subunit_breakdown(session: Session, unit_code: str, indicator_code: str, period: str,
                        known_at: dt.datetime | None = None) -> pl.DataFrame:
     """[unit_code, unit_name, numerator, denominator, value, status, illustrative,
-    not_aggregatable, former, replaced] for each direct sub-unit valid today, then each
+    not_aggregatable, former, replaced, estimate] for each direct sub-unit valid today, then each
     former part of the unit with a figure (an absorbed district: `former`); `status` comes
     from a sub-unit's own target for the period's year (null when it has none);
     `not_aggregatable` counts the figures of the row (its own, or below it) that cannot
@@ -402,7 +406,7 @@ def _subunit_breakdown(session: Session, unit_code: str, indicator_code: str, pe
     table = (
         rows.join(names, on="unit_id")
         .join(rolled.select("unit_id", "num", "den", "value", "n_nonagg", "illustrative",
-                            "replaced"), on="unit_id", how="left")
+                            "replaced", "estimate"), on="unit_id", how="left")
         .join(_child_statuses(session, world, children["unit_id"].to_list(), indicator_code,
                               target.year, known_at), on="unit_id", how="left")
     )
@@ -414,7 +418,7 @@ def _subunit_breakdown(session: Session, unit_code: str, indicator_code: str, pe
         "unit_code", "unit_name", pl.col("num").alias("numerator"),
         pl.col("den").alias("denominator"), "value", "status",
         pl.col("illustrative").fill_null(False), left_out.alias("not_aggregatable"),
-        "former", pl.col("replaced").fill_null(False))
+        "former", pl.col("replaced").fill_null(False), pl.col("estimate").fill_null(False))
 
 
 def _child_statuses(session: Session, world: _World, unit_ids: list[int], indicator_code: str,
