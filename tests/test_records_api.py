@@ -153,7 +153,7 @@ def test_unit_page_in_the_browser(live_server, page, make_user, world, session, 
     user, password = make_user(Role.ADMIN)
     browser_login(page, live_server, user.username, password)
     page.goto(f"{live_server}/records/units/20?year=2025")
-    page.wait_for_selector(".rec-chart[data-chart='0'] svg")
+    page.locator(".rec-chart svg").first.wait_for()
     assert page.locator(".rec-card").count() == 7
     assert page.locator("nav.mainnav a", has_text="Hồ sơ một cửa").count() == 1
     page.screenshot(path="/tmp/records-unit-page.png", full_page=True)

@@ -143,3 +143,52 @@ def test_generated_feed_rolls_up_consistently(session, world):
     distinct = top.filter(pl.col("code") == "CQS.DVCTT_PHAT_SINH_HS")
     # Shared services are counted once for the province: fewer than the communes' sum.
     assert (distinct["num"] < distinct["num_sum"]).all()
+
+
+def test_a_year_sent_month_by_month_dates_each_months_figures_when_they_came(session, world):
+    """The demo's live records (`load_generated_months`): each month's batch knows nothing
+    after it, its values' versions are dated when it was sent, and ingesting every month in
+    order leaves each dossier as the whole year's feed has it."""
+    from chiso.records.generator import monthly_batches
+    from chiso.records.service import load_generated_months
+    from chiso.values.models import DataValueVersion
+
+    sent = {202501: dt.datetime(2025, 2, 5, 1, tzinfo=dt.UTC),
+            202502: dt.datetime(2025, 3, 5, 1, tzinfo=dt.UTC)}
+    feed = load_generated_months(session, access=feed_access(session), province="20",
+                                 year=2025, seed=5, sent_at=sent)
+    session.commit()
+    # February's batch finishes dossiers received in January: it recomputes January too.
+    assert [b.months for b in feed.batches] == [[202501], [202501, 202502]]
+    assert feed.dossiers > 0
+    stamps = session.execute(select(DataValue.period, DataValueVersion.changed_at).join(
+        DataValueVersion, DataValueVersion.data_value_id == DataValue.id)).all()
+    seen: dict[str, set[dt.datetime]] = {}
+    for period, changed in stamps:
+        changed = changed.replace(tzinfo=dt.UTC) if changed.tzinfo is None else changed
+        seen.setdefault(period, set()).add(changed)
+    assert seen == {"202501": {sent[202501], sent[202502]}, "202502": {sent[202502]}}
+
+    # A person never backdates what they send: only a system job may say when it came.
+    from chiso.accounts.access import Access, PermissionDenied
+    from chiso.records.service import ingest_file
+    person = Access(session, None)
+    with pytest.raises(PermissionDenied):
+        ingest_file(session, Path(__file__), access=person, recorded_at=sent[202501])
+
+    whole = pl.DataFrame({
+        "dossier_code": ["A", "A", "B"],
+        "received_at": [dt.datetime(2025, 1, 30)] * 2 + [dt.datetime(2025, 2, 2)],
+        "finished_at": [None, dt.datetime(2025, 3, 3), dt.datetime(2025, 2, 4)],
+        "updated_at": [dt.datetime(2025, 1, 30), dt.datetime(2025, 3, 3),
+                       dt.datetime(2025, 2, 4)],
+        "status": ["dang_xu_ly", "da_tra_ket_qua", "da_tra_ket_qua"],
+        "electronic_result": [False, True, True],
+    })
+    batches = monthly_batches(whole)
+    assert sorted(batches) == [202501, 202502, 202503]
+    assert batches[202501]["status"].to_list() == ["dang_xu_ly"]  # not yet finished then
+    latest = pl.concat(batches.values()).sort("updated_at").group_by(
+        "dossier_code", maintain_order=True).last().sort("dossier_code")
+    assert latest.to_dicts() == whole.sort("updated_at").group_by(
+        "dossier_code", maintain_order=True).last().sort("dossier_code").to_dicts()

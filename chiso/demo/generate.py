@@ -135,19 +135,14 @@ def _calibrate(frame: pl.DataFrame, spec: Spec) -> pl.DataFrame:
 
 
 def province_values(spec: Spec, province_id: int, today: dt.date,
-                    rng: np.random.Generator, *, monthly_this_year: bool = False
-                    ) -> pl.DataFrame:
+                    rng: np.random.Generator) -> pl.DataFrame:
     """What the standing office reports for the whole province: yearly for flows,
-    quarterly for stocks, until the last finished period before `today`; with
-    `monthly_this_year`, a flow's months of the current year (the one-stop figures a
-    province reads monthly before its records feed computes them)."""
+    quarterly for stocks, until the last finished period before `today`."""
     periods = []
     for year in range(2022, today.year + 1):
         if year in spec.gap_years:
             continue
-        if spec.is_flow and monthly_this_year and year == today.year:
-            periods += [m for m in months_until(today) if m.startswith(str(year))]
-        elif spec.is_flow:
+        if spec.is_flow:
             periods += [str(year)] if dt.date(year, 12, 31) < today else []
         else:
             periods += [f"{year}Q{q}" for q in range(1, 5)

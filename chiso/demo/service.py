@@ -31,7 +31,7 @@ from chiso.demo.generate import (
     province_values,
     with_value,
 )
-from chiso.demo.history import by_entry_time
+from chiso.demo.history import by_entry_time, entered_at
 from chiso.demo.monthly import seed_month_reports
 from chiso.demo.provenance import Provenance
 from chiso.demo.scoring import seed_scores
@@ -42,12 +42,11 @@ from chiso.plans.models import Plan, Target
 from chiso.plans.service import load_plan
 from chiso.records.engine import INDICATORS as RECORDS_INDICATORS
 from chiso.records.generator import Adoption
-from chiso.records.service import load_generated_feed
+from chiso.records.service import load_generated_months
 from chiso.reports.texts import save_texts
 from chiso.setup import initialise
 from chiso.units.models import OrgUnit, UnitKind
 from chiso.units.service import descendant_ids, get_unit
-from chiso.values.models import DataValue
 from chiso.values.service import upsert_values
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -177,21 +176,23 @@ def _records_indicator_ids(session: Session) -> list[int]:
 
 
 def _records_feed(session: Session, today: dt.date) -> int:
-    """This year's one-stop dossiers, from January to the last full month (like every other
-    figure of the demo; the generator fills whole months, and the feed refuses a dossier
-    received after today): the dossier indicators of the current year then come live from
-    the records (earlier years stay as reported, which keeps the 2025 story intact).
-    Already ingested: the batch is skipped by its hash."""
-    months = today.month - 1
-    if months == 0:
+    """This year's one-stop dossiers, sent by the province's one-stop system month by month
+    from January to the last full month (like every other figure of the demo), each month's
+    batch ingested — and the dossier indicators computed from it — on the 5th of the next
+    month (`entered_at`), so the current year's figures of those indicators come only from
+    the records and a past quarter's report reads what its closing date knew (earlier years
+    stay as reported, which keeps the 2025 story intact). A month already ingested is
+    skipped by its batch's hash. Returns the dossiers received in those months."""
+    months = [int(m) for m in months_until(today) if m.startswith(str(today.year))]
+    if not months:
         return 0  # January: no full month of this year yet
     # A province already past 75 % online filing in 2025 keeps climbing slowly in 2026.
     mature = Adoption(online=(0.79, 0.86), digitised=(0.90, 0.97))
-    last_full_month = today.replace(day=1) - dt.timedelta(days=1)
-    result = load_generated_feed(session, access=Access.system(session, "demo"),
-                                 province=PROVINCE_CODE, months=months,
-                                 seed=SEED, end=last_full_month, adoption=mature)
-    return result.rows_stored
+    feed = load_generated_months(
+        session, access=Access.system(session, "demo"), province=PROVINCE_CODE,
+        year=today.year, seed=SEED, adoption=mature,
+        sent_at={m: entered_at(str(m), today=today) for m in months})
+    return feed.dossiers
 
 
 def _demo_users(session: Session) -> list[tuple[str, str, str]]:
@@ -230,27 +231,6 @@ def _communes(session: Session, day: dt.date) -> pl.DataFrame:
                         orient="row")
 
 
-def _first_reports_only(session: Session, rows: pl.DataFrame, live_ids: list[int],
-                        today: dt.date) -> pl.DataFrame:
-    """This year's dossier indicators are recomputed from the one-stop records feed
-    (_records_feed), which writes when the demo is built. What the units reported month by
-    month before that — dated when they reported it, so a past quarter's report has its
-    figures — is written once: a figure already stored (the feed's, on a rebuild) is kept,
-    so a rebuild never flips the two back and forth."""
-    live = pl.col("indicator_id").is_in(live_ids) & (pl.col("period") >= f"{today.year}01")
-    fresh = rows.filter(live)
-    if fresh.is_empty():
-        return rows
-    stored = pl.DataFrame(session.execute(select(
-        DataValue.unit_id, DataValue.indicator_id, DataValue.period).where(
-        DataValue.indicator_id.in_(live_ids),
-        DataValue.period.in_(fresh["period"].unique().to_list()))).all(),
-        schema={"unit_id": pl.Int64, "indicator_id": pl.Int64, "period": pl.String},
-        orient="row")
-    fresh = fresh.join(stored, on=["unit_id", "indicator_id", "period"], how="anti")
-    return pl.concat([rows.filter(~live), fresh])
-
-
 def _demo_values(session: Session, today: dt.date) -> int:
     rng = np.random.default_rng(SEED)
     old = commune_weights(_communes(session, MERGER_DAY - dt.timedelta(days=1)), rng)
@@ -260,19 +240,19 @@ def _demo_values(session: Session, today: dt.date) -> int:
     province_id = get_unit(session, PROVINCE_CODE).id
     months = months_until(today)
     frames = []
-    live_ids = _records_indicator_ids(session)
     for spec in _specs(session):
         if spec.level == "commune":
             frame = commune_values(spec, old, new, months, rng)
         else:
-            frame = province_values(spec, province_id, today, rng,
-                                    monthly_this_year=spec.indicator_id in live_ids)
+            frame = province_values(spec, province_id, today, rng)
         frames.append(with_value(frame, spec))
-    generated = pl.concat(frames)
-    rows = _first_reports_only(session, generated, live_ids, today)
+    # This year's dossier indicators come from the one-stop records (_records_feed).
+    from_records = pl.col("indicator_id").is_in(_records_indicator_ids(session)) & (
+        pl.col("period") >= f"{today.year}01")
+    rows = pl.concat(frames).filter(~from_records)
     # Each period's figures dated when a province would have entered them (history.py),
     # so a report for a past quarter sees what was known at its cut-off.
     access = Access.system(session, "demo")
     for entered, batch in by_entry_time(rows, today=today):
         upsert_values(session, batch, source="demo", access=access, recorded_at=entered)
-    return generated.height
+    return rows.height

@@ -320,6 +320,30 @@ def _with_resent_versions(rng: np.random.Generator, frame: pl.DataFrame) -> pl.D
     return both[order]
 
 
+def monthly_batches(frame: pl.DataFrame) -> dict[int, pl.DataFrame]:
+    """The feed as a province's one-stop system sends it month by month: a dossier is sent
+    in the month it is received — still in progress unless it also finished that month —
+    and again in the month it finishes; each month's batch (yyyymm → frame) holds the
+    versions updated in that month, so no batch knows what happened after it. Ingested in
+    order, the batches leave the same dossiers as the whole feed at once."""
+    finished_later = pl.col("finished_at").is_not_null() & (
+        _civil_month("finished_at") != _civil_month("received_at"))
+    as_received = frame.filter(finished_later).with_columns(
+        pl.lit("dang_xu_ly").alias("status"), pl.lit(None, pl.Datetime("us")).alias(
+            "finished_at"), pl.lit(False).alias("electronic_result"),
+        pl.col("received_at").alias("updated_at"))
+    # A dossier the generator already sent while in progress has that version once.
+    versions = pl.concat([frame, as_received]).unique(
+        subset=["dossier_code", "updated_at"], keep="first", maintain_order=True)
+    parts = versions.with_columns(_civil_month("updated_at").alias("_month")).partition_by(
+        "_month", as_dict=True, include_key=False)
+    return {int(month): parts[(month,)] for (month,) in sorted(parts)}
+
+
+def _civil_month(column: str) -> pl.Expr:
+    return pl.col(column).dt.year() * 100 + pl.col(column).dt.month().cast(pl.Int32)
+
+
 class _Writer:
     """Appends month frames to one Parquet, CSV or JSON Lines file."""
 

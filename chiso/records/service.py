@@ -22,7 +22,7 @@ import json
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +33,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chiso.accounts.access import Access, Action
+from chiso.accounts.access import Access, Action, PermissionDenied
 from chiso.audit.service import record_event
 from chiso.boot import require_booted
 from chiso.db.base import utcnow
@@ -188,11 +188,17 @@ def file_sha256(path: Path) -> str:
 
 def ingest_file(session: Session, path: Path, *, access: Access, source: str = "file",
                 display_name: str | None = None, memory_mb: int = engine.DEFAULT_MEMORY_MB,
-                step: Step | None = None) -> IngestResult:
+                step: Step | None = None, recorded_at: dt.datetime | None = None
+                ) -> IngestResult:
     """Ingest one feed file as one batch and commit it; raises feed.FeedRejected (nothing
     stored) when any row is bad, PermissionDenied when `access` may not capture for a unit
-    whose records it changes. The same file a second time changes nothing."""
+    whose records it changes. The same file a second time changes nothing. `recorded_at`
+    (a system job only, as `upsert_values`: the demo replaying a year of monthly batches,
+    so that a past quarter's report sees what was known then) dates the batch and the
+    versions of the values computed from it; default now."""
     require_booted()  # the values' write guards must be installed before anything is stored
+    if recorded_at is not None and not access.system_name:
+        raise PermissionDenied(Action.ADMIN)  # people never backdate what they send
     started = time.perf_counter()
     name = display_name or path.name
     sha = file_sha256(path)
@@ -216,12 +222,13 @@ def ingest_file(session: Session, path: Path, *, access: Access, source: str = "
             _announce(step, "store")
             plan = _plan(con, root, committed)
             access = _require_capture(session, access, con)
-            batch_id = _open_batch(session, source, name, sha, access)
+            batch_id = _open_batch(session, source, name, sha, access, recorded_at)
             with _undone_on_failure(session, root, batch_id):
                 result = IngestResult(batch_id, name, rows_read=rows)
-                _write_and_compute(session, con, root, committed, plan, result, access, step)
+                _write_and_compute(session, con, root, committed, plan, result, access, step,
+                                   recorded_at)
                 result.seconds = time.perf_counter() - started
-                _close_batch(session, result, access)
+                _close_batch(session, result, access, recorded_at)
                 store.publish_batch(session, root, batch_id)
                 session.commit()
         finally:
@@ -309,11 +316,13 @@ class RollUp(Access):
         return super().can(action, unit_id)
 
 
-def _open_batch(session: Session, source: str, name: str, sha: str, access: Access) -> int:
+def _open_batch(session: Session, source: str, name: str, sha: str, access: Access,
+                recorded_at: dt.datetime | None) -> int:
     """The batch row, flushed for its id (which names the files) but committed only with
     the values computed from it: until then no reader sees the batch."""
     batch = RecordBatch(source=source, file_name=name[:400], sha256=sha,
-                        user_id=access.user.id if access.user else None)
+                        user_id=access.user.id if access.user else None,
+                        started_at=recorded_at or utcnow())
     session.add(batch)
     session.flush()
     return batch.id
@@ -331,7 +340,8 @@ def _undone_on_failure(session: Session, root: Path, batch_id: int) -> Iterator[
         raise
 
 
-def _close_batch(session: Session, result: IngestResult, access: Access) -> None:
+def _close_batch(session: Session, result: IngestResult, access: Access,
+                 recorded_at: dt.datetime | None) -> None:
     """Mark the batch committed; its audit event is the values' one (`_batch_event`), or
     its own when no value changed."""
     batch = session.get(RecordBatch, result.batch_id)
@@ -341,7 +351,7 @@ def _close_batch(session: Session, result: IngestResult, access: Access) -> None
     batch.rows_ignored = result.rows_ignored
     batch.months = ",".join(map(str, result.months))
     batch.values_inserted, batch.values_updated = result.values_inserted, result.values_updated
-    batch.seconds, batch.finished_at = result.seconds, utcnow()
+    batch.seconds, batch.finished_at = result.seconds, recorded_at or utcnow()
     if not (result.values_inserted or result.values_updated):
         event = _batch_event(result)
         record_event(session, action=event.action, object_type=event.object_type,
@@ -360,7 +370,8 @@ def _batch_event(result: IngestResult) -> BatchEvent:
 
 def _write_and_compute(session: Session, con: duckdb.DuckDBPyConnection, root: Path,
                        committed: set[int], plan: engine.BatchPlan, result: IngestResult,
-                       access: Access, step: Step | None) -> None:
+                       access: Access, step: Step | None, recorded_at: dt.datetime | None
+                       ) -> None:
     """Write the planned batch's files and the values of the periods it touched."""
     assert result.batch_id is not None
     written = engine.store_batch(con, root, result.batch_id, plan)
@@ -373,7 +384,7 @@ def _write_and_compute(session: Session, con: duckdb.DuckDBPyConnection, root: P
     _announce(step, "compute")
     summary = recompute_touched(session, con, root, committed | {result.batch_id},
                                 written.touched, access=access, event=_batch_event(result),
-                                step=step)
+                                step=step, recorded_at=recorded_at)
     result.months = sorted(written.touched.get_column("month").unique().to_list())
     result.values_inserted, result.values_updated, result.values_unchanged = summary
 
@@ -393,9 +404,11 @@ def calendar_groups(session: Session) -> dict[Calendar, list[str]]:
 
 def recompute_touched(session: Session, con: duckdb.DuckDBPyConnection, root: Path,
                       batches: set[int], touched: pl.DataFrame, *, access: Access,
-                      event: BatchEvent, step: Step | None = None) -> tuple[int, int, int]:
+                      event: BatchEvent, step: Step | None = None,
+                      recorded_at: dt.datetime | None = None) -> tuple[int, int, int]:
     """Recompute the periods in `touched` (`p_<calendar>` columns) and write the values of
-    the touched units and every unit above them. Returns (inserted, updated, unchanged)."""
+    the touched units and every unit above them (their versions dated `recorded_at`, see
+    `ingest_file`). Returns (inserted, updated, unchanged)."""
     engine.register_procedures(con, procedures_frame(session))
     resolver = UnitResolver.cached(session)
     frames = []
@@ -407,7 +420,7 @@ def recompute_touched(session: Session, con: duckdb.DuckDBPyConnection, root: Pa
         long = long.join(_target_units(resolver, periods, calendar), on=["unit_id", "month"],
                          how="semi")
         frames.append(_valid(long, resolver, calendar, codes))
-    return _save(session, pl.concat(frames), access, event, step)
+    return _save(session, pl.concat(frames), access, event, step, recorded_at)
 
 
 def _compute(con: duckdb.DuckDBPyConnection, root: Path, batches: set[int],
@@ -461,9 +474,10 @@ def _target_units(resolver: UnitResolver, touched: pl.DataFrame, calendar: Calen
 
 
 def _save(session: Session, long: pl.DataFrame, access: Access, event: BatchEvent,
-          step: Step | None = None) -> tuple[int, int, int]:
+          step: Step | None = None, recorded_at: dt.datetime | None = None
+          ) -> tuple[int, int, int]:
     """Write the values through the values service as `access`, with `event` as the one
-    audit event of the write."""
+    audit event of the write and their versions dated `recorded_at` (default now)."""
     _announce(step, "save")
     if long.is_empty():
         return (0, 0, 0)
@@ -477,7 +491,8 @@ def _save(session: Session, long: pl.DataFrame, access: Access, event: BatchEven
     # Figures computed by the demo builder from its generated dossiers are invented: they
     # carry the demo's source, so every page and report marks them illustrative.
     source = DEMO_SOURCE if access.system_name == DEMO_SOURCE else SOURCE
-    summary = upsert_values(session, rows, source=source, access=access, event=event)
+    summary = upsert_values(session, rows, source=source, access=access, event=event,
+                            recorded_at=recorded_at)
     return (summary.inserted, summary.updated, summary.unchanged)
 
 
@@ -683,9 +698,10 @@ ONLINE_SERVICE_LEVELS = (ServiceLevel.FULL.value, ServiceLevel.PARTIAL.value)
 
 def load_generated_feed(session: Session, *, access: Access, province: str, months: int,
                         seed: int, end: dt.date, rows: int | None = None,
-                        adoption: Adoption | None = None) -> IngestResult:
-    """Generate a synthetic feed for `province` and ingest it (the demo's live records):
-    the procedure catalogue first, then the dossiers, as one batch."""
+                        adoption: Adoption | None = None,
+                        recorded_at: dt.datetime | None = None) -> IngestResult:
+    """Generate a synthetic feed for `province` and ingest it: the procedure catalogue
+    first, then the dossiers, as one batch (dated `recorded_at`, see `ingest_file`)."""
     from chiso.records.generator import Adoption, generate
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -694,4 +710,45 @@ def load_generated_feed(session: Session, *, access: Access, province: str, mont
                              rows=rows, end=end, adoption=adoption or Adoption())
         load_procedures(session, generated.procedures_path, access=access)
         session.flush()
-        return ingest_file(session, feed_path, access=access, display_name=feed_path.name)
+        return ingest_file(session, feed_path, access=access, display_name=feed_path.name,
+                           recorded_at=recorded_at)
+
+
+@dataclass
+class MonthlyFeed:
+    """What `load_generated_months` ingested: each month's batch, and the dossiers received
+    in those months."""
+
+    batches: list[IngestResult]
+    dossiers: int
+
+
+def load_generated_months(session: Session, *, access: Access, province: str, year: int,
+                          seed: int, sent_at: Mapping[int, dt.datetime],
+                          adoption: Adoption | None = None) -> MonthlyFeed:
+    """The demo's live records: a synthetic feed of `province`'s whole `year`, sent month by
+    month (`generator.monthly_batches`: a dossier when received, again when finished). The
+    months in `sent_at` (yyyymm → the instant that month's batch came) are ingested in
+    order, each batch committed with its values' versions dated when it came (a system job
+    only, see `ingest_file`), so a past quarter's report reads the figures its closing date
+    knew. A month already ingested is skipped by its file's hash. The year is generated
+    whole whatever the months asked for, so a month's batch does not depend on them."""
+    from chiso.records.generator import Adoption, generate, monthly_batches
+
+    with tempfile.TemporaryDirectory() as tmp:
+        whole = Path(tmp) / f"mot-cua-{province}-{year}.parquet"
+        generated = generate(session, whole, province=province, months=12, seed=seed,
+                             end=dt.date(year, 12, 31), adoption=adoption or Adoption())
+        load_procedures(session, generated.procedures_path, access=access)
+        session.flush()
+        feed_rows = pl.read_parquet(whole)
+        batches = monthly_batches(feed_rows)
+        results = []
+        for month in sorted(set(sent_at) & set(batches)):
+            path = Path(tmp) / f"mot-cua-{province}-{month}.parquet"
+            batches[month].write_parquet(path)
+            results.append(ingest_file(session, path, access=access, display_name=path.name,
+                                       recorded_at=sent_at[month]))
+    received = feed_rows.filter((pl.col("received_at").dt.year() * 100 + pl.col(
+        "received_at").dt.month()).is_in(list(sent_at)))
+    return MonthlyFeed(results, received.get_column("dossier_code").n_unique())
