@@ -22,11 +22,10 @@ BENCH_MODULES = [
     "benchmarks.rollup",
     "benchmarks.values_import",
     "benchmarks.budget",
-    # Still inside chiso/ while their owners work on them (issue 13 item 4 moves them here).
-    "chiso.ops.load",
-    "chiso.records.bench",
-    "chiso.dti.bench",
-    "chiso.extract.bench",
+    "benchmarks.load",
+    "benchmarks.records",
+    "benchmarks.dti",
+    "benchmarks.extract",
 ]
 
 

@@ -4,6 +4,7 @@ commands it did not run), while `chiso bench …` still finds every benchmark.""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -12,6 +13,48 @@ import textwrap
 from pathlib import Path
 
 BENCH_ONLY = ["pandas", "httpx", "duckdb", "benchmarks"]
+ROOT = Path(__file__).resolve().parents[1]
+# The one runtime module that may name the benchmarks: the `bench` group, which imports
+# `benchmarks.cli` when a bench command is first asked for.
+BENCH_GATE = "chiso/bench/cli.py"
+
+
+def _imported(path: Path) -> set[str]:
+    """The top-level package of every import in `path`, at any depth (function bodies
+    included) and by `importlib.import_module("…")` or `__import__("…")` with a literal."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+        elif (isinstance(node, ast.Call) and node.args
+              and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+              and (getattr(node.func, "attr", None) == "import_module"
+                   or getattr(node.func, "id", None) in ("import_module", "__import__"))):
+            names.add(node.args[0].value)
+    return {name.partition(".")[0] for name in names}
+
+
+def _importers(package: str, of: set[str]) -> dict[str, list[str]]:
+    """Files under `package` (relative to the repository) importing any package in `of`."""
+    found = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        hits = sorted(_imported(path) & of)
+        if hits:
+            found[path.relative_to(ROOT).as_posix()] = hits
+    return found
+
+
+def test_runtime_package_imports_no_bench_library() -> None:
+    """No module of `chiso` imports pandas or httpx (they come with the `bench` extra), and
+    only the bench group names the `benchmarks` package."""
+    assert _importers("chiso", {"pandas", "httpx"}) == {}
+    assert _importers("chiso", {"benchmarks"}) == {BENCH_GATE: ["benchmarks"]}
+    # The walk finds what it looks for: the pandas yardsticks and the load harness.
+    found = _importers("benchmarks", {"pandas", "httpx"})
+    assert found["benchmarks/records_pandas.py"] == ["pandas"], found
+    assert found["benchmarks/load.py"] == ["httpx"], found
 
 
 def _loaded_after(code: str) -> dict[str, list[str]]:
@@ -51,7 +94,7 @@ def test_every_domain_command_is_still_there() -> None:
                              env=env)
     assert listing.returncode == 0, listing.stderr[-3000:]
     for name in ("status", "init", "demo", "funding", "extract", "collection", "plan",
-                 "values", "bench"):
+                 "import", "export", "bench"):
         assert f" {name} " in listing.stdout, listing.stdout
     funding = subprocess.run([chiso, "funding", "--help"], capture_output=True, text=True,
                              timeout=120, env=env)

@@ -1,6 +1,6 @@
 """The engine counts distinct services with bitsets: with more procedures than one 64-bit
 word holds, (level, field) groups straddling a word and more groups than one word, every
-figure must still equal the straightforward pandas computation (chiso.records.reference),
+figure must still equal the straightforward pandas computation (benchmarks.records_pandas),
 at the leaves and at every level above. No database: DuckDB and pandas on the same rows."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from chiso.records import engine, reference
+from benchmarks import records_pandas
+from chiso.records import engine
 
 LEVELS = ("toan_trinh", "mot_phan", "khong")
 CHANNELS = ("truc_tuyen", "truc_tiep", "buu_chinh")
@@ -87,9 +88,9 @@ def test_bitset_counts_equal_pandas_beyond_one_word() -> None:
         con.close()
     empty = pd.DataFrame({"k": pd.Series(dtype="uint64"), "dossier_code": pd.Series(dtype=str),
                           "batch_id": pd.Series(dtype="int32")})
-    theirs = reference.indicators(frame.select(reference.READ_COLUMNS).to_pandas(), empty,
-                                  procedures.to_pandas(), umap.to_pandas(),
-                                  closure.to_pandas())
+    theirs = records_pandas.indicators(frame.select(records_pandas.READ_COLUMNS).to_pandas(),
+                                       empty, procedures.to_pandas(), umap.to_pandas(),
+                                       closure.to_pandas())
     keys = ["unit_id", "month", "indicator_code"]
     ours_pd = ours.to_pandas().sort_values(keys).reset_index(drop=True)
     theirs = theirs.sort_values(keys).reset_index(drop=True)

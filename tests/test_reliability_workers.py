@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from benchmarks.load import free_port, start_server, wait_ready
 from chiso.accounts.models import Role
-from chiso.ops.load import free_port, start_server, wait_ready
 from tests.conftest import submit
 from tests.test_dashboard_pages import province  # noqa: F401  (fixture)
 

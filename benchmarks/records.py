@@ -29,9 +29,9 @@ from rich.progress import Progress
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from benchmarks.core import Timing, assert_close, console
+from benchmarks.records_report import report
 from chiso.accounts.access import Access
-from chiso.bench.core import Timing, assert_close, console
-from chiso.records.bench_report import report
 
 END = dt.date(2025, 12, 31)
 FEED = "records-feed"  # the bench ingests as the feed system does
@@ -218,11 +218,12 @@ def _ingest(procedures: Path, feed: Path, memory_mb: int) -> dict[str, Any]:
 
 
 def _reference_ingest(work: Path, feed: Path, memory_mb: int) -> dict[str, Any]:
-    """The plain DuckDB read-check-write of the same feed (`reference_ingest`), timed from
-    the unit and procedure codes to the written files, and the rows it stored compared with
+    """The plain DuckDB read-check-write of the same feed (`records_duckdb`), timed from the
+    unit and procedure codes to the written files, and the rows it stored compared with
     chiso's."""
+    from benchmarks import records_duckdb
     from chiso.db import session_scope
-    from chiso.records import engine, reference_ingest
+    from chiso.records import engine
     from chiso.records.service import procedures_frame
     from chiso.text import vn_today
     from chiso.units.models import OrgUnit
@@ -237,12 +238,12 @@ def _reference_ingest(work: Path, feed: Path, memory_mb: int) -> dict[str, Any]:
                 procedures = procedures_frame(session)
             engine.register_units(con, codes)
             engine.register_procedures(con, procedures)
-            return reference_ingest.ingest(con, feed, out, today=vn_today().isoformat())
+            return records_duckdb.ingest(con, feed, out, today=vn_today().isoformat())
 
         written, timing = measured(read_check_write, "reference")
         with session_scope() as session:
             _root, versions, _superseded = _store_inputs(session)
-        differences = reference_ingest.differences(con, versions, out)
+        differences = records_duckdb.differences(con, versions, out)
     finally:
         con.close()
     shutil.rmtree(out, ignore_errors=True)
@@ -314,12 +315,12 @@ def _ours(inputs: Inputs, memory_mb: int) -> pl.DataFrame:
 def _pandas(inputs: Inputs, umap: Any, closure: Any, procedures: Any,
             split: list[Timing]) -> Any:
     """Stored files → long frame with pandas (reading timed apart in `split`)."""
-    from chiso.records import reference
+    from benchmarks import records_pandas
 
-    (frame, gone), read = measured(lambda: reference.read_store(inputs.versions,
-                                                                inputs.superseded), "read")
-    result, compute = measured(lambda: reference.indicators(frame, gone, procedures, umap,
-                                                            closure), "compute")
+    (frame, gone), read = measured(lambda: records_pandas.read_store(inputs.versions,
+                                                                     inputs.superseded), "read")
+    result, compute = measured(lambda: records_pandas.indicators(frame, gone, procedures,
+                                                                 umap, closure), "compute")
     split[:] = [read, compute]
     return result
 

@@ -1,7 +1,7 @@
 """The ingestion `chiso bench records` measures chiso against: a plain DuckDB read, check and
 write of the same feed by the same rules, as an analyst fluent in DuckDB would write it —
 one statement that reads and checks every row, one that keeps the newest row of each
-dossier and writes it by month. Written apart from `chiso.records.feed` and `engine` on
+dossier and writes it by month. Written apart from `chiso.records.feed` and `.engine` on
 purpose (only the rule tables are shared), so that agreeing outputs mean something.
 
 It handles what the bench feeds it: a typed Parquet feed into an empty store.

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
-from chiso.bench.core import Timing, console
+from benchmarks.core import Timing, console
 
 INGEST_CPU_GOAL = 20  # CPU seconds to read, check and store 10 million dossiers (issue 18)
 

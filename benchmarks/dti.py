@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 from rich.progress import Progress
 
-from chiso.bench.core import Comparison, assert_close, print_comparison, timed
+from benchmarks.core import Comparison, assert_close, print_comparison, timed
 from chiso.dti import engine
 from chiso.dti.framework import parse_framework
 
