@@ -206,6 +206,19 @@ def test_half_year_and_annual_variants_and_wrong_periods(session: Session, tmp_p
     annual = generate_report(session, unit_code="20", kind="annual", period="2025",
                              out_dir=tmp_path, today=AFTER, pdf=False, access=access)
     assert any("năm 2025" in p.text for p in Document(str(annual.docx)).paragraphs)
-    with pytest.raises(ReportError, match="2025Q3"):
+    with pytest.raises(ReportError, match="Quý III/2025"):
         generate_report(session, unit_code="20", kind="quarterly", period="2025",
                         out_dir=tmp_path, today=AFTER, pdf=False, access=access)
+
+
+def test_no_table_row_breaks_across_a_page(quarterly) -> None:  # type: ignore[no-untyped-def]
+    """Every row of every table is kept on one page (a task-origin row split over a page
+    break read as two rows in the PDF)."""
+    from docx.oxml.ns import qn
+
+    for table in Document(str(quarterly.docx)).tables:
+        for row in table.rows:
+            properties = row._tr.trPr
+            if properties is not None and properties.find(qn("w:tblHeader")) is not None:
+                continue  # a header row, repeated on each page
+            assert properties is not None and properties.find(qn("w:cantSplit")) is not None

@@ -220,6 +220,7 @@ def _header_block(doc: Any, data: ReportData) -> None:
     party = texts.get("header_style") == PARTY
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     _set_widths(table, [8.2, 8.3] if party else [6.4, 10.1])
     left, right = table.rows[0].cells
     _centered(left, texts["issuer_parent"], 12.5, first=True)
@@ -382,7 +383,11 @@ def _table(doc: Any, headers: list[str], rows: list[list[str]], widths: list[flo
         _shade(cell, "E7ECF2")
     _repeat_header(table.rows[0])
     for values in rows:
-        cells = table.add_row().cells
+        row = table.add_row()
+        # A row never breaks across pages: "Trung ương" printed at the foot of one page
+        # and "giao" at the top of the next reads as two rows.
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        cells = row.cells
         for index, (cell, text) in enumerate(zip(cells, values, strict=True)):
             paragraph = cell.paragraphs[0]
             paragraph.alignment = (WD_ALIGN_PARAGRAPH.CENTER if index in numeric
