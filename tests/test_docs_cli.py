@@ -122,3 +122,13 @@ def test_group_help_and_examples_name_existing_commands(item: Any) -> None:
         assert path[: len(item.path)] == item.path and not gen.is_group(command), (
             f"`{item.name}`: the example `{example}` does not name one of its commands"
         )
+
+
+def test_help_paragraphs_read_as_paragraphs() -> None:
+    """Each paragraph of a command's help is one line for the terminal to wrap: a docstring's
+    line breaks printed at 80 columns as ragged lines ('… propose its' / 'targets,')."""
+    ragged = [c.name for c in COMMANDS for paragraph in (c.command.help or "").split("\n\n")
+              if "\n" in paragraph.strip() and not paragraph.startswith("\b")
+              and not any(line.startswith((" ", "-", "•", "*"))
+                          for line in paragraph.strip().split("\n")[1:])]
+    assert not ragged, ragged

@@ -28,7 +28,29 @@ def _registered(register: Callable[[typer.Typer], None]) -> dict[str, Any]:
     """The commands a domain registrar adds, as the Click-style commands Typer builds."""
     cli = typer.Typer(rich_markup_mode="rich")  # as the root below
     register(cli)
-    return dict(typer.main.get_group(cli).commands)
+    commands = dict(typer.main.get_group(cli).commands)
+    for command in commands.values():
+        _reflow_help(command)
+    return commands
+
+
+def _reflow_help(command: Any) -> None:
+    """Join the lines of each paragraph of a command's help (and its sub-commands'). Typer's
+    rich help keeps a docstring's line breaks, so a paragraph wrapped at 92 columns in the
+    source printed at 80 as ragged lines ('… propose its' / 'targets,' / 'achieved …'). A
+    paragraph written as lines — a list, an indented example, click's `\b` — stays."""
+    if command.help:
+        command.help = "\n\n".join(_reflowed(p) for p in command.help.split("\n\n"))
+    for sub in getattr(command, "commands", {}).values():
+        _reflow_help(sub)
+
+
+def _reflowed(paragraph: str) -> str:
+    lines = paragraph.split("\n")
+    if any(line.startswith(("\b", " ", "-", "•", "*")) for line in lines[1:]) or \
+            paragraph.startswith("\b"):
+        return paragraph
+    return " ".join(line.strip() for line in lines)
 
 
 class DomainCommands(TyperGroup):
@@ -47,6 +69,8 @@ class DomainCommands(TyperGroup):
     @commands.setter
     def commands(self, given: Any) -> None:
         self._commands: dict[str, Any] = dict(given)
+        for command in self._commands.values():
+            _reflow_help(command)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self._commands and not self._domains_loaded:
