@@ -4,13 +4,16 @@ so the event commits or rolls back with the change it describes."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.audit.models import AuditEvent
 from chiso.text.clock import vn_zone
+
+if TYPE_CHECKING:  # accounts records its own events here: no import at run time
+    from chiso.accounts.access import Actor
 
 
 def record_event(
@@ -19,13 +22,13 @@ def record_event(
     action: str,
     object_type: str,
     object_id: object = "",
-    actor: Any = None,
+    actor: Actor | None = None,
     unit_id: int | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     note: str = "",
 ) -> AuditEvent:
-    """Append an audit event; `actor` is a User (or None for the system/CLI)."""
+    """Append an audit event; `actor` is a User or a SystemActor (None: not known)."""
     event = AuditEvent(
         actor_id=getattr(actor, "id", None),
         actor_label=getattr(actor, "username", None) or "system",

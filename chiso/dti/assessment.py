@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso import storage
-from chiso.accounts.access import Access, Action, PermissionDenied
+from chiso.accounts.access import Access, Action, Actor, PermissionDenied
 from chiso.audit.service import record_event
 from chiso.db.base import utcnow
 from chiso.dti.framework import Framework
@@ -118,8 +118,8 @@ def open_assessment(session: Session, framework: Framework, year: int, unit_code
     return assessment
 
 
-def _create_criterion(session: Session, assessment: DtiAssessment, actor: Any, **values: Any
-                      ) -> DtiCriterion:
+def _create_criterion(session: Session, assessment: DtiAssessment, actor: Actor | None,
+                      **values: Any) -> DtiCriterion:
     """A new criterion and its first version; the caller writes the audit event."""
     criterion = DtiCriterion(version=1, updated_by=_actor_name(actor), **values)
     assessment.criteria.append(criterion)  # keeps the loaded list in step with the table
@@ -128,7 +128,7 @@ def _create_criterion(session: Session, assessment: DtiAssessment, actor: Any, *
     return criterion
 
 
-def _actor_name(actor: Any) -> str:
+def _actor_name(actor: Actor | None) -> str:
     return getattr(actor, "username", None) or "system"
 
 
@@ -143,7 +143,7 @@ def _state(criterion: DtiCriterion) -> dict[str, Any]:
             "evidence": [e.sha256 for e in criterion.evidence if not e.is_deleted]}
 
 
-def _snapshot(session: Session, criterion: DtiCriterion, actor: Any) -> None:
+def _snapshot(session: Session, criterion: DtiCriterion, actor: Actor | None) -> None:
     session.add(DtiCriterionVersion(criterion_id=criterion.id, version=criterion.version,
                                     snapshot=_state(criterion), changed_by=_actor_name(actor)))
 
@@ -202,7 +202,7 @@ def update_criterion(session: Session, criterion: DtiCriterion, *, access: Acces
     return True
 
 
-def _bump(session: Session, criterion: DtiCriterion, actor: Any, before: dict[str, Any],
+def _bump(session: Session, criterion: DtiCriterion, actor: Actor | None, before: dict[str, Any],
           *, audit: bool = True) -> None:
     criterion.version += 1
     criterion.updated_at = utcnow()

@@ -17,7 +17,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chiso.accounts.access import Access, Action
+from chiso.accounts.access import Access, Action, Actor
 from chiso.audit.service import record_event
 from chiso.boot import require_booted
 from chiso.db.base import utcnow
@@ -105,7 +105,7 @@ def _require_person_or_job(access: Access) -> None:
         raise Forbidden("Hãy đăng nhập để đọc tài liệu", "sign in to read a document")
 
 
-def _label(actor: Any) -> str:
+def _label(actor: Actor | None) -> str:
     return getattr(actor, "username", None) or str(actor or "system")
 
 

@@ -18,7 +18,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chiso.accounts.access import Access
+from chiso.accounts.access import Access, Actor
 from chiso.audit.service import assign_fields, changed_fields, record_event
 from chiso.boot import require_booted
 from chiso.errors import NotFound
@@ -343,7 +343,7 @@ class _IndicatorEntry:
 
 
 def _apply_pillars(session: Session, pillars: list[dict[str, Any]], summary: CatalogSummary,
-                   actor: Any) -> None:
+                   actor: Actor | None) -> None:
     for data in pillars:
         existing = session.get(Pillar, data["code"])
         if existing is None:
@@ -367,7 +367,7 @@ def _apply_pillars(session: Session, pillars: list[dict[str, Any]], summary: Cat
 
 
 def _apply_indicators(session: Session, indicators: list[dict[str, Any]],
-                      summary: CatalogSummary, actor: Any) -> None:
+                      summary: CatalogSummary, actor: Actor | None) -> None:
     codes = [data["code"] for data in indicators]
     existing = {i.code: i for i in session.scalars(select(Indicator).where(
         Indicator.code.in_(codes)))} if codes else {}
@@ -391,7 +391,7 @@ def _apply_indicators(session: Session, indicators: list[dict[str, Any]],
 
 
 def _insert_indicator(session: Session, data: dict[str, Any], summary: CatalogSummary,
-                      actor: Any) -> None:
+                      actor: Actor | None) -> None:
     indicator = Indicator(**data, catalog_version=summary.version)
     session.add(indicator)
     record_event(session, action="indicator.create", object_type="indicator",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chiso.accounts.access import Access
+from chiso.accounts.access import Access, Actor
 from chiso.audit.service import record_event
 from chiso.indicators.models import Indicator
 from chiso.indicators.problems import Problem
@@ -191,7 +191,7 @@ class _RevisionRow:
 # ---------------------------------------------------------------- applying
 
 
-def apply_parents(session: Session, plan: Plan, parents: list[ParentDraft], actor: Any,
+def apply_parents(session: Session, plan: Plan, parents: list[ParentDraft], actor: Actor | None,
                   note: str) -> list[str]:
     """Record the documents the plan implements (added or changed; none removed: a file
     that leaves one out keeps it). Returns the codes added or changed."""

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Subquery, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from chiso.accounts.access import Access, Action
+from chiso.accounts.access import Access, Action, Actor
 from chiso.audit.service import record_event
 from chiso.boot import require_booted
 from chiso.errors import NotFound
@@ -116,7 +116,7 @@ class TargetRevision:
 # ---------------------------------------------------------------- writing
 
 
-def record_original(session: Session, target: Target, plan: Plan, actor: Any) -> None:
+def record_original(session: Session, target: Target, plan: Plan, actor: Actor | None) -> None:
     """Version 1 of a new target: the plan's own value, in force from the start."""
     session.add(TargetVersion(
         target_id=target.id, version=1, effective_from=None, comparator=target.comparator,
@@ -172,7 +172,7 @@ def revise_target(session: Session, target_id: int, *, value: object, effective_
     return version
 
 
-def _ensure_original(session: Session, target: Target, actor: Any) -> list[TargetVersion]:
+def _ensure_original(session: Session, target: Target, actor: Actor | None) -> list[TargetVersion]:
     """The target's versions, creating version 1 from the row for a target made before
     versions were kept (or directly, without the plan service)."""
     versions = _versions(session, target.id)

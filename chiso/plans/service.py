@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chiso.accounts.access import Access, Action
+from chiso.accounts.access import Access, Action, Actor
 from chiso.audit.service import assign_fields, changed_fields, record_event
 from chiso.boot import require_booted
 from chiso.errors import NotFound
@@ -123,7 +123,7 @@ def _require_manage_plan(session: Session, access: Access, draft: PlanDraft) -> 
         access.require(Action.MANAGE, unit_id)
 
 
-def _apply_plan(session: Session, draft: PlanDraft, summary: PlanSummary, actor: Any
+def _apply_plan(session: Session, draft: PlanDraft, summary: PlanSummary, actor: Actor | None
                 ) -> Plan | None:
     plan = session.scalar(select(Plan).where(Plan.code == draft.code))
     if plan is None:
@@ -149,7 +149,7 @@ def _apply_plan(session: Session, draft: PlanDraft, summary: PlanSummary, actor:
 
 
 def _apply_targets(session: Session, plan: Plan | None, draft: PlanDraft,
-                   summary: PlanSummary, actor: Any) -> None:
+                   summary: PlanSummary, actor: Actor | None) -> None:
     existing = _targets_by_key(session, plan.id) if plan is not None else {}
     for target_draft in draft.targets:
         label = _label(target_draft.indicator_code, target_draft.unit_code,
@@ -191,7 +191,7 @@ def _targets_by_key(session: Session, plan_id: int) -> dict[tuple[int, int, dt.d
     return {(t.indicator_id, t.unit_id, t.target_date): t for t in targets}
 
 
-def _insert_target(session: Session, plan: Plan, draft: TargetDraft, actor: Any,
+def _insert_target(session: Session, plan: Plan, draft: TargetDraft, actor: Actor | None,
                    note: str = "") -> Target:
     target = Target(plan_id=plan.id, **draft.fields())
     session.add(target)
@@ -205,7 +205,7 @@ def _insert_target(session: Session, plan: Plan, draft: TargetDraft, actor: Any,
 
 
 def _update(session: Session, target: Target, before: dict[str, Any], after: dict[str, Any],
-            actor: Any, note: str = "", planned: bool = True) -> None:
+            actor: Actor | None, note: str = "", planned: bool = True) -> None:
     """Change a target; the audit event keeps the old values (history is never lost). A
     changed value corrects a version in place: with `planned` (a plan file, which states
     the plan's own value) version 1 when the target was revised since; otherwise (an edit

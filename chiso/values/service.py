@@ -25,7 +25,7 @@ from sqlalchemy import Connection, CursorResult, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from chiso.accounts.access import Access, Action, PermissionDenied
+from chiso.accounts.access import Access, Action, Actor, PermissionDenied
 from chiso.audit.service import record_event
 from chiso.boot import require_booted
 from chiso.db.base import utcnow
@@ -351,7 +351,7 @@ def _snapshot(row: Any) -> dict[str, Any]:
 
 
 def _insert_single(session: Session, unit_id: int, indicator_id: int, period_id: str,
-                   state: dict[str, Any], actor: Any, batch_id: int | None) -> DataValue:
+                   state: dict[str, Any], actor: Actor | None, batch_id: int | None) -> DataValue:
     period = parse_period(period_id)
     row = DataValue(unit_id=unit_id, indicator_id=indicator_id, period=period_id,
                     period_type=period.type.value, period_start=period.start(),
@@ -370,8 +370,9 @@ def _insert_single(session: Session, unit_id: int, indicator_id: int, period_id:
     return row
 
 
-def _update_single(session: Session, existing: DataValue, state: dict[str, Any], actor: Any,
-                   batch_id: int | None, change: str | None = None) -> DataValue:
+def _update_single(session: Session, existing: DataValue, state: dict[str, Any],
+                   actor: Actor | None, batch_id: int | None, change: str | None = None
+                   ) -> DataValue:
     before = _snapshot(existing)
     change = change or ("restore" if existing.deleted else "update")
     # The version predicate makes a concurrent save fail instead of silently winning.
@@ -390,7 +391,7 @@ def _update_single(session: Session, existing: DataValue, state: dict[str, Any],
     return existing
 
 
-def _add_version(session: Session, row: DataValue, change: str, actor: Any,
+def _add_version(session: Session, row: DataValue, change: str, actor: Actor | None,
                  batch_id: int | None) -> None:
     session.execute(insert(VERSIONS).values(
         data_value_id=row.id, version=row.version, numerator=row.numerator,
