@@ -138,7 +138,7 @@ def test_a_closed_year_speaks_of_met_and_missed_never_at_risk(session: Session,
             "≥ 90,0%. Nguyên nhân (theo báo cáo của đơn vị): Phường Đông Kinh (tháng "
             "12/2025): “Giá thiết bị cao so với thu nhập của hộ nghèo”") in text
     assert "Các đơn vị chưa nêu nguyên nhân cho 1/2 chỉ tiêu trên" in text
-    table = next(t for t in Document(str(tmp_path / "bao-cao-cds-quarterly-2025Q4.docx"))
+    table = next(t for t in Document(str(tmp_path / "bao-cao-quy-IV-2025.docx"))
                  .tables if t.rows[0].cells[0].text == "TT" and "Mục tiêu" in
                  t.rows[0].cells[2].text and "thông minh" in t.rows[1].cells[1].text)
     assert table.rows[1].cells[4].text == "Không đạt"

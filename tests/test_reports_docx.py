@@ -222,3 +222,14 @@ def test_no_table_row_breaks_across_a_page(quarterly) -> None:  # type: ignore[n
             if properties is not None and properties.find(qn("w:tblHeader")) is not None:
                 continue  # a header row, repeated on each page
             assert properties is not None and properties.find(qn("w:cantSplit")) is not None
+
+
+@pytest.mark.parametrize(("kind", "period", "stem"), [
+    ("quarterly", "2026Q3", "bao-cao-quy-III-2026"),
+    ("half_year", "2026S1", "bao-cao-6-thang-dau-nam-2026"),
+    ("annual", "2025", "bao-cao-nam-2025"),
+])
+def test_files_are_named_as_people_say_the_report(kind: str, period: str, stem: str) -> None:
+    from chiso.reports.service import file_stem
+
+    assert file_stem(kind, period) == stem

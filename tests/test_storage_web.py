@@ -140,13 +140,13 @@ def test_evidence_kept_in_the_old_folders_is_still_served(office, session: Sessi
     assert client.get(f"/collection/evidence/{row.id}").content == PDF
     assert client.get(f"/dti/evidence/{dti.id}").content == plan
     report = _old_report_run(session, province.world.province.id)
-    served = client.get(f"/reports/jobs/{report.id}/files/bao-cao-cds-quarterly-2025Q3.docx")
+    served = client.get(f"/reports/jobs/{report.id}/files/bao-cao-quy-III-2025.docx")
     assert served.status_code == 200 and served.content == b"PK\x03\x04 bao cao cu"
 
 
 def _old_report_run(session: Session, unit_id: int) -> GeneratedReport:
     """A run finished before the store: its file under reports/, its path in `files`."""
-    relative = Path("reports/20/2025Q3/job-7/bao-cao-cds-quarterly-2025Q3.docx")
+    relative = Path("reports/20/2025Q3/job-7/bao-cao-quy-III-2025.docx")
     path = get_settings().data_dir / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"PK\x03\x04 bao cao cu")

@@ -74,8 +74,8 @@ def test_report_command_writes_the_files(session: Session, run, tmp_path: Path) 
     session.commit()
     output = run("report", "quarterly", "--unit", "20", "--period", "2025Q3", "--out",
                  str(tmp_path), "--no-pdf", "--closing-date", "12/10/2025")
-    docx = tmp_path / "bao-cao-cds-quarterly-2025Q3.docx"
-    assert docx.exists() and (tmp_path / "bao-cao-cds-quarterly-2025Q3-phu-luc.xlsx").exists()
+    docx = tmp_path / "bao-cao-quy-III-2025.docx"
+    assert docx.exists() and (tmp_path / "bao-cao-quy-III-2025-phu-luc.xlsx").exists()
     assert str(docx) in output.replace("\n", "")
     assert any("76,6%" in c.text for t in Document(str(docx)).tables for r in t.rows
                for c in r.cells)

@@ -37,6 +37,7 @@ from chiso.accounts.access import Access, Action
 from chiso.audit.service import record_event
 from chiso.db import session_scope
 from chiso.db.base import utcnow
+from chiso.periods import parse_period
 from chiso.reports.data import ReportData, check_period, gather
 from chiso.reports.models import GeneratedReport
 from chiso.reports.sentences import compose
@@ -73,7 +74,21 @@ def new_run_dir(unit_code: str, period: str, name: str | None = None) -> Path:
 
 
 def file_stem(kind: str, period: str) -> str:
-    return f"bao-cao-cds-{kind.replace('_', '-')}-{period}"
+    """The files' name as people say the report: 'bao-cao-quy-III-2025',
+    'bao-cao-6-thang-dau-nam-2025', 'bao-cao-nam-2025' (without accents: file names travel
+    through e-mail, Zalo and USB sticks)."""
+    found = parse_period(period)
+    if kind == "quarterly" and found.type.value == "Q":
+        return f"bao-cao-quy-{ROMAN_QUARTERS[found.index - 1]}-{found.year}"
+    if kind == "half_year" and found.type.value == "S":
+        return f"bao-cao-{'6-thang-dau-nam' if found.index == 1 else '6-thang-cuoi-nam'}-" \
+               f"{found.year}"
+    if kind == "annual":
+        return f"bao-cao-nam-{found.year}"
+    return f"bao-cao-{kind.replace('_', '-')}-{period}"
+
+
+ROMAN_QUARTERS = ("I", "II", "III", "IV")
 
 
 def report_data(session: Session, *, unit_code: str, kind: str, period: str,
