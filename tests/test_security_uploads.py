@@ -167,6 +167,45 @@ def test_both_filename_forms_are_checked(officer, disposition: str) -> None:
     assert "virus.exe" in answer.json()["detail"]
 
 
+def _browser_form(fields: dict[str, str], empty_file: str, content: bytes = b"",
+                  boundary: str = "chisoB0undary") -> bytes:
+    """A form as a browser posts it with its file field left empty: the file part is
+    still sent, with `filename=""` and no content."""
+    body = b"".join(
+        (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+         f"{value}\r\n").encode() for name, value in fields.items())
+    return body + _raw_multipart(f'form-data; name="{empty_file}"; filename=""', content,
+                                 boundary)
+
+
+def test_a_file_field_left_empty_is_no_file(db_url: str, officer) -> None:
+    """Pasting text on /extract with no file chosen reads the text (it answered 415
+    "Tệp '': loại tệp không được chấp nhận"). A nameless part that does carry bytes is
+    still refused."""
+    from tests.conftest import form_token
+    from tests.extract_support import prepared
+
+    session = new_session(db_url)
+    prepared(session)
+    session.close()
+
+    pasted = "Kế hoạch năm 2026: tỷ lệ hồ sơ trực tuyến đạt 80%."
+    headers = {"content-type": "multipart/form-data; boundary=chisoB0undary"}
+    body = _browser_form({"csrf_token": form_token(officer, "/extract"), "pasted": pasted},
+                         "file")
+    answer = officer.post("/extract", content=body, headers=headers, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"].startswith("/extract/")
+    page = officer.get(answer.headers["location"])
+    assert page.status_code == 200 and "Tệp ''" not in page.text
+
+    body = _browser_form({"csrf_token": form_token(officer, "/extract"), "pasted": pasted},
+                         "file", content=b"MZ\x90\x00binary")
+    refused = officer.post("/extract", content=body, headers=headers, follow_redirects=False)
+    assert refused.status_code == 415, refused.text
+    assert "không có tên" in refused.text
+
+
 # ---------------------------------------------------------------- zip-based files
 
 

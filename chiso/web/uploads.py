@@ -103,7 +103,8 @@ def check_file_start(filename: str, head: bytes) -> None:
 def _file_names(disposition: bytes) -> list[str]:
     """Every name a Content-Disposition gives the file: `filename=` as python-multipart
     (and so the application) reads it, and `filename*=` (RFC 2231) as a browser or a
-    library may read it. Each must pass; a part naming no file is a plain field."""
+    library may read it. Each must pass; a part naming no file is a plain field, and so
+    is an empty name (`filename=""`: what a browser sends for a file field left empty)."""
     _, options = parse_options_header(disposition)
     names = []
     if b"filename" in options:
@@ -113,7 +114,12 @@ def _file_names(disposition: bytes) -> list[str]:
     for key, value in header.get_params(header="content-disposition") or []:
         if key == "filename":  # `filename*` values arrive decoded under this name too
             names.append(email.utils.collapse_rfc2231_value(value))
-    return list(dict.fromkeys(name.strip() for name in names))
+    return [name for name in dict.fromkeys(name.strip() for name in names) if name]
+
+
+def _names_a_file(disposition: bytes) -> bool:
+    """Whether the part is a file part at all (`filename` given, even empty)."""
+    return b"filename" in parse_options_header(disposition)[1] or b"filename*=" in disposition
 
 
 @dataclass
@@ -122,6 +128,7 @@ class _Part:
     head: bytearray = field(default_factory=bytearray)
     head_checked: bool = False
     spool: Any = None  # a SpooledTemporaryFile for zip-based files
+    unnamed: bool = False  # a file part with an empty name: "no file" while it stays empty
 
     @property
     def is_file(self) -> bool:
@@ -181,6 +188,7 @@ class MultipartCheck:
     def _headers_done(self) -> None:
         part = self._part
         part.names = _file_names(self._disposition)
+        part.unnamed = not part.names and _names_a_file(self._disposition)
         for name in part.names:
             check_file_name(name)
         if part.is_file and any(is_archive_name(name) for name in part.names):
@@ -189,6 +197,9 @@ class MultipartCheck:
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         part = self._part
+        if part.unnamed and end > start:
+            raise UnsupportedType("Tệp không có tên: không biết loại tệp",
+                                  "a file with no name: its type cannot be known")
         if not part.is_file:
             return
         if not part.head_checked:
