@@ -203,3 +203,20 @@ def test_figures_api_saves_versions_and_shows_their_history(
     history = owner.get(f"/api/funding/figures/{figure_id}/history").json()
     assert [(v["version"], v["amount"], v["change"]) for v in history["versions"]] == [
         (1, 45_000_000_000, "insert"), (2, 40_000_000_000, "update")]
+
+
+def test_the_finance_officer_starts_on_the_provinces_funding_and_sees_what_it_entered(
+        session, app, make_user, today, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Sở Tài chính enters every unit's budget: it lands on the province's funding page
+    (its own overview had no targets) and may read it, but not the province's overview."""
+    world = make_world(session, tmp_path)
+    _imported_and_approved(session, tmp_path, world)
+    finance = _signed_in(app, make_user, Role.FOCAL_OFFICER, world.unit("20.STC").id)
+    landing = finance.get("/", follow_redirects=False)
+    assert landing.status_code == 303 and landing.headers["location"] == "/funding/units/20"
+    page = finance.get("/funding/units/20")
+    assert page.status_code == 200 and "Dự toán giao" in page.text
+    assert finance.get("/units/20/overview").status_code == 403
+    officer = _signed_in(app, make_user, Role.FOCAL_OFFICER, world.unit("20.SKHCN").id)
+    assert officer.get("/funding/units/20").status_code == 403
+    assert officer.get("/", follow_redirects=False).headers["location"] != "/funding/units/20"

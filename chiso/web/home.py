@@ -1,7 +1,9 @@
 """The front door: / sends a signed-in user to what they should look at first — the
 reporting page when they owe a report (the commune officer whose report is late lands on
-it, not on an overview of zeros), otherwise the overview of their home unit (the province,
-or their own unit when they may not read the province). Also /docs, the API's reference,
+it, not on an overview of zeros); the finance department's officer, whose work is the
+province's budget, on the province's funding page (its own unit has no targets: its
+overview was empty); otherwise the overview of their home unit (the province, or their own
+unit when they may not read the province). Also /docs, the API's reference,
 drawn by the Swagger UI shipped in the package (no CDN, works offline)."""
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from chiso.accounts.access import Action
 from chiso.collection.worklist import worklist
+from chiso.funding.service import finance_unit_id
 from chiso.settings import get_settings
 from chiso.web.deps import AccessDep, SessionDep
 from chiso.web.templating import render
@@ -23,7 +27,14 @@ router = APIRouter(include_in_schema=False)
 def home(session: SessionDep, access: AccessDep) -> RedirectResponse:
     if worklist(session, access, get_settings().current_date()).to_send:
         return RedirectResponse("/collection", status_code=303)
-    unit = quote(access.home_unit_code(), safe="")
+    home_unit = access.home_unit_code()
+    finance = finance_unit_id(session)
+    if finance is not None and access.user is not None and home_unit != get_settings(
+            ).default_unit and any(m.unit_id == finance for m in access.user.memberships
+                                   ) and access.can(Action.CAPTURE, finance):
+        province = quote(get_settings().default_unit, safe="")
+        return RedirectResponse(f"/funding/units/{province}", status_code=303)
+    unit = quote(home_unit, safe="")
     return RedirectResponse(f"/units/{unit}/overview", status_code=303)
 
 
