@@ -105,6 +105,36 @@ def test_token_scope_narrows_but_never_widens(session, make_user, units, db_url)
     db.close()
 
 
+def test_can_somewhere_is_a_right_on_some_unit(session, make_user, units, db_url) -> None:
+    """What a menu entry or a button asks: may this user do the action on some unit? A
+    unit-bound role may (capture, approve on its unit) though `can` with no unit says no;
+    a token narrows it to its actions and units."""
+    from chiso.accounts.access import TokenScope
+
+    office, _ = make_user(Role.STANDING_OFFICE, unit_id=units.province.id)
+    officer, _ = make_user(Role.FOCAL_OFFICER, unit_id=units.commune_a.id,
+                           include_subunits=False)
+    viewer, _ = make_user(Role.VIEWER, unit_id=units.commune_a.id)
+    db = new_session(db_url)
+    office_row, officer_row, viewer_row = (db.get(User, office.id), db.get(User, officer.id),
+                                           db.get(User, viewer.id))
+    for action in (Action.CAPTURE, Action.APPROVE, Action.MANAGE):
+        assert not Access(db, office_row).can(action)  # everywhere: no
+        assert Access(db, office_row).can_somewhere(action)
+    assert not Access(db, office_row).can_somewhere(Action.ADMIN)
+    assert Access(db, officer_row).can_somewhere(Action.CAPTURE)
+    assert not Access(db, officer_row).can_somewhere(Action.APPROVE)
+    assert not Access(db, viewer_row).can_somewhere(Action.CAPTURE)
+    assert Access(db, viewer_row).can_somewhere(Action.READ)
+    capture_a = TokenScope(frozenset({Action.CAPTURE}), frozenset({units.commune_a.id}))
+    assert Access(db, officer_row, capture_a).can_somewhere(Action.CAPTURE)
+    assert not Access(db, officer_row, capture_a).can_somewhere(Action.READ)
+    capture_b = TokenScope(frozenset({Action.CAPTURE}), frozenset({units.commune_b.id}))
+    assert not Access(db, officer_row, capture_b).can_somewhere(Action.CAPTURE)
+    assert Access.system(db, "test").can_somewhere(Action.ADMIN)
+    db.close()
+
+
 def test_feed_token_writes_its_commune_only_and_needs_no_csrf(client, session, make_user,
                                                               units, db_url) -> None:
     make_indicator(session)

@@ -52,6 +52,25 @@ def test_the_menu_shows_what_the_reader_may_open(client, make_user) -> None:
     assert "/admin/users" not in menu  # administration needs the ADMIN right
 
 
+def test_the_menu_offers_what_a_unit_bound_role_may_do_on_its_unit(client, make_user,
+                                                                   session) -> None:
+    """"Đọc tài liệu" (/extract, CAPTURE) is offered to the standing office and a focal
+    officer, whose right to capture holds on their own unit only (the menu asked for it
+    everywhere and hid it); not to a viewer, who captures nowhere."""
+    units = make_units(session)
+    for role, unit, shown in ((Role.STANDING_OFFICE, units.province, True),
+                              (Role.FOCAL_OFFICER, units.commune_a, True),
+                              (Role.VIEWER, units.commune_a, False)):
+        user, password = make_user(role, unit_id=unit.id)
+        client.cookies.clear()
+        login(client, user.username, password)
+        page = client.get("/catalog")
+        assert page.status_code == 200
+        menu = page.text.split('<nav class="mainnav"', 1)[1].split("</nav>", 1)[0]
+        assert ('href="/extract"' in menu) is shown, (role, menu)
+        assert "/admin/users" not in menu
+
+
 def test_every_api_route_documents_the_error_shape(app) -> None:
     schema = app.openapi()
     missing = []

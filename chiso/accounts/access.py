@@ -160,14 +160,26 @@ class Access:
     def roles(self) -> set[str]:
         return {m.role for m in self.user.memberships} if self.user else set()
 
+    def can_somewhere(self, action: Action) -> bool:
+        """Whether this user may do `action` on at least one unit: the rule for showing a
+        menu entry or a button (the action itself is checked on its unit). `can(action)`
+        with no unit asks "everywhere", which a role tied to one unit only passes for
+        reading. A token narrows it: its actions, and its units when it lists some."""
+        if self.system_name:
+            return True
+        if self.user is None or not self.user.is_active:
+            return False
+        if self.scope is not None:
+            if action not in self.scope.actions:
+                return False
+            if self.scope.unit_ids:
+                return any(self.can(action, unit_id) for unit_id in self.scope.unit_ids)
+        return any(action in ROLE_ACTIONS[Role(m.role)] for m in self.user.memberships)
+
     def manages_somewhere(self) -> bool:
         """Whether to offer "new …" and "import" buttons (the action itself is checked on
         its unit). A token without the manage right manages nowhere."""
-        if self.system_name:
-            return True
-        if self.scope is not None and Action.MANAGE not in self.scope.actions:
-            return False
-        return any(Action.MANAGE in ROLE_ACTIONS[Role(r)] for r in self.roles())
+        return self.can_somewhere(Action.MANAGE)
 
     def _grants(self, membership, action: Action, unit_id: int | None) -> bool:  # type: ignore[no-untyped-def]
         role = Role(membership.role)

@@ -49,12 +49,13 @@ NAV_ITEMS: list[NavItem] = []
 
 
 def nav_items(request: Request, access: Access | None) -> list[dict[str, object]]:
-    """The entries this user may see, labelled in the request's locale."""
+    """The entries this user may see, labelled in the request's locale: those whose action
+    they may do on some unit (a focal officer captures for their own unit only)."""
     _ = gettext_for(getattr(request.state, "locale", "vi"))
     unit = access.home_unit_code() if access is not None else get_settings().default_unit
     items = []
     for item in MENU.items():
-        if access is not None and not access.can(item.action):
+        if access is not None and not access.can_somewhere(item.action):
             continue
         href = item.path.format(unit=unit)
         items.append({"label": _(item.label_en), "href": href, "active": False})
