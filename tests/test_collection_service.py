@@ -237,6 +237,30 @@ def test_flags_and_rule_breaks_lower_the_correct_score(session, province) -> Non
     assert late.totals()["song"] == 0.0
 
 
+def test_days_since_the_last_update_count_vietnam_days_and_are_never_negative(
+        session, province) -> None:
+    """"Số ngày từ lần cập nhật cuối": the day in Vietnam of the unit's latest figure to
+    today. A figure written after the (pinned) day asked about is 0 days old, not -13 (the
+    demo is built on the wall clock while its day is pinned)."""
+    from sqlalchemy import update
+
+    w = province.world
+    save_value(session, unit_id=w.commune_a.id, indicator_id=w.ratio.id, period="2025Q3",
+               numerator=40, denominator=50, access=Access.system(session, "test"))
+    written = dt.datetime(2025, 10, 19, 20, 30, tzinfo=dt.UTC)  # 03:30 on 20/10 in Hà Nội
+    session.execute(update(DataValue).where(DataValue.unit_id == w.commune_a.id)
+                    .values(updated_at=written))
+    session.commit()
+
+    def age(day: dt.date) -> int | None:
+        card = quality.scorecard(session, province.data_set, "2025Q3", as_of=day)
+        return next(u.latest_age_days for u in card.units if u.unit_id == w.commune_a.id)
+
+    assert age(dt.date(2025, 10, 20)) == 0
+    assert age(dt.date(2025, 10, 25)) == 5
+    assert age(dt.date(2025, 10, 7)) == 0  # written after that day: not -13
+
+
 def test_copied_reports_and_unit_slips_make_data_unclean(session, province) -> None:
     w = province.world
     for unit in (w.commune_a, w.commune_b):  # commune B sent commune A's report

@@ -260,8 +260,14 @@ def _unit_score(submission: Submission, unit: OrgUnit, values: pl.DataFrame,
         edits_after_approval=submission.edits_after_approval, expected=indicator_count,
         present=len(ids), correct=len(ids) - len(wrong), clean=len(ids) - len(dirty),
         problems=[{"data_value_id": i, **p} for i in ids for p in problems.get(i, [])],
-        latest_age_days=(today - latest.date()).days if isinstance(latest, dt.datetime)
+        latest_age_days=_age_in_days(latest, today) if isinstance(latest, dt.datetime)
         else None)
+
+
+def _age_in_days(moment: dt.datetime, today: dt.date) -> int:
+    """Days from the Vietnam day of a stored (UTC) moment to `today`; 0 for a moment after
+    it (a pinned day, or a scorecard asked as of an earlier day)."""
+    return max(0, (today - service.vn_date(moment)).days)
 
 
 def _by_indicator(indicators: list[Indicator], values: pl.DataFrame, reports: int
