@@ -233,3 +233,12 @@ def test_files_are_named_as_people_say_the_report(kind: str, period: str, stem: 
     from chiso.reports.service import file_stem
 
     assert file_stem(kind, period) == stem
+
+
+def test_annex_figures_do_not_carry_the_engines_summation_noise() -> None:
+    """The Q3/2026 annex of the demo differed when regenerated later only in a projection's
+    15th digit (69.74442083405502 against …506): figures are written to 10 decimals."""
+    from chiso.reports.annex import _settled
+
+    assert _settled(69.74442083405502) == _settled(69.74442083405506) == 69.7444208341
+    assert str(_settled(-0.0)) == "0.0" and _settled("text") == "text" and _settled(3) == 3

@@ -74,12 +74,22 @@ class Sheet:
         self.first_row = header_row + 1
 
     def add(self, values: Sequence[Any]) -> None:
-        self.ws.append([spreadsheet_safe(v) for v in values])
+        self.ws.append([spreadsheet_safe(_settled(v)) for v in values])
 
     def formats(self, columns: str, fmt: str) -> None:
         for column in columns:
             for cell in self.ws[column][self.first_row - 1:]:
                 cell.number_format = fmt
+
+
+def _settled(value: Any) -> Any:
+    """A computed figure to 10 decimals: sums whose order the engine may change from one run
+    to the next differ in the 15th digit (69.74442083405502 against …506 for the same
+    projection), and the annex of a past quarter must be the same file whenever it is
+    regenerated. Ten decimals is far beyond any figure's precision."""
+    if isinstance(value, float):
+        return round(value, 10) + 0.0  # + 0.0: no "-0.0"
+    return value
 
 
 def _targets_sheet(ws: Any, data: ReportData) -> None:
