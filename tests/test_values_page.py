@@ -46,7 +46,14 @@ def test_upload_preview_and_confirm(page, live_server, make_user, world, tmp_pat
     page.wait_for_selector("table.changes")
     assert page.locator(".count-tile.insert strong").inner_text() == "1"
     assert page.locator(".count-tile.update strong").inner_text() == "1"
-    assert "76,6" in page.locator("table.changes").inner_text()
+    changes = page.locator("table.changes").inner_text()
+    assert "76,6" in changes
+    # Names first, as people know them; the codes beside, marked class="code".
+    assert "Quý II/2025" in changes and "Năm 2025" in changes and "2025Q2" not in changes
+    assert "Xã Đồng Đăng" in changes and "Tỷ lệ hồ sơ trực tuyến" in changes
+    assert "Số dịch vụ công trực tuyến" in changes
+    assert set(page.locator("table.changes .code").all_inner_texts()) == {
+        "06001", "CQS.HS_TRUC_TUYEN", "CQS.SO_DVCTT"}
     page.screenshot(path="/tmp/values-import-preview.png", full_page=True)
     page.click("#confirm")
     page.wait_for_selector(".alert.ok")

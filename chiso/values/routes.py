@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
@@ -23,7 +24,7 @@ from chiso.accounts.access import ROLE_ACTIONS, Access, Action, PermissionDenied
 from chiso.accounts.models import Role
 from chiso.errors import ERROR_RESPONSES, NotFound, UserError
 from chiso.indicators.models import Indicator
-from chiso.periods import split_estimate
+from chiso.periods import period_label, split_estimate
 from chiso.storage.uploads import keep_upload, kept_upload
 from chiso.units.models import OrgUnit
 from chiso.values import service
@@ -304,10 +305,31 @@ def import_page_post(
                             "the file has expired, upload it again", status=400)
         path, name, dry_run = kept, file_name, False
     result = _run_import(session, path, name, dry_run, access)
-    context = {"access": access, "result": result, "view": result.as_dict(limit=300),
+    view = result.as_dict(limit=300)
+    _name_rows(session, view["inserts"] + view["updates"])
+    context = {"access": access, "result": result, "view": view,
                "digest": digest, "suffix": path.suffix, "file_name": name}
     return render(request, "values/import.html", context,
                   status_code=200 if result.ok else 422)
+
+
+def _name_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """What the preview shows for each row: the unit's and indicator's names (their codes
+    beside) and the period's name ('Tháng 10/2026', not '202610')."""
+    unit_codes = {r["unit_code"] for r in rows}
+    indicator_codes = {r["indicator_code"] for r in rows}
+    units = {code: unit_name for code, unit_name in session.execute(
+        select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(unit_codes))
+        .order_by(OrgUnit.valid_from))}  # the latest name of a code wins
+    indicators = {code: (vi, en) for code, vi, en in session.execute(
+        select(Indicator.code, Indicator.name_vi, Indicator.name_en)
+        .where(Indicator.code.in_(indicator_codes)))}
+    for row in rows:
+        row["unit_name"] = units.get(row["unit_code"], "")
+        row["indicator_name_vi"], row["indicator_name_en"] = indicators.get(
+            row["indicator_code"], ("", ""))
+        row["period_vi"], row["period_en"] = (period_label(row["period"], "vi"),
+                                              period_label(row["period"], "en"))
 
 
 NAV = [NavItem("Import data", "/values/import", Action.READ, order=70)]
