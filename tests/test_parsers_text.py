@@ -179,3 +179,20 @@ def test_parse_period_raises_only_its_own_error(text: str) -> None:
         parse_period(text)
     except PeriodError as exc:
         assert " / " in str(exc)
+
+
+@pytest.mark.parametrize(("value", "decimals", "unit", "locale", "shown"), [
+    (76.6, 1, "%", "vi", "76,6%"),
+    (14.0, 2, "% GRDP", "vi", "14,00 % GRDP"),
+    (14.0, 2, "% of GRDP", "en", "14.00 % of GRDP"),
+    (1234.0, 0, "hồ sơ", "vi", "1.234 hồ sơ"),
+    (12.5, 1, "", "vi", "12,5"),
+    (None, 1, "%", "vi", "–"),
+])
+def test_a_figure_is_shown_with_its_unit_the_same_on_every_surface(
+        value: float | None, decimals: int, unit: str, locale: str, shown: str) -> None:
+    """The overview, the report and `chiso status` show a target of 14 '% GRDP' alike
+    (the CLI printed '≥ 14,00' without its unit)."""
+    from chiso.text import format_measure
+
+    assert format_measure(value, decimals, unit, locale) == shown

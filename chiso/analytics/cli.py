@@ -19,7 +19,7 @@ from chiso.cli.tables import print_table
 from chiso.db import session_scope
 from chiso.indicators.models import Pillar
 from chiso.settings import get_settings
-from chiso.text import format_date, format_number, parse_date
+from chiso.text import format_date, format_measure, parse_date
 from chiso.text.dates import DateError
 from chiso.web.i18n import gettext_for
 
@@ -119,8 +119,8 @@ def _print(rows: list[TargetStatus], pillars: dict[str, str], unit: str, year: i
 
 def _cells(row: TargetStatus, lang: str) -> list[str]:
     def show(value: float | None) -> str:
-        text = format_number(value, row.decimals, lang)
-        return f"{text}%" if value is not None and row.unit_vi == "%" else text
+        unit = row.unit_en if lang == "en" and row.unit_en else row.unit_vi
+        return format_measure(value, row.decimals, unit, lang)
 
     name = row.indicator_name_en if lang == "en" and row.indicator_name_en \
         else row.indicator_name_vi

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from chiso.analytics.status import Status
 from chiso.dashboard.service import UnitCard, drawn_overview, indicator_detail, unit_card
 from chiso.indicators.models import Indicator
 from chiso.settings import get_settings
-from chiso.units.service import UnitNotFound
+from chiso.text import format_measure
 from chiso.web.deps import AccessDep, SessionDep
 from chiso.web.nav import NavItem
 from chiso.web.templating import render, render_fragment
@@ -25,29 +25,17 @@ NAV = [NavItem("Overview", "/units/{unit}/overview", order=10)]
 
 
 def _unit_or_404(session: SessionDep, code: str) -> UnitCard:
-    try:
-        return unit_card(session, code)
-    except UnitNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+    return unit_card(session, code)  # UnitNotFound is a NotFound: the error handler's 404
 
 
 COMPARATOR_SIGNS = {">=": "≥", "<=": "≤", "=": "=", "between": "∈"}
-
-
-def _measure(value: float | None, decimals: int, unit: str, locale: str = "vi") -> str:
-    """'50,0%' ('50.0%' in English) — a percent sign sticks to its number; other units
-    follow a space."""
-    from chiso.text import format_number
-
-    text = format_number(value, decimals, locale)
-    return f"{text}%" if unit.strip() == "%" else f"{text} {unit}".strip()
 
 
 def _status_context(request: Request) -> dict[str, object]:
     locale = getattr(request.state, "locale", "vi")
     return {
         "comparator_sign": lambda c: COMPARATOR_SIGNS.get(c, c),
-        "measure": lambda value, decimals, unit: _measure(value, decimals, unit, locale),
+        "measure": lambda value, decimals, unit: format_measure(value, decimals, unit, locale),
         "status_label": lambda value: Status(value).label(locale),
         "statuses_labels": {s.value: s.label(locale) for s in Status},
     }

@@ -43,7 +43,7 @@ from chiso.tasks.history import tasks_as_of
 from chiso.tasks.models import StoredState, TaskStatus
 from chiso.tasks.monthly import MonthSummary, due_date, month_standing, summarise
 from chiso.tasks.service import TaskRow
-from chiso.text import format_date, format_number, format_percent, parse_date
+from chiso.text import format_date, format_measure, format_number, parse_date
 from chiso.units.models import OrgUnit
 
 KIND_PERIOD_TYPE = {"quarterly": "Q", "half_year": "S", "annual": "Y"}
@@ -453,10 +453,7 @@ def fmt_value(value: float | None, status: Any, decimals: int | None = None) -> 
     if value is None:
         return "–"
     decimals = getattr(status, "decimals", 1) if decimals is None else decimals
-    unit = (getattr(status, "unit_vi", "") or "").strip()
-    if unit == "%":
-        return format_percent(value, decimals)
-    return f"{format_number(value, decimals)}{' ' + unit if unit else ''}"
+    return format_measure(value, decimals, getattr(status, "unit_vi", ""))
 
 
 def shown_decimals(status: Any) -> int:

@@ -4,7 +4,7 @@ from chiso.text.cells import spreadsheet_safe, unguard_cell
 from chiso.text.clock import to_vn, vn_now, vn_today, vn_zone
 from chiso.text.columns import cell_text, parse_number_columns, parse_number_expr
 from chiso.text.dates import DateError, parse_date
-from chiso.text.format import format_date, format_number, format_percent
+from chiso.text.format import format_date, format_measure, format_number, format_percent
 from chiso.text.normalize import accent_free_key, name_key, nfc
 from chiso.text.numbers import NumberError, NumberStyle, ParsedNumber, parse_float, parse_number
 
@@ -16,6 +16,7 @@ __all__ = [
     "accent_free_key",
     "cell_text",
     "format_date",
+    "format_measure",
     "format_number",
     "format_percent",
     "name_key",

@@ -22,6 +22,18 @@ def format_percent(value: float | None, decimals: int = 1, locale: str = "vi") -
     return text if text == "–" else f"{text}%"
 
 
+def format_measure(value: float | None, decimals: int, unit: str | None,
+                   locale: str = "vi") -> str:
+    """A figure with its unit of measure, as every surface shows it: '76,6%' (a percent
+    sign sticks to its number), '14,00 % GRDP', '1.234 hồ sơ' (other units follow a
+    space); None → '–' alone."""
+    text = format_number(value, decimals, locale)
+    unit = (unit or "").strip()
+    if text == "–" or not unit:
+        return text
+    return f"{text}%" if unit == "%" else f"{text} {unit}"
+
+
 def format_date(day: dt.date | None, locale: str = "vi") -> str:
     if day is None:
         return "–"
