@@ -68,13 +68,14 @@ def test_focal_officer_submits_and_standing_office_approves(session, live_server
     review = page.locator("#review")
     assert "76,6%" in review.inner_text() and "Theo Cổng dịch vụ công" in review.inner_text()
     page.screenshot(path="/tmp/collection-review.png", full_page=True)
+    _review_buttons_are_styled(page)
     page.check("#confirm")
     page.click("#approve")
     page.wait_for_load_state("networkidle")
     assert "Đã duyệt" in page.locator("#submissions tr[data-unit='06001']").inner_text()
 
     page.goto(f"{live_server}/collection/quality?data_set=CCHC_QUY&period={P}")
-    page.wait_for_selector("#unit-chart canvas")
+    page.wait_for_selector("#unit-chart svg")
     assert "06002" not in page.locator("#late-units").inner_text()  # not yet due
     page.screenshot(path="/tmp/collection-quality.png", full_page=True)
 
@@ -84,6 +85,27 @@ def test_focal_officer_submits_and_standing_office_approves(session, live_server
     assert status == "approved"
     value = session.scalar(select(DataValue.value).where(DataValue.indicator_id == w.ratio.id))
     assert value == pytest.approx(76.6)
+
+
+def _review_buttons_are_styled(page) -> None:  # type: ignore[no-untyped-def]
+    """"Duyệt báo cáo" is the page's primary button and "Trả lại đơn vị" a red one (they
+    were browser-default buttons 20 px tall): 44 px and the card's width on a phone."""
+    def colour(selector: str) -> str:
+        return page.locator(selector).evaluate("b => getComputedStyle(b).backgroundColor")
+
+    assert colour("#approve") == "rgb(11, 92, 173)"  # --accent
+    assert colour("#return") == "rgb(214, 69, 69)"  # --off-track
+    for width, height in ((1366, 38), (390, 44)):
+        page.set_viewport_size({"width": width, "height": 844})
+        for button in ("#approve", "#return"):
+            box, card = (page.locator(button).bounding_box(),
+                         page.locator(f"{button}-form").bounding_box())
+            assert box is not None and card is not None
+            assert box["height"] >= height, (button, width, box)
+            if width == 390:
+                assert box["width"] >= card["width"] - 40, (button, box, card)
+    page.screenshot(path="/tmp/collection-review-390.png", full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 768})
 
 
 def test_a_form_in_progress_survives_a_lost_connection(session, live_server, page,
