@@ -74,6 +74,7 @@ VERBS: dict[str, Pair] = {
                                                          "Upload the Excel form of"),
     "accept": ("Chấp nhận", "Accept"), "reject": ("Từ chối", "Reject"),
     "cancel": ("Hủy", "Cancel"), "done": ("Hoàn thành", "Complete"),
+    "restore": ("Khôi phục", "Restore"),
 }
 
 # Whole actions that read better said in one phrase.
@@ -85,13 +86,16 @@ ACTIONS: dict[str, Pair] = {
     "user.password_reset_by_admin": ("Quản trị đặt lại mật khẩu",
                                      "Password reset by an administrator"),
     "user.password_reset_requested": ("Yêu cầu đặt lại mật khẩu", "Password reset requested"),
-    "user.password_reset_by_link": ("Đặt lại mật khẩu qua thư", "Password reset by e-mail"),
-    "user.password_changed": ("Đổi mật khẩu", "Password changed"),
+    "user.password_reset": ("Đặt lại mật khẩu qua thư", "Password reset by e-mail"),
+    "user.password_change": ("Đổi mật khẩu", "Password changed"),
     "values.upsert": ("Nhập số liệu", "Figures imported"),
     "values.import": ("Nhập tệp số liệu", "Data file imported"),
     "framework.create": ("Tạo khung mục tiêu quốc gia", "National framework created"),
     "framework_target.create": ("Tạo mục tiêu quốc gia", "National target created"),
     "reference_document.create": ("Nạp văn bản làm căn cứ", "Reference document loaded"),
+    "collection.dhis2_import": ("Nhập số liệu từ DHIS2", "Figures imported from DHIS2"),
+    "scoring.self": ("Tự chấm điểm tiêu chí", "Self-score a criterion"),
+    "scoring.appraised": ("Thẩm định điểm tiêu chí", "Appraise a criterion's score"),
 }
 
 # Fields, as people know them.
