@@ -289,7 +289,7 @@ def finish_password_reset(session: Session, *, token: str, new_password: str) ->
                            "reset link is invalid or has expired")
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
-        raise AccountError("Tài khoản đã bị khoá / the account is disabled")
+        raise AccountError("Tài khoản đã bị khóa / the account is disabled")
     _replace_password(session, user, new_password, actor=user,
                       reason="reset")  # voids `row` too
     return user
@@ -313,7 +313,7 @@ def set_active(session: Session, user: User, active: bool, *, access: Access) ->
     administrator cannot disable itself (nobody might be left to enable it again)."""
     access.require(Action.ADMIN)
     if not active and _is_self(access, user):
-        raise AccountError("Không thể tự khoá tài khoản của mình / you cannot disable your "
+        raise AccountError("Không thể tự khóa tài khoản của mình / you cannot disable your "
                            "own account", status=400)
     if user.is_active == active:
         return
