@@ -67,14 +67,15 @@ def test_sign_in_lands_on_a_page_the_user_may_read(client, session, make_user) -
     officer, password = make_user(Role.FOCAL_OFFICER, unit_id=commune.id)
     answer = submit(client, "/login", {"username": officer.username, "password": password},
                          follow_redirects=False)
-    # Not the province's overview behind "/", which answers this officer with a 403.
-    assert answer.headers["location"] == "/units/06187/overview"
-    page = client.get("/units/06187/overview")
-    assert page.status_code == 200
-    # The front door and the menu lead to the officer's own unit too, and the menu offers
-    # nothing they may not open (no administration).
+    # Through the front door, which sends this officer (nothing owed) to their own unit's
+    # overview, not the province's, which answers them with a 403.
+    assert answer.headers["location"] == "/"
     assert client.get("/", follow_redirects=False).headers["location"] == \
         "/units/06187/overview"
+    page = client.get("/units/06187/overview")
+    assert page.status_code == 200
+    # The menu leads to the officer's own unit too and offers nothing they may not open
+    # (no administration).
     assert 'href="/units/06187/overview"' in page.text and 'href="/units/20/' not in page.text
     refused = client.get("/units/20/overview")
     assert refused.status_code == 403 and "/admin" not in refused.text

@@ -80,8 +80,8 @@ def test_focal_officer_submits_and_standing_office_approves(session, live_server
     page.screenshot(path="/tmp/collection-quality.png", full_page=True)
 
     session.expire_all()
-    status = session.scalar(select(Submission.status).where(Submission.unit_id ==
-                                                            w.commune_a.id))
+    status = session.scalar(select(Submission.status).where(
+        Submission.unit_id == w.commune_a.id, Submission.period == P))
     assert status == "approved"
     value = session.scalar(select(DataValue.value).where(DataValue.indicator_id == w.ratio.id))
     assert value == pytest.approx(76.6)

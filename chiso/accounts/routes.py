@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import logging
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from chiso.accounts import throttle
-from chiso.accounts.access import Access
 from chiso.accounts.mail import reset_mail_body
-from chiso.accounts.models import User
 from chiso.accounts.service import (
     RESET_TOKEN_MINUTES,
     AccountError,
@@ -50,17 +46,6 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
 
 
-def _landing(session: Session, user: User, target: str) -> str:
-    """Where a sign-in goes: the page asked for, or (for the bare front door) the overview
-    of a unit the user may read. The front door shows the province, which a commune or
-    department officer may not read: they landed on a 403 right after signing in."""
-    if target != "/":
-        return target
-    home = Access(session, user).home_unit_code()
-    return target if home == get_settings().default_unit else \
-        f"/units/{quote(home, safe='')}/overview"
-
-
 def _address(request: Request) -> str:
     return request.client.host if request.client else "?"
 
@@ -95,7 +80,10 @@ def login(
             "throttled": outcome.throttled}, status_code=429 if outcome.throttled else 401)
     user = outcome.user
     token, _row = open_session(session, user)
-    response = RedirectResponse(_landing(session, user, _safe_next(next)), status_code=303)
+    # Without a target, through the front door (chiso.web.home), which sends each person
+    # where they should start: a late report owed, the finance officer's funding page, or
+    # the overview of a unit they may read (never the province's, a 403 for an officer).
+    response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="lax",
         secure=get_settings().base_url.startswith("https"),
