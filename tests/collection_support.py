@@ -22,6 +22,7 @@ from chiso.collection.rules import load_rules
 from chiso.indicators.models import Indicator
 from chiso.periods import PeriodType, period_containing
 from chiso.settings import reset_settings_cache
+from chiso.units.models import OrgUnit, UnitKind
 from tests.tasks_support import Inbox, free_port
 
 CURRENT_QUARTER = period_containing(dt.date.today(), PeriodType.QUARTER).id
@@ -56,6 +57,31 @@ def build_province(session: Session, *, due_days: int = 10) -> Province:
         "indicators": ["CQS.HS_TRUC_TUYEN", "CQS.HS_TOAN_TRINH", "CQS.HS_DUNG_HAN",
                        "CQS.SO_DVCTT"]}, access=Access.system(session, "test"))
     return Province(world, full_online, on_time, data_set)
+
+
+@dataclass
+class Department:
+    unit: OrgUnit
+    data_set: DataSet
+
+
+def add_department(session: Session, province: Province) -> Department:
+    """A department (sở) under the province with its own quarterly form, as the shipped
+    CCHC_SO_QUY: every department must report too, not only the communes."""
+    session.add(UnitKind(code="so", name_vi="Sở, ban, ngành", name_en="Department", level=2))
+    session.flush()
+    unit = OrgUnit(code="20.SKHCN", name="Sở Khoa học và Công nghệ", kind="so",
+                   parent_id=province.world.province.id)
+    session.add(unit)
+    session.flush()
+    data_set = service.define_data_set(session, {
+        "code": "CCHC_SO_QUY", "name_vi": "Báo cáo quý thủ tục hành chính (sở, ban, ngành)",
+        "name_en": "Quarterly administrative procedures report (departments)",
+        "period_type": "Q", "due_days": 10, "reminder_offsets": [-3, 0, 3, 7],
+        "unit_kind": "so", "parent_unit": "20",
+        "indicators": ["CQS.HS_TRUC_TUYEN", "CQS.HS_TOAN_TRINH", "CQS.HS_DUNG_HAN"]},
+        access=Access.system(session, "test"))
+    return Department(unit, data_set)
 
 
 def fill_template(content: bytes, cells: dict[str, object], path: Path) -> Path:
