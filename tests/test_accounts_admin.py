@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -151,6 +152,7 @@ def test_cli_users_add_list_set_role_disable_reset(session, db_url) -> None:
     assert {"user.set_role", "user.password_reset_by_admin", "user.disable"} <= set(actions)
 
 
+@pytest.mark.slow
 def test_every_users_command_help_has_an_example() -> None:
     runner = CliRunner()
     for command in ("add", "list", "disable", "enable", "set-role", "reset-password",

@@ -216,6 +216,7 @@ def _evaluate(comparator: str, target: float, high: float, as_of: dt.date,
 MARGIN = 0.85  # below 85 % of the way: off track (DESIGN §5.3); 85–95 % is the at-risk band
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(flow_targets())
 def test_a_flows_status_never_contradicts_its_own_projection(case) -> None:  # type: ignore[no-untyped-def]

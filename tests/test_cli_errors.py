@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 CHISO = str(Path(sys.executable).with_name("chiso"))
 
 
@@ -25,6 +27,7 @@ def test_unmigrated_database_names_the_command_that_fixes_it(tmp_path: Path) -> 
     assert "chiso db upgrade" in result.stderr and "Cơ sở dữ liệu" in result.stderr
 
 
+@pytest.mark.slow
 def test_unknown_code_is_refused_in_both_languages(tmp_path: Path) -> None:
     assert _run(tmp_path, "db", "upgrade").returncode == 0
     result = _run(tmp_path, "quality", "show", "NO_SUCH_SET", "2025Q3")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from collection_support import build_province
 from typer.testing import CliRunner
 
@@ -24,6 +25,7 @@ indicators: [CQS.HS_TRUC_TUYEN, CQS.SO_DVCTT]
 """
 
 
+@pytest.mark.slow
 def test_dataset_submission_quality_and_dhis2_commands(session, tmp_path: Path) -> None:
     province = build_province(session)
     w = province.world

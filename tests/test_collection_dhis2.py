@@ -84,6 +84,7 @@ def province(session):  # type: ignore[no-untyped-def]
     return built
 
 
+@pytest.mark.slow
 def test_documented_json_imports_with_dhis2s_summary(client, session, province, make_user
                                                      ) -> None:
     w = province.world

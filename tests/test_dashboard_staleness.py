@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -49,6 +50,7 @@ def _recomputing(session, release_after: float | None = None) -> Iterator[None]:
             lock.release()
 
 
+@pytest.mark.slow
 def test_writer_sees_own_save_at_once_others_within_the_bound(
         province, session, app, client, make_user, monkeypatch) -> None:  # noqa: F811
     # A bound far longer than the test takes, so timing on a busy machine cannot decide.

@@ -110,6 +110,7 @@ def all_msgids() -> dict[str, set[str]]:
     return found
 
 
+@pytest.mark.slow
 def test_the_scan_finds_the_ui_texts() -> None:
     found = all_msgids()
     assert len(found) > 300

@@ -83,6 +83,7 @@ def test_bad_framework_files_are_refused_with_bilingual_messages(tmp_path, chang
     assert "khung_loi.yaml" in text and " / " in text
 
 
+@pytest.mark.slow
 def test_cli_loads_a_new_framework_file(db_url, tmp_path) -> None:
     from chiso.cli.main import app
 

@@ -229,6 +229,7 @@ def _central_list(path: Path, rows: list[list[Any]]) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_central_tasks_are_imported_through_the_tasks_service(client, make_user, province,
                                                                db_url, tmp_path) -> None:
     good = _central_list(tmp_path / "nhiem-vu-tw.xlsx", [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -42,6 +43,7 @@ def _imported_and_approved(session, tmp_path, world) -> None:  # type: ignore[no
     session.commit()
 
 
+@pytest.mark.slow
 def test_the_funding_page_shows_money_status_and_the_warning(
         session, app, make_user, today, tmp_path) -> None:  # type: ignore[no-untyped-def]
     world = make_world(session, tmp_path)
@@ -106,6 +108,7 @@ def test_import_over_http_checks_first_then_stores_on_confirmation(
     assert leader.get("/funding/import").status_code == 403  # leaders read
 
 
+@pytest.mark.slow
 def test_the_standing_office_approves_and_the_overview_shows_the_budget(
         session, app, make_user, today, tmp_path) -> None:  # type: ignore[no-untyped-def]
     world = make_world(session, tmp_path)

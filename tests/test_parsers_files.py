@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -104,12 +105,14 @@ json_lines = st.one_of(
 )
 
 
+@pytest.mark.slow
 @FILES
 @given(json_lines)
 def test_records_feed_refuses_bad_csv_with_its_own_error(data: bytes) -> None:
     _feed_check(data, ".csv")
 
 
+@pytest.mark.slow
 @FILES
 @given(json_lines)
 def test_records_feed_refuses_bad_json_lines_with_its_own_error(data: bytes) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from typer.testing import CliRunner
 
 from chiso.cli.main import app
@@ -17,6 +18,7 @@ def _run(*args: str):  # type: ignore[no-untyped-def]
     return result
 
 
+@pytest.mark.slow
 def test_catalog_and_plan_commands(session, tmp_path) -> None:
     make_units(session)
     session.commit()
@@ -56,6 +58,7 @@ def test_bad_catalog_file_exits_1_naming_the_entry(db_url, tmp_path) -> None:
     assert "mục 1 (CQS.X), trường 'scale'" in text and "entry 1 (CQS.X), field 'scale'" in text
 
 
+@pytest.mark.slow
 def test_every_command_has_an_example() -> None:
     for group, commands in (("catalog", ("load", "list")),
                             ("plan", ("load", "list", "show", "export"))):

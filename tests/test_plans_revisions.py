@@ -177,6 +177,7 @@ def test_a_plan_implements_several_documents(client, session, office, tmp_path) 
     assert "22/12/2024" in page.text
 
 
+@pytest.mark.slow
 def test_revise_and_history_on_the_command_line(session, tmp_path) -> None:
     prepared(session)
     target_id = _chain(session, tmp_path)

@@ -111,6 +111,7 @@ def _procedures(tmp_path: Path) -> Path:
     return write_procedures(tmp_path / "procedures.csv")
 
 
+@pytest.mark.slow
 def test_every_records_command_has_an_example():
     for command in ("procedures", "ingest", "generate", "recompute", "batches"):
         assert "Example: chiso records" in run("records", command, "--help")

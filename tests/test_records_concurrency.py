@@ -53,6 +53,7 @@ def received(session: Session, unit_id: int) -> float:
     return float(row["denominator"][0]) if row.height else 0.0
 
 
+@pytest.mark.slow
 def test_a_batch_waiting_to_commit_keeps_its_dossiers(db_url, world, tmp_path):
     first = write_csv(tmp_path / "xa-06200.csv", fifty("A", "06200"))
     second = write_csv(tmp_path / "xa-06300.csv", fifty("B", "06300"))

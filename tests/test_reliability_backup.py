@@ -60,6 +60,7 @@ def _change_after_backup(make_user, db_url: str) -> None:  # type: ignore[no-unt
         conn.execute(text("UPDATE org_unit SET name = 'ĐỔI TÊN' WHERE code = '06187'"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("portable", [False, True], ids=["native", "portable"])
 def test_backup_restore_round_trip(session, make_user, db_url, tmp_path: Path, app,
                                    portable: bool) -> None:

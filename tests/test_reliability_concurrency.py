@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from chiso.accounts.models import Role
@@ -47,6 +48,7 @@ def _race(clients: list[tuple[httpx.Client, str]], body_for) -> list[httpx.Respo
     return answers  # type: ignore[return-value]
 
 
+@pytest.mark.slow
 def test_concurrent_saves_one_wins_others_409_history_complete(live_server, session,
                                                                 make_user, db_url) -> None:
     units = make_units(session)

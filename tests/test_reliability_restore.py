@@ -165,6 +165,7 @@ def _switch_to(monkeypatch, url: str, data_dir: Path) -> None:
     reset_all_windows()
 
 
+@pytest.mark.slow
 def test_restore_onto_an_empty_machine_answers_the_same(installation, empty_machine: str,
                                                         tmp_path: Path, monkeypatch) -> None:
     evidence = installation["evidence"]

@@ -16,6 +16,8 @@ from chiso.db import get_engine
 from tests.accounts_support import make_indicator, make_units, two_servers_running
 from tests.conftest import submit
 
+pytestmark = pytest.mark.slow  # real server processes
+
 
 @pytest.fixture
 def two_servers(db_url: str, is_postgres: bool) -> Iterator[tuple[str, str]]:

@@ -15,6 +15,8 @@ from chiso.accounts.models import Role
 from tests.conftest import submit
 from tests.test_dashboard_pages import province  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.slow  # real server processes
+
 
 @pytest.fixture
 def two_workers(province) -> Iterator[str]:  # noqa: F811

@@ -102,6 +102,7 @@ def test_the_time_ahead_section_comes_from_targets_tasks_and_conclusions(
             "kết nối camera an ninh tại các cửa khẩu trong quý IV.") in section
 
 
+@pytest.mark.slow
 def test_illustrative_figures_mark_every_page_and_every_annex_sheet(session: Session,
                                                                     tmp_path: Path) -> None:
     w = build_world(session)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from docx import Document
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,6 +61,7 @@ def _later_changes(session: Session, w) -> None:  # type: ignore[no-untyped-def]
     session.commit()
 
 
+@pytest.mark.slow
 def test_q4_2025_and_q3_2026_are_the_same_when_generated_again_later(
         session: Session, tmp_path: Path) -> None:
     w = build_world(session)

@@ -50,6 +50,7 @@ def _generate(client, token: str) -> dict:  # type: ignore[no-untyped-def, type-
     raise AssertionError("report generation did not finish")
 
 
+@pytest.mark.slow
 def test_a_later_run_keeps_the_earlier_runs_file_and_checksum(session: Session, client,  # type: ignore[no-untyped-def]
                                                               office) -> None:
     w, token = office

@@ -34,6 +34,7 @@ def _wait(client, job_id: int) -> dict:  # type: ignore[no-untyped-def, type-arg
     raise AssertionError("report generation did not finish")
 
 
+@pytest.mark.slow
 def test_edit_generate_and_download(session: Session, client, make_user,  # type: ignore[no-untyped-def]
                                     pinned_today: None) -> None:
     w = build_world(session)

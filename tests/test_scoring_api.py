@@ -89,6 +89,7 @@ def test_a_self_score_needs_its_evidence_and_counts_once_given(client, make_user
     assert appraise.status_code == 403
 
 
+@pytest.mark.slow
 def test_the_ranking_uses_the_appraised_score_and_shares_ranks(client, make_user, world,
                                                               db_url) -> None:
     for unit, answers in ((world.science, [("1.1", "có"), ("6.1", "85%")]),
@@ -125,6 +126,7 @@ def test_the_ranking_uses_the_appraised_score_and_shares_ranks(client, make_user
     assert "Sở Khoa học và Công nghệ" in shown.output and "(thẩm định)" in shown.output
 
 
+@pytest.mark.slow
 def test_progress_is_reported_per_month_inside_the_period(client, make_user, world) -> None:
     officer = _as(client, make_user, Role.FOCAL_OFFICER, world.dong_dang)
     for month, percent in (("202503", 30), ("Tháng 6/2025", 60)):

@@ -82,6 +82,7 @@ def test_simultaneous_wrong_passwords_on_two_servers_lock_the_account(
 # ---------------------------------------------------------------- M8: a shared address
 
 
+@pytest.mark.slow
 def test_one_guesser_does_not_lock_out_the_office(client, make_user) -> None:
     """Everyone in an office signs in from one NAT address: 40 wrong attempts at other
     names from it must not refuse a colleague's right password."""

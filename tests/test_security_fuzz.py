@@ -34,6 +34,7 @@ def fuzz_token(session, make_user, db_url) -> str:  # type: ignore[no-untyped-de
     return secret
 
 
+@pytest.mark.slow
 def test_no_operation_answers_5xx(app, fuzz_token: str) -> None:
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
     headers = {"Authorization": f"Bearer {fuzz_token}"}

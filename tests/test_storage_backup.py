@@ -77,6 +77,7 @@ def _observe(client: TestClient, evidence_id: int) -> dict[str, Any]:
             "figures": client.get("/api/records/units/20/indicators?year=2025").json()}
 
 
+@pytest.mark.slow
 def test_restore_onto_an_empty_machine_brings_the_database_files(
         in_database: str, another_machine: str, session: Session, make_user, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,6 +30,8 @@ from tests.conftest import submit
 from tests.records_support import august_records, make_world, record
 from tests.tasks_support import build_world
 
+pytestmark = pytest.mark.slow  # real server processes
+
 
 @pytest.fixture
 def shared_database(db_url: str, is_postgres: bool) -> str:

@@ -39,6 +39,7 @@ def run(db_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untype
     return invoke
 
 
+@pytest.mark.slow
 def test_focus_areas_tasks_and_meetings(session: Session, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     build_world(session, with_tasks=False)
     session.commit()
@@ -86,6 +87,7 @@ def test_report_command_writes_the_files(session: Session, run, tmp_path: Path) 
     assert "6 tháng đầu năm 2025" in wrong  # the period named as people write it
 
 
+@pytest.mark.slow
 def test_every_command_has_an_example(run) -> None:  # type: ignore[no-untyped-def]
     for group, commands in {"tasks": ["list", "add", "progress", "import", "export", "remind",
                                       "scorecard", "focus-areas"],

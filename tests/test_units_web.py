@@ -104,6 +104,7 @@ def test_cli_list_and_show(db_url, units) -> None:  # type: ignore[no-untyped-de
     assert missing.exit_code == 1 and "Không tìm thấy đơn vị mã '06'" in missing.output
 
 
+@pytest.mark.slow
 def test_cli_load_is_idempotent(db_url: str, tmp_path: Path) -> None:
     from chiso.cli.main import app
 
