@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from values_support import build_world
 
+from chiso import boot
 from chiso.accounts.access import Access, Action, PermissionDenied
 from chiso.accounts.models import Role, User
 from chiso.accounts.service import create_api_token
@@ -25,7 +26,7 @@ from chiso.db import new_session
 from chiso.settings import reset_settings_cache
 from chiso.values.importer import import_values
 from chiso.values.models import DataValue
-from chiso.values.service import ValueRejected, save_value, upsert_values
+from chiso.values.service import ValueRejected, delete_value, save_value, upsert_values
 from tests.conftest import login
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +93,28 @@ def test_a_script_that_writes_without_booting_is_refused(world, db_url) -> None:
     assert done.returncode == 3, done.stdout + done.stderr
     assert "REFUSED" in done.stdout and "boot()" in done.stdout
     assert _values(db_url) == []
+
+
+@pytest.mark.parametrize("path", ["upsert", "delete"])
+def test_the_bulk_and_delete_paths_are_refused_before_boot(
+        world, session, monkeypatch, path: str) -> None:
+    """The other write paths check too (the script above covers save_value): in a process
+    that has not booted, upsert_values (every import) and delete_value write nothing."""
+    system = Access.system(session, "script")
+    saved = save_value(session, unit_id=world.commune_a.id, indicator_id=world.count.id,
+                       period="2025", value=3, access=system)
+    session.commit()
+    monkeypatch.setattr(boot, "_booted", False)
+    with pytest.raises(boot.NotBooted):
+        if path == "upsert":
+            upsert_values(session, [{"unit_id": world.commune_b.id, "period": "2025",
+                                     "indicator_id": world.count.id, "value": 4}],
+                          source="import", access=system)
+        else:
+            delete_value(session, saved.id, access=system)
+    session.rollback()
+    assert [(v.unit_id, v.value, v.deleted) for v in session.scalars(select(DataValue))] == [
+        (world.commune_a.id, 3, False)]
 
 
 # ------------------------------------------------------------------ access, scope, audit
