@@ -157,9 +157,10 @@ def what_if_page(request: Request, session: SessionDep, access: AccessDep,
     result = _ranking(session, year, framework, source=source)
     if result.cf is None:
         raise FrameworkError(
-            f"Chưa biết điểm chính thức của khung {result.framework.code} nên không thể mô "
-            f"phỏng năm {result.year}", f"the official points of {result.framework.code} are "
-            f"not known, so {result.year} cannot be simulated")
+            f"Chưa biết điểm chính thức của khung «{result.framework.name_vi}» nên không thể "
+            f"mô phỏng năm {result.year}", f"the official points of "
+            f"«{result.framework.name_en or result.framework.name_vi}» are not known, so "
+            f"{result.year} cannot be simulated")
     units = _readable_units(session, access, result)
     if not units:
         raise NotFound("Chưa có số liệu để mô phỏng", "nothing to simulate yet")
