@@ -32,6 +32,7 @@ from chiso.plans.models import Plan, Target
 from chiso.settings import get_settings
 from chiso.text import parse_date
 from chiso.text.dates import DateError
+from chiso.units import service as unit_service
 from chiso.units.models import OrgUnit
 from chiso.web.deps import AccessDep, SessionDep
 from chiso.web.nav import NavItem
@@ -231,6 +232,7 @@ def plan_page(plan_id: int, request: Request, session: SessionDep, access: Acces
         "can_manage": {t.id: access.can(Action.MANAGE, t.unit_id) for t in targets},
         "can_add": can_add, "api_code": _quote(plan.code),
         "scope_code": _scope_code(session, plan),
+        "unit_choices": _unit_choices(session, access, plan) if can_add else [],
         "indicator_groups": _indicator_choices(session) if can_add else [],
     })
 
@@ -290,6 +292,16 @@ def _quote(text: str) -> str:
 def _scope_code(session: SessionDep, plan: Plan) -> str:
     unit = session.get(OrgUnit, plan.scope_unit_id) if plan.scope_unit_id else None
     return unit.code if unit else ""
+
+
+def _unit_choices(session: SessionDep, access: AccessDep, plan: Plan) -> list[OrgUnit]:
+    """The units a new target of the plan may be for: its scope unit, then those under it
+    the person manages (shown by name, the code beside)."""
+    scope = session.get(OrgUnit, plan.scope_unit_id) if plan.scope_unit_id else None
+    if scope is None:
+        return []
+    return [scope] + [u for u in unit_service.children(session, scope.id)
+                      if access.can(Action.MANAGE, u.id)]
 
 
 def _indicator_choices(session: SessionDep) -> list[tuple[Pillar, list[Indicator]]]:
