@@ -10,11 +10,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chiso.errors import UserError
 from chiso.extract.pipeline import RuleExtractor
 from chiso.extract.quality import MEASURES, Score, SplitResult, evaluate
 from chiso.extract.registers import Registers
 
-DEFAULT_DATA = Path("tests/extract_data")
+# The labelled set ships with the tests of a checkout; found from any working directory.
+DEFAULT_DATA = Path(__file__).resolve().parent.parent / "tests" / "extract_data"
 
 
 def register_bench(bench: typer.Typer) -> None:
@@ -22,7 +24,9 @@ def register_bench(bench: typer.Typer) -> None:
 
 
 def bench_extract(
-    data: Path = typer.Option(DEFAULT_DATA, help="Thư mục bộ dữ liệu gán nhãn / labelled set"),
+    data: Path = typer.Option(None, help="Thư mục bộ dữ liệu gán nhãn (mặc định: "
+                                         "tests/extract_data của mã nguồn) / labelled set "
+                                         "(default: the checkout's tests/extract_data)"),
 ) -> None:
     """Độ chính xác và độ phủ của trích xuất / precision and recall of extraction.
 
@@ -31,6 +35,10 @@ def bench_extract(
 
     Example: chiso bench extract --data tests/extract_data
     """
+    data = data or DEFAULT_DATA
+    if not any(data.glob("*/*")):
+        raise UserError(f"Không có tài liệu gán nhãn trong '{data}' (cần heldout/ và tuning/)",
+                        f"no labelled documents in '{data}' (heldout/ and tuning/ expected)")
     extractor = RuleExtractor(Registers.from_shipped_files())
     began = time.perf_counter()
     results = evaluate(extractor, data)
