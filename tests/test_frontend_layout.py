@@ -128,5 +128,15 @@ def test_the_map_shows_each_commune_with_its_name(site, browser, path: str) -> N
     for name, tooltip in names:
         assert name.startswith(("Xã", "Phường")), names
         assert name in tooltip, names
+    # The page's other charts (the overview's donut, the indicator's trend) show a tip too:
+    # ECharts' own tooltip markers are style attributes the CSP refuses.
+    others = page.evaluate("""() => [...document.querySelectorAll('[data-chart],[data-chart-src]')]
+      .filter(el => el.id !== 'unit-map').map(el => {
+        const chart = echarts.getInstanceByDom(el);
+        chart.dispatchAction({type: 'showTip', seriesIndex: 0, dataIndex: 0});
+        return el.querySelectorAll('i.swatch').length;
+      })""")
+    assert others and all(others), others  # each tip's marker is a .swatch
+    page.wait_for_timeout(200)
     assert not refused, refused  # charts drawn with no inline style or script refused
     context.close()

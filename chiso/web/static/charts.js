@@ -42,6 +42,31 @@
       : fmt(value, spec);
   }
 
+  // A tooltip as elements, not HTML text: ECharts' own markers are '<span style="…">'
+  // strings and the CSP ('style-src self') refuses a style attribute; a marker here is a
+  // .swatch whose colour is set through CSSOM. Names go in as text, never as markup.
+  // rows: [{text, color}]; head: bold first line (optional).
+  function tip(head, rows) {
+    var box = document.createElement("div");
+    if (head) {
+      var b = document.createElement("b");
+      b.textContent = head;
+      box.appendChild(b);
+    }
+    rows.forEach(function (row) {
+      var line = document.createElement("div");
+      if (typeof row.color === "string") {
+        var swatch = document.createElement("i");
+        swatch.className = "swatch";
+        swatch.style.backgroundColor = row.color;
+        line.appendChild(swatch);
+      }
+      line.appendChild(document.createTextNode(row.text));
+      box.appendChild(line);
+    });
+    return box;
+  }
+
   function cartesianSeries(spec, s) {
     var out = {name: s.name, type: s.type || "bar", stack: s.stack,
       itemStyle: {color: colour(s.color)}, barMaxWidth: spec.horizontal ? 22 : 28,
@@ -95,13 +120,13 @@
       tooltip: {trigger: "axis", axisPointer: {type: spec.horizontal ? "shadow" : "line"},
         formatter: function (points) {
           var head = points.length ? points[0].axisValueLabel : "";
-          return [head].concat(points.filter(function (p) {
+          return tip(null, [{text: head}].concat(points.filter(function (p) {
             var y = Array.isArray(p.value) ? p.value[1] : p.value;
             return y !== null && y !== undefined;
           }).map(function (p) {
-            return p.marker + (spec.series.length > 1 ? p.seriesName + ": " : "") +
-              shownOr(spec.series[p.seriesIndex], p.dataIndex, p.value, spec);
-          })).join("<br>");
+            return {color: p.color, text: (spec.series.length > 1 ? p.seriesName + ": " : "") +
+              shownOr(spec.series[p.seriesIndex], p.dataIndex, p.value, spec)};
+          })));
         }},
       xAxis: spec.horizontal ? value : category,
       yAxis: spec.horizontal ? category : value,
@@ -111,8 +136,9 @@
 
   function pie(el, spec) {
     return {
-      tooltip: {trigger: "item", formatter: function (p) {
-        return p.marker + p.name + ": " + window.chiso.number(p.value, 0); }},
+      tooltip: {trigger: "item", confine: true, formatter: function (p) {
+        return tip(null, [{color: p.color, text: p.name + ": " + window.chiso.number(p.value, 0)}]);
+      }},
       series: [{type: "pie", radius: spec.donut === false ? "80%" : ["55%", "85%"],
         label: {show: false},
         data: spec.items.filter(function (i) { return i.value > 0; }).map(function (i) {
@@ -123,10 +149,12 @@
 
   // A map of communes: their centroids as points on the province's shape (longitude and
   // latitude axes kept in proportion), or the province's own boundaries when given.
+  // The tooltip is confined to the chart: ECharts draws no arrow then (the arrow it adds to
+  // a tip shown for a point, 'showTip', is a '<div style="…">' the CSP refuses).
   function mapOption(el, spec, points, geo) {
-    var tooltip = {trigger: "item", formatter: function (p) {
+    var tooltip = {trigger: "item", confine: true, formatter: function (p) {
       var d = p.data || {};
-      return "<b>" + (d.label || p.name) + "</b><br>" + (d.shown || spec.missing.label);
+      return tip(d.label || p.name, [{text: d.shown || spec.missing.label}]);
     }};
     if (geo) {
       return {tooltip: tooltip, series: [{type: "map", map: geo, roam: false,
