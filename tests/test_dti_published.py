@@ -183,3 +183,15 @@ def test_invented_figures_are_flagged_and_real_ones_are_not(published, tmp_path)
     assert rows["20"]["illustrative"] and not rows["48"]["illustrative"]
     assert rows["20"]["published_rank"] == 6  # the real rank stays real
     assert result.any_illustrative and not any(s.startswith("demo") for s in result.sources)
+
+
+def test_the_what_if_tab_of_a_year_without_official_points_opens_one_that_has_them(
+        published, admin_client) -> None:  # type: ignore[no-untyped-def]
+    """DTI 2024 is published on the 405 structure, whose points are not known: its ranking's
+    What-if tab led to an error page; it now opens the latest year that can be simulated."""
+    page = admin_client.get("/dti", params={"year": 2024, "lang": "vi"}).text
+    tab = next(line for line in page.splitlines() if "/dti/what-if" in line)
+    assert 'href="/dti/what-if"' in tab, tab
+    assert admin_client.get("/dti/what-if").status_code == 200
+    assert 'href="/dti/what-if?year=2022"' in admin_client.get(
+        "/dti", params={"year": 2022}).text
