@@ -127,3 +127,24 @@ def test_the_committee_is_named_as_it_was_on_the_day(session, monkeypatch) -> No
     assert shown.exit_code == 0, shown.output
     assert "Sở Thông tin và Truyền thông" in shown.output
     reset_settings_cache()
+
+
+def test_every_page_names_the_committee_in_force(session, client, monkeypatch) -> None:
+    """The line under the brand is the committee's short name on the day (data), not the
+    2020 committee's name written into the template."""
+    monkeypatch.setenv("CHISO_DEFAULT_UNIT", "20")
+    from chiso.settings import reset_settings_cache
+    reset_settings_cache()
+    prepared(session)
+    load_shipped_committee_names(session)
+    session.commit()
+    brand = re.compile(r'class="brand"[^>]*>chỉ số<span>([^<]*)</span>')
+    monkeypatch.setenv("CHISO_TODAY", "2026-03-01")
+    reset_settings_cache()
+    assert brand.search(client.get("/login").text).group(1) == (  # type: ignore[union-attr]
+        "BCĐ phát triển KHCN, ĐMST và CĐS")
+    monkeypatch.setenv("CHISO_TODAY", "2024-12-31")
+    reset_settings_cache()
+    assert brand.search(client.get("/login").text).group(1) == (  # type: ignore[union-attr]
+        "BCĐ chuyển đổi số")
+    reset_settings_cache()

@@ -59,6 +59,38 @@ def _page_globals(request: Request) -> dict[str, Any]:
     }
 
 
+_COMMITTEE_SHORT: dict[tuple[str, dt.date, str], tuple[float, str]] = {}
+COMMITTEE_NAME_SECONDS = 60.0
+
+
+def committee_short(locale: str) -> str:
+    """The line under the brand: the committee's short name in force today, as configured
+    (data, `chiso.units.committee`: 'BCĐ chuyển đổi số' until 2025, 'BCĐ phát triển KHCN,
+    ĐMST và CĐS' since), read at most once a minute per process; '' when none is configured
+    (the template then says what chiso is)."""
+    import time
+
+    from chiso.db import new_session
+    from chiso.settings import get_settings
+    from chiso.units.committee import NoCommitteeName, committee_names
+
+    settings = get_settings()
+    key = (settings.sqlalchemy_url, settings.current_date(), locale)
+    cached = _COMMITTEE_SHORT.get(key)
+    if cached and time.monotonic() - cached[0] < COMMITTEE_NAME_SECONDS:
+        return cached[1]
+    session = new_session()
+    try:
+        names = committee_names(session, key[1])
+        text = names.short_en if locale == "en" and names.short_en else names.short_vi
+    except NoCommitteeName:
+        text = ""
+    finally:
+        session.close()
+    _COMMITTEE_SHORT[key] = (time.monotonic(), text)
+    return text
+
+
 def moment(at: dt.datetime | None, locale: str) -> str:
     """An instant as the province reads its clocks: Vietnam time, '05/06/2026 06:30'."""
     if at is None:
@@ -79,6 +111,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         **_page_globals(request),
         user=getattr(request.state, "user", None),
         csrf_token=getattr(request.state, "csrf_token", ""),
+        committee_short=lambda: committee_short(getattr(request.state, "locale", "vi")),
         **context,
     )
     return HTMLResponse(page, status_code=status_code)
