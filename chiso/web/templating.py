@@ -70,6 +70,8 @@ def committee_short(locale: str) -> str:
     (the template then says what chiso is)."""
     import time
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     from chiso.db import new_session
     from chiso.settings import get_settings
     from chiso.units.committee import NoCommitteeName, committee_names
@@ -83,7 +85,9 @@ def committee_short(locale: str) -> str:
     try:
         names = committee_names(session, key[1])
         text = names.short_en if locale == "en" and names.short_en else names.short_vi
-    except NoCommitteeName:
+    except (NoCommitteeName, SQLAlchemyError):
+        # No names configured, or a page drawn before the database is ready (the error
+        # page of a failed start-up): the brand line then says what chiso is.
         text = ""
     finally:
         session.close()
