@@ -119,6 +119,15 @@ def finance_unit_id(session: Session, on: dt.date | None = None) -> int | None:
     return valid[0].id if valid else None
 
 
+def is_finance_officer(access: Access) -> bool:
+    """A member of the finance department who may capture for it: whose work is the
+    province's budget (the front door sends them to the province's funding page)."""
+    finance = finance_unit_id(access.session)
+    return finance is not None and access.user is not None and any(
+        m.unit_id == finance for m in access.user.memberships) and access.can(
+        Action.CAPTURE, finance)
+
+
 def may_capture(access: Access, unit_id: int) -> bool:
     """The project owner (capture on the unit) or the finance department of the province
     the unit belongs to."""

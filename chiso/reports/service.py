@@ -38,6 +38,7 @@ from chiso.audit.service import record_event
 from chiso.db import session_scope
 from chiso.db.base import utcnow
 from chiso.periods import parse_period
+from chiso.periods.core import ROMAN
 from chiso.reports.data import ReportData, check_period, gather
 from chiso.reports.models import GeneratedReport
 from chiso.reports.sentences import compose
@@ -79,16 +80,13 @@ def file_stem(kind: str, period: str) -> str:
     through e-mail, Zalo and USB sticks)."""
     found = parse_period(period)
     if kind == "quarterly" and found.type.value == "Q":
-        return f"bao-cao-quy-{ROMAN_QUARTERS[found.index - 1]}-{found.year}"
+        return f"bao-cao-quy-{ROMAN[found.index - 1]}-{found.year}"
     if kind == "half_year" and found.type.value == "S":
         return f"bao-cao-{'6-thang-dau-nam' if found.index == 1 else '6-thang-cuoi-nam'}-" \
                f"{found.year}"
     if kind == "annual":
         return f"bao-cao-nam-{found.year}"
     return f"bao-cao-{kind.replace('_', '-')}-{period}"
-
-
-ROMAN_QUARTERS = ("I", "II", "III", "IV")
 
 
 def report_data(session: Session, *, unit_code: str, kind: str, period: str,

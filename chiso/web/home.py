@@ -13,9 +13,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from chiso.accounts.access import Action
 from chiso.collection.worklist import worklist
-from chiso.funding.service import finance_unit_id
+from chiso.funding.service import is_finance_officer
 from chiso.settings import get_settings
 from chiso.web.deps import AccessDep, SessionDep
 from chiso.web.templating import render
@@ -28,12 +27,9 @@ def home(session: SessionDep, access: AccessDep) -> RedirectResponse:
     if worklist(session, access, get_settings().current_date()).to_send:
         return RedirectResponse("/collection", status_code=303)
     home_unit = access.home_unit_code()
-    finance = finance_unit_id(session)
-    if finance is not None and access.user is not None and home_unit != get_settings(
-            ).default_unit and any(m.unit_id == finance for m in access.user.memberships
-                                   ) and access.can(Action.CAPTURE, finance):
-        province = quote(get_settings().default_unit, safe="")
-        return RedirectResponse(f"/funding/units/{province}", status_code=303)
+    province = get_settings().default_unit
+    if home_unit != province and is_finance_officer(access):
+        return RedirectResponse(f"/funding/units/{quote(province, safe='')}", status_code=303)
     unit = quote(home_unit, safe="")
     return RedirectResponse(f"/units/{unit}/overview", status_code=303)
 
