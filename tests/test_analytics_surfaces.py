@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import textwrap
 
 import pytest
 from typer.testing import CliRunner
@@ -116,3 +121,69 @@ def test_chiso_status_names_an_unknown_unit_and_a_bad_date(world):
     bad_date = CliRunner().invoke(cli_app, ["status", "--unit", "20", "--as-of", "32/13/2025"])
     assert bad_date.exit_code == 2
     assert "32/13/2025" in bad_date.output
+
+
+def _status_output(unit: str = "20") -> str:
+    result = CliRunner().invoke(cli_app, ["status", "--unit", unit, "--year", "2025"],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_chiso_status_prints_its_stored_answer_until_the_data_changes(world, db_url, tmp_path):
+    """The second run prints the answer the first stored (SQLite); a saved value, a new
+    target or a restore's generation makes the next run compute again."""
+    first = _status_output()
+    stored = sorted((tmp_path / "data" / "cache" / "status").glob("*.json"))
+    if db_url.startswith("postgresql"):
+        assert stored == []  # computed every time: nothing to read with sqlite3
+        return
+    assert len(stored) == 1
+    assert _status_output() == first
+    # The run reads the stored file: an edit to it shows (nothing else would print this).
+    mark = "Tên lấy từ câu trả lời đã lưu"
+    _edit_stored(mark)
+    assert mark in _status_output()
+    # A value saved (the value change log moves): computed again, with the new figure.
+    world.save([("06102", HS, "202504", 70, 100, None)])
+    fresh = _status_output()
+    assert mark not in fresh
+    assert fresh != first and "59,0%" in fresh, fresh  # (48 + 70) ÷ (100 + 100)
+    # A target added, even another unit's (the structure moves): computed again.
+    _edit_stored(mark)
+    world.target(SUBSCRIBERS, 50.0, unit="06102", baseline_value=0.0,
+                 baseline_date=dt.date(2025, 1, 1))
+    assert mark not in _status_output()
+
+
+def _edit_stored(name: str) -> None:
+    """Rename the first target in every stored answer (only a run reading it prints this)."""
+    from chiso.settings import get_settings
+
+    for path in (get_settings().data_dir / "cache" / "status").glob("*.json"):
+        body = json.loads(path.read_text(encoding="utf-8"))
+        body["rows"][0]["indicator_name_vi"] = name
+        path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+
+
+def test_chiso_status_from_a_stored_answer_loads_neither_the_database_layer_nor_polars(
+        world, db_url, tmp_path):
+    if db_url.startswith("postgresql"):
+        pytest.skip("the stored answer is read with sqlite3: SQLite only")
+    _status_output()  # computes and stores
+    script = textwrap.dedent("""
+        import json, sys
+        from chiso.cli.main import main
+        sys.argv = ["chiso", "status", "--unit", "20", "--year", "2025"]
+        try:
+            main()
+        except SystemExit as exit:
+            assert exit.code in (0, None), exit.code
+        print(json.dumps([m for m in ("sqlalchemy", "polars", "chiso.db.models")
+                          if m in sys.modules]))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Đã đạt: 1" in done.stdout, done.stdout
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -71,7 +71,10 @@ STRUCTURE = (
 )
 STRUCTURE_SQL = text(f"SELECT {STRUCTURE}")
 # On SQLite the change log's position comes in the same round trip (values.changes).
-SQLITE_STAMP_SQL = text(f"SELECT {STRUCTURE}, {changes.SQLITE_MARK}")
+# As plain SQL too: `chiso status` stores it with an answer and reads it with sqlite3
+# (analytics.snapshot).
+SQLITE_STAMP = f"SELECT {STRUCTURE}, {changes.SQLITE_MARK}"
+SQLITE_STAMP_SQL = text(SQLITE_STAMP)
 
 
 @dataclass(frozen=True)

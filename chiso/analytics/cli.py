@@ -1,4 +1,9 @@
-"""`chiso status`: the committee's first question, answered in a terminal table."""
+"""`chiso status`: the committee's first question, answered in a terminal table.
+
+This module is imported on its own for `chiso status` (`chiso.cli.main.QUICK_COMMANDS`) and
+loads only what printing needs: an answer stored by an earlier run is printed while the data
+behind it is unchanged (`analytics.snapshot`), and only a new answer loads the database
+layer and the engine (`_compute`)."""
 
 from __future__ import annotations
 
@@ -6,19 +11,18 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from itertools import groupby
+from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from chiso.analytics.service import TargetStatus, UnknownUnit, target_statuses
-from chiso.analytics.status import Status, vocabulary
+from chiso.analytics import snapshot
+from chiso.analytics.answers import Status, TargetStatus, vocabulary
+from chiso.analytics.snapshot import Answer, Question
 from chiso.cli.tables import print_table
-from chiso.db import session_scope
-from chiso.indicators.models import Pillar
-from chiso.settings import get_settings
+from chiso.errors import NotFound
+from chiso.settings import Settings, get_settings
 from chiso.text import format_date, format_measure, parse_date
 from chiso.text.dates import DateError
 from chiso.web.i18n import gettext_for
@@ -74,19 +78,44 @@ def status(
         console.print(f"[red]✗[/] --as-of: {exc}")
         raise typer.Exit(2) from exc
     year = year or (day or settings.current_date()).year
-    try:
-        with session_scope() as session:
-            rows = target_statuses(session, unit_code=unit, year=year, as_of=day)
-            pillars = _pillar_names(session, lang)
-    except UnknownUnit as exc:
-        console.print(f"[red]✗[/] {exc}")
-        raise typer.Exit(2) from exc
-    _print(rows, pillars, unit, year, lang)
+    question = Question(unit, year, day or settings.current_date())
+    database = snapshot.database_file(settings.sqlalchemy_url)
+    answer = snapshot.load(settings.data_dir, database, question) if database else None
+    if answer is None:
+        try:
+            answer = _compute(question, settings, database)
+        except NotFound as exc:  # an unknown unit
+            console.print(f"[red]✗[/] {exc}")
+            raise typer.Exit(2) from exc
+    pillars = {code: (en if lang == "en" and en else vi)
+               for code, (vi, en) in answer.pillars.items()}
+    _print(answer.rows, pillars, unit, year, lang)
 
 
-def _pillar_names(session: Session, lang: str) -> dict[str, str]:
-    found = session.execute(select(Pillar.code, Pillar.name_vi, Pillar.name_en)).all()
-    return {code: (en if lang == "en" and en else vi) for code, vi, en in found}
+def _compute(question: Question, settings: Settings, database: Path | None) -> Answer:
+    """Evaluate the targets, and store the answer for the next run (SQLite). The stamp is
+    read before the values are: a save landing meanwhile makes the stored answer stale,
+    never a stale answer look fresh."""
+    # Imported here, not at the top: printing a stored answer must not load them.
+    from sqlalchemy import select
+
+    from chiso.analytics.cache import SQLITE_STAMP
+    from chiso.analytics.service import target_statuses
+    from chiso.boot import boot
+    from chiso.db import session_scope
+    from chiso.indicators.models import Pillar
+
+    boot()
+    stamp = snapshot.read_stamp(database, SQLITE_STAMP) if database else None
+    with session_scope() as session:
+        rows = target_statuses(session, unit_code=question.unit, year=question.year,
+                               as_of=question.day)
+        pillars = {code: (vi, en) for code, vi, en in
+                   session.execute(select(Pillar.code, Pillar.name_vi, Pillar.name_en))}
+    answer = Answer(rows, pillars)
+    if database and stamp is not None:
+        snapshot.save(settings.data_dir, database, question, SQLITE_STAMP, stamp, answer)
+    return answer
 
 
 def _print(rows: list[TargetStatus], pillars: dict[str, str], unit: str, year: int,

@@ -14,6 +14,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from chiso.analytics import cache, evaluate, frames, lineage, projection, rollup
+from chiso.analytics.answers import TargetStatus
 from chiso.analytics.status import Status
 from chiso.errors import NotFound
 from chiso.periods import Period, PeriodType, parse_period
@@ -33,59 +34,6 @@ class UnknownIndicator(NotFound, LookupError):
     def __init__(self, code: str) -> None:
         super().__init__(f"Không có chỉ tiêu mã '{code}'", f"no indicator with code '{code}'",
                          data={"indicator": code})
-
-
-@dataclass(frozen=True)
-class TargetStatus:
-    """One target of a plan, evaluated at an as-of date."""
-
-    target_id: int
-    plan_code: str
-    indicator_code: str
-    indicator_name_vi: str
-    indicator_name_en: str
-    pillar_code: str | None
-    unit_code: str
-    year: int
-    comparator: str
-    target_value: float
-    baseline_value: float | None
-    actual: float | None
-    expected: float | None
-    projected: float | None
-    status: Status
-    progress_ratio: float | None
-    decimals: int
-    unit_vi: str
-    unit_en: str
-    direction: str
-    target_date: dt.date
-    # Beyond the contract: what the screens and the report also show.
-    value_high: float | None = None
-    as_of: dt.date | None = None
-    projected_year_end: float | None = None
-    year_end: str | None = None  # = status once closed (met | missed | not_implemented | no_data)
-    not_aggregatable: int = 0  # sub-unit figures left out of a ratio of sums (no parts)
-    indicator_id: int = 0
-    unit_id: int = 0
-    # The evaluation date has reached the target date: `status` is a year-end word.
-    closed: bool = False
-    # A figure the demo invented (source "demo") is behind the actual.
-    illustrative: bool = False
-    # For a flow (a yearly total built from monthly figures): the date its year-to-date
-    # actual is judged at, against the share of the target expected by then (null for
-    # stocks and ratios, judged as levels).
-    year_to_date: dt.date | None = None
-    # The actual rests on an estimate (ước) because no official figure exists yet for some
-    # figure behind it; once the official figure is stored, the status uses it.
-    estimate: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        for key in ("target_date", "as_of", "year_to_date"):
-            data[key] = data[key].isoformat() if data[key] else None
-        data["status"] = str(self.status)
-        return data
 
 
 # ----------------------------------------------------------------------------- lookups

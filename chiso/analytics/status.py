@@ -30,90 +30,24 @@ Pure and vectorised over a targets frame (one row per target). Rules:
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import math
 from collections.abc import Iterable
 
 import polars as pl
 
+from chiso.analytics.answers import (  # noqa: F401  (re-exported: callers import them here)
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    STATUS_LABELS,
+    Status,
+    YearEndResult,
+    vocabulary,
+)
+
 ON_TRACK_RATIO = 0.95
 AT_RISK_RATIO = 0.85
 TOLERANCE = 1e-9
 S_CURVE_STEEPNESS = 8.0
-
-
-class Status(enum.StrEnum):
-    """A target's status *of the moment*: while its date is ahead one of the first five;
-    once the evaluation date has reached the target date (the year or campaign is over)
-    one of the year-end words — met, missed, not_implemented — or no_data (both moments)."""
-
-    ACHIEVED = "achieved"
-    ON_TRACK = "on_track"
-    AT_RISK = "at_risk"
-    OFF_TRACK = "off_track"
-    NO_DATA = "no_data"
-    MET = "met"
-    MISSED = "missed"
-    NOT_IMPLEMENTED = "not_implemented"
-
-    def label(self, locale: str = "vi") -> str:
-        return STATUS_LABELS[self][0 if locale == "vi" else 1]
-
-    @property
-    def css_class(self) -> str:
-        """The class that colours this status (chiso.css): met shares the achieved
-        colour, missed the off-track colour, not_implemented has its own."""
-        return f"status-{self.value}"
-
-    @property
-    def closed(self) -> bool:
-        """True for the year-end words (met, missed, not_implemented)."""
-        return self in (Status.MET, Status.MISSED, Status.NOT_IMPLEMENTED)
-
-    @classmethod
-    def of_moment(cls, closed: bool) -> list[Status]:
-        """The vocabulary of one moment, in display order."""
-        return list(CLOSED_STATUSES if closed else OPEN_STATUSES)
-
-
-STATUS_LABELS: dict[Status, tuple[str, str]] = {
-    Status.ACHIEVED: ("Đã đạt", "Achieved"),
-    Status.ON_TRACK: ("Đúng tiến độ", "On track"),
-    Status.AT_RISK: ("Có nguy cơ chậm", "At risk"),
-    Status.OFF_TRACK: ("Chậm tiến độ", "Off track"),
-    Status.NO_DATA: ("Chưa có số liệu", "No data"),
-    Status.MET: ("Đạt", "Met"),
-    Status.MISSED: ("Không đạt", "Missed"),
-    Status.NOT_IMPLEMENTED: ("Chưa triển khai", "Not implemented"),
-}
-OPEN_STATUSES = (Status.ACHIEVED, Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK,
-                 Status.NO_DATA)
-CLOSED_STATUSES = (Status.MET, Status.MISSED, Status.NOT_IMPLEMENTED, Status.NO_DATA)
-
-
-class YearEndResult(enum.StrEnum):
-    """The year-end words alone (kept for callers written before `Status` spoke them;
-    new code uses `Status.MET` etc.)."""
-
-    MET = "met"
-    MISSED = "missed"
-    NOT_IMPLEMENTED = "not_implemented"
-    NO_DATA = "no_data"
-
-    def label(self, locale: str = "vi") -> str:
-        return Status(self.value).label(locale)
-
-
-def vocabulary(closed_flags: Iterable[bool]) -> list[Status]:
-    """The statuses to count for a set of targets: the year-end words when every target is
-    closed, the running ones when none is, both (running first) when a campaign ended
-    inside a running year."""
-    flags = set(closed_flags)
-    if flags == {True}:
-        return list(CLOSED_STATUSES)
-    if True in flags:
-        return [*OPEN_STATUSES, *CLOSED_STATUSES[:-1]]
-    return list(OPEN_STATUSES)
 
 
 # ----------------------------------------------------------------------------- baseline

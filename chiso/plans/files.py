@@ -23,12 +23,12 @@ from chiso.indicators.problems import InputRejected, Problem
 from chiso.indicators.service import read_yaml_mapping
 from chiso.text import (
     accent_free_key,
-    cell_text,
     format_date,
     nfc,
     spreadsheet_safe,
     unguard_cell,
 )
+from chiso.text.columns import cell_text
 from chiso.text.numbers import ParsedNumber
 
 PLAN_SHEET = "Kế hoạch"

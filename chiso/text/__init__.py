@@ -1,8 +1,12 @@
-"""Vietnamese text, numbers and dates: parse what users type, format what they read."""
+"""Vietnamese text, numbers and dates: parse what users type, format what they read.
+
+Whole columns of numbers are parsed by `chiso.text.columns` (Polars), imported from there:
+this package stays free of Polars so that a command that only formats (`chiso status`
+printing a stored answer) does not load it.
+"""
 
 from chiso.text.cells import spreadsheet_safe, unguard_cell
 from chiso.text.clock import to_vn, vn_now, vn_today, vn_zone
-from chiso.text.columns import cell_text, parse_number_columns, parse_number_expr
 from chiso.text.dates import DateError, parse_date
 from chiso.text.format import format_date, format_measure, format_number, format_percent
 from chiso.text.normalize import accent_free_key, name_key, nfc
@@ -14,7 +18,6 @@ __all__ = [
     "NumberStyle",
     "ParsedNumber",
     "accent_free_key",
-    "cell_text",
     "format_date",
     "format_measure",
     "format_number",
@@ -24,8 +27,6 @@ __all__ = [
     "parse_date",
     "parse_float",
     "parse_number",
-    "parse_number_columns",
-    "parse_number_expr",
     "spreadsheet_safe",
     "to_vn",
     "unguard_cell",

@@ -1,0 +1,132 @@
+"""A stored answer to `chiso status`, read back while the data behind it is unchanged.
+
+The committee's first question — where do this unit's targets stand this year — is asked
+from a terminal many times between two saves. Computing it loads SQLAlchemy, every table
+and Polars (~0.9 s of a 1.4 s run on two cores); printing it needs none of them. So the
+CLI stores each answer it computes (the targets' statuses and the pillars' names) with the
+data's stamp at the moment it began reading, and the next run prints it when a fresh read
+of the stamp is the same — with nothing but the standard library's sqlite3 (issue 13:
+`chiso status` ≤ 0.6 s).
+
+The stamp is the one analytics' memo trusts (`cache.SQLITE_STAMP`): the state of targets,
+indicators, units, lineage, plans and pillars, the data generation written by a restore,
+and the position of the value change log, which every value write moves. Any of them
+changed → the answer is computed again. The stamp's SQL is stored with the answer, so this
+module does not keep a second copy of it. An answer is also tied to its question (unit,
+year, evaluation date — today unless `--as-of`), to the database file and to the code
+that computed it (chiso's version and its source files' modification times), so a new
+release or an edited rule never prints an old answer.
+
+Only SQLite databases named by a plain path are read this way; on PostgreSQL, or when the
+data directory cannot be written, every run computes (and nothing else changes). The files
+are a cache, not data: deleting `<data dir>/cache/status` loses nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chiso
+from chiso.analytics.answers import TargetStatus
+
+# A database URL this module can open with sqlite3: a file named by a plain path. Anything
+# else (query arguments, memory databases, other drivers) is computed every time.
+_SQLITE_FILE = re.compile(r"^sqlite(?:\+pysqlite)?:///(?P<path>[^?]+)$")
+_PACKAGE = Path(chiso.__file__).parent
+
+
+@dataclass(frozen=True)
+class Question:
+    """What `chiso status` was asked: a unit's targets of a year, evaluated on `day`."""
+
+    unit: str
+    year: int
+    day: dt.date
+
+
+@dataclass(frozen=True)
+class Answer:
+    rows: list[TargetStatus]
+    pillars: dict[str, tuple[str, str]]  # code → (name_vi, name_en)
+
+
+def database_file(database_url: str) -> Path | None:
+    found = _SQLITE_FILE.match(database_url)
+    return Path(found["path"]) if found else None
+
+
+def read_stamp(database: Path, stamp_sql: str) -> str | None:
+    """The data's stamp now, read-only; None when the file or its tables are missing."""
+    if not database.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = conn.execute(stamp_sql).fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return json.dumps(list(row), default=str)
+
+
+def load(data_dir: Path, database: Path, question: Question) -> Answer | None:
+    """The stored answer to `question`, if the data is as it was when it was computed."""
+    try:
+        stored = json.loads(_file(data_dir, database, question).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("stamp") is None:
+        return None
+    if read_stamp(database, stored["stamp_sql"]) != stored["stamp"]:
+        return None
+    return Answer([TargetStatus.from_dict(row) for row in stored["rows"]],
+                  {code: (vi, en) for code, (vi, en) in stored["pillars"].items()})
+
+
+def save(data_dir: Path, database: Path, question: Question, stamp_sql: str, stamp: str,
+         answer: Answer) -> None:
+    """Store `answer`, computed from data whose stamp was `stamp` when reading began.
+    Written whole or not at all (a reader never sees half a file); a data directory that
+    cannot be written only means the next run computes again."""
+    target = _file(data_dir, database, question)
+    body: dict[str, Any] = {
+        "stamp_sql": stamp_sql, "stamp": stamp,
+        "rows": [row.to_dict() for row in answer.rows],
+        "pillars": {code: list(names) for code, names in answer.pillars.items()},
+    }
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent,
+                                         suffix=".tmp", delete=False) as handle:
+            json.dump(body, handle, ensure_ascii=False)
+        os.replace(handle.name, target)
+    except OSError:
+        return
+
+
+def _file(data_dir: Path, database: Path, question: Question) -> Path:
+    key = json.dumps([str(database.resolve()), question.unit, question.year,
+                      question.day.isoformat(), chiso.__version__, _code_stamp()])
+    return data_dir / "cache" / "status" / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
+
+
+def _code_stamp() -> int:
+    """The newest modification time among chiso's source files (~300 stats, ~2 ms)."""
+    newest = 0
+    for folder, _dirs, files in os.walk(_PACKAGE):
+        for name in files:
+            if name.endswith(".py"):
+                newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime_ns)
+    return newest
