@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     port: int = 8000
     # Server processes for `chiso serve`; each keeps its own memo of analytics answers.
     workers: int = 1
+    # How much older than a leader's request the data of a dashboard answer may be
+    # (docs/semantics.md §9): one recomputation per bound serves every reader.
+    dashboard_stale_seconds: float = 1.0
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     smtp_from: str = "chiso@localhost"

@@ -104,6 +104,9 @@ def db_url(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("CHISO_DATABASE_URL", database_url)
     monkeypatch.setenv("CHISO_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("CHISO_SECRET_KEY", "test-secret-" + "x" * 32)
+    # Every answer fresh: a test reads right after it saves. The bound of docs/semantics.md
+    # §9 has its own test (test_dashboard_staleness.py).
+    monkeypatch.setenv("CHISO_DASHBOARD_STALE_SECONDS", "0")
     reset_settings_cache()
     yield database_url
     reset_settings_cache()

@@ -16,16 +16,17 @@ Each process keeps its own memo, so several app processes stay correct without s
 memory. Concurrent requests for the same answer wait for one computation (single-flight).
 
 **Bounded staleness for dashboard readers** (docs/semantics.md §9). A page or API route
-may declare who is reading (`reading_as`); while another request of this process is
-recomputing an answer, such a reader may be given the answer as it stands if its data was
-read at most `STALE_FOR` before the request began (and readers queued behind that
-recomputation take its answer): instead of every reader waiting behind a recomputation that
-every officer's save sets off, one recomputes and the others are served. Without such
-contention every answer is fresh. Never to someone who saved values within the last
-`STALE_FOR` (plus `WRITE_MARGIN`): a value saved is in its writer's next answer, and in
-everyone else's answer to a request made `STALE_FOR` after the save. A change of structure
-(targets, units, indicators, plans) is never served stale, and callers that declare no
-reader (reports, the CLI, other domains) always get the newest data.
+may declare who is reading (`reading_as`); such a reader may be given an answer whose data
+was read at most the bound (`stale_for()`, 1 s unless set) before its request began,
+although values were saved since (and readers queued behind a recomputation take its
+answer). So an answer is recomputed at most once per bound for all the leaders reloading
+it, however fast officers save: before, every save set off a recomputation in every server
+process, and with officers saving as fast as they could the dashboard spent its CPU
+recomputing (issue 18). Never to someone who saved values within the bound (plus
+`WRITE_MARGIN`): a value saved is in its writer's next answer, and in everyone else's
+answer to a request made the bound after the save. A change of structure (targets, units,
+indicators, plans) is never served stale, and callers that declare no reader (reports, the
+CLI, other domains) always get the newest data.
 """
 
 from __future__ import annotations
@@ -43,14 +44,16 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from chiso.audit.models import AuditEvent
 from chiso.db.engine import bind_url
+from chiso.settings import get_settings
 from chiso.values import changes
 from chiso.values.changes import Mark
 
 T = TypeVar("T")
 MAX_ENTRIES = 512
 # Bounded staleness (see the module docstring): how much older than a request the data of
-# an answer served to it may be, while another request recomputes that answer.
-STALE_FOR = 1.0
+# an answer served to it may be (values saved since show within this bound): the setting
+# `dashboard_stale_seconds` (CHISO_DASHBOARD_STALE_SECONDS), 1 s unless set. The test
+# suite sets 0 (every answer fresh) except where it tests the bound.
 WRITE_MARGIN = 5.0  # a save's transaction may have begun this long before its commit
 # The audit events of value writes: a single save, a bulk write or import, a reporting
 # form (chiso.values, chiso.collection). Signing in and reading are not saves.
@@ -116,9 +119,15 @@ _STAMP_AT = "chiso.analytics.stamp_at"
 _READER = "chiso.analytics.reader"
 
 
+def stale_for() -> float:
+    """Seconds by which a dashboard reader's answer may lag the data (docs/semantics.md
+    §9)."""
+    return get_settings().dashboard_stale_seconds
+
+
 def reading_as(session: Session, user_id: int | None) -> None:
     """Declare who reads through this session (a dashboard route): their answers may be
-    up to `STALE_FOR` old, unless they saved something themselves within that time."""
+    up to `stale_for()` old, unless they saved something themselves within that time."""
     if user_id is not None:
         session.info[_READER] = user_id
 
@@ -166,14 +175,12 @@ def memoized(session: Session, key: Hashable, compute: Callable[[], Computed[T]]
     entry = _memo.get(key)
     if entry is not None and entry.stamp == now:
         return entry.answer  # type: ignore[no-any-return]
-    lock = _key_lock(key)
-    if entry is not None and lock.locked() and _may_serve_stale(session, entry, now,
-                                                                asked_at):
+    if entry is not None and _may_serve_stale(session, entry, now, asked_at):
         return entry.answer  # type: ignore[no-any-return]
-    with lock:
+    with _key_lock(key):
         # Another request may have brought the answer up to date meanwhile: for a
         # dashboard reader, the one it stored while this request waited will do if its data
-        # was read at most STALE_FOR before this request began (readers queued behind one
+        # was read at most stale_for() before this request began (readers queued behind one
         # recomputation share it).
         waited_for, entry = entry, _memo.get(key)
         if (entry is not None and entry is not waited_for
@@ -195,13 +202,12 @@ def memoized(session: Session, key: Hashable, compute: Callable[[], Computed[T]]
 def _may_serve_stale(session: Session, entry: _Entry[Any], now: Stamp, asked_at: float
                      ) -> bool:
     """True when this reader may have `entry` although values changed since its data was
-    read (another request is recomputing it): a declared reader, the same structure, data
-    read at most `STALE_FOR` before this request began, and no save of theirs it could
-    lack."""
+    read: a declared reader, the same structure, data read at most `stale_for()` before this
+    request began, and no save of theirs it could lack."""
     reader = session.info.get(_READER)
     if reader is None or entry.stamp.structure != now.structure:
         return False
-    if asked_at - entry.read_at > STALE_FOR:
+    if asked_at - entry.read_at > stale_for():
         return False
     return not _saved_lately(session, reader)
 
@@ -209,7 +215,7 @@ def _may_serve_stale(session: Session, entry: _Entry[Any], now: Stamp, asked_at:
 def _saved_lately(session: Session, user_id: int) -> bool:
     """Whether this user saved values within the staleness bound (every save writes an
     audit event, whichever server process took it)."""
-    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=STALE_FOR + WRITE_MARGIN)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=stale_for() + WRITE_MARGIN)
     found = session.execute(select(AuditEvent.id).where(
         AuditEvent.actor_id == user_id, AuditEvent.at >= since,
         AuditEvent.object_type.in_(VALUE_WRITES)).limit(1)).first()
