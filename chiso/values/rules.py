@@ -21,6 +21,8 @@ as "76,6%" means 76.6 hundredths, stored as 0.766 × scale for a ratio (76.6 whe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 ERROR_SCHEMA = {
@@ -71,35 +73,55 @@ def compute_values(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+@dataclass(frozen=True)
+class _Rule:
+    """One rule: rows where `condition` holds get an error in `column`, with a message."""
+
+    condition: pl.Expr
+    column: str
+    rule: str
+    vi: pl.Expr | str
+    en: pl.Expr | str
+
+
 def check_values(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Apply every rule. `frame` has `_row`, `indicator_code`, `kind`, `scale`, `decimals`,
     and for each of numerator/denominator/value: the parsed Float64, `<name>_text` (what the
-    user wrote) and `<name>_percent`. Returns (frame with `final_value`, errors)."""
+    user wrote) and `<name>_percent`. Returns (frame with `final_value`, errors).
+
+    Every rule's condition is evaluated in one pass; error rows (and their messages) are
+    built only for the rules some row breaks. A single save from a form checked each rule
+    by itself: 6.6 ms of CPU for one row, most of a save's cost (issue 18)."""
     frame = compute_values(frame)
-    checks = [_format_errors(frame, name) for name in ("numerator", "denominator", "value")]
-    checks += [_presence_errors(frame), _range_errors(frame), _consistency_errors(frame)]
-    errors = pl.concat(checks, how="vertical")
-    return frame, errors
+    rules = [rule for name in ("numerator", "denominator", "value")
+             for rule in _format_rules(frame, name)]
+    rules += [*_presence_rules(), *_range_rules(), _consistency_rule()]
+    broken = frame.select(rule.condition.fill_null(False).any().alias(f"r{i}")
+                          for i, rule in enumerate(rules)).row(0)
+    errors = [error_rows(frame, rule.condition, column=rule.column, rule=rule.rule,
+                         vi=rule.vi, en=rule.en)
+              for rule, hit in zip(rules, broken, strict=True) if hit]
+    return frame, pl.concat(errors, how="vertical") if errors else empty_errors()
 
 
-def _format_errors(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+def _format_rules(frame: pl.DataFrame, name: str) -> list[_Rule]:
     text = pl.col(f"{name}_text")
     bad_number = text.is_not_null() & (text.str.strip_chars() != "") & pl.col(name).is_null()
     # Quote the cell as typed ("mười hai"), not as cleaned for parsing ("mườihai").
     typed = pl.col(f"{name}_typed") if f"{name}_typed" in frame.columns else text
     percent_part = pl.col(f"{name}_percent") & (pl.lit(name) != "value")
-    return pl.concat([
-        error_rows(frame, bad_number, column=name, rule="number_format",
-                   vi=pl.format("'{}' không phải là số", typed),
-                   en=pl.format("'{}' is not a number", typed)),
-        error_rows(frame, percent_part & ~bad_number, column=name, rule="percent_part",
-                   vi=pl.format("'{}': tử số, mẫu số là số lượng, không ghi dạng phần trăm", text),
-                   en=pl.format("'{}': numerators and denominators are counts, not "
-                                "percentages", text)),
-    ])
+    return [
+        _Rule(bad_number, name, "number_format",
+              vi=pl.format("'{}' không phải là số", typed),
+              en=pl.format("'{}' is not a number", typed)),
+        _Rule(percent_part & ~bad_number, name, "percent_part",
+              vi=pl.format("'{}': tử số, mẫu số là số lượng, không ghi dạng phần trăm", text),
+              en=pl.format("'{}': numerators and denominators are counts, not "
+                           "percentages", text)),
+    ]
 
 
-def _presence_errors(frame: pl.DataFrame) -> pl.DataFrame:
+def _presence_rules() -> list[_Rule]:
     num, den, val = pl.col("numerator"), pl.col("denominator"), pl.col("value")
     is_ratio = pl.col("kind") == RATIO
     unparsed = pl.any_horizontal(
@@ -109,59 +131,55 @@ def _presence_errors(frame: pl.DataFrame) -> pl.DataFrame:
     one_part = is_ratio & (num.is_null() ^ den.is_null()) & ~unparsed
     not_ratio = ~is_ratio & (num.is_not_null() | den.is_not_null())
     code = pl.col("indicator_code")
-    return pl.concat([
-        error_rows(frame, missing & ~one_part, column="value", rule="value_missing",
-                   vi="thiếu số liệu: ghi giá trị, hoặc cả tử số và mẫu số",
-                   en="no figure: give the value, or both numerator and denominator"),
-        error_rows(frame, one_part & num.is_null(), column="numerator",
-                   rule="parts_incomplete", vi="thiếu tử số: cần ghi cả tử số và mẫu số",
-                   en="the numerator is missing: give both numerator and denominator"),
-        error_rows(frame, one_part & den.is_null(), column="denominator",
-                   rule="parts_incomplete", vi="thiếu mẫu số: cần ghi cả tử số và mẫu số",
-                   en="the denominator is missing: give both numerator and denominator"),
-        error_rows(frame, not_ratio, column="numerator", rule="parts_not_ratio",
-                   vi=pl.format("chỉ tiêu '{}' không phải tỷ lệ: để trống tử số và mẫu số", code),
-                   en=pl.format("indicator '{}' is not a ratio: leave numerator and "
-                                "denominator empty", code)),
-    ])
+    return [
+        _Rule(missing & ~one_part, "value", "value_missing",
+              vi="thiếu số liệu: ghi giá trị, hoặc cả tử số và mẫu số",
+              en="no figure: give the value, or both numerator and denominator"),
+        _Rule(one_part & num.is_null(), "numerator", "parts_incomplete",
+              vi="thiếu tử số: cần ghi cả tử số và mẫu số",
+              en="the numerator is missing: give both numerator and denominator"),
+        _Rule(one_part & den.is_null(), "denominator", "parts_incomplete",
+              vi="thiếu mẫu số: cần ghi cả tử số và mẫu số",
+              en="the denominator is missing: give both numerator and denominator"),
+        _Rule(not_ratio, "numerator", "parts_not_ratio",
+              vi=pl.format("chỉ tiêu '{}' không phải tỷ lệ: để trống tử số và mẫu số", code),
+              en=pl.format("indicator '{}' is not a ratio: leave numerator and "
+                           "denominator empty", code)),
+    ]
 
 
-def _range_errors(frame: pl.DataFrame) -> pl.DataFrame:
+def _range_rules() -> list[_Rule]:
     is_ratio, is_share = pl.col("kind") == RATIO, pl.col("scale") == 100
     num, den = pl.col("numerator"), pl.col("denominator")
     value = pl.col("given_value")
     num_text, den_text, val_text = (pl.col(f"{n}_text")
                                     for n in ("numerator", "denominator", "value"))
-    return pl.concat([
-        error_rows(frame, is_ratio & (den <= 0), column="denominator",
-                   rule="denominator_positive",
-                   vi=pl.format("mẫu số phải lớn hơn 0 (đang là {})", den_text),
-                   en=pl.format("the denominator must be greater than 0 (got {})", den_text)),
-        error_rows(frame, num < 0, column="numerator", rule="non_negative",
-                   vi=pl.format("tử số không được âm (đang là {})", num_text),
-                   en=pl.format("the numerator must not be negative (got {})", num_text)),
-        error_rows(frame, (pl.col("kind") == COUNT) & (value < 0), column="value",
-                   rule="non_negative",
-                   vi=pl.format("số lượng không được âm (đang là {})", val_text),
-                   en=pl.format("a count must not be negative (got {})", val_text)),
-        error_rows(frame, is_ratio & is_share & (num > den) & (den > 0), column="numerator",
-                   rule="numerator_le_denominator",
-                   vi=pl.format("tử số ({}) lớn hơn mẫu số ({})", num_text, den_text),
-                   en=pl.format("the numerator ({}) is greater than the denominator ({})",
-                                num_text, den_text)),
-        error_rows(frame, is_ratio & is_share & ((value < 0) | (value > 100)), column="value",
-                   rule="percent_range",
-                   vi=pl.format("tỷ lệ phần trăm phải trong khoảng 0–100 (đang là {})",
-                                val_text),
-                   en=pl.format("a percentage must be within 0–100 (got {})", val_text)),
-        error_rows(frame, (pl.col("kind") == BOOLEAN) & ~value.is_in([0.0, 1.0]),
-                   column="value", rule="boolean_value",
-                   vi=pl.format("chỉ nhận 0 (không) hoặc 1 (có), đang là {}", val_text),
-                   en=pl.format("must be 0 (no) or 1 (yes), got {}", val_text)),
-    ])
+    return [
+        _Rule(is_ratio & (den <= 0), "denominator", "denominator_positive",
+              vi=pl.format("mẫu số phải lớn hơn 0 (đang là {})", den_text),
+              en=pl.format("the denominator must be greater than 0 (got {})", den_text)),
+        _Rule(num < 0, "numerator", "non_negative",
+              vi=pl.format("tử số không được âm (đang là {})", num_text),
+              en=pl.format("the numerator must not be negative (got {})", num_text)),
+        _Rule((pl.col("kind") == COUNT) & (value < 0), "value", "non_negative",
+              vi=pl.format("số lượng không được âm (đang là {})", val_text),
+              en=pl.format("a count must not be negative (got {})", val_text)),
+        _Rule(is_ratio & is_share & (num > den) & (den > 0), "numerator",
+              "numerator_le_denominator",
+              vi=pl.format("tử số ({}) lớn hơn mẫu số ({})", num_text, den_text),
+              en=pl.format("the numerator ({}) is greater than the denominator ({})",
+                           num_text, den_text)),
+        _Rule(is_ratio & is_share & ((value < 0) | (value > 100)), "value", "percent_range",
+              vi=pl.format("tỷ lệ phần trăm phải trong khoảng 0–100 (đang là {})", val_text),
+              en=pl.format("a percentage must be within 0–100 (got {})", val_text)),
+        _Rule((pl.col("kind") == BOOLEAN) & ~value.is_in([0.0, 1.0]), "value",
+              "boolean_value",
+              vi=pl.format("chỉ nhận 0 (không) hoặc 1 (có), đang là {}", val_text),
+              en=pl.format("must be 0 (no) or 1 (yes), got {}", val_text)),
+    ]
 
 
-def _consistency_errors(frame: pl.DataFrame) -> pl.DataFrame:
+def _consistency_rule() -> _Rule:
     """A value typed next to its parts must agree with them to the indicator's decimals
     (half a unit of the last shown decimal), so a sheet that rounds 76,64 to 76,6 passes."""
     parts_value = pl.col("numerator") / pl.col("denominator") * pl.col("scale")
@@ -172,8 +190,8 @@ def _consistency_errors(frame: pl.DataFrame) -> pl.DataFrame:
         & ((pl.col("given_value") - parts_value).abs() > tolerance)
     )
     rounded = parts_value.round(6).cast(pl.String)
-    return error_rows(
-        frame, mismatch, column="value", rule="value_mismatch",
+    return _Rule(
+        mismatch, "value", "value_mismatch",
         vi=pl.format("giá trị {} không khớp tử số / mẫu số (= {})", pl.col("value_text"),
                      rounded),
         en=pl.format("value {} does not match numerator / denominator (= {})",
