@@ -31,6 +31,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from chiso.analytics.answers import TargetStatus
 # else (query arguments, memory databases, other drivers) is computed every time.
 _SQLITE_FILE = re.compile(r"^sqlite(?:\+pysqlite)?:///(?P<path>[^?]+)$")
 _PACKAGE = Path(chiso.__file__).parent
+KEEP_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -112,8 +114,18 @@ def save(data_dir: Path, database: Path, question: Question, stamp_sql: str, sta
                                          suffix=".tmp", delete=False) as handle:
             json.dump(body, handle, ensure_ascii=False)
         os.replace(handle.name, target)
+        _forget_old(target.parent)
     except OSError:
         return
+
+
+def _forget_old(folder: Path) -> None:
+    """Answers not written for `KEEP_DAYS` are for past days or old data: drop them, so the
+    folder holds about one file per unit and year asked lately."""
+    cutoff = time.time() - KEEP_DAYS * 86_400
+    for path in folder.glob("*.json"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
 
 
 def _file(data_dir: Path, database: Path, question: Question) -> Path:
