@@ -24,6 +24,16 @@ from chiso.settings import reset_settings_cache
 boot()  # tables, write guards: what the app and the CLI do at start
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# pytest-xdist workers (the fast loop's `-n 2`, scripts/test) start with COLUMNS=80 and
+# LINES=24 in their environment: pytest imports GNU readline at start-up, readline writes
+# the terminal's size into the C environment, and the workers inherit it. The CLI modules'
+# Rich consoles would then be fixed at 80 columns when imported, and a test's
+# `env={"COLUMNS": "200"}` ignored. Drop them: a worker sees what a serial run sees.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
 PG_ADMIN_URL = os.environ.get(
     "CHISO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
