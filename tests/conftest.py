@@ -1,5 +1,8 @@
 """Test fixtures: every storage test runs on real SQLite and real PostgreSQL.
 
+The full suite (CI) runs both; the fast loop (`-m "not slow and not browser"`) leaves out
+the PostgreSQL run, marked `postgresql` and `slow` (POSTGRESQL_PARAM below).
+
 PostgreSQL comes from CHISO_TEST_PG_URL (default: postgres@127.0.0.1:5432, trust auth).
 Outside CI a missing server skips the PostgreSQL half with a message; under CI=true it
 fails instead, so CI can never pass without having run it.
@@ -37,7 +40,13 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 PG_ADMIN_URL = os.environ.get(
     "CHISO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-BACKENDS = ["sqlite", "postgresql"]
+# The PostgreSQL run of a database test is marked `postgresql` and `slow`: the fast loop
+# (`-m "not slow and not browser"`, issue 13) runs every database test once, on SQLite,
+# and leaves the second database to the full suite (CI), which runs both. `-m postgresql`
+# runs only the PostgreSQL half. A fixture of its own that makes databases per backend
+# uses POSTGRESQL_PARAM too.
+POSTGRESQL_PARAM = pytest.param("postgresql", marks=[pytest.mark.postgresql, pytest.mark.slow])
+BACKENDS = ["sqlite", POSTGRESQL_PARAM]
 
 
 def _pg_create_database() -> str:

@@ -18,7 +18,7 @@ from chiso.reports.cutoff import end_of_day
 from chiso.tasks.history import tasks_as_of
 from chiso.tasks.models import TaskStatus
 from chiso.tasks.service import create_task, edit_task, get_task, update_progress
-from tests.conftest import _pg_create_database, _pg_drop_database
+from tests.conftest import POSTGRESQL_PARAM, _pg_create_database, _pg_drop_database
 from tests.tasks_support import build_world, on_day, system
 
 
@@ -81,7 +81,7 @@ def test_only_a_system_job_records_a_change_in_the_past(session: Session, make_u
 
 # ------------------------------------------------------------------ the migration
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", POSTGRESQL_PARAM])
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / f'{uuid.uuid4().hex}.sqlite'}"
