@@ -12,6 +12,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 BENCH_ONLY = ["pandas", "httpx", "duckdb", "benchmarks"]
 ROOT = Path(__file__).resolve().parents[1]
 # The one runtime module that may name the benchmarks: the `bench` group, which imports
@@ -46,6 +48,7 @@ def _importers(package: str, of: set[str]) -> dict[str, list[str]]:
     return found
 
 
+@pytest.mark.slow  # parses every module of chiso and benchmarks: ~2 s
 def test_runtime_package_imports_no_bench_library() -> None:
     """No module of `chiso` imports pandas or httpx (they come with the `bench` extra), and
     only the bench group names the `benchmarks` package."""
@@ -87,6 +90,7 @@ def test_chiso_status_starts_without_pandas_httpx_or_duckdb() -> None:
     assert found["cli"] == ["chiso.analytics.cli", "chiso.cli"], found["cli"]
 
 
+@pytest.mark.slow  # two `chiso` processes: ~4 s
 def test_every_domain_command_is_still_there() -> None:
     chiso = str(Path(sys.executable).with_name("chiso"))
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
@@ -101,6 +105,7 @@ def test_every_domain_command_is_still_there() -> None:
     assert funding.returncode == 0 and "import" in funding.stdout, funding.stderr[-3000:]
 
 
+@pytest.mark.slow  # a Python process that builds the app: ~2.5 s
 def test_web_app_imports_no_bench_library() -> None:
     found = _loaded_after("""
         from chiso.web.app import create_app
@@ -109,6 +114,7 @@ def test_web_app_imports_no_bench_library() -> None:
     assert "pandas" not in found["loaded"] and "benchmarks" not in found["loaded"], found
 
 
+@pytest.mark.slow  # a `chiso` process: ~2 s
 def test_bench_group_still_lists_every_benchmark() -> None:
     chiso = str(Path(sys.executable).with_name("chiso"))
     done = subprocess.run([chiso, "bench", "--help"], capture_output=True, text=True,
