@@ -45,12 +45,19 @@ def as_blocks(table: Table) -> list[RenderableType]:
         if len(first.plain) <= SHORT and pairs[0][0] == headers[1]:
             # A code, number or rank leads the row: its name (the next cell) goes beside it.
             first = Text.assemble(first, "  ", pairs.pop(0)[1])
-        blocks.append(first)
+        blocks.append(_indented(first))
         if pairs:
             blocks.append(_pairs(pairs))
     if table.caption:
         blocks += [Text(""), Text(_plain(table.caption), style="dim")]
     return blocks
+
+
+def _indented(first: Text) -> RenderableType:
+    """A first cell written with leading spaces (an indicator under its pillar) keeps its
+    indent on every line it wraps to, not only on the first."""
+    indent = len(first.plain) - len(first.plain.lstrip(" "))
+    return Padding(first[indent:], (0, 0, 0, indent)) if indent else first
 
 
 def _pairs(pairs: list[tuple[str, Text]]) -> Padding:
