@@ -7,7 +7,7 @@ computes in memory (Polars): a value saved a moment ago shows in the next answer
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
 
 import polars as pl
 
