@@ -49,6 +49,30 @@ POSTGRESQL_PARAM = pytest.param("postgresql", marks=[pytest.mark.postgresql, pyt
 BACKENDS = ["sqlite", POSTGRESQL_PARAM]
 
 
+# Passwords are hashed with argon2id at chiso's real cost (64 MiB, 4 lanes): a third of
+# the fast loop's CPU went to hashing in `make_user` and verifying at every sign-in, for
+# tests about something else. Tests use argon2's cheapest profile instead — the same
+# algorithm and code path, the parameters stored in each hash as always. A test about the
+# cost itself (sign-in timing) asks for the real one with `@pytest.mark.real_password_hash`.
+# Subprocesses (the CLI, served apps) always hash at the real cost.
+@pytest.fixture(autouse=True)
+def _cheap_password_hash(request: pytest.FixtureRequest,
+                         monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from argon2 import PasswordHasher, profiles
+
+    from chiso.accounts import passwords, service
+
+    if request.node.get_closest_marker("real_password_hash") is None:
+        monkeypatch.setattr(passwords, "_hasher",
+                            PasswordHasher.from_parameters(profiles.CHEAPEST))
+    # The refusal path's dummy hash is cached: it must be made at the cost in force, or a
+    # refusal would take a cheap hash's time beside a real user's expensive one.
+    service._dummy_hash.cache_clear()
+    yield
+    service._dummy_hash.cache_clear()
+
+
+
 def _pg_create_database() -> str:
     """Create a scratch database for this test run; returns its URL."""
     import psycopg

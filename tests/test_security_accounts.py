@@ -118,6 +118,7 @@ def _median_ms(client, username: str, rounds: int = 7) -> float:  # type: ignore
 # Slow: it compares timings, which the fast loop's second worker disturbs (a ratio of
 # 0.58 there); the full suite in CI runs it serially, with no other test beside it.
 @pytest.mark.slow
+@pytest.mark.real_password_hash
 def test_sign_in_time_does_not_reveal_whether_a_user_exists(client, make_user) -> None:
     user, _ = make_user(Role.VIEWER)
     # Alternate the two kinds so that a busy moment of the machine hits both alike; stay
