@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +63,9 @@ class Outcome:
     samples: list[Sample] = field(default_factory=list)
     writes: list[Acknowledged] = field(default_factory=list)
     seconds: float = 0.0
+    # (kind, status, what the server or the client said): a count of errors alone says
+    # nothing about their cause.
+    failures: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 def register_bench(bench: typer.Typer) -> None:
@@ -295,10 +299,13 @@ async def _timed(outcome: Outcome, kind: str, request) -> httpx.Response | None:
     start = time.perf_counter()
     try:
         response = await request
-    except httpx.HTTPError:
+    except httpx.HTTPError as exc:
         outcome.samples.append(Sample(kind, time.perf_counter() - start, 0))
+        outcome.failures.append((kind, 0, f"{type(exc).__name__}: {exc}"[:300]))
         return None
     outcome.samples.append(Sample(kind, time.perf_counter() - start, response.status_code))
+    if response.status_code >= 400:
+        outcome.failures.append((kind, response.status_code, response.text[:300]))
     return response
 
 
@@ -331,6 +338,9 @@ def _report(outcome: Outcome, workers: int) -> None:
         table.add_row(name, str(row["requests"]), f"{row['rps']:.1f}", f"{row['p50']:.1f}",
                       f"{row['p95']:.1f}", f"{row['p99']:.1f}", str(row["errors"]))
     console.print(table)
+    for (kind, status, said), count in Counter(outcome.failures).most_common(5):
+        console.print(f"Lỗi / error ×{count}: {kind} {status or 'no answer'} — {said}",
+                      markup=False, highlight=False)
 
 
 def lost_writes(target: Target, writes: list[Acknowledged]) -> list[Acknowledged]:

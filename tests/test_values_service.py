@@ -9,8 +9,10 @@ from values_support import build_world
 
 from chiso.accounts.access import Access
 from chiso.audit.models import AuditEvent
+from chiso.db import new_session
 from chiso.text import parse_number
 from chiso.text.columns import cell_text, parse_number_columns, parse_number_expr
+from chiso.values import service as values_service
 from chiso.values.models import DataValue, DataValueVersion
 from chiso.values.service import (
     StaleVersion,
@@ -44,6 +46,51 @@ def test_save_then_update_keeps_both_versions(session, world) -> None:
     assert again.version == 2 and again.comment == "Sửa theo báo cáo"
     actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions == ["value.create", "value.update"]
+
+
+def _overtaken(db_url: str, world, value: float):  # type: ignore[no-untyped-def]
+    """A write guard that, the first time it is asked, commits another save of the same
+    figure from a second session: between the save's read and its write, as two officers
+    saving at the same moment do on SQLite (`chiso bench load --write-pause 0`)."""
+    calls = []
+
+    def guard(_session, _keys, _access) -> None:  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:
+            other = new_session(db_url)
+            save_value(other, unit_id=world.commune_a.id, indicator_id=world.count.id,
+                       period="2025", value=value, access=Access.system(other, "other"))
+            other.commit()
+            other.close()
+    return guard
+
+
+@pytest.mark.parametrize("expected", [None, 1])
+def test_a_save_overtaken_between_read_and_write(session, world, db_url, is_postgres,
+                                                 expected) -> None:
+    if is_postgres:
+        pytest.skip("PostgreSQL locks the row (FOR UPDATE): the other save waits instead")
+    kwargs = dict(unit_id=world.commune_a.id, indicator_id=world.count.id, period="2025")
+    row = save_value(session, value=10, **kwargs, access=Access.system(session, "test"))
+    session.commit()
+    guard = _overtaken(db_url, world, 20)
+    values_service.WRITE_GUARDS.append(guard)
+    try:
+        if expected is None:  # "this figure now": applied on top of the other save
+            save_value(session, value=30, **kwargs, access=Access.system(session, "test"))
+            session.commit()
+        else:  # a change to version 1, which is no longer current: refused
+            with pytest.raises(StaleVersion):
+                save_value(session, value=30, expected_version=expected, **kwargs,
+                           access=Access.system(session, "test"))
+            session.rollback()
+    finally:
+        values_service.WRITE_GUARDS.remove(guard)
+    history = [(v.version, v.value) for v in value_history(session, row.id)]
+    if expected is None:
+        assert history == [(1, 10.0), (2, 20.0), (3, 30.0)]
+    else:
+        assert history == [(1, 10.0), (2, 20.0)]
 
 
 def test_saving_the_same_figure_again_writes_no_version(session, world) -> None:

@@ -127,6 +127,9 @@ def _key_frame(unit_id: int, indicator_id: int, period: str) -> pl.DataFrame:
 # ------------------------------------------------------------------ single value
 
 
+SAVE_ATTEMPTS = 3  # a save without an expected version, when another one overtook it
+
+
 def save_value(
     session: Session,
     *,
@@ -149,7 +152,10 @@ def save_value(
     (ước): it never replaces an official figure, which replaces it and keeps it beside.
 
     Numbers may be Python numbers or text as users type it ("76,6%", "1.234.567").
-    Saving the same figure again changes nothing and writes no version.
+    Saving the same figure again changes nothing and writes no version. With
+    `expected_version`, a save finding another version is refused (`StaleVersion`, 409);
+    without it, a save overtaken by another between its read and its write is applied on
+    top of that one, as it would have been a moment later.
     """
     require_booted()
     access.require(Action.CAPTURE, unit_id)
@@ -160,25 +166,37 @@ def save_value(
     _check_period_begun(period_id, calendar, source)
     _check_unit_in_period(session, unit_id, period_id)
     computed = _checked_single(indicator, numerator, denominator, value)
-    existing = session.scalar(
-        select(DataValue).where(DataValue.unit_id == unit_id,
-                                DataValue.indicator_id == indicator_id,
-                                DataValue.period == period_id).with_for_update())
-    _check_expected_version(existing, expected_version)
-    if estimate and estimates.official_stands(existing):
-        assert existing is not None
-        if estimates.same_estimate(existing, computed):
+    for attempt in range(SAVE_ATTEMPTS):
+        existing = session.scalar(
+            select(DataValue).where(DataValue.unit_id == unit_id,
+                                    DataValue.indicator_id == indicator_id,
+                                    DataValue.period == period_id).with_for_update())
+        _check_expected_version(existing, expected_version)
+        if estimate and estimates.official_stands(existing):
+            assert existing is not None
+            if estimates.same_estimate(existing, computed):
+                return existing
+            raise ValueRejected([estimates.official_exists_issue(period_id)])
+        new_state = {**computed, "comment": nfc(comment), "source": _source(source),
+                     **estimates.columns(existing, computed, estimate)}
+        if existing is not None and not existing.deleted and _same_state(existing, new_state):
             return existing
-        raise ValueRejected([estimates.official_exists_issue(period_id)])
-    new_state = {**computed, "comment": nfc(comment), "source": _source(source),
-                 **estimates.columns(existing, computed, estimate)}
-    if existing is not None and not existing.deleted and _same_state(existing, new_state):
-        return existing
-    run_write_guards(session, _key_frame(unit_id, indicator_id, period_id), access)
-    if existing is None:
-        return _insert_single(session, unit_id, indicator_id, period_id, new_state,
-                              actor, import_batch_id)
-    return _update_single(session, existing, new_state, actor, import_batch_id)
+        run_write_guards(session, _key_frame(unit_id, indicator_id, period_id), access)
+        if existing is None:
+            return _insert_single(session, unit_id, indicator_id, period_id, new_state,
+                                  actor, import_batch_id)
+        try:
+            return _update_single(session, existing, new_state, actor, import_batch_id)
+        except StaleVersion:
+            # A caller without `expected_version` asked for "this figure now", not for a
+            # change to a version they read: another save between our read and our write
+            # is no conflict for them. It happens on SQLite, which has no row locks
+            # (PostgreSQL's FOR UPDATE above waits instead); the failed UPDATE left
+            # nothing changed and holds the write lock, so reading again sees that save
+            # and no other can commit before ours.
+            if expected_version is not None or attempt == SAVE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def delete_value(
