@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from chiso.analytics import rollup
 from chiso.analytics.rollup import with_period_parts
+from chiso.db.reads import collector_paused
 from chiso.indicators.models import Indicator
 from chiso.plans.models import Plan, Target
 from chiso.plans.revisions import in_force_subquery
@@ -49,8 +50,9 @@ CHUNK = 5000  # ids per IN (...) list: well inside SQLite's and PostgreSQL's lim
 
 def _frame(session: Session, query: Select, schema: dict[str, Any]) -> pl.DataFrame:
     # Core rows straight from the connection: the ORM result layer costs more than the query.
-    rows = session.connection().execute(query).fetchall()
-    return _columns(rows, schema)
+    with collector_paused():
+        rows = session.connection().execute(query).fetchall()
+        return _columns(rows, schema)
 
 
 def _fast_frame(session: Session, query: Select, schema: dict[str, Any]) -> pl.DataFrame:
@@ -61,12 +63,13 @@ def _fast_frame(session: Session, query: Select, schema: dict[str, Any]) -> pl.D
     connection = session.connection()
     sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    return _columns(rows, schema)
+    with collector_paused():
+        try:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        return _columns(rows, schema)
 
 
 def _columns(rows: Sequence[Sequence[Any]], schema: dict[str, Any]) -> pl.DataFrame:
