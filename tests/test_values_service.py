@@ -93,6 +93,24 @@ def test_a_save_overtaken_between_read_and_write(session, world, db_url, is_post
         assert history == [(1, 10.0), (2, 20.0)]
 
 
+def test_an_import_overtaken_stores_nothing_and_says_so(session, world, db_url) -> None:
+    kwargs = dict(unit_id=world.commune_a.id, indicator_id=world.count.id, period="2025")
+    row = save_value(session, value=10, **kwargs, access=Access.system(session, "test"))
+    session.commit()
+    guard = _overtaken(db_url, world, 20)
+    values_service.WRITE_GUARDS.append(guard)
+    try:
+        with pytest.raises(StaleVersion) as refused:
+            upsert_values(session, [{**kwargs, "value": 30}], source="import",
+                          access=Access.system(session, "test"))
+        session.rollback()
+    finally:
+        values_service.WRITE_GUARDS.remove(guard)
+    said = str(refused.value)
+    assert "None" not in said and "chưa có gì được lưu" in said and "nothing was stored" in said
+    assert [(v.version, v.value) for v in value_history(session, row.id)] == [(1, 10.0), (2, 20.0)]
+
+
 def test_saving_the_same_figure_again_writes_no_version(session, world) -> None:
     kwargs = dict(unit_id=world.commune_a.id, indicator_id=world.count.id, period="2025")
     row = save_value(session, value=12, **kwargs, access=Access.system(session, "test"))

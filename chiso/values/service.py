@@ -73,6 +73,13 @@ class StaleVersion(Conflict):
 
     def __init__(self, *, expected: int | None, current: int | None) -> None:
         self.expected, self.current = expected, current
+        if expected is None or current is None:  # a bulk write overtaken: no one version
+            super().__init__(
+                "Trong lúc lưu, người khác vừa cập nhật một số liệu của tệp nên chưa có gì "
+                "được lưu. Hãy lưu lại.",
+                "While saving, someone else changed one of these values, so nothing was "
+                "stored. Save again.", data={"current_version": current})
+            return
         super().__init__(
             f"Số liệu đã được người khác cập nhật (phiên bản {current}, bạn đang sửa phiên bản "
             f"{expected}). Hãy tải lại và nhập lại thay đổi.",
