@@ -108,10 +108,13 @@ def test_chiso_status_shows_the_statuses_and_counts(world):
                  "Đúng tiến độ", "Chậm tiến độ", "Chưa có số liệu", "120,0",
                  "Đã đạt: 1", "Có nguy cơ chậm: 0"):
         assert text in result.output, result.output
+    assert "Lạng Sơn: chỉ tiêu năm 2025" in result.output  # the unit's name, not its code
+    assert "đơn vị 20" not in result.output
     english = CliRunner().invoke(cli_app, ["status", "--unit", "20", "--year", "2025",
                                            "--lang", "en"], env={"COLUMNS": "200"})
     assert "On track" in english.output and "Expected on path" in english.output, \
         english.output
+    assert "Lạng Sơn: targets for 2025" in english.output  # no English name: the Vietnamese
 
 
 def test_chiso_status_names_an_unknown_unit_and_a_bad_date(world):

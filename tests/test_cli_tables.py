@@ -24,3 +24,22 @@ def test_an_indented_name_keeps_its_indent_on_every_wrapped_line() -> None:
     assert all(line.startswith("  ") and not line.startswith("   ") for line in name_lines), \
         lines
     assert "Mục tiêu: ≥ 100,0%" in lines[start + 2], lines
+
+
+def test_in_a_wide_table_too_a_wrapped_name_stays_under_its_indent() -> None:
+    table = Table(title="Tỉnh Lạng Sơn: chỉ tiêu năm 2026")
+    for header in ("Chỉ tiêu", "Mục tiêu", "Thực hiện", "Tiến độ kỳ vọng", "Dự báo cuối kỳ",
+                   "Trạng thái"):
+        table.add_column(header)
+    table.add_row("[bold cyan]Chính quyền số[/]")
+    table.add_row("  Tỷ lệ hệ thống thông tin được xác định cấp độ và triển khai phương án bảo "
+                  "đảm an toàn thông tin theo cấp độ", "≥ 100,0%", "88,2%", "98,7%", "93,1%",
+                  "[yellow]● Có nguy cơ chậm[/]")
+    console = Console(width=120, record=True, color_system=None)
+    print_table(console, table)
+    lines = console.export_text().splitlines()
+    cells = [line.split("│")[1] for line in lines if line.startswith("│")]
+    name = [cell for cell in cells if cell.strip() and "Chính quyền số" not in cell]
+    assert len(name) >= 2, lines  # it wraps at this width
+    assert all(cell.startswith("   ") and not cell.startswith("    ") for cell in name), lines
+    assert any(cell.strip() == "Chính quyền số" for cell in cells), lines  # markup rendered

@@ -89,7 +89,11 @@ def status(
             raise typer.Exit(2) from exc
     pillars = {code: (en if lang == "en" and en else vi)
                for code, (vi, en) in answer.pillars.items()}
-    _print(answer.rows, pillars, unit, year, lang)
+    name = unit
+    if answer.unit_names:  # a name, not a code, in front of people
+        vi_name, en_name = answer.unit_names
+        name = en_name if lang == "en" and en_name else vi_name
+    _print(answer.rows, pillars, unit, name, year, lang)
 
 
 def _compute(question: Question, settings: Settings, database: Path | None) -> Answer:
@@ -104,6 +108,7 @@ def _compute(question: Question, settings: Settings, database: Path | None) -> A
     from chiso.boot import boot
     from chiso.db import session_scope
     from chiso.indicators.models import Pillar
+    from chiso.units.service import get_unit
 
     boot()
     stamp = snapshot.read_stamp(database, SQLITE_STAMP) if database else None
@@ -112,20 +117,25 @@ def _compute(question: Question, settings: Settings, database: Path | None) -> A
                                as_of=question.day)
         pillars = {code: (vi, en) for code, vi, en in
                    session.execute(select(Pillar.code, Pillar.name_vi, Pillar.name_en))}
-    answer = Answer(rows, pillars)
+        try:
+            found = get_unit(session, question.unit, on=question.day)
+            names: tuple[str, str] | None = (found.name, found.name_en)
+        except NotFound:  # statuses of a code no unit holds that day: print the code
+            names = None
+    answer = Answer(rows, pillars, names)
     if database and stamp is not None:
         snapshot.save(settings.data_dir, database, question, SQLITE_STAMP, stamp, answer)
     return answer
 
 
-def _print(rows: list[TargetStatus], pillars: dict[str, str], unit: str, year: int,
-           lang: str) -> None:
+def _print(rows: list[TargetStatus], pillars: dict[str, str], unit: str, name: str,
+           year: int, lang: str) -> None:
     _ = gettext_for(lang)
     if not rows:
         console.print(_("No targets for unit {unit} in {year}.", unit=unit, year=year))
         return
     as_of: dt.date | None = rows[0].as_of
-    title = _("Targets of unit {unit}, {year} — as of {day}", unit=unit, year=year,
+    title = _("{unit}: targets for {year} — as of {day}", unit=name, year=year,
               day=format_date(as_of, lang))
     if all(row.closed for row in rows):
         title += " — " + _("the year is over: year-end results")

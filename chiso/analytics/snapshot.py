@@ -59,6 +59,7 @@ class Question:
 class Answer:
     rows: list[TargetStatus]
     pillars: dict[str, tuple[str, str]]  # code → (name_vi, name_en)
+    unit_names: tuple[str, str] | None = None  # the unit's (name_vi, name_en), to print
 
 
 def database_file(database_url: str) -> Path | None:
@@ -93,8 +94,10 @@ def load(data_dir: Path, database: Path, question: Question) -> Answer | None:
         return None
     if read_stamp(database, stored["stamp_sql"]) != stored["stamp"]:
         return None
+    names = stored.get("unit_names")
     return Answer([TargetStatus.from_dict(row) for row in stored["rows"]],
-                  {code: (vi, en) for code, (vi, en) in stored["pillars"].items()})
+                  {code: (vi, en) for code, (vi, en) in stored["pillars"].items()},
+                  (names[0], names[1]) if isinstance(names, list) and len(names) == 2 else None)
 
 
 def save(data_dir: Path, database: Path, question: Question, stamp_sql: str, stamp: str,
@@ -107,6 +110,7 @@ def save(data_dir: Path, database: Path, question: Question, stamp_sql: str, sta
         "stamp_sql": stamp_sql, "stamp": stamp,
         "rows": [row.to_dict() for row in answer.rows],
         "pillars": {code: list(names) for code, names in answer.pillars.items()},
+        "unit_names": list(answer.unit_names) if answer.unit_names else None,
     }
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,12 @@ SHORT = 12  # characters: a first cell this short is a code or a number, not a n
 def print_table(console: Console, table: Table) -> None:
     """Print `table`, or its rows as blocks when the terminal is narrower than `NARROW`."""
     if console.width >= NARROW or len(table.columns) < 3:
+        # A first cell written with leading spaces keeps its indent when it wraps in a
+        # column too. Rich keeps a column's cells in `_cells` (no public setter).
+        first = table.columns[0] if table.columns else None
+        if first is not None:
+            first._cells = [_indented(_text(cell)) if isinstance(cell, str | Text) else cell
+                            for cell in first._cells]
         console.print(table)
         return
     for block in as_blocks(table):
