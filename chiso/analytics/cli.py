@@ -93,7 +93,7 @@ def status(
     if answer.unit_names:  # a name, not a code, in front of people
         vi_name, en_name = answer.unit_names
         name = en_name if lang == "en" and en_name else vi_name
-    _print(answer.rows, pillars, unit, name, year, lang)
+    _print(answer.rows, pillars, name, year, lang)
 
 
 def _compute(question: Question, settings: Settings, database: Path | None) -> Answer:
@@ -128,11 +128,11 @@ def _compute(question: Question, settings: Settings, database: Path | None) -> A
     return answer
 
 
-def _print(rows: list[TargetStatus], pillars: dict[str, str], unit: str, name: str,
-           year: int, lang: str) -> None:
+def _print(rows: list[TargetStatus], pillars: dict[str, str], name: str, year: int,
+           lang: str) -> None:
     _ = gettext_for(lang)
     if not rows:
-        console.print(_("No targets for unit {unit} in {year}.", unit=unit, year=year))
+        console.print(_("{unit} has no targets in {year}.", unit=name, year=year))
         return
     as_of: dt.date | None = rows[0].as_of
     title = _("{unit}: targets for {year} — as of {day}", unit=name, year=year,
