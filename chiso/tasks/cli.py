@@ -65,8 +65,16 @@ def list_cmd(
         rows = list_tasks(session, TaskFilter(unit_id=unit_option(session, unit), status=status,
                                               due_to=date_option(due_before),
                                               origin=check_origin(origin) if origin else None))
-        table = Table("Mã", "Nhiệm vụ", "Chủ trì", "Hạn", "Tiến độ", "Trạng thái",
-                      "Phụ trách")
+        # The task's wording gets the room: codes, dates, percentages and statuses stay on
+        # one line (evenly shared columns wrapped a task over eight lines at 130 columns).
+        table = Table(expand=True)
+        table.add_column("Mã", no_wrap=True)
+        table.add_column("Nhiệm vụ", ratio=3)
+        table.add_column("Chủ trì", ratio=2)
+        table.add_column("Hạn", no_wrap=True)
+        table.add_column("Tiến độ", no_wrap=True, justify="right")
+        table.add_column("Trạng thái", no_wrap=True)
+        table.add_column("Phụ trách", ratio=2)
         for r in rows:
             table.add_row(r.task.code, r.task.title, r.lead_unit_name,
                           format_date(r.task.due_date), format_percent(r.task.progress_pct, 0),
