@@ -252,6 +252,8 @@ def scorecard_cmd(unit: str = typer.Option(None, help="Chỉ nhiệm vụ đơn 
                            unit_id=unit_option(session, unit))
     table = Table("Đơn vị / unit", "Tổng", "Đúng hạn", "Muộn", "Quá hạn", "Đang làm",
                   "Không người phụ trách", "Tỷ lệ đúng hạn")
+    for column in table.columns[1:]:  # counts and rates, aligned on their last digit
+        column.justify = "right"
     for s in scores:
         rate = format_number(s.on_time_rate, 1) + "%" if s.on_time_rate is not None else "–"
         table.add_row(s.unit_name, str(s.total), str(s.done_on_time), str(s.done_late),
@@ -289,6 +291,8 @@ def counts_cmd(
                   "Đang làm trong hạn / running", "Quá hạn chưa xong / overdue",
                   title=f"Nhiệm vụ theo cấp giao đến ngày "
                         f"{format_date(get_settings().current_date())} / tasks by origin")
+    for column in table.columns[1:]:  # counts, aligned on their last digit
+        column.justify = "right"
     labelled = [(f"{c.label()} / {c.label('en')}", c) for c in counts]
     for label, c in [*labelled, ("Tổng cộng / total", total_of(counts))]:
         table.add_row(label, str(c.total), str(c.done), str(c.done_ahead),
