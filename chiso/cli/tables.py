@@ -21,10 +21,11 @@ def print_table(console: Console, table: Table) -> None:
     """Print `table`, or its rows as blocks when the terminal is narrower than `NARROW`."""
     if console.width >= NARROW or len(table.columns) < 3:
         # A first cell written with leading spaces keeps its indent when it wraps in a
-        # column too. Rich keeps a column's cells in `_cells` (no public setter).
+        # column too; the other cells are left as they are (Rich highlights plain strings).
+        # Rich keeps a column's cells in `_cells` (no public setter).
         first = table.columns[0] if table.columns else None
         if first is not None:
-            first._cells = [_indented(_text(cell)) if isinstance(cell, str | Text) else cell
+            first._cells = [_indented(_text(cell)) if _leads_with_space(cell) else cell
                             for cell in first._cells]
         console.print(table)
         return
@@ -64,6 +65,10 @@ def _indented(first: Text) -> RenderableType:
     indent on every line it wraps to, not only on the first."""
     indent = len(first.plain) - len(first.plain.lstrip(" "))
     return Padding(first[indent:], (0, 0, 0, indent)) if indent else first
+
+
+def _leads_with_space(cell: RenderableType) -> bool:
+    return isinstance(cell, str | Text) and _text(cell).plain.startswith(" ")
 
 
 def _pairs(pairs: list[tuple[str, Text]]) -> Padding:
