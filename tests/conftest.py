@@ -72,7 +72,6 @@ def _cheap_password_hash(request: pytest.FixtureRequest,
     service._dummy_hash.cache_clear()
 
 
-
 def _pg_create_database() -> str:
     """Create a scratch database for this test run; returns its URL."""
     import psycopg
