@@ -8,6 +8,10 @@ read (`chiso.analytics.frames.load_values`, 39,052 rows, best and median of 20 a
 overview): 49 ms best but 115 ms median with the collector running, 46 / 47 ms with it
 paused. The rows hold only numbers and strings, so they form no cycle the collector could
 free; reference counting frees them as always.
+
+The pause is process-wide: while readers in several threads overlap, the collector stays
+paused, and it runs at the first allocation after the last of them is done (CPython keeps
+counting allocations while it is paused, so it catches up then).
 """
 
 from __future__ import annotations
