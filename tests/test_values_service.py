@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import polars as pl
 import pytest
 from sqlalchemy import func, select
@@ -48,21 +50,34 @@ def test_save_then_update_keeps_both_versions(session, world) -> None:
     assert actions == ["value.create", "value.update"]
 
 
-def _overtaken(db_url: str, world, value: float):  # type: ignore[no-untyped-def]
-    """A write guard that, the first time it is asked, commits another save of the same
-    figure from a second session: between the save's read and its write, as two officers
-    saving at the same moment do on SQLite (`chiso bench load --write-pause 0`)."""
+@contextmanager
+def _overtaken(session, db_url: str, world):  # type: ignore[no-untyped-def]
+    """A figure stored at 10, and a write guard that, the first time it is asked, commits
+    another save of it (20) from a second session: between a save's read and its write, as
+    two officers saving at the same moment do on SQLite (`chiso bench load --write-pause
+    0`). Yields the figure's keys and its row."""
+    kwargs = dict(unit_id=world.commune_a.id, indicator_id=world.count.id, period="2025")
+    row = save_value(session, value=10, **kwargs, access=Access.system(session, "test"))
+    session.commit()
     calls = []
 
     def guard(_session, _keys, _access) -> None:  # type: ignore[no-untyped-def]
         calls.append(1)
         if len(calls) == 1:
             other = new_session(db_url)
-            save_value(other, unit_id=world.commune_a.id, indicator_id=world.count.id,
-                       period="2025", value=value, access=Access.system(other, "other"))
+            save_value(other, value=20, **kwargs, access=Access.system(other, "other"))
             other.commit()
             other.close()
-    return guard
+
+    values_service.WRITE_GUARDS.append(guard)
+    try:
+        yield kwargs, row
+    finally:
+        values_service.WRITE_GUARDS.remove(guard)
+
+
+def _versions(session, row) -> list[tuple[int, float]]:  # type: ignore[no-untyped-def]
+    return [(v.version, v.value) for v in value_history(session, row.id)]
 
 
 @pytest.mark.parametrize("expected", [None, 1])
@@ -70,12 +85,7 @@ def test_a_save_overtaken_between_read_and_write(session, world, db_url, is_post
                                                  expected) -> None:
     if is_postgres:
         pytest.skip("PostgreSQL locks the row (FOR UPDATE): the other save waits instead")
-    kwargs = dict(unit_id=world.commune_a.id, indicator_id=world.count.id, period="2025")
-    row = save_value(session, value=10, **kwargs, access=Access.system(session, "test"))
-    session.commit()
-    guard = _overtaken(db_url, world, 20)
-    values_service.WRITE_GUARDS.append(guard)
-    try:
+    with _overtaken(session, db_url, world) as (kwargs, row):
         if expected is None:  # "this figure now": applied on top of the other save
             save_value(session, value=30, **kwargs, access=Access.system(session, "test"))
             session.commit()
@@ -84,31 +94,21 @@ def test_a_save_overtaken_between_read_and_write(session, world, db_url, is_post
                 save_value(session, value=30, expected_version=expected, **kwargs,
                            access=Access.system(session, "test"))
             session.rollback()
-    finally:
-        values_service.WRITE_GUARDS.remove(guard)
-    history = [(v.version, v.value) for v in value_history(session, row.id)]
     if expected is None:
-        assert history == [(1, 10.0), (2, 20.0), (3, 30.0)]
+        assert _versions(session, row) == [(1, 10.0), (2, 20.0), (3, 30.0)]
     else:
-        assert history == [(1, 10.0), (2, 20.0)]
+        assert _versions(session, row) == [(1, 10.0), (2, 20.0)]
 
 
 def test_an_import_overtaken_stores_nothing_and_says_so(session, world, db_url) -> None:
-    kwargs = dict(unit_id=world.commune_a.id, indicator_id=world.count.id, period="2025")
-    row = save_value(session, value=10, **kwargs, access=Access.system(session, "test"))
-    session.commit()
-    guard = _overtaken(db_url, world, 20)
-    values_service.WRITE_GUARDS.append(guard)
-    try:
+    with _overtaken(session, db_url, world) as (kwargs, row):
         with pytest.raises(StaleVersion) as refused:
             upsert_values(session, [{**kwargs, "value": 30}], source="import",
                           access=Access.system(session, "test"))
         session.rollback()
-    finally:
-        values_service.WRITE_GUARDS.remove(guard)
     said = str(refused.value)
     assert "None" not in said and "chưa có gì được lưu" in said and "nothing was stored" in said
-    assert [(v.version, v.value) for v in value_history(session, row.id)] == [(1, 10.0), (2, 20.0)]
+    assert _versions(session, row) == [(1, 10.0), (2, 20.0)]
 
 
 def test_saving_the_same_figure_again_writes_no_version(session, world) -> None:
