@@ -11,14 +11,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.analytics import cache, evaluate, frames, lineage, projection, rollup
 from chiso.analytics.answers import TargetStatus
+from chiso.analytics.snapshot import Answer, Question
 from chiso.analytics.status import Status
 from chiso.errors import NotFound
+from chiso.indicators.models import Pillar
 from chiso.periods import Period, PeriodType, parse_period
 from chiso.settings import get_settings
+from chiso.units.service import get_unit
 
 __all__ = ["Status", "TargetStatus", "UnknownIndicator", "UnknownUnit", "indicator_series",
            "rolled_up_value", "subunit_breakdown", "target_statuses", "unit_id_for"]
@@ -121,6 +125,22 @@ def target_statuses(session: Session, *, unit_code: str, year: int,
         refresh=lambda old, touched: _with_reach(session, unit_code, _refreshed_statuses(
             session, unit_code, year, today, old, touched, known_at)))
     return [replace(row) for row in rows]
+
+
+def status_answer(session: Session, question: Question) -> Answer:
+    """`chiso status`'s answer: the unit's target statuses for the year on the day asked,
+    the pillars' names and the unit's name that day (computed by the CLI itself or by a
+    running server for it: `analytics.resident`)."""
+    rows = target_statuses(session, unit_code=question.unit, year=question.year,
+                           as_of=question.day)
+    pillars = {code: (vi, en) for code, vi, en in
+               session.execute(select(Pillar.code, Pillar.name_vi, Pillar.name_en))}
+    try:
+        found = get_unit(session, question.unit, on=question.day)
+        names: tuple[str, str] | None = (found.name, found.name_en)
+    except NotFound:  # statuses of a code no unit holds that day: print the code
+        names = None
+    return Answer(rows, pillars, names)
 
 
 def target_reach(session: Session, *, unit_code: str, year: int,

@@ -94,9 +94,21 @@ def load(data_dir: Path, database: Path, question: Question) -> Answer | None:
         return None
     if read_stamp(database, stored["stamp_sql"]) != stored["stamp"]:
         return None
-    names = stored.get("unit_names")
-    return Answer([TargetStatus.from_dict(row) for row in stored["rows"]],
-                  {code: (vi, en) for code, (vi, en) in stored["pillars"].items()},
+    return answer_from_json(stored)
+
+
+def answer_to_json(answer: Answer) -> dict[str, Any]:
+    """An answer as JSON (stored here, sent by a server to the CLI: `analytics.resident`)."""
+    return {"rows": [row.to_dict() for row in answer.rows],
+            "pillars": {code: list(names) for code, names in answer.pillars.items()},
+            "unit_names": list(answer.unit_names) if answer.unit_names else None}
+
+
+def answer_from_json(data: dict[str, Any]) -> Answer:
+    """The inverse of `answer_to_json`."""
+    names = data.get("unit_names")
+    return Answer([TargetStatus.from_dict(row) for row in data["rows"]],
+                  {code: (vi, en) for code, (vi, en) in data["pillars"].items()},
                   (names[0], names[1]) if isinstance(names, list) and len(names) == 2 else None)
 
 
@@ -106,12 +118,7 @@ def save(data_dir: Path, database: Path, question: Question, stamp_sql: str, sta
     Written whole or not at all (a reader never sees half a file); a data directory that
     cannot be written only means the next run computes again."""
     target = _file(data_dir, database, question)
-    body: dict[str, Any] = {
-        "stamp_sql": stamp_sql, "stamp": stamp,
-        "rows": [row.to_dict() for row in answer.rows],
-        "pillars": {code: list(names) for code, names in answer.pillars.items()},
-        "unit_names": list(answer.unit_names) if answer.unit_names else None,
-    }
+    body = {"stamp_sql": stamp_sql, "stamp": stamp, **answer_to_json(answer)}
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent,
@@ -134,15 +141,17 @@ def _forget_old(folder: Path) -> None:
 
 def _file(data_dir: Path, database: Path, question: Question) -> Path:
     key = json.dumps([str(database.resolve()), question.unit, question.year,
-                      question.day.isoformat(), chiso.__version__, _code_stamp()])
+                      question.day.isoformat(), code_key()])
     return data_dir / "cache" / "status" / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
 
 
-def _code_stamp() -> int:
-    """The newest modification time among chiso's source files (~300 stats, ~2 ms)."""
+def code_key() -> str:
+    """The code that computes answers: chiso's version and the newest modification time
+    among its source files (~300 stats, ~2 ms), so an edited rule is never answered by
+    code that predates it."""
     newest = 0
     for folder, _dirs, files in os.walk(_PACKAGE):
         for name in files:
             if name.endswith(".py"):
                 newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime_ns)
-    return newest
+    return f"{chiso.__version__}:{newest}"

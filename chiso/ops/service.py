@@ -63,8 +63,9 @@ DATABASE_DIR = "database"
 DATA_DIR = "data"
 STAGING_PREFIX = ".restore-"
 # Never copied from the data directory: earlier backups, a restore in progress, the
-# development signing key, lock files. The SQLite database is copied by the database step.
-SKIPPED_TOP = frozenset({"backups", ".secret_key"})
+# development signing key, the running servers' cards (analytics.resident), lock files.
+# The SQLite database is copied by the database step.
+SKIPPED_TOP = frozenset({"backups", ".secret_key", "run"})
 SKIPPED_NAMES = frozenset({".lock"})
 CHUNK = 1024 * 1024
 

@@ -16,10 +16,14 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chiso import __version__
+from chiso.analytics.resident import ResidentAnswers
+from chiso.analytics.service import status_answer
+from chiso.analytics.snapshot import Answer, Question
 from chiso.boot import boot, boot_web
 from chiso.db import session_scope
 from chiso.db.engine import ensure_migrated
 from chiso.reports.service import reap_stale_jobs
+from chiso.settings import get_settings
 from chiso.web.assets import ApiGZip, CachedStatic
 from chiso.web.deps import request_locale
 from chiso.web.error_pages import install_error_handlers
@@ -42,13 +46,22 @@ SECURITY_HEADERS = {
 
 
 @asynccontextmanager
-async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # A server keeps the records key index (which months hold which dossiers) so each
     # incoming batch reads only the months it needs; built in the background.
     from chiso.records.keyindex import warm_in_background
 
     _reap_report_jobs()
     warm_in_background()
+    # `chiso status` in a terminal asks this process, which has everything loaded, rather
+    # than loading it all itself (chiso/analytics/resident.py).
+    settings = get_settings()
+    app.state.status_answers = ResidentAnswers(settings.data_dir, settings.sqlalchemy_url,
+                                               _status_answer)
+    if app.state.status_answers.start():
+        today = settings.current_date()
+        app.state.status_answers.warm([Question(settings.default_unit, year, today)
+                                       for year in (today.year, today.year - 1)])
     # What start-up loaded (modules, the app, ORM classes, templates) lives as long as the
     # server: out of the collector's sight, a full collection walks only what requests
     # create (on the demo's province read, median 115 → 54 ms; chiso/db/reads.py). Given
@@ -57,7 +70,13 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        app.state.status_answers.stop()
         gc.unfreeze()
+
+
+def _status_answer(question: Question) -> Answer:
+    with session_scope() as session:
+        return status_answer(session, question)
 
 
 def _reap_report_jobs() -> None:
