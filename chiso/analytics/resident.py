@@ -28,6 +28,7 @@ card left by a process that is gone.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -36,7 +37,6 @@ import logging
 import os
 import secrets
 import socket
-import socketserver
 import tempfile
 import threading
 from collections.abc import Callable
@@ -185,7 +185,8 @@ class ResidentAnswers:
         self._token = secrets.token_urlsafe(32)
         self._code = ""
         self._card: Path | None = None
-        self._server: _Server | None = None
+        self._listening: socket.socket | None = None
+        self._accepting: threading.Thread | None = None
         self._warming: threading.Thread | None = None
         self._stopping = threading.Event()
         self.answered = 0  # questions answered (a test and the log read it)
@@ -197,15 +198,15 @@ class ResidentAnswers:
         try:
             self._folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             _forget_dead(self._folder)
-            self._server = _Server(("127.0.0.1", 0), _Handler)
+            self._listening = socket.create_server(("127.0.0.1", 0))
         except OSError as exc:
             log.warning("chiso status will compute itself: %s", exc)
             return False
-        self._server.owner = self
-        threading.Thread(target=self._server.serve_forever, name="chiso-status-answers",
-                         daemon=True).start()
-        card = Card(os.getpid(), self._server.server_address[1], self._token, self._database,
-                    self._code)
+        port = self._listening.getsockname()[1]
+        self._accepting = threading.Thread(target=self._accept, args=(self._listening,),
+                                           name="chiso-status-answers", daemon=True)
+        self._accepting.start()
+        card = Card(os.getpid(), port, self._token, self._database, self._code)
         try:
             self._card = _write_card(self._folder, card)
         except OSError as exc:
@@ -240,10 +241,41 @@ class ResidentAnswers:
         if self._card is not None:
             self._card.unlink(missing_ok=True)
             self._card = None
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        if self._listening is not None and self._accepting is not None:
+            # Wake the accepting thread with a connection of our own: it sees it is stopping
+            # and returns at once (socketserver's shutdown polls, up to 0.5 s per server).
+            with contextlib.suppress(OSError):
+                socket.create_connection(self._listening.getsockname(),
+                                         timeout=CONNECT_SECONDS).close()
+            self._accepting.join(timeout=5)
+            self._listening.close()
+            self._listening = self._accepting = None
+
+    def _accept(self, listening: socket.socket) -> None:
+        while not self._stopping.is_set():
+            try:
+                conn, _address = listening.accept()
+            except OSError:  # closed under it
+                return
+            if self._stopping.is_set():
+                conn.close()
+                return
+            threading.Thread(target=self._serve, args=(conn,), name="chiso-status-answer",
+                             daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        """One request line in, one reply line out. A client that connects and says nothing
+        holds its thread `ASK_SECONDS` at most."""
+        with conn:
+            try:
+                conn.settimeout(ASK_SECONDS)
+                with conn.makefile("rb") as stream:
+                    line = stream.readline(MAX_REQUEST + 1)
+                reply = ({"refused": "too long"} if len(line) > MAX_REQUEST
+                         else self.reply(line))
+                conn.sendall(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
+            except OSError:  # the client went away or said nothing: nobody to tell
+                return
 
     def reply(self, line: bytes) -> dict[str, Any]:
         """The reply to one request line (see `_exchange` for its shape)."""
@@ -268,24 +300,6 @@ class ResidentAnswers:
             return {"refused": "failed"}
         self.answered += 1
         return {"answer": snapshot.answer_to_json(answer)}
-
-
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    owner: ResidentAnswers
-
-
-class _Handler(socketserver.StreamRequestHandler):
-    timeout = ASK_SECONDS  # a client that connects and says nothing does not hold a thread
-
-    def handle(self) -> None:
-        assert isinstance(self.server, _Server)
-        line = self.rfile.readline(MAX_REQUEST + 1)
-        if len(line) > MAX_REQUEST:
-            reply: dict[str, Any] = {"refused": "too long"}
-        else:
-            reply = self.server.owner.reply(line)
-        self.wfile.write(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
 
 
 def _write_card(folder: Path, card: Card) -> Path:
