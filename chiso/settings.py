@@ -1,22 +1,32 @@
-"""The one typed settings object; the only place in chiso that reads the environment."""
+"""The one typed settings object; the only place in chiso that reads the environment.
+
+A plain pydantic model filled from `CHISO_*` variables (names in any case) over a `.env`
+file in the starting directory (`Settings.from_environment`). Not pydantic-settings: its
+import loads asyncio and pydantic's dataclasses, ~0.12 s of every command's start
+(`chiso status` answers in ~0.4 s, issue 13), for features chiso does not use.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 DEFAULT_DATA_DIR = Path.cwd() / "data"
+ENV_PREFIX = "CHISO_"
+ENV_FILE = Path(".env")
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Every knob of chiso, read from `CHISO_*` environment variables (or a `.env` file)."""
 
-    model_config = SettingsConfigDict(env_prefix="CHISO_", env_file=".env", extra="ignore")
+    model_config = ConfigDict(extra="ignore")
 
     env: str = "development"
     data_dir: Path = DEFAULT_DATA_DIR
@@ -60,6 +70,17 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lock_minutes: int = 15
 
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None,
+                         env_file: Path | None = ENV_FILE) -> Settings:
+        """The settings `environ` (default: the process's) gives, over those of `env_file`
+        when it exists; unknown `CHISO_*` names are ignored, values are checked."""
+        given: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            given |= _named(dotenv_values(env_file))
+        given |= _named(os.environ if environ is None else environ)
+        return cls.model_validate(given)
+
     @field_validator("today", mode="before")
     @classmethod
     def _blank_today(cls, value: object) -> object:
@@ -102,9 +123,15 @@ class Settings(BaseSettings):
         return self.today or dt.datetime.now(ZoneInfo(self.time_zone)).date()
 
 
+def _named(variables: Mapping[str, str | None]) -> dict[str, str]:
+    """`CHISO_DATA_DIR=…` (or `chiso_data_dir`) → {"data_dir": …}."""
+    return {name[len(ENV_PREFIX):].lower(): value for name, value in variables.items()
+            if name.upper().startswith(ENV_PREFIX) and value is not None}
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return Settings.from_environment()
 
 
 def reset_settings_cache() -> None:

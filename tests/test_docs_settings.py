@@ -68,7 +68,7 @@ def test_documented_defaults_are_what_an_empty_environment_gives(monkeypatch: An
     for name in list(os.environ):
         if name.startswith("CHISO_"):
             monkeypatch.delenv(name)
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings.from_environment(env_file=None)
     table = _table()
     for field in Settings.model_fields:
         value = getattr(settings, field)
