@@ -162,10 +162,8 @@ def _mtime(path: Path) -> float:
 
 def _alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another account's process has this number now
+        os.kill(pid, 0)  # no signal: only whether the process exists and is ours
+    except (ProcessLookupError, PermissionError):  # gone, or its number is another's now
         return False
     return True
 
