@@ -47,6 +47,9 @@ class Settings(BaseModel):
     port: int = 8000
     # Server processes for `chiso serve`; each keeps its own memo of analytics answers.
     workers: int = 1
+    # Each `chiso serve` process keeps to one processor core (chiso/web/cores.py): Polars'
+    # many small steps hand over between cores slowly on virtual machines.
+    pin_server_cores: bool = True
     # How much older than a leader's request the data of a dashboard answer may be
     # (docs/semantics.md §9): one recomputation per bound serves every reader.
     dashboard_stale_seconds: float = 1.0

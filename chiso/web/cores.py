@@ -1,0 +1,94 @@
+"""One processor core for each server process (`chiso serve`).
+
+Polars hands each step of an evaluation to its worker threads and waits for them to finish.
+When the waiting thread and the worker sit on different cores, every hand-over is a wake-up
+across cores, which on a virtual machine goes through the hypervisor: ~0.2–0.4 ms here for
+a filter or a join of 100 rows that takes 0.05 ms on one core. A province's overview makes
+some 300 such steps on small frames, so the demo's cold overview took 285 ms median with
+the process free to use both cores of this machine and 118–150 ms on one (06/12/2026,
+docs/performance.md). A server's work comes as many small requests, each run by one Python
+thread at a time (the GIL), so keeping a process on one core loses it nothing, and with
+`--workers N` the processes take different cores.
+
+Each process claims a core by locking a file `core-<cpu>-<round>.lock` in a folder of the
+user's own under the system's temporary directory (`chiso-cores-<uid>`), so that servers of
+several data directories on one machine spread over its cores too; the lock goes with the
+process, however it ends. First a free core, then a second round on each, and so on. Only
+Linux has both calls; elsewhere nothing is pinned. The setting
+`pin_server_cores` (CHISO_PIN_SERVER_CORES=false) turns it off, e.g. when a container
+already gives each process its own core. Commands (`chiso bench`, imports) are not pinned:
+their large frames do gain from several cores.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import IO
+
+from fastapi import FastAPI
+
+from chiso.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+ROUNDS = 8  # processes per core that still get a core of their own to share
+_held: list[IO[bytes]] = []  # the claimed lock, open for the life of the process
+
+
+def claims_folder() -> Path:
+    """Where this user's server processes claim their cores, machine-wide."""
+    return Path(tempfile.gettempdir()) / f"chiso-cores-{os.getuid()}"
+
+
+def pin_this_process(folder: Path | None = None) -> int | None:
+    """Keep every thread of this process, and those it starts later, on one core of those
+    it may use, claimed in `folder` (default `claims_folder()`) so that other server
+    processes take other cores. Returns the core, or None when nothing was pinned (not
+    Linux, a claims folder that is not ours, or every claim taken)."""
+    if not hasattr(os, "sched_setaffinity") or not Path("/proc/self/task").is_dir():
+        return None
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) == 1:
+        return allowed[0]  # pinned already, by whoever started us
+    import fcntl
+
+    folder = folder or claims_folder()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.stat().st_uid != os.getuid():  # someone else's: their files, not our claims
+        log.warning("core claims folder %s is not ours: server not pinned", folder)
+        return None
+    for round_ in range(ROUNDS):
+        for cpu in allowed:
+            lock = (folder / f"core-{cpu}-{round_}.lock").open("ab")
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.close()
+                continue
+            _held.append(lock)
+            _pin_threads(cpu)
+            log.info("server process %d runs on core %d", os.getpid(), cpu)
+            return cpu
+    return None
+
+
+def _pin_threads(cpu: int) -> None:
+    # sched_setaffinity acts on one thread (a task id): every thread running now, so that
+    # Polars' workers, if already started, share the core; threads started later inherit it.
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), {cpu})
+        except ProcessLookupError:  # the thread ended meanwhile
+            continue
+
+
+def pinned_app() -> FastAPI:
+    """The app factory each worker of `chiso serve --workers N` calls in its own process."""
+    from chiso.web.app import create_app
+
+    if get_settings().pin_server_cores:
+        pin_this_process()
+    return create_app()
