@@ -62,7 +62,11 @@ def _fast_frame(session: Session, query: Select, schema: dict[str, Any]) -> pl.D
     chiso made itself, rendered as literals."""
     connection = session.connection()
     sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    dbapi: Any = connection.connection.dbapi_connection
+    # psycopg: numbers sent in binary are read without parsing text (the demo's province
+    # read of 28,253 values: 32 → 25 ms, 06/12/2026).
+    binary = {"binary": True} if connection.dialect.driver == "psycopg" else {}
+    cursor = dbapi.cursor(**binary)
     with collector_paused():
         try:
             cursor.execute(sql)
