@@ -180,7 +180,8 @@ def grouped(frame: pl.DataFrame | pl.LazyFrame, keys: list[str], aggregations: l
     rows = size if size is not None else source.height if source is not None else None
     engine: Literal["in-memory", "streaming"] = (
         "in-memory" if rows is not None and rows < STREAMING_ROWS else "streaming")
-    layout = key_layout(source, keys) if source is not None else None
+    # Small inputs are grouped on their plain keys too: packing costs passes of its own.
+    layout = key_layout(source, keys) if source is not None and engine == "streaming" else None
     if layout is None:
         return frame.lazy().group_by(keys).agg(aggregations).collect(engine=engine)
     packed = (frame.lazy().group_by(layout.pack().alias(PACKED)).agg(aggregations)
@@ -194,7 +195,10 @@ def lookup(frame: pl.DataFrame, table: pl.DataFrame, on: list[str],
     Only the key columns go through the join; the result is glued on beside the wide frame,
     so its text columns are not copied again at every join."""
     table_on = table_on or on
-    layout = _shared_layout(frame, on, table, table_on) if len(on) > 1 else None
+    # Packing pays at national sizes; on a province's frames its own passes (bounds of both
+    # sides) cost more than the join they save.
+    small = frame.height + table.height < STREAMING_ROWS
+    layout = _shared_layout(frame, on, table, table_on) if len(on) > 1 and not small else None
     if layout is not None:  # one packed Int64 key instead of several columns
         left = frame.select(layout.pack(on).alias(PACKED))
         right = table.select(layout.pack(table_on).alias(PACKED), pl.exclude(table_on))
