@@ -137,3 +137,32 @@ def test_series_lists_every_month_with_its_end_date(world, session):
                                       year_from=2025, year_to=2025)
     assert series.height == 12
     assert series.row(1) == ("202502", dt.date(2025, 2, 28), None, None, 3.0, False, False)
+
+
+def test_packed_keys_and_plain_keys_give_the_same_joins_and_groups(monkeypatch):  # type: ignore[no-untyped-def]
+    """National frames pack their integer keys into one (rollup.key_layout); a province's
+    use the plain keys. Both ways must agree: the small frames of this suite would
+    otherwise never exercise the packing."""
+    import polars as pl
+
+    from chiso.analytics import rollup
+
+    frame = pl.DataFrame({"unit_id": [7, 7, 9, 1200, 9, 7], "indicator_id": [3, 4, 3, 3, 3, 3],
+                          "b_m0": [24300, 24300, 24301, 24300, 24301, 24300],
+                          "value": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    table = pl.DataFrame({"unit_id": [7, 9, 1200], "indicator_id": [3, 3, 3],
+                          "b_m0": [24300, 24301, 24300], "target": [10.0, 20.0, 30.0]})
+    keys = ["unit_id", "indicator_id", "b_m0"]
+
+    def both() -> tuple[pl.DataFrame, pl.DataFrame]:
+        joined = rollup.lookup(frame, table, keys)
+        groups = rollup.grouped(frame, keys, [pl.col("value").sum()]).sort(keys)
+        return joined, groups
+
+    plain = both()
+    monkeypatch.setattr(rollup, "STREAMING_ROWS", 0)  # every frame counts as national
+    packed = both()
+    assert plain[0].equals(packed[0])
+    assert plain[1].equals(packed[1])
+    assert plain[0]["target"].to_list() == [10.0, None, 20.0, 30.0, 20.0, 10.0]
+    assert plain[1]["value"].to_list() == [7.0, 2.0, 8.0, 4.0]
