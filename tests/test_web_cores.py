@@ -89,3 +89,13 @@ def test_a_claims_folder_of_another_owner_pins_nothing(tmp_path: Path) -> None:
     _stop(process)
     assert core is None
     assert masks == [tuple(sorted(os.sched_getaffinity(0)))]
+
+
+def test_a_claims_folder_that_cannot_be_made_pins_nothing_and_starts_anyway(
+        tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    process, core, masks = _start(blocked / "claims")
+    _stop(process)
+    assert core is None
+    assert masks == [tuple(sorted(os.sched_getaffinity(0)))]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import IO
 
@@ -47,7 +48,8 @@ def pin_this_process(folder: Path | None = None) -> int | None:
     """Keep every thread of this process, and those it starts later, on one core of those
     it may use, claimed in `folder` (default `claims_folder()`) so that other server
     processes take other cores. Returns the core, or None when nothing was pinned (not
-    Linux, a claims folder that is not ours, or every claim taken)."""
+    Linux, a claims folder that is not ours or cannot be made, or every claim taken);
+    the server then runs unpinned, never refuses to start."""
     if not hasattr(os, "sched_setaffinity") or not Path("/proc/self/task").is_dir():
         return None
     allowed = sorted(os.sched_getaffinity(0))
@@ -56,13 +58,21 @@ def pin_this_process(folder: Path | None = None) -> int | None:
     import fcntl
 
     folder = folder or claims_folder()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if folder.stat().st_uid != os.getuid():  # someone else's: their files, not our claims
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        ours = folder.stat().st_uid == os.getuid()
+    except OSError as error:  # a read-only temporary folder: serve anyway, unpinned
+        log.warning("core claims folder %s unusable (%s): server not pinned", folder, error)
+        return None
+    if not ours:  # someone else's: their files, not our claims
         log.warning("core claims folder %s is not ours: server not pinned", folder)
         return None
     for round_ in range(ROUNDS):
         for cpu in allowed:
-            lock = (folder / f"core-{cpu}-{round_}.lock").open("ab")
+            try:
+                lock = (folder / f"core-{cpu}-{round_}.lock").open("ab")
+            except OSError:  # a file we may not write: a claim we cannot make
+                continue
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -75,14 +85,27 @@ def pin_this_process(folder: Path | None = None) -> int | None:
     return None
 
 
+PIN_PASSES = 20
+
+
 def _pin_threads(cpu: int) -> None:
     # sched_setaffinity acts on one thread (a task id): every thread running now, so that
-    # Polars' workers, if already started, share the core; threads started later inherit it.
-    for task in Path("/proc/self/task").iterdir():
-        try:
-            os.sched_setaffinity(int(task.name), {cpu})
-        except ProcessLookupError:  # the thread ended meanwhile
-            continue
+    # Polars' workers, if already started, share the core; threads started later inherit it
+    # from their creator. A thread may be starting while we pin (one created by a worker
+    # not yet pinned), so pass again until a pass finds every thread already on the core:
+    # after that, every new thread has a pinned creator.
+    for _ in range(PIN_PASSES):
+        moved = 0
+        for task in Path("/proc/self/task").iterdir():
+            try:
+                if os.sched_getaffinity(int(task.name)) != {cpu}:
+                    os.sched_setaffinity(int(task.name), {cpu})
+                    moved += 1
+            except ProcessLookupError:  # the thread ended meanwhile
+                continue
+        if not moved:
+            return
+        time.sleep(0.001)
 
 
 def pinned_app() -> FastAPI:
