@@ -2,12 +2,13 @@
 
 Polars hands each step of an evaluation to its worker threads and waits for them to finish.
 When the waiting thread and the worker sit on different cores, every hand-over is a wake-up
-across cores, which on a virtual machine goes through the hypervisor: ~0.2–0.4 ms here for
-a filter or a join of 100 rows that takes 0.05 ms on one core. A province's overview makes
-some 300 such steps on small frames, so the demo's cold overview took 285 ms median with
-the process free to use both cores of this machine and 118–150 ms on one (06/12/2026,
-docs/performance.md). A server's work comes as many small requests, each run by one Python
-thread at a time (the GIL), so keeping a process on one core loses it nothing, and with
+across cores, which on a virtual machine goes through the hypervisor: ~0.2–0.5 ms here for
+a filter or a join of 100 rows that takes 0.05–0.08 ms on one core. A province's overview
+makes some 260 such steps on small frames, so the demo's cold overview took 177–302 ms
+median with the process free to use both cores of this machine and 125–130 ms on one
+(06/12/2026, docs/performance.md). A server's work comes as many small requests, each run
+by one Python thread at a time (the GIL), so keeping a process on one core costs it little
+(a national roll-up in one request does lose wall time: docs/settings.md), and with
 `--workers N` the processes take different cores.
 
 Each process claims a core by locking a file `core-<cpu>-<round>.lock` in a folder of the
@@ -75,7 +76,7 @@ def pin_this_process(folder: Path | None = None) -> int | None:
                 continue
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+            except OSError:  # held by another process (or locks unsupported there)
                 lock.close()
                 continue
             _held.append(lock)
@@ -101,7 +102,7 @@ def _pin_threads(cpu: int) -> None:
                 if os.sched_getaffinity(int(task.name)) != {cpu}:
                     os.sched_setaffinity(int(task.name), {cpu})
                     moved += 1
-            except ProcessLookupError:  # the thread ended meanwhile
+            except OSError:  # the thread ended meanwhile (or may not be moved)
                 continue
         if not moved:
             return
