@@ -333,7 +333,9 @@ def summarise(outcome: Outcome) -> dict[str, dict[str, float]]:
 def _report(outcome: Outcome, workers: int) -> None:
     table = Table("kind", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
                   title=f"chiso bench load — {outcome.seconds:.1f} s, {workers} server "
-                        f"process{'es' if workers > 1 else ''}, {os.cpu_count()} cores")
+                        f"process{'es' if workers > 1 else ''}"
+                        f"{' (one core each)' if get_settings().pin_server_cores else ''}, "
+                        f"{os.cpu_count()} cores")
     for name, row in summarise(outcome).items():
         table.add_row(name, str(row["requests"]), f"{row['rps']:.1f}", f"{row['p50']:.1f}",
                       f"{row['p95']:.1f}", f"{row['p99']:.1f}", str(row["errors"]))
