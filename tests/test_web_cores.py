@@ -99,3 +99,17 @@ def test_a_claims_folder_that_cannot_be_made_pins_nothing_and_starts_anyway(
     _stop(process)
     assert core is None
     assert masks == [tuple(sorted(os.sched_getaffinity(0)))]
+
+
+def test_a_link_in_place_of_the_claims_folder_pins_nothing(tmp_path: Path) -> None:
+    """A link left under the shared temporary folder would make us write lock files
+    wherever it points."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    link = tmp_path / "claims"
+    link.symlink_to(elsewhere)
+    process, core, masks = _start(link)
+    _stop(process)
+    assert core is None
+    assert list(elsewhere.iterdir()) == []
+    assert masks == [tuple(sorted(os.sched_getaffinity(0)))]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -61,11 +62,11 @@ def pin_this_process(folder: Path | None = None) -> int | None:
     folder = folder or claims_folder()
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        ours = folder.stat().st_uid == os.getuid()
+        found = folder.lstat()  # the name itself: a link someone left there is not ours
     except OSError as error:  # a read-only temporary folder: serve anyway, unpinned
         log.warning("core claims folder %s unusable (%s): server not pinned", folder, error)
         return None
-    if not ours:  # someone else's: their files, not our claims
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid():
         log.warning("core claims folder %s is not ours: server not pinned", folder)
         return None
     for round_ in range(ROUNDS):
