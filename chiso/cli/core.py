@@ -84,7 +84,7 @@ def run_server(*, host: str | None = None, port: int | None = None,
     import uvicorn
 
     from chiso.web.app import create_app
-    from chiso.web.cores import pin_this_process
+    from chiso.web.cores import pin_server_process
 
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
@@ -92,8 +92,7 @@ def run_server(*, host: str | None = None, port: int | None = None,
     app = create_app()  # here, once: refuse an unmigrated database before forking
     console.print(f"chiso đang chạy tại / running at [bold]http://{host}:{port}/[/]")
     if workers == 1:
-        if settings.pin_server_cores:
-            pin_this_process()
+        pin_server_process()
         uvicorn.run(app, host=host, port=port, log_level="warning")
     else:  # each worker pins itself to a core of its own (chiso.web.cores)
         uvicorn.run("chiso.web.cores:pinned_app", factory=True, workers=workers, host=host,

@@ -110,10 +110,15 @@ def _pin_threads(cpu: int) -> None:
         time.sleep(0.001)
 
 
+def pin_server_process() -> int | None:
+    """`pin_this_process` unless the setting `pin_server_cores` is off: what every
+    `chiso serve` process does before it serves."""
+    return pin_this_process() if get_settings().pin_server_cores else None
+
+
 def pinned_app() -> FastAPI:
     """The app factory each worker of `chiso serve --workers N` calls in its own process."""
     from chiso.web.app import create_app
 
-    if get_settings().pin_server_cores:
-        pin_this_process()
+    pin_server_process()
     return create_app()
