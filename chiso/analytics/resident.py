@@ -196,7 +196,7 @@ class ResidentAnswers:
         try:
             self._folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             _forget_dead(self._folder)
-            self._listening = socket.create_server(("127.0.0.1", 0))
+            self._listening = _listen_beside_web_port()
         except OSError as exc:
             log.warning("chiso status will compute itself: %s", exc)
             return False
@@ -319,3 +319,19 @@ def _forget_dead(folder: Path) -> None:
             card = None
         if card is None or not _alive(card.pid):
             path.unlink(missing_ok=True)
+
+
+def _listen_beside_web_port() -> socket.socket:
+    """A loopback socket at a port the system picks, never the web server's own: the web
+    server binds its port after start-up (this runs during it), and a CHISO_PORT inside the
+    system's range of ephemeral ports could be handed to us first (seen once in CI: the
+    web server then failed with "address already in use"). The second socket is made
+    before the first is closed, so its port differs."""
+    from chiso.settings import get_settings  # server side only: `ask` stays stdlib-only
+
+    listening = socket.create_server(("127.0.0.1", 0))
+    if listening.getsockname()[1] != get_settings().port:
+        return listening
+    other = socket.create_server(("127.0.0.1", 0))
+    listening.close()
+    return other
