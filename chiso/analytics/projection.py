@@ -116,10 +116,9 @@ def project(targets: pl.DataFrame, monthly: pl.DataFrame) -> pl.DataFrame:
     target_m = month_of(pl.col("target_date"))
     year_end_m = pl.col("year") * 12 + 11
     added = [c for c in (*stats.columns, "last_m") if c not in ("unit_id", "indicator_id")]
-    projected = framed.with_columns(
-        _projection_at(target_m).alias("projected"),
-        _projection_at(year_end_m).alias("projected_year_end"),
-    ).drop([*added, "as_of_m"])
+    projected = _with_projections(framed.lazy(), {"projected": target_m,
+                                                   "projected_year_end": year_end_m}
+                                  ).drop([*added, "as_of_m"]).collect()
     return _flow_run_rate(projected) if "ytd" in projected.columns else projected
 
 
@@ -136,28 +135,54 @@ def _flow_run_rate(targets: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _trend_at(horizon: pl.Expr) -> pl.Expr:
+# The projection is built in steps, each reading the columns the step before wrote: one
+# expression holding it all repeats the trend and the flow sums in every branch that uses
+# them, and Polars evaluates each copy (17 targets of the demo's province: 6.9 ms in one
+# expression, 3.3 ms in steps; 06/12/2026).
+_STEPS = ("_trend_slope", "_trend_intercept", "_month", "_remaining", "_trend", "_flow",
+          "_num", "_den", "_raw")
+
+
+def _with_projections(frame: pl.LazyFrame, months: dict[str, pl.Expr]) -> pl.LazyFrame:
+    """`frame` with one projection column per `months` entry (name → month index)."""
     n, st, sy = pl.col("h_n"), pl.col("h_st"), pl.col("h_sy")
     spread = n * pl.col("h_stt") - st * st
-    slope = (n * pl.col("h_sty") - st * sy) / spread
-    intercept = (sy - slope * st) / n
-    return pl.when((n >= 2) & (spread > 0)).then(intercept + slope * horizon).otherwise(
-        pl.col("latest_v"))
+    frame = frame.with_columns(
+        pl.when((n >= 2) & (spread > 0)).then((n * pl.col("h_sty") - st * sy) / spread)
+        .alias("_trend_slope"))
+    frame = frame.with_columns(((sy - pl.col("_trend_slope") * st) / n).alias("_trend_intercept"))
+    for name, month in months.items():
+        frame = _with_projection(frame.with_columns(month.alias("_month")), name)
+    return frame.drop(_STEPS, strict=False)
 
 
-def _projection_at(month: pl.Expr) -> pl.Expr:
-    stock = pl.col("time_agg") != "sum"
-    remaining = (month - pl.coalesce(pl.col("last_m"), month)).clip(lower_bound=0)
-    flow_count = pl.col("actual") + pl.coalesce(pl.col("rate_v"), pl.lit(0.0)) * remaining
-    num = pl.col("actual_num") + pl.coalesce(pl.col("rate_n"), pl.lit(0.0)) * remaining
-    den = pl.col("actual_den") + pl.coalesce(pl.col("rate_d"), pl.lit(0.0)) * remaining
-    flow_ratio = pl.when(den > 0).then(num / den * pl.col("scale")).otherwise(pl.col("actual"))
-    projected = (
-        pl.when(stock).then(_trend_at((month - pl.col("as_of_m")).cast(pl.Float64)))
-        .when(pl.col("is_ratio")).then(flow_ratio)
-        .otherwise(flow_count)
+def _with_projection(frame: pl.LazyFrame, name: str) -> pl.LazyFrame:
+    month, remaining = pl.col("_month"), pl.col("_remaining")
+    frame = frame.with_columns(
+        (month - pl.coalesce(pl.col("last_m"), month)).clip(lower_bound=0).alias("_remaining"))
+    frame = frame.with_columns(
+        # A stock's least-squares line read at the month; the latest value without one.
+        pl.coalesce(pl.col("_trend_intercept") + pl.col("_trend_slope")
+                    * (month - pl.col("as_of_m")).cast(pl.Float64),
+                    pl.when(pl.col("_trend_slope").is_null()).then(pl.col("latest_v")))
+        .alias("_trend"),
+        (pl.col("actual") + pl.coalesce(pl.col("rate_v"), pl.lit(0.0)) * remaining)
+        .alias("_flow"),
+        (pl.col("actual_num") + pl.coalesce(pl.col("rate_n"), pl.lit(0.0)) * remaining)
+        .alias("_num"),
+        (pl.col("actual_den") + pl.coalesce(pl.col("rate_d"), pl.lit(0.0)) * remaining)
+        .alias("_den"),
     )
-    projected = pl.when(pl.col("actual").is_null() & pl.col("h_n").is_null()).then(None) \
-        .otherwise(pl.coalesce(projected, pl.col("actual")))
-    return pl.when(pl.col("is_ratio")).then(projected.clip(0.0, pl.col("scale"))).otherwise(
-        projected)
+    flow_ratio = pl.when(pl.col("_den") > 0).then(
+        pl.col("_num") / pl.col("_den") * pl.col("scale")).otherwise(pl.col("actual"))
+    projected = (pl.when(pl.col("time_agg") != "sum").then(pl.col("_trend"))
+                 .when(pl.col("is_ratio")).then(flow_ratio)
+                 .otherwise(pl.col("_flow")))
+    frame = frame.with_columns(
+        pl.when(pl.col("actual").is_null() & pl.col("h_n").is_null()).then(None)
+        .otherwise(pl.coalesce(projected, pl.col("actual"))).alias("_raw"))
+    raw = pl.col("_raw")
+    # A ratio's projection stays inside [0, scale].
+    return frame.with_columns(
+        pl.when(pl.col("is_ratio")).then(raw.clip(0.0, pl.col("scale"))).otherwise(raw)
+        .alias(name))
