@@ -188,6 +188,22 @@ def test_a_card_left_by_a_dead_process_is_skipped_and_then_removed(tmp_path) -> 
     assert not (folder / f"answers-{pid}-1.json").exists()
 
 
+def test_the_answers_never_keep_the_web_servers_port_when_the_system_offers_it() -> None:
+    # The system picks the port; here its first pick is the web server's configured one
+    # (what happened once in CI with a CHISO_PORT in the ephemeral range).
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        web_port = probe.getsockname()[1]
+    picks = iter([("127.0.0.1", web_port), ("127.0.0.1", 0)])
+    listening = resident._listen_beside_web_port(
+        web_port, listen=lambda: socket.create_server(next(picks)))
+    try:
+        assert listening.getsockname()[1] != web_port
+        with socket.create_server(("127.0.0.1", web_port)):  # the web server can bind it
+            pass
+    finally:
+        listening.close()
+
+
 def test_a_backup_leaves_the_servers_cards_out(db_url, tmp_path) -> None:
     from chiso.ops.service import _data_files
 

@@ -321,17 +321,22 @@ def _forget_dead(folder: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _listen_beside_web_port() -> socket.socket:
-    """A loopback socket at a port the system picks, never the web server's own: the web
-    server binds its port after start-up (this runs during it), and a CHISO_PORT inside the
-    system's range of ephemeral ports could be handed to us first (seen once in CI: the
-    web server then failed with "address already in use"). The second socket is made
-    before the first is closed, so its port differs."""
-    from chiso.settings import get_settings  # server side only: `ask` stays stdlib-only
+def _listen_beside_web_port(web_port: int | None = None,
+                            listen: Callable[[], socket.socket] | None = None
+                            ) -> socket.socket:
+    """A loopback socket at a port the system picks (`listen`), never the web server's own
+    (`web_port`, default the setting): the web server binds its port after start-up (this
+    runs during it), and a CHISO_PORT inside the system's range of ephemeral ports could be
+    handed to us first (seen once in CI: the web server then failed with "address already
+    in use"). The second socket is made before the first is closed, so its port differs."""
+    if web_port is None:
+        from chiso.settings import get_settings  # server side only: `ask` stays stdlib-only
 
-    listening = socket.create_server(("127.0.0.1", 0))
-    if listening.getsockname()[1] != get_settings().port:
+        web_port = get_settings().port
+    listen = listen or (lambda: socket.create_server(("127.0.0.1", 0)))
+    listening = listen()
+    if listening.getsockname()[1] != web_port:
         return listening
-    other = socket.create_server(("127.0.0.1", 0))
+    other = listen()
     listening.close()
     return other
