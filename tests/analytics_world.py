@@ -60,6 +60,7 @@ class World:
         found = self.session.scalar(select(DataValue.id).where(
             DataValue.unit_id == self.units[unit],
             DataValue.indicator_id == self.indicators[indicator], DataValue.period == period))
+        assert found is not None, f"no stored value {unit} {indicator} {period} to delete"
         delete_value(self.session, found, access=Access.system(self.session, "test"))
         self.session.commit()
 
