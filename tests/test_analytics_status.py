@@ -140,3 +140,32 @@ def test_s_curve_is_slow_early_exact_at_the_ends_and_half_way_in_the_middle():
     assert middle == pytest.approx(50.0)
     assert early < 100 * 31 / 364  # below the straight line at first
     assert end == pytest.approx(100.0)
+
+
+def test_a_trend_reads_a_former_districts_year_that_began_before_its_first_month(
+        world, session):
+    # Province 20's subscribers lie on 100 + 10·k, k months after December 2024 (the first
+    # of the 24 trend months for a 2026 target judged on 22/11/2026). District 178's own
+    # figure for 2024 replaces its commune X's months of 2024 in the province's total
+    # (chiso.analytics.parts), December's included, so that month is Z's 100 alone. A
+    # read of periods *starting* in the trend's window missed the year figure (it starts
+    # in January) and added X's 40: the line, and the projection, moved.
+    k = {f"{y}{m:02d}": (y - 2024) * 12 + m - 12 for y in (2024, 2025, 2026)
+         for m in range(1, 13)}
+    rows: list[tuple[str, str, str, float | None, float | None, float | None]] = [
+        ("178", SUBSCRIBERS, "2024", None, None, 40.0),
+        ("06101", SUBSCRIBERS, "202412", None, None, 40.0),
+        ("06201", SUBSCRIBERS, "202412", None, None, 100.0)]
+    for period, n in k.items():
+        if 1 <= n <= 6:  # January–June 2025: the old communes
+            rows += [("06101", SUBSCRIBERS, period, None, None, 40.0),
+                     ("06201", SUBSCRIBERS, period, None, None, 60.0 + 10 * n)]
+        elif 7 <= n <= 22:  # July 2025–October 2026: the new ones
+            rows += [("06001", SUBSCRIBERS, period, None, None, 40.0),
+                     ("06002", SUBSCRIBERS, period, None, None, 60.0 + 10 * n)]
+    world.save(rows)
+    world.target(SUBSCRIBERS, 400.0, year=2026)
+    row = {r.indicator_code: r for r in service.target_statuses(
+        session, unit_code="20", year=2026, as_of=dt.date(2026, 11, 22))}[SUBSCRIBERS]
+    assert row.actual == 320  # October 2026
+    assert row.projected == pytest.approx(340)  # December 2026 on the line

@@ -150,17 +150,18 @@ def load_values(session: Session, *, unit_ids: Sequence[int] | None, indicator_i
                 Sequence[int], first_day: dt.date, last_day: dt.date,
                 known_at: dt.datetime | None = None, one_figure_per_year: bool = True
                 ) -> pl.DataFrame:
-    """Values of these units and indicators for periods starting between the two days:
-    the current ones, or with `known_at` those stored at that instant (per value, its
-    latest version changed by then; a version that deleted it removes it). `unit_ids=None`
-    means every unit. A `flags` column (`rollup.ILLUSTRATIVE` for figures the demo
-    invented, source "demo"; `rollup.ESTIMATE` for an estimate (ước) no official figure has
-    replaced yet) is there only when some figure has one, so real data pays nothing for
-    it. With
-    `one_figure_per_year` (for buckets that read a span as its year so far) a unit's year
-    keeps one figure among its own and its spans; a caller rolling up a span itself keeps
-    them all."""
-    window = and_(DataValue.period_start >= first_day, DataValue.period_start <= last_day,
+    """Values of these units and indicators for periods overlapping the two days (one that
+    began before `first_day` and runs into it is read too: a former district's figure for
+    a year replaces its communes' months inside that year, the first month of a trend
+    included — `parts`): the current ones, or with `known_at` those stored at that instant
+    (per value, its latest version changed by then; a version that deleted it removes it).
+    `unit_ids=None` means every unit. A `flags` column (`rollup.ILLUSTRATIVE` for figures
+    the demo invented, source "demo"; `rollup.ESTIMATE` for an estimate (ước) no official
+    figure has replaced yet) is there only when some figure has one, so real data pays
+    nothing for it. With `one_figure_per_year` (for buckets that read a span as its year
+    so far) a unit's year keeps one figure among its own and its spans; a caller rolling
+    up a span itself keeps them all."""
+    window = and_(_overlapping(first_day, last_day),
                   DataValue.indicator_id.in_(list(indicator_ids)), _span_ended_by(last_day))
     if unit_ids is not None:
         window = and_(window, _in(DataValue.unit_id, unit_ids))
@@ -171,6 +172,15 @@ def load_values(session: Session, *, unit_ids: Sequence[int] | None, indicator_i
     if one_figure_per_year:
         frame = _one_figure_per_year(frame)
     return frame if (frame[rollup.FLAGS] != 0).any() else frame.drop(rollup.FLAGS)
+
+
+def _overlapping(first_day: dt.date, last_day: dt.date) -> Any:
+    """Periods overlapping [first_day, last_day]. No period is longer than a year (a year,
+    or a span from January), so one overlapping `first_day` starts in that day's year at
+    the earliest: that bound keeps the index range short."""
+    return and_(DataValue.period_start >= dt.date(first_day.year, 1, 1),
+                DataValue.period_start <= last_day,
+                or_(DataValue.period_start >= first_day, DataValue.period_end >= first_day))
 
 
 # ---- cumulative spans (lũy kế: '2025C09', chiso.periods) -------------------- 2026 committee
