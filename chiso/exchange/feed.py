@@ -30,7 +30,6 @@ from chiso.tasks.status import is_ahead, origin_label, status_label
 from chiso.text import to_vn
 from chiso.units.committee import NoCommitteeName, committee_names
 from chiso.units.models import OrgUnit
-from chiso.values.estimates import estimated_indicators
 from chiso.values.exporter import subtree_ids
 
 FORMAT = "chiso-exchange"
@@ -88,9 +87,7 @@ def build_feed(session: Session, *, unit_code: str, access: Access,
     statuses = target_statuses(session, unit_code=unit_code, year=year, as_of=day)
     in_force = {t.target_id: t for t in targets_in_force(session, on=day, unit_ids=[unit.id],
                                                          year=year)}
-    estimated = _estimated(session, unit_code, statuses, year, day)
-    feed.kpis = [_nulls(_kpi(unit, s, in_force.get(s.target_id), estimated))
-                 for s in statuses]
+    feed.kpis = [_nulls(_kpi(unit, s, in_force.get(s.target_id))) for s in statuses]
     below = subtree_ids(session, unit_code)
     rows = tasks_as_of(session, day=day, known_at=utcnow(), lead_unit_ids=below)
     feed.tasks = [_nulls(_task(session, row)) for row in rows]
@@ -111,20 +108,7 @@ def _committee(session: Session, day: dt.date) -> dict[str, str] | None:
             "agency_vi": names.agency_vi, "agency_en": names.agency_en}
 
 
-def _estimated(session: Session, unit_code: str, statuses: list[TargetStatus], year: int,
-               day: dt.date) -> set[int]:
-    """Indicators whose figures for the year, in the unit or under it, are still estimates
-    (ước) on the as-of date: their actual rests on an estimate."""
-    if not statuses:
-        return set()
-    return estimated_indicators(session, unit_ids=subtree_ids(session, unit_code),
-                                indicator_ids={s.indicator_id for s in statuses},
-                                first_day=dt.date(year, 1, 1),
-                                last_day=min(day, dt.date(year, 12, 31)))
-
-
-def _kpi(unit: OrgUnit, s: TargetStatus, force: TargetInForce | None, estimated: set[int]
-         ) -> dict[str, Any]:
+def _kpi(unit: OrgUnit, s: TargetStatus, force: TargetInForce | None) -> dict[str, Any]:
     return {
         "unit_code": unit.code, "unit_name": unit.name, "indicator_code": s.indicator_code,
         "indicator_name_vi": s.indicator_name_vi, "indicator_name_en": s.indicator_name_en,
@@ -135,8 +119,10 @@ def _kpi(unit: OrgUnit, s: TargetStatus, force: TargetInForce | None, estimated:
         "target_version": force.version if force else 1,
         "target_revised_on": force.effective_from if force else None,
         "target_basis": force.basis_code if force else s.plan_code,
-        "actual": s.actual, "actual_estimate": s.actual is not None and s.indicator_id
-        in estimated, "actual_illustrative": s.illustrative, "expected": s.expected,
+        # ước: an estimate is among the very figures behind the actual (the status's own
+        # flag, so the feed, the page and the report cannot disagree).
+        "actual": s.actual, "actual_estimate": s.actual is not None and s.estimate,
+        "actual_illustrative": s.illustrative, "expected": s.expected,
         "judged_at": s.year_to_date or s.as_of, "status": str(s.status),
         "status_vi": s.status.label("vi"), "status_en": s.status.label("en"),
         "closed": s.closed}

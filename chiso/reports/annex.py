@@ -115,7 +115,7 @@ def _targets_sheet(ws: Any, data: ReportData) -> None:
 
 def _note(data: ReportData, s: Any, revised: dict[int, Any]) -> str:
     """'ước' for an estimate; 'điều chỉnh từ 15/06/2025' for a revised target."""
-    notes = ["ước"] if s.actual is not None and s.indicator_id in data.estimated else []
+    notes = ["ước"] if s.actual is not None and s.estimate else []
     if s.target_id in revised:
         notes.append(f"mục tiêu điều chỉnh từ {format_date(revised[s.target_id].effective_from)}")
     return "; ".join(notes)

@@ -151,11 +151,6 @@ class ReportData:
         """The document's own date (core properties): the issue date, else the closing date."""
         return self.issue_date or self.cutoff.closing_date
 
-    @property
-    def estimated(self) -> set[int]:
-        """Indicators with a figure still an estimate (ước) at the cut-off."""
-        return {v.indicator_id for v in self.values if v.estimate}
-
     def status_counts(self) -> dict[Status, int]:
         """Counts in the vocabulary of the moment (year-end words once the year is over)."""
         counts = dict.fromkeys(vocabulary(s.closed for s in self.statuses), 0)

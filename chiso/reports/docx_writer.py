@@ -346,7 +346,7 @@ def _section_results(doc: Any, data: ReportData, step: Progress) -> None:
         _heading(doc, f"{number}. {pillar.name_vi}")
         _pillar_table(doc, data, pillar.statuses)
         _caption(doc, f"Bảng {number}. Kết quả thực hiện chỉ tiêu — {pillar.name_vi}")
-        if any(st.indicator_id in data.estimated for st in pillar.statuses):
+        if any(st.actual is not None and st.estimate for st in pillar.statuses):
             _para(doc, "Ghi chú: “ước” là số liệu ước thực hiện, chưa phải số liệu chính "
                        "thức; số liệu chính thức sẽ thay thế khi có.", size=12, italic=True,
                   align=WD_ALIGN_PARAGRAPH.LEFT, indent=False, before=0, after=0)

@@ -96,7 +96,7 @@ def revision_lines(data: ReportData) -> list[str]:
 def actual_text(data: ReportData, s: TargetStatus) -> str:
     """The actual as a report writes it, 'ước 76,5%' while it rests on an estimate."""
     text = fmt_actual(s)
-    return f"ước {text}" if s.actual is not None and s.indicator_id in data.estimated else text
+    return f"ước {text}" if s.actual is not None and s.estimate else text
 
 
 # ------------------------------------------------------------------ II. tasks

@@ -134,14 +134,3 @@ def estimate_marks(session: Session, *, unit_ids: Iterable[int] | None = None,
     return pl.DataFrame(rows, orient="row", schema={
         "unit_id": pl.Int64, "indicator_id": pl.Int64, "period": pl.String,
         "estimate": pl.Boolean, "value": pl.Float64, "estimate_value": pl.Float64})
-
-
-def estimated_indicators(session: Session, *, unit_ids: Iterable[int],
-                         indicator_ids: Iterable[int], first_day: dt.date, last_day: dt.date
-                         ) -> set[int]:
-    """The indicators whose figures in these units, for periods starting between the two
-    days, are still estimates: a status or a report line built on them says "ước" (the
-    exchange feed's `actual_estimate`). Pass a unit and the units under it for a total."""
-    marks = estimate_marks(session, unit_ids=unit_ids, indicator_ids=indicator_ids,
-                           first_day=first_day, last_day=last_day)
-    return set(marks.filter(marks["estimate"])["indicator_id"].to_list())
