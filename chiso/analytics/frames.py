@@ -196,6 +196,27 @@ def _span_ended_by(last_day: dt.date) -> Any:
     return or_(DataValue.period_type != "C", DataValue.period_end <= last_day)
 
 
+def has_spans(frame: pl.DataFrame) -> bool:
+    return not frame.is_empty() and bool(
+        frame.select((pl.col("period").str.len_bytes() == SPAN_LENGTH).any()).item())
+
+
+def figures_on(frame: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    """Values read with `one_figure_per_year=False` up to a later day, as they stand on
+    `day`: the spans whose last month had not ended by then left out, then one figure per
+    year kept (a target dated 30/06 reads the six months' total even when its unit's
+    year-end targets, judged later, read the nine months')."""
+    if not has_spans(frame):
+        return frame
+    period = pl.col("period")
+    span_end = (period.str.slice(0, 4).cast(pl.Int32) * 12
+                + period.str.slice(5, 2).cast(pl.Int32) - 1)
+    month = day.year * 12 + day.month - 1
+    last_ended = month if (day + dt.timedelta(days=1)).month != day.month else month - 1
+    ended = frame.filter((period.str.len_bytes() != SPAN_LENGTH) | (span_end <= last_ended))
+    return _one_figure_per_year(ended)
+
+
 def _one_figure_per_year(frame: pl.DataFrame) -> pl.DataFrame:
     spans = pl.col("period").str.len_bytes() == SPAN_LENGTH
     if frame.is_empty() or not frame.select(spans.any()).item():

@@ -190,11 +190,12 @@ def evaluate_unit_targets(session: Session, world: _World, unit_ids: list[int], 
                           today: dt.date, indicator_ids: set[int] | None = None,
                           known_at: dt.datetime | None = None) -> pl.DataFrame:
     """Evaluated targets (one row each) of these units for `year`, sorted by pillar; only
-    the targets of `indicator_ids` when given."""
-    targets = frames.load_targets(session, unit_ids=unit_ids, year=year, on=today,
-                                  known_at=known_at)
-    if indicator_ids is not None:
-        targets = targets.filter(pl.col("indicator_id").is_in(sorted(indicator_ids)))
+    the targets of `indicator_ids` when given. Each target is judged as things stood on its
+    own day, min(today, its target date): the version of it in force that day and the
+    cumulative figures ended by then — so a closed year reads the same whenever it is read,
+    and a target dated 30/06 the same whatever other targets its unit has."""
+    targets = _targets_on_their_days(session, unit_ids, year, today, indicator_ids,
+                                     known_at)
     if targets.is_empty():
         return targets
     indicators = frames.load_indicators(session).filter(
@@ -203,12 +204,19 @@ def evaluate_unit_targets(session: Session, world: _World, unit_ids: list[int], 
     scope = _scope_ids(world, unit_ids, days, session)
     values = frames.load_values(
         session, unit_ids=scope, indicator_ids=indicators["indicator_id"].to_list(),
-        first_day=_history_start(year, days[0]), last_day=days[-1], known_at=known_at)
-    evaluated = evaluate.evaluate_targets(
-        targets=targets.drop("target_pillar"), values=values,
-        indicators=indicators.select("indicator_id", "is_ratio", "time_agg", "unit_agg",
-                                     "scale", "direction", "decimals"),
-        units=world.units, unit_lineage=world.lineage, today=today)
+        first_day=_history_start(year, days[0]), last_day=days[-1], known_at=known_at,
+        one_figure_per_year=False)
+    # Without cumulative figures every day reads the same values: one evaluation (the
+    # usual case; `evaluate_targets` still judges each target on its own day).
+    groups = ([(days[-1], targets)] if len(days) == 1 or not frames.has_spans(values) else
+              [(day, targets.filter(_judged_on(today) == day)) for day in days])
+    measures = indicators.select("indicator_id", "is_ratio", "time_agg", "unit_agg", "scale",
+                                 "direction", "decimals")
+    evaluated = pl.concat([
+        evaluate.evaluate_targets(targets=group.drop("target_pillar"),
+                                  values=frames.figures_on(values, day), indicators=measures,
+                                  units=world.units, unit_lineage=world.lineage, today=today)
+        for day, group in groups], how="diagonal_relaxed")
     meta = indicators.select("indicator_id", "code", "name_vi", "name_en", "pillar_code",
                              "unit_vi", "unit_en")
     pillars = targets.select("target_id", "target_pillar")
@@ -217,6 +225,31 @@ def evaluate_unit_targets(session: Session, world: _World, unit_ids: list[int], 
         .with_columns(pl.coalesce("target_pillar", "pillar_code").alias("pillar_code"))
         .sort(["pillar_code", "code", "target_id"], nulls_last=True)
     )
+
+
+def _judged_on(today: dt.date) -> pl.Expr:
+    return pl.min_horizontal(pl.col("target_date"), pl.lit(today))
+
+
+def _targets_on_their_days(session: Session, unit_ids: list[int], year: int,
+                           today: dt.date, indicator_ids: set[int] | None,
+                           known_at: dt.datetime | None) -> pl.DataFrame:
+    """The targets, each in the version in force on min(today, its target date): a
+    revision taking effect after a target's date does not change how its year ended."""
+    def load(day: dt.date) -> pl.DataFrame:
+        found = frames.load_targets(session, unit_ids=unit_ids, year=year, on=day,
+                                    known_at=known_at)
+        if indicator_ids is not None:
+            found = found.filter(pl.col("indicator_id").is_in(sorted(indicator_ids)))
+        return found
+
+    targets = load(today)
+    earlier = sorted({d for d in targets["target_date"].to_list() if d < today})
+    if not earlier:
+        return targets
+    parts = [targets.filter(_judged_on(today) == today)]
+    parts += [load(day).filter(pl.col("target_date") == day) for day in earlier]
+    return pl.concat(parts).sort("target_id")
 
 
 def _history_start(year: int, first_as_of: dt.date) -> dt.date:
@@ -273,9 +306,11 @@ def _rolled(session: Session, *, unit_code: str, indicator_code: str,
     indicator = _indicator(session, indicator_code)
     scope = _scope_ids(world, [int(unit["id"])], [day])
     first, last = min(buckets), max(buckets)
+    # A cumulative figure counts once its last month has ended: by today, not by the
+    # buckets' end (an early "11 months" entered on 20/11 is not yet the year's figure).
     values = frames.load_values(session, unit_ids=scope,
                                 indicator_ids=indicator["indicator_id"].to_list(),
-                                first_day=first.start(), last_day=last.end(),
+                                first_day=first.start(), last_day=min(last.end(), today),
                                 known_at=known_at,
                                 one_figure_per_year=not isinstance(bucket_type, rollup.Span))
     starts = [rollup.month_index(p.year, p.first_month) for p in buckets]
