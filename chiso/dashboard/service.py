@@ -98,7 +98,10 @@ def target_years(session: Session, unit_id: int) -> list[int]:
 
 def overview(session: Session, *, unit: UnitCard | OrgUnit, year: int,
              as_of: dt.date | None = None) -> Overview:
-    as_of = as_of or min(get_settings().current_date(), dt.date(year, 12, 31))
+    # Today by default, as in the API and `chiso status`: each target is judged on the
+    # earlier of that day and its own date (a 2025 target due 31/03/2026 is judged then,
+    # not on 31/12/2025), so the page, the API and the terminal say the same.
+    as_of = as_of or get_settings().current_date()
     statuses = target_statuses(session, unit_code=unit.code, year=year, as_of=as_of)
     closed = all(s.closed for s in statuses) if statuses else as_of >= dt.date(year, 12, 31)
     words = vocabulary([s.closed for s in statuses] or [closed])
@@ -116,7 +119,7 @@ def drawn_overview(session: Session, *, unit: UnitCard | OrgUnit, year: int, as_
     """`draw(overview(...))`, reused while none of the values it shows has changed: the
     drawing depends only on the data and the language, and leaders reload this page all
     day while officers enter figures for other indicators and units."""
-    as_of = as_of or min(get_settings().current_date(), dt.date(year, 12, 31))
+    as_of = as_of or get_settings().current_date()
 
     def compute() -> tuple[str, cache.Reach]:
         drawn = draw(overview(session, unit=unit, year=year, as_of=as_of))
