@@ -45,6 +45,7 @@ from chiso.tasks.monthly import MonthSummary, due_date, month_standing, summaris
 from chiso.tasks.service import TaskRow
 from chiso.text import format_date, format_measure, format_number, parse_date
 from chiso.units.models import OrgUnit
+from chiso.units.service import UnitNotFound, get_unit
 
 KIND_PERIOD_TYPE = {"quarterly": "Q", "half_year": "S", "annual": "Y"}
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -234,8 +235,8 @@ def gather(session: Session, *, unit_code: str, kind: str, period: str, today: d
     """Everything the report shows, as known at its cut-off (its sentences are added by
     chiso.reports.sentences.compose)."""
     period = check_period(kind, period)
-    unit = find_unit(session, unit_code)
     parsed = parse_period(period)
+    unit = _unit_of_period(session, unit_code, min(parsed.end(), today))
     texts = current_texts(session, unit, period)
     cutoff = cutoff_for(parsed.start(), parsed.end(), closing_date_of(texts, closing_date),
                         today)
@@ -274,6 +275,16 @@ def gather(session: Session, *, unit_code: str, kind: str, period: str, today: d
 def _issue_date(texts: dict[str, str]) -> dt.date | None:
     text = texts.get("issue_date", "").strip()
     return parse_date(text) if text else None
+
+
+def _unit_of_period(session: Session, code: str, day: dt.date) -> OrgUnit:
+    """The unit that held the code on the period's last day (a code re-used after a merger
+    named another unit then: the report is that unit's, as its statuses are), else the
+    code's unit of today."""
+    try:
+        return get_unit(session, code, on=day)
+    except UnitNotFound:
+        return find_unit(session, code)
 
 
 def monthly_series(session: Session, unit_code: str, statuses: list[TargetStatus],
