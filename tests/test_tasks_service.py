@@ -25,6 +25,7 @@ from chiso.tasks.service import (
     create_task,
     history,
     list_tasks,
+    roll_recurring_tasks,
     update_progress,
 )
 from chiso.tasks.status import status_of
@@ -120,6 +121,51 @@ def test_recurring_task_gets_its_next_occurrence_once(session: Session) -> None:
     followup.send_reminders(session, day=dt.date(2026, 1, 2))
     assert session.scalar(select(Task.due_date).where(Task.previous_id == nxt[0].id)) == \
         dt.date(2026, 3, 31)
+
+
+def _due_dates_of_the_series(session: Session, first: Task) -> list[dt.date]:
+    dues: list[dt.date] = []
+    task: Task | None = first
+    while task is not None:
+        dues.append(task.due_date)
+        task = session.scalar(select(Task).where(Task.previous_id == task.id))
+    return dues
+
+
+def test_a_monthly_task_due_on_the_28th_stays_on_the_28th(session: Session) -> None:
+    # 28/02 is February's last day: the series must not take it for a month-end series.
+    w = build_world(session, with_tasks=False)
+    first = create_task(session, title="Báo cáo tháng", lead_unit_id=w.khcn.id,
+                        due_date=dt.date(2026, 1, 28), recurrence="M", access=system(session))
+    roll_recurring_tasks(session, dt.date(2026, 3, 1))
+    roll_recurring_tasks(session, dt.date(2026, 4, 1))
+    dues = _due_dates_of_the_series(session, first)
+    assert dues[:3] == [dt.date(2026, 1, 28), dt.date(2026, 2, 28), dt.date(2026, 3, 28)], dues
+
+
+@pytest.mark.parametrize(("recurrence", "first_due", "expected"), [
+    # the 30th comes back after a short February; the 31st is a month-end series
+    ("M", dt.date(2026, 1, 30), [dt.date(2026, 1, 30), dt.date(2026, 2, 28),
+                                 dt.date(2026, 3, 30), dt.date(2026, 4, 30)]),
+    ("M", dt.date(2026, 1, 31), [dt.date(2026, 1, 31), dt.date(2026, 2, 28),
+                                 dt.date(2026, 3, 31), dt.date(2026, 4, 30)]),
+    # quarterly through February: 29/11 → 28/02 → 29/05, not 31/05
+    ("Q", dt.date(2025, 11, 29), [dt.date(2025, 11, 29), dt.date(2026, 2, 28),
+                                  dt.date(2026, 5, 29), dt.date(2026, 8, 29)]),
+    # yearly from a leap day: February's last day every year, 29/02 again in 2028
+    ("Y", dt.date(2024, 2, 29), [dt.date(2024, 2, 29), dt.date(2025, 2, 28),
+                                 dt.date(2026, 2, 28), dt.date(2027, 2, 28),
+                                 dt.date(2028, 2, 29)]),
+], ids=["monthly-30th", "monthly-31st", "quarterly-29th", "yearly-leap-day"])
+def test_each_occurrence_falls_on_the_first_occurrences_day_of_the_month(
+        session: Session, recurrence: str, first_due: dt.date,
+        expected: list[dt.date]) -> None:
+    w = build_world(session, with_tasks=False)
+    first = create_task(session, title="Báo cáo định kỳ", lead_unit_id=w.khcn.id,
+                        due_date=first_due, recurrence=recurrence, access=system(session))
+    for occurrence in expected[1:]:  # once the previous one is past due, the next is made
+        roll_recurring_tasks(session, occurrence)
+    assert _due_dates_of_the_series(session, first) == expected
 
 
 def test_ownerless_tasks_are_flagged_in_the_scorecard(session: Session) -> None:

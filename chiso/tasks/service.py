@@ -377,14 +377,32 @@ def _store_evidence(session: Session, task: Task, update: TaskUpdate,
 
 # ------------------------------------------------------------------ recurring tasks
 
-def _add_months(day: dt.date, months: int) -> dt.date:
+def _add_months(day: dt.date, months: int, anchor: dt.date | None = None) -> dt.date:
+    """The month `months` after `day`'s, on `anchor`'s day of month (the series' first
+    occurrence; `day` itself when there is none), or on that month's last day when the
+    day does not exist there (31/01 → 28/02)."""
+    anchor = anchor or day
     month0 = day.month - 1 + months
     year, month = day.year + month0 // 12, month0 % 12 + 1
     last = calendar.monthrange(year, month)[1]
-    # A due date on a month's last day stays on the last day (30/6 → 30/9, not 28/9).
-    if day.day == calendar.monthrange(day.year, day.month)[1]:
+    # A series that began on a month's last day stays on the last day (30/6 → 30/9, not
+    # 28/9). Asked of the anchor, not of `day`: 28/02 ends February, and read from there
+    # a series of the 28th would be pushed to every later month's end (31/03, 30/04 …).
+    if anchor.day == calendar.monthrange(anchor.year, anchor.month)[1]:
         return dt.date(year, month, last)
-    return dt.date(year, month, min(day.day, last))
+    return dt.date(year, month, min(anchor.day, last))
+
+
+def _first_of_series(session: Session, task: Task) -> Task:
+    """The occurrence the series began with (following `previous_id` back)."""
+    seen = {task.id}
+    while task.previous_id is not None and task.previous_id not in seen:
+        previous = session.get(Task, task.previous_id)
+        if previous is None:
+            break
+        seen.add(previous.id)
+        task = previous
+    return task
 
 
 RECURRENCE_MONTHS = {"M": 1, "Q": 3, "S": 6, "Y": 12}
@@ -401,10 +419,14 @@ def schedule_next_occurrence(session: Session, task: Task, *,
     if existing is not None:
         return None
     months = RECURRENCE_MONTHS[task.recurrence]
-    start = _add_months(task.start_date, months) if task.start_date else None
+    # Each occurrence is worked out from the first one's day of month, not from the
+    # previous occurrence's, which a short month may have moved (31/01 → 28/02 → 31/03).
+    first = _first_of_series(session, task)
+    start = (_add_months(task.start_date, months, first.start_date or task.start_date)
+             if task.start_date else None)
     return create_task(
         session, title=task.title, lead_unit_id=task.lead_unit_id,
-        due_date=_add_months(task.due_date, months), start_date=start,
+        due_date=_add_months(task.due_date, months, first.due_date), start_date=start,
         description=task.description, focus_area_id=task.focus_area_id, plan_id=task.plan_id,
         partner_unit_ids=[p.unit_id for p in task.partners], owner_id=task.owner_id,
         recurrence=task.recurrence, indicator_ids=[lk.indicator_id for lk in task.links
