@@ -109,6 +109,14 @@ def test_one_parser_with_an_explicit_policy_for_tables_that_use_a_decimal_point(
     assert isinstance(refused.value, UserError) and refused.value.status == 422
 
 
+def test_a_stored_instant_is_written_as_its_day_in_vietnam() -> None:
+    """06:30 on 11/10 in Lạng Sơn is 23:30 on 10/10 in UTC, naive as SQLite gives it back."""
+    stored = dt.datetime(2025, 10, 10, 23, 30)
+    assert format_date(stored) == "11/10/2025"
+    assert format_date(stored.replace(tzinfo=dt.UTC), "en") == "2025-10-11"
+    assert format_date(dt.date(2025, 10, 10)) == "10/10/2025"  # a day stays that day
+
+
 @FAST
 @given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)))
 def test_every_written_date_form_reads_back(day: dt.date) -> None:

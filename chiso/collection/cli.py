@@ -31,7 +31,7 @@ from chiso.collection.remind import send_due
 from chiso.collection.rules import RULES_FILE, active_rules, load_rules
 from chiso.db import session_scope
 from chiso.settings import get_settings
-from chiso.text import parse_date
+from chiso.text import format_date, parse_date
 from chiso.units.models import OrgUnit
 from chiso.units.service import descendant_ids, get_unit
 
@@ -151,8 +151,9 @@ def submission_list(code: str, period: str) -> None:
             unit = session.get(OrgUnit, s.unit_id)
             table.add_row(f"{unit.name} [dim]{unit.code}[/dim]" if unit else str(s.unit_id),
                           service.STATUS_LABELS[s.status][0],
-                          s.due_date.strftime("%d/%m/%Y"),
-                          s.submitted_at.strftime("%d/%m/%Y") if s.submitted_at else "–",
+                          format_date(s.due_date),
+                          # The day in Vietnam: 06:30 on the 11th is still the 10th in UTC.
+                          format_date(s.submitted_at),
                           str(s.edits_after_approval))
     print_table(console, table)
 

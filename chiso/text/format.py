@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from chiso.text.clock import to_vn
+
 
 def format_number(value: float | int | None, decimals: int = 1, locale: str = "vi") -> str:
     """1234567.891 → '1.234.567,9' (vi) or '1,234,567.9' (en); None/NaN → '–'."""
@@ -35,6 +37,11 @@ def format_measure(value: float | None, decimals: int, unit: str | None,
 
 
 def format_date(day: dt.date | None, locale: str = "vi") -> str:
+    """A day as '23/05/2023' (vi) or '2023-05-23' (en). A stored instant (a datetime,
+    naive meaning UTC) is the day it was in Vietnam: a report sent at 06:30 on 11/10 is
+    23:30 on 10/10 in UTC."""
     if day is None:
         return "–"
+    if isinstance(day, dt.datetime):
+        day = to_vn(day).date()
     return day.strftime("%d/%m/%Y") if locale == "vi" else day.isoformat()

@@ -1,0 +1,83 @@
+"""Stored instants shown and counted in Vietnam time, on SQLite and PostgreSQL.
+
+A report sent at 06:30 on 11/10 in Lạng Sơn is 23:30 on 10/10 in UTC, the time chiso stores:
+every page, command and report that names its day says 11/10 and counts it one day late,
+and the JSON API writes the instant with its offset (SQLite gives it back naive, which a
+client would read as its own local time)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from collection_support import Province, build_province
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from chiso.accounts.access import Access
+from chiso.accounts.models import Role
+from chiso.cli.main import app
+from chiso.collection import review, service
+from chiso.collection.models import Submission, SubmissionEvent
+from tests.conftest import login
+
+# 06:30 on 11/10/2025 in Vietnam; the 2025Q3 report was due on 10/10/2025.
+SENT = dt.datetime(2025, 10, 10, 23, 30, tzinfo=dt.UTC)
+
+
+def _sent_at(session: Session, province: Province, moment: dt.datetime) -> Submission:
+    """Commune B's 2025Q3 report, sent at `moment` (its submit event too)."""
+    submission = service.submission_for(session, province.data_set,
+                                        province.world.commune_b.id, "2025Q3")
+    service.submit(session, submission, access=Access.system(session, "test"))
+    submission.submitted_at = submission.first_submitted_at = moment
+    for event in session.scalars(select(SubmissionEvent).where(
+            SubmissionEvent.submission_id == submission.id)):
+        event.at = moment
+    session.commit()
+    return submission
+
+
+def test_the_reporting_page_dates_a_late_report_on_its_day_in_vietnam(
+        session, client, make_user) -> None:  # type: ignore[no-untyped-def]
+    province = build_province(session)
+    submission = _sent_at(session, province, SENT)
+    assert review.late_days(submission) == 1
+    office, password = make_user(Role.STANDING_OFFICE, province.world.province.id)
+    login(client, office.username, password)
+    page = client.get("/collection", params={"data_set": "CCHC_QUY", "period": "2025Q3"})
+    assert page.status_code == 200
+    row = page.text.split(f'data-unit="{province.world.commune_b.code}"')[1].split("</tr>")[0]
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+    assert cells == ["10/10/2025", "11/10/2025"], row  # due, sent ("nộp muộn" beside it)
+
+
+def test_the_submission_list_command_dates_a_report_on_its_day_in_vietnam(session) -> None:  # type: ignore[no-untyped-def]
+    province = build_province(session)
+    _sent_at(session, province, SENT)
+    listed = CliRunner().invoke(app, ["collection", "submission", "list", "CCHC_QUY",
+                                      "2025Q3"], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.output
+    line = next(ln for ln in listed.output.splitlines() if "Hữu Lũng" in ln)
+    cells = [cell.strip() for cell in line.split("│")]
+    assert cells[3:5] == ["10/10/2025", "11/10/2025"], line  # due, sent
+
+
+def test_the_extract_page_dates_a_document_on_its_day_in_vietnam(
+        session, client, make_user) -> None:  # type: ignore[no-untyped-def]
+    from extract_support import prepared
+
+    from chiso.extract import service as extract
+
+    province = prepared(session)
+    document = extract.propose(session, access=Access.system(session, "test"),
+                               pasted="Kế hoạch chuyển đổi số. Tỷ lệ hồ sơ trực tuyến đạt 80%.",
+                               unit_code="20")
+    document.created_at = SENT
+    session.commit()
+    officer, password = make_user(Role.STANDING_OFFICE, unit_id=province.id)
+    login(client, officer.username, password)
+    page = client.get("/extract").text
+    line = page[page.find(document.filename):][:300]
+    assert f"{document.filename} · system:test · 11/10/2025<" in line, line
