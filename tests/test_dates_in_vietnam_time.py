@@ -64,6 +64,42 @@ def test_the_submission_list_command_dates_a_report_on_its_day_in_vietnam(sessio
     assert cells[3:5] == ["10/10/2025", "11/10/2025"], line  # due, sent
 
 
+def test_the_collection_api_writes_every_instant_with_its_offset(
+        session, client, make_user) -> None:  # type: ignore[no-untyped-def]
+    province = build_province(session)
+    submission = _sent_at(session, province, SENT)
+    office, password = make_user(Role.STANDING_OFFICE, province.world.province.id)
+    login(client, office.username, password)
+    query = {"data_set": "CCHC_QUY", "period": "2025Q3"}
+    listed = client.get("/api/collection/submissions", params=query).json()
+    sent = [s["submitted_at"] for s in listed["submissions"] if s["submitted_at"]]
+    history = client.get(f"/api/collection/submissions/{submission.id}/history").json()
+    card = client.get("/api/collection/quality", params=query).json()
+    scored = [u["submitted_at"] for u in card["units"] if u["submitted_at"]]
+    written = [*sent, *(e["at"] for e in history), *scored]
+    assert len(written) == 3, written
+    for text in written:
+        # A client reads "2025-10-10T23:30:00" as its own local time: 7 hours off.
+        assert dt.datetime.fromisoformat(text).tzinfo is not None, text
+        assert dt.datetime.fromisoformat(text) == SENT, text
+
+
+def test_the_notifications_api_writes_its_instants_with_their_offset(
+        session, client, make_user) -> None:  # type: ignore[no-untyped-def]
+    from chiso.notify.service import notify
+
+    province = build_province(session)
+    session.commit()
+    office, password = make_user(Role.STANDING_OFFICE, province.world.province.id)
+    notify(session, recipients=[office], event_key="test:offset", subject="Thử", body="Thử",
+           email_now=False)
+    session.commit()
+    login(client, office.username, password)
+    items = client.get("/api/notifications").json()["items"]
+    assert items and all(dt.datetime.fromisoformat(n["created_at"]).tzinfo for n in items), \
+        items
+
+
 def test_the_extract_page_dates_a_document_on_its_day_in_vietnam(
         session, client, make_user) -> None:  # type: ignore[no-untyped-def]
     from extract_support import prepared

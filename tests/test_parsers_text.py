@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 from chiso.errors import UserError
 from chiso.periods import parse_period
 from chiso.periods.core import Calendar, Period, PeriodError, PeriodType, period_containing
-from chiso.text import accent_free_key, format_date, format_number, name_key, nfc, parse_date
+from chiso.text import (
+    accent_free_key,
+    format_date,
+    format_number,
+    iso_instant,
+    name_key,
+    nfc,
+    parse_date,
+)
 from chiso.text.columns import parse_number_columns
 from chiso.text.dates import DateError
 from chiso.text.numbers import NumberError, NumberStyle, parse_float, parse_number
@@ -115,6 +123,15 @@ def test_a_stored_instant_is_written_as_its_day_in_vietnam() -> None:
     assert format_date(stored) == "11/10/2025"
     assert format_date(stored.replace(tzinfo=dt.UTC), "en") == "2025-10-11"
     assert format_date(dt.date(2025, 10, 10)) == "10/10/2025"  # a day stays that day
+
+
+def test_a_stored_instant_is_written_for_programs_with_its_offset() -> None:
+    stored = dt.datetime(2025, 10, 10, 23, 30)
+    assert iso_instant(stored) == "2025-10-10T23:30:00+00:00"
+    vietnam = dt.timezone(dt.timedelta(hours=7))
+    assert iso_instant(dt.datetime(2025, 10, 11, 6, 30, tzinfo=vietnam)) == \
+        "2025-10-10T23:30:00+00:00"
+    assert iso_instant(None) is None
 
 
 @FAST

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,9 @@ def test_post_batch_then_read_indicators(admin_client, world):
         ("api", "committed", 6)]
     one = admin_client.get(f"/api/records/batches/{batches[0]['id']}").json()
     assert one["months"] == [202508]
+    # Instants with their offset: SQLite gives them back naive, read by a client as local.
+    assert all(dt.datetime.fromisoformat(one[key]).tzinfo is not None
+               for key in ("started_at", "finished_at")), one
     assert admin_client.get("/api/records/batches/999").status_code == 404
 
     missing = admin_client.get("/api/records/units/06300/procedures-without-online?year=2025")

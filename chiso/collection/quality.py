@@ -30,6 +30,7 @@ from chiso.collection.rules import active_rules, evaluate
 from chiso.indicators.models import Indicator
 from chiso.periods import parse_period
 from chiso.settings import get_settings
+from chiso.text import iso_instant
 from chiso.units.models import OrgUnit
 from chiso.values.models import DataValue, DataValueVersion
 
@@ -107,7 +108,8 @@ def _share(part: int, whole: int) -> float | None:
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, dt.date | dt.datetime) else v
+    return {k: iso_instant(v) if isinstance(v, dt.datetime)
+            else v.isoformat() if isinstance(v, dt.date) else v
             for k, v in data.items()}
 
 

@@ -41,7 +41,7 @@ from chiso.indicators.models import Indicator
 from chiso.periods import Calendar, PeriodType, parse_period, period_containing
 from chiso.settings import get_settings
 from chiso.storage.responses import file_response
-from chiso.text import to_vn
+from chiso.text import iso_instant, to_vn
 from chiso.units.models import OrgUnit
 from chiso.units.service import UnitNotFound, get_unit
 from chiso.web.deps import AccessDep, LocaleDep, OptionalUserDep, SessionDep
@@ -113,9 +113,9 @@ def _submission_json(session: Session, s: Submission) -> dict[str, Any]:
             unit.name if unit else "", "period": s.period,
             "period_label": service.period_label(s.period), "status": s.status,
             "due_date": s.due_date.isoformat(),
-            "submitted_at": s.submitted_at.isoformat() if s.submitted_at else None,
+            "submitted_at": iso_instant(s.submitted_at),
             "late_days": review.late_days(s),
-            "approved_at": s.approved_at.isoformat() if s.approved_at else None,
+            "approved_at": iso_instant(s.approved_at),
             "return_reason": s.return_reason, "edits_after_approval": s.edits_after_approval}
 
 
@@ -334,7 +334,7 @@ def api_history(submission_id: int, session: SessionDep, access: AccessDep
     submission = _submission(session, submission_id)
     access.require(Action.READ, submission.unit_id)
     return [{"action": e.action, "from": e.from_status, "to": e.to_status,
-             "actor_id": e.actor_id, "at": e.at.isoformat(), "note": e.note}
+             "actor_id": e.actor_id, "at": iso_instant(e.at), "note": e.note}
             for e in service.history(session, submission)]
 
 

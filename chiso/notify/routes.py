@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from chiso.notify.service import mark_all_read, recent, unread_count
-from chiso.text import to_vn
+from chiso.text import iso_instant, to_vn
 from chiso.web.deps import AccessDep, SessionDep, UserDep
 from chiso.web.templating import render
 
@@ -34,6 +34,6 @@ def api_notifications(session: SessionDep, user: UserDep) -> dict[str, Any]:
     """The signed-in user's latest notifications and the unread count."""
     return {"unread": unread_count(session, user), "items": [
         {"id": n.id, "event_key": n.event_key, "subject": n.subject, "body": n.body,
-         "link": n.link, "created_at": n.created_at.isoformat(),
+         "link": n.link, "created_at": iso_instant(n.created_at),
          "read": n.read_at is not None, "email_status": n.email_status}
         for n in recent(session, user)]}

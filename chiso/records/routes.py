@@ -23,7 +23,7 @@ from chiso.periods import Calendar
 from chiso.plans.models import Target
 from chiso.records import engine, service
 from chiso.records.models import RecordBatch
-from chiso.text import format_percent, to_vn, vn_today
+from chiso.text import format_percent, iso_instant, to_vn, vn_today
 from chiso.units.models import OrgUnit
 from chiso.units.service import UnitNotFound, get_unit
 from chiso.web.deps import AccessDep, LocaleDep, SessionDep
@@ -201,8 +201,8 @@ def batch_json(batch: RecordBatch) -> dict[str, Any]:
             "rows_stored": batch.rows_stored, "rows_ignored": batch.rows_ignored,
             "months": [int(m) for m in batch.months.split(",")] if batch.months else [],
             "values_inserted": batch.values_inserted, "values_updated": batch.values_updated,
-            "seconds": batch.seconds, "started_at": batch.started_at.isoformat(),
-            "finished_at": batch.finished_at.isoformat() if batch.finished_at else None}
+            "seconds": batch.seconds, "started_at": iso_instant(batch.started_at),
+            "finished_at": iso_instant(batch.finished_at)}
 
 
 @router.get("/api/records/batches")

@@ -6,7 +6,7 @@ printing a stored answer) does not load it.
 """
 
 from chiso.text.cells import spreadsheet_safe, unguard_cell
-from chiso.text.clock import to_vn, vn_now, vn_today, vn_zone
+from chiso.text.clock import iso_instant, to_utc, to_vn, vn_now, vn_today, vn_zone
 from chiso.text.dates import DateError, parse_date
 from chiso.text.format import format_date, format_measure, format_number, format_percent
 from chiso.text.normalize import accent_free_key, name_key, nfc
@@ -22,12 +22,14 @@ __all__ = [
     "format_measure",
     "format_number",
     "format_percent",
+    "iso_instant",
     "name_key",
     "nfc",
     "parse_date",
     "parse_float",
     "parse_number",
     "spreadsheet_safe",
+    "to_utc",
     "to_vn",
     "unguard_cell",
     "vn_now",

@@ -3,8 +3,9 @@
 pinned (reproducible demos, reports and tests), else today's date in that zone — not the
 server's, which is often UTC: at 06:30 in Lạng Sơn a UTC server still says yesterday.
 
-Timestamps are stored in UTC; `to_vn` converts one for people (a naive timestamp is taken
-as UTC, which is what the database gives back on SQLite).
+Timestamps are stored in UTC; `to_vn` converts one for people and `iso_instant` writes one
+for programs (a naive timestamp is taken as UTC, which is what the database gives back on
+SQLite).
 """
 
 from __future__ import annotations
@@ -31,6 +32,20 @@ def to_vn(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(vn_zone())
+
+
+def to_utc(moment: dt.datetime) -> dt.datetime:
+    """`moment` as an aware UTC instant; naive timestamps are UTC (as stored)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
+def iso_instant(moment: dt.datetime | None) -> str | None:
+    """A stored instant for JSON, always with its offset ('2025-10-10T23:30:00+00:00'):
+    SQLite gives it back naive, and a client reads an ISO time without an offset as its
+    own local time — 7 hours off in Vietnam."""
+    return None if moment is None else to_utc(moment).isoformat()
 
 
 def vn_now() -> dt.datetime:
