@@ -131,3 +131,21 @@ def test_existing_values_by_staged_keys_equal_the_chunked_lookup(session, rows) 
     chunked = _existing_by_chunks(session, batch).join(batch, on=KEY, how="semi").sort("id")
     assert staged.height == batch.filter(pl.col("period") == "202505").height > 0
     assert staged.equals(chunked)
+
+
+def test_a_recorded_at_in_vietnam_time_is_stored_as_that_instant(session) -> None:  # type: ignore[no-untyped-def]
+    """A job's `recorded_at` given in Vietnam time (20:00 on 10/10 is 13:00 UTC) is that
+    instant on both databases: SQLite keeps naive UTC text, so dropping the zone without
+    converting stored 20:00 UTC, seven hours later."""
+    from chiso.text import vn_zone
+
+    world = build_world(session)
+    at = dt.datetime(2025, 10, 10, 20, 0, tzinfo=vn_zone())
+    upsert_values(session, [{"unit_id": world.commune_a.id, "indicator_id": world.count.id,
+                             "period": "2025Q3", "numerator": None, "denominator": None,
+                             "value": 12.0}],
+                  source="job", access=Access.system(session, "test"), recorded_at=at)
+    session.commit()
+    stored = session.scalar(select(DataValueVersion.changed_at))
+    assert stored is not None
+    assert (stored if stored.tzinfo else stored.replace(tzinfo=dt.UTC)) == at, stored

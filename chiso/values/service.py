@@ -33,7 +33,7 @@ from chiso.errors import Conflict, NotFound, UserError
 from chiso.indicators.models import Indicator
 from chiso.periods import Calendar, PeriodError, parse_period, period_of_cell
 from chiso.settings import get_settings
-from chiso.text import format_date, name_key, nfc, vn_today
+from chiso.text import format_date, name_key, nfc, to_utc, vn_today
 from chiso.text.columns import cell_text, parse_number_columns
 from chiso.units.models import OrgUnit
 from chiso.values import changes, estimates
@@ -925,9 +925,10 @@ def _drop_stage(connection: Connection, name: str) -> None:
 
 
 def _db_time(connection: Connection, moment: dt.datetime) -> Any:
-    """A timestamp as SQLAlchemy stores it on this backend (SQLite keeps text)."""
+    """A timestamp as SQLAlchemy stores it on this backend (SQLite keeps naive UTC text:
+    an aware moment in Vietnam time is converted first, not stripped of its zone)."""
     if connection.dialect.name == "sqlite":
-        return moment.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return to_utc(moment).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
     return moment
 
 
