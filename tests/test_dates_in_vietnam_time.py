@@ -20,6 +20,8 @@ from chiso.accounts.models import Role
 from chiso.cli.main import app
 from chiso.collection import review, service
 from chiso.collection.models import Submission, SubmissionEvent
+from chiso.reports.asof import reporting_gaps
+from chiso.reports.cutoff import Cutoff
 from tests.conftest import login
 
 # 06:30 on 11/10/2025 in Vietnam; the 2025Q3 report was due on 10/10/2025.
@@ -37,6 +39,13 @@ def _sent_at(session: Session, province: Province, moment: dt.datetime) -> Submi
         event.at = moment
     session.commit()
     return submission
+
+
+def _year_2025_known_now() -> Cutoff:
+    """The 2025 report, knowing everything recorded until now."""
+    return Cutoff(dt.date(2025, 1, 1), dt.date(2025, 12, 31), dt.date(2025, 12, 31),
+                  dt.date(2025, 12, 31), dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+                  False)
 
 
 def test_the_reporting_page_dates_a_late_report_on_its_day_in_vietnam(
@@ -98,6 +107,17 @@ def test_the_notifications_api_writes_its_instants_with_their_offset(
     items = client.get("/api/notifications").json()["items"]
     assert items and all(dt.datetime.fromisoformat(n["created_at"]).tzinfo for n in items), \
         items
+
+
+def test_the_report_counts_days_late_in_vietnam_days(session) -> None:  # type: ignore[no-untyped-def]
+    """Due 10/10, sent at 05:00 on 12/10 in Vietnam (22:00 on 11/10 in UTC): two days late
+    on the review page, and in the committee's report."""
+    province = build_province(session)
+    submission = _sent_at(session, province, dt.datetime(2025, 10, 11, 22, 0, tzinfo=dt.UTC))
+    assert review.late_days(submission) == 2
+    gaps = reporting_gaps(session, [province.world.commune_b.id], _year_2025_known_now())
+    late = [entry for gap in gaps for entry in gap.late]
+    assert late == [("Xã Hữu Lũng", "2025Q3", 2)], late
 
 
 def test_the_extract_page_dates_a_document_on_its_day_in_vietnam(

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.collection.models import DataSet, Submission, SubmissionEvent
-from chiso.collection.service import due_date, reporting_units
+from chiso.collection.service import due_date, reporting_units, vn_date
 from chiso.periods import Period, PeriodType, parse_period
 from chiso.reports.cutoff import Cutoff, end_of_day
 from chiso.units.models import OrgUnit
@@ -136,7 +136,8 @@ def _gap(session: Session, data_set: DataSet, periods: list[Period], wanted: set
             if at is None:
                 gap.missing[unit.name] = gap.missing.get(unit.name, 0) + 1
             elif at > end_of_day(due):
-                days = (at.astimezone(end_of_day(due).tzinfo).date() - due).days
+                # Vietnam days, as the collection pages count them (review.late_days).
+                days = (vn_date(at) - due).days
                 gap.late.append((unit.name, period.id, max(days, 1)))
     gap.expected = len(expected)
     gap.missing = dict(sorted(gap.missing.items()))
