@@ -8,6 +8,7 @@ client would read as its own local time)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 from collection_support import Province, build_province
@@ -18,7 +19,7 @@ from typer.testing import CliRunner
 from chiso.accounts.access import Access
 from chiso.accounts.models import Role
 from chiso.cli.main import app
-from chiso.collection import review, service
+from chiso.collection import dhis2, quality, review, service
 from chiso.collection.models import Submission, SubmissionEvent
 from chiso.reports.asof import reporting_gaps
 from chiso.reports.cutoff import Cutoff
@@ -118,6 +119,48 @@ def test_the_report_counts_days_late_in_vietnam_days(session) -> None:  # type: 
     gaps = reporting_gaps(session, [province.world.commune_b.id], _year_2025_known_now())
     late = [entry for gap in gaps for entry in gap.late]
     assert late == [("Xã Hữu Lũng", "2025Q3", 2)], late
+
+
+def _imported(session: Session, province: Province, complete: str) -> None:
+    document = {"dataSet": "CCHC_QUY", "period": "2025Q3",
+                "orgUnit": province.world.commune_b.code, "completeDate": complete,
+                "dataValues": [
+                    {"dataElement": "CQS.HS_DUNG_HAN", "categoryOptionCombo": "NUMERATOR",
+                     "value": "45"},
+                    {"dataElement": "CQS.HS_DUNG_HAN", "categoryOptionCombo": "DENOMINATOR",
+                     "value": "50"}]}
+    done = dhis2.import_body(session, json.dumps(document).encode(), "json",
+                             options=dhis2.ImportOptions(dry_run=False),
+                             access=Access.system(session, "test"))
+    session.commit()
+    assert done.status == "SUCCESS", done
+
+
+def test_a_report_completed_in_dhis2_on_time_is_on_time_in_the_committee_report(
+        session) -> None:  # type: ignore[no-untyped-def]
+    """Completed in DHIS2 on 03/10/2025 (due 10/10/2025), imported now, months later: the
+    scorecard says on time, and so does the report; a report drawn with a cut-off before
+    the import still does not know of it."""
+    province = build_province(session)
+    _imported(session, province, "2025-10-03")
+    card = quality.scorecard(session, province.data_set, "2025Q3", as_of=dt.date(2025, 12, 31))
+    mine = next(u for u in card.units if u.unit_id == province.world.commune_b.id)
+    assert mine.on_time is True and mine.late_days == 0
+    unit = [province.world.commune_b.id]
+    gaps = reporting_gaps(session, unit, _year_2025_known_now())
+    assert [entry for gap in gaps for entry in gap.late] == []
+    before = Cutoff(dt.date(2025, 1, 1), dt.date(2025, 12, 31), dt.date(2025, 12, 31),
+                    dt.date(2025, 12, 31), dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+                    False)
+    missing = [gap.missing for gap in reporting_gaps(session, unit, before)]
+    assert missing == [{"Xã Hữu Lũng": gaps[0].missing.get("Xã Hữu Lũng", 0) + 1}], missing
+
+
+def test_a_report_completed_in_dhis2_after_its_due_day_stays_late(session) -> None:  # type: ignore[no-untyped-def]
+    province = build_province(session)
+    _imported(session, province, "2025-10-13")
+    gaps = reporting_gaps(session, [province.world.commune_b.id], _year_2025_known_now())
+    assert [entry for gap in gaps for entry in gap.late] == [("Xã Hữu Lũng", "2025Q3", 3)]
 
 
 def test_the_extract_page_dates_a_document_on_its_day_in_vietnam(

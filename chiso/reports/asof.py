@@ -21,6 +21,7 @@ from chiso.collection.models import DataSet, Submission, SubmissionEvent
 from chiso.collection.service import due_date, reporting_units, vn_date
 from chiso.periods import Period, PeriodType, parse_period
 from chiso.reports.cutoff import Cutoff, end_of_day
+from chiso.text import to_utc
 from chiso.units.models import OrgUnit
 from chiso.values.models import DataValue, DataValueVersion
 
@@ -147,9 +148,20 @@ def _gap(session: Session, data_set: DataSet, periods: list[Period], wanted: set
 def _first_submissions(session: Session, data_set: DataSet, periods: list[Period],
                        cutoff: Cutoff) -> dict[tuple[int, str], dt.datetime]:
     """When each unit first submitted each period's report, among submissions recorded by
-    the cut-off (an approval implies a submission)."""
+    the cut-off (an approval implies a submission).
+
+    Whether the report knew of a submission is decided by when chiso recorded it (the
+    event's time); when it was sent is `first_submitted_at` where that is earlier. The two
+    differ for a report completed elsewhere: a DHIS2 import dates the sending on DHIS2's
+    completeDate (`mark_sent_on`) while its event is dated the day of the import, months
+    later. The events are left as recorded, not back-dated, so a past report drawn again
+    with its cut-off still does not see what was imported after it; it only now agrees
+    with the scorecard on the lateness of what it does see. (`first_submitted_at` keeps no
+    history: a later import moving completeDate changes how late a past report says a
+    report was, never whether it knew of it.)"""
     rows = session.execute(
-        select(Submission.unit_id, Submission.period, SubmissionEvent.at)
+        select(Submission.unit_id, Submission.period, SubmissionEvent.at,
+               Submission.first_submitted_at)
         .join(SubmissionEvent, SubmissionEvent.submission_id == Submission.id)
         .where(Submission.data_set_id == data_set.id,
                Submission.period.in_([p.id for p in periods]),
@@ -157,8 +169,10 @@ def _first_submissions(session: Session, data_set: DataSet, periods: list[Period
                SubmissionEvent.at <= cutoff.known_at)
         .order_by(SubmissionEvent.at))
     first: dict[tuple[int, str], dt.datetime] = {}
-    for unit_id, period, at in rows:
-        moment = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    for unit_id, period, at, sent in rows:
+        moment = to_utc(at)
+        if sent is not None:
+            moment = min(moment, to_utc(sent))
         first.setdefault((unit_id, period), moment)
     return first
 
