@@ -20,7 +20,7 @@ from chiso.db.reads import collector_paused
 from chiso.indicators.models import Indicator
 from chiso.plans.models import Plan, Target
 from chiso.plans.revisions import in_force_subquery
-from chiso.text import parse_date
+from chiso.text import parse_date, to_utc
 from chiso.units.models import OrgUnit, UnitLineage
 from chiso.values.models import DataValue, DataValueVersion
 
@@ -168,7 +168,9 @@ def load_values(session: Session, *, unit_ids: Sequence[int] | None, indicator_i
     if known_at is None:
         frame = _fast_frame(session, _current_values(window), VALUE_SCHEMA)
     else:
-        frame = _frame(session, _values_known_at(window, _as_utc(known_at)), VALUE_SCHEMA)
+        # Compared in UTC: SQLite keeps stored instants as their UTC wall time, which an
+        # aware parameter is rendered to; a naive `known_at` is taken as UTC.
+        frame = _frame(session, _values_known_at(window, to_utc(known_at)), VALUE_SCHEMA)
     if one_figure_per_year:
         frame = _one_figure_per_year(frame)
     return frame if (frame[rollup.FLAGS] != 0).any() else frame.drop(rollup.FLAGS)
@@ -269,15 +271,6 @@ def _values_known_at(window: Any, known_at: dt.datetime) -> Select:
         .join(version, version.data_value_id == DataValue.id)
         .where(window, version.version == latest, version.deleted.is_(False))
     )
-
-
-def _as_utc(moment: dt.datetime) -> dt.datetime:
-    """Stored timestamps are UTC (SQLite keeps their UTC wall time as text, which an aware
-    parameter is rendered to): compare in UTC. A naive `moment` is taken as UTC, as the
-    database gives timestamps back."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
 
 
 def load_targets(session: Session, *, unit_ids: Sequence[int], year: int,

@@ -49,7 +49,7 @@ class UnitMonth:
     @property
     def reported_on(self) -> dt.date | None:
         """The day (Vietnam time) the report was recorded."""
-        return None if self.report is None else to_vn(utc_of(self.report.recorded_at)).date()
+        return None if self.report is None else to_vn(self.report.recorded_at).date()
 
     @property
     def nothing(self) -> bool:
@@ -61,10 +61,6 @@ class UnitMonth:
         if self.reported_on is None or self.due is None:
             return 0
         return max(0, (self.reported_on - self.due).days)
-
-
-def utc_of(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def month_of(text: str) -> Period:

@@ -39,6 +39,7 @@ from chiso.tasks.models import Origin, Task, TaskEvidence, TaskStatus
 from chiso.tasks.service import EvidenceFile, TaskFilter, TaskRow
 from chiso.tasks.status import AHEAD_MARGIN_DAYS, STATUS_CSS, origin_label, status_label
 from chiso.tasks.xlsx import TaskImportRejected, export_tasks, import_tasks
+from chiso.text import iso_instant
 from chiso.units.models import OrgUnit
 from chiso.units.service import descendant_ids
 from chiso.web.deps import AccessDep, LocaleDep, SessionDep
@@ -497,7 +498,7 @@ def _unit_month_json(u: monthly.UnitMonth) -> dict[str, Any]:
             "progress_updates": len(u.updates),
             "report": None if report is None else {
                 "kind": report.kind, "nothing": u.nothing, "note": report.note,
-                "recorded_at": monthly.utc_of(report.recorded_at).isoformat(),
+                "recorded_at": iso_instant(report.recorded_at),
                 "late_days": u.late_days, "version": report.version}}
 
 
