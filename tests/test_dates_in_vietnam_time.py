@@ -180,3 +180,29 @@ def test_the_extract_page_dates_a_document_on_its_day_in_vietnam(
     page = client.get("/extract").text
     line = page[page.find(document.filename):][:300]
     assert f"{document.filename} · system:test · 11/10/2025<" in line, line
+
+
+def test_the_audit_api_writes_its_instants_with_their_offset(
+        session, client, make_user) -> None:  # type: ignore[no-untyped-def]
+    province = build_province(session)
+    _sent_at(session, province, SENT)  # a submission: an audited change
+    admin, password = make_user(Role.ADMIN)
+    login(client, admin.username, password)
+    events = client.get("/api/audit").json()["events"]
+    assert events
+    for event in events:
+        assert dt.datetime.fromisoformat(event["at"]).tzinfo is not None, event["at"]
+
+
+def test_the_batches_command_gives_a_batchs_time_in_vietnam(session) -> None:  # type: ignore[no-untyped-def]
+    from chiso.records.models import RecordBatch
+
+    build_province(session)
+    batch = RecordBatch(source="test", file_name="mot-cua.csv", status="done",
+                        started_at=SENT)
+    session.add(batch)
+    session.commit()
+    listed = CliRunner().invoke(app, ["records", "batches"], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.output
+    line = next(line for line in listed.output.splitlines() if "mot-cua.csv" in line)
+    assert "11/10/2025 06:30" in line, line

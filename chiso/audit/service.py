@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.audit.models import AuditEvent
-from chiso.text.clock import vn_zone
+from chiso.text.clock import iso_instant, vn_zone
 
 if TYPE_CHECKING:  # accounts records its own events here: no import at run time
     from chiso.accounts.access import Actor
@@ -93,7 +93,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def event_as_dict(event: AuditEvent) -> dict[str, Any]:
-    return {"id": event.id, "at": event.at.isoformat(), "actor": event.actor_label,
+    return {"id": event.id, "at": iso_instant(event.at), "actor": event.actor_label,
             "actor_id": event.actor_id, "action": event.action,
             "object_type": event.object_type, "object_id": event.object_id,
             "unit_id": event.unit_id, "before": event.before, "after": event.after,
