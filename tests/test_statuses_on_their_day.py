@@ -132,16 +132,20 @@ def test_a_closed_years_result_does_not_depend_on_the_day_it_is_read(
 def test_a_past_report_of_a_re_used_code_is_the_report_of_the_unit_that_held_it(
         session, province, monkeypatch) -> None:
     # Code 06003 was "Xã Cũ" until 30/06/2025 and is "Xã Mới" from 01/07/2025: the Q1/2025
-    # report of 06003 is Xã Cũ's, its heading as its statuses.
-    monkeypatch.setenv("CHISO_TODAY", "2025-03-20")
+    # report of 06003 (drawn on 20/03/2025, read again in 2026) is Xã Cũ's — its heading,
+    # its statuses and its monthly chart.
+    monkeypatch.setenv("CHISO_TODAY", "2026-02-01")
     reset_settings_cache()
     _target(session, province, due=dt.date(2025, 12, 31), value=10.0,
             unit_id=province.old_commune.id)
-    save_value(session, unit_id=province.old_commune.id, indicator_id=province.count.id,
-               period="202502", value=5, access=Access.system(session, "test"))
+    for period, value in (("202501", 3), ("202502", 5)):
+        save_value(session, unit_id=province.old_commune.id, indicator_id=province.count.id,
+                   period=period, value=value, access=Access.system(session, "test"))
     session.commit()
     data = gather(session, unit_code="06003", kind="quarterly", period="2025Q1",
                   today=dt.date(2025, 3, 20))
     [status] = data.statuses
-    assert (status.unit_id, status.actual) == (province.old_commune.id, 5)
+    assert (status.unit_id, status.actual) == (province.old_commune.id, 5)  # the latest
     assert (data.unit.id, data.unit.name) == (province.old_commune.id, "Xã Cũ")
+    assert data.series[status.indicator_code] == [(dt.date(2025, 1, 31), 3.0),
+                                                  (dt.date(2025, 2, 28), 5.0)]

@@ -292,14 +292,15 @@ def _to_status(row: dict[str, Any]) -> TargetStatus:
 
 def _rolled(session: Session, *, unit_code: str, indicator_code: str,
             bucket_type: rollup.BucketType, buckets: list[Period],
-            known_at: dt.datetime | None = None
+            known_at: dt.datetime | None = None, on: dt.date | None = None
             ) -> tuple[pl.DataFrame, dict[str, Any], _World]:
     """Rolled-up values per bucket for the unit and everything below it, with an
     `illustrative` flag per row (a figure the demo invented is behind it) and an `estimate`
     flag (an estimate no official figure has replaced yet is behind it). A cumulative
     bucket (`rollup.Span`) reads every figure inside it, its own span's included: no
-    figure stands for its year here."""
-    today = get_settings().current_date()
+    figure stands for its year here. `on` (default today) is the day whose unit holds the
+    code and whose hierarchy the figures roll up on (a past report's day)."""
+    today = on or get_settings().current_date()
     world = _world(session, unit_code)
     unit = _unit_row(world, unit_code, today)
     day = _hierarchy_day(unit, today)
@@ -334,26 +335,28 @@ def rolled_up_value(session: Session, *, unit_code: str, indicator_code: str, pe
 
 
 def indicator_series(session: Session, *, unit_code: str, indicator_code: str, year_from: int,
-                     year_to: int, period_type: str = "M", known_at: dt.datetime | None = None
-                     ) -> pl.DataFrame:
+                     year_to: int, period_type: str = "M", known_at: dt.datetime | None = None,
+                     on: dt.date | None = None) -> pl.DataFrame:
     """[period, period_end, numerator, denominator, value, illustrative, estimate] for every
     period of the type in the years, including periods without data (value null, flags
-    false), oldest first; as stored at `known_at` (default now)."""
+    false), oldest first; as stored at `known_at` (default now), for the unit holding the
+    code on `on` (default today: `_rolled`)."""
+    day = on or get_settings().current_date()
     key = ("indicator_series", unit_code, indicator_code, year_from, year_to, period_type,
-           get_settings().current_date(), known_at)
+           day, known_at)
     return cache.memoized(session, key, lambda: (_indicator_series(
-        session, unit_code, indicator_code, year_from, year_to, period_type, known_at),
+        session, unit_code, indicator_code, year_from, year_to, period_type, known_at, day),
         _indicator_reach(session, unit_code, indicator_code)))
 
 
 def _indicator_series(session: Session, unit_code: str, indicator_code: str, year_from: int,
-                      year_to: int, period_type: str, known_at: dt.datetime | None
-                      ) -> pl.DataFrame:
+                      year_to: int, period_type: str, known_at: dt.datetime | None,
+                      day: dt.date) -> pl.DataFrame:
     ptype = PeriodType(period_type)
     periods = [Period(y, ptype, i) for y in range(year_from, year_to + 1)
                for i in range(1, 12 // ptype.months + 1)]
     rolled, unit, _ = _rolled(session, unit_code=unit_code, indicator_code=indicator_code,
-                              bucket_type=ptype, buckets=periods, known_at=known_at)
+                              bucket_type=ptype, buckets=periods, known_at=known_at, on=day)
     skeleton = pl.DataFrame({
         "period": [p.id for p in periods], "period_end": [p.end() for p in periods],
         "b_m0": [rollup.month_index(p.year, p.first_month) for p in periods],

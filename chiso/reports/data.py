@@ -297,7 +297,8 @@ def monthly_series(session: Session, unit_code: str, statuses: list[TargetStatus
             continue
         frame = indicator_series(session, unit_code=unit_code,
                                  indicator_code=status.indicator_code, year_from=year,
-                                 year_to=year, period_type="M", known_at=cutoff.known_at)
+                                 year_to=year, period_type="M", known_at=cutoff.known_at,
+                                 on=cutoff.judged_on)
         points = [(row["period_end"], float(row["value"])) for row in frame.iter_rows(named=True)
                   if row["value"] is not None and row["period_end"] <= cutoff.judged_on]
         if len(points) >= 2:
