@@ -17,7 +17,8 @@ from chiso.analytics.routes import _status_json
 from chiso.analytics.snapshot import Question
 from chiso.dashboard.service import overview
 from chiso.db import new_session
-from chiso.plans.models import Plan, Target
+from chiso.indicators.problems import InputRejected
+from chiso.plans.models import Plan, Target, TargetVersion
 from chiso.plans.revisions import revise_target
 from chiso.reports.data import gather
 from chiso.settings import reset_settings_cache
@@ -115,13 +116,20 @@ def test_a_target_due_after_its_year_reads_the_same_on_the_page_the_api_and_the_
 def test_a_closed_years_result_does_not_depend_on_the_day_it_is_read(
         session, province) -> None:
     # 2025 ended on 31/12/2025; a revision taking effect on 20/01/2026 does not change
-    # what the year's result was, read on 10/01/2026 or on 01/03/2026.
+    # what the year's result was, read on 10/01/2026 or on 01/03/2026. Such a revision is
+    # refused now; one recorded before that rule (a version row as it was stored) is there.
     target = _target(session, province, due=dt.date(2025, 12, 31))
     access = Access.system(session, "test")
     save_value(session, unit_id=province.province.id, indicator_id=province.count.id,
                period="2025", value=1000, access=access)
-    revise_target(session, target.id, value="900", effective_from=dt.date(2026, 1, 20),
-                  basis_code="9/BCĐ-VP", access=access)
+    session.commit()
+    with pytest.raises(InputRejected, match="sau ngày đích"):
+        revise_target(session, target.id, value="900", effective_from=dt.date(2026, 1, 20),
+                      basis_code="9/BCĐ-VP", access=access)
+    session.rollback()
+    session.add(TargetVersion(target_id=target.id, version=2,
+                              effective_from=dt.date(2026, 1, 20), comparator=">=",
+                              value=900.0, basis_code="9/BCĐ-VP"))
     session.commit()
     read = [service.target_statuses(session, unit_code="20", year=2025, as_of=day)[0]
             for day in (dt.date(2026, 1, 10), dt.date(2026, 3, 1), None)]

@@ -31,6 +31,7 @@ from chiso.indicators.service import get_indicator
 from chiso.periods import Period, PeriodType
 from chiso.plans.models import Plan, Target
 from chiso.plans.service import create_target, load_plan
+from chiso.settings import get_settings
 from chiso.tasks.service import create_task
 from chiso.text import nfc, parse_date, parse_number
 from chiso.units.models import OrgUnit
@@ -254,7 +255,8 @@ def _indicator_code(fields: dict[str, Any]) -> str:
 def _write_target(session: Session, document: ExtractDocument, proposal: ExtractProposal,
                   fields: dict[str, Any], access: Access) -> tuple[str, int]:
     code = _indicator_code(fields)
-    year = int(fields.get("year") or document.meta.get("year") or dt.date.today().year)
+    year = int(fields.get("year") or document.meta.get("year")
+               or get_settings().current_date().year)
     plan = _draft_plan(session, document, access)
     comparator = {">": ">=", "<": "<="}.get(str(fields.get("comparator")),
                                             str(fields.get("comparator") or ">="))
@@ -295,7 +297,7 @@ def _load_plan_file(session: Session, document: ExtractDocument, code: str,
     meta = document.meta
     years = [int(p.fields["year"]) for p in proposals_of(session, document.id)
              if p.kind == "target" and p.fields.get("year")] or [
-                 int(meta.get("year") or dt.date.today().year)]
+                 int(meta.get("year") or get_settings().current_date().year)]
     plan: dict[str, Any] = {
         "code": code, "document_kind": meta.get("kind") or "KH",
         "title": meta.get("title") or document.filename, "issuer": meta.get("issuer", ""),

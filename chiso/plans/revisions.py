@@ -205,6 +205,14 @@ def _checked(target: Target, previous: TargetVersion, *, value: object, value_hi
         problem("effective_from", f"ngày hiệu lực phải sau lần điều chỉnh trước "
                 f"({format_date(previous.effective_from)})", "the effective date must be "
                 f"after the previous revision's ({previous.effective_from.isoformat()})")
+    if target.target_date is not None and effective_from > target.target_date:
+        # A target is judged on its own date in the version in force then: a revision from
+        # a later day would never apply (and must not rewrite how a closed year ended).
+        problem("effective_from", f"ngày hiệu lực ({format_date(effective_from)}) sau ngày "
+                f"đích của chỉ tiêu ({format_date(target.target_date)}): điều chỉnh không "
+                "còn tác dụng", f"the effective date ({effective_from.isoformat()}) is after "
+                f"the target's date ({target.target_date.isoformat()}): the revision could "
+                "never apply")
     comparator = comparator or target.comparator
     if comparator not in {c.value for c in Comparator}:
         problem("comparator", f"phép so sánh '{comparator}' không hợp lệ",
