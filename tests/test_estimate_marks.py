@@ -15,7 +15,6 @@ from openpyxl import load_workbook
 
 from chiso.accounts.access import Access
 from chiso.analytics import service
-from chiso.db import new_session
 from chiso.exchange.feed import build_feed
 from chiso.plans.models import Plan, Target
 from chiso.reports.annex import build_annex
@@ -109,11 +108,7 @@ def test_the_report_and_the_feed_mark_a_merged_in_communes_estimate(world, sessi
 def province(db_url, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("CHISO_TODAY", "2026-02-10")
     reset_settings_cache()
-    session = new_session(db_url)
-    built = values_support.build_world(session)
-    session.commit()
-    session.close()
-    yield built
+    yield values_support.committed_world(db_url)
     reset_settings_cache()
 
 

@@ -16,7 +16,6 @@ from chiso.analytics import service
 from chiso.analytics.routes import _status_json
 from chiso.analytics.snapshot import Question
 from chiso.dashboard.service import overview
-from chiso.db import new_session
 from chiso.indicators.problems import InputRejected
 from chiso.plans.models import Plan, Target, TargetVersion
 from chiso.plans.revisions import revise_target
@@ -74,11 +73,7 @@ def test_the_years_value_beside_a_status_leaves_out_a_span_not_yet_ended(
 def province(db_url, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("CHISO_TODAY", "2026-11-22")
     reset_settings_cache()
-    session = new_session(db_url)
-    built = values_support.build_world(session)
-    session.commit()
-    session.close()
-    yield built
+    yield values_support.committed_world(db_url)
     reset_settings_cache()
 
 

@@ -55,3 +55,15 @@ def build_world(session: Session) -> World:
     session.add_all([a, b, old, new, ratio, count, flag])
     session.flush()
     return World(province, a, b, old, new, ratio, count, flag)
+
+
+def committed_world(db_url: str) -> World:
+    """`build_world` in a session of its own, committed (for tests whose own `session`
+    must see it as already stored)."""
+    from chiso.db import new_session
+
+    session = new_session(db_url)
+    built = build_world(session)
+    session.commit()
+    session.close()
+    return built
