@@ -11,11 +11,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Integer, Select, and_, any_, bindparam, case, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from chiso.analytics import rollup
 from chiso.analytics.rollup import with_period_parts
+from chiso.db import columnar
 from chiso.db.reads import collector_paused
 from chiso.indicators.models import Indicator
 from chiso.plans.models import Plan, Target
@@ -56,12 +58,18 @@ def _frame(session: Session, query: Select, schema: dict[str, Any]) -> pl.DataFr
 
 
 def _fast_frame(session: Session, query: Select, schema: dict[str, Any]) -> pl.DataFrame:
-    """For big, plain-typed results (no dates, no JSON): the DBAPI cursor directly, which
-    halves the cost of SQLAlchemy's per-row result processing. The statement is still built
-    and rendered by SQLAlchemy for the dialect in use; its parameters are numbers and dates
-    chiso made itself, rendered as literals."""
+    """For big, plain-typed results (no dates, no JSON): Arrow columns from a connection
+    beside the session's when it would see the same data (`chiso.db.columnar`), else the
+    DBAPI cursor directly, which halves the cost of SQLAlchemy's per-row result processing.
+    The statement is still built and rendered by SQLAlchemy for the dialect in use; its
+    parameters are numbers and dates chiso made itself, rendered as literals."""
     connection = session.connection()
     sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    table = columnar.read(session, sql)  # Arrow columns, when a connection beside can read
+    if table is not None:
+        frame = pl.DataFrame(table)
+        return frame.select([pl.col(found).cast(dtype).alias(name) for found, (name, dtype)
+                             in zip(frame.columns, schema.items(), strict=True)])
     dbapi: Any = connection.connection.dbapi_connection
     # psycopg: numbers sent in binary are read without parsing text (the demo's province
     # read of 28,253 values: 32 → 25 ms, 06/12/2026).
@@ -90,7 +98,12 @@ def _chunks(ids: Iterable[int]) -> list[list[int]]:
     return [ordered[i:i + CHUNK] for i in range(0, len(ordered), CHUNK)] or [[]]
 
 
-def _in(column: Any, ids: Iterable[int]) -> Any:
+def _in(session: Session, column: Any, ids: Iterable[int]) -> Any:
+    """`column IN ids`. On PostgreSQL one array parameter (`column = ANY(%s)`): a list of
+    n parameters is a statement of its own for every n, parsed and planned afresh (the
+    demo province's unit-tree walk, 294 ids: 5.2 → 0.9 ms a query, 06/12/2026)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, sorted(ids), type_=ARRAY(Integer)))
     return or_(*[column.in_(chunk) for chunk in _chunks(ids)])
 
 
@@ -100,9 +113,9 @@ def scope_unit_ids(session: Session, root_ids: Iterable[int]) -> set[int]:
     found = set(root_ids)
     frontier = set(found)
     while frontier:
-        children = select(OrgUnit.id).where(_in(OrgUnit.parent_id, frontier))
+        children = select(OrgUnit.id).where(_in(session, OrgUnit.parent_id, frontier))
         earlier = select(UnitLineage.predecessor_id).where(
-            _in(UnitLineage.successor_id, frontier))
+            _in(session, UnitLineage.successor_id, frontier))
         reached = {row[0] for row in session.connection().execute(children.union(earlier))}
         frontier = reached - found
         found |= frontier
@@ -114,7 +127,7 @@ def load_units(session: Session, unit_ids: Iterable[int] | None = None) -> pl.Da
     query = select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.name_en, OrgUnit.kind,
                    OrgUnit.parent_id, OrgUnit.valid_from, OrgUnit.valid_to)
     if unit_ids is not None:
-        query = query.where(_in(OrgUnit.id, unit_ids))
+        query = query.where(_in(session, OrgUnit.id, unit_ids))
     return _frame(session, query, UNIT_SCHEMA)
 
 
@@ -124,7 +137,7 @@ def load_lineage(session: Session, unit_ids: Iterable[int] | None = None) -> pl.
                    UnitLineage.event_date, UnitLineage.share, UnitLineage.is_primary,
                    UnitLineage.kind)
     if unit_ids is not None:
-        query = query.where(_in(UnitLineage.predecessor_id, unit_ids))
+        query = query.where(_in(session, UnitLineage.predecessor_id, unit_ids))
     return _frame(session, query, LINEAGE_SCHEMA)
 
 
@@ -164,7 +177,7 @@ def load_values(session: Session, *, unit_ids: Sequence[int] | None, indicator_i
     window = and_(_overlapping(first_day, last_day),
                   DataValue.indicator_id.in_(list(indicator_ids)), _span_ended_by(last_day))
     if unit_ids is not None:
-        window = and_(window, _in(DataValue.unit_id, unit_ids))
+        window = and_(window, _in(session, DataValue.unit_id, unit_ids))
     if known_at is None:
         frame = _fast_frame(session, _current_values(window), VALUE_SCHEMA)
     else:

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session
 
+from chiso.db import columnar
 from chiso.settings import get_settings
 
 _engines: dict[str, Engine] = {}
@@ -113,6 +114,7 @@ def reset_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+    columnar.close_all()
 
 
 def bind_url(session: Session) -> str:
