@@ -1,6 +1,7 @@
-"""Large value reads come as Arrow columns from a connection beside the session's
-(`chiso.db.columnar`), and only when that connection sees what the session would: the same
-frame as the session's own cursor reads, the session's own uncommitted writes included."""
+"""Large value reads on PostgreSQL come as Arrow columns from a connection beside the
+session's (`chiso.db.columnar`), and only when that connection sees what the session would:
+the same frame as the session's own cursor reads, the session's own uncommitted writes
+included. SQLite is never read by a second SQLite library in the process."""
 
 from __future__ import annotations
 
@@ -44,8 +45,26 @@ def _values(session: Session, world: Any) -> pl.DataFrame:
     ).sort("unit_id", "indicator_id", "period")
 
 
+@pytest.fixture
+def postgres_only(is_postgres: bool) -> None:
+    if not is_postgres:
+        pytest.skip("PostgreSQL only: SQLite is read through the session (the test below)")
+
+
+def test_sqlite_is_read_only_through_the_sessions_own_library(session, is_postgres) -> None:
+    """A second copy of SQLite in the process (the ADBC driver's) would drop the locks of
+    Python's own sqlite3 connections when it closes the file (docs/performance.md)."""
+    if is_postgres:
+        pytest.skip("SQLite only")
+    build_world(session)
+    assert columnar.read(session, "SELECT count(*) FROM org_unit") is None
+    engine = create_engine("sqlite://")
+    with Session(engine) as memory:
+        assert columnar.read(memory, "SELECT 1") is None
+
+
 def test_columns_read_beside_the_session_equal_the_sessions_own_read(
-        session, reads, monkeypatch) -> None:
+        session, reads, monkeypatch, postgres_only) -> None:
     world = build_world(session)
     world.save([("06001", "CQS.SO_HS", f"2025{m:02d}", None, None, 10.0 * m)
                 for m in range(7, 13)]
@@ -64,7 +83,7 @@ def test_columns_read_beside_the_session_equal_the_sessions_own_read(
     assert arrow.filter(pl.col("period") == "202509")[frames.rollup.FLAGS].to_list() == [0, 1]
 
 
-def test_a_session_reads_its_own_uncommitted_writes(session, reads) -> None:
+def test_a_session_reads_its_own_uncommitted_writes(session, reads, postgres_only) -> None:
     world = build_world(session)
     world.save([("06001", "CQS.SO_HS", "202507", None, None, 1.0)])
     upsert_values(session, [{"unit_id": world.units["06002"],
@@ -79,7 +98,8 @@ def test_a_session_reads_its_own_uncommitted_writes(session, reads) -> None:
     assert reads == [False, True]
 
 
-def test_objects_not_yet_flushed_keep_the_read_in_the_session(session, reads) -> None:
+def test_objects_not_yet_flushed_keep_the_read_in_the_session(session, reads,
+                                                              postgres_only) -> None:
     world = build_world(session)
     world.target("CQS.SO_HS", 10.0)
     from chiso.plans.models import Target
@@ -91,37 +111,15 @@ def test_objects_not_yet_flushed_keep_the_read_in_the_session(session, reads) ->
     assert reads == [False]
 
 
-def test_a_database_in_memory_is_read_through_the_session() -> None:
-    engine = create_engine("sqlite://")
-    with Session(engine) as session:
-        assert columnar.read(session, "SELECT 1") is None
-
-
-def test_a_column_empty_in_its_first_thousands_of_rows_is_typed_from_all_rows(
-        session) -> None:
-    """SQLite's driver types a column from the first batch of rows: a numerator missing
-    from the first 2,000 rows then present must still come as numbers."""
-    counted = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
-               "SELECT i, CASE WHEN i <= 2000 THEN NULL ELSE CAST(i AS DOUBLE PRECISION) / 2 END "
-               "AS num FROM n")
-    table = columnar.read(session, counted)
-    assert table is not None
-    frame = pl.DataFrame(table)
-    assert frame["num"].dtype == pl.Float64
-    assert frame["num"].null_count() == 2000
-    assert frame["num"].sum() == sum(i / 2.0 for i in range(2001, 3001))
-
-
-def test_a_type_without_a_plain_column_is_left_to_the_session(session, is_postgres) -> None:
+def test_a_type_without_a_plain_column_is_left_to_the_session(session, postgres_only) -> None:
     """PostgreSQL's NUMERIC comes from the driver as an opaque text column: the session's
     cursor reads it as numbers instead."""
-    if not is_postgres:
-        pytest.skip("SQLite has no NUMERIC type of its own")
     assert columnar.read(session, "SELECT CAST(1.5 AS NUMERIC) AS n") is None
     assert columnar.read(session, "SELECT CAST(1.5 AS DOUBLE PRECISION) AS n") is not None
 
 
-def test_a_statement_the_driver_cannot_read_is_left_to_the_session(session, caplog) -> None:
+def test_a_statement_the_driver_cannot_read_is_left_to_the_session(session, caplog,
+                                                                    postgres_only) -> None:
     with caplog.at_level(logging.WARNING, logger="chiso.db"):
         assert columnar.read(session, "SELECT no_such_column FROM data_value") is None
     assert "columnar read failed" in caplog.text

@@ -1,18 +1,22 @@
-"""Reading a large result straight into columns (Arrow), without a Python object per field.
+"""Reading a large result from PostgreSQL straight into columns (Arrow), without a
+Python object per field.
 
-The cursor path (`fetchall`) builds a tuple and a Python number or string for every field:
-for the 28,258 values of the demo province's overview that is ~26 ms of a ~36 ms read on
-SQLite, and the columns are then built again from those objects (~5 ms more). An ADBC
-driver hands the rows over as Arrow columns instead (best of 30, 06/12/2026: SQLite 35 →
-22 ms, PostgreSQL 27 → 21 ms, each before building the frame).
+The cursor path (`fetchall`) builds a tuple and a Python number or string for every field,
+and the frame's columns are then built again from those objects. An ADBC driver hands the
+rows over as Arrow columns instead: the demo province's overview reads 28,258 values in
+21 ms where psycopg's binary cursor takes 27 ms and building the columns ~5 ms more (best
+of 30, 06/12/2026).
 
 An ADBC connection is a connection of its own, beside the session's. It sees what is
-committed, as each statement of the session does too (SQLite outside a write transaction,
-PostgreSQL at READ COMMITTED), but not what the session has written and not committed. So
-`read` answers only for a session that has written nothing in its transaction (checked,
-not assumed), on a database other connections can open; otherwise, or when the driver
+committed, as each statement of the session at READ COMMITTED does too, but not what the
+session has written and not committed. So `read` answers only for a session that has
+written nothing in its transaction (checked, not assumed); otherwise, or when the driver
 cannot read the result, it returns None and the caller reads through the session's own
 cursor as before. Connections are kept per process and database, a few at a time.
+
+Never for SQLite: the ADBC SQLite driver carries its own copy of SQLite, and two copies in
+one process break each other's file locks (closing a descriptor drops the other copy's
+POSIX locks): tried twice, see docs/performance.md, "Not a way".
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ import logging
 import os
 import threading
 from typing import Any
-from urllib.parse import quote
 
 import pyarrow as pa
 from sqlalchemy import text
@@ -31,33 +34,27 @@ from sqlalchemy.orm import Session
 log = logging.getLogger("chiso.db")
 
 KEPT = 4  # idle connections kept per process and database (a server's concurrent readers)
-# SQLite's driver types each column from the first batch of rows, and fails when a later
-# batch disagrees (a numerator NULL in every early row, then a number). One batch for the
-# whole result types every column from all its rows.
-SQLITE_ONE_BATCH = {"adbc.sqlite.query.batch_rows": "1000000000"}  # rows, not reserved
 
 _lock = threading.Lock()
-_idle: dict[tuple[str, str], list[Any]] = {}
+_idle: dict[str, list[Any]] = {}
 _inherited: list[Any] = []  # a forked child's copies of its parent's connections
 _drivers: dict[str, bool] = {}
 
 
 def read(session: Session, sql: str) -> Any | None:
     """`sql` (a complete statement, parameters rendered in it) as a `pyarrow.Table` read on
-    a connection of its own; None when that could see other data than the session would,
-    or the driver could not read it (the caller then reads it through the session)."""
-    target = _target(session)
-    if target is None or _has_written(session):
+    a connection of its own; None on SQLite, when that connection could see other data
+    than the session would, or when the driver could not read the result plainly (the
+    caller then reads it through the session)."""
+    url = _target(session)
+    if url is None or _has_written(session):
         return None
     from adbc_driver_manager import Error as DriverError
 
-    key = target
-    connection = _take(key)
+    connection = _take(url)
     try:
         cursor = connection.cursor()
         try:
-            if target[0] == "sqlite":
-                cursor.adbc_statement.set_options(**SQLITE_ONE_BATCH)
             cursor.execute(sql)
             table = cursor.fetch_arrow_table()
         finally:
@@ -66,26 +63,18 @@ def read(session: Session, sql: str) -> Any | None:
         connection.close()  # its state after a failed read is unknown
         log.warning("columnar read failed, reading through the session: %s", exc)
         return None
-    _give_back(key, connection)
+    _give_back(url, connection)
     if any(isinstance(field.type, pa.BaseExtensionType) for field in table.schema):
         return None  # e.g. PostgreSQL's NUMERIC, handed over as opaque text
     return table
 
 
-def _target(session: Session) -> tuple[str, str] | None:
-    """(driver, where) for ADBC, or None: no driver installed, or a database only the
-    session's own connection can see (SQLite in memory)."""
+def _target(session: Session) -> str | None:
+    """The PostgreSQL URL for ADBC, or None (SQLite, or no driver installed)."""
     url = session.get_bind().engine.url
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        database = url.database or ""
-        if not database or database == ":memory:" or database.startswith("file:"):
-            return None
-        return ("sqlite", database) if _installed("adbc_driver_sqlite") else None
-    if backend == "postgresql" and _installed("adbc_driver_postgresql"):
-        return "postgresql", url.set(drivername="postgresql").render_as_string(
-            hide_password=False)
-    return None
+    if url.get_backend_name() != "postgresql" or not _installed("adbc_driver_postgresql"):
+        return None
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _has_written(session: Session) -> bool:
@@ -95,15 +84,11 @@ def _has_written(session: Session) -> bool:
         return True
     if not session.in_transaction():
         return False
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        # Python's sqlite3 opens a transaction only for a statement that writes.
-        dbapi: Any = connection.connection.dbapi_connection
-        return bool(dbapi.in_transaction)
     # PostgreSQL gives a transaction an id at its first write (one round trip, ~0.3 ms).
     # Sent on the connection, not the session: an ORM statement that is not a SELECT
     # counts as a write for the analytics memo (`analytics.cache`).
-    assigned = connection.execute(text("SELECT txid_current_if_assigned()")).scalar()
+    assigned = session.connection().execute(
+        text("SELECT txid_current_if_assigned()")).scalar()
     return assigned is not None
 
 
@@ -117,26 +102,20 @@ def _installed(module: str) -> bool:
     return _drivers[module]
 
 
-def _take(key: tuple[str, str]) -> Any:
+def _take(url: str) -> Any:
     """A kept connection of this process, else a new one."""
     with _lock:
-        idle = _idle.get(key)
+        idle = _idle.get(url)
         if idle:
             return idle.pop()
-    driver, where = key
-    if driver == "sqlite":
-        import adbc_driver_sqlite.dbapi as sqlite
-
-        # Read-only: this connection never writes.
-        return sqlite.connect(f"file:{quote(where)}?mode=ro", autocommit=True)
     import adbc_driver_postgresql.dbapi as postgresql
 
-    return postgresql.connect(where, autocommit=True)
+    return postgresql.connect(url, autocommit=True)
 
 
-def _give_back(key: tuple[str, str], connection: Any) -> None:
+def _give_back(url: str, connection: Any) -> None:
     with _lock:
-        idle = _idle.setdefault(key, [])
+        idle = _idle.setdefault(url, [])
         if len(idle) < KEPT:
             idle.append(connection)
             return
