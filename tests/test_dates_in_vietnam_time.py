@@ -63,6 +63,21 @@ def test_the_reporting_page_dates_a_late_report_on_its_day_in_vietnam(
     assert cells == ["10/10/2025", "11/10/2025"], row  # due, sent ("nộp muộn" beside it)
 
 
+def test_the_review_page_gives_the_sending_time_in_vietnam_in_either_language(
+        session, client, make_user) -> None:  # type: ignore[no-untyped-def]
+    """One helper (`chiso.text.format_moment`) writes every instant a page shows."""
+    province = build_province(session)
+    _sent_at(session, province, SENT)
+    office, password = make_user(Role.STANDING_OFFICE, province.world.province.id)
+    login(client, office.username, password)
+    path = f"/collection/CCHC_QUY/2025Q3/{province.world.commune_b.code}/review"
+    vi = client.get(path, params={"lang": "vi"})
+    assert vi.status_code == 200
+    assert "11/10/2025 06:30" in vi.text and "10/10/2025 23:30" not in vi.text
+    en = client.get(path, params={"lang": "en"})
+    assert "2025-10-11 06:30" in en.text and "11/10/2025 06:30" not in en.text
+
+
 def test_the_submission_list_command_dates_a_report_on_its_day_in_vietnam(session) -> None:  # type: ignore[no-untyped-def]
     province = build_province(session)
     _sent_at(session, province, SENT)

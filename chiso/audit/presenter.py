@@ -20,8 +20,7 @@ from chiso.audit.models import AuditEvent
 from chiso.indicators.models import Indicator
 from chiso.periods import PeriodError, period_label
 from chiso.plans.models import Plan
-from chiso.text import format_date, format_number
-from chiso.text.clock import to_vn
+from chiso.text import format_date, format_moment, format_number
 from chiso.units.models import OrgUnit
 from chiso.web.i18n import gettext_for
 
@@ -116,19 +115,13 @@ def _row(event: AuditEvent, names: Names, locale: str) -> Row:
     action = labels.action_label(event.action, event.object_type, locale)
     thing = labels.object_label(event.object_type, locale)
     return Row(
-        id=event.id, when=moment(event.at, locale),
+        id=event.id, when=format_moment(event.at, locale, seconds=True),
         actor=labels.actor_label(event.actor_label, locale),
         action=Shown(action) if action else Shown(event.action, code=True),
         object=Shown(thing) if thing else Shown(event.object_type, code=True),
         object_id=event.object_id,
         unit=names.units.get(event.unit_id, "") if event.unit_id is not None else "",
         changes=changes(event.before, event.after, names, locale), note=event.note)
-
-
-def moment(at: dt.datetime, locale: str) -> str:
-    """An instant in Vietnam time, as the province reads its clocks."""
-    local = to_vn(at)
-    return f"{format_date(local.date(), locale)} {local:%H:%M:%S}"
 
 
 def changes(before: dict[str, Any] | None, after: dict[str, Any] | None, names: Names,
@@ -174,7 +167,7 @@ def _text(key: str, value: str, locale: str) -> str:
     if ISO_DAY.fullmatch(value):
         return format_date(dt.date.fromisoformat(value), locale)
     if ISO_MOMENT.fullmatch(value):
-        return moment(dt.datetime.fromisoformat(value), locale)
+        return format_moment(dt.datetime.fromisoformat(value), locale, seconds=True)
     word = labels.value_label(value, locale)
     if word is not None:
         return word

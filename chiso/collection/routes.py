@@ -41,7 +41,7 @@ from chiso.indicators.models import Indicator
 from chiso.periods import Calendar, PeriodType, parse_period, period_containing
 from chiso.settings import get_settings
 from chiso.storage.responses import file_response
-from chiso.text import iso_instant, to_vn
+from chiso.text import iso_instant
 from chiso.units.models import OrgUnit
 from chiso.units.service import UnitNotFound, get_unit
 from chiso.web.deps import AccessDep, LocaleDep, OptionalUserDep, SessionDep
@@ -517,11 +517,6 @@ def _labels() -> dict[str, tuple[str, str]]:
     return service.STATUS_LABELS
 
 
-def when(moment: dt.datetime) -> str:
-    """A stored moment as people read it: Vietnam time, dd/mm/yyyy hh:mm."""
-    return to_vn(moment).strftime("%d/%m/%Y %H:%M")
-
-
 @router.get("/collection", include_in_schema=False)
 def reporting_page(request: Request, session: SessionDep, access: AccessDep,
                    data_set: str | None = None, period: str | None = None) -> Response:
@@ -624,7 +619,6 @@ def review_page(request: Request, code: str, period: str, unit_code: str,
     found = review.review(session, submission, access=access)
     return render(request, "collection/review.html", {
         "access": access, "r": found, "labels": _labels(), "actions": service.ACTION_LABELS,
-        "when": when,
         "can_approve": access.can(Action.APPROVE, unit.id),
         "problem_text": lambda p: review.problem_text(p, locale),
         "base": service.form_link(chosen, chosen_period, unit.code)})
@@ -653,7 +647,7 @@ def _form(request: Request, session: Session, access: Access, data_set: DataSet,
         "problems": problems or [], "upload": upload,
         "upload_view": upload.as_dict(300) if upload else None, "notice": notice,
         "upload_meta": upload_meta or {}, "typed_back": typed_back or {},
-        "labels": _labels(), "actions": service.ACTION_LABELS, "when": when,
+        "labels": _labels(), "actions": service.ACTION_LABELS,
         "names": {i.code: i.name_en if locale == "en" and i.name_en else i.name_vi
                   for i in indicators},
         "base": service.form_link(data_set, period, unit.code)},

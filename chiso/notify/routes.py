@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from chiso.notify.service import mark_all_read, recent, unread_count
-from chiso.text import iso_instant, to_vn
+from chiso.text import iso_instant
 from chiso.web.deps import AccessDep, SessionDep, UserDep
 from chiso.web.templating import render
 
@@ -19,8 +19,8 @@ router = APIRouter(tags=["notifications"])
 def notifications_page(request: Request, session: SessionDep, user: UserDep,
                        access: AccessDep) -> Response:
     return render(request, "notify/list.html", {
-        "access": access, "items": recent(session, user), "unread": unread_count(session, user),
-        "when": lambda moment: to_vn(moment).strftime("%d/%m/%Y %H:%M")})
+        "access": access, "items": recent(session, user),
+        "unread": unread_count(session, user)})
 
 
 @router.post("/notifications/read", include_in_schema=False)

@@ -24,7 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from chiso.cli.tables import print_table
-from chiso.text import format_number, to_vn
+from chiso.text import format_moment, format_number
 
 console = Console()
 records_app = typer.Typer(
@@ -236,7 +236,7 @@ def batches(limit: int = typer.Option(20, help="Bao nhiêu lô, mới nhất tr�
                           format_number(batch.rows_read, 0), format_number(batch.rows_stored, 0),
                           f"{months[0]}–{months[-1]}" if months else "",
                           # Vietnam time: stored in UTC, 7 hours behind the officers' clock.
-                          to_vn(batch.started_at).strftime("%d/%m/%Y %H:%M")
+                          format_moment(batch.started_at)
                           if batch.started_at else "")
     print_table(console, table)
 

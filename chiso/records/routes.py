@@ -23,7 +23,7 @@ from chiso.periods import Calendar
 from chiso.plans.models import Target
 from chiso.records import engine, service
 from chiso.records.models import RecordBatch
-from chiso.text import format_percent, iso_instant, to_vn, vn_today
+from chiso.text import format_percent, iso_instant, vn_today
 from chiso.units.models import OrgUnit
 from chiso.units.service import UnitNotFound, get_unit
 from chiso.web.deps import AccessDep, LocaleDep, SessionDep
@@ -48,13 +48,6 @@ SHORT_LABELS = {
     "CQS.KQ_DIEN_TU": ("Kết quả điện tử", "E-results"),
     "CQS.TT_TRUC_TUYEN": ("Thanh toán trực tuyến", "Paid online"),
 }
-
-
-def local_time(moment: dt.datetime | None, locale: str = "vi") -> str:
-    """Vietnam time, dd/mm/yyyy HH:MM in Vietnamese and ISO in English (as every page)."""
-    if moment is None:
-        return ""
-    return to_vn(moment).strftime("%d/%m/%Y %H:%M" if locale == "vi" else "%Y-%m-%d %H:%M")
 
 
 def _unit(session: Session, code: str, year: int) -> OrgUnit:
@@ -152,7 +145,6 @@ def unit_page(request: Request, code: str, session: SessionDep, access: AccessDe
         "table": table, "missing": missing.to_dicts(),
         "live_months": sorted({m for (m, _c), r in table.items() if r["live"]}),
         "batches": service.batches(session, 5), "short_labels": SHORT_LABELS,
-        "local_time": local_time,
     })
 
 

@@ -8,7 +8,13 @@ printing a stored answer) does not load it.
 from chiso.text.cells import spreadsheet_safe, unguard_cell
 from chiso.text.clock import iso_instant, to_utc, to_vn, vn_now, vn_today, vn_zone
 from chiso.text.dates import DateError, parse_date
-from chiso.text.format import format_date, format_measure, format_number, format_percent
+from chiso.text.format import (
+    format_date,
+    format_measure,
+    format_moment,
+    format_number,
+    format_percent,
+)
 from chiso.text.normalize import accent_free_key, name_key, nfc
 from chiso.text.numbers import NumberError, NumberStyle, ParsedNumber, parse_float, parse_number
 
@@ -20,6 +26,7 @@ __all__ = [
     "accent_free_key",
     "format_date",
     "format_measure",
+    "format_moment",
     "format_number",
     "format_percent",
     "iso_instant",

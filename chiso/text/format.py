@@ -45,3 +45,15 @@ def format_date(day: dt.date | None, locale: str = "vi") -> str:
     if isinstance(day, dt.datetime):
         day = to_vn(day).date()
     return day.strftime("%d/%m/%Y") if locale == "vi" else day.isoformat()
+
+
+def format_moment(at: dt.datetime | None, locale: str = "vi", *, seconds: bool = False
+                  ) -> str:
+    """A stored instant (naive meaning UTC) as the province reads its clocks, in Vietnam
+    time: '05/06/2026 06:30' (vi) or '2026-06-05 06:30' (en); the audit trail shows
+    seconds too. None → '–'."""
+    if at is None:
+        return "–"
+    local = to_vn(at)
+    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    return f"{format_date(local.date(), locale)} {clock}"

@@ -14,8 +14,7 @@ from markupsafe import Markup
 
 from chiso.audit.labels import actor_label
 from chiso.periods.spelling import period_label
-from chiso.text import format_date, format_number, format_percent
-from chiso.text.clock import to_vn
+from chiso.text import format_date, format_moment, format_number, format_percent
 from chiso.web.assets import static_url
 from chiso.web.i18n import gettext_for, one_language, pick
 
@@ -53,7 +52,7 @@ def _page_globals(request: Request) -> dict[str, Any]:
         "static": static_url,  # '/static/x.css?v=<hash>': cached for a year, safely
         "period_label": period_label,
         "one_language": lambda text: one_language(str(text), locale),
-        "moment": lambda at: moment(at, locale),
+        "moment": lambda at: format_moment(at, locale),  # Vietnam time, to the minute
         # Who changed something: a user name, or an internal job named ('system:demo').
         "actor_name": lambda label: actor_label(str(label), locale),
     }
@@ -93,14 +92,6 @@ def committee_short(locale: str) -> str:
         session.close()
     _COMMITTEE_SHORT[key] = (time.monotonic(), text)
     return text
-
-
-def moment(at: dt.datetime | None, locale: str) -> str:
-    """An instant as the province reads its clocks: Vietnam time, '05/06/2026 06:30'."""
-    if at is None:
-        return "–"
-    local = to_vn(at)
-    return f"{format_date(local.date(), locale)} {local:%H:%M}"
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
