@@ -124,3 +124,29 @@ def test_a_statement_the_driver_cannot_read_is_left_to_the_session(session, capl
         assert columnar.read(session, "SELECT no_such_column FROM data_value") is None
     assert "columnar read failed" in caplog.text
     assert columnar.read(session, "SELECT 1 AS one") is not None  # a fresh connection
+
+
+def test_readers_beyond_the_kept_connections_read_through_their_session(
+        session, monkeypatch, postgres_only) -> None:
+    """At most `KEPT` connections per process and database, however many readers come."""
+    monkeypatch.setattr(columnar, "KEPT", 1)
+    columnar.close_all()
+    url = columnar._target(session)
+    assert url is not None
+    held = columnar._take(url)  # another reader's, in use
+    assert held is not None
+    assert columnar.read(session, "SELECT 1 AS one") is None
+    columnar._give_back(url, held)
+    assert columnar.read(session, "SELECT 1 AS one") is not None
+
+
+def test_a_database_the_driver_cannot_reach_is_read_through_the_session(
+        db_url, caplog, postgres_only) -> None:
+    missing = db_url.rsplit("/", 1)[0] + "/chiso_no_such_database"
+    with Session(create_engine(missing)) as elsewhere, \
+            caplog.at_level(logging.WARNING, logger="chiso.db"):
+        assert columnar.read(elsewhere, "SELECT 1 AS one") is None
+        assert "columnar reads off" in caplog.text
+        caplog.clear()
+        assert columnar.read(elsewhere, "SELECT 1 AS one") is None  # not asked again
+        assert "columnar reads off" not in caplog.text

@@ -33,10 +33,14 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger("chiso.db")
 
-KEPT = 4  # idle connections kept per process and database (a server's concurrent readers)
+# Connections per process and database, at most: a reader finding all of them busy reads
+# through its session instead, so a burst of readers never opens more.
+KEPT = 4
 
 _lock = threading.Lock()
 _idle: dict[str, list[Any]] = {}
+_opened: dict[str, int] = {}  # connections open now (idle or in use), per database
+_refused: set[str] = set()  # databases the driver could not connect to: not asked again
 _inherited: list[Any] = []  # a forked child's copies of its parent's connections
 _drivers: dict[str, bool] = {}
 
@@ -47,11 +51,19 @@ def read(session: Session, sql: str) -> Any | None:
     than the session would, or when the driver could not read the result plainly (the
     caller then reads it through the session)."""
     url = _target(session)
-    if url is None or _has_written(session):
+    if url is None or url in _refused or _has_written(session):
         return None
     from adbc_driver_manager import Error as DriverError
 
-    connection = _take(url)
+    try:
+        connection = _take(url)
+    except DriverError as exc:  # e.g. an authentication only psycopg's settings carry
+        _refused.add(url)
+        log.warning("columnar reads off for this database, reading through the session: "
+                    "%s", exc)
+        return None
+    if connection is None:
+        return None
     try:
         cursor = connection.cursor()
         try:
@@ -60,7 +72,7 @@ def read(session: Session, sql: str) -> Any | None:
         finally:
             cursor.close()
     except DriverError as exc:
-        connection.close()  # its state after a failed read is unknown
+        _close(url, connection)  # its state after a failed read is unknown
         log.warning("columnar read failed, reading through the session: %s", exc)
         return None
     _give_back(url, connection)
@@ -102,23 +114,34 @@ def _installed(module: str) -> bool:
     return _drivers[module]
 
 
-def _take(url: str) -> Any:
-    """A kept connection of this process, else a new one."""
+def _take(url: str) -> Any | None:
+    """An idle connection of this process, else a new one while fewer than `KEPT` are
+    open, else None."""
     with _lock:
         idle = _idle.get(url)
         if idle:
             return idle.pop()
+        if _opened.get(url, 0) >= KEPT:
+            return None
+        _opened[url] = _opened.get(url, 0) + 1
     import adbc_driver_postgresql.dbapi as postgresql
 
-    return postgresql.connect(url, autocommit=True)
+    try:
+        return postgresql.connect(url, autocommit=True)
+    except BaseException:
+        with _lock:
+            _opened[url] -= 1
+        raise
 
 
 def _give_back(url: str, connection: Any) -> None:
     with _lock:
-        idle = _idle.setdefault(url, [])
-        if len(idle) < KEPT:
-            idle.append(connection)
-            return
+        _idle.setdefault(url, []).append(connection)
+
+
+def _close(url: str, connection: Any) -> None:
+    with _lock:
+        _opened[url] = max(0, _opened.get(url, 0) - 1)
     connection.close()
 
 
@@ -129,6 +152,7 @@ def close_all() -> None:
     with _lock:
         kept = [c for connections in _idle.values() for c in connections]
         _idle.clear()
+        _opened.clear()  # (one in use now comes back idle and uncounted: tests and exit)
     for connection in kept:
         connection.close()
 
@@ -139,6 +163,7 @@ def _forget_inherited() -> None:
     that no finaliser closes them either."""
     _inherited.extend(c for connections in _idle.values() for c in connections)
     _idle.clear()
+    _opened.clear()
 
 
 os.register_at_fork(after_in_child=_forget_inherited)
