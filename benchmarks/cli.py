@@ -26,6 +26,7 @@ BENCH_MODULES = [
     "benchmarks.records",
     "benchmarks.dti",
     "benchmarks.extract",
+    "benchmarks.overview",
 ]
 
 

@@ -120,5 +120,5 @@ def test_bench_group_still_lists_every_benchmark() -> None:
     done = subprocess.run([chiso, "bench", "--help"], capture_output=True, text=True,
                           timeout=120, env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"})
     assert done.returncode == 0, done.stderr[-3000:]
-    for name in ("rollup", "import", "budget", "load", "records", "index"):
+    for name in ("rollup", "import", "budget", "load", "records", "index", "overview"):
         assert f" {name} " in done.stdout, done.stdout
