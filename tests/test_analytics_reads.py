@@ -22,9 +22,9 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
     queries: list[tuple[Any, Any]] = []
     send = frames._fast_frame
 
-    def recorded(session: Any, query: Any, schema: Any) -> Any:
+    def recorded(session: Any, query: Any, schema: Any, **options: Any) -> Any:
         queries.append((session, query))
-        return send(session, query, schema)
+        return send(session, query, schema, **options)
 
     monkeypatch.setattr(frames, "_fast_frame", recorded)
     return queries
