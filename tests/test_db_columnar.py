@@ -116,6 +116,17 @@ def test_a_session_reads_its_own_uncommitted_writes(session, reads, postgres_onl
     assert reads == [False, True]
 
 
+def test_a_session_holding_one_snapshot_keeps_the_read_in_it(session, reads,
+                                                             postgres_only) -> None:
+    """A REPEATABLE READ transaction sees the data as it began; a new connection would see
+    later commits."""
+    world = build_world(session)
+    world.save([("06001", "CQS.SO_HS", "202507", None, None, 1.0)])
+    session.connection().exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    _values(session, world)
+    assert reads == [False]
+
+
 def test_objects_not_yet_flushed_keep_the_read_in_the_session(session, reads,
                                                               postgres_only) -> None:
     world = build_world(session)

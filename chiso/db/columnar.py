@@ -90,8 +90,9 @@ def _target(session: Session) -> str | None:
 
 
 def _has_written(session: Session) -> bool:
-    """Whether this session holds anything another connection cannot see: objects not
-    flushed yet, or statements in its open transaction that changed rows."""
+    """Whether this session may see other data than a new connection would: objects not
+    flushed yet, statements in its open transaction that changed rows, or a transaction
+    holding one snapshot for all its statements (REPEATABLE READ, SERIALIZABLE)."""
     if session.new or session.dirty or session.deleted:
         return True
     if not session.in_transaction():
@@ -99,9 +100,9 @@ def _has_written(session: Session) -> bool:
     # PostgreSQL gives a transaction an id at its first write (one round trip, ~0.3 ms).
     # Sent on the connection, not the session: an ORM statement that is not a SELECT
     # counts as a write for the analytics memo (`analytics.cache`).
-    assigned = session.connection().execute(
-        text("SELECT txid_current_if_assigned()")).scalar()
-    return assigned is not None
+    assigned, isolation = session.connection().execute(text(
+        "SELECT txid_current_if_assigned(), current_setting('transaction_isolation')")).one()
+    return assigned is not None or isolation != "read committed"
 
 
 def _installed(module: str) -> bool:
