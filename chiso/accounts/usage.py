@@ -28,6 +28,8 @@ FLUSH_SECONDS = 2.0
 
 _pending: dict[tuple[str, int], dt.datetime] = {}
 _lock = threading.Lock()
+# Held while a batch is written, so `discard` can wait for a write already under way.
+_writing = threading.Lock()
 _wake = threading.Event()
 _worker: threading.Thread | None = None
 
@@ -44,16 +46,28 @@ def note_use(url: str, token_id: int, last_recorded: dt.datetime | None,
 
 def flush() -> None:
     """Write every noted use now (the background thread does this every few seconds)."""
-    with _lock:
-        batch = dict(_pending)
+    with _writing:
+        with _lock:
+            batch = dict(_pending)
+            _pending.clear()
+        for (url, token_id), moment in batch.items():
+            try:
+                _write(url, token_id, moment)
+            except OperationalError as exc:  # busy: keep it for the next round
+                log.info("token use not recorded yet (%s); will retry", exc.orig)
+                with _lock:
+                    _pending.setdefault((url, token_id), moment)
+
+
+def discard() -> None:
+    """Forget every noted use, waiting for a write under way to finish.
+
+    For a database whose tables are emptied and whose ids start again (the tests do this
+    between tests, a restore does it too): a use noted for the old token 1 must not be
+    written onto the new token 1.
+    """
+    with _writing, _lock:
         _pending.clear()
-    for (url, token_id), moment in batch.items():
-        try:
-            _write(url, token_id, moment)
-        except OperationalError as exc:  # busy: keep it for the next round
-            log.info("token use not recorded yet (%s); will retry", exc.orig)
-            with _lock:
-                _pending.setdefault((url, token_id), moment)
 
 
 def _write(url: str, token_id: int, moment: dt.datetime) -> None:

@@ -1,0 +1,27 @@
+"""The test fixtures' own promise: one failed test does not take the rest of the run with it.
+
+Stop 25's CI ran out of its 90 minutes after a single failure: the failed test had left a
+PostgreSQL session inside a transaction, and every later test's TRUNCATE waited for it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from chiso.db import new_session
+from tests.conftest import _empty_all_tables
+
+
+@pytest.mark.postgresql
+@pytest.mark.slow
+def test_a_transaction_a_failed_test_left_open_does_not_stop_the_next_test(db_url: str
+                                                                          ) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the TRUNCATE that waits is PostgreSQL's")
+    leaked = new_session(db_url)
+    leaked.execute(text("SELECT count(*) FROM org_unit"))  # holds a lock on org_unit, never closed
+    with pytest.warns(UserWarning, match="left open by an earlier test"):
+        _empty_all_tables(db_url)
+    with new_session(db_url) as db:
+        assert db.execute(text("SELECT count(*) FROM org_unit")).scalar_one() == 0
+    leaked.invalidate()  # its connection was ended: drop it without a ROLLBACK
