@@ -122,3 +122,22 @@ def test_bench_group_still_lists_every_benchmark() -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     for name in ("rollup", "import", "budget", "load", "records", "index", "overview"):
         assert f" {name} " in done.stdout, done.stdout
+
+
+def test_the_database_layer_starts_without_pyarrow(tmp_path: Path) -> None:
+    """pyarrow (and the numpy it loads, ~0.1 s) is for PostgreSQL's large columnar reads
+    only: loading the engine and every model, as each command and server start does, must
+    not import it (stop 25 had it imported at the top of `chiso.db.columnar`)."""
+    script = textwrap.dedent(f"""
+        import json, sys
+        from chiso.boot import boot
+        from chiso.db import get_engine
+        boot()
+        get_engine("sqlite:///{tmp_path / 'x.sqlite'}").connect().close()
+        print(json.dumps([m for m in ("pyarrow", "numpy", "adbc_driver_manager")
+                          if m in sys.modules]))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

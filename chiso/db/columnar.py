@@ -27,7 +27,6 @@ import os
 import threading
 from typing import Any
 
-import pyarrow as pa
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -53,6 +52,9 @@ def read(session: Session, sql: str) -> Any | None:
     url = _target(session)
     if url is None or url in _refused or _has_written(session):
         return None
+    # Imported here, not at the top: pyarrow and the numpy it loads cost ~0.1 s, which
+    # every command and server start paid through `chiso.db.engine` (`chiso status`).
+    import pyarrow as pa
     from adbc_driver_manager import Error as DriverError
 
     try:
