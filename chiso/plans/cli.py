@@ -231,14 +231,17 @@ def history(target_id: int = typer.Argument(
 
 
 def _print_versions(target_id: int, versions: list[dict[str, Any]]) -> None:
-    from chiso.text import format_date, format_number
+    from chiso.text import format_date, format_moment, format_number
 
     table = Table("Lần / version", "Hiệu lực từ / in force from", "Chỉ tiêu / target",
                   "Căn cứ / basis", "Ghi chú / note", title=f"Chỉ tiêu / target {target_id}")
     for v in versions:
         start = v["effective_from"]
-        table.add_row(str(v["version"]), format_date(start) if start else
-                      "theo kế hoạch / as planned",
+        when = format_date(start) if start else "theo kế hoạch / as planned"
+        if v["corrects"]:
+            when = (f"đính chính lần {v['corrects']} / correction of {v['corrects']}, "
+                    f"{format_moment(v['recorded_at'])} ({when})")
+        table.add_row(str(v["version"]), when,
                       f"{v['comparator']} {format_number(v['value'], 2)}",
                       f"{v['basis_code']} {format_date(v['basis_date'])}".strip(),
                       str(v["note"] or ""))

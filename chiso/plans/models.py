@@ -107,7 +107,10 @@ class TargetVersion(Base):
     """One version of a target's value. Version 1 is the value as the plan set it
     (`effective_from` null: from the start); each revision takes effect on its date and
     rests on a document (số hiệu, date), e.g. a 2025 target lowered from 3 % to 1 % on the
-    central committee's request. The target row carries the latest version; status and
+    central committee's request. A correction (a typo fixed, a plan file's value put right)
+    is a version too, `corrects` naming the version it puts right: it takes that version's
+    effective date and replaces it from the moment it is recorded, so a report closed
+    before it keeps what it said. The target row carries the value in force now; status and
     reports use the version in force at their date (`chiso.plans.revisions`)."""
 
     __tablename__ = "target_version"
@@ -124,5 +127,6 @@ class TargetVersion(Base):
     basis_date: Mapped[dt.date | None] = mapped_column(Date)
     basis_title: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
+    corrects: Mapped[int | None] = mapped_column(Integer)  # the version a correction puts right
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

@@ -13,13 +13,23 @@ plan page lists); status and reports use the version in force at their date
 after `known_at` does not exist yet, even when its effective date lies before it — the Q1
 report closed on 15/04 keeps judging a target by its old value when a revision effective
 from 15/02 is entered in May. The plan's own value (version 1) is always known.
+
+**Corrections** (a typo fixed on the plan page, a plan file whose value was put right) are
+versions too, never edits in place: a correction names the version it corrects
+(`corrects`), takes its effective date and basis, and replaces it from the moment it is
+recorded. So the version in force on a day is the one with the latest effective date not
+after it, and of that date's versions the last recorded; a report known at an instant
+before the correction keeps the value it was made with. A correction is not a revision:
+reports do not list it as one ("điều chỉnh"), and a revision's "from … to …" reads the
+values in force, corrections included.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Subquery, and_, func, or_, select, true
@@ -62,7 +72,8 @@ class TargetInForce:
 
     @property
     def revised(self) -> bool:
-        return self.version > 1
+        """In force by a revision (or a correction of one), not by the plan's own value."""
+        return self.effective_from is not None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -125,15 +136,71 @@ def record_original(session: Session, target: Target, plan: Plan, actor: Actor |
         recorded_by_id=getattr(actor, "id", None)))
 
 
-def correct_latest(session: Session, target: Target) -> None:
-    """A correction of a target's value (a typo, an edit of the plan) changes the latest
-    version in place; the audit event of the edit keeps the old value."""
-    latest = _versions(session, target.id)[-1:] or None
-    if latest is None:
-        return
-    version = latest[0]
-    version.comparator, version.value, version.value_high = (
-        target.comparator, target.value, target.value_high)
+def correct(session: Session, target: Target, corrected: TargetVersion, *, comparator: str,
+            value: float, value_high: float | None, actor: Actor | None,
+            note: str = "") -> TargetVersion:
+    """Put `corrected` right with a new version of the same effective date and basis (the
+    plans service calls this for an edit of a target's value; the audit event of the edit
+    says who and why). The corrected version stays: what was known before is not lost."""
+    last = _versions(session, target.id)[-1]
+    version = TargetVersion(
+        target_id=target.id, version=last.version + 1, effective_from=corrected.effective_from,
+        comparator=comparator, value=value, value_high=value_high,
+        basis_code=corrected.basis_code, basis_date=corrected.basis_date,
+        basis_title=corrected.basis_title, note=nfc(note),
+        corrects=corrected.corrects or corrected.version,
+        recorded_by_id=getattr(actor, "id", None))
+    session.add(version)
+    session.flush()
+    return version
+
+
+def ensure_original(session: Session, target: Target, actor: Actor | None
+                    ) -> list[TargetVersion]:
+    """The target's versions, creating version 1 from the row for a target made before
+    versions were kept (or directly, without the plan service). Call it before the row
+    changes: version 1 is the value the row holds."""
+    versions = _versions(session, target.id)
+    if versions:
+        return versions
+    plan = session.get(Plan, target.plan_id)
+    assert plan is not None
+    record_original(session, target, plan, actor)
+    session.flush()
+    return _versions(session, target.id)
+
+
+def governing(versions: Sequence[Any], day: dt.date | None = None) -> Any | None:
+    """The version in force on `day` (None: the one in force last, as the target stands),
+    of `TargetVersion` rows (or anything with their `effective_from` and `version`):
+    the latest effective date not after it — the plan's own value from the start — and of
+    that date's versions the last recorded, so a correction replaces what it corrects."""
+    candidates = [v for v in versions
+                  if day is None or v.effective_from is None or v.effective_from <= day]
+    return max(candidates, key=_rank, default=None)
+
+
+def as_planned(versions: Sequence[TargetVersion]) -> Any | None:
+    """The plan's own value as it stands (version 1, or its latest correction)."""
+    return governing([v for v in versions if v.effective_from is None])
+
+
+def _rank(version: Any) -> tuple[dt.date, int]:
+    return (version.effective_from or dt.date.min, version.version)
+
+
+def revision_badge(history: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """For a plan page, from `target_versions`: the revision in force now (corrections
+    included) with the value in force the day before it; None when the plan's own value is
+    in force."""
+    versions = [SimpleNamespace(**v) for v in history]
+    now = governing(versions)
+    if now is None or now.effective_from is None:
+        return None
+    before = governing(versions, now.effective_from - dt.timedelta(days=1))
+    assert before is not None
+    return {"effective_from": now.effective_from, "before": before.value, "after": now.value,
+            "basis_code": now.basis_code}
 
 
 def revise_target(session: Session, target_id: int, *, value: object, effective_from: dt.date,
@@ -149,8 +216,10 @@ def revise_target(session: Session, target_id: int, *, value: object, effective_
     if target is None:
         raise RevisionTargetNotFound(target_id)
     access.require(Action.MANAGE, target.unit_id)
-    versions = _ensure_original(session, target, access.actor)
-    new = _checked(target, versions[-1], value=value, value_high=value_high,
+    versions = ensure_original(session, target, access.actor)
+    current = governing(versions)
+    assert current is not None
+    new = _checked(target, current, value=value, value_high=value_high,
                    comparator=comparator, effective_from=effective_from, basis_code=basis_code)
     version = TargetVersion(
         target_id=target.id, version=versions[-1].version + 1, effective_from=effective_from,
@@ -170,19 +239,6 @@ def revise_target(session: Session, target_id: int, *, value: object, effective_
                         "basis_date": basis_date.isoformat() if basis_date else None},
                  note=version.basis_code)
     return version
-
-
-def _ensure_original(session: Session, target: Target, actor: Actor | None) -> list[TargetVersion]:
-    """The target's versions, creating version 1 from the row for a target made before
-    versions were kept (or directly, without the plan service)."""
-    versions = _versions(session, target.id)
-    if versions:
-        return versions
-    plan = session.get(Plan, target.plan_id)
-    assert plan is not None
-    record_original(session, target, plan, actor)
-    session.flush()
-    return _versions(session, target.id)
 
 
 def _versions(session: Session, target_id: int) -> list[TargetVersion]:
@@ -243,28 +299,33 @@ def _number(raw: object, column: str, problem: Any) -> float | None:
 
 def known_by(known_at: dt.datetime | None) -> Any:
     """The versions recorded by `known_at` (a naive datetime is UTC): the plan's own value
-    always, a revision only once it was recorded; every version when `known_at` is None."""
+    always, a revision or a correction only once it was recorded; every version when
+    `known_at` is None."""
     if known_at is None:
         return true()
     moment = (known_at.replace(tzinfo=dt.UTC) if known_at.tzinfo is None
               else known_at.astimezone(dt.UTC))
-    return or_(TargetVersion.effective_from.is_(None), TargetVersion.recorded_at <= moment)
+    return or_(and_(TargetVersion.effective_from.is_(None), TargetVersion.corrects.is_(None)),
+               TargetVersion.recorded_at <= moment)
 
 
 def in_force_subquery(on: dt.date, known_at: dt.datetime | None = None) -> Subquery:
     """target_id, version, comparator, value, value_high, effective_from of each target's
-    version in force on `on`, among those recorded by `known_at` (targets without versions
-    have no row: their row is it)."""
+    version in force on `on` (`governing`), among those recorded by `known_at` (targets
+    without versions have no row: their row is it)."""
     v = TargetVersion
-    latest = (select(v.target_id, func.max(v.version).label("version"))
+    ranked = (select(v.target_id, v.version, v.comparator, v.value, v.value_high,
+                     v.effective_from, v.basis_code, v.basis_date,
+                     func.row_number().over(
+                         partition_by=v.target_id,
+                         order_by=(v.effective_from.desc().nulls_last(), v.version.desc()),
+                     ).label("rank"))
               .where(or_(v.effective_from.is_(None), v.effective_from <= on),
                      known_by(known_at))
-              .group_by(v.target_id).subquery())
-    return (select(v.target_id, v.version, v.comparator, v.value, v.value_high,
-                   v.effective_from, v.basis_code, v.basis_date)
-            .join(latest, and_(latest.c.target_id == v.target_id,
-                               latest.c.version == v.version))
-            .subquery())
+              .subquery())
+    return (select(*[ranked.c[name] for name in (
+        "target_id", "version", "comparator", "value", "value_high", "effective_from",
+        "basis_code", "basis_date")]).where(ranked.c.rank == 1).subquery())
 
 
 def targets_in_force(session: Session, *, on: dt.date, unit_ids: Iterable[int] | None = None,
@@ -299,19 +360,18 @@ def target_revisions(session: Session, *, first_day: dt.date | None = None,
                      target_ids: Iterable[int] | None = None, year: int | None = None,
                      known_at: dt.datetime | None = None) -> list[TargetRevision]:
     """Revisions that took effect between the two days (inclusive) and were recorded by
-    `known_at` (default: now), oldest first, each with the value before it: what a report
-    for a period says about revised targets."""
-    new, old = TargetVersion, TargetVersion.__table__.alias("previous")
+    `known_at` (default: now), oldest first, each with the value in force the day before
+    and from its date (corrections known by then included): what a report for a period
+    says about revised targets. Corrections are not revisions and are not listed."""
+    new = TargetVersion
     query = (
         select(new.target_id, new.version, Plan.code, Indicator.code, Indicator.name_vi,
                Indicator.name_en, OrgUnit.code, Target.year, new.effective_from,
-               new.comparator, old.c.value, new.value, old.c.value_high, new.value_high,
                new.basis_code, new.basis_date, new.basis_title, new.note)
-        .join(old, and_(old.c.target_id == new.target_id, old.c.version == new.version - 1))
         .join(Target, Target.id == new.target_id).join(Plan, Plan.id == Target.plan_id)
         .join(Indicator, Indicator.id == Target.indicator_id)
         .join(OrgUnit, OrgUnit.id == Target.unit_id)
-        .where(new.effective_from.is_not(None), known_by(known_at))
+        .where(new.effective_from.is_not(None), new.corrects.is_(None), known_by(known_at))
         .order_by(new.effective_from, new.target_id, new.version))
     if first_day is not None:
         query = query.where(new.effective_from >= first_day)
@@ -323,13 +383,42 @@ def target_revisions(session: Session, *, first_day: dt.date | None = None,
         query = query.where(new.target_id.in_(sorted(set(target_ids))))
     if year is not None:
         query = query.where(Target.year == year)
-    return [TargetRevision(*row) for row in session.execute(query)]  # type: ignore[arg-type,call-arg]
+    rows = session.execute(query).all()
+    known: dict[int, list[TargetVersion]] = {}
+    if rows:
+        for version in session.scalars(select(TargetVersion).where(
+                TargetVersion.target_id.in_(sorted({row.target_id for row in rows})),
+                known_by(known_at))):
+            known.setdefault(version.target_id, []).append(version)
+    found = []
+    for (target_id, number, plan_code, indicator_code, name_vi, name_en, unit_code, year_,
+         effective_from, basis_code, basis_date, basis_title, note) in rows:
+        assert effective_from is not None  # a revision's (the query asks for one)
+        after = governing(known[target_id], effective_from)
+        before = governing(known[target_id], effective_from - dt.timedelta(days=1))
+        if after is None or before is None:
+            continue
+        found.append(TargetRevision(
+            target_id=target_id, version=number, plan_code=plan_code,
+            indicator_code=indicator_code, indicator_name_vi=name_vi,
+            indicator_name_en=name_en, unit_code=unit_code, year=year_,
+            effective_from=effective_from, comparator=after.comparator,
+            old_value=before.value, new_value=after.value, old_value_high=before.value_high,
+            new_value_high=after.value_high, basis_code=basis_code, basis_date=basis_date,
+            basis_title=basis_title, note=note))
+    return found
 
 
-def version_count(session: Session, target_id: int) -> int:
-    """How many versions a target has (more than one: it was revised)."""
-    return int(session.scalar(select(func.count()).where(
-        TargetVersion.target_id == target_id)) or 0)
+def has_revision(session: Session, target_id: int) -> bool:
+    """Whether the target was revised from a date (corrections are not revisions)."""
+    return session.scalar(select(TargetVersion.id).where(
+        TargetVersion.target_id == target_id, TargetVersion.effective_from.is_not(None),
+        TargetVersion.corrects.is_(None)).limit(1)) is not None
+
+
+def target_versions_of(session: Session, target_id: int) -> list[TargetVersion]:
+    """Every version of one target, oldest first (the original included)."""
+    return _versions(session, target_id)
 
 
 def target_versions(session: Session, target_id: int) -> list[dict[str, Any]]:
@@ -337,5 +426,6 @@ def target_versions(session: Session, target_id: int) -> list[dict[str, Any]]:
     return [{"version": v.version, "effective_from": v.effective_from,
              "comparator": v.comparator, "value": v.value, "value_high": v.value_high,
              "basis_code": v.basis_code, "basis_date": v.basis_date,
-             "basis_title": v.basis_title, "note": v.note, "recorded_at": v.recorded_at}
+             "basis_title": v.basis_title, "note": v.note, "corrects": v.corrects,
+             "recorded_at": v.recorded_at}
             for v in _versions(session, target_id)]

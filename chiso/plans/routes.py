@@ -222,12 +222,15 @@ def plan_page(plan_id: int, request: Request, session: SessionDep, access: Acces
     access.require(Action.READ)
     plan = service.get_plan_by_id(session, plan_id)
     targets = service.plan_targets(session, plan)
+    versions = {t.id: revisions.target_versions(session, t.id) for t in targets}
     can_add = plan.scope_unit_id is not None and access.can(Action.MANAGE, plan.scope_unit_id)
     return render(request, "plans/plan.html", {
         "access": access, "plan": plan, "scope_name": _scope_name(session, plan),
         "parents": service.plan_parents(session, plan),
         "children": service.plan_children(session, plan),
-        "versions": {t.id: revisions.target_versions(session, t.id) for t in targets},
+        "versions": versions,
+        "badges": {t.id: revisions.revision_badge(history) for t, history
+                   in zip(targets, versions.values(), strict=True)},
         "groups": _grouped(session, targets), "target_count": len(targets),
         "can_manage": {t.id: access.can(Action.MANAGE, t.unit_id) for t in targets},
         "can_add": can_add, "api_code": _quote(plan.code),

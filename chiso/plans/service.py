@@ -32,7 +32,7 @@ from chiso.indicators.models import Indicator, Pillar
 from chiso.indicators.problems import InputRejected, Problem
 from chiso.plans import chain, revisions
 from chiso.plans.files import RawPlan, RawRow, read_plan_file, write_plan_xlsx
-from chiso.plans.models import Plan, PlanParent, Target, TargetVersion
+from chiso.plans.models import Plan, PlanParent, Target
 from chiso.plans.rows import (
     PLAN_MODEL_FIELDS,
     TARGET_MODEL_FIELDS,
@@ -172,13 +172,11 @@ def _apply_targets(session: Session, plan: Plan | None, draft: PlanDraft,
 
 
 def _as_planned(session: Session, target: Target) -> Any:
-    """The target with the value its plan set (version 1) when it has been revised since:
-    a plan file states the plan's own value, never the revised one."""
-    original = session.scalar(select(TargetVersion).where(
-        TargetVersion.target_id == target.id, TargetVersion.version == 1))
-    revised = original is not None and revisions.version_count(session, target.id) > 1
-    if not revised:
+    """The target with the plan's own value (version 1 as corrected) when it has been
+    revised since: a plan file states the plan's own value, never the revised one."""
+    if not revisions.has_revision(session, target.id):
         return target
+    original = revisions.as_planned(revisions.target_versions_of(session, target.id))
     assert original is not None
     planned = {name: getattr(target, name) for name in TARGET_MODEL_FIELDS}
     planned.update(comparator=original.comparator, value=original.value,
@@ -206,20 +204,24 @@ def _insert_target(session: Session, plan: Plan, draft: TargetDraft, actor: Acto
 
 def _update(session: Session, target: Target, before: dict[str, Any], after: dict[str, Any],
             actor: Actor | None, note: str = "", planned: bool = True) -> None:
-    """Change a target; the audit event keeps the old values (history is never lost). A
-    changed value corrects a version in place: with `planned` (a plan file, which states
-    the plan's own value) version 1 when the target was revised since; otherwise (an edit
-    of the target as it stands) the latest version."""
+    """Change a target; the audit event keeps the old values. A changed value is a
+    correction, kept as a version of its own (`revisions.correct`), never an edit in place:
+    with `planned` (a plan file, which states the plan's own value) it corrects the plan's
+    value when the target was revised since; otherwise (an edit of the target as it stands)
+    the version in force now."""
     values = {name: after[name] for name in VALUE_FIELDS if name in after}
-    revised = planned and revisions.version_count(session, target.id) > 1
+    revised = planned and revisions.has_revision(session, target.id)
+    # Before the row changes: a target made before versions were kept gets its version 1
+    # from the value it holds now, which the correction then puts right.
+    versions = revisions.ensure_original(session, target, actor) if values else []
     assign_fields(target, {k: v for k, v in after.items() if not (revised and k in values)})
-    if values and revised:
-        original = session.scalar(select(TargetVersion).where(
-            TargetVersion.target_id == target.id, TargetVersion.version == 1))
-        assert original is not None
-        assign_fields(original, values)
-    elif values:
-        revisions.correct_latest(session, target)
+    if values:
+        corrected = (revisions.as_planned(versions) if revised
+                     else revisions.governing(versions))
+        assert corrected is not None
+        fixed = {name: values.get(name, getattr(corrected, name)) for name in VALUE_FIELDS}
+        revisions.correct(session, target, corrected, actor=actor,
+                          note="" if note == "api" else note, **fixed)
     session.flush()
     record_event(session, action="target.update", object_type="target", object_id=target.id,
                  actor=actor, unit_id=target.unit_id, before=before, after=after, note=note)

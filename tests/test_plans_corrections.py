@@ -1,0 +1,168 @@
+"""A correction of a target is a version of its own, never an edit in place.
+
+The Q1/2025 report closed with the province's digital-economy share judged against the
+plan's ≥ 3 %. In May an officer notices the plan said 2 % and corrects the target on the
+plan page. Today's Q1 answer uses 2 %; the Q1 answer as known when the report closed still
+uses 3 % — the report can be made again and says what it said. A correction is not a
+revision: no report lists it as one ("điều chỉnh"), and a revision's "from … to …" reads the
+corrected value once the correction is known. SQLite and PostgreSQL (`db_url`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chiso.accounts.access import Access
+from chiso.accounts.models import Role
+from chiso.analytics.service import target_statuses
+from chiso.db.base import utcnow
+from chiso.indicators.models import Indicator
+from chiso.indicators.problems import InputRejected
+from chiso.plans.models import Target, TargetVersion
+from chiso.plans.revisions import (
+    revise_target,
+    target_revisions,
+    target_versions,
+    targets_in_force,
+)
+from chiso.plans.service import load_plan, update_target
+from chiso.values.service import save_value
+from tests.conftest import login
+from tests.plans_support import prepared
+
+PLAN = """\
+format: chiso-plan/1
+plan:
+  code: 15/KH-UBND
+  document_kind: KH
+  title: Kế hoạch chuyển đổi số năm 2025
+  issued_on: 10/01/2025
+  year_from: 2025
+  scope_unit: "20"
+targets:
+  - indicator: KTS.TY_TRONG_GRDP
+    value: {value}
+"""
+Q1_END = dt.date(2025, 3, 31)
+
+
+def _load(session: Session, tmp_path: Path, value: float) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text(PLAN.format(value=value), encoding="utf-8")
+    load_plan(session, path, access=Access.system(session, "test"))
+    session.commit()
+
+
+def _q1_closed(session: Session, tmp_path: Path) -> tuple[Target, dt.datetime]:
+    """The plan (≥ 3 %), the province's Q1 figure (2 %), the report's closing instant."""
+    units = prepared(session)
+    _load(session, tmp_path, 3)
+    target = session.scalar(select(Target).join(Indicator).where(
+        Indicator.code == "KTS.TY_TRONG_GRDP"))
+    assert target is not None
+    save_value(session, unit_id=units.lang_son.id, indicator_id=target.indicator_id,
+               period="Quý I/2025", numerator=2, denominator=100,
+               access=Access.system(session, "test"))
+    session.commit()
+    time.sleep(0.01)
+    closing = utcnow()
+    time.sleep(0.01)
+    return target, closing
+
+
+def test_a_correction_after_the_report_closed_leaves_that_report_unchanged(
+        session: Session, tmp_path: Path) -> None:
+    target, closing = _q1_closed(session, tmp_path)
+    update_target(session, target.id, {"value": 2}, access=Access.system(session, "test"))
+    session.commit()
+
+    [today] = target_statuses(session, unit_code="20", year=2025, as_of=Q1_END)
+    [as_known] = target_statuses(session, unit_code="20", year=2025, as_of=Q1_END,
+                                 known_at=closing)
+    assert (today.target_value, str(today.status)) == (2.0, "achieved")
+    assert as_known.target_value == 3.0 and str(as_known.status) != "achieved"
+
+    # Both values are kept: the plan's, and the correction naming it.
+    assert [(v["version"], v["value"], v["corrects"]) for v in
+            target_versions(session, target.id)] == [(1, 3.0, None), (2, 2.0, 1)]
+    assert session.get(Target, target.id).value == 2.0  # type: ignore[union-attr]
+    [now] = targets_in_force(session, on=Q1_END)
+    [then] = targets_in_force(session, on=Q1_END, known_at=closing)
+    assert (now.value, now.revised, then.value) == (2.0, False, 3.0)
+    # A correction is not a revision: nothing for a report to announce.
+    assert target_revisions(session, first_day=dt.date(2025, 1, 1)) == []
+
+
+def test_a_revisions_before_and_after_read_the_corrected_plan_value_once_known(
+        session: Session, tmp_path: Path) -> None:
+    """Revised to 1 % from 15/06; then the plan file is loaded again with the plan's value
+    put right (4 %). The plan's value is corrected, the revision stays in force, and the
+    report's sentence says "from 4 to 1" — "from 3 to 1" as known before the correction."""
+    target, _ = _q1_closed(session, tmp_path)
+    access = Access.system(session, "test")
+    revise_target(session, target.id, value="1", effective_from=dt.date(2025, 6, 15),
+                  basis_code="123/BCĐTW-VP", access=access)
+    session.commit()
+    time.sleep(0.01)
+    before_correction = utcnow()
+    time.sleep(0.01)
+    _load(session, tmp_path, 4)
+
+    session.expire_all()
+    assert session.get(Target, target.id).value == 1.0  # type: ignore[union-attr]
+    assert [(v["version"], v["value"], v["effective_from"], v["corrects"]) for v in
+            target_versions(session, target.id)] == [
+        (1, 3.0, None, None), (2, 1.0, dt.date(2025, 6, 15), None), (3, 4.0, None, 1)]
+    [revision] = target_revisions(session, first_day=dt.date(2025, 1, 1))
+    assert (revision.version, revision.old_value, revision.new_value) == (2, 4.0, 1.0)
+    [earlier] = target_revisions(session, first_day=dt.date(2025, 1, 1),
+                                 known_at=before_correction)
+    assert (earlier.old_value, earlier.new_value) == (3.0, 1.0)
+    assert "từ 4 xuống 1" in revision.sentence("vi")
+    assert [t.value for t in targets_in_force(session, on=Q1_END)] == [4.0]
+    assert [t.value for t in targets_in_force(session, on=dt.date(2025, 7, 1))] == [1.0]
+    assert [t.value for t in targets_in_force(session, on=Q1_END,
+                                              known_at=before_correction)] == [3.0]
+
+    # The next revision must still come after 15/06, though the last version recorded is
+    # the correction of the plan's value (which has no date).
+    with pytest.raises(InputRejected) as refused:
+        revise_target(session, target.id, value="2", effective_from=dt.date(2025, 6, 1),
+                      basis_code="200/BCĐTW-VP", access=access)
+    assert "15/06/2025" in str(refused.value)
+
+
+def test_a_target_without_versions_keeps_its_old_value_when_corrected(
+        session: Session, tmp_path: Path) -> None:
+    """A target made before versions were kept has only its row: the correction first
+    records that row's value as the plan's, then puts it right."""
+    target, closing = _q1_closed(session, tmp_path)
+    for version in session.scalars(select(TargetVersion)):
+        session.delete(version)
+    session.commit()
+    update_target(session, target.id, {"value": 2.5}, access=Access.system(session, "test"))
+    session.commit()
+    assert [(v["version"], v["value"], v["corrects"]) for v in
+            target_versions(session, target.id)] == [(1, 3.0, None), (2, 2.5, 1)]
+    [then] = targets_in_force(session, on=Q1_END, known_at=closing)
+    assert then.value == 3.0
+
+
+def test_the_plan_page_lists_a_correction_and_announces_no_revision(
+        session: Session, tmp_path: Path, client, make_user) -> None:  # type: ignore[no-untyped-def]
+    target, _ = _q1_closed(session, tmp_path)
+    update_target(session, target.id, {"value": 2}, access=Access.system(session, "test"))
+    session.commit()
+    _user, password = make_user(Role.ADMIN, username="van-phong")
+    login(client, "van-phong", password)
+    page = client.get(f"/plans/{target.plan_id}")
+    assert page.status_code == 200
+    assert "đính chính lần 1, lúc" in page.text and "theo kế hoạch" in page.text
+    assert "điều chỉnh từ" not in page.text
+    english = client.get(f"/plans/{target.plan_id}?lang=en")
+    assert "correction of version 1," in english.text
