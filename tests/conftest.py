@@ -153,13 +153,16 @@ def _end_leaked_transactions(engine) -> None:  # type: ignore[no-untyped-def]
     (pre-ping) replaces it.
     """
     with engine.connect() as conn:
-        ended = conn.execute(text(
+        # Two steps on purpose: in one statement PostgreSQL may call pg_terminate_backend
+        # before it applies the other conditions, ending every session on the server.
+        leaked = conn.execute(text(
             "SELECT pid, left(query, 200) AS query FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            " AND state IN ('idle in transaction', 'idle in transaction (aborted)')"
-            " AND pg_terminate_backend(pid)")).all()
+            " AND state IN ('idle in transaction', 'idle in transaction (aborted)')")).all()
+        for row in leaked:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": row.pid})
         conn.commit()
-    for row in ended:
+    for row in leaked:
         warnings.warn(f"ended a transaction left open by an earlier test (pid {row.pid}, "
                       f"last statement: {row.query!r})", stacklevel=2)
 

@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from chiso.accounts.access import Access
 from chiso.accounts.models import Role
 from chiso.analytics.service import target_statuses
+from chiso.cli.main import app
 from chiso.db.base import utcnow
 from chiso.indicators.models import Indicator
 from chiso.indicators.problems import InputRejected
@@ -96,6 +98,15 @@ def test_a_correction_after_the_report_closed_leaves_that_report_unchanged(
     assert (now.value, now.revised, then.value) == (2.0, False, 3.0)
     # A correction is not a revision: nothing for a report to announce.
     assert target_revisions(session, first_day=dt.date(2025, 1, 1)) == []
+
+    # The terminal says the same.
+    history = CliRunner().invoke(app, ["plan", "history", str(target.id)],
+                                 env={"COLUMNS": "200"})
+    assert history.exit_code == 0, history.output
+    assert "đính chính lần 1" in history.output and "theo kế hoạch" in history.output
+    shown = CliRunner().invoke(app, ["plan", "show", "15/KH-UBND"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "điều chỉnh từ" not in shown.output
 
 
 def test_a_revisions_before_and_after_read_the_corrected_plan_value_once_known(

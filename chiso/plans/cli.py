@@ -113,7 +113,7 @@ def show(code: str = typer.Argument(..., help="Số hiệu kế hoạch, ví d�
     Example: chiso plan show 72-KH/BCĐ
     """
     from chiso.db import session_scope
-    from chiso.plans.revisions import target_versions
+    from chiso.plans.revisions import revision_badge, target_versions
     from chiso.plans.service import PlanNotFound, get_plan, plan_targets, target_as_dict
     from chiso.text import format_date, format_number
 
@@ -125,10 +125,9 @@ def show(code: str = typer.Argument(..., help="Số hiệu kế hoạch, ví d�
                           title=f"{plan.code} · {plan.title}")
             for target in plan_targets(session, plan):
                 row = target_as_dict(session, target)
-                versions = target_versions(session, target.id)
+                badge = revision_badge(target_versions(session, target.id))
                 revised = (f"\n[dim]điều chỉnh từ / revised from "
-                           f"{format_date(versions[-1]['effective_from'])}[/]"
-                           if len(versions) > 1 else "")
+                           f"{format_date(badge['effective_from'])}[/]" if badge else "")
                 table.add_row(str(target.id), row["pillar"] or "",
                               f"{row['indicator_name_vi']}\n[dim]{row['indicator']}[/]",
                               row["unit"], format_date(row["target_date"]),
