@@ -130,7 +130,10 @@ def warm(root: Path | None = None) -> None:
 
 
 def warm_in_background(root: Path | None = None) -> threading.Thread:
-    """`warm` in a daemon thread (the web server calls this at start-up)."""
+    """`warm` in a daemon thread (the web server calls this at start-up). The store is the
+    one configured now: read later, in the thread, it could be another's (the settings
+    change under a process that serves one installation after another, as tests do)."""
+    root = root or store.store_dir()
 
     def run() -> None:
         try:
