@@ -63,8 +63,8 @@ def discard() -> None:
     """Forget every noted use, waiting for a write under way to finish.
 
     For a database whose tables are emptied and whose ids start again (the tests do this
-    between tests, a restore does it too): a use noted for the old token 1 must not be
-    written onto the new token 1.
+    between tests): a use noted for the old token 1 must not be written onto the new
+    token 1.
     """
     with _writing, _lock:
         _pending.clear()
