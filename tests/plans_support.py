@@ -54,3 +54,21 @@ def prepared(session: Session) -> Units:
 
 def count(session: Session, model: type) -> int:
     return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def grdp_plan(value: float = 3) -> str:
+    """The province's 2025 digital-transformation plan with one target: the digital
+    economy's share of GRDP ≥ `value` %."""
+    return f"""\
+format: chiso-plan/1
+plan:
+  code: 15/KH-UBND
+  document_kind: KH
+  title: Kế hoạch chuyển đổi số năm 2025
+  issued_on: 10/01/2025
+  year_from: 2025
+  scope_unit: "20"
+targets:
+  - indicator: KTS.TY_TRONG_GRDP
+    value: {value:g}
+"""

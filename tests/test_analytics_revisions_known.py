@@ -23,21 +23,8 @@ from chiso.plans.models import Target
 from chiso.plans.revisions import revise_target, target_revisions, targets_in_force
 from chiso.plans.service import load_plan
 from chiso.values.service import save_value
-from tests.plans_support import prepared
+from tests.plans_support import grdp_plan, prepared
 
-PLAN = """\
-format: chiso-plan/1
-plan:
-  code: 15/KH-UBND
-  document_kind: KH
-  title: Kế hoạch chuyển đổi số năm 2025
-  issued_on: 10/01/2025
-  year_from: 2025
-  scope_unit: "20"
-targets:
-  - indicator: KTS.TY_TRONG_GRDP
-    value: 3
-"""
 Q1_END = dt.date(2025, 3, 31)
 
 
@@ -47,7 +34,7 @@ def _q1_closed_then_revised(session: Session, tmp_path: Path) -> tuple[int, dt.d
     units = prepared(session)
     access = Access.system(session, "test")
     path = tmp_path / "plan.yaml"
-    path.write_text(PLAN, encoding="utf-8")
+    path.write_text(grdp_plan(3), encoding="utf-8")
     load_plan(session, path, access=access)
     target = session.scalar(select(Target).join(Indicator).where(
         Indicator.code == "KTS.TY_TRONG_GRDP"))

@@ -35,27 +35,14 @@ from chiso.plans.revisions import (
 from chiso.plans.service import load_plan, update_target
 from chiso.values.service import save_value
 from tests.conftest import login
-from tests.plans_support import prepared
+from tests.plans_support import grdp_plan, prepared
 
-PLAN = """\
-format: chiso-plan/1
-plan:
-  code: 15/KH-UBND
-  document_kind: KH
-  title: Kế hoạch chuyển đổi số năm 2025
-  issued_on: 10/01/2025
-  year_from: 2025
-  scope_unit: "20"
-targets:
-  - indicator: KTS.TY_TRONG_GRDP
-    value: {value}
-"""
 Q1_END = dt.date(2025, 3, 31)
 
 
 def _load(session: Session, tmp_path: Path, value: float) -> None:
     path = tmp_path / "plan.yaml"
-    path.write_text(PLAN.format(value=value), encoding="utf-8")
+    path.write_text(grdp_plan(value), encoding="utf-8")
     load_plan(session, path, access=Access.system(session, "test"))
     session.commit()
 

@@ -142,7 +142,7 @@ def correct(session: Session, target: Target, corrected: TargetVersion, *, compa
     """Put `corrected` right with a new version of the same effective date and basis (the
     plans service calls this for an edit of a target's value; the audit event of the edit
     says who and why). The corrected version stays: what was known before is not lost."""
-    last = _versions(session, target.id)[-1]
+    last = versions_of(session, target.id)[-1]
     version = TargetVersion(
         target_id=target.id, version=last.version + 1, effective_from=corrected.effective_from,
         comparator=comparator, value=value, value_high=value_high,
@@ -160,14 +160,14 @@ def ensure_original(session: Session, target: Target, actor: Actor | None
     """The target's versions, creating version 1 from the row for a target made before
     versions were kept (or directly, without the plan service). Call it before the row
     changes: version 1 is the value the row holds."""
-    versions = _versions(session, target.id)
+    versions = versions_of(session, target.id)
     if versions:
         return versions
     plan = session.get(Plan, target.plan_id)
     assert plan is not None
     record_original(session, target, plan, actor)
     session.flush()
-    return _versions(session, target.id)
+    return versions_of(session, target.id)
 
 
 def governing(versions: Sequence[Any], day: dt.date | None = None) -> Any | None:
@@ -241,7 +241,8 @@ def revise_target(session: Session, target_id: int, *, value: object, effective_
     return version
 
 
-def _versions(session: Session, target_id: int) -> list[TargetVersion]:
+def versions_of(session: Session, target_id: int) -> list[TargetVersion]:
+    """Every version of one target, oldest first (the original included)."""
     return list(session.scalars(select(TargetVersion).where(
         TargetVersion.target_id == target_id).order_by(TargetVersion.version)))
 
@@ -409,16 +410,9 @@ def target_revisions(session: Session, *, first_day: dt.date | None = None,
     return found
 
 
-def has_revision(session: Session, target_id: int) -> bool:
-    """Whether the target was revised from a date (corrections are not revisions)."""
-    return session.scalar(select(TargetVersion.id).where(
-        TargetVersion.target_id == target_id, TargetVersion.effective_from.is_not(None),
-        TargetVersion.corrects.is_(None)).limit(1)) is not None
-
-
-def target_versions_of(session: Session, target_id: int) -> list[TargetVersion]:
-    """Every version of one target, oldest first (the original included)."""
-    return _versions(session, target_id)
+def is_revised(versions: Sequence[TargetVersion]) -> bool:
+    """Whether these versions hold a revision from a date (corrections are not revisions)."""
+    return any(v.effective_from is not None and v.corrects is None for v in versions)
 
 
 def target_versions(session: Session, target_id: int) -> list[dict[str, Any]]:
@@ -428,4 +422,4 @@ def target_versions(session: Session, target_id: int) -> list[dict[str, Any]]:
              "basis_code": v.basis_code, "basis_date": v.basis_date,
              "basis_title": v.basis_title, "note": v.note, "corrects": v.corrects,
              "recorded_at": v.recorded_at}
-            for v in _versions(session, target_id)]
+            for v in versions_of(session, target_id)]

@@ -174,9 +174,10 @@ def _apply_targets(session: Session, plan: Plan | None, draft: PlanDraft,
 def _as_planned(session: Session, target: Target) -> Any:
     """The target with the plan's own value (version 1 as corrected) when it has been
     revised since: a plan file states the plan's own value, never the revised one."""
-    if not revisions.has_revision(session, target.id):
+    versions = revisions.versions_of(session, target.id)
+    if not revisions.is_revised(versions):
         return target
-    original = revisions.as_planned(revisions.target_versions_of(session, target.id))
+    original = revisions.as_planned(versions)
     assert original is not None
     planned = {name: getattr(target, name) for name in TARGET_MODEL_FIELDS}
     planned.update(comparator=original.comparator, value=original.value,
@@ -210,10 +211,10 @@ def _update(session: Session, target: Target, before: dict[str, Any], after: dic
     value when the target was revised since; otherwise (an edit of the target as it stands)
     the version in force now."""
     values = {name: after[name] for name in VALUE_FIELDS if name in after}
-    revised = planned and revisions.has_revision(session, target.id)
     # Before the row changes: a target made before versions were kept gets its version 1
     # from the value it holds now, which the correction then puts right.
     versions = revisions.ensure_original(session, target, actor) if values else []
+    revised = planned and revisions.is_revised(versions)
     assign_fields(target, {k: v for k, v in after.items() if not (revised and k in values)})
     if values:
         corrected = (revisions.as_planned(versions) if revised
