@@ -99,3 +99,38 @@ def test_a_long_trail_comes_fifty_events_a_page(admin_client, db_url) -> None:  
     # The API keeps its own page (200) for scripts.
     assert len(admin_client.get("/api/audit", params={"object_type": "task"}
                                 ).json()["events"]) == 120
+
+
+def test_a_targets_milestones_are_kept_as_a_list_and_read_as_dates(admin_client, session,  # type: ignore[no-untyped-def]
+                                                                   tmp_path, db_url) -> None:
+    """The trail keeps lists as lists, so a target's old milestones can be read back; an
+    event written before that (Python's text of the list) reads the same on the page."""
+    from sqlalchemy import select
+
+    from chiso.accounts.access import Access
+    from chiso.plans.models import Target
+    from chiso.plans.service import load_plan, update_target
+    from tests.plans_support import grdp_plan, prepared
+
+    prepared(session)
+    path = tmp_path / "plan.yaml"
+    path.write_text(grdp_plan(3), encoding="utf-8")
+    load_plan(session, path, access=Access.system(session, "test"))
+    target = session.scalar(select(Target))
+    update_target(session, target.id, {"trajectory": "milestones",
+                                       "milestones": "30/06/2025: 1,5; 30/09/2025: 2,25"},
+                  access=Access.system(session, "test"))
+    session.commit()
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "target.update")).one()
+    assert event.after["milestones"] == [{"date": "2025-06-30", "value": 1.5},
+                                         {"date": "2025-09-30", "value": 2.25}]
+    _events(db_url, {"action": "target.update", "object_type": "target", "object_id": 99,
+                     "before": {"milestones": None},
+                     "after": {"milestones": str(event.after["milestones"])}})
+    new, old = [row for row in audit_rows(admin_client.get("/audit", params={"lang": "vi"}).text)
+                if "Mốc:" in row][:2]
+    for row in (new, old):
+        assert "Mốc: – → 30/06/2025: 1,5; 30/09/2025: 2,25" in row, row
+        assert "{" not in row and "'date'" not in row
+    english = audit_rows(admin_client.get("/audit", params={"lang": "en"}).text)
+    assert any("Milestones: – → 2025-06-30: 1.5; 2025-09-30: 2.25" in row for row in english)

@@ -4,6 +4,7 @@ names instead of ids and codes. The records stay as stored; only their reading c
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
 from collections import Counter
@@ -152,8 +153,23 @@ def shown(key: str, value: Any, names: Names, locale: str) -> Shown:
     if key in labels.CODE_FIELDS:
         return Shown(value if isinstance(value, str) else _plain(value, locale), code=True)
     if isinstance(value, str):
+        value = _stored_as_text(value)
+    if isinstance(value, str):
         return Shown(_text(key, value, locale))
     return Shown(_plain(value, locale))
+
+
+def _stored_as_text(value: str) -> Any:
+    """Events written before 07/12/2026 kept a list or mapping (a target's milestones) as
+    Python's text of it, "[{'date': '2026-06-30', 'value': 60.0}]"; read it back as what it
+    was. `literal_eval` builds literals only, never runs anything."""
+    if not value.startswith(("[", "{")):
+        return value
+    try:
+        parsed = ast.literal_eval(value)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return value
+    return parsed if isinstance(parsed, (list, dict)) else value
 
 
 def _text(key: str, value: str, locale: str) -> str:
@@ -182,8 +198,14 @@ def _plain(value: Any, locale: str) -> str:
         # Whole numbers are left ungrouped: they are mostly ids, codes and years.
         return format_number(value, decimals, locale).replace(
             "." if locale == "vi" else ",", "")
+    if isinstance(value, dict):
+        if set(value) == {"date", "value"}:  # a milestone: "30/06/2026: 60"
+            return f"{_plain(value['date'], locale)}: {_plain(value['value'], locale)}"
+        return "; ".join(f"{key}: {_plain(v, locale)}" for key, v in value.items())
     if isinstance(value, list):
-        head = ", ".join(_plain(v, locale) for v in value[:LONGEST_LIST])
+        # Milestones carry a decimal comma in Vietnamese: they are set apart by semicolons.
+        sep = "; " if any(isinstance(v, dict) for v in value) else ", "
+        head = sep.join(_plain(v, locale) for v in value[:LONGEST_LIST])
         more = len(value) - LONGEST_LIST
         return (head + (f" … (+{more})" if more > 0 else "")) or "–"
     if isinstance(value, str):

@@ -4,6 +4,7 @@ so the event commits or rolls back with the change it describes."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -45,10 +46,26 @@ def record_event(
 
 
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The fields as JSON keeps them, so that the trail can be read back: lists and
+    mappings (a target's milestones) stay lists and mappings, days and moments ISO text.
+    Anything else (a Decimal, an object) is kept as its text."""
     if data is None:
         return None
-    return {key: (v if isinstance(v, (int, float, str, bool, type(None))) else str(v))
-            for key, v in data.items()}
+    return {str(key): _json_value(value) for key, value in data.items()}
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(key): _json_value(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    return str(value)
 
 
 def search_events(
