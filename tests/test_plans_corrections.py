@@ -25,6 +25,7 @@ from chiso.cli.main import app
 from chiso.db.base import utcnow
 from chiso.indicators.models import Indicator
 from chiso.indicators.problems import InputRejected
+from chiso.plans import details
 from chiso.plans.models import Target, TargetVersion
 from chiso.plans.revisions import (
     revise_target,
@@ -155,6 +156,9 @@ def test_the_plan_page_lists_a_correction_and_announces_no_revision(
         session: Session, tmp_path: Path, client, make_user) -> None:  # type: ignore[no-untyped-def]
     target, _ = _q1_closed(session, tmp_path)
     update_target(session, target.id, {"value": 2}, access=Access.system(session, "test"))
+    update_target(session, target.id, {"target_date": "31/03/2025", "baseline_value": 1,
+                                       "baseline_date": "31/12/2024"},
+                  access=Access.system(session, "test"))
     session.commit()
     _user, password = make_user(Role.ADMIN, username="van-phong")
     login(client, "van-phong", password)
@@ -162,5 +166,60 @@ def test_the_plan_page_lists_a_correction_and_announces_no_revision(
     assert page.status_code == 200
     assert "đính chính lần 1, lúc" in page.text and "theo kế hoạch" in page.text
     assert "điều chỉnh từ" not in page.text
+    assert "đính chính ngày đích, giá trị gốc, ngày gốc, lúc" in page.text
     english = client.get(f"/plans/{target.plan_id}?lang=en")
     assert "correction of version 1," in english.text
+    assert "corrected target date, baseline value, baseline date, " in english.text
+
+
+def test_a_changed_date_baseline_or_path_leaves_a_closed_report_unchanged(
+        session: Session, tmp_path: Path) -> None:
+    """After the Q1 report closed, the target's date is put right to 31/03 and its baseline
+    and path set (on the plan page), then the plan file is loaded again with another
+    baseline. Today's Q1 answer is judged on the new date; the Q1 answer as known at the
+    closing still reads the target as the plan set it — its date, no baseline, a straight
+    line — and so does the answer known between the two changes for the first change."""
+    target, closing = _q1_closed(session, tmp_path)
+    [before] = target_statuses(session, unit_code="20", year=2025, as_of=Q1_END)
+    access = Access.system(session, "test")
+    update_target(session, target.id, {"target_date": "31/03/2025", "baseline_value": 1,
+                                       "baseline_date": "31/12/2024", "trajectory": "milestones",
+                                       "milestones": "28/02/2025: 2,5"}, access=access)
+    session.commit()
+    time.sleep(0.01)
+    between = utcnow()
+    time.sleep(0.01)
+    path = tmp_path / "plan.yaml"
+    path.write_text(grdp_plan(3).replace("    value: 3\n", "    value: 3\n"
+                                         "    target_date: 31/03/2025\n"
+                                         "    baseline_value: 0.5\n"
+                                         "    baseline_date: 31/12/2024\n"), encoding="utf-8")
+    load_plan(session, path, access=access)
+    session.commit()
+
+    [today] = target_statuses(session, unit_code="20", year=2025, as_of=Q1_END)
+    [as_known] = target_statuses(session, unit_code="20", year=2025, as_of=Q1_END,
+                                 known_at=closing)
+    [as_between] = target_statuses(session, unit_code="20", year=2025, as_of=Q1_END,
+                                   known_at=between)
+    assert (today.target_date, today.baseline_value, today.closed) == (Q1_END, 0.5, True)
+    assert str(today.status) == "missed"
+    assert (as_known.target_date, as_known.baseline_value) == (dt.date(2025, 12, 31), None)
+    assert (as_known.status, as_known.expected, as_known.closed) == (
+        before.status, before.expected, False)
+    assert (as_between.target_date, as_between.baseline_value) == (Q1_END, 1.0)
+    [then] = targets_in_force(session, on=Q1_END, known_at=closing)
+    [now] = targets_in_force(session, on=Q1_END)
+    assert (then.target_date, now.target_date) == (dt.date(2025, 12, 31), Q1_END)
+
+    # What was kept: the target as the plan set it, then each change, in order.
+    kept = [(d.original, d.target_date, d.baseline_value, d.trajectory)
+            for d in details.history(session, target.id)]
+    assert kept == [(True, dt.date(2025, 12, 31), None, "linear"),
+                    (False, Q1_END, 1.0, "milestones"), (False, Q1_END, 0.5, "linear")]
+    history = CliRunner().invoke(app, ["plan", "history", str(target.id)],
+                                 env={"COLUMNS": "200"})
+    assert history.exit_code == 0, history.output
+    assert ("đính chính ngày đích, giá trị gốc, ngày gốc, lộ trình, mốc / corrected target "
+            "date, baseline value, baseline date, trajectory, milestones, ") in history.output
+    assert "đính chính giá trị gốc, lộ trình, mốc / corrected" in history.output

@@ -212,21 +212,32 @@ def history(target_id: int = typer.Argument(
         ..., help="Số thứ tự của mục tiêu / The target's id.")) -> None:
     """Mọi giá trị một mục tiêu đã có.
 
-    Giá trị ban đầu của kế hoạch, rồi từng lần điều chỉnh kèm ngày và căn cứ.
+    Giá trị ban đầu của kế hoạch, rồi từng lần điều chỉnh kèm ngày và căn cứ; sau đó từng lần
+    đính chính ngày đích, giá trị gốc, lộ trình hoặc trụ cột.
 
-    Every value a target had: the plan's own, then each revision with its date and basis.
+    Every value a target had: the plan's own, then each revision with its date and basis;
+    then each correction of its date, baseline, path or pillar.
 
     Example: chiso plan history 12
     """
+    from chiso.audit.labels import field_label
     from chiso.db import session_scope
+    from chiso.plans.details import corrections
     from chiso.plans.revisions import target_versions
+    from chiso.text import format_moment
 
     with session_scope() as session:
         versions = target_versions(session, target_id)
+        fixes = corrections(session, [target_id]).get(target_id, [])
     if not versions:
         console.print(f"[red]✗[/] Không có chỉ tiêu số {target_id} / no target {target_id}")
         raise typer.Exit(1)
     _print_versions(target_id, versions)
+    for fix in fixes:
+        names = {locale: ", ".join((field_label(f, locale) or f).lower() for f in fix.fields)
+                 for locale in ("vi", "en")}
+        console.print(f"đính chính {names['vi']} / corrected {names['en']}, "
+                      f"{format_moment(fix.recorded_at)}")
 
 
 def _print_versions(target_id: int, versions: list[dict[str, Any]]) -> None:

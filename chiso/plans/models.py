@@ -1,5 +1,6 @@
 """A plan document, the documents it implements, the numeric targets it sets, and every
-version of each target (a revision takes effect on a date and rests on a document)."""
+version of each target (a revision takes effect on a date and rests on a document), and
+each correction of how a target is judged (its date, baseline, path, pillar)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -128,5 +130,28 @@ class TargetVersion(Base):
     basis_title: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
     corrects: Mapped[int | None] = mapped_column(Integer)  # the version a correction puts right
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+
+class TargetDetail(Base):
+    """How a target was to be judged, as recorded at `recorded_at`: its date, baseline,
+    path and pillar. These are not revised by a document from a date on, as its value is
+    (`TargetVersion`); they are put right. So each change is a row of its own, and a
+    report closed before it reads the row it knew (`chiso.plans.details`). The first change
+    of a target first keeps the target as it was (`original`, known from the start); a
+    target never changed has no rows: its row is it."""
+
+    __tablename__ = "target_detail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("target.id"), index=True)
+    original: Mapped[bool] = mapped_column(Boolean, default=False)
+    target_date: Mapped[dt.date] = mapped_column(Date)
+    baseline_value: Mapped[float | None] = mapped_column(Float)
+    baseline_date: Mapped[dt.date | None] = mapped_column(Date)
+    trajectory: Mapped[str] = mapped_column(String(16))
+    milestones: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    pillar_code: Mapped[str | None] = mapped_column(String(32))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

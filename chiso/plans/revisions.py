@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Subquery, and_, func, or_, select, true
+from sqlalchemy import Subquery, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action, Actor
@@ -41,6 +41,7 @@ from chiso.boot import require_booted
 from chiso.errors import NotFound
 from chiso.indicators.models import Indicator
 from chiso.indicators.problems import InputRejected, Problem
+from chiso.plans import details
 from chiso.plans.models import Comparator, Plan, Target, TargetVersion
 from chiso.text import format_date, nfc, parse_number
 from chiso.text.numbers import NumberError
@@ -334,11 +335,16 @@ def targets_in_force(session: Session, *, on: dt.date, unit_ids: Iterable[int] |
                      known_at: dt.datetime | None = None) -> list[TargetInForce]:
     """Every target (of these units, this year, this plan) as it stands on `on`, as
     recorded by `known_at` (default: now): the report for Q1 gets the old value of a target
-    revised in June, the report for Q3 the new one."""
+    revised in June, the report for Q3 the new one; its date as recorded by `known_at`
+    (`chiso.plans.details`)."""
     force = in_force_subquery(on, known_at)
+    known = details.known_subquery(known_at) if known_at is not None else None
+    due: Any = (Target.target_date if known is None else
+                case((known.c.target_id.is_(None), Target.target_date),
+                     else_=known.c.target_date))
     query = (
         select(Target.id, Plan.code, Indicator.code, OrgUnit.code, Target.year,
-               Target.target_date, func.coalesce(force.c.comparator, Target.comparator),
+               due, func.coalesce(force.c.comparator, Target.comparator),
                func.coalesce(force.c.value, Target.value),
                func.coalesce(force.c.value_high, Target.value_high),
                func.coalesce(force.c.version, 1), force.c.effective_from,
@@ -347,6 +353,8 @@ def targets_in_force(session: Session, *, on: dt.date, unit_ids: Iterable[int] |
         .join(Plan, Plan.id == Target.plan_id).join(Indicator, Indicator.id == Target.indicator_id)
         .join(OrgUnit, OrgUnit.id == Target.unit_id)
         .outerjoin(force, force.c.target_id == Target.id).order_by(Target.id))
+    if known is not None:
+        query = query.outerjoin(known, known.c.target_id == Target.id)
     if unit_ids is not None:
         query = query.where(Target.unit_id.in_(sorted(set(unit_ids))))
     if year is not None:

@@ -20,14 +20,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Action
+from chiso.audit import labels
 from chiso.errors import ERROR_RESPONSES, NotFound
 from chiso.indicators.models import Indicator, Pillar
 from chiso.indicators.problems import InputRejected, Problem
 from chiso.indicators.service import list_indicators, list_pillars
 from chiso.periods import parse_period
-from chiso.plans import revisions, service
+from chiso.plans import details, revisions, service
 from chiso.plans.models import Plan, Target
 from chiso.settings import get_settings
 from chiso.text import parse_date
@@ -216,6 +218,15 @@ def plans_page(request: Request, session: SessionDep, access: AccessDep) -> HTML
     return render(request, "plans/list.html", {"access": access, "plans": plans})
 
 
+def _corrections(session: Session, targets: list[Target], locale: str
+                 ) -> dict[int, list[tuple[dt.datetime, str]]]:
+    """Each target's corrected details for its history: when, and the fields by name."""
+    def named(fields: tuple[str, ...]) -> str:
+        return ", ".join((labels.field_label(f, locale) or f).lower() for f in fields)
+    return {target_id: [(c.recorded_at, named(c.fields)) for c in found]
+            for target_id, found in details.corrections(session, [t.id for t in targets]).items()}
+
+
 @router.get("/plans/{plan_id}", response_class=HTMLResponse, include_in_schema=False)
 def plan_page(plan_id: int, request: Request, session: SessionDep, access: AccessDep
               ) -> HTMLResponse:
@@ -229,6 +240,7 @@ def plan_page(plan_id: int, request: Request, session: SessionDep, access: Acces
         "parents": service.plan_parents(session, plan),
         "children": service.plan_children(session, plan),
         "versions": versions,
+        "corrections": _corrections(session, targets, getattr(request.state, "locale", "vi")),
         "badges": {t.id: revisions.revision_badge(history) for t, history
                    in zip(targets, versions.values(), strict=True)},
         "groups": _grouped(session, targets), "target_count": len(targets),

@@ -30,7 +30,7 @@ from chiso.boot import require_booted
 from chiso.errors import NotFound
 from chiso.indicators.models import Indicator, Pillar
 from chiso.indicators.problems import InputRejected, Problem
-from chiso.plans import chain, revisions
+from chiso.plans import chain, details, revisions
 from chiso.plans.files import RawPlan, RawRow, read_plan_file, write_plan_xlsx
 from chiso.plans.models import Plan, PlanParent, Target
 from chiso.plans.rows import (
@@ -209,13 +209,21 @@ def _update(session: Session, target: Target, before: dict[str, Any], after: dic
     correction, kept as a version of its own (`revisions.correct`), never an edit in place:
     with `planned` (a plan file, which states the plan's own value) it corrects the plan's
     value when the target was revised since; otherwise (an edit of the target as it stands)
-    the version in force now."""
+    the version in force now. A change of how the target is judged (its date, baseline,
+    path, pillar) is kept beside the row (`details`), so a report closed before it keeps
+    what it said."""
     values = {name: after[name] for name in VALUE_FIELDS if name in after}
     # Before the row changes: a target made before versions were kept gets its version 1
     # from the value it holds now, which the correction then puts right.
     versions = revisions.ensure_original(session, target, actor) if values else []
     revised = planned and revisions.is_revised(versions)
+    # Its date, baseline, path or pillar: kept as it was and as it is now (chiso.plans.details).
+    judged_anew = details.changes_detail(after)
+    if judged_anew:
+        details.keep_before_change(session, target, actor)
     assign_fields(target, {k: v for k, v in after.items() if not (revised and k in values)})
+    if judged_anew:
+        details.record_change(session, target, actor)
     if values:
         corrected = (revisions.as_planned(versions) if revised
                      else revisions.governing(versions))

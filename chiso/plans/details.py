@@ -1,0 +1,98 @@
+"""How a target is judged, as known at a moment: its date, baseline, path and pillar.
+
+A target's value is revised from a date by a document, or corrected (`chiso.plans.
+revisions`). The rest of what judges it — the date it is due, the baseline the path starts
+from, the path (linear, S-curve, milestones) and the pillar a report files it under — is
+not revised from a date: when it changes, it was wrong, and it is put right. The target row
+holds it as it stands now, which is what today's statuses read. A report closed before a
+change must still read what it was made with, so every change is also kept as a
+`TargetDetail` row with the moment it was recorded; the first change first keeps the
+target as it was, known from the start. Reading as known at a moment
+(`known_subquery`) takes, of each target's rows, the last one recorded by then; a target
+with no such row is read from its row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Subquery, func, or_, select
+from sqlalchemy.orm import Session
+
+from chiso.accounts.access import Actor
+from chiso.plans.models import Target, TargetDetail
+
+FIELDS = ("target_date", "baseline_value", "baseline_date", "trajectory", "milestones",
+          "pillar_code")
+
+
+def changes_detail(after: dict[str, Any]) -> bool:
+    """Whether an edit (field → new value) changes how the target is judged."""
+    return any(name in after for name in FIELDS)
+
+
+def keep_before_change(session: Session, target: Target, actor: Actor | None) -> None:
+    """Call before the row changes: the first change of a target keeps the target as it was
+    (known from the start, as the plan set it)."""
+    if session.scalar(select(TargetDetail.id).where(TargetDetail.target_id == target.id)
+                      .limit(1)) is None:
+        session.add(_row(target, actor, original=True))
+
+
+def record_change(session: Session, target: Target, actor: Actor | None) -> None:
+    """Call after the row changed: keep the target as it now stands, known from now."""
+    session.add(_row(target, actor, original=False))
+
+
+def _row(target: Target, actor: Actor | None, *, original: bool) -> TargetDetail:
+    return TargetDetail(target_id=target.id, original=original,
+                        recorded_by_id=getattr(actor, "id", None),
+                        **{name: getattr(target, name) for name in FIELDS})
+
+
+def known_subquery(known_at: dt.datetime) -> Subquery:
+    """target_id and the FIELDS of each changed target as recorded by `known_at` (a naive
+    datetime is UTC): its last row recorded by then, or the target as the plan set it."""
+    moment = (known_at.replace(tzinfo=dt.UTC) if known_at.tzinfo is None
+              else known_at.astimezone(dt.UTC))
+    d = TargetDetail
+    ranked = (select(d.target_id, *[d.__table__.c[name] for name in FIELDS],
+                     func.row_number().over(partition_by=d.target_id, order_by=d.id.desc())
+                     .label("rank"))
+              .where(or_(d.original.is_(True), d.recorded_at <= moment))
+              .subquery())
+    return (select(ranked.c.target_id, *[ranked.c[name] for name in FIELDS])
+            .where(ranked.c.rank == 1).subquery())
+
+
+def history(session: Session, target_id: int) -> list[TargetDetail]:
+    """The target's kept details, oldest first (none: never changed)."""
+    return list(session.scalars(select(TargetDetail).where(TargetDetail.target_id == target_id)
+                                .order_by(TargetDetail.id)))
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One change of how a target is judged, for its history: when, and which fields."""
+
+    recorded_at: dt.datetime
+    fields: tuple[str, ...]
+
+
+def corrections(session: Session, target_ids: Iterable[int]) -> dict[int, list[Correction]]:
+    """Each target's changes, oldest first, each naming the FIELDS it changed (one query)."""
+    found: dict[int, list[Correction]] = {}
+    previous: dict[int, TargetDetail] = {}
+    for row in session.scalars(select(TargetDetail).where(
+            TargetDetail.target_id.in_(sorted(set(target_ids)))).order_by(TargetDetail.id)):
+        before = previous.get(row.target_id)
+        previous[row.target_id] = row
+        if before is None:
+            continue
+        changed = tuple(name for name in FIELDS if getattr(row, name) != getattr(before, name))
+        if changed:
+            found.setdefault(row.target_id, []).append(Correction(row.recorded_at, changed))
+    return found
