@@ -166,7 +166,7 @@ def test_the_plan_page_lists_a_correction_and_announces_no_revision(
     assert page.status_code == 200
     assert "đính chính lần 1, lúc" in page.text and "theo kế hoạch" in page.text
     assert "điều chỉnh từ" not in page.text
-    assert "đính chính ngày đích, giá trị gốc, ngày gốc, lúc" in page.text
+    assert "đính chính ngày đích, giá trị xuất phát, ngày xuất phát, lúc" in page.text
     english = client.get(f"/plans/{target.plan_id}?lang=en")
     assert "correction of version 1," in english.text
     assert "corrected target date, baseline value, baseline date, " in english.text
@@ -220,6 +220,7 @@ def test_a_changed_date_baseline_or_path_leaves_a_closed_report_unchanged(
     history = CliRunner().invoke(app, ["plan", "history", str(target.id)],
                                  env={"COLUMNS": "200"})
     assert history.exit_code == 0, history.output
-    assert ("đính chính ngày đích, giá trị gốc, ngày gốc, lộ trình, mốc / corrected target "
-            "date, baseline value, baseline date, trajectory, milestones, ") in history.output
-    assert "đính chính giá trị gốc, lộ trình, mốc / corrected" in history.output
+    assert ("đính chính ngày đích, giá trị xuất phát, ngày xuất phát, lộ trình, mốc / "
+            "corrected target date, baseline value, baseline date, trajectory, milestones, "
+            ) in history.output
+    assert "đính chính giá trị xuất phát, lộ trình, mốc / corrected" in history.output

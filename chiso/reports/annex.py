@@ -97,8 +97,8 @@ def _targets_sheet(ws: Any, data: ReportData) -> None:
                   f"Kết quả thực hiện chỉ tiêu {data.period_title} "
                   f"({data.cutoff.phrase_vi()})",
                   ["Trụ cột", "Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "So sánh",
-                   "Mục tiêu", "Giá trị gốc", "Thực hiện", "Kỳ vọng theo lộ trình",
-                   "Dự báo cuối năm", "Tỷ lệ so với lộ trình", "Đánh giá", "Ngày mục tiêu",
+                   "Mục tiêu", "Giá trị xuất phát", "Thực hiện", "Kỳ vọng theo lộ trình",
+                   "Dự báo cuối năm", "Tỷ lệ so với lộ trình", "Đánh giá", "Ngày đích",
                    "Nguồn số liệu", "Ghi chú"],
                   [18, 24, 48, 10, 14, 8, 10, 10, 10, 12, 12, 12, 18, 12, 40, 24])
     revised = {r.target_id: r for r in data.revisions}
