@@ -71,3 +71,21 @@ def test_answers_not_written_for_a_week_are_dropped(tmp_path: Path) -> None:
     _save(data, database)
     kept = list((data / "cache" / "status").glob("*.json"))
     assert len(kept) == 1 and old not in kept
+
+
+def test_stale_questions_are_todays_answers_the_data_has_moved_past(tmp_path: Path) -> None:
+    """What a command that wrote computes again: answers about that day whose stamp moved —
+    not another day's, not an unchanged one, not a file stored before questions were kept."""
+    database, data = _database(tmp_path), tmp_path / "data"
+    other_day = Question("20", 2025, dt.date(2025, 7, 1))
+    _save(data, database)
+    _save(data, database, other_day)
+    assert snapshot.stale_questions(data, database, QUESTION.day) == []
+    with sqlite3.connect(database) as conn:
+        conn.execute("INSERT INTO t VALUES (2)")
+    assert snapshot.stale_questions(data, database, QUESTION.day) == [QUESTION]
+    assert snapshot.stale_questions(data, database, dt.date(2025, 7, 3)) == []
+    for path in (data / "cache" / "status").glob("*.json"):
+        path.write_text('{"stamp": "x", "stamp_sql": "SELECT 1", "rows": []}',
+                        encoding="utf-8")
+    assert snapshot.stale_questions(data, database, QUESTION.day) == []

@@ -159,6 +159,46 @@ def test_chiso_status_prints_its_stored_answer_until_the_data_changes(world, db_
     assert mark not in _status_output()
 
 
+def test_a_command_that_changed_the_data_leaves_the_next_status_ready(world, db_url,
+                                                                     tmp_path):
+    """`chiso import` of a changed figure computes today's stored answer again before it
+    ends, so the `chiso status` after it prints the new figure without loading the
+    database layer; a command that changed nothing computes nothing."""
+    if db_url.startswith("postgresql"):
+        pytest.skip("answers are stored for SQLite only")
+    _status_output()  # computes and stores today's answer
+    # The earlier test's question is for 2025 on CHISO_TODAY 2025-07-02: today's.
+    [stored] = (tmp_path / "data" / "cache" / "status").glob("*.json")
+    figure = tmp_path / "one.csv"
+    figure.write_text(f"unit_code,indicator_code,period,numerator,denominator\n"
+                      f"06102,{HS},202504,70,100\n", encoding="utf-8")
+    imported = _command_in_a_process(["import", str(figure)])
+    assert "59,0%" not in stored.read_text(encoding="utf-8")
+    printed, loaded = status_in_a_process()
+    assert loaded == [], imported  # printed from the stored answer
+    assert "59,0%" in printed, printed  # (48 + 70) ÷ (100 + 100)
+    before = stored.stat().st_mtime_ns
+    _command_in_a_process(["import", str(figure)])  # the same file again: nothing changes
+    assert stored.stat().st_mtime_ns == before
+
+
+def _command_in_a_process(args: list[str]) -> str:
+    """`chiso …` in a process of its own, through `main` as the installed command runs."""
+    script = textwrap.dedent(f"""
+        import sys
+        from chiso.cli.main import main
+        sys.argv = ["chiso", *{args!r}]
+        try:
+            main()
+        except SystemExit as exit:
+            assert exit.code in (0, None), exit.code
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
 def _edit_stored(name: str) -> None:
     """Rename the first target in every stored answer (only a run reading it prints this)."""
     from chiso.settings import get_settings

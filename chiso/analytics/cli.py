@@ -191,3 +191,22 @@ def _footnotes(rows: list[TargetStatus], _: Callable[..., str]) -> list[str]:
             "{n} sub-unit figures were given only as a percentage, without numerator and "
             "denominator, and could not enter the total.", n=left_out))
     return notes
+
+
+def refresh_stored_answers() -> int:
+    """After a command that may have changed the data: compute again today's stored answers
+    that no longer match it, so the next `chiso status` prints at once (~0.2 s) instead of
+    loading the engine to compute (~0.9 s). The command that wrote has the database layer
+    loaded already; a command that wrote nothing pays a folder listing and one stamp read.
+    SQLite only, as stored answers are. Returns how many were computed."""
+    settings = get_settings()
+    database = snapshot.database_file(settings.sqlalchemy_url)
+    if database is None:
+        return 0
+    stale = snapshot.stale_questions(settings.data_dir, database, settings.current_date())
+    for question in stale:
+        try:
+            _compute(question, settings, database)
+        except NotFound:  # the unit is gone: its stored answer ages out unused
+            continue
+    return len(stale)

@@ -118,7 +118,9 @@ def save(data_dir: Path, database: Path, question: Question, stamp_sql: str, sta
     Written whole or not at all (a reader never sees half a file); a data directory that
     cannot be written only means the next run computes again."""
     target = _file(data_dir, database, question)
-    body = {"stamp_sql": stamp_sql, "stamp": stamp, **answer_to_json(answer)}
+    body = {"stamp_sql": stamp_sql, "stamp": stamp,
+            "question": [question.unit, question.year, question.day.isoformat()],
+            **answer_to_json(answer)}
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent,
@@ -130,6 +132,31 @@ def save(data_dir: Path, database: Path, question: Question, stamp_sql: str, sta
         return
 
 
+def stale_questions(data_dir: Path, database: Path, day: dt.date) -> list[Question]:
+    """The questions about `day` whose stored answers (for this database and this code) no
+    longer match the data: what a command that changed the data computes again before it
+    ends (`chiso.analytics.cli.refresh_stored_answers`), so that the next `chiso status`
+    prints at once. Reads the folder and one stamp: a few milliseconds."""
+    stale: list[Question] = []
+    stamps: dict[str, str | None] = {}
+    code = code_key()
+    for path in sorted((data_dir / "cache" / "status").glob("*.json")):
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            unit, year, asked = stored["question"]
+            question = Question(str(unit), int(year), dt.date.fromisoformat(asked))
+            stamp_sql = str(stored["stamp_sql"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # an answer stored before questions were kept, or damaged: left to age
+        if question.day != day or _file(data_dir, database, question, code) != path:
+            continue  # another day, another database, or computed by other code
+        if stamp_sql not in stamps:
+            stamps[stamp_sql] = read_stamp(database, stamp_sql)
+        if stamps[stamp_sql] is not None and stamps[stamp_sql] != stored.get("stamp"):
+            stale.append(question)
+    return stale
+
+
 def _forget_old(folder: Path) -> None:
     """Answers not written for `KEEP_DAYS` are for past days or old data: drop them, so the
     folder holds about one file per unit and year asked lately."""
@@ -139,9 +166,10 @@ def _forget_old(folder: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _file(data_dir: Path, database: Path, question: Question) -> Path:
+def _file(data_dir: Path, database: Path, question: Question, code: str | None = None
+          ) -> Path:
     key = json.dumps([str(database.resolve()), question.unit, question.year,
-                      question.day.isoformat(), code_key()])
+                      question.day.isoformat(), code or code_key()])
     return data_dir / "cache" / "status" / f"{hashlib.sha256(key.encode()).hexdigest()}.json"
 
 

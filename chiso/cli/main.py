@@ -121,10 +121,16 @@ def main() -> None:
     migrated — are printed as one message with exit code 2 instead of a traceback;
     anything else is a bug and keeps its traceback. (Nothing is decided by reading a
     message: the "vi / en" ValueError convention is gone.)"""
-    if sys.argv[1:2] not in ([name] for name in QUICK_COMMANDS):
+    quick = sys.argv[1:2] in ([name] for name in QUICK_COMMANDS)
+    if not quick:
         boot()  # a quick command boots when it needs to (QUICK_COMMANDS)
     try:
-        app()
+        try:
+            app()
+        except SystemExit as done:  # Click ends every command with SystemExit
+            if done.code in (0, None) and not quick:
+                _refresh_status_answers()
+            raise
     except UserError as exc:
         _refuse(exc.message)
     except Exception as exc:
@@ -133,6 +139,21 @@ def main() -> None:
         from chiso.db.engine import DatabaseNotMigrated
 
         _refuse(str(DatabaseNotMigrated(_database())))
+
+
+def _refresh_status_answers() -> None:
+    """A command that succeeded may have changed the data: today's stored `chiso status`
+    answers are computed again now, while the database layer is loaded, rather than by the
+    next `chiso status` (`chiso.analytics.cli.refresh_stored_answers`). The command's own
+    work is done and committed: a failure here is reported, never turned into its failure."""
+    from chiso.analytics.cli import refresh_stored_answers
+
+    try:
+        refresh_stored_answers()
+    except Exception as exc:  # a cache: the next `chiso status` computes instead
+        Console(stderr=True).print(
+            f"[yellow]![/] Không cập nhật được câu trả lời đã lưu của chiso status / the stored "
+            f"answers of chiso status were not refreshed: {escape(str(exc))}")
 
 
 def _unmigrated(exc: Exception) -> bool:
