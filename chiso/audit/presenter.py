@@ -160,7 +160,7 @@ def shown(key: str, value: Any, names: Names, locale: str) -> Shown:
 
 
 def _stored_as_text(value: str) -> Any:
-    """Events written before 07/12/2026 kept a list or mapping (a target's milestones) as
+    """Events written before December 2026 kept a list or mapping (a target's milestones) as
     Python's text of it, "[{'date': '2026-06-30', 'value': 60.0}]"; read it back as what it
     was. `literal_eval` builds literals only, never runs anything."""
     if not value.startswith(("[", "{")):
