@@ -11,6 +11,8 @@ from docx import Document
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chiso.plans.models import Target
+from chiso.plans.service import update_target
 from chiso.reports.service import generate_report
 from chiso.tasks.models import Task
 from chiso.tasks.service import cancel_task, create_task, edit_task, update_progress
@@ -58,6 +60,12 @@ def _later_changes(session: Session, w) -> None:  # type: ignore[no-untyped-def]
                     update_date=dt.date(2025, 9, 10), recorded_at=later)
     cancel_task(session, task_id=w.tasks["running"].id, reason="thôi", access=access)
     edit_task(session, task_id=w.tasks["late"].id, access=access, title="Tên mới")
+    # Every target's date and baseline put right (chiso.plans.details): a past report still
+    # judges each as it stood when the report closed.
+    for target in session.scalars(select(Target)).all():
+        update_target(session, target.id, {
+            "target_date": f"30/09/{target.year}", "baseline_value": 1,
+            "baseline_date": f"31/12/{target.year - 1}"}, access=access)
     session.commit()
 
 
