@@ -4,7 +4,7 @@ This module is imported on its own for `chiso status` (`chiso.cli.main.QUICK_COM
 loads only what printing needs: an answer stored by an earlier run is printed while the data
 behind it is unchanged (`analytics.snapshot`), else a running server's answer
 (`analytics.resident`); only when neither is there does it load the database layer and the
-engine (`_compute`)."""
+engine (`snapshot.compute`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from itertools import groupby
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -103,26 +102,7 @@ def _answer(question: Question, settings: Settings) -> Answer:
     if answer is None:
         answer = resident.ask(settings.data_dir, settings.sqlalchemy_url, question)
     if answer is None:
-        answer = _compute(question, settings, database)
-    return answer
-
-
-def _compute(question: Question, settings: Settings, database: Path | None) -> Answer:
-    """Evaluate the targets, and store the answer for the next run (SQLite). The stamp is
-    read before the values are: a save landing meanwhile makes the stored answer stale,
-    never a stale answer look fresh."""
-    # Imported here, not at the top: printing a stored answer must not load them.
-    from chiso.analytics.cache import SQLITE_STAMP
-    from chiso.analytics.service import status_answer
-    from chiso.boot import boot
-    from chiso.db import session_scope
-
-    boot()
-    stamp = snapshot.read_stamp(database, SQLITE_STAMP) if database else None
-    with session_scope() as session:
-        answer = status_answer(session, question)
-    if database and stamp is not None:
-        snapshot.save(settings.data_dir, database, question, SQLITE_STAMP, stamp, answer)
+        answer = snapshot.compute(question, settings, database)
     return answer
 
 
@@ -192,21 +172,3 @@ def _footnotes(rows: list[TargetStatus], _: Callable[..., str]) -> list[str]:
             "denominator, and could not enter the total.", n=left_out))
     return notes
 
-
-def refresh_stored_answers() -> int:
-    """After a command that may have changed the data: compute again today's stored answers
-    that no longer match it, so the next `chiso status` prints at once (~0.2 s) instead of
-    loading the engine to compute (~0.9 s). The command that wrote has the database layer
-    loaded already; a command that wrote nothing pays a folder listing and one stamp read.
-    SQLite only, as stored answers are. Returns how many were computed."""
-    settings = get_settings()
-    database = snapshot.database_file(settings.sqlalchemy_url)
-    if database is None:
-        return 0
-    stale = snapshot.stale_questions(settings.data_dir, database, settings.current_date())
-    for question in stale:
-        try:
-            _compute(question, settings, database)
-        except NotFound:  # the unit is gone: its stored answer ages out unused
-            continue
-    return len(stale)

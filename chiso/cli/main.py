@@ -144,9 +144,9 @@ def main() -> None:
 def _refresh_status_answers() -> None:
     """A command that succeeded may have changed the data: today's stored `chiso status`
     answers are computed again now, while the database layer is loaded, rather than by the
-    next `chiso status` (`chiso.analytics.cli.refresh_stored_answers`). The command's own
+    next `chiso status` (`chiso.analytics.snapshot.refresh_stored_answers`). The command's own
     work is done and committed: a failure here is reported, never turned into its failure."""
-    from chiso.analytics.cli import refresh_stored_answers
+    from chiso.analytics.snapshot import refresh_stored_answers
 
     try:
         refresh_stored_answers()
