@@ -171,4 +171,3 @@ def _footnotes(rows: list[TargetStatus], _: Callable[..., str]) -> list[str]:
             "{n} sub-unit figures were given only as a percentage, without numerator and "
             "denominator, and could not enter the total.", n=left_out))
     return notes
-
