@@ -318,7 +318,9 @@ def live_server(db_url: str) -> Iterator[str]:
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
-    thread.join(timeout=10)
+    # Its shutdown waits for the server's own threads (a status warm-up: up to 30 s); a
+    # server still running would read the next test's tables.
+    thread.join(timeout=60)
 
 
 def _chromium_path() -> str | None:
