@@ -170,6 +170,13 @@ def test_the_plan_page_lists_a_correction_and_announces_no_revision(
     english = client.get(f"/plans/{target.plan_id}?lang=en")
     assert "correction of version 1," in english.text
     assert "corrected target date, baseline value, baseline date, " in english.text
+    # The API says the same: the target as planned, then the correction and its fields.
+    kept = client.get(f"/api/targets/{target.id}/corrections").json()
+    assert [(k["original"], k["target_date"], k["baseline_value"], k["changed"])
+            for k in kept] == [
+        (True, "2025-12-31", None, []),
+        (False, "2025-03-31", 1.0, ["target_date", "baseline_value", "baseline_date"])]
+    assert client.get("/api/targets/99999/corrections").status_code == 404
 
 
 def test_a_changed_date_baseline_or_path_leaves_a_closed_report_unchanged(

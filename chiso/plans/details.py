@@ -74,6 +74,20 @@ def history(session: Session, target_id: int) -> list[TargetDetail]:
                                 .order_by(TargetDetail.id)))
 
 
+def history_rows(session: Session, target_id: int) -> list[dict[str, Any]]:
+    """`history` for the API: each kept row's FIELDS, when it was recorded, whether it is
+    the target as the plan set it, and which FIELDS it changed from the row before."""
+    rows: list[dict[str, Any]] = []
+    before: TargetDetail | None = None
+    for row in history(session, target_id):
+        changed = [] if before is None else [
+            name for name in FIELDS if getattr(row, name) != getattr(before, name)]
+        rows.append({"original": row.original, "recorded_at": row.recorded_at,
+                     **{name: getattr(row, name) for name in FIELDS}, "changed": changed})
+        before = row
+    return rows
+
+
 @dataclass(frozen=True)
 class Correction:
     """One change of how a target is judged, for its history: when, and which fields."""

@@ -183,6 +183,18 @@ def target_versions(target_id: int, session: SessionDep, access: AccessDep
     return revisions.target_versions(session, target_id)
 
 
+@router.get("/api/targets/{target_id:int}/corrections")
+def target_corrections(target_id: int, session: SessionDep, access: AccessDep
+                       ) -> list[dict[str, Any]]:
+    """How the target was to be judged, oldest first: as the plan set it (`original`), then
+    each correction of its date, baseline, path or pillar with its moment and the fields it
+    changed. Empty for a target never corrected. 404 for a target that does not exist."""
+    access.require(Action.READ)
+    if session.get(Target, target_id) is None:
+        raise revisions.RevisionTargetNotFound(target_id)
+    return details.history_rows(session, target_id)
+
+
 @router.post("/api/targets/{target_id:int}/revisions", status_code=201)
 def revise(target_id: int, body: RevisionIn, session: SessionDep, access: AccessDep
            ) -> dict[str, Any]:
