@@ -220,7 +220,6 @@ def history(target_id: int = typer.Argument(
 
     Example: chiso plan history 12
     """
-    from chiso.audit.labels import field_label
     from chiso.db import session_scope
     from chiso.plans.details import corrections
     from chiso.plans.revisions import target_versions
@@ -234,9 +233,7 @@ def history(target_id: int = typer.Argument(
         raise typer.Exit(1)
     _print_versions(target_id, versions)
     for fix in fixes:
-        names = {locale: ", ".join((field_label(f, locale) or f).lower() for f in fix.fields)
-                 for locale in ("vi", "en")}
-        console.print(f"đính chính {names['vi']} / corrected {names['en']}, "
+        console.print(f"đính chính {fix.named('vi')} / corrected {fix.named('en')}, "
                       f"{format_moment(fix.recorded_at)}")
 
 

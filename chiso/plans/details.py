@@ -23,7 +23,9 @@ from sqlalchemy import Subquery, func, or_, select
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Actor
+from chiso.audit.labels import field_label
 from chiso.plans.models import Target, TargetDetail
+from chiso.text import to_utc
 
 FIELDS = ("target_date", "baseline_value", "baseline_date", "trajectory", "milestones",
           "pillar_code")
@@ -56,8 +58,7 @@ def _row(target: Target, actor: Actor | None, *, original: bool) -> TargetDetail
 def known_subquery(known_at: dt.datetime) -> Subquery:
     """target_id and the FIELDS of each changed target as recorded by `known_at` (a naive
     datetime is UTC): its last row recorded by then, or the target as the plan set it."""
-    moment = (known_at.replace(tzinfo=dt.UTC) if known_at.tzinfo is None
-              else known_at.astimezone(dt.UTC))
+    moment = to_utc(known_at)
     d = TargetDetail
     ranked = (select(d.target_id, *[d.__table__.c[name] for name in FIELDS],
                      func.row_number().over(partition_by=d.target_id, order_by=d.id.desc())
@@ -80,12 +81,18 @@ def history_rows(session: Session, target_id: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     before: TargetDetail | None = None
     for row in history(session, target_id):
-        changed = [] if before is None else [
-            name for name in FIELDS if getattr(row, name) != getattr(before, name)]
         rows.append({"original": row.original, "recorded_at": row.recorded_at,
-                     **{name: getattr(row, name) for name in FIELDS}, "changed": changed})
+                     **{name: getattr(row, name) for name in FIELDS},
+                     "changed": list(_changed(before, row))})
         before = row
     return rows
+
+
+def _changed(before: TargetDetail | None, row: TargetDetail) -> tuple[str, ...]:
+    """The FIELDS `row` changed from the row before it (none for the first)."""
+    if before is None:
+        return ()
+    return tuple(name for name in FIELDS if getattr(row, name) != getattr(before, name))
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,10 @@ class Correction:
     recorded_at: dt.datetime
     fields: tuple[str, ...]
 
+    def named(self, locale: str) -> str:
+        """The fields as people call them, mid-sentence: "ngày đích, giá trị xuất phát"."""
+        return ", ".join((field_label(f, locale) or f).lower() for f in self.fields)
+
 
 def corrections(session: Session, target_ids: Iterable[int]) -> dict[int, list[Correction]]:
     """Each target's changes, oldest first, each naming the FIELDS it changed (one query)."""
@@ -102,11 +113,8 @@ def corrections(session: Session, target_ids: Iterable[int]) -> dict[int, list[C
     previous: dict[int, TargetDetail] = {}
     for row in session.scalars(select(TargetDetail).where(
             TargetDetail.target_id.in_(sorted(set(target_ids)))).order_by(TargetDetail.id)):
-        before = previous.get(row.target_id)
+        changed = _changed(previous.get(row.target_id), row)
         previous[row.target_id] = row
-        if before is None:
-            continue
-        changed = tuple(name for name in FIELDS if getattr(row, name) != getattr(before, name))
         if changed:
             found.setdefault(row.target_id, []).append(Correction(row.recorded_at, changed))
     return found

@@ -23,7 +23,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Action
-from chiso.audit import labels
 from chiso.errors import ERROR_RESPONSES, NotFound
 from chiso.indicators.models import Indicator, Pillar
 from chiso.indicators.problems import InputRejected, Problem
@@ -233,9 +232,7 @@ def plans_page(request: Request, session: SessionDep, access: AccessDep) -> HTML
 def _corrections(session: Session, targets: list[Target], locale: str
                  ) -> dict[int, list[tuple[dt.datetime, str]]]:
     """Each target's corrected details for its history: when, and the fields by name."""
-    def named(fields: tuple[str, ...]) -> str:
-        return ", ".join((labels.field_label(f, locale) or f).lower() for f in fields)
-    return {target_id: [(c.recorded_at, named(c.fields)) for c in found]
+    return {target_id: [(c.recorded_at, c.named(locale)) for c in found]
             for target_id, found in details.corrections(session, [t.id for t in targets]).items()}
 
 
