@@ -231,3 +231,67 @@ def test_a_changed_date_baseline_or_path_leaves_a_closed_report_unchanged(
             "corrected target date, baseline value, baseline date, trajectory, milestones, "
             ) in history.output
     assert "đính chính giá trị xuất phát, lộ trình, mốc / corrected" in history.output
+
+
+def test_a_target_moved_to_another_unit_indicator_or_year_stays_where_it_was_in_a_closed_report(
+        session: Session, tmp_path: Path) -> None:
+    """After the Q1 report closed, the province's target is put right: it was meant for
+    Thái Nguyên, then for another indicator, then for 2026. Today Lạng Sơn has no 2025
+    target; the Q1 report as known at the closing still files it under Lạng Sơn, the
+    digital economy's share and 2025, judged as it was — and so do the targets in force and
+    the revisions it lists."""
+    target, closing = _q1_closed(session, tmp_path)
+    access = Access.system(session, "test")
+    lang_son = target.unit_id
+    path = tmp_path / "plan.yaml"  # the plan runs to 2026, so its target may move there
+    path.write_text(grdp_plan(3).replace("year_from: 2025\n", "year_from: 2025\n"
+                                         "  year_to: 2026\n")
+                    .replace("    value: 3\n", "    value: 3\n    year: 2025\n"),
+                    encoding="utf-8")
+    load_plan(session, path, access=access)
+    revise_target(session, target.id, effective_from=dt.date(2025, 2, 1), value=4,
+                  basis_code="20/QĐ-UBND", basis_date=dt.date(2025, 1, 31), access=access)
+    session.commit()
+    time.sleep(0.01)
+    revised = utcnow()
+    time.sleep(0.01)
+    [before] = target_statuses(session, unit_code="20", year=2025, as_of=Q1_END,
+                               known_at=revised)
+    for change in ({"unit": "19"}, {"indicator": "KTS.LAO_DONG_KTS"}, {"year": 2026}):
+        update_target(session, target.id, change, access=access)
+        session.commit()
+
+    assert target_statuses(session, unit_code="20", year=2025, as_of=Q1_END) == []
+    [then] = target_statuses(session, unit_code="20", year=2025, as_of=Q1_END,
+                             known_at=revised)
+    assert (then.indicator_code, then.unit_code, then.target_date) == (
+        "KTS.TY_TRONG_GRDP", "20", dt.date(2025, 12, 31))
+    assert (then.status, then.expected, then.actual) == (
+        before.status, before.expected, before.actual)
+    assert target_statuses(session, unit_code="19", year=2025, as_of=Q1_END,
+                           known_at=revised) == []
+    [now] = target_statuses(session, unit_code="19", year=2026, as_of=Q1_END)
+    assert (now.indicator_code, now.unit_code) == ("KTS.LAO_DONG_KTS", "19")
+
+    [in_force] = targets_in_force(session, on=Q1_END, year=2025, unit_ids=[lang_son],
+                                  known_at=revised)
+    assert (in_force.indicator_code, in_force.unit_code, in_force.year) == (
+        "KTS.TY_TRONG_GRDP", "20", 2025)
+    assert targets_in_force(session, on=Q1_END, year=2025) == []
+    [listed] = target_revisions(session, year=2025, unit_ids=[lang_son], known_at=revised)
+    assert (listed.indicator_code, listed.unit_code, listed.year) == (
+        "KTS.TY_TRONG_GRDP", "20", 2025)
+    assert target_revisions(session, year=2025) == []
+
+    # Each move is kept, and named in the target's history.
+    kept = [(d.original, d.unit_id == lang_son, d.year)
+            for d in details.history(session, target.id)]
+    assert kept == [(True, True, 2025), (False, False, 2025), (False, False, 2025),
+                    (False, False, 2026)]
+    history = CliRunner().invoke(app, ["plan", "history", str(target.id)],
+                                 env={"COLUMNS": "200"})
+    assert history.exit_code == 0, history.output
+    for named in ("đính chính đơn vị / corrected unit", "đính chính chỉ tiêu / corrected "
+                  "indicator", "đính chính năm, ngày đích / corrected year, target date"):
+        assert named in history.output
+

@@ -304,8 +304,9 @@ def load_targets(session: Session, *, unit_ids: Sequence[int], year: int,
     target's comparator and values are those of its version in force that day among those
     recorded by `known_at` (a target revised in June is judged on its old value in a Q1
     report, on the new one in Q3, and a revision entered after a report closed does not
-    change it — chiso.plans.revisions), else its latest version; with `known_at`, its date,
-    baseline, path and pillar as recorded by then (chiso.plans.details)."""
+    change it — chiso.plans.revisions), else its latest version; with `known_at`, its
+    indicator, unit, year, date, baseline, path and pillar as recorded by then, so a target
+    moved since is read where it was (chiso.plans.details)."""
     comparator: Any = Target.comparator
     value: Any = Target.value
     value_high: Any = Target.value_high
@@ -315,27 +316,20 @@ def load_targets(session: Session, *, unit_ids: Sequence[int], year: int,
         value = func.coalesce(force.c.value, Target.value)
         value_high = case((force.c.target_id.is_(None), Target.value_high),
                           else_=force.c.value_high)
-    # Its date, baseline, path and pillar as known then: a change recorded after `known_at`
-    # does not reach a report closed before it (chiso.plans.details). Today's read (no
-    # `known_at`) is the row itself, with no join.
-    known = details.known_subquery(known_at) if known_at is not None else None
-    judged = {name: (case((known.c.target_id.is_(None), getattr(Target, name)),
-                          else_=known.c[name]) if known is not None
-                     else getattr(Target, name)).label(name)
-              for name in details.FIELDS}
-    query = (
-        select(Target.id, Plan.code, Target.unit_id, Target.indicator_id, Target.year,
+    # Its indicator, unit, year, date, baseline, path and pillar as known then: a change
+    # recorded after `known_at` does not reach a report closed before it (chiso.plans.
+    # details). Today's read (no `known_at`) is the row itself, with no join.
+    known = details.as_known(known_at)
+    judged = {name: known.column(name).label(name) for name in details.FIELDS}
+    query = known.join(known.where(
+        select(Target.id, Plan.code, judged["unit_id"], judged["indicator_id"], judged["year"],
                judged["target_date"], comparator, value, value_high,
                judged["baseline_value"], judged["baseline_date"], judged["trajectory"],
                judged["milestones"], judged["pillar_code"])
         .join(Plan, Plan.id == Target.plan_id)
-        .where(Target.year == year, Target.unit_id.in_(list(unit_ids)))
-        .order_by(Target.id)
-    )
+        .order_by(Target.id), unit_ids=unit_ids, year=year))
     if force is not None:
         query = query.outerjoin(force, force.c.target_id == Target.id)
-    if known is not None:
-        query = query.outerjoin(known, known.c.target_id == Target.id)
     frame = _frame(session, query, TARGET_SCHEMA)
     return frame.with_columns(_milestones_column(frame["milestones"].to_list()))
 

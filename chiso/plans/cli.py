@@ -213,10 +213,10 @@ def history(target_id: int = typer.Argument(
     """Mọi giá trị một mục tiêu đã có.
 
     Giá trị ban đầu của kế hoạch, rồi từng lần điều chỉnh kèm ngày và căn cứ; sau đó từng lần
-    đính chính ngày đích, giá trị xuất phát, lộ trình hoặc trụ cột.
+    đính chính chỉ tiêu, đơn vị, năm, ngày đích, giá trị xuất phát, lộ trình hoặc trụ cột.
 
     Every value a target had: the plan's own, then each revision with its date and basis;
-    then each correction of its date, baseline, path or pillar.
+    then each correction of its indicator, unit, year, date, baseline, path or pillar.
 
     Example: chiso plan history 12
     """

@@ -1,9 +1,11 @@
-"""How a target is judged, as known at a moment: its date, baseline, path and pillar.
+"""What a target is and how it is judged, as known at a moment: its indicator, unit and
+year, its date, baseline, path and pillar.
 
 A target's value is revised from a date by a document, or corrected (`chiso.plans.
-revisions`). The rest of what judges it — the date it is due, the baseline the path starts
-from, the path (linear, S-curve, milestones) and the pillar a report files it under — is
-not revised from a date: when it changes, it was wrong, and it is put right. The target row
+revisions`). The rest of what it is — the indicator it counts, the unit it is set for, its
+year, the date it is due, the baseline the path starts from, the path (linear, S-curve,
+milestones) and the pillar a report files it under — is not revised from a date: when it
+changes, it was wrong, and it is put right. The target row
 holds it as it stands now, which is what today's statuses read. A report closed before a
 change must still read what it was made with, so every change is also kept as a
 `TargetDetail` row with the moment it was recorded; the first change first keeps the
@@ -19,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Subquery, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Actor
@@ -27,8 +29,11 @@ from chiso.audit.labels import field_label
 from chiso.plans.models import Target, TargetDetail
 from chiso.text import to_utc
 
-FIELDS = ("target_date", "baseline_value", "baseline_date", "trajectory", "milestones",
-          "pillar_code")
+# Which target it is (a report files it under its indicator and unit, in its year) ...
+IDENTITY = ("indicator_id", "unit_id", "year")
+# ... and how it is judged.
+FIELDS = (*IDENTITY, "target_date", "baseline_value", "baseline_date", "trajectory",
+          "milestones", "pillar_code")
 
 
 def changes_detail(after: dict[str, Any]) -> bool:
@@ -67,6 +72,52 @@ def known_subquery(known_at: dt.datetime) -> Subquery:
               .subquery())
     return (select(ranked.c.target_id, *[ranked.c[name] for name in FIELDS])
             .where(ranked.c.rank == 1).subquery())
+
+
+@dataclass(frozen=True)
+class Known:
+    """The target's FIELDS as recorded by a moment, for a query over `Target`: each column
+    reads the target's last kept row by then, or the target row when it has none; with no
+    moment, the target row itself (no join: today's statuses, the cold overview)."""
+
+    subquery: Subquery | None
+
+    def column(self, name: str) -> ColumnElement[Any]:
+        own = getattr(Target, name)
+        if self.subquery is None:
+            return own  # type: ignore[no-any-return]
+        known = self.subquery.c
+        return case((known.target_id.is_(None), own), else_=known[name])
+
+    def join(self, query: Select[Any]) -> Select[Any]:
+        if self.subquery is None:
+            return query
+        return query.outerjoin(self.subquery, self.subquery.c.target_id == Target.id)
+
+    def where(self, query: Select[Any], *, unit_ids: Iterable[int] | None = None,
+              year: int | None = None) -> Select[Any]:
+        """`query` kept to the targets of these units and this year, as known. The target
+        row's indexes find the targets that are there now; a target with kept rows is found
+        by them too, so one moved since still counts where it was."""
+        units = sorted(set(unit_ids)) if unit_ids is not None else None
+
+        def kept_to(unit: Any, of_year: Any) -> list[ColumnElement[bool]]:
+            return [c for c in (unit.in_(units) if units is not None else None,
+                                of_year == year if year is not None else None)
+                    if c is not None]
+
+        now = kept_to(Target.unit_id, Target.year)
+        if not now or self.subquery is None:
+            return query.where(*now)
+        candidates = select(Target.id).where(*now).union(select(TargetDetail.target_id).where(
+            *kept_to(TargetDetail.unit_id, TargetDetail.year)))
+        return query.where(Target.id.in_(candidates),
+                           *kept_to(self.column("unit_id"), self.column("year")))
+
+
+def as_known(known_at: dt.datetime | None) -> Known:
+    """The target's FIELDS as known at `known_at` (None: as they stand now)."""
+    return Known(known_subquery(known_at) if known_at is not None else None)
 
 
 def history(session: Session, target_id: int) -> list[TargetDetail]:

@@ -135,18 +135,22 @@ class TargetVersion(Base):
 
 
 class TargetDetail(Base):
-    """How a target was to be judged, as recorded at `recorded_at`: its date, baseline,
-    path and pillar. These are not revised by a document from a date on, as its value is
-    (`TargetVersion`); they are put right. So each change is a row of its own, and a
-    report closed before it reads the row it knew (`chiso.plans.details`). The first change
-    of a target first keeps the target as it was (`original`, known from the start); a
-    target never changed has no rows: its row is it."""
+    """What a target was and how it was to be judged, as recorded at `recorded_at`: its
+    indicator, unit and year, its date, baseline, path and pillar. These are not revised by
+    a document from a date on, as its value is (`TargetVersion`); they are put right. So
+    each change is a row of its own, and a report closed before it reads the row it knew
+    (`chiso.plans.details`). The first change of a target first keeps the target as it was
+    (`original`, known from the start); a target never changed has no rows: its row is
+    it."""
 
     __tablename__ = "target_detail"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("target.id"), index=True)
     original: Mapped[bool] = mapped_column(Boolean, default=False)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    year: Mapped[int] = mapped_column(Integer)
     target_date: Mapped[dt.date] = mapped_column(Date)
     baseline_value: Mapped[float | None] = mapped_column(Float)
     baseline_date: Mapped[dt.date | None] = mapped_column(Date)

@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Subquery, and_, case, func, or_, select, true
+from sqlalchemy import Subquery, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Access, Action, Actor
@@ -335,30 +335,23 @@ def targets_in_force(session: Session, *, on: dt.date, unit_ids: Iterable[int] |
                      known_at: dt.datetime | None = None) -> list[TargetInForce]:
     """Every target (of these units, this year, this plan) as it stands on `on`, as
     recorded by `known_at` (default: now): the report for Q1 gets the old value of a target
-    revised in June, the report for Q3 the new one; its date as recorded by `known_at`
-    (`chiso.plans.details`)."""
+    revised in June, the report for Q3 the new one; its indicator, unit, year and date as
+    recorded by `known_at` (`chiso.plans.details`)."""
     force = in_force_subquery(on, known_at)
-    known = details.known_subquery(known_at) if known_at is not None else None
-    due: Any = (Target.target_date if known is None else
-                case((known.c.target_id.is_(None), Target.target_date),
-                     else_=known.c.target_date))
-    query = (
-        select(Target.id, Plan.code, Indicator.code, OrgUnit.code, Target.year,
-               due, func.coalesce(force.c.comparator, Target.comparator),
+    known = details.as_known(known_at)
+    query = known.join(
+        select(Target.id, Plan.code, Indicator.code, OrgUnit.code, known.column("year"),
+               known.column("target_date"), func.coalesce(force.c.comparator, Target.comparator),
                func.coalesce(force.c.value, Target.value),
                func.coalesce(force.c.value_high, Target.value_high),
                func.coalesce(force.c.version, 1), force.c.effective_from,
                func.coalesce(force.c.basis_code, Plan.code),
                func.coalesce(force.c.basis_date, Plan.issued_on))
-        .join(Plan, Plan.id == Target.plan_id).join(Indicator, Indicator.id == Target.indicator_id)
-        .join(OrgUnit, OrgUnit.id == Target.unit_id)
-        .outerjoin(force, force.c.target_id == Target.id).order_by(Target.id))
-    if known is not None:
-        query = query.outerjoin(known, known.c.target_id == Target.id)
-    if unit_ids is not None:
-        query = query.where(Target.unit_id.in_(sorted(set(unit_ids))))
-    if year is not None:
-        query = query.where(Target.year == year)
+        .join(Plan, Plan.id == Target.plan_id)
+        .outerjoin(force, force.c.target_id == Target.id))
+    query = known.where(query.join(Indicator, Indicator.id == known.column("indicator_id"))
+                        .join(OrgUnit, OrgUnit.id == known.column("unit_id")),
+                        unit_ids=unit_ids, year=year).order_by(Target.id)
     if plan_code:
         query = query.where(Plan.code == nfc(plan_code))
     return [TargetInForce(*row) for row in session.execute(query)]
@@ -373,25 +366,24 @@ def target_revisions(session: Session, *, first_day: dt.date | None = None,
     and from its date (corrections known by then included): what a report for a period
     says about revised targets. Corrections are not revisions and are not listed."""
     new = TargetVersion
-    query = (
+    # The target's indicator, unit and year as recorded by `known_at` (chiso.plans.details).
+    as_known = details.as_known(known_at)
+    query = as_known.join(
         select(new.target_id, new.version, Plan.code, Indicator.code, Indicator.name_vi,
-               Indicator.name_en, OrgUnit.code, Target.year, new.effective_from,
+               Indicator.name_en, OrgUnit.code, as_known.column("year"), new.effective_from,
                new.basis_code, new.basis_date, new.basis_title, new.note)
-        .join(Target, Target.id == new.target_id).join(Plan, Plan.id == Target.plan_id)
-        .join(Indicator, Indicator.id == Target.indicator_id)
-        .join(OrgUnit, OrgUnit.id == Target.unit_id)
-        .where(new.effective_from.is_not(None), new.corrects.is_(None), known_by(known_at))
-        .order_by(new.effective_from, new.target_id, new.version))
+        .join(Target, Target.id == new.target_id).join(Plan, Plan.id == Target.plan_id))
+    query = (query.join(Indicator, Indicator.id == as_known.column("indicator_id"))
+             .join(OrgUnit, OrgUnit.id == as_known.column("unit_id")))
+    query = (as_known.where(query, unit_ids=unit_ids, year=year)
+             .where(new.effective_from.is_not(None), new.corrects.is_(None), known_by(known_at))
+             .order_by(new.effective_from, new.target_id, new.version))
     if first_day is not None:
         query = query.where(new.effective_from >= first_day)
     if last_day is not None:
         query = query.where(new.effective_from <= last_day)
-    if unit_ids is not None:
-        query = query.where(Target.unit_id.in_(sorted(set(unit_ids))))
     if target_ids is not None:
         query = query.where(new.target_id.in_(sorted(set(target_ids))))
-    if year is not None:
-        query = query.where(Target.year == year)
     rows = session.execute(query).all()
     known: dict[int, list[TargetVersion]] = {}
     if rows:
