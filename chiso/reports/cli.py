@@ -47,6 +47,8 @@ def _generate(kind: str, unit: str, period: str, out: Path | None, no_pdf: bool,
     from chiso.reports.service import generate_report  # python-docx, openpyxl, matplotlib
 
     closing_date: dt.date | None = date_option(closing)
+    # Inline, not `start_job`'s thread: this process is the worker and waits for its files,
+    # so nothing of the command runs on after it exits, and a failure is its exit status.
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar, session_scope() as session:
         task = bar.add_task("Báo cáo / report", total=100)

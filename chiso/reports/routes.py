@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -24,7 +24,14 @@ from chiso.reports.data import KIND_PERIOD_TYPE, check_period
 from chiso.reports.errors import ReportError
 from chiso.reports.models import GeneratedReport
 from chiso.reports.sentences import result_summary, revision_lines
-from chiso.reports.service import INTERRUPTED, is_stale, job_file, report_data, start_job
+from chiso.reports.service import (
+    INTERRUPTED,
+    ReportJobs,
+    is_stale,
+    job_file,
+    report_data,
+    start_job,
+)
 from chiso.reports.texts import BLOCKS, current_texts, save_texts
 from chiso.settings import get_settings
 from chiso.storage.responses import file_response
@@ -48,6 +55,15 @@ MEDIA = {".docx": "application/vnd.openxmlformats-officedocument.wordprocessingm
          ".pdf": "application/pdf"}
 TEXT_FIELDS = ["header_style", "issuer_parent", "issuer", "symbol", "place", "issue_date",
                "closing_date", "signer_authority", "signer_title", "signer_name"]
+
+
+def _report_jobs(request: Request) -> ReportJobs:
+    """This server's report jobs (`create_app` makes them; its shutdown waits for them)."""
+    jobs: ReportJobs = request.app.state.report_jobs
+    return jobs
+
+
+ReportJobsDep = Annotated[ReportJobs, Depends(_report_jobs)]
 
 
 def default_period(kind: str = "quarterly") -> str:
@@ -129,10 +145,11 @@ async def save_report_texts(request: Request, session: SessionDep, access: Acces
 
 
 @router.post("/reports/generate", include_in_schema=False)
-def generate(session: SessionDep, access: AccessDep, unit: Annotated[str, Form()],
-             kind: Annotated[str, Form()], period: Annotated[str, Form()]) -> Response:
+def generate(session: SessionDep, access: AccessDep, jobs: ReportJobsDep,
+             unit: Annotated[str, Form()], kind: Annotated[str, Form()],
+             period: Annotated[str, Form()]) -> Response:
     job = start_job(session, unit_code=unit, kind=_kind(kind), period=period.strip(),
-                    access=access)
+                    access=access, jobs=jobs)
     return RedirectResponse(f"/reports/jobs/{job.id}", status_code=303)
 
 
@@ -202,10 +219,11 @@ def job_json(job: GeneratedReport) -> dict[str, Any]:
 
 
 @router.post("/api/reports", status_code=202)
-def api_generate(body: ReportIn, session: SessionDep, access: AccessDep) -> dict[str, Any]:
+def api_generate(body: ReportIn, session: SessionDep, access: AccessDep,
+                 jobs: ReportJobsDep) -> dict[str, Any]:
     """Start generating a report; follow it at /api/reports/jobs/{id}."""
     return job_json(start_job(session, unit_code=body.unit, kind=_kind(body.kind),
-                              period=body.period.strip(), access=access))
+                              period=body.period.strip(), access=access, jobs=jobs))
 
 
 @router.get("/api/reports/jobs/{job_id}")

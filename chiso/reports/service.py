@@ -7,8 +7,10 @@ same report generated again — any day after its closing date — is byte-ident
 Every run keeps its own files (a web run in chiso.storage, content-addressed; a CLI run in
 its own folder `reports/<unit>/<period>/<run>/`), so a later run never replaces a file whose
 checksum an earlier run recorded. Web runs are background jobs with
-a heartbeat; `reap_stale_jobs` fails those whose worker died (a restart), which the app
-calls at start-up and before starting a job, so no page polls a dead job forever.
+a heartbeat, in threads of the server that started them (`ReportJobs`: the server waits
+for them at shutdown); `reap_stale_jobs` fails those whose worker died (a restart, or a
+job the shutdown gave up on), which the app calls at start-up and before starting a job,
+so no page polls a dead job forever. The CLI writes its report inline, in its own process.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import select
@@ -196,10 +200,56 @@ STALE_AFTER = dt.timedelta(minutes=10)
 JOB_NAME = "report-job"
 
 
+class ReportJobs:
+    """The report jobs one server is running, each in a thread, so that the server's
+    shutdown can wait for them (`wait`). The app makes one (`create_app`) and hands it to
+    `start_job`.
+
+    Why wait: no work of a server outlives it. A job cut short loses nothing (it is failed
+    as interrupted and made again), but a test's server whose job still wrote after the
+    test would write into the next test's emptied tables. Why only a bounded wait: a job
+    that runs on (LibreOffice may take minutes) must not hold a restart. Its thread is a
+    daemon, so the process still exits; the job, "running" under a worker that is gone, is
+    failed by `reap_stale_jobs` at the next start-up, as a crash's would be.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # request threads start jobs, job threads end them
+        self._threads: dict[int, threading.Thread] = {}
+
+    def start(self, job_id: int, work: Callable[[], None]) -> None:
+        thread = threading.Thread(target=self._run, args=(job_id, work), daemon=True,
+                                  name=f"chiso-report-{job_id}")
+        with self._lock:
+            self._threads[job_id] = thread
+        thread.start()
+
+    def _run(self, job_id: int, work: Callable[[], None]) -> None:
+        try:
+            work()
+        finally:
+            with self._lock:
+                self._threads.pop(job_id, None)
+
+    def running(self) -> list[int]:
+        with self._lock:
+            return sorted(self._threads)
+
+    def wait(self, timeout: float) -> list[int]:
+        """Wait up to `timeout` seconds in all for the jobs running now; returns the ids
+        of those still running when it gave up."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            threads = dict(self._threads)
+        for thread in threads.values():
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return sorted(job_id for job_id, thread in threads.items() if thread.is_alive())
+
+
 def start_job(session: Session, *, unit_code: str, kind: str, period: str,
-              access: Access) -> GeneratedReport:
-    """Record a generation run and do the work in a background thread (the page polls).
-    Needs READ on the unit; the thread then works as the system job `report-job`."""
+              access: Access, jobs: ReportJobs) -> GeneratedReport:
+    """Record a generation run and do the work in a background thread of `jobs` (the page
+    polls). Needs READ on the unit; the thread then works as the system job `report-job`."""
     unit = find_unit(session, unit_code)
     access.require(Action.READ, unit.id)
     period = check_period(kind, period)
@@ -213,8 +263,7 @@ def start_job(session: Session, *, unit_code: str, kind: str, period: str,
     record_event(session, action="report.generate", object_type="report", object_id=job.id,
                  actor=access.actor, unit_id=unit.id, after={"kind": kind, "period": period})
     session.commit()
-    threading.Thread(target=_run_job, args=(job.id, unit.code, kind, period),
-                     daemon=True).start()
+    jobs.start(job.id, partial(_run_job, job.id, unit.code, kind, period))
     return job
 
 

@@ -22,7 +22,7 @@ from chiso.analytics.snapshot import Answer, Question
 from chiso.boot import boot, boot_web
 from chiso.db import session_scope
 from chiso.db.engine import ensure_migrated
-from chiso.reports.service import reap_stale_jobs
+from chiso.reports.service import ReportJobs, reap_stale_jobs
 from chiso.settings import get_settings
 from chiso.web.assets import ApiGZip, CachedStatic
 from chiso.web.deps import request_locale
@@ -31,6 +31,9 @@ from chiso.web.uploads import UploadGuard
 
 STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("chiso.web")
+REPORT_JOBS_WAIT = 60.0
+"""Seconds a shutdown waits for the report jobs still running (most take a few seconds;
+a PDF conversion may take minutes, and a restart should not wait for it)."""
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -70,6 +73,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        _wait_for_report_jobs(app.state.report_jobs)
         app.state.status_answers.stop()
         indexing.join(timeout=10)  # no work of this server outlives it (~1.5 s at 10 M)
         gc.unfreeze()
@@ -90,6 +94,17 @@ def _reap_report_jobs() -> None:
         log.warning("%d report job(s) interrupted by a restart marked failed", reaped)
 
 
+def _wait_for_report_jobs(jobs: ReportJobs, timeout: float = REPORT_JOBS_WAIT) -> None:
+    """No work of this server outlives it: its report jobs finish first, within a bound. One
+    still running after it is left, as before there was a wait: `reap_stale_jobs` fails it
+    as interrupted once its process is gone (chiso/reports/service.py, `ReportJobs`)."""
+    left = jobs.wait(timeout)
+    if left:
+        log.warning("shutdown: gave up waiting for report job(s) %s after %g s; if the "
+                    "process ends first, they are failed as interrupted when next reaped",
+                    ", ".join(map(str, left)), timeout)
+
+
 def create_app(*, check_migrations: bool = True) -> FastAPI:
     """Build the app. Refuses to start on an unmigrated database (say which command fixes it)."""
     boot()
@@ -105,6 +120,9 @@ def create_app(*, check_migrations: bool = True) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
+    # Made here, not in the lifespan: an app used without it (a TestClient outside `with`)
+    # still starts jobs; the lifespan's shutdown waits for them.
+    app.state.report_jobs = ReportJobs()
     boot_web(app)
     _bound_ids(app)
     # The last added runs first: the language and the headers apply to the upload guard's
