@@ -133,14 +133,11 @@ def _status_output(unit: str = "20") -> str:
     return result.output
 
 
-def test_chiso_status_prints_its_stored_answer_until_the_data_changes(world, db_url, tmp_path):
-    """The second run prints the answer the first stored (SQLite); a saved value, a new
-    target or a restore's generation makes the next run compute again."""
+def test_chiso_status_prints_its_stored_answer_until_the_data_changes(world, tmp_path):
+    """The second run prints the answer the first stored (SQLite and PostgreSQL); a saved
+    value or a new target makes the next run compute again."""
     first = _status_output()
     stored = sorted((tmp_path / "data" / "cache" / "status").glob("*.json"))
-    if db_url.startswith("postgresql"):
-        assert stored == []  # computed every time: nothing to read with sqlite3
-        return
     assert len(stored) == 1
     assert _status_output() == first
     # The run reads the stored file: an edit to it shows (nothing else would print this).
@@ -159,13 +156,10 @@ def test_chiso_status_prints_its_stored_answer_until_the_data_changes(world, db_
     assert mark not in _status_output()
 
 
-def test_a_command_that_changed_the_data_leaves_the_next_status_ready(world, db_url,
-                                                                     tmp_path):
+def test_a_command_that_changed_the_data_leaves_the_next_status_ready(world, tmp_path):
     """`chiso import` of a changed figure computes today's stored answer again before it
     ends, so the `chiso status` after it prints the new figure without loading the
     database layer; a command that changed nothing computes nothing."""
-    if db_url.startswith("postgresql"):
-        pytest.skip("answers are stored for SQLite only")
     _status_output()  # computes and stores today's answer
     # The earlier test's question is for 2025 on CHISO_TODAY 2025-07-02: today's.
     [stored] = (tmp_path / "data" / "cache" / "status").glob("*.json")
@@ -210,9 +204,8 @@ def _edit_stored(name: str) -> None:
 
 
 def test_chiso_status_from_a_stored_answer_loads_neither_the_database_layer_nor_polars(
-        world, db_url, tmp_path):
-    if db_url.startswith("postgresql"):
-        pytest.skip("the stored answer is read with sqlite3: SQLite only")
+        world):
+    """Its stamp is read with sqlite3 on SQLite, with psycopg alone on PostgreSQL."""
     _status_output()  # computes and stores
     printed, loaded = status_in_a_process()
     assert "Đã đạt: 1" in printed, printed

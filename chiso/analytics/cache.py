@@ -78,6 +78,14 @@ STRUCTURE_SQL = text(f"SELECT {STRUCTURE}")
 # (analytics.snapshot).
 SQLITE_STAMP = f"SELECT {STRUCTURE}, {changes.SQLITE_MARK}"
 SQLITE_STAMP_SQL = text(SQLITE_STAMP)
+# The same on PostgreSQL, for `chiso status` to read with psycopg (analytics.snapshot): the
+# structure and the change log's mark (last id, xmin, rows since xmin). It counts the log
+# from %(xmin)s when given — the xmin of a stamp read earlier — so the stamp read again
+# equals the earlier one exactly when nothing was written since, whatever the rest of the
+# server did meanwhile (its transaction ids move the current xmin); else from the current
+# snapshot's xmin.
+POSTGRES_STAMP = (f"SELECT {STRUCTURE}, {changes.POSTGRES_MARK} FROM (SELECT"
+                  f" COALESCE(%(xmin)s::bigint, {changes.POSTGRES_XMIN}) AS xmin) s")
 
 
 @dataclass(frozen=True)

@@ -95,9 +95,9 @@ def status(
 
 def _answer(question: Question, settings: Settings) -> Answer:
     """The cheapest fresh answer: the one stored by an earlier run while the data is
-    unchanged (SQLite), else a running server's (it has everything loaded: ~0.1 s), else
+    unchanged, else a running server's (it has everything loaded: ~0.1 s), else
     computed here (~1 s of it loading the database layer and the engine)."""
-    database = snapshot.database_file(settings.sqlalchemy_url)
+    database = snapshot.stamped_database(settings.sqlalchemy_url)
     answer = snapshot.load(settings.data_dir, database, question) if database else None
     if answer is None:
         answer = resident.ask(settings.data_dir, settings.sqlalchemy_url, question)

@@ -34,6 +34,11 @@ MAX_CHANGES = 2_000
 
 # The mark on SQLite, as a scalar subquery a reader may add to its own query.
 SQLITE_MARK = "(SELECT MAX(id) FROM value_change)"
+# The mark on PostgreSQL, as columns of a query whose FROM names the transaction to count
+# from `s.xmin` (usually POSTGRES_XMIN: the snapshot's oldest running one).
+POSTGRES_MARK = ("(SELECT max(id) FROM value_change), s.xmin,"
+                 " (SELECT count(*) FROM value_change WHERE txid >= s.xmin)")
+POSTGRES_XMIN = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 
 
 @dataclass(frozen=True)
@@ -91,10 +96,7 @@ def current_mark(session: Session) -> Mark:
     if not _is_postgres(session):
         return Mark(int(session.scalar(text(f"SELECT {SQLITE_MARK}")) or 0))
     row = session.execute(text(
-        "SELECT (SELECT max(id) FROM value_change), s.xmin, "
-        "(SELECT count(*) FROM value_change WHERE txid >= s.xmin) "
-        "FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin) s"
-    )).one()
+        f"SELECT {POSTGRES_MARK} FROM (SELECT {POSTGRES_XMIN} AS xmin) s")).one()
     return Mark(int(row[0] or 0), int(row[1]), int(row[2]))
 
 
