@@ -240,7 +240,7 @@ def test_a_target_moved_to_another_unit_indicator_or_year_stays_where_it_was_in_
     target; the Q1 report as known at the closing still files it under Lạng Sơn, the
     digital economy's share and 2025, judged as it was — and so do the targets in force and
     the revisions it lists."""
-    target, closing = _q1_closed(session, tmp_path)
+    target, _closing = _q1_closed(session, tmp_path)
     access = Access.system(session, "test")
     lang_son = target.unit_id
     path = tmp_path / "plan.yaml"  # the plan runs to 2026, so its target may move there

@@ -187,7 +187,8 @@ def target_corrections(target_id: int, session: SessionDep, access: AccessDep
                        ) -> list[dict[str, Any]]:
     """What the target was and how it was to be judged, oldest first: as the plan set it
     (`original`), then each correction of its indicator, unit, year, date, baseline, path or
-    pillar with its moment and the fields it changed. Empty for a target never corrected. 404 for a target that does not exist."""
+    pillar with its moment and the fields it changed. Empty for a target never corrected.
+    404 for a target that does not exist."""
     access.require(Action.READ)
     if session.get(Target, target_id) is None:
         raise revisions.RevisionTargetNotFound(target_id)
