@@ -44,7 +44,8 @@ def _report(session: Session, out: Path, period: str, today: dt.date, kind: str 
 
 def _later_changes(session: Session, w) -> None:  # type: ignore[no-untyped-def]
     """What happens after the quarters are closed: a figure corrected, a task created, one
-    finished late, one cancelled, one moved — none of it may change a past report."""
+    finished late, one cancelled, one moved, every target's date and baseline put right and
+    two targets moved — none of it may change a past report."""
     access = system(session)
     later = on_day(dt.date(2026, 11, 20))
     value = session.scalar(select(DataValue).where(DataValue.indicator_id == w.smartphone.id,
@@ -66,6 +67,14 @@ def _later_changes(session: Session, w) -> None:  # type: ignore[no-untyped-def]
         update_target(session, target.id, {
             "target_date": f"30/09/{target.year}", "baseline_value": 1,
             "baseline_date": f"31/12/{target.year - 1}"}, access=access)
+    # And two targets set for the wrong one put right: the province's 2025 e-invoice target
+    # was meant for a commune, its 2026 online-dossier target for the e-results indicator.
+    # A past report still files each where it was.
+    moves = {(w.einvoice.id, 2025): {"unit": w.commune_a.code},
+             (w.online.id, 2026): {"indicator": w.results.code}}
+    for target in session.scalars(select(Target)).all():
+        if (change := moves.get((target.indicator_id, target.year))) is not None:
+            update_target(session, target.id, change, access=access)
     session.commit()
 
 
