@@ -233,7 +233,7 @@ def history(target_id: int = typer.Argument(
         raise typer.Exit(1)
     _print_versions(target_id, versions)
     for fix in fixes:
-        console.print(f"đính chính {fix.named('vi')} / corrected {fix.named('en')}, "
+        console.print(f"đính chính {fix.told('vi')} / corrected {fix.told('en')}, "
                       f"{format_moment(fix.recorded_at)}")
 
 

@@ -25,9 +25,11 @@ from sqlalchemy import ColumnElement, Select, Subquery, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from chiso.accounts.access import Actor
-from chiso.audit.labels import field_label
+from chiso.audit.labels import field_label, value_label
+from chiso.indicators.models import Indicator, Pillar
 from chiso.plans.models import Target, TargetDetail
-from chiso.text import to_utc
+from chiso.text import format_date, format_number, parse_date, to_utc
+from chiso.units.models import OrgUnit
 
 # Which target it is (a report files it under its indicator and unit, in its year) ...
 IDENTITY = ("indicator_id", "unit_id", "year")
@@ -147,25 +149,97 @@ def _changed(before: TargetDetail | None, row: TargetDetail) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Names:
+    """Names of the units, indicators and pillars some corrections mention, as (vi, en)."""
+
+    units: dict[int, tuple[str, str]]
+    indicators: dict[int, tuple[str, str]]
+    pillars: dict[str, tuple[str, str]]
+
+    @classmethod
+    def of(cls, session: Session, rows: Iterable[TargetDetail]) -> Names:
+        """One query per kind for every name `rows` mention."""
+        rows = list(rows)
+        unit_ids = {r.unit_id for r in rows}
+        indicator_ids = {r.indicator_id for r in rows}
+        pillars = {r.pillar_code for r in rows if r.pillar_code}
+        return cls(
+            units={i: (vi, en or vi) for i, vi, en in session.execute(
+                select(OrgUnit.id, OrgUnit.name, OrgUnit.name_en)
+                .where(OrgUnit.id.in_(sorted(unit_ids))))} if unit_ids else {},
+            indicators={i: (vi, en or vi) for i, vi, en in session.execute(
+                select(Indicator.id, Indicator.name_vi, Indicator.name_en)
+                .where(Indicator.id.in_(sorted(indicator_ids))))} if indicator_ids else {},
+            pillars={c: (vi, en or vi) for c, vi, en in session.execute(
+                select(Pillar.code, Pillar.name_vi, Pillar.name_en)
+                .where(Pillar.code.in_(sorted(pillars))))} if pillars else {})
+
+
+@dataclass(frozen=True)
 class Correction:
-    """One change of how a target is judged, for its history: when, and which fields."""
+    """One change of what a target is or how it is judged, for its history: when, which
+    fields, and each field's value before and after."""
 
     recorded_at: dt.datetime
     fields: tuple[str, ...]
+    before: dict[str, Any]
+    after: dict[str, Any]
+    names: Names
 
-    def named(self, locale: str) -> str:
-        """The fields as people call them, mid-sentence: "ngày đích, giá trị xuất phát"."""
-        return ", ".join((field_label(f, locale) or f).lower() for f in self.fields)
+    def told(self, locale: str) -> str:
+        """Each field from what it was to what it is: "đơn vị: Tỉnh Lạng Sơn → Phường Đông
+        Kinh; ngày đích: 31/12/2026 → 30/09/2026" — names, never ids."""
+        return "; ".join(
+            f"{_field_name(f, locale)}: {self._shown(f, self.before[f], locale)} → "
+            f"{self._shown(f, self.after[f], locale)}" for f in self.fields)
+
+    def _shown(self, field: str, value: Any, locale: str) -> str:
+        if value is None or value == "" or value == []:
+            return "–"
+        en = locale == "en"
+        if field in ("unit_id", "indicator_id", "pillar_code"):
+            table: dict[Any, tuple[str, str]] = (
+                self.names.units if field == "unit_id" else
+                self.names.indicators if field == "indicator_id" else self.names.pillars)
+            pair = table.get(value)
+            return (pair[1] if en else pair[0]) if pair else str(value)
+        if isinstance(value, dt.date):
+            return format_date(value, locale)
+        if field == "trajectory":
+            return (value_label(value, locale) or value).lower()
+        if field == "milestones":
+            # Milestones carry a decimal comma in Vietnamese: set apart by semicolons.
+            return "; ".join(f"{format_date(parse_date(m['date']), locale)}: "
+                             f"{_number(m['value'], locale)}" for m in value)
+        if isinstance(value, float):
+            return _number(value, locale)
+        return str(value)
+
+
+def _field_name(field: str, locale: str) -> str:
+    return (field_label(field, locale) or field).lower()
+
+
+def _number(value: float, locale: str) -> str:
+    """As entered: 1,5 and 2,25, not 1,50 (the plan page shows the indicator's decimals)."""
+    decimals = min(len(repr(float(value)).partition(".")[2].rstrip("0")), 6)
+    return format_number(float(value), decimals, locale)
 
 
 def corrections(session: Session, target_ids: Iterable[int]) -> dict[int, list[Correction]]:
-    """Each target's changes, oldest first, each naming the FIELDS it changed (one query)."""
+    """Each target's changes, oldest first, each naming the FIELDS it changed and their
+    values before and after (one query for the rows, one per kind of name)."""
+    rows = list(session.scalars(select(TargetDetail).where(
+        TargetDetail.target_id.in_(sorted(set(target_ids)))).order_by(TargetDetail.id)))
+    names = Names.of(session, rows)
     found: dict[int, list[Correction]] = {}
     previous: dict[int, TargetDetail] = {}
-    for row in session.scalars(select(TargetDetail).where(
-            TargetDetail.target_id.in_(sorted(set(target_ids)))).order_by(TargetDetail.id)):
-        changed = _changed(previous.get(row.target_id), row)
+    for row in rows:
+        before = previous.get(row.target_id)
         previous[row.target_id] = row
-        if changed:
-            found.setdefault(row.target_id, []).append(Correction(row.recorded_at, changed))
+        changed = _changed(before, row)
+        if before is not None and changed:
+            found.setdefault(row.target_id, []).append(Correction(
+                row.recorded_at, changed, {f: getattr(before, f) for f in changed},
+                {f: getattr(row, f) for f in changed}, names))
     return found

@@ -232,8 +232,8 @@ def plans_page(request: Request, session: SessionDep, access: AccessDep) -> HTML
 
 def _corrections(session: Session, targets: list[Target], locale: str
                  ) -> dict[int, list[tuple[dt.datetime, str]]]:
-    """Each target's corrected details for its history: when, and the fields by name."""
-    return {target_id: [(c.recorded_at, c.named(locale)) for c in found]
+    """Each target's corrections for its history: when, and each field from what to what."""
+    return {target_id: [(c.recorded_at, c.told(locale)) for c in found]
             for target_id, found in details.corrections(session, [t.id for t in targets]).items()}
 
 
@@ -335,9 +335,10 @@ def _indicator_choices(session: SessionDep) -> list[tuple[Pillar, list[Indicator
             for p in list_pillars(session)]
 
 
-def _scope_name(session: SessionDep, plan: Plan) -> str:
+def _scope_name(session: SessionDep, plan: Plan) -> tuple[str, str]:
+    """The scope unit's (vi, en) names, for the page's `pick`; blank for a plan without."""
     unit = session.get(OrgUnit, plan.scope_unit_id) if plan.scope_unit_id else None
-    return unit.name if unit else ""
+    return (unit.name, unit.name_en) if unit else ("", "")
 
 
 def _grouped(session: SessionDep, targets: list[Any]) -> list[tuple[Pillar | None, list[Any]]]:
