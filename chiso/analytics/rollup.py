@@ -436,7 +436,7 @@ def time_aggregates(values: pl.DataFrame, indicators: pl.DataFrame,
     asked for, and the coarser ones add up those partial sums (sums, counts, the latest
     month) instead of reading every month again."""
     calendar = [kind for kind in CALENDAR if kind in buckets]
-    ranks = set(values["p_rank"].unique().to_list())
+    ranks = set(values["p_rank"].unique().to_list()) if len(calendar) > 1 else set()
     if len(calendar) < 2 or RANK["M"] not in ranks or not ranks <= {RANK["Y"], RANK["M"]}:
         return {kind: time_aggregate(values, indicators, kind, starts, keep)
                 for kind, starts in buckets.items()}
