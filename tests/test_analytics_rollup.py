@@ -166,3 +166,75 @@ def test_packed_keys_and_plain_keys_give_the_same_joins_and_groups(monkeypatch):
     assert plain[1].equals(packed[1])
     assert plain[0]["target"].to_list() == [10.0, None, 20.0, 30.0, 20.0, 10.0]
     assert plain[1]["value"].to_list() == [7.0, 2.0, 8.0, 4.0]
+
+
+def test_year_ends_on_one_hierarchy_share_one_placing_and_answer_as_apart():
+    """Targets closed at 31/12/2023 and 31/12/2024 (one hierarchy: the merger is on
+    1/7/2025) are placed and rolled up once for both (`evaluate._sharing`); every figure
+    and status is the one each year gets evaluated alone."""
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    from benchmarks.rollup_data import generate
+    from chiso.analytics import evaluate
+
+    data = generate(communes=120, indicators=6, months=36, seed=3)
+    frames = {"values": data.values, "indicators": data.indicators, "units": data.units,
+              "unit_lineage": data.lineage, "today": data.today}
+    together = evaluate.evaluate_targets(targets=data.targets, **frames).sort("target_id")
+    apart = pl.concat([evaluate.evaluate_targets(targets=year, **frames)
+                       for year in data.targets.partition_by("year")], how="diagonal_relaxed")
+    assert_frame_equal(together, apart.sort("target_id").select(together.columns),
+                       rel_tol=1e-12, abs_tol=1e-9)
+    groups = [evaluate._Group.of(group, data.indicators, data.units, data.lineage)
+              for group in data.targets.with_columns(pl.col("target_date").alias("as_of"))
+              .partition_by("as_of", maintain_order=True)]
+    shared = evaluate._sharing(groups, data.units, data.lineage)
+    assert sorted(sorted(groups[i].day.year for i in members) for members in shared) == [
+        [2023, 2024], [2025]]
+
+
+def test_quarters_halves_and_years_from_one_pass_over_the_months_match_each_alone():
+    """`rollup.time_aggregates` combines the months once into quarters and adds those up
+    into halves and years; each bucket type must come out as `time_aggregate` gives it
+    alone: flows, flow ratios (one month given only as a percentage), stocks, means,
+    flags, a year's own figure beating its months, a missing month."""
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    from chiso.analytics import rollup
+    from chiso.periods import PeriodType
+
+    indicators = pl.DataFrame({
+        "indicator_id": [1, 2, 3, 4, 5], "is_ratio": [False, True, True, False, False],
+        "time_agg": ["sum", "sum", "last", "mean", "last"],
+        "unit_agg": ["sum", "ratio_of_sums", "ratio_of_sums", "mean", "sum"],
+        "scale": [1.0, 100.0, 100.0, 1.0, 1.0]})
+    rows = []
+    for unit in (7, 8):
+        for indicator in range(1, 6):
+            for month in range(24):
+                if (unit, indicator, month) in {(7, 1, 4), (8, 3, 11), (8, 5, 23)}:
+                    continue  # not reported
+                num, den = (3.0 + month, 10.0 + unit) if indicator in (2, 3) else (None, None)
+                if (unit, indicator, month) == (7, 2, 5):
+                    num, den = None, None  # a percentage only
+                rows.append((unit, indicator, 3, 2024 * 12 + month, 2024 * 12 + month, num,
+                             den, 0.5 * month + unit + indicator, 2 if month == 7 else 0))
+    rows.append((8, 1, 0, 2025 * 12, 2025 * 12 + 11, None, None, 999.0, 0))  # its own year
+    values = pl.DataFrame(rows, orient="row", schema={
+        "unit_id": pl.Int64, "indicator_id": pl.Int64, "p_rank": pl.Int8, "p_m0": pl.Int32,
+        "p_m1": pl.Int32, "num": pl.Float64, "den": pl.Float64, "value": pl.Float64,
+        "flags": pl.Int8})
+    buckets = {PeriodType.YEAR: [2024 * 12, 2025 * 12],
+               PeriodType.HALF: [2024 * 12 + 6, 2025 * 12, 2025 * 12 + 6],
+               PeriodType.QUARTER: list(range(2024 * 12, 2026 * 12, 3)),
+               PeriodType.MONTH: [2025 * 12 + 11]}
+    together = rollup.time_aggregates(values, indicators, buckets)
+    for kind, starts in buckets.items():
+        alone = rollup.time_aggregate(values, indicators, kind, starts)
+        assert_frame_equal(together[kind].sort(rollup.KEYS), alone.sort(rollup.KEYS),
+                           rel_tol=1e-12)
+    assert together[PeriodType.YEAR].filter(
+        (pl.col("unit_id") == 8) & (pl.col("indicator_id") == 1)
+        & (pl.col("b_m0") == 2025 * 12))["value"].to_list() == [999.0]

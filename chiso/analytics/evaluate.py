@@ -2,12 +2,15 @@
 
 Pure: the service loads frames from the database and calls `evaluate_targets`; the
 benchmark calls it on synthetic national data. Targets are evaluated in groups sharing an
-as-of date (usually one group), each group rolling up the data once for all its targets.
+as-of date (usually one group), each group rolling up the data once for all its targets;
+groups closed at year ends with one hierarchy (2023 and 2024 before the reform) share one
+placing and one roll-up (`_sharing`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -33,13 +36,14 @@ def evaluate_targets(*, targets: pl.DataFrame, values: pl.DataFrame, indicators:
     targets = targets.with_columns(
         pl.col("year").cast(pl.Int32),
         pl.min_horizontal(pl.col("target_date"), pl.lit(today)).alias("as_of"))
-    parts = [
-        _evaluate_group(group, values, indicators, units, unit_lineage)
-        for group in targets.partition_by("as_of", maintain_order=True)
-    ]
-    if not parts:
+    groups = [_Group.of(group, indicators, units, unit_lineage)
+              for group in targets.partition_by("as_of", maintain_order=True)]
+    if not groups:
         return targets
-    evaluated = pl.concat(parts, how="diagonal_relaxed")
+    rolled = _roll_up_groups(groups, values, indicators, units, unit_lineage)
+    evaluated = pl.concat([_evaluate_group(group, found, indicators)
+                           for group, found in zip(groups, rolled, strict=True)],
+                          how="diagonal_relaxed")
     return status.close(evaluated, today)
 
 
@@ -63,32 +67,133 @@ def rolled_buckets(values: pl.DataFrame, indicators: pl.DataFrame, units: pl.Dat
         "unit_id", "indicator_id", *rollup.VALUE_COLUMNS, *rollup.PERIOD_COLUMNS,
         *rollup.flag_columns(values))
     placed = parts.place(seen, indicators, units, unit_lineage, day)
-    return {kind: parts.bucket_rollup(placed, indicators, kind, starts)
-            for kind, starts in buckets.items()}
+    return parts.bucket_rollups(placed, indicators, buckets)
 
 
-def _evaluate_group(targets: pl.DataFrame, values: pl.DataFrame, indicators: pl.DataFrame,
-                    units: pl.DataFrame, unit_lineage: pl.DataFrame) -> pl.DataFrame:
-    day: dt.date = targets["as_of"][0]
-    mapping = lineage.resolve_units(units, unit_lineage, day)
-    targets = rollup.lookup(targets, mapping, ["unit_id"])
-    targets = rollup.lookup(
-        targets.with_columns(pl.coalesce("current_id", "unit_id").alias("unit_id"))
-        .drop("current_id"), indicators, ["indicator_id"])
-    years = sorted(set(targets["year"].to_list()))
-    year_starts = sorted({y * 12 for y in years} | {(y - 1) * 12 for y in years})
-    as_of_m = rollup.month_index(day.year, day.month)
-    month_starts = list(range(as_of_m - projection.TREND_MONTHS + 1, as_of_m + 1))
-    seen = _needed(values, as_of_m, min(year_starts[0], month_starts[0]))
-    placed = parts.place(seen, indicators, units, unit_lineage, day)
-    yearly = parts.bucket_rollup(placed, indicators, PeriodType.YEAR, year_starts)
-    monthly = parts.bucket_rollup(placed, indicators, PeriodType.MONTH, month_starts)
-    framed = flows.judge(_attach_actuals(targets, yearly, monthly), monthly,
-                         lambda: _span_ends(placed, indicators, year_starts))
+@dataclass(frozen=True)
+class _Group:
+    """Targets sharing an as-of date, on that date's units, and the buckets they read:
+    the years of the targets and the year before, the 24 months up to the as-of month."""
+
+    targets: pl.DataFrame
+    day: dt.date
+    year_starts: list[int]
+    month_starts: list[int]
+
+    @classmethod
+    def of(cls, targets: pl.DataFrame, indicators: pl.DataFrame, units: pl.DataFrame,
+           unit_lineage: pl.DataFrame) -> _Group:
+        day: dt.date = targets["as_of"][0]
+        mapping = lineage.resolve_units(units, unit_lineage, day)
+        targets = rollup.lookup(targets, mapping, ["unit_id"])
+        targets = rollup.lookup(
+            targets.with_columns(pl.coalesce("current_id", "unit_id").alias("unit_id"))
+            .drop("current_id"), indicators, ["indicator_id"])
+        years = sorted(set(targets["year"].to_list()))
+        as_of_m = rollup.month_index(day.year, day.month)
+        return cls(targets, day,
+                   sorted({y * 12 for y in years} | {(y - 1) * 12 for y in years}),
+                   list(range(as_of_m - projection.TREND_MONTHS + 1, as_of_m + 1)))
+
+    @property
+    def as_of_m(self) -> int:
+        return self.month_starts[-1]
+
+    @property
+    def first_m(self) -> int:
+        return min(self.year_starts[0], self.month_starts[0])
+
+    def ends_by_as_of(self) -> bool:
+        """Every bucket it reads ends by its as-of month (targets judged at a year's end):
+        no figure starting after that month can fall in one."""
+        return self.year_starts[-1] + 11 <= self.as_of_m
+
+
+@dataclass(frozen=True)
+class _Rolled:
+    """A group's placed values and its yearly and monthly roll-ups."""
+
+    placed: parts.Placed
+    yearly: pl.DataFrame
+    monthly: pl.DataFrame
+
+
+def _roll_up_groups(groups: list[_Group], values: pl.DataFrame, indicators: pl.DataFrame,
+                    units: pl.DataFrame, unit_lineage: pl.DataFrame) -> list[_Rolled]:
+    """Each group's roll-ups, one placing and one yearly and monthly roll-up shared by the
+    groups in `_sharing` (two years' ends on one hierarchy: 2023 and 2024 before the
+    reform), each group then reading its own buckets from them."""
+    rolled: list[_Rolled | None] = [None] * len(groups)
+    for members in _sharing(groups, units, unit_lineage):
+        chosen = [groups[i] for i in members]
+        year_starts = sorted({m for g in chosen for m in g.year_starts})
+        month_starts = sorted({m for g in chosen for m in g.month_starts})
+        seen = _needed(values, max(g.as_of_m for g in chosen), min(g.first_m for g in chosen))
+        placed = parts.place(seen, indicators, units, unit_lineage, chosen[0].day)
+        rolled_up = parts.bucket_rollups(placed, indicators, {PeriodType.YEAR: year_starts,
+                                                              PeriodType.MONTH: month_starts})
+        yearly, monthly = rolled_up[PeriodType.YEAR], rolled_up[PeriodType.MONTH]
+        for i in members:
+            if len(members) > 1:
+                rolled[i] = _Rolled(placed, _only(yearly, groups[i].year_starts),
+                                    _only(monthly, groups[i].month_starts))
+            else:
+                rolled[i] = _Rolled(placed, yearly, monthly)
+    return [found for found in rolled if found is not None]
+
+
+def _sharing(groups: list[_Group], units: pl.DataFrame, unit_lineage: pl.DataFrame
+             ) -> list[list[int]]:
+    """The groups (by position) that can share one placing: same hierarchy on their
+    as-of dates, every bucket ending by the as-of month (so the later figures the others
+    bring in fall in none of them), and overlapping months read (so sharing adds no
+    values that no group reads)."""
+    shared: list[list[int]] = []
+    for index, group in enumerate(groups):
+        joined = next((members for members in shared
+                       if _can_join(groups, members, group, units, unit_lineage)), None)
+        if joined is None:
+            shared.append([index])
+        else:
+            joined.append(index)
+    return shared
+
+
+def _can_join(groups: list[_Group], members: list[int], group: _Group, units: pl.DataFrame,
+              unit_lineage: pl.DataFrame) -> bool:
+    first = groups[members[0]]  # the others joined it: they end by their as-of month too
+    if not (first.ends_by_as_of() and group.ends_by_as_of()):
+        return False
+    chosen = [groups[i] for i in members]
+    if group.first_m > max(g.as_of_m for g in chosen) + 1 or group.as_of_m + 1 < min(
+            g.first_m for g in chosen):
+        return False
+    return _same_hierarchy(units, unit_lineage, first.day, group.day)
+
+
+def _same_hierarchy(units: pl.DataFrame, unit_lineage: pl.DataFrame, day: dt.date,
+                    other: dt.date) -> bool:
+    """Whether `parts.place` places every figure alike on both days (the lineage answers
+    are remembered, so `place` does not compute them again)."""
+    return all(resolver(units, unit_lineage, day).equals(resolver(units, unit_lineage, other))
+               for resolver in (lineage.resolve_units, lineage.current_tree,
+                                lineage.part_units))
+
+
+def _only(rolled: pl.DataFrame, starts: list[int]) -> pl.DataFrame:
+    return rolled.filter(pl.col("b_m0").is_between(starts[0], starts[-1])
+                         & pl.col("b_m0").is_in(starts))
+
+
+def _evaluate_group(group: _Group, rolled: _Rolled, indicators: pl.DataFrame
+                    ) -> pl.DataFrame:
+    framed = flows.judge(_attach_actuals(group.targets, rolled.yearly, rolled.monthly),
+                         rolled.monthly,
+                         lambda: _span_ends(rolled.placed, indicators, group.year_starts))
     framed = status.fill_baseline(framed)
     framed = status.expected_on_path(framed)
     framed = status.classify(framed)
-    return projection.project(framed, monthly)
+    return projection.project(framed, rolled.monthly)
 
 
 def _span_ends(placed: parts.Placed, indicators: pl.DataFrame, year_starts: list[int]

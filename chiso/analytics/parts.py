@@ -78,17 +78,29 @@ def bucket_rollup(placed: Placed, indicators: pl.DataFrame, bucket_type: rollup.
     `replaced`: true on a unit's own value when some of the figures behind it are replaced
     in the totals above by a former unit's own figure (so the screens can say why the
     sub-units do not add up to the total)."""
-    own = rollup.time_aggregate(placed.values, indicators, bucket_type, bucket_starts,
-                                placed.keep)
+    return bucket_rollups(placed, indicators, {bucket_type: bucket_starts})[bucket_type]
+
+
+def bucket_rollups(placed: Placed, indicators: pl.DataFrame,
+                   buckets: dict[rollup.BucketType, list[int]]
+                   ) -> dict[rollup.BucketType, pl.DataFrame]:
+    """`bucket_rollup` for several bucket types, their months combined over time once
+    (`rollup.time_aggregates`)."""
+    own = rollup.time_aggregates(placed.values, indicators, buckets, placed.keep)
     if placed.lift_values is None or placed.lift_pairs is None:
-        return rollup.unit_rollup(own, placed.tree, indicators).with_columns(
-            pl.lit(False).alias("replaced"))
-    lift = rollup.time_aggregate(placed.lift_values, indicators, bucket_type, bucket_starts,
-                                 placed.lift_keep)
-    rolled = rollup.unit_rollup(own, placed.tree, indicators, lift, placed.lift_pairs)
+        return {kind: rollup.unit_rollup(own[kind], placed.tree, indicators).with_columns(
+            pl.lit(False).alias("replaced")) for kind in buckets}
+    lift = rollup.time_aggregates(placed.lift_values, indicators, buckets, placed.lift_keep)
+    return {kind: _marked_rollup(own[kind], lift[kind], placed.tree, placed.lift_pairs,
+                                 indicators) for kind in buckets}
+
+
+def _marked_rollup(own: pl.DataFrame, lift: pl.DataFrame, tree: pl.DataFrame,
+                   pairs: pl.DataFrame, indicators: pl.DataFrame) -> pl.DataFrame:
+    rolled = rollup.unit_rollup(own, tree, indicators, lift, pairs)
     handed_up = lift.select(*rollup.KEYS, pl.col("value").alias("_handed_up"),
                             pl.lit(True).alias("_lifted"))
-    held = placed.lift_pairs.with_columns(pl.lit(True).alias("_holder"))
+    held = pairs.with_columns(pl.lit(True).alias("_holder"))
     marked = rolled.join(held, on=PAIR, how="left").join(handed_up, on=rollup.KEYS,
                                                           how="left")
     differs = pl.col("_lifted").is_null() | (pl.col("_handed_up") != pl.col("value"))

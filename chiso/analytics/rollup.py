@@ -409,21 +409,8 @@ def time_aggregate(values: pl.DataFrame, indicators: pl.DataFrame, bucket_type: 
     `keep` selects count (all without it). A `Span` bucket (lũy kế) combines the halves,
     quarters and months inside it unless a figure for exactly the span exists; a shorter
     span or the year's own figure is not part of it."""
-    size, rank, length = _bucket_shape(bucket_type)
-    # Lazy and fused: the values are read once per step, never copied in between.
-    placed = (
-        values.lazy().with_row_index(_ROW)
-        .filter((pl.col("p_rank") >= rank) & (pl.lit(True) if keep is None else keep))
-        .with_columns((pl.col("p_m0") - pl.col("p_m0") % size).alias("b_m0"))
-        .filter((pl.col("p_m1") <= pl.col("b_m0") + length - 1)
-                & pl.col("b_m0").is_in(bucket_starts))
-    )
-    extra = flag_columns(values)
-    exact_rows = placed.filter(pl.col("p_rank") == rank)
-    if length != size:  # a span: only a figure reaching its last month is exactly it
-        exact_rows = exact_rows.filter(pl.col("p_m1") == pl.col("b_m0") + length - 1)
-    exact = exact_rows.select(
-        *KEYS, *VALUE_COLUMNS, pl.lit(0, dtype=pl.Int32).alias("n_nonagg"), *extra).collect()
+    _, rank, _ = _bucket_shape(bucket_type)
+    placed, exact = _exact_figures(values, bucket_type, bucket_starts, keep)
     if rank == RANK["M"] or values.is_empty():  # nothing is finer than a month
         return exact
     ranks = values["p_rank"].unique()
@@ -433,21 +420,93 @@ def time_aggregate(values: pl.DataFrame, indicators: pl.DataFrame, bucket_type: 
     finer = placed.filter(pl.col("p_rank") > rank)
     if finer_ranks.len() > 1:  # mixed quarters and months: keep the finest
         finer = finer.filter(pl.col("p_rank") == pl.col("p_rank").max().over(KEYS))
-    combined = _combine_sub_periods(finer, values, indicators, bucket_starts)
-    if not exact.is_empty():  # a value for exactly the bucket beats its sub-periods
+    sums = _sub_period_sums(finer, values, indicators, bucket_starts)
+    return _exact_or_combined(exact, _combine_sub_periods(sums, values, indicators))
+
+
+CALENDAR = (PeriodType.QUARTER, PeriodType.HALF, PeriodType.YEAR)  # finest first
+
+
+def time_aggregates(values: pl.DataFrame, indicators: pl.DataFrame,
+                    buckets: dict[BucketType, list[int]], keep: pl.Expr | None = None
+                    ) -> dict[BucketType, pl.DataFrame]:
+    """`time_aggregate` for several bucket types at once. Where every figure finer than a
+    year is a month (no half or quarter reported: then each of these buckets combines its
+    months), the months are combined once into the finest of the quarters, halves and years
+    asked for, and the coarser ones add up those partial sums (sums, counts, the latest
+    month) instead of reading every month again."""
+    calendar = [kind for kind in CALENDAR if kind in buckets]
+    ranks = set(values["p_rank"].unique().to_list()) if len(calendar) > 1 else set()
+    if len(calendar) < 2 or RANK["M"] not in ranks or not ranks <= {RANK["Y"], RANK["M"]}:
+        return {kind: time_aggregate(values, indicators, kind, starts, keep)
+                for kind, starts in buckets.items()}
+    finest = MONTHS[calendar[0].value]
+    inside = sorted({first for kind in calendar for start in buckets[kind]
+                     for first in range(start, start + MONTHS[kind.value], finest)})
+    months = (values.lazy().with_row_index(_ROW)
+              .filter((pl.col("p_rank") == RANK["M"]) & (pl.lit(True) if keep is None else keep))
+              .with_columns((pl.col("p_m0") - pl.col("p_m0") % finest).alias("b_m0"))
+              .filter(pl.col("b_m0").is_in(inside)))
+    partial = _sub_period_sums(months, values, indicators, inside, additive=True)
+    found = {}
+    for kind, starts in buckets.items():
+        if kind not in calendar:
+            found[kind] = time_aggregate(values, indicators, kind, starts, keep)
+            continue
+        sums = (partial.filter(pl.col("b_m0").is_in(starts)) if kind is calendar[0]
+                else _add_up(partial, MONTHS[kind.value], starts))
+        _, exact = _exact_figures(values, kind, starts, keep)
+        found[kind] = _exact_or_combined(exact, _combine_sub_periods(sums, values, indicators))
+    return found
+
+
+def _exact_figures(values: pl.DataFrame, bucket_type: BucketType, bucket_starts: list[int],
+                   keep: pl.Expr | None) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """The rows inside the buckets at the bucket's rank or finer (lazy), and the figures
+    reported for exactly a bucket."""
+    size, rank, length = _bucket_shape(bucket_type)
+    # Lazy and fused: the values are read once per step, never copied in between.
+    placed = (
+        values.lazy().with_row_index(_ROW)
+        .filter((pl.col("p_rank") >= rank) & (pl.lit(True) if keep is None else keep))
+        .with_columns((pl.col("p_m0") - pl.col("p_m0") % size).alias("b_m0"))
+        .filter((pl.col("p_m1") <= pl.col("b_m0") + length - 1)
+                & pl.col("b_m0").is_in(bucket_starts))
+    )
+    exact_rows = placed.filter(pl.col("p_rank") == rank)
+    if length != size:  # a span: only a figure reaching its last month is exactly it
+        exact_rows = exact_rows.filter(pl.col("p_m1") == pl.col("b_m0") + length - 1)
+    exact = exact_rows.select(*KEYS, *VALUE_COLUMNS, pl.lit(0, dtype=pl.Int32).alias("n_nonagg"),
+                              *flag_columns(values)).collect()
+    return placed, exact
+
+
+def _exact_or_combined(exact: pl.DataFrame, combined: pl.DataFrame) -> pl.DataFrame:
+    """A value for exactly the bucket beats its sub-periods."""
+    if not exact.is_empty():
         combined = combined.join(exact.select(KEYS), on=KEYS, how="anti")
     return pl.concat([exact, combined])
+
+
+def _add_up(partial: pl.DataFrame, size: int, starts: list[int]) -> pl.DataFrame:
+    """Partial sums of finer buckets added up into buckets of `size` months."""
+    regrouped = partial.with_columns((pl.col("b_m0") - pl.col("b_m0") % size).alias("b_m0")
+                                     ).filter(pl.col("b_m0").is_in(starts))
+    merge = {"_latest": pl.col("_latest").max(), FLAGS: pl.col(FLAGS).bitwise_or()}
+    return grouped(regrouped, KEYS, [merge.get(name, pl.col(name).sum()).alias(name)
+                                     for name in regrouped.columns if name not in KEYS])
 
 
 _ROW = "_row"
 
 
-def _combine_sub_periods(rows: pl.LazyFrame, values: pl.DataFrame, indicators: pl.DataFrame,
-                         bucket_starts: list[int]) -> pl.DataFrame:
+def _sub_period_sums(rows: pl.LazyFrame, values: pl.DataFrame, indicators: pl.DataFrame,
+                     bucket_starts: list[int], *, additive: bool = False) -> pl.DataFrame:
     """Per kind of indicator, one group-by computing only what that kind needs: ratio flows
     their numerator and denominator sums, other flows their sum (and mean), stocks the row
     of their latest sub-period (the largest `p_m1`, packed with the row number so a max
-    finds it), read back from `values` by position instead of a join."""
+    finds it). `additive`: a mean as its sum and count (`n_v`), so that sums of several
+    buckets can be added up again (`_add_up`)."""
     parts = pl.col("num").is_not_null() & pl.col("den").is_not_null()
     bounds = values.select(pl.col("unit_id").min(), pl.col("indicator_id").min(),
                            pl.lit(min(bucket_starts), pl.Int32).alias("b_m0")).vstack(
@@ -455,6 +514,8 @@ def _combine_sub_periods(rows: pl.LazyFrame, values: pl.DataFrame, indicators: p
                       pl.lit(max(bucket_starts), pl.Int32).alias("b_m0")))
     stock = pl.col("time_agg") == "last"
     flags = [pl.col(FLAGS).bitwise_or().alias(FLAGS)] if FLAGS in values.columns else []
+    mean = ([pl.col("value").count().alias("n_v")] if additive
+            else [pl.col("value").mean().alias("mean_v")])
     kinds = [
         (indicators.filter(stock), [
             (pl.col("p_m1").cast(pl.Int64) * (1 << 32) + pl.col(_ROW).cast(pl.Int64))
@@ -467,15 +528,24 @@ def _combine_sub_periods(rows: pl.LazyFrame, values: pl.DataFrame, indicators: p
             pl.col("value").sum().alias("sum_v"), *flags]),
         (indicators.filter(~stock & ~pl.col("is_ratio")), [
             pl.col("value").sum().alias("sum_v"), *flags,
-            *([pl.col("value").mean().alias("mean_v")]
-              if "mean" in indicators["time_agg"].to_list() else [])]),
+            *(mean if "mean" in indicators["time_agg"].to_list() else [])]),
     ]
     parts_found = [
         grouped(rows.filter(pl.col("indicator_id").is_in(kind["indicator_id"].implode())),
                 KEYS, aggregations, bounds_from=bounds, size=values.height)
         for kind, aggregations in kinds if not kind.is_empty()
     ]
-    sums = pl.concat(parts_found, how="diagonal_relaxed")
+    return pl.concat(parts_found, how="diagonal_relaxed")
+
+
+def _combine_sub_periods(sums: pl.DataFrame, values: pl.DataFrame, indicators: pl.DataFrame
+                         ) -> pl.DataFrame:
+    """Each bucket's value from its sub-periods' sums (`_sub_period_sums`): a stock's
+    latest sub-period read back from `values` by position instead of a join."""
+    flags = [FLAGS] if FLAGS in values.columns else []
+    if "n_v" in sums.columns:  # a mean kept as sum and count
+        sums = sums.with_columns(pl.when(pl.col("n_v") > 0).then(
+            pl.col("sum_v") / pl.col("n_v")).alias("mean_v")).drop("n_v")
     sums = sums.with_columns(
         *[pl.lit(None, dtype).alias(name) for name, dtype in _SUB_PERIOD_COLUMNS.items()
           if name not in sums.columns])
