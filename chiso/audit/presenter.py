@@ -21,7 +21,7 @@ from chiso.audit.models import AuditEvent
 from chiso.indicators.models import Indicator
 from chiso.periods import PeriodError, period_label
 from chiso.plans.models import Plan
-from chiso.text import format_date, format_moment, format_number
+from chiso.text import entered_decimals, format_date, format_moment, format_number
 from chiso.units.models import OrgUnit
 from chiso.web.i18n import gettext_for
 
@@ -194,9 +194,8 @@ def _plain(value: Any, locale: str) -> str:
     if isinstance(value, bool):
         return gettext_for(locale)("Yes" if value else "No")
     if isinstance(value, float):
-        decimals = min(len(repr(value).partition(".")[2].rstrip("0")), 6)
         # Whole numbers are left ungrouped: they are mostly ids, codes and years.
-        return format_number(value, decimals, locale).replace(
+        return format_number(value, entered_decimals(value), locale).replace(
             "." if locale == "vi" else ",", "")
     if isinstance(value, dict):
         if set(value) == {"date", "value"}:  # a milestone: "30/06/2026: 60"

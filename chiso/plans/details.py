@@ -28,7 +28,7 @@ from chiso.accounts.access import Actor
 from chiso.audit.labels import field_label, value_label
 from chiso.indicators.models import Indicator, Pillar
 from chiso.plans.models import Target, TargetDetail
-from chiso.text import format_date, format_number, parse_date, to_utc
+from chiso.text import entered_decimals, format_date, format_number, parse_date, to_utc
 from chiso.units.models import OrgUnit
 
 # Which target it is (a report files it under its indicator and unit, in its year) ...
@@ -222,8 +222,7 @@ def _field_name(field: str, locale: str) -> str:
 
 def _number(value: float, locale: str) -> str:
     """As entered: 1,5 and 2,25, not 1,50 (the plan page shows the indicator's decimals)."""
-    decimals = min(len(repr(float(value)).partition(".")[2].rstrip("0")), 6)
-    return format_number(float(value), decimals, locale)
+    return format_number(float(value), entered_decimals(value), locale)
 
 
 def corrections(session: Session, target_ids: Iterable[int]) -> dict[int, list[Correction]]:

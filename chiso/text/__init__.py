@@ -9,6 +9,7 @@ from chiso.text.cells import spreadsheet_safe, unguard_cell
 from chiso.text.clock import iso_instant, to_utc, to_vn, vn_now, vn_today, vn_zone
 from chiso.text.dates import DateError, parse_date
 from chiso.text.format import (
+    entered_decimals,
     format_date,
     format_measure,
     format_moment,
@@ -24,6 +25,7 @@ __all__ = [
     "NumberStyle",
     "ParsedNumber",
     "accent_free_key",
+    "entered_decimals",
     "format_date",
     "format_measure",
     "format_moment",

@@ -18,6 +18,12 @@ def format_number(value: float | int | None, decimals: int = 1, locale: str = "v
     return text
 
 
+def entered_decimals(value: float, most: int = 6) -> int:
+    """The decimals a stored number shows as it was entered: 1.5 → 1, 2.25 → 2, 3.0 → 0
+    (at most `most`), for a figure that has no indicator to set its decimals."""
+    return min(len(repr(float(value)).partition(".")[2].rstrip("0")), most)
+
+
 def format_percent(value: float | None, decimals: int = 1, locale: str = "vi") -> str:
     """76.6 → '76,6%'."""
     text = format_number(value, decimals, locale)
